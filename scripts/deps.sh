@@ -1,0 +1,28 @@
+#!/bin/sh
+# deps.sh — make sure the Debian packages the build needs are present.
+# Installs them with apt-get when running as root; otherwise prints the command.
+set -e
+CC=${CC:-gcc}
+PACKAGES="libutf8proc-dev libopenblas-dev"
+missing=""
+probe() { # header, library, package
+    if ! printf '#include <%s>\nint main(void){return 0;}\n' "$1" | $CC -x c - -o /dev/null "$2" 2>/dev/null; then
+        missing="$missing $3"
+    fi
+}
+probe utf8proc.h -lutf8proc libutf8proc-dev
+probe cblas.h -lopenblas libopenblas-dev
+if ! echo 'int main(void){return 0;}' | $CC -fopenmp -x c - -o /dev/null 2>/dev/null; then
+    missing="$missing libgomp1"
+fi
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq $missing >/dev/null
+else
+    echo "missing packages:$missing" >&2
+    echo "install them with: sudo apt-get install -y$missing" >&2
+    exit 1
+fi

@@ -1,0 +1,263 @@
+/* util.c — see util.h. */
+#define _POSIX_C_SOURCE 200809L
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *prog_name = "nmt";
+
+void set_program_name(const char *name) {
+    const char *slash = strrchr(name, '/');
+    prog_name = slash ? slash + 1 : name;
+}
+
+const char *program_name(void) { return prog_name; }
+
+void die(const char *fmt, ...) {
+    va_list ap;
+    fflush(stdout);
+    fprintf(stderr, "%s: ", prog_name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(1);
+}
+
+void warn(const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "%s: warning: ", prog_name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void *xmalloc(size_t n) {
+    void *p = malloc(n ? n : 1);
+    if (!p) die("out of memory (%zu bytes)", n);
+    return p;
+}
+
+void *xcalloc(size_t count, size_t size) {
+    void *p = calloc(count ? count : 1, size ? size : 1);
+    if (!p) die("out of memory (%zu x %zu bytes)", count, size);
+    return p;
+}
+
+void *xrealloc(void *p, size_t n) {
+    void *q = realloc(p, n ? n : 1);
+    if (!q) die("out of memory (%zu bytes)", n);
+    return q;
+}
+
+char *xstrdup(const char *s) {
+    size_t n = strlen(s) + 1;
+    char *d = xmalloc(n);
+    memcpy(d, s, n);
+    return d;
+}
+
+float *falloc(size_t n) {
+    size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
+    float *p = aligned_alloc(64, bytes ? bytes : 64);
+    if (!p) die("out of memory (%zu floats)", n);
+    memset(p, 0, bytes);
+    return p;
+}
+
+void buf_reserve(Buf *b, size_t extra) {
+    if (b->len + extra + 1 <= b->cap) return;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < b->len + extra + 1) cap *= 2;
+    b->data = xrealloc(b->data, cap);
+    b->cap = cap;
+}
+
+void buf_append(Buf *b, const void *data, size_t n) {
+    buf_reserve(b, n);
+    memcpy(b->data + b->len, data, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void buf_puts(Buf *b, const char *s) { buf_append(b, s, strlen(s)); }
+
+void buf_printf(Buf *b, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    buf_reserve(b, (size_t)n);
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+void buf_free(Buf *b) {
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+int linereader_open(LineReader *r, const char *path) {
+    memset(r, 0, sizeof *r);
+    r->path = path;
+    if (strcmp(path, "-") == 0) {
+        r->f = stdin;
+        r->path = "<stdin>";
+    } else {
+        r->f = fopen(path, "rb");
+        if (!r->f) return -1;
+        r->owns_file = 1;
+    }
+    return 0;
+}
+
+int linereader_next(LineReader *r) {
+    ssize_t n = getline(&r->line, &r->cap, r->f);
+    if (n < 0) {
+        if (ferror(r->f)) die("%s: read error after line %ld: %s", r->path, r->lineno, strerror(errno));
+        return 0;
+    }
+    r->lineno++;
+    size_t len = (size_t)n;
+    if (len && r->line[len - 1] == '\n') len--;
+    if (len && r->line[len - 1] == '\r') len--;
+    r->line[len] = '\0';
+    if (r->lineno == 1 && len >= 3 && memcmp(r->line, "\xEF\xBB\xBF", 3) == 0) {
+        memmove(r->line, r->line + 3, len - 2);
+        len -= 3;
+    }
+    r->len = len;
+    return 1;
+}
+
+void linereader_close(LineReader *r) {
+    if (r->owns_file && r->f) fclose(r->f);
+    free(r->line);
+    memset(r, 0, sizeof *r);
+}
+
+long count_lines(const char *path) {
+    LineReader r;
+    if (linereader_open(&r, path) != 0) die("%s: cannot open: %s", path, strerror(errno));
+    while (linereader_next(&r)) {
+    }
+    long n = r.lineno;
+    linereader_close(&r);
+    return n;
+}
+
+char *read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    Buf b = {0};
+    char chunk[1 << 16];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) buf_append(&b, chunk, n);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        buf_free(&b);
+        errno = EIO;
+        return NULL;
+    }
+    if (!b.data) buf_reserve(&b, 0), b.data[0] = '\0';
+    *len = b.len;
+    return b.data;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, char *err, size_t errsz) {
+    size_t n = strlen(path);
+    char *tmp = xmalloc(n + 32);
+    snprintf(tmp, n + 32, "%s.tmp.%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+        snprintf(err, errsz, "%s: cannot create: %s", tmp, strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    const char *p = data;
+    size_t left = len;
+    while (left > 0) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            snprintf(err, errsz, "%s: write failed: %s", tmp, strerror(errno));
+            close(fd);
+            unlink(tmp);
+            free(tmp);
+            return -1;
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0) {
+        snprintf(err, errsz, "%s: cannot flush to disk: %s", tmp, strerror(errno));
+        unlink(tmp);
+        free(tmp);
+        return -1;
+    }
+    if (rename(tmp, path) != 0) {
+        snprintf(err, errsz, "%s: cannot rename to %s: %s", tmp, path, strerror(errno));
+        unlink(tmp);
+        free(tmp);
+        return -1;
+    }
+    free(tmp);
+    return 0;
+}
+
+static uint32_t crc_table[256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+static void crc_table_init(void) {
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        crc_table[i] = c;
+    }
+}
+
+uint32_t crc32_update(uint32_t crc, const void *data, size_t n) {
+    pthread_once(&crc_once, crc_table_init);
+    const uint32_t *table = crc_table;
+    const unsigned char *p = data;
+    crc = ~crc;
+    for (size_t i = 0; i < n; i++) crc = table[(crc ^ p[i]) & 0xFF] ^ (crc >> 8);
+    return ~crc;
+}
+
+double now_seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+long parse_long(const char *flag, const char *s, long lo, long hi) {
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end) die("%s expects a whole number, got '%s'", flag, s);
+    if (v < lo || v > hi) die("%s must be between %ld and %ld, got %ld", flag, lo, hi, v);
+    return v;
+}
+
+double parse_double(const char *flag, const char *s, double lo, double hi) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end) die("%s expects a number, got '%s'", flag, s);
+    if (!(v >= lo && v <= hi)) die("%s must be between %g and %g, got %g", flag, lo, hi, v);
+    return v;
+}

@@ -1,0 +1,84 @@
+/* util.h — errors, allocation, files: the plumbing every module shares.
+ *
+ * Errors that end a command go through die(): one line on stderr, exit 1.
+ * Library code that can fail on user input returns an error message instead
+ * (see LineReader), so tools decide how to report it. */
+#ifndef NMT_UTIL_H
+#define NMT_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#if defined(__GNUC__)
+#define NMT_NORETURN __attribute__((noreturn))
+#define NMT_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define NMT_NORETURN
+#define NMT_PRINTF(a, b)
+#endif
+
+/* Print "nmt: <message>" (or "<prog>: ..." after set_program_name) and exit(1). */
+void die(const char *fmt, ...) NMT_NORETURN NMT_PRINTF(1, 2);
+void warn(const char *fmt, ...) NMT_PRINTF(1, 2);
+void set_program_name(const char *name);
+const char *program_name(void);
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t count, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+/* 64-byte aligned, zeroed; free with free(). */
+float *falloc(size_t n);
+
+/* Growable byte buffer. */
+typedef struct {
+    char *data;
+    size_t len, cap;
+} Buf;
+void buf_reserve(Buf *b, size_t extra);
+void buf_append(Buf *b, const void *data, size_t n);
+void buf_puts(Buf *b, const char *s);
+void buf_printf(Buf *b, const char *fmt, ...) NMT_PRINTF(2, 3);
+void buf_free(Buf *b);
+
+/* Read a text file line by line, with the line number for error messages.
+ * Accepts LF and CRLF endings, a final line without newline, lines of any
+ * length, and drops a UTF-8 byte-order mark at the start of the file. */
+typedef struct {
+    FILE *f;
+    const char *path; /* as given, for messages */
+    char *line;       /* current line, NUL-terminated, without the line end */
+    size_t len;       /* bytes in line */
+    size_t cap;
+    long lineno;      /* 1-based number of the current line */
+    int owns_file;
+} LineReader;
+/* path "-" reads stdin. Returns 0, or -1 with errno set when it cannot open. */
+int linereader_open(LineReader *r, const char *path);
+/* 1 when a line was read, 0 at end of file; dies on a read error. */
+int linereader_next(LineReader *r);
+void linereader_close(LineReader *r);
+
+/* Count the lines of a file as linereader_next would see them (dies if unreadable). */
+long count_lines(const char *path);
+
+/* Read a whole file; returns NULL (errno set) on failure. */
+char *read_file(const char *path, size_t *len);
+
+/* Write data to path atomically: a temporary file in the same directory,
+ * fsync, then rename. The old file stays intact on any failure.
+ * Returns 0, or -1 with a message in err. */
+int write_file_atomic(const char *path, const void *data, size_t len, char *err, size_t errsz);
+
+/* CRC-32 (IEEE 802.3, as zlib's crc32), chainable: crc = crc32_update(crc, ...), start with 0. */
+uint32_t crc32_update(uint32_t crc, const void *data, size_t n);
+
+/* Monotonic wall-clock seconds. */
+double now_seconds(void);
+
+/* Parse helpers for command-line flags: die with a message naming the flag. */
+long parse_long(const char *flag, const char *s, long lo, long hi);
+double parse_double(const char *flag, const char *s, double lo, double hi);
+
+#endif

@@ -1,0 +1,31 @@
+# lib.sh — helpers for the shell tests in tests/cli (sourced, not run).
+# Each check prints PASS/FAIL lines like the C tests, so tests/run.sh counts them.
+set -u
+B=${NMT_BIN:?NMT_BIN must name the tools directory}
+T=${NMT_TMP:?NMT_TMP must name a scratch directory}
+SHARED=${NMT_SHARED:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/../shared}
+
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1${2:+: $2}"; }
+skip() { echo "SKIP $1: $2"; }
+
+# expect_ok NAME CMD...: the command exits 0.
+expect_ok() {
+    local name=$1; shift
+    if "$@" >"$T/out" 2>"$T/err"; then pass "$name"; else fail "$name" "exit $?: $(head -c 400 "$T/err")"; fi
+}
+# expect_error NAME PATTERN CMD...: the command fails and stderr matches PATTERN (grep -E).
+expect_error() {
+    local name=$1 pattern=$2; shift 2
+    if "$@" >"$T/out" 2>"$T/err"; then
+        fail "$name" "succeeded, expected an error"
+    elif grep -Eq -- "$pattern" "$T/err"; then
+        pass "$name"
+    else
+        fail "$name" "stderr was: $(head -c 400 "$T/err")"
+    fi
+}
+# expect_eq NAME ACTUAL EXPECTED
+expect_eq() {
+    if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "got '$2', expected '$3'"; fi
+}

@@ -1,0 +1,81 @@
+/* Tests for src/core: line reader, atomic write, CRC-32, RNG. */
+#include "core/rng.h"
+#include "core/util.h"
+#include "test.h"
+
+#include <unistd.h>
+
+static void test_crc32_known_value(void) {
+    /* The standard check value of CRC-32/IEEE. */
+    EXPECT(crc32_update(0, "123456789", 9) == 0xCBF43926u);
+    uint32_t c = crc32_update(0, "1234", 4);
+    EXPECT(crc32_update(c, "56789", 5) == 0xCBF43926u);
+}
+
+static void test_linereader_endings_and_bom(void) {
+    char path[] = "/tmp/nmt_test_lr_XXXXXX";
+    int fd = mkstemp(path);
+    const char text[] = "\xEF\xBB\xBF" "first\r\nsecond\n\nlast-without-newline";
+    EXPECT(write(fd, text, sizeof text - 1) == (ssize_t)(sizeof text - 1));
+    close(fd);
+    LineReader r;
+    EXPECT(linereader_open(&r, path) == 0);
+    EXPECT(linereader_next(&r) == 1);
+    EXPECT_STR(r.line, "first");
+    EXPECT(linereader_next(&r) == 1);
+    EXPECT_STR(r.line, "second");
+    EXPECT(linereader_next(&r) == 1);
+    EXPECT(r.len == 0);
+    EXPECT(linereader_next(&r) == 1);
+    EXPECT_STR(r.line, "last-without-newline");
+    EXPECT(r.lineno == 4);
+    EXPECT(linereader_next(&r) == 0);
+    linereader_close(&r);
+    EXPECT(count_lines(path) == 4);
+    unlink(path);
+}
+
+static void test_atomic_write_replaces_whole_file(void) {
+    char dir[] = "/tmp/nmt_test_aw_XXXXXX";
+    EXPECT(mkdtemp(dir) != NULL);
+    char path[256], err[256];
+    snprintf(path, sizeof path, "%s/file", dir);
+    EXPECT(write_file_atomic(path, "old contents", 12, err, sizeof err) == 0);
+    EXPECT(write_file_atomic(path, "new", 3, err, sizeof err) == 0);
+    size_t n;
+    char *data = read_file(path, &n);
+    EXPECT(data && n == 3 && memcmp(data, "new", 3) == 0);
+    free(data);
+    /* A directory that does not exist: an error message, no crash. */
+    EXPECT(write_file_atomic("/nonexistent-dir/x", "a", 1, err, sizeof err) == -1);
+    EXPECT(strstr(err, "/nonexistent-dir/x") != NULL);
+    unlink(path);
+    rmdir(dir);
+}
+
+static void test_rng_streams_deterministic(void) {
+    Rng a, b, c;
+    rng_seed(&a, 42, 0);
+    rng_seed(&b, 42, 0);
+    rng_seed(&c, 42, 1);
+    int same = 1, differ = 0;
+    double sum = 0;
+    for (int i = 0; i < 10000; i++) {
+        uint64_t x = rng_next(&a), y = rng_next(&b), z = rng_next(&c);
+        same &= x == y;
+        differ += x != z;
+        sum += rng_uniform(&a);
+        (void)rng_uniform(&b);
+    }
+    EXPECT(same);
+    EXPECT(differ > 9990);
+    EXPECT_NEAR(sum / 10000, 0.5, 0.02);
+}
+
+int main(void) {
+    RUN(test_crc32_known_value);
+    RUN(test_linereader_endings_and_bom);
+    RUN(test_atomic_write_replaces_whole_file);
+    RUN(test_rng_streams_deterministic);
+    TEST_EXIT();
+}
