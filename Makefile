@@ -30,7 +30,7 @@ DEPS_OK := $(BUILD)/.deps-ok
 
 .SECONDARY:
 .PHONY: all test test-san demo bench clean deps
-all: $(TOOLS)
+all: $(BUILD)/libnmt.a $(TOOLS)
 
 deps: $(DEPS_OK)
 $(DEPS_OK):

@@ -1,0 +1,140 @@
+/* attention.c — see attention.h. */
+#include "attention/attention.h"
+
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "core/blas.h"
+#include "core/nn.h"
+
+void attention_keys(const AttentionWeights *w, int Ts, int B, const float *ann, float *keys) {
+    const int N = Ts * B, A = w->A, H2 = 2 * w->H;
+    gemm(0, 1, N, A, H2, 1.0f, ann, H2, w->U, H2, 0.0f, keys, A);
+    if (w->b) add_bias_rows(keys, w->b, N, A);
+}
+
+/* Masked softmax of scores e [Ts] (stride 1) in place. */
+static void masked_softmax(float *e, const float *mask, int Ts, int B, int b) {
+    float mx = -FLT_MAX;
+    for (int j = 0; j < Ts; j++)
+        if (mask[(size_t)j * B + b] != 0.0f && e[j] > mx) mx = e[j];
+    float sum = 0.0f;
+    for (int j = 0; j < Ts; j++) {
+        e[j] = mask[(size_t)j * B + b] != 0.0f ? expf(e[j] - mx) : 0.0f;
+        sum += e[j];
+    }
+    const float inv = sum > 0.0f ? 1.0f / sum : 0.0f;
+    for (int j = 0; j < Ts; j++) e[j] *= inv;
+}
+
+void attention_step_forward(const AttentionWeights *w, int Ts, int B, const float *ann, const float *keys,
+                            const float *mask, const float *s, float *alpha, float *ctx, float *q, float *pre) {
+    const int A = w->A, H = w->H, H2 = 2 * H;
+    if (w->type == ATTENTION_BAHDANAU) gemm(0, 1, B, A, H, 1.0f, s, H, w->W, H, 0.0f, q, A);
+    const float inv_sqrt_h = 1.0f / sqrtf((float)H);
+    for (int b = 0; b < B; b++) {
+        float *e = alpha + (size_t)b * Ts;
+        for (int j = 0; j < Ts; j++) {
+            const size_t jb = (size_t)j * B + b;
+            if (mask[jb] == 0.0f) {
+                e[j] = 0.0f;
+                continue;
+            }
+            const float *k = keys + jb * A;
+            float score = 0.0f;
+            if (w->type == ATTENTION_BAHDANAU) {
+                const float *qb = q + (size_t)b * A;
+                float *p = pre + jb * A;
+                for (int a = 0; a < A; a++) {
+                    p[a] = tanhf(qb[a] + k[a]);
+                    score += w->v[a] * p[a];
+                }
+            } else {
+                const float *sb = s + (size_t)b * H;
+                for (int a = 0; a < A; a++) score += sb[a] * k[a];
+                score *= inv_sqrt_h;
+            }
+            e[j] = score;
+        }
+        masked_softmax(e, mask, Ts, B, b);
+        float *c = ctx + (size_t)b * H2;
+        memset(c, 0, sizeof(float) * (size_t)H2);
+        for (int j = 0; j < Ts; j++) {
+            if (e[j] == 0.0f) continue;
+            const float *h = ann + ((size_t)j * B + b) * H2;
+            for (int k = 0; k < H2; k++) c[k] += e[j] * h[k];
+        }
+    }
+}
+
+void attention_step_backward(const AttentionWeights *w, const AttentionWeights *dw, int Ts, int B, const float *ann,
+                             const float *keys, const float *mask, const float *s, const float *alpha,
+                             const float *pre, const float *dctx, float *d_ann, float *dkeys, float *ds, float *dq,
+                             float *scratch) {
+    const int A = w->A, H = w->H, H2 = 2 * H;
+    const float inv_sqrt_h = 1.0f / sqrtf((float)H);
+    if (w->type == ATTENTION_BAHDANAU) memset(dq, 0, sizeof(float) * (size_t)B * A);
+    for (int b = 0; b < B; b++) {
+        const float *a = alpha + (size_t)b * Ts;
+        const float *dc = dctx + (size_t)b * H2;
+        float *de = scratch + (size_t)b * Ts;
+        /* da_j = dc . h_j; d_ann_j += a_j dc; then through the softmax */
+        float dot_ada = 0.0f;
+        for (int j = 0; j < Ts; j++) {
+            const size_t jb = (size_t)j * B + b;
+            if (mask[jb] == 0.0f) {
+                de[j] = 0.0f;
+                continue;
+            }
+            const float *h = ann + jb * H2;
+            float *dh = d_ann + jb * H2;
+            float da = 0.0f;
+            for (int k = 0; k < H2; k++) {
+                da += dc[k] * h[k];
+                dh[k] += a[j] * dc[k];
+            }
+            de[j] = da;
+            dot_ada += a[j] * da;
+        }
+        for (int j = 0; j < Ts; j++) de[j] = a[j] * (de[j] - dot_ada);
+        /* through the scores */
+        for (int j = 0; j < Ts; j++) {
+            const size_t jb = (size_t)j * B + b;
+            if (mask[jb] == 0.0f) continue;
+            float *dk = dkeys + jb * A;
+            if (w->type == ATTENTION_BAHDANAU) {
+                const float *p = pre + jb * A;
+                float *dqb = dq + (size_t)b * A;
+                for (int k = 0; k < A; k++) {
+                    dw->v[k] += de[j] * p[k];
+                    const float dpre = de[j] * w->v[k] * (1.0f - p[k] * p[k]);
+                    dk[k] += dpre;
+                    dqb[k] += dpre;
+                }
+            } else {
+                const float *k_j = keys + jb * A;
+                const float *sb = s + (size_t)b * H;
+                float *dsb = ds + (size_t)b * H;
+                const float g = de[j] * inv_sqrt_h;
+                for (int k = 0; k < A; k++) {
+                    dsb[k] += g * k_j[k];
+                    dk[k] += g * sb[k];
+                }
+            }
+        }
+    }
+    if (w->type == ATTENTION_BAHDANAU) gemm(0, 0, B, H, A, 1.0f, dq, A, w->W, H, 1.0f, ds, H);
+}
+
+void attention_weight_grads(const AttentionWeights *w, const AttentionWeights *dw, int Ts, int Tt, int B,
+                            const float *ann, const float *dkeys, const float *dq_all, const float *s_all,
+                            float *d_ann) {
+    const int N = Ts * B, A = w->A, H = w->H, H2 = 2 * H;
+    gemm(1, 0, A, H2, N, 1.0f, dkeys, A, ann, H2, 1.0f, dw->U, H2);
+    gemm(0, 0, N, H2, A, 1.0f, dkeys, A, w->U, H2, 1.0f, d_ann, H2);
+    if (w->type == ATTENTION_BAHDANAU) {
+        colsum_add(dw->b, dkeys, N, A);
+        gemm(1, 0, A, H, Tt * B, 1.0f, dq_all, A, s_all, H, 1.0f, dw->W, H);
+    }
+}

@@ -1,0 +1,39 @@
+/* gru.h — one GRU step over a batch, forward and backward.
+ *
+ *   [xr xz xn] = Wx x + bx           (precomputed by the caller, often for all steps in one GEMM)
+ *   [hr hz hn] = Wh h_prev + bh
+ *   r = sigmoid(xr + hr)   z = sigmoid(xz + hz)   n = tanh(xn + r * hn)
+ *   h = (1 - z) * n + z * h_prev
+ * The reset gate multiplies after the recurrent product (as cuDNN does), so
+ * the input projection of a whole sequence is one matrix product.
+ *
+ * A mask (per batch row, 1 = real token, 0 = padding) carries h_prev through
+ * padded steps unchanged and stops gradients there: padding never leaks. */
+#ifndef NMT_GRU_H
+#define NMT_GRU_H
+
+/* Gates stacked in the order r, z, n. Wx [3H][in], Wh [3H][H], bx [3H], bh [3H]. */
+typedef struct {
+    float *Wx, *Wh, *bx, *bh;
+    int in, H;
+} GruWeights;
+
+/* xproj [B][3H] (Wx x + bx), h_prev [B][H], mask [B] or NULL.
+ * Writes h [B][H] and cache [B][4H] (r, z, n, hn) for the backward step. */
+void gru_step_forward(const GruWeights *g, int B, const float *xproj, const float *h_prev, const float *mask, float *h,
+                      float *cache);
+
+/* dh [B][H]: gradient of the loss w.r.t. this step's output h.
+ * Writes dxproj [B][3H] (gradient w.r.t. Wx x + bx), dhproj [B][3H]
+ * (w.r.t. Wh h_prev + bh) and dh_prev [B][H] (overwritten). The weight
+ * gradients are left to gru_weight_grads, once for all steps. */
+void gru_step_backward(const GruWeights *g, int B, const float *h_prev, const float *mask, const float *cache,
+                       const float *dh, float *dxproj, float *dhproj, float *dh_prev);
+
+/* Over N = steps x batch rows at once, accumulate into dg:
+ *   dWx += dxproj^T x, dbx += sum dxproj, dWh += dhproj^T h_prev, dbh += sum dhproj.
+ * x [N][in] (row stride ldx), h_prev [N][H], dxproj and dhproj [N][3H]. */
+void gru_weight_grads(const GruWeights *dg, int N, const float *x, int ldx, const float *h_prev, const float *dxproj,
+                      const float *dhproj);
+
+#endif

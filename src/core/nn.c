@@ -1,0 +1,130 @@
+/* nn.c — see nn.h. */
+#include "core/nn.h"
+
+#include <float.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+
+void add_bias_rows(float *Y, const float *b, int rows, int cols) {
+    for (int r = 0; r < rows; r++) {
+        float *y = Y + (size_t)r * cols;
+        for (int c = 0; c < cols; c++) y[c] += b[c];
+    }
+}
+
+void colsum_add(float *db, const float *dY, int rows, int cols) {
+    for (int r = 0; r < rows; r++) {
+        const float *d = dY + (size_t)r * cols;
+        for (int c = 0; c < cols; c++) db[c] += d[c];
+    }
+}
+
+void embed_lookup(const float *table, int E, const int *ids, int n, float *out) {
+    for (int i = 0; i < n; i++) memcpy(out + (size_t)i * E, table + (size_t)ids[i] * E, sizeof(float) * (size_t)E);
+}
+
+void embed_backward(float *dtable, int E, const int *ids, int n, const float *dout) {
+    for (int i = 0; i < n; i++) {
+        float *d = dtable + (size_t)ids[i] * E;
+        const float *s = dout + (size_t)i * E;
+        for (int k = 0; k < E; k++) d[k] += s[k];
+    }
+}
+
+void dropout_mask(float *mask, size_t n, float p, Rng *rng) {
+    const float keep_scale = 1.0f / (1.0f - p);
+    for (size_t i = 0; i < n; i++) mask[i] = rng_uniform(rng) < p ? 0.0f : keep_scale;
+}
+
+void mul_inplace(float *x, const float *mask, size_t n) {
+    for (size_t i = 0; i < n; i++) x[i] *= mask[i];
+}
+
+double logsumexp_row(const float *x, int V) {
+    float mx = -FLT_MAX;
+    for (int v = 0; v < V; v++) mx = x[v] > mx ? x[v] : mx;
+    double sum = 0.0;
+    for (int v = 0; v < V; v++) sum += expf(x[v] - mx);
+    return mx + log(sum);
+}
+
+void log_softmax_row(float *x, int V) {
+    const float lse = (float)logsumexp_row(x, V);
+    for (int v = 0; v < V; v++) x[v] -= lse;
+}
+
+double softmax_xent(float *logits, int N, int V, const int *targets, const float *weight, float eps, float scale,
+                    double *nll) {
+    double total = 0.0, total_nll = 0.0;
+    const float off = V > 1 ? eps / (float)(V - 1) : 0.0f;
+    for (int i = 0; i < N; i++) {
+        float *x = logits + (size_t)i * V;
+        const float w = weight[i];
+        if (w == 0.0f) {
+            memset(x, 0, sizeof(float) * (size_t)V);
+            continue;
+        }
+        float mx = -FLT_MAX;
+        for (int v = 0; v < V; v++) mx = x[v] > mx ? x[v] : mx;
+        const int y = targets[i];
+        const double gold_logit = x[y];
+        double sum = 0.0, sum_logits = 0.0;
+        for (int v = 0; v < V; v++) {
+            sum_logits += x[v];
+            x[v] = expf(x[v] - mx);
+            sum += x[v];
+        }
+        const double lse = mx + log(sum);
+        const float inv = (float)(1.0 / sum);
+        const double logp_gold = gold_logit - lse;
+        const double sum_logp = sum_logits - (double)V * lse;
+        const double loss = -(1.0 - eps) * logp_gold - off * (sum_logp - logp_gold);
+        total += w * loss;
+        total_nll += w * -logp_gold;
+        const float g = w * scale;
+        for (int v = 0; v < V; v++) x[v] = g * (x[v] * inv - off);
+        x[y] -= g * (1.0f - eps - off);
+    }
+    *nll = total_nll;
+    return total;
+}
+
+float *arena_take(Arena *a, size_t n) {
+    n = (n + 15) & ~(size_t)15; /* keep every buffer 64-byte aligned */
+    a->pass_total += n;
+    if (a->used + n <= a->cap) {
+        float *p = a->block + a->used;
+        a->used += n;
+        return p;
+    }
+    a->extra = xrealloc(a->extra, sizeof(float *) * (size_t)(a->n_extra + 1));
+    return a->extra[a->n_extra++] = falloc(n);
+}
+
+float *arena_take_zero(Arena *a, size_t n) {
+    float *p = arena_take(a, n);
+    memset(p, 0, sizeof(float) * n);
+    return p;
+}
+
+void arena_reset(Arena *a) {
+    if (a->n_extra) { /* this pass overflowed: one block big enough for it next time */
+        for (int i = 0; i < a->n_extra; i++) free(a->extra[i]);
+        free(a->extra);
+        a->extra = NULL;
+        a->n_extra = 0;
+        free(a->block);
+        a->cap = a->pass_total + a->pass_total / 4;
+        a->block = falloc(a->cap);
+    }
+    a->used = 0;
+    a->pass_total = 0;
+}
+
+void arena_free(Arena *a) {
+    arena_reset(a);
+    free(a->block);
+    memset(a, 0, sizeof *a);
+}

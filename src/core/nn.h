@@ -1,0 +1,59 @@
+/* nn.h — small numeric building blocks shared by the layers: activations,
+ * bias and column sums, embedding gather/scatter, dropout masks, softmax
+ * with cross-entropy, and a scratch arena for activations. */
+#ifndef NMT_NN_H
+#define NMT_NN_H
+
+#include <math.h>
+#include <stddef.h>
+
+#include "core/rng.h"
+
+static inline float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
+
+/* Y[r][:] += b for rows r < rows. Y [rows][cols], b [cols]. */
+void add_bias_rows(float *Y, const float *b, int rows, int cols);
+/* db[:] += sum over rows of dY. dY [rows][cols], db [cols]. */
+void colsum_add(float *db, const float *dY, int rows, int cols);
+
+/* out[i][:] = table[ids[i]][:] for i < n. table [V][E], out [n][E]. */
+void embed_lookup(const float *table, int E, const int *ids, int n, float *out);
+/* dtable[ids[i]][:] += dout[i][:]. */
+void embed_backward(float *dtable, int E, const int *ids, int n, const float *dout);
+
+/* Dropout multipliers: each of the n entries is 0 with probability p, else
+ * 1/(1-p) ("inverted" dropout, so inference needs no rescaling). */
+void dropout_mask(float *mask, size_t n, float p, Rng *rng);
+/* x[i] *= mask[i]. */
+void mul_inplace(float *x, const float *mask, size_t n);
+
+/* Softmax cross-entropy over rows of logits [N][V], with label smoothing
+ * eps (target distribution (1-eps) on the gold token, eps spread uniformly
+ * over the other V-1 tokens). Rows with weight 0 are ignored.
+ * Replaces logits by the gradient of sum_i weight[i] * loss_i (times scale).
+ * Returns the weighted sum of the smoothed losses; *nll gets the weighted
+ * sum of plain negative log-likelihoods (for perplexity). */
+double softmax_xent(float *logits, int N, int V, const int *targets, const float *weight, float eps, float scale,
+                    double *nll);
+
+/* log(sum_v exp(x[v])), computed stably. */
+double logsumexp_row(const float *x, int V);
+/* In-place log-softmax of one row. */
+void log_softmax_row(float *x, int V);
+
+/* A bump allocator for one pass's activations. Memory taken during a pass
+ * stays valid until arena_reset; after the first pass everything comes from
+ * one block, so steady-state passes do not call malloc. */
+typedef struct {
+    float *block;
+    size_t cap, used;
+    float **extra; /* overflow blocks of this pass */
+    int n_extra;
+    size_t pass_total; /* floats taken this pass */
+} Arena;
+float *arena_take(Arena *a, size_t n);       /* uninitialized */
+float *arena_take_zero(Arena *a, size_t n);  /* zeroed */
+void arena_reset(Arena *a);
+void arena_free(Arena *a);
+
+#endif

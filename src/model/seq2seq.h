@@ -1,0 +1,34 @@
+/* seq2seq.h — the whole model on one batch: encoder, attention, decoder, loss.
+ *
+ * seq2seq_train_step is forward + backward (BPTT through every step) on one
+ * shard of a minibatch; seq2seq_forward is the teacher-forced forward pass
+ * used for validation and scoring. */
+#ifndef NMT_SEQ2SEQ_H
+#define NMT_SEQ2SEQ_H
+
+#include "core/nn.h"
+#include "decoder/decoder.h"
+#include "encoder/encoder.h"
+#include "model/batch.h"
+#include "model/model.h"
+
+typedef struct {
+    double loss; /* summed label-smoothed cross-entropy */
+    double nll;  /* summed negative log-likelihood */
+    int tokens;  /* real target tokens */
+} LossSum;
+
+/* Forward and backward on bt. Adds the gradient of scale * (summed loss)
+ * into g (so scale = 1 / tokens-in-the-whole-minibatch gives the mean).
+ * Dropout masks are drawn from rng. Activations come from the arena
+ * (reset by the caller). */
+LossSum seq2seq_train_step(const ModelParams *p, const ModelParams *g, const ModelConfig *cfg, const Batch *bt,
+                           float label_smoothing, float scale, Rng *rng, Arena *arena);
+
+/* Teacher-forced forward pass without dropout. Fills enc/dec (activations
+ * in the arena; dec->alpha holds the attention weights) and, when
+ * sentence_nll is not NULL, the NLL of each row [B]. */
+LossSum seq2seq_forward(const ModelParams *p, const ModelConfig *cfg, const Batch *bt, Arena *arena,
+                        EncoderActs *enc, DecoderActs *dec, double *sentence_nll);
+
+#endif

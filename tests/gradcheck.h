@@ -1,0 +1,48 @@
+/* gradcheck.h — central finite differences against a hand-written backward.
+ *
+ * loss(ctx) must be a deterministic function of the parameters it reads
+ * (reseed any dropout inside it). For each checked entry, the numerical
+ * derivative (L(x+h) - L(x-h)) / 2h must agree with the analytic one within
+ * atol + rtol * max(|num|, |ana|). */
+#ifndef NMT_GRADCHECK_H
+#define NMT_GRADCHECK_H
+
+#include <math.h>
+#include <stdio.h>
+
+typedef double (*LossFn)(void *ctx);
+
+typedef struct {
+    int checked, failed, significant; /* significant: |num| > 1e-3 */
+    double max_err;
+} GradReport;
+
+static inline GradReport gradcheck(const char *name, float *x, const float *analytic, size_t n, LossFn loss, void *ctx,
+                                   double h, double atol, double rtol, size_t max_checks) {
+    GradReport r = {0};
+    size_t stride = n > max_checks ? n / max_checks : 1;
+    for (size_t i = 0; i < n; i += stride) {
+        float saved = x[i];
+        x[i] = (float)(saved + h);
+        double lp = loss(ctx);
+        x[i] = (float)(saved - h);
+        double lm = loss(ctx);
+        x[i] = saved;
+        double hh = ((double)(float)(saved + h) - (double)(float)(saved - h));
+        double num = (lp - lm) / hh;
+        double ana = analytic[i];
+        double err = fabs(num - ana);
+        double scale = fmax(fabs(num), fabs(ana));
+        r.checked++;
+        if (fabs(num) > 1e-3) r.significant++;
+        if (scale > 0 && err / fmax(scale, 1e-6) > r.max_err && err > atol) r.max_err = err / scale;
+        if (err > atol + rtol * scale) {
+            if (r.failed < 5)
+                fprintf(stderr, "  %s[%zu]: analytic %.6g, numerical %.6g\n", name, i, ana, num);
+            r.failed++;
+        }
+    }
+    return r;
+}
+
+#endif
