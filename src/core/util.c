@@ -3,7 +3,6 @@
 #include "util.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -177,45 +176,63 @@ char *read_file(const char *path, size_t *len) {
     return b.data;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len, char *err, size_t errsz) {
+int atomic_open(AtomicFile *af, const char *path, char *err, size_t errsz) {
     size_t n = strlen(path);
-    char *tmp = xmalloc(n + 32);
-    snprintf(tmp, n + 32, "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) {
-        snprintf(err, errsz, "%s: cannot create: %s", tmp, strerror(errno));
-        free(tmp);
+    af->path = xstrdup(path);
+    af->tmp = xmalloc(n + 32);
+    snprintf(af->tmp, n + 32, "%s.tmp.%ld", path, (long)getpid());
+    af->f = fopen(af->tmp, "wb");
+    if (!af->f) {
+        snprintf(err, errsz, "%s: cannot create: %s", af->tmp, strerror(errno));
+        free(af->path);
+        free(af->tmp);
+        af->path = af->tmp = NULL;
         return -1;
     }
-    const char *p = data;
-    size_t left = len;
-    while (left > 0) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            snprintf(err, errsz, "%s: write failed: %s", tmp, strerror(errno));
-            close(fd);
-            unlink(tmp);
-            free(tmp);
-            return -1;
-        }
-        p += w;
-        left -= (size_t)w;
-    }
-    if (fsync(fd) != 0 || close(fd) != 0) {
-        snprintf(err, errsz, "%s: cannot flush to disk: %s", tmp, strerror(errno));
-        unlink(tmp);
-        free(tmp);
-        return -1;
-    }
-    if (rename(tmp, path) != 0) {
-        snprintf(err, errsz, "%s: cannot rename to %s: %s", tmp, path, strerror(errno));
-        unlink(tmp);
-        free(tmp);
-        return -1;
-    }
-    free(tmp);
     return 0;
+}
+
+void atomic_abort(AtomicFile *af) {
+    if (af->f) fclose(af->f);
+    if (af->tmp) unlink(af->tmp);
+    free(af->path);
+    free(af->tmp);
+    memset(af, 0, sizeof *af);
+}
+
+int atomic_write(AtomicFile *af, const void *data, size_t len, char *err, size_t errsz) {
+    if (len && fwrite(data, 1, len, af->f) != len) {
+        snprintf(err, errsz, "%s: write failed: %s", af->tmp, strerror(errno));
+        atomic_abort(af);
+        return -1;
+    }
+    return 0;
+}
+
+int atomic_commit(AtomicFile *af, char *err, size_t errsz) {
+    if (fflush(af->f) != 0 || fsync(fileno(af->f)) != 0) {
+        snprintf(err, errsz, "%s: cannot flush to disk: %s", af->tmp, strerror(errno));
+        atomic_abort(af);
+        return -1;
+    }
+    int rc = fclose(af->f);
+    af->f = NULL;
+    if (rc != 0 || rename(af->tmp, af->path) != 0) {
+        snprintf(err, errsz, "%s: cannot rename to %s: %s", af->tmp, af->path, strerror(errno));
+        atomic_abort(af);
+        return -1;
+    }
+    free(af->path);
+    free(af->tmp);
+    memset(af, 0, sizeof *af);
+    return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, char *err, size_t errsz) {
+    AtomicFile af;
+    if (atomic_open(&af, path, err, errsz) != 0) return -1;
+    if (atomic_write(&af, data, len, err, errsz) != 0) return -1;
+    return atomic_commit(&af, err, errsz);
 }
 
 static uint32_t crc_table[256];

@@ -71,6 +71,19 @@ char *read_file(const char *path, size_t *len);
  * Returns 0, or -1 with a message in err. */
 int write_file_atomic(const char *path, const void *data, size_t len, char *err, size_t errsz);
 
+/* The same, streamed: open a temporary file beside path, write pieces,
+ * then commit (fsync + rename) or abort (remove the temporary file).
+ * Each call returns 0, or -1 with a message in err (after which the
+ * temporary file is already removed). */
+typedef struct {
+    FILE *f;
+    char *path, *tmp;
+} AtomicFile;
+int atomic_open(AtomicFile *af, const char *path, char *err, size_t errsz);
+int atomic_write(AtomicFile *af, const void *data, size_t len, char *err, size_t errsz);
+int atomic_commit(AtomicFile *af, char *err, size_t errsz);
+void atomic_abort(AtomicFile *af);
+
 /* CRC-32 (IEEE 802.3, as zlib's crc32), chainable: crc = crc32_update(crc, ...), start with 0. */
 uint32_t crc32_update(uint32_t crc, const void *data, size_t n);
 

@@ -1,0 +1,356 @@
+/* search.c — see search.h. */
+#include "decoder/search.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/nn.h"
+#include "core/util.h"
+#include "decoder/decoder.h"
+#include "encoder/encoder.h"
+
+enum { MAX_OUTPUT_LEN = 1024 };
+
+void search_options_default(SearchOptions *o) {
+    o->beam = 5;
+    o->nbest = 1;
+    o->length_penalty = 0.6f;
+    o->max_len_ratio = 2.0f;
+    o->want_attention = 0;
+}
+
+double search_score(double logprob, int steps, float alpha) {
+    return alpha == 0.0f ? logprob : logprob / pow((double)(steps > 0 ? steps : 1), (double)alpha);
+}
+
+void nbest_free(NBest *nb) {
+    for (int i = 0; i < nb->n; i++) {
+        free(nb->hyps[i].tokens);
+        free(nb->hyps[i].attention);
+    }
+    free(nb->hyps);
+    memset(nb, 0, sizeof *nb);
+}
+
+/* The decoder's state for n sentences, each with R rows (hypotheses). */
+typedef struct {
+    const Model *m;
+    int n, R, rows, Ts, H, V, max_steps;
+    int *max_len;          /* [n] steps allowed per sentence */
+    float *ann, *keys, *mask; /* [Ts][rows][...] sentence i's encoding repeated on its R rows */
+    float *s, *s_new;      /* [rows][H] */
+    float *logp, *alpha;   /* [rows][V], [rows][Ts] */
+    float *scratch;
+    int *y_prev;           /* [rows] */
+    Arena arena;
+} Decoding;
+
+static void decoding_init(Decoding *d, const Model *m, const int *const *src, const int *src_len, int n, int R,
+                          float ratio) {
+    memset(d, 0, sizeof *d);
+    const ModelConfig *cfg = &m->cfg;
+    const int H = cfg->hidden, A = m->p.att.A;
+    d->m = m, d->n = n, d->R = R, d->rows = n * R, d->H = H, d->V = cfg->tgt_vocab;
+    int *lens = xmalloc(sizeof(int) * (size_t)n);
+    d->max_len = xmalloc(sizeof(int) * (size_t)n);
+    for (int i = 0; i < n; i++) {
+        lens[i] = src_len[i];
+        int ml = (int)ceilf(ratio * (float)src_len[i]) + 10;
+        d->max_len[i] = ml > MAX_OUTPUT_LEN ? MAX_OUTPUT_LEN : ml;
+        if (d->max_len[i] > d->max_steps) d->max_steps = d->max_len[i];
+    }
+    Batch bt = {0};
+    batch_fill(&bt, n, src, lens, NULL, NULL);
+    const int Ts = bt.Ts, rows = d->rows;
+    d->Ts = Ts;
+    EncoderActs enc;
+    encoder_forward(&m->p, &bt, 0.0f, NULL, &d->arena, &enc);
+    float *summary = arena_take(&d->arena, (size_t)n * 2 * H), *s0 = arena_take(&d->arena, (size_t)n * H);
+    float *keys = arena_take(&d->arena, (size_t)Ts * n * A);
+    encoder_summary(&enc, H, summary);
+    decoder_init_state(&m->p, n, summary, s0);
+    attention_keys(&m->p.att, Ts, n, enc.ann, keys);
+    d->ann = arena_take(&d->arena, (size_t)Ts * rows * 2 * H);
+    d->keys = arena_take(&d->arena, (size_t)Ts * rows * A);
+    d->mask = arena_take(&d->arena, (size_t)Ts * rows);
+    d->s = arena_take(&d->arena, (size_t)rows * H);
+    d->s_new = arena_take(&d->arena, (size_t)rows * H);
+    for (int r = 0; r < rows; r++) {
+        int i = r / R;
+        for (int j = 0; j < Ts; j++) {
+            memcpy(d->ann + ((size_t)j * rows + r) * 2 * H, enc.ann + ((size_t)j * n + i) * 2 * H,
+                   sizeof(float) * 2 * (size_t)H);
+            memcpy(d->keys + ((size_t)j * rows + r) * A, keys + ((size_t)j * n + i) * A, sizeof(float) * (size_t)A);
+            d->mask[(size_t)j * rows + r] = bt.src_mask[j * n + i];
+        }
+        memcpy(d->s + (size_t)r * H, s0 + (size_t)i * H, sizeof(float) * (size_t)H);
+    }
+    d->logp = arena_take(&d->arena, (size_t)rows * d->V);
+    d->alpha = arena_take(&d->arena, (size_t)rows * Ts);
+    d->scratch = arena_take(&d->arena, decoder_step_scratch(&m->cfg, rows, Ts));
+    d->y_prev = xmalloc(sizeof(int) * (size_t)rows);
+    for (int r = 0; r < rows; r++) d->y_prev[r] = VOCAB_BOS;
+    batch_free(&bt);
+    free(lens);
+}
+
+static void decoding_step(Decoding *d) {
+    decoder_step(&d->m->p, &d->m->cfg, d->Ts, d->rows, d->ann, d->keys, d->mask, d->y_prev, d->s, d->s_new, d->logp,
+                 d->alpha, d->scratch);
+}
+
+static void decoding_free(Decoding *d) {
+    arena_free(&d->arena);
+    free(d->max_len);
+    free(d->y_prev);
+}
+
+static int argmax(const float *x, int n) {
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (x[i] > x[best]) best = i;
+    return best;
+}
+
+void greedy_search(const Model *m, const int *const *src, const int *src_len, int n, const SearchOptions *o,
+                   NBest *out) {
+    Decoding d;
+    decoding_init(&d, m, src, src_len, n, 1, o->max_len_ratio);
+    const int Ts = d.Ts;
+    int **tokens = xcalloc((size_t)n, sizeof(int *));
+    float **att = xcalloc((size_t)n, sizeof(float *));
+    double *logprob = xcalloc((size_t)n, sizeof(double));
+    int *len = xcalloc((size_t)n, sizeof(int)), *done = xcalloc((size_t)n, sizeof(int));
+    int *ended = xcalloc((size_t)n, sizeof(int));
+    for (int i = 0; i < n; i++) {
+        tokens[i] = xmalloc(sizeof(int) * (size_t)d.max_len[i]);
+        if (o->want_attention) att[i] = xmalloc(sizeof(float) * (size_t)d.max_len[i] * Ts);
+    }
+    int left = n;
+    for (int t = 0; left > 0; t++) {
+        decoding_step(&d);
+        for (int i = 0; i < n; i++) {
+            if (done[i]) continue;
+            const float *lp = d.logp + (size_t)i * d.V;
+            int y = argmax(lp, d.V);
+            logprob[i] += lp[y];
+            if (o->want_attention) memcpy(att[i] + (size_t)t * Ts, d.alpha + (size_t)i * Ts, sizeof(float) * Ts);
+            if (y == VOCAB_EOS) ended[i] = 1;
+            else tokens[i][len[i]++] = y;
+            if (y == VOCAB_EOS || t + 1 >= d.max_len[i]) done[i] = 1, left--;
+            d.y_prev[i] = y;
+        }
+        float *swap = d.s;
+        d.s = d.s_new, d.s_new = swap;
+    }
+    for (int i = 0; i < n; i++) {
+        out[i].n = 1;
+        out[i].hyps = xcalloc(1, sizeof(Hypothesis));
+        Hypothesis *h = &out[i].hyps[0];
+        h->tokens = tokens[i];
+        h->len = len[i];
+        h->ended = ended[i];
+        h->logprob = logprob[i];
+        h->score = search_score(logprob[i], len[i] + ended[i], o->length_penalty);
+        h->attention = att[i];
+        h->Ts = src_len[i];
+        if (h->attention && h->Ts != Ts) { /* keep only the sentence's own source columns */
+            int steps = len[i] + ended[i];
+            for (int t = 0; t < steps; t++)
+                memmove(h->attention + (size_t)t * h->Ts, h->attention + (size_t)t * Ts, sizeof(float) * h->Ts);
+        }
+    }
+    free(tokens), free(att), free(logprob), free(len), free(done), free(ended);
+    decoding_free(&d);
+}
+
+/* ---------- beam search ---------- */
+
+typedef struct {
+    double score; /* cumulative log-probability */
+    int row, token;
+} Candidate;
+
+/* Ordering: higher score first; ties by row then token, as greedy's argmax. */
+static int cand_better(const Candidate *a, const Candidate *b) {
+    if (a->score != b->score) return a->score > b->score;
+    if (a->row != b->row) return a->row < b->row;
+    return a->token < b->token;
+}
+
+/* Insert c into the sorted list top[0..*n) of capacity cap. */
+static void cand_insert(Candidate *top, int *n, int cap, Candidate c) {
+    if (*n == cap && !cand_better(&c, &top[cap - 1])) return;
+    int i = *n < cap ? (*n)++ : cap - 1;
+    while (i > 0 && cand_better(&c, &top[i - 1])) {
+        top[i] = top[i - 1];
+        i--;
+    }
+    top[i] = c;
+}
+
+typedef struct {
+    int step, row, token, ended;
+    double logprob;
+} Finished;
+
+typedef struct {
+    Finished *items;
+    int n, cap, from_beam;
+} FinishedList;
+
+static void finished_add(FinishedList *f, Finished x, int from_beam) {
+    if (f->n == f->cap) {
+        f->cap = f->cap ? 2 * f->cap : 8;
+        f->items = xrealloc(f->items, sizeof(Finished) * (size_t)f->cap);
+    }
+    f->items[f->n++] = x;
+    f->from_beam += from_beam;
+}
+
+void beam_search(const Model *m, const int *const *src, const int *src_len, int n, const SearchOptions *o,
+                 NBest *out) {
+    const int K = o->beam < 1 ? 1 : o->beam;
+    const int G = K > 1 ? K : -1; /* row of the greedy path inside each sentence's group, if any */
+    const int R = K > 1 ? K + 1 : 1;
+    Decoding d;
+    decoding_init(&d, m, src, src_len, n, R, o->max_len_ratio);
+    const int rows = d.rows, Ts = d.Ts, H = d.H, V = d.V, T = d.max_steps;
+    int *hist_tok = xmalloc(sizeof(int) * (size_t)T * rows), *hist_parent = xmalloc(sizeof(int) * (size_t)T * rows);
+    float *hist_alpha = o->want_attention ? xmalloc(sizeof(float) * (size_t)T * rows * Ts) : NULL;
+    double *cum = xmalloc(sizeof(double) * (size_t)rows), *cum_new = xmalloc(sizeof(double) * (size_t)rows);
+    int *alive = xcalloc((size_t)rows, sizeof(int)), *alive_new = xcalloc((size_t)rows, sizeof(int));
+    int *beam_done = xcalloc((size_t)n, sizeof(int)), *greedy_done = xcalloc((size_t)n, sizeof(int));
+    FinishedList *fin = xcalloc((size_t)n, sizeof(FinishedList));
+    Candidate *top = xmalloc(sizeof(Candidate) * (size_t)2 * K), *row_top = xmalloc(sizeof(Candidate) * 2 * (size_t)K);
+    for (int i = 0; i < n; i++) {
+        for (int k = 0; k < R; k++) cum[i * R + k] = 0.0, alive[i * R + k] = (k == 0 || k == G);
+        if (G < 0) greedy_done[i] = 1;
+    }
+    int left = n;
+    for (int t = 0; left > 0; t++) {
+        decoding_step(&d);
+        if (hist_alpha) memcpy(hist_alpha + (size_t)t * rows * Ts, d.alpha, sizeof(float) * (size_t)rows * Ts);
+        for (int r = 0; r < rows; r++) alive_new[r] = 0, hist_parent[(size_t)t * rows + r] = r,
+                                      hist_tok[(size_t)t * rows + r] = VOCAB_PAD, cum_new[r] = cum[r];
+        for (int i = 0; i < n; i++) {
+            if (beam_done[i] && greedy_done[i]) continue;
+            const int base = i * R, last = t + 1 >= d.max_len[i];
+            if (!beam_done[i]) {
+                /* the best 2K extensions over all live beam rows */
+                int nt = 0;
+                for (int k = 0; k < K; k++) {
+                    int r = base + k;
+                    if (!alive[r]) continue;
+                    const float *lp = d.logp + (size_t)r * V;
+                    int nr = 0;
+                    for (int v = 0; v < V; v++) {
+                        if (nr == 2 * K && lp[v] <= (float)(row_top[nr - 1].score)) continue;
+                        cand_insert(row_top, &nr, 2 * K, (Candidate){lp[v], r, v});
+                    }
+                    for (int c = 0; c < nr; c++)
+                        cand_insert(top, &nt, 2 * K, (Candidate){cum[r] + row_top[c].score, r, row_top[c].token});
+                }
+                /* </s> among the best K finishes a hypothesis; the others refill the beam */
+                int filled = 0;
+                for (int c = 0; c < nt && filled < K; c++) {
+                    Candidate x = top[c];
+                    if (x.token == VOCAB_EOS) {
+                        if (c < K) finished_add(&fin[i], (Finished){t, x.row, x.token, 1, x.score}, 1);
+                        continue;
+                    }
+                    int slot = base + filled++;
+                    if (last) {
+                        finished_add(&fin[i], (Finished){t, x.row, x.token, 0, x.score}, 1);
+                        continue;
+                    }
+                    hist_parent[(size_t)t * rows + slot] = x.row;
+                    hist_tok[(size_t)t * rows + slot] = x.token;
+                    cum_new[slot] = x.score;
+                    alive_new[slot] = 1;
+                }
+                if (fin[i].from_beam >= K || last || filled == 0) beam_done[i] = 1;
+            }
+            if (!greedy_done[i]) {
+                int r = base + G;
+                const float *lp = d.logp + (size_t)r * V;
+                int y = argmax(lp, V);
+                double score = cum[r] + lp[y];
+                if (y == VOCAB_EOS || last) {
+                    finished_add(&fin[i], (Finished){t, r, y, y == VOCAB_EOS, score}, 0);
+                    greedy_done[i] = 1;
+                } else {
+                    hist_tok[(size_t)t * rows + r] = y;
+                    cum_new[r] = score;
+                    alive_new[r] = 1;
+                }
+            }
+            if (beam_done[i] && greedy_done[i]) left--;
+        }
+        /* move states to their new rows */
+        for (int r = 0; r < rows; r++) {
+            int p = hist_parent[(size_t)t * rows + r];
+            memcpy(d.s + (size_t)r * H, d.s_new + (size_t)p * H, sizeof(float) * (size_t)H);
+            d.y_prev[r] = alive_new[r] ? hist_tok[(size_t)t * rows + r] : VOCAB_PAD;
+        }
+        double *sw = cum;
+        cum = cum_new, cum_new = sw;
+        int *aw = alive;
+        alive = alive_new, alive_new = aw;
+    }
+
+    /* backtrack every finished hypothesis; rank; drop duplicates */
+    for (int i = 0; i < n; i++) {
+        FinishedList *f = &fin[i];
+        Hypothesis *all = xcalloc((size_t)f->n + 1, sizeof(Hypothesis));
+        int na = 0;
+        for (int k = 0; k < f->n; k++) {
+            Finished x = f->items[k];
+            int steps = x.step + 1, len = x.ended ? x.step : x.step + 1;
+            Hypothesis h = {.len = len, .ended = x.ended, .logprob = x.logprob, .Ts = src_len[i]};
+            h.score = search_score(x.logprob, steps, o->length_penalty);
+            h.tokens = xmalloc(sizeof(int) * (size_t)(len + 1));
+            if (hist_alpha) h.attention = xmalloc(sizeof(float) * (size_t)steps * h.Ts);
+            if (!x.ended) h.tokens[x.step] = x.token;
+            int r = x.row;
+            for (int u = x.step; u >= 0; u--) {
+                if (hist_alpha)
+                    memcpy(h.attention + (size_t)u * h.Ts, hist_alpha + ((size_t)u * rows + r) * Ts,
+                           sizeof(float) * h.Ts);
+                if (u == 0) break;
+                h.tokens[u - 1] = hist_tok[(size_t)(u - 1) * rows + r];
+                r = hist_parent[(size_t)(u - 1) * rows + r];
+            }
+            int dup = -1;
+            for (int j = 0; j < na && dup < 0; j++)
+                if (all[j].len == h.len && !memcmp(all[j].tokens, h.tokens, sizeof(int) * (size_t)h.len)) dup = j;
+            if (dup >= 0) {
+                if (h.score > all[dup].score) {
+                    free(all[dup].tokens), free(all[dup].attention);
+                    all[dup] = h;
+                } else {
+                    free(h.tokens), free(h.attention);
+                }
+                continue;
+            }
+            all[na++] = h;
+        }
+        /* stable insertion sort, best score first */
+        for (int a = 1; a < na; a++) {
+            Hypothesis h = all[a];
+            int b = a;
+            while (b > 0 && all[b - 1].score < h.score) all[b] = all[b - 1], b--;
+            all[b] = h;
+        }
+        int keep = o->nbest < na ? o->nbest : na;
+        for (int k = keep; k < na; k++) free(all[k].tokens), free(all[k].attention);
+        out[i].hyps = all;
+        out[i].n = keep;
+        free(f->items);
+    }
+    free(fin), free(top), free(row_top), free(hist_tok), free(hist_parent), free(hist_alpha);
+    free(cum), free(cum_new), free(alive), free(alive_new), free(beam_done), free(greedy_done);
+    decoding_free(&d);
+}

@@ -1,0 +1,32 @@
+/* data.h — training pairs as id sequences, and the order they are visited in.
+ *
+ * Each epoch the pairs are shuffled (from the seed and the epoch number),
+ * cut into pools, sorted by length inside a pool so that a minibatch holds
+ * sentences of similar length (little padding), and the minibatches are
+ * shuffled again. The plan is a pure function of (data, batch size, seed,
+ * epoch): a resumed run recomputes it and continues at the stored position. */
+#ifndef NMT_DATA_H
+#define NMT_DATA_H
+
+#include <stdint.h>
+
+typedef struct {
+    int n;
+    const int **src, **tgt; /* id sequences without <s>/</s> */
+    int *src_len, *tgt_len;
+    long total_tgt_tokens; /* including one </s> per pair */
+} TrainData;
+
+typedef struct {
+    int n_batches;
+    int *order;  /* pair indices, batch after batch */
+    int *start;  /* [n_batches] offset of each batch in order */
+    int *count;  /* [n_batches] pairs in each batch */
+} EpochPlan;
+
+void epoch_plan(EpochPlan *plan, const TrainData *d, int batch, uint64_t seed, int epoch);
+/* Batches in length order, no shuffling (validation and scoring). */
+void sorted_plan(EpochPlan *plan, const TrainData *d, int batch);
+void epoch_plan_free(EpochPlan *plan);
+
+#endif

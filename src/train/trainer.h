@@ -1,0 +1,72 @@
+/* trainer.h — the training loop: data-parallel updates across OpenMP
+ * threads, validation, learning-rate decay, early stopping, checkpoints.
+ *
+ * Each minibatch is cut into shards of at most shard_size pairs; shards run
+ * in parallel (one single-threaded BLAS each), each into its own gradient
+ * buffer, and the buffers are summed in shard order. The shard split and
+ * every random draw depend only on the seed and the update number, so the
+ * same seed gives the same model under any --threads.
+ *
+ * A checkpoint (MODEL.ckpt) holds the weights, the optimizer moments and
+ * the trainer's state (update, epoch, position in the epoch, learning
+ * rate, validation history): resuming from it continues exactly as the
+ * uninterrupted run would have. */
+#ifndef NMT_TRAINER_H
+#define NMT_TRAINER_H
+
+#include <stdint.h>
+
+#include "model/saved.h"
+#include "train/data.h"
+#include "train/optim.h"
+
+typedef struct {
+    const char *model_path; /* -o: best model (or last without validation) */
+    const char *log_path;   /* JSON lines, one per validation; NULL for none */
+    int batch;              /* pairs per minibatch */
+    int shard_size;         /* pairs per parallel shard */
+    int threads;
+    int epochs;             /* 0 = no limit */
+    long max_updates;       /* 0 = no limit */
+    double minutes;         /* wall-clock budget, 0 = no limit */
+    OptimizerType optimizer;
+    float lr, lr_decay, min_lr;
+    int lr_patience;        /* validations without improvement before decaying */
+    int patience;           /* validations without improvement before stopping, 0 = never */
+    float clip, label_smoothing;
+    uint64_t seed;
+    int valid_every;        /* updates between validations (and checkpoints) */
+    int disp_every;         /* updates between log lines when stderr is not a terminal */
+    int quiet;
+} TrainOptions;
+
+void train_options_default(TrainOptions *o);
+
+/* The trainer's position and history; saved in checkpoints. */
+typedef struct {
+    long update;
+    int epoch;           /* 0-based epoch in progress */
+    int batch_in_epoch;  /* next minibatch of that epoch */
+    float lr;
+    double best_valid;   /* lowest validation loss (per token) so far */
+    int bad_valids;      /* validations since the last improvement */
+    int lr_bad_valids;   /* the same, since the last decay */
+    double elapsed;      /* training seconds before this process */
+    long tokens;         /* target tokens trained on */
+    int finished;        /* stopped early: nothing left to do */
+} TrainState;
+
+/* Train m in place. When resume is not NULL, continue from that state and
+ * optimizer (which the caller read from a checkpoint). Returns 0 on success. */
+int train_run(Model *m, const TrainData *train, const TrainData *valid, const TrainOptions *o,
+              const TrainState *resume_state, const Optimizer *resume_optim);
+
+/* Read a checkpoint written by train_run: the model, the optimizer moments and
+ * the trainer state (with the options it was started with). NULL on error. */
+Model *checkpoint_load(const char *path, TrainState *st, Optimizer *opt, TrainOptions *saved_opts, char *err,
+                       size_t errsz);
+
+/* Validation loss over d: *nll_per_token and the token count. */
+double evaluate_loss(const Model *m, const TrainData *d, int batch, int threads, long *tokens);
+
+#endif
