@@ -126,7 +126,7 @@ fail:
 
 /* ---------- the trainer ---------- */
 
-typedef struct {
+struct Trainer {
     Model *m;
     const TrainOptions *o;
     TrainState st;
@@ -139,9 +139,51 @@ typedef struct {
     size_t n_params;
     const int **src_ptr, **tgt_ptr;
     int *src_len, *tgt_len;
-} Trainer;
+};
 
-static LossSum train_update(Trainer *t, const TrainData *d, const int *idx, int count) {
+Trainer *trainer_new(Model *m, const TrainOptions *o, const TrainState *resume_state, const Optimizer *resume_optim) {
+    Trainer *t = xcalloc(1, sizeof *t);
+    t->m = m;
+    t->o = o;
+    t->n_params = model_num_params(&m->cfg);
+    if (resume_state) {
+        t->st = *resume_state;
+        t->opt = *resume_optim;
+    } else {
+        t->st.lr = o->lr;
+        t->st.best_valid = INFINITY;
+        optim_init(&t->opt, o->optimizer, t->n_params, o->clip);
+    }
+    t->max_shards = (o->batch + o->shard_size - 1) / o->shard_size;
+    t->grads = xcalloc((size_t)t->max_shards, sizeof(float *));
+    t->gviews = xcalloc((size_t)t->max_shards, sizeof(ModelParams));
+    t->arenas = xcalloc((size_t)t->max_shards, sizeof(Arena));
+    t->shards = xcalloc((size_t)t->max_shards, sizeof(Batch));
+    for (int s = 0; s < t->max_shards; s++) {
+        t->grads[s] = falloc(t->n_params);
+        model_bind(&m->cfg, t->grads[s], &t->gviews[s]);
+    }
+    t->src_ptr = xmalloc(sizeof(int *) * (size_t)o->batch);
+    t->tgt_ptr = xmalloc(sizeof(int *) * (size_t)o->batch);
+    t->src_len = xmalloc(sizeof(int) * (size_t)o->batch);
+    t->tgt_len = xmalloc(sizeof(int) * (size_t)o->batch);
+    return t;
+}
+
+void trainer_free(Trainer *t) {
+    for (int s = 0; s < t->max_shards; s++) {
+        free(t->grads[s]);
+        arena_free(&t->arenas[s]);
+        batch_free(&t->shards[s]);
+    }
+    batch_free(&t->full);
+    free(t->grads), free(t->gviews), free(t->arenas), free(t->shards);
+    free(t->src_ptr), free(t->tgt_ptr), free(t->src_len), free(t->tgt_len);
+    optim_free(&t->opt);
+    free(t);
+}
+
+LossSum trainer_update(Trainer *t, const TrainData *d, const int *idx, int count) {
     const TrainOptions *o = t->o;
     for (int i = 0; i < count; i++) {
         t->src_ptr[i] = d->src[idx[i]], t->src_len[i] = d->src_len[idx[i]];
@@ -261,34 +303,8 @@ static void format_duration(double s, char *out, size_t n) {
 
 int train_run(Model *m, const TrainData *train, const TrainData *valid, const TrainOptions *o,
               const TrainState *resume_state, const Optimizer *resume_optim) {
-    Trainer t;
-    memset(&t, 0, sizeof t);
-    t.m = m;
-    t.o = o;
-    t.n_params = model_num_params(&m->cfg);
-    if (resume_state) {
-        t.st = *resume_state;
-        t.opt = *resume_optim;
-    } else {
-        t.st.lr = o->lr;
-        t.st.best_valid = INFINITY;
-        optim_init(&t.opt, o->optimizer, t.n_params, o->clip);
-    }
+    Trainer *t = trainer_new(m, o, resume_state, resume_optim);
     omp_set_num_threads(o->threads);
-    t.max_shards = (o->batch + o->shard_size - 1) / o->shard_size;
-    t.grads = xcalloc((size_t)t.max_shards, sizeof(float *));
-    t.gviews = xcalloc((size_t)t.max_shards, sizeof(ModelParams));
-    t.arenas = xcalloc((size_t)t.max_shards, sizeof(Arena));
-    t.shards = xcalloc((size_t)t.max_shards, sizeof(Batch));
-    for (int s = 0; s < t.max_shards; s++) {
-        t.grads[s] = falloc(t.n_params);
-        model_bind(&m->cfg, t.grads[s], &t.gviews[s]);
-    }
-    t.src_ptr = xmalloc(sizeof(int *) * (size_t)o->batch);
-    t.tgt_ptr = xmalloc(sizeof(int *) * (size_t)o->batch);
-    t.src_len = xmalloc(sizeof(int) * (size_t)o->batch);
-    t.tgt_len = xmalloc(sizeof(int) * (size_t)o->batch);
-
     FILE *log = NULL;
     if (o->log_path) {
         log = fopen(o->log_path, resume_state ? "a" : "w");
@@ -303,7 +319,7 @@ int train_run(Model *m, const TrainData *train, const TrainData *valid, const Tr
     if (!o->quiet)
         fprintf(stderr,
                 "%s: %zu parameters, %d training pairs, %d threads, batch %d in shards of %d, BLAS kernels %s%s\n",
-                program_name(), t.n_params, train->n, o->threads, o->batch, o->shard_size, blas_kernel_name(),
+                program_name(), t->n_params, train->n, o->threads, o->batch, o->shard_size, blas_kernel_name(),
                 resume_state ? " (resumed)" : "");
 
     const double t0 = now_seconds();
@@ -313,27 +329,27 @@ int train_run(Model *m, const TrainData *train, const TrainData *valid, const Tr
     EpochPlan plan = {0};
     int plan_epoch = -1;
     const char *stop_reason = "finished";
-    while (!t.st.finished) {
-        double elapsed = t.st.elapsed + (now_seconds() - t0);
-        if (o->epochs && t.st.epoch >= o->epochs) { stop_reason = "epochs done"; break; }
-        if (o->max_updates && t.st.update >= o->max_updates) { stop_reason = "update limit"; break; }
+    while (!t->st.finished) {
+        double elapsed = t->st.elapsed + (now_seconds() - t0);
+        if (o->epochs && t->st.epoch >= o->epochs) { stop_reason = "epochs done"; break; }
+        if (o->max_updates && t->st.update >= o->max_updates) { stop_reason = "update limit"; break; }
         if (o->minutes > 0 && elapsed >= o->minutes * 60.0) { stop_reason = "time budget spent"; break; }
         if (stop_requested) { stop_reason = "interrupted"; break; }
-        if (plan_epoch != t.st.epoch) {
+        if (plan_epoch != t->st.epoch) {
             epoch_plan_free(&plan);
-            epoch_plan(&plan, train, o->batch, o->seed, t.st.epoch);
-            plan_epoch = t.st.epoch;
+            epoch_plan(&plan, train, o->batch, o->seed, t->st.epoch);
+            plan_epoch = t->st.epoch;
         }
-        if (t.st.batch_in_epoch >= plan.n_batches) {
-            t.st.epoch++;
-            t.st.batch_in_epoch = 0;
+        if (t->st.batch_in_epoch >= plan.n_batches) {
+            t->st.epoch++;
+            t->st.batch_in_epoch = 0;
             continue;
         }
-        int b = t.st.batch_in_epoch;
-        LossSum ls = train_update(&t, train, plan.order + plan.start[b], plan.count[b]);
-        t.st.batch_in_epoch++;
-        t.st.update++;
-        t.st.tokens += ls.tokens;
+        int b = t->st.batch_in_epoch;
+        LossSum ls = trainer_update(t, train, plan.order + plan.start[b], plan.count[b]);
+        t->st.batch_in_epoch++;
+        t->st.update++;
+        t->st.tokens += ls.tokens;
         win_loss += ls.nll;
         win_tokens += ls.tokens;
         win_updates++;
@@ -342,90 +358,90 @@ int train_run(Model *m, const TrainData *train, const TrainData *valid, const Tr
         if (!o->quiet && (tty ? now - win_t0 > 0.5 : win_updates >= o->disp_every)) {
             double rate = win_tokens / (now - win_t0);
             double eta = -1;
-            elapsed = t.st.elapsed + (now - t0);
+            elapsed = t->st.elapsed + (now - t0);
             double ups = win_updates / (now - win_t0);
             if (o->minutes > 0) eta = o->minutes * 60.0 - elapsed;
             if (o->epochs) {
-                double left = ((double)(o->epochs - t.st.epoch) * plan.n_batches - t.st.batch_in_epoch) / ups;
+                double left = ((double)(o->epochs - t->st.epoch) * plan.n_batches - t->st.batch_in_epoch) / ups;
                 eta = eta < 0 || left < eta ? left : eta;
             }
             if (o->max_updates) {
-                double left = (o->max_updates - t.st.update) / ups;
+                double left = (o->max_updates - t->st.update) / ups;
                 eta = eta < 0 || left < eta ? left : eta;
             }
             char eta_s[32] = "?";
             if (eta >= 0) format_duration(eta, eta_s, sizeof eta_s);
             fprintf(stderr, "%sepoch %d  update %ld  loss %.4f  ppl %.2f  %.0f tok/s  lr %.3g  ETA %s%s",
-                    tty ? "\r\033[K" : "", t.st.epoch + 1, t.st.update, win_loss / win_tokens,
-                    exp(win_loss / win_tokens), rate, (double)t.st.lr, eta_s, tty ? "" : "\n");
+                    tty ? "\r\033[K" : "", t->st.epoch + 1, t->st.update, win_loss / win_tokens,
+                    exp(win_loss / win_tokens), rate, (double)t->st.lr, eta_s, tty ? "" : "\n");
             win_loss = 0, win_tokens = 0, win_updates = 0, win_t0 = now;
         }
 
-        if (o->valid_every && t.st.update % o->valid_every == 0) {
-            elapsed = t.st.elapsed + (now_seconds() - t0);
+        if (o->valid_every && t->st.update % o->valid_every == 0) {
+            elapsed = t->st.elapsed + (now_seconds() - t0);
             if (tty) fputc('\n', stderr);
             if (valid) {
                 long vt;
                 double vloss = evaluate_loss(m, valid, o->batch, o->threads, &vt);
-                int improved = vloss < t.st.best_valid;
+                int improved = vloss < t->st.best_valid;
                 if (improved) {
-                    t.st.best_valid = vloss;
-                    t.st.bad_valids = t.st.lr_bad_valids = 0;
+                    t->st.best_valid = vloss;
+                    t->st.bad_valids = t->st.lr_bad_valids = 0;
                     save_or_die(m, o->model_path, NULL, 0);
                 } else {
-                    t.st.bad_valids++;
-                    if (++t.st.lr_bad_valids >= o->lr_patience && t.st.lr > o->min_lr) {
-                        t.st.lr = fmaxf(t.st.lr * o->lr_decay, o->min_lr);
-                        t.st.lr_bad_valids = 0;
+                    t->st.bad_valids++;
+                    if (++t->st.lr_bad_valids >= o->lr_patience && t->st.lr > o->min_lr) {
+                        t->st.lr = fmaxf(t->st.lr * o->lr_decay, o->min_lr);
+                        t->st.lr_bad_valids = 0;
                     }
-                    if (o->patience && t.st.bad_valids >= o->patience) t.st.finished = 1;
+                    if (o->patience && t->st.bad_valids >= o->patience) t->st.finished = 1;
                 }
                 if (!o->quiet)
                     fprintf(stderr, "%s: validation at update %ld: loss %.4f  ppl %.2f%s\n", program_name(),
-                            t.st.update, vloss, exp(vloss), improved ? "  (best so far, saved)" : "");
+                            t->st.update, vloss, exp(vloss), improved ? "  (best so far, saved)" : "");
                 if (log) {
                     fprintf(log,
                             "{\"update\": %ld, \"epoch\": %d, \"elapsed\": %.1f, \"train_tokens\": %ld, "
                             "\"valid_loss\": %.6f, \"valid_ppl\": %.4f, \"lr\": %.6g, \"best\": %s}\n",
-                            t.st.update, t.st.epoch + 1, elapsed, t.st.tokens, vloss, exp(vloss), (double)t.st.lr,
+                            t->st.update, t->st.epoch + 1, elapsed, t->st.tokens, vloss, exp(vloss), (double)t->st.lr,
                             improved ? "true" : "false");
                     fflush(log);
                 }
             }
             save_or_die(m, last_path, NULL, 0);
-            save_checkpoint(&t, elapsed);
-            last_valid_update = t.st.update;
-            if (t.st.finished) stop_reason = "early stopping";
+            save_checkpoint(t, elapsed);
+            last_valid_update = t->st.update;
+            if (t->st.finished) stop_reason = "early stopping";
         }
     }
     if (tty) fputc('\n', stderr);
-    double elapsed = t.st.elapsed + (now_seconds() - t0);
-    if (last_valid_update != t.st.update) {
+    double elapsed = t->st.elapsed + (now_seconds() - t0);
+    if (last_valid_update != t->st.update) {
         /* A last validation so that the best model reflects the final weights;
          * not after an interruption, so that a resumed run validates exactly
          * where the uninterrupted run would have. */
-        if (valid && t.st.update > 0 && !stop_requested) {
+        if (valid && t->st.update > 0 && !stop_requested) {
             long vt;
             double vloss = evaluate_loss(m, valid, o->batch, o->threads, &vt);
-            int improved = vloss < t.st.best_valid;
+            int improved = vloss < t->st.best_valid;
             if (improved) {
-                t.st.best_valid = vloss;
-                t.st.bad_valids = 0;
+                t->st.best_valid = vloss;
+                t->st.bad_valids = 0;
                 save_or_die(m, o->model_path, NULL, 0);
             }
             if (!o->quiet)
-                fprintf(stderr, "%s: validation at update %ld: loss %.4f  ppl %.2f%s\n", program_name(), t.st.update,
+                fprintf(stderr, "%s: validation at update %ld: loss %.4f  ppl %.2f%s\n", program_name(), t->st.update,
                         vloss, exp(vloss), improved ? "  (best so far, saved)" : "");
         }
         save_or_die(m, last_path, NULL, 0);
-        save_checkpoint(&t, elapsed);
+        save_checkpoint(t, elapsed);
     }
     if (!valid) save_or_die(m, o->model_path, NULL, 0);
     if (!o->quiet) {
         char dur[32];
         format_duration(elapsed, dur, sizeof dur);
         fprintf(stderr, "%s: %s after %ld updates (%s, %.2f epochs); model %s%s\n", program_name(), stop_reason,
-                t.st.update, dur, t.st.epoch + (plan.n_batches ? (double)t.st.batch_in_epoch / plan.n_batches : 0.0),
+                t->st.update, dur, t->st.epoch + (plan.n_batches ? (double)t->st.batch_in_epoch / plan.n_batches : 0.0),
                 o->model_path, valid ? " (best on validation)" : "");
         if (stop_requested) fprintf(stderr, "%s: continue with --resume\n", program_name());
     }
@@ -433,14 +449,6 @@ int train_run(Model *m, const TrainData *train, const TrainData *valid, const Tr
     if (log) fclose(log);
     free(last_path);
     epoch_plan_free(&plan);
-    for (int s = 0; s < t.max_shards; s++) {
-        free(t.grads[s]);
-        arena_free(&t.arenas[s]);
-        batch_free(&t.shards[s]);
-    }
-    batch_free(&t.full);
-    free(t.grads), free(t.gviews), free(t.arenas), free(t.shards);
-    free(t.src_ptr), free(t.tgt_ptr), free(t.src_len), free(t.tgt_len);
-    optim_free(&t.opt);
+    trainer_free(t);
     return stop_requested ? 130 : 0;
 }

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "model/saved.h"
+#include "model/seq2seq.h"
 #include "train/data.h"
 #include "train/optim.h"
 
@@ -55,6 +56,13 @@ typedef struct {
     long tokens;         /* target tokens trained on */
     int finished;        /* stopped early: nothing left to do */
 } TrainState;
+
+/* One update at a time, for the training loop and the benchmark. */
+typedef struct Trainer Trainer;
+Trainer *trainer_new(Model *m, const TrainOptions *o, const TrainState *resume_state, const Optimizer *resume_optim);
+/* Forward, backward and optimizer step on the pairs idx[0..count) of d. */
+LossSum trainer_update(Trainer *t, const TrainData *d, const int *idx, int count);
+void trainer_free(Trainer *t);
 
 /* Train m in place. When resume is not NULL, continue from that state and
  * optimizer (which the caller read from a checkpoint). Returns 0 on success. */

@@ -1,0 +1,235 @@
+/* nmt-bench — measurements behind `make bench` (bench/run.sh drives it).
+ *
+ *   nmt-bench sgemm [--threads N]          single-precision GEMM rate of this machine
+ *   nmt-bench train --threads N [--data D] training throughput at emb 256 / hidden 512 / batch 64
+ *   nmt-bench bpe --data D                 BPE learning (8,000 merges) and encoding speed
+ *
+ * Each prints one JSON object on stdout. With --data pointing at Multi30k
+ * (train.de / train.en), training uses its real sentence pairs; otherwise
+ * generated batches with the same length distribution. */
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "core/blas.h"
+#include "core/rng.h"
+#include "core/util.h"
+#include "train/trainer.h"
+#include "vocab/build.h"
+
+static long peak_rss_kb(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+/* GFLOP/s of C[M][N] = A[M][K] B[K][N]^T on each of `threads` threads at once
+ * (each its own matrices), summed. */
+static double sgemm_rate(int M, int N, int K, int threads) {
+    double total = 0.0;
+#pragma omp parallel num_threads(threads) reduction(+ : total)
+    {
+        float *A = falloc((size_t)M * K), *B = falloc((size_t)N * K), *C = falloc((size_t)M * N);
+        for (size_t i = 0; i < (size_t)M * K; i++) A[i] = (float)(i % 13) * 0.01f;
+        for (size_t i = 0; i < (size_t)N * K; i++) B[i] = (float)(i % 7) * 0.01f;
+        gemm(0, 1, M, N, K, 1.0f, A, K, B, K, 0.0f, C, N);
+        int reps = 0;
+        double t0 = now_seconds(), t;
+        do {
+            gemm(0, 1, M, N, K, 1.0f, A, K, B, K, 0.0f, C, N);
+            reps++;
+        } while ((t = now_seconds() - t0) < 2.0);
+        total = 2.0 * M * N * K * reps / t / 1e9;
+        free(A), free(B), free(C);
+    }
+    return total;
+}
+
+/* Forward-pass FLOPs of the matrix products for one pair (Ts, Tt). */
+static double forward_flops(const ModelConfig *c, int Ts, int Tt) {
+    const double E = c->emb, H = c->hidden, V = c->tgt_vocab, O = model_out_in(c);
+    const double A = c->attention == ATTENTION_BAHDANAU ? c->att_dim : H;
+    double enc = Ts * (12.0 * H * (E + H) + 4.0 * H * A);
+    double step = 2.0 * (E + 2 * H) * 3 * H + 6.0 * H * H + 4.0 * H * Ts + 2.0 * O * V;
+    if (c->attention == ATTENTION_BAHDANAU) step += 2.0 * H * A;
+    return enc + Tt * step + 4.0 * H * H;
+}
+
+typedef struct {
+    TrainData d;
+    int *storage;
+} Data;
+
+/* Multi30k-like lengths: source ~ N(13, 4), target ~ source +- 2, in subword tokens. */
+static Data generated_data(int n, int V, uint64_t seed) {
+    Data g = {0};
+    Rng rng;
+    rng_seed(&rng, seed, 77);
+    g.d.n = n;
+    g.d.src = xmalloc(sizeof(int *) * (size_t)n), g.d.tgt = xmalloc(sizeof(int *) * (size_t)n);
+    g.d.src_len = xmalloc(sizeof(int) * (size_t)n), g.d.tgt_len = xmalloc(sizeof(int) * (size_t)n);
+    g.storage = xmalloc(sizeof(int) * (size_t)n * 80);
+    for (int i = 0; i < n; i++) {
+        int ls = (int)lrintf(13.0f + 4.0f * rng_normal(&rng)), lt = ls + (int)rng_below(&rng, 5) - 2;
+        ls = ls < 3 ? 3 : ls > 40 ? 40 : ls, lt = lt < 3 ? 3 : lt > 40 ? 40 : lt;
+        int *s = g.storage + (size_t)i * 80, *t = s + 40;
+        for (int k = 0; k < ls; k++) s[k] = 4 + (int)rng_below(&rng, (uint32_t)(V - 4));
+        for (int k = 0; k < lt; k++) t[k] = 4 + (int)rng_below(&rng, (uint32_t)(V - 4));
+        g.d.src[i] = s, g.d.tgt[i] = t, g.d.src_len[i] = ls, g.d.tgt_len[i] = lt;
+    }
+    return g;
+}
+
+static Vocab *multi30k_vocab(const char *dir, char *src, char *tgt, size_t n) {
+    snprintf(src, n, "%s/train.de", dir);
+    snprintf(tgt, n, "%s/train.en", dir);
+    VocabConfig vc;
+    vocab_config_init(&vc);
+    vc.bpe_merges = 8000;
+    vc.joint = 1;
+    return vocab_build(&vc, src, tgt, NULL);
+}
+
+static int bench_train(int threads, const char *data_dir, int updates) {
+    ModelConfig cfg = {.emb = 256, .hidden = 512, .att_dim = 512, .attention = ATTENTION_BAHDANAU, .dropout = 0.2f};
+    TrainData d;
+    Data gen = {0};
+    ParallelCorpus *pc = NULL;
+    Vocab *v = NULL;
+    const char *source = "generated";
+    if (data_dir) {
+        char src[4096], tgt[4096];
+        v = multi30k_vocab(data_dir, src, tgt, sizeof src);
+        pc = corpus_load(v, src, tgt, 100, 0, NULL);
+        d = (TrainData){.n = pc->n};
+        d.src = xmalloc(sizeof(int *) * (size_t)pc->n), d.tgt = xmalloc(sizeof(int *) * (size_t)pc->n);
+        d.src_len = xmalloc(sizeof(int) * (size_t)pc->n), d.tgt_len = xmalloc(sizeof(int) * (size_t)pc->n);
+        for (int i = 0; i < pc->n; i++) {
+            d.src[i] = pc->pairs[i].src, d.tgt[i] = pc->pairs[i].tgt;
+            d.src_len[i] = pc->pairs[i].src_len, d.tgt_len[i] = pc->pairs[i].tgt_len;
+        }
+        cfg.src_vocab = vocab_size(v, VOCAB_SRC), cfg.tgt_vocab = vocab_size(v, VOCAB_TGT);
+        source = "multi30k de-en, joint BPE 8000";
+    } else {
+        cfg.src_vocab = cfg.tgt_vocab = 8000;
+        gen = generated_data(29000, 8000, 1);
+        d = gen.d;
+    }
+    Model m = {.cfg = cfg};
+    size_t n = model_num_params(&cfg);
+    m.params = falloc(n);
+    model_bind(&cfg, m.params, &m.p);
+    model_init_params(&cfg, m.params, 1);
+    TrainOptions o;
+    train_options_default(&o);
+    o.threads = threads;
+    omp_set_num_threads(threads);
+    Trainer *t = trainer_new(&m, &o, NULL, NULL);
+    EpochPlan plan;
+    epoch_plan(&plan, &d, o.batch, 1, 0);
+    const int warmup = 2;
+    long tokens = 0;
+    double flops = 0.0, t0 = 0.0;
+    for (int u = 0; u < warmup + updates; u++) {
+        if (u == warmup) t0 = now_seconds();
+        int b = u % plan.n_batches;
+        const int *idx = plan.order + plan.start[b];
+        LossSum ls = trainer_update(t, &d, idx, plan.count[b]);
+        if (u < warmup) continue;
+        tokens += ls.tokens;
+        int Ts = 0, Tt = 0;
+        for (int i = 0; i < plan.count[b]; i++) {
+            if (d.src_len[idx[i]] > Ts) Ts = d.src_len[idx[i]];
+            if (d.tgt_len[idx[i]] + 1 > Tt) Tt = d.tgt_len[idx[i]] + 1;
+        }
+        /* padded shapes are what the machine computes */
+        flops += 3.0 * plan.count[b] * forward_flops(&cfg, Ts, Tt);
+    }
+    double secs = now_seconds() - t0;
+    printf("{\"bench\": \"train\", \"threads\": %d, \"data\": \"%s\", \"params\": %zu, \"src_vocab\": %d, "
+           "\"tgt_vocab\": %d, \"updates\": %d, \"seconds\": %.3f, \"tokens_per_s\": %.1f, "
+           "\"gflops\": %.2f, \"flops_per_token\": %.4g, \"peak_rss_kb\": %ld, \"kernels\": \"%s\"}\n",
+           threads, source, n, cfg.src_vocab, cfg.tgt_vocab, updates, secs, tokens / secs, flops / secs / 1e9,
+           flops / tokens, peak_rss_kb(), blas_kernel_name());
+    trainer_free(t);
+    epoch_plan_free(&plan);
+    free(m.params);
+    if (pc) {
+        free(d.src), free(d.tgt), free(d.src_len), free(d.tgt_len);
+        corpus_free(pc);
+        vocab_free(v);
+    } else {
+        free(gen.d.src), free(gen.d.tgt), free(gen.d.src_len), free(gen.d.tgt_len), free(gen.storage);
+    }
+    return 0;
+}
+
+static int bench_bpe(const char *data_dir) {
+    char src[4096], tgt[4096];
+    snprintf(src, sizeof src, "%s/train.de", data_dir);
+    snprintf(tgt, sizeof tgt, "%s/train.en", data_dir);
+    VocabConfig vc;
+    vocab_config_init(&vc);
+    vc.bpe_merges = 8000;
+    vc.joint = 1;
+    WordCounts counts[2];
+    memset(counts, 0, sizeof counts);
+    double t0 = now_seconds();
+    vocab_count_words(&vc, src, tgt, counts, NULL);
+    double t1 = now_seconds();
+    Vocab *v = vocab_build_from_counts(&vc, counts);
+    double t2 = now_seconds();
+    size_t len;
+    char *text = read_file(src, &len);
+    if (!text) die("%s: cannot read", src);
+    char err[256];
+    long ids = 0;
+    double t3 = now_seconds();
+    for (char *line = text, *end; line < text + len; line = end + 1) {
+        end = memchr(line, '\n', (size_t)(text + len - line));
+        if (!end) end = text + len;
+        int *out;
+        int k = vocab_encode(v, VOCAB_SRC, line, (size_t)(end - line), &out, err, sizeof err);
+        if (k > 0) ids += k;
+        free(out);
+    }
+    double t4 = now_seconds();
+    printf("{\"bench\": \"bpe\", \"merges\": %d, \"count_seconds\": %.3f, \"learn_seconds\": %.3f, "
+           "\"encode_mb_per_s\": %.1f, \"encoded_tokens\": %ld, \"peak_rss_kb\": %ld}\n",
+           vocab_num_merges(v, VOCAB_SRC), t1 - t0, t2 - t1, len / 1e6 / (t4 - t3), ids, peak_rss_kb());
+    free(text);
+    word_counts_free(&counts[0]);
+    word_counts_free(&counts[1]);
+    vocab_free(v);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    blas_setup(argv);
+    set_program_name(argv[0]);
+    if (argc < 2) die("usage: nmt-bench sgemm|train|bpe [--threads N] [--data DIR] [--updates N]");
+    int threads = 1, updates = 12;
+    const char *data = NULL;
+    for (int i = 2; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--threads")) threads = (int)parse_long("--threads", argv[i + 1], 1, 256);
+        else if (!strcmp(argv[i], "--data")) data = argv[i + 1];
+        else if (!strcmp(argv[i], "--updates")) updates = (int)parse_long("--updates", argv[i + 1], 1, 100000);
+        else die("unknown option %s", argv[i]);
+    }
+    if (!strcmp(argv[1], "sgemm")) {
+        /* the shape of the output layer's product, the bulk of training */
+        double r = sgemm_rate(1024, 8000, 1792, threads);
+        printf("{\"bench\": \"sgemm\", \"threads\": %d, \"m\": 1024, \"n\": 8000, \"k\": 1792, \"gflops\": %.2f, "
+               "\"kernels\": \"%s\"}\n", threads, r, blas_kernel_name());
+        return 0;
+    }
+    if (!strcmp(argv[1], "train")) return bench_train(threads, data, updates);
+    if (!strcmp(argv[1], "bpe")) {
+        if (!data) die("bpe needs --data DIR (Multi30k)");
+        return bench_bpe(data);
+    }
+    die("unknown benchmark '%s'", argv[1]);
+}
