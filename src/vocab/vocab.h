@@ -7,11 +7,19 @@
  * file; the model file embeds the same bytes, so a model always carries the
  * exact text pipeline it was trained with.
  *
- * Ids 0..3 are the specials on both sides. */
+ * Ids 0..3 are the specials on both sides.
+ *
+ * Tokens are spelled as in tokenize.h: "▁" stands for a space, so decoding
+ * is concatenation. <unk> decodes to the text "<unk>"; with a word
+ * vocabulary an unknown word after a space encodes as "▁" <unk>, keeping
+ * the space. decode(encode(x)) == normalize(x) whenever every character
+ * (BPE) or word (word vocabulary) of x is in the vocabulary. */
 #ifndef NMT_VOCAB_H
 #define NMT_VOCAB_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 enum { VOCAB_PAD = 0, VOCAB_UNK = 1, VOCAB_BOS = 2, VOCAB_EOS = 3, VOCAB_NUM_SPECIALS = 4 };
 
@@ -40,5 +48,29 @@ int vocab_starts_word(const Vocab *v, VocabSide side, int id);
 int vocab_encode(const Vocab *v, VocabSide side, const char *text, size_t len, int **ids, char *err, size_t errsz);
 /* Ids -> detokenized text (malloc'd, NUL-terminated). Stops at </s>; skips <pad> and <s>. */
 char *vocab_decode(const Vocab *v, VocabSide side, const int *ids, int n);
+
+/* ---- additions to the contract above ---- */
+
+/* Tokens as written by `nmt-vocab --encode` (separated by single spaces)
+ * -> text, like vocab_decode. A token missing from the vocabulary is
+ * decoded from its spelling. Malloc'd. */
+char *vocab_decode_tokens(const Vocab *v, VocabSide side, const char *line, size_t len);
+/* Id of a token string, or -1. */
+int vocab_token_id(const Vocab *v, VocabSide side, const char *tok, size_t len);
+/* How often the token occurred in the training text (0 for specials). */
+int64_t vocab_token_count(const Vocab *v, VocabSide side, int id);
+/* Number of BPE merges of the side's table (0 for a word vocabulary). */
+int vocab_num_merges(const Vocab *v, VocabSide side);
+/* The exact word view for alignments: word[i] = index of the
+ * whitespace-separated word token i belongs to, or -1 for tokens that are
+ * only whitespace (and <pad> <s> </s>). Returns the number of words.
+ * vocab_starts_word is the per-token view: 1 for a token that begins with
+ * whitespace ("▁cat", or "▁" before a rare character's token); the caller
+ * treats position 0 as a word start. It agrees with vocab_word_ids when
+ * words are separated by single whitespace characters; a run of spaces
+ * gives extra one-space "words". */
+int vocab_word_ids(const Vocab *v, VocabSide side, const int *ids, int n, int *word);
+/* Human-readable dump: settings, merge counts, every token with its count. */
+void vocab_show(const Vocab *v, const char *name, FILE *out);
 
 #endif
