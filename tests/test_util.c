@@ -3,6 +3,7 @@
 #include "core/util.h"
 #include "test.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void test_crc32_known_value(void) {
@@ -49,6 +50,10 @@ static void test_atomic_write_replaces_whole_file(void) {
     /* A directory that does not exist: an error message, no crash. */
     EXPECT(write_file_atomic("/nonexistent-dir/x", "a", 1, err, sizeof err) == -1);
     EXPECT(strstr(err, "/nonexistent-dir/x") != NULL);
+    /* A special file is written in place, never replaced. */
+    EXPECT(write_file_atomic("/dev/null", "x", 1, err, sizeof err) == 0);
+    struct stat st;
+    EXPECT(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode));
     unlink(path);
     rmdir(dir);
 }

@@ -46,6 +46,10 @@ static const char *USAGE =
     "  --clip X               clip gradients to global norm X (default 5; 0 = off)\n"
     "  --label-smoothing X    (default 0)\n"
     "  --valid-every N        updates between validations and checkpoints (default 500)\n"
+    "  --valid-bleu           also compute BLEU of greedy translations of the validation set\n"
+    "                         against its raw target text (logged)\n"
+    "  --valid-metric loss|bleu  what the best model, learning-rate decay and early stopping\n"
+    "                         follow (default loss; bleu implies --valid-bleu)\n"
     "  --seed N               random seed for initialization, order and dropout (default 1)\n"
     "  --threads N            OpenMP threads (default: all cores)\n"
     "  --resume               continue from MODEL.ckpt (the saved training settings are used;\n"
@@ -74,6 +78,22 @@ static void free_train_data(TrainData *d) {
     free(d->src), free(d->tgt), free(d->src_len), free(d->tgt_len);
 }
 
+/* The raw target line of every kept validation pair: BLEU is computed
+ * against the text as the user has it. */
+static char **reference_lines(const char *path, const ParallelCorpus *c) {
+    long n = count_lines(path);
+    char **lines = xcalloc((size_t)n + 1, sizeof(char *));
+    LineReader r;
+    if (linereader_open(&r, path) != 0) die("%s: cannot open", path);
+    while (linereader_next(&r)) lines[r.lineno - 1] = xstrdup(r.line);
+    linereader_close(&r);
+    char **refs = xmalloc(sizeof(char *) * (size_t)(c->n + 1));
+    for (int i = 0; i < c->n; i++) refs[i] = xstrdup(lines[c->pairs[i].line - 1]);
+    for (long i = 0; i < n; i++) free(lines[i]);
+    free(lines);
+    return refs;
+}
+
 static ParallelCorpus *load_corpus(const Vocab *v, const char *src, const char *tgt, int max_len, int skip_invalid,
                                    const char *what) {
     CorpusStats st;
@@ -94,7 +114,7 @@ int main(int argc, char **argv) {
     train_options_default(&o);
     o.threads = omp_get_num_procs();
     ModelConfig cfg = {.emb = 256, .hidden = 512, .att_dim = 0, .attention = ATTENTION_BAHDANAU, .dropout = 0.2f};
-    int resume = 0, max_len = 100, skip_invalid = 0;
+    int resume = 0, max_len = 100, skip_invalid = 0, valid_bleu = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -104,6 +124,7 @@ int main(int argc, char **argv) {
         if (!strcmp(a, "--resume")) { resume = 1; continue; }
         if (!strcmp(a, "--skip-invalid")) { skip_invalid = 1; continue; }
         if (!strcmp(a, "--quiet")) { o.quiet = 1; continue; }
+        if (!strcmp(a, "--valid-bleu")) { valid_bleu = 1; continue; }
         if (i + 1 >= argc) die("%s needs a value (see --help)", a);
         const char *v = argv[++i];
         if (!strcmp(a, "--vocab")) vocab_path = v;
@@ -121,6 +142,10 @@ int main(int argc, char **argv) {
             if (!strcmp(v, "adam")) o.optimizer = OPTIM_ADAM;
             else if (!strcmp(v, "sgd")) o.optimizer = OPTIM_SGD;
             else die("--optimizer must be adam or sgd, got '%s'", v);
+        } else if (!strcmp(a, "--valid-metric")) {
+            if (!strcmp(v, "loss")) o.select_by_bleu = 0;
+            else if (!strcmp(v, "bleu")) o.select_by_bleu = 1, valid_bleu = 1;
+            else die("--valid-metric must be loss or bleu, got '%s'", v);
         } else if (!strcmp(a, "--emb")) cfg.emb = (int)parse_long(a, v, 1, 65536);
         else if (!strcmp(a, "--hidden")) cfg.hidden = (int)parse_long(a, v, 1, 65536);
         else if (!strcmp(a, "--att-dim")) cfg.att_dim = (int)parse_long(a, v, 1, 65536);
@@ -166,6 +191,7 @@ int main(int argc, char **argv) {
         saved.epochs = o.epochs, saved.max_updates = o.max_updates, saved.minutes = o.minutes;
         saved.threads = o.threads, saved.log_path = o.log_path, saved.quiet = o.quiet;
         saved.disp_every = o.disp_every, saved.model_path = o.model_path;
+        if (saved.select_by_bleu) valid_bleu = 1;
         o = saved;
         resumed = 1;
         fprintf(stderr, "%s: resuming from %s at update %ld\n", program_name(), ckpt, state.update);
@@ -184,10 +210,15 @@ int main(int argc, char **argv) {
     ParallelCorpus *train = load_corpus(m->vocab, train_src, train_tgt, max_len, skip_invalid, "training");
     ParallelCorpus *valid = valid_src ? load_corpus(m->vocab, valid_src, valid_tgt, 0, skip_invalid, "validation") : NULL;
     TrainData td = to_train_data(train), vd = {0};
+    char **refs = NULL;
     if (valid) vd = to_train_data(valid);
+    if (valid && valid_bleu) o.valid_refs = (const char *const *)(refs = reference_lines(valid_tgt, valid));
     int rc = train_run(m, &td, valid ? &vd : NULL, &o, resumed ? &state : NULL, resumed ? &optim : NULL);
     free_train_data(&td);
     corpus_free(train);
+    if (refs)
+        for (int i = 0; i < valid->n; i++) free(refs[i]);
+    free(refs);
     if (valid) free_train_data(&vd), corpus_free(valid);
     model_free(m);
     return rc;

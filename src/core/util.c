@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -178,6 +179,17 @@ char *read_file(const char *path, size_t *len) {
 
 int atomic_open(AtomicFile *af, const char *path, char *err, size_t errsz) {
     size_t n = strlen(path);
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        /* /dev/null, /dev/stdout, a pipe: nothing to replace, write in place */
+        af->path = af->tmp = NULL;
+        af->f = fopen(path, "wb");
+        if (!af->f) {
+            snprintf(err, errsz, "%s: cannot open for writing: %s", path, strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
     af->path = xstrdup(path);
     af->tmp = xmalloc(n + 32);
     snprintf(af->tmp, n + 32, "%s.tmp.%ld", path, (long)getpid());
@@ -210,13 +222,17 @@ int atomic_write(AtomicFile *af, const void *data, size_t len, char *err, size_t
 }
 
 int atomic_commit(AtomicFile *af, char *err, size_t errsz) {
-    if (fflush(af->f) != 0 || fsync(fileno(af->f)) != 0) {
+    if (fflush(af->f) != 0 || (af->tmp && fsync(fileno(af->f)) != 0)) {
         snprintf(err, errsz, "%s: cannot flush to disk: %s", af->tmp, strerror(errno));
         atomic_abort(af);
         return -1;
     }
     int rc = fclose(af->f);
     af->f = NULL;
+    if (!af->tmp) { /* written in place */
+        if (rc != 0) snprintf(err, errsz, "cannot finish writing: %s", strerror(errno));
+        return rc == 0 ? 0 : -1;
+    }
     if (rc != 0 || rename(af->tmp, af->path) != 0) {
         snprintf(err, errsz, "%s: cannot rename to %s: %s", af->tmp, af->path, strerror(errno));
         atomic_abort(af);

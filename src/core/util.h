@@ -74,7 +74,8 @@ int write_file_atomic(const char *path, const void *data, size_t len, char *err,
 /* The same, streamed: open a temporary file beside path, write pieces,
  * then commit (fsync + rename) or abort (remove the temporary file).
  * Each call returns 0, or -1 with a message in err (after which the
- * temporary file is already removed). */
+ * temporary file is already removed). A path that exists and is not a
+ * regular file (/dev/null, /dev/stdout, a pipe) is written in place. */
 typedef struct {
     FILE *f;
     char *path, *tmp;

@@ -11,6 +11,8 @@
 
 #include "core/blas.h"
 #include "core/util.h"
+#include "decoder/search.h"
+#include "eval/bleu.h"
 #include "model/seq2seq.h"
 
 void train_options_default(TrainOptions *o) {
@@ -49,6 +51,7 @@ static void state_to_text(const TrainState *st, const TrainOptions *o, long adam
     buf_printf(b, "patience=%d\nclip=%.9g\nlabel_smoothing=%.9g\nseed=%llu\nvalid_every=%d\nstart_lr=%.9g\n",
                o->patience, (double)o->clip, (double)o->label_smoothing, (unsigned long long)o->seed, o->valid_every,
                (double)o->lr);
+    buf_printf(b, "select_by_bleu=%d\n", o->select_by_bleu);
 }
 
 static int state_from_text(const char *text, size_t len, TrainState *st, TrainOptions *o, long *adam_step) {
@@ -85,6 +88,7 @@ static int state_from_text(const char *text, size_t len, TrainState *st, TrainOp
         else if (!strcmp(k, "seed")) o->seed = strtoull(v, NULL, 10);
         else if (!strcmp(k, "valid_every")) o->valid_every = atoi(v);
         else if (!strcmp(k, "start_lr")) o->lr = strtof(v, NULL);
+        else if (!strcmp(k, "select_by_bleu")) o->select_by_bleu = atoi(v);
         else seen--;
     }
     free(copy);
@@ -265,6 +269,43 @@ double evaluate_loss(const Model *m, const TrainData *d, int batch, int threads,
     return count ? total / (double)count : 0.0;
 }
 
+double evaluate_bleu(const Model *m, const TrainData *d, const char *const *refs, int batch, int threads) {
+    EpochPlan plan;
+    sorted_plan(&plan, d, batch);
+    char **hyps = xcalloc((size_t)d->n + 1, sizeof(char *));
+    SearchOptions so;
+    search_options_default(&so);
+    so.beam = 1;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+    for (int b = 0; b < plan.n_batches; b++) {
+        const int *idx = plan.order + plan.start[b];
+        const int n = plan.count[b];
+        const int **src = xmalloc(sizeof(int *) * (size_t)n);
+        int *len = xmalloc(sizeof(int) * (size_t)n);
+        NBest *out = xcalloc((size_t)n, sizeof(NBest));
+        for (int i = 0; i < n; i++) src[i] = d->src[idx[i]], len[i] = d->src_len[idx[i]];
+        greedy_search(m, src, len, n, &so, out);
+        for (int i = 0; i < n; i++) {
+            hyps[idx[i]] = vocab_decode(m->vocab, VOCAB_TGT, out[i].hyps[0].tokens, out[i].hyps[0].len);
+            nbest_free(&out[i]);
+        }
+        free(out), free(len), free(src);
+    }
+    BleuStats stats;
+    bleu_stats_init(&stats, 0);
+    char err[256];
+    for (int i = 0; i < d->n; i++) {
+        bleu_stats_add(&stats, hyps[i], &refs[i], 1, err, sizeof err); /* refs were checked on reading */
+        free(hyps[i]);
+    }
+    BleuResult r;
+    bleu_compute(&stats, &r);
+    bleu_stats_free(&stats);
+    free(hyps);
+    epoch_plan_free(&plan);
+    return r.score;
+}
+
 static void save_or_die(const Model *m, const char *path, const Section *extra, int n_extra) {
     char err[1024];
     if (model_save(m, path, extra, n_extra, err, sizeof err) != 0) die("%s", err);
@@ -301,6 +342,47 @@ static void format_duration(double s, char *out, size_t n) {
     else snprintf(out, n, "%ldm%02lds", sec / 60, sec % 60);
 }
 
+/* Validate, keep the best model, decay the learning rate or stop early when
+ * validation stalls, and log. Returns 1 when this validation was the best. */
+static int validate(Trainer *t, const TrainData *valid, FILE *log, double elapsed, double *train_nll,
+                    long *train_tokens) {
+    const TrainOptions *o = t->o;
+    long vt;
+    double vloss = evaluate_loss(t->m, valid, o->batch, o->threads, &vt);
+    double vbleu = o->valid_refs ? evaluate_bleu(t->m, valid, o->valid_refs, o->batch, o->threads) : -1;
+    double metric = o->select_by_bleu ? -vbleu : vloss;
+    int improved = metric < t->st.best_valid;
+    if (improved) {
+        t->st.best_valid = metric;
+        t->st.bad_valids = t->st.lr_bad_valids = 0;
+        save_or_die(t->m, o->model_path, NULL, 0);
+    } else {
+        t->st.bad_valids++;
+        if (++t->st.lr_bad_valids >= o->lr_patience && t->st.lr > o->min_lr) {
+            t->st.lr = fmaxf(t->st.lr * o->lr_decay, o->min_lr);
+            t->st.lr_bad_valids = 0;
+        }
+        if (o->patience && t->st.bad_valids >= o->patience) t->st.finished = 1;
+    }
+    char bleu_s[32] = "";
+    if (vbleu >= 0) snprintf(bleu_s, sizeof bleu_s, "  BLEU %.2f", vbleu);
+    if (!o->quiet)
+        fprintf(stderr, "%s: validation at update %ld: loss %.4f  ppl %.2f%s%s\n", program_name(), t->st.update, vloss,
+                exp(vloss), bleu_s, improved ? "  (best so far, saved)" : "");
+    if (log) {
+        fprintf(log,
+                "{\"update\": %ld, \"epoch\": %d, \"elapsed\": %.1f, \"train_tokens\": %ld, \"train_loss\": %.6f, "
+                "\"valid_loss\": %.6f, \"valid_ppl\": %.4f, ",
+                t->st.update, t->st.epoch + 1, elapsed, t->st.tokens, *train_tokens ? *train_nll / *train_tokens : 0.0,
+                vloss, exp(vloss));
+        if (vbleu >= 0) fprintf(log, "\"valid_bleu\": %.2f, ", vbleu);
+        fprintf(log, "\"lr\": %.6g, \"best\": %s}\n", (double)t->st.lr, improved ? "true" : "false");
+        fflush(log);
+    }
+    *train_nll = 0, *train_tokens = 0;
+    return improved;
+}
+
 int train_run(Model *m, const TrainData *train, const TrainData *valid, const TrainOptions *o,
               const TrainState *resume_state, const Optimizer *resume_optim) {
     Trainer *t = trainer_new(m, o, resume_state, resume_optim);
@@ -326,6 +408,8 @@ int train_run(Model *m, const TrainData *train, const TrainData *valid, const Tr
     double win_loss = 0, win_t0 = t0;
     long win_tokens = 0, win_updates = 0;
     long last_valid_update = -1;
+    double log_nll = 0; /* training loss since the last validation, for the log */
+    long log_tokens = 0;
     EpochPlan plan = {0};
     int plan_epoch = -1;
     const char *stop_reason = "finished";
@@ -352,6 +436,8 @@ int train_run(Model *m, const TrainData *train, const TrainData *valid, const Tr
         t->st.tokens += ls.tokens;
         win_loss += ls.nll;
         win_tokens += ls.tokens;
+        log_nll += ls.nll;
+        log_tokens += ls.tokens;
         win_updates++;
 
         double now = now_seconds();
@@ -380,34 +466,7 @@ int train_run(Model *m, const TrainData *train, const TrainData *valid, const Tr
         if (o->valid_every && t->st.update % o->valid_every == 0) {
             elapsed = t->st.elapsed + (now_seconds() - t0);
             if (tty) fputc('\n', stderr);
-            if (valid) {
-                long vt;
-                double vloss = evaluate_loss(m, valid, o->batch, o->threads, &vt);
-                int improved = vloss < t->st.best_valid;
-                if (improved) {
-                    t->st.best_valid = vloss;
-                    t->st.bad_valids = t->st.lr_bad_valids = 0;
-                    save_or_die(m, o->model_path, NULL, 0);
-                } else {
-                    t->st.bad_valids++;
-                    if (++t->st.lr_bad_valids >= o->lr_patience && t->st.lr > o->min_lr) {
-                        t->st.lr = fmaxf(t->st.lr * o->lr_decay, o->min_lr);
-                        t->st.lr_bad_valids = 0;
-                    }
-                    if (o->patience && t->st.bad_valids >= o->patience) t->st.finished = 1;
-                }
-                if (!o->quiet)
-                    fprintf(stderr, "%s: validation at update %ld: loss %.4f  ppl %.2f%s\n", program_name(),
-                            t->st.update, vloss, exp(vloss), improved ? "  (best so far, saved)" : "");
-                if (log) {
-                    fprintf(log,
-                            "{\"update\": %ld, \"epoch\": %d, \"elapsed\": %.1f, \"train_tokens\": %ld, "
-                            "\"valid_loss\": %.6f, \"valid_ppl\": %.4f, \"lr\": %.6g, \"best\": %s}\n",
-                            t->st.update, t->st.epoch + 1, elapsed, t->st.tokens, vloss, exp(vloss), (double)t->st.lr,
-                            improved ? "true" : "false");
-                    fflush(log);
-                }
-            }
+            if (valid) validate(t, valid, log, elapsed, &log_nll, &log_tokens);
             save_or_die(m, last_path, NULL, 0);
             save_checkpoint(t, elapsed);
             last_valid_update = t->st.update;
@@ -420,19 +479,7 @@ int train_run(Model *m, const TrainData *train, const TrainData *valid, const Tr
         /* A last validation so that the best model reflects the final weights;
          * not after an interruption, so that a resumed run validates exactly
          * where the uninterrupted run would have. */
-        if (valid && t->st.update > 0 && !stop_requested) {
-            long vt;
-            double vloss = evaluate_loss(m, valid, o->batch, o->threads, &vt);
-            int improved = vloss < t->st.best_valid;
-            if (improved) {
-                t->st.best_valid = vloss;
-                t->st.bad_valids = 0;
-                save_or_die(m, o->model_path, NULL, 0);
-            }
-            if (!o->quiet)
-                fprintf(stderr, "%s: validation at update %ld: loss %.4f  ppl %.2f%s\n", program_name(), t->st.update,
-                        vloss, exp(vloss), improved ? "  (best so far, saved)" : "");
-        }
+        if (valid && t->st.update > 0 && !stop_requested) validate(t, valid, log, elapsed, &log_nll, &log_tokens);
         save_or_die(m, last_path, NULL, 0);
         save_checkpoint(t, elapsed);
     }

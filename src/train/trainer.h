@@ -39,6 +39,10 @@ typedef struct {
     int valid_every;        /* updates between validations (and checkpoints) */
     int disp_every;         /* updates between log lines when stderr is not a terminal */
     int quiet;
+    /* Validation BLEU (greedy decoding against the raw references): set
+     * valid_refs to one reference line per validation pair. */
+    const char *const *valid_refs;
+    int select_by_bleu;     /* best model, LR decay and early stopping follow BLEU, not loss */
 } TrainOptions;
 
 void train_options_default(TrainOptions *o);
@@ -49,7 +53,7 @@ typedef struct {
     int epoch;           /* 0-based epoch in progress */
     int batch_in_epoch;  /* next minibatch of that epoch */
     float lr;
-    double best_valid;   /* lowest validation loss (per token) so far */
+    double best_valid;   /* best validation score so far: loss per token, or -BLEU */
     int bad_valids;      /* validations since the last improvement */
     int lr_bad_valids;   /* the same, since the last decay */
     double elapsed;      /* training seconds before this process */
@@ -76,5 +80,7 @@ Model *checkpoint_load(const char *path, TrainState *st, Optimizer *opt, TrainOp
 
 /* Validation loss over d: *nll_per_token and the token count. */
 double evaluate_loss(const Model *m, const TrainData *d, int batch, int threads, long *tokens);
+/* Corpus BLEU of greedy translations of d's sources against refs (one per pair). */
+double evaluate_bleu(const Model *m, const TrainData *d, const char *const *refs, int batch, int threads);
 
 #endif
