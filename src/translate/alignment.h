@@ -1,0 +1,44 @@
+/* alignment.h — word alignments from attention, in the formats Marian prints
+ * after " ||| " with --alignment.
+ *
+ * hard: Pharaoh pairs "s-t" (0-based source word, target word), sorted by
+ *   source then target index, between the whitespace-separated words of the
+ *   (normalized) source line and of the output line. The subword matrix is
+ *   first merged to words:
+ *       W[tw][sw] = mean over the subwords t of target word tw of
+ *                   the sum over the subwords s of source word sw of a[t][s]
+ *   (summing over source pieces keeps each row a distribution over source
+ *   words; averaging over target pieces weighs every target word alike).
+ *   Then every target word is linked to its highest-weighted source word
+ *   (ties: the leftmost) — Marian's rule for "hard" (argmax per target
+ *   position), applied at word level. Tokens that are only whitespace and
+ *   the final </s> row belong to no word and are left out.
+ * soft: the full subword matrix as Marian prints it: one group per target
+ *   token (including the </s> row), groups separated by spaces, each group
+ *   the weights over the source tokens separated by commas. */
+#ifndef NMT_ALIGNMENT_H
+#define NMT_ALIGNMENT_H
+
+#include "core/util.h"
+#include "vocab/vocab.h"
+
+typedef enum { ALIGN_NONE = 0, ALIGN_HARD, ALIGN_SOFT } AlignMode;
+
+/* Merge the subword attention att [rows][Ts] (rows >= tgt_len: one row per
+ * output token, any further row — </s> — is ignored) to word level.
+ * Returns a malloc'd [*n_tgt_words][*n_src_words] matrix (NULL when either
+ * count is 0). */
+float *align_merge_words(const Vocab *v, const int *src, int Ts, const int *tgt, int tgt_len, const float *att,
+                         int *n_src_words, int *n_tgt_words);
+
+/* Hard word alignment: pair k is src_word[k]-tgt_word[k]; returns the count
+ * (one per target word that has a source word). Arrays malloc'd. */
+int align_hard(const Vocab *v, const int *src, int Ts, const int *tgt, int tgt_len, const float *att,
+               int **src_word, int **tgt_word);
+/* Append the hard alignment as "s-t s-t ..." (nothing for none). */
+void align_hard_string(const Vocab *v, const int *src, int Ts, const int *tgt, int tgt_len, const float *att,
+                       Buf *out);
+/* Append the soft alignment of att [rows][Ts] in Marian's format. */
+void align_soft_string(const float *att, int rows, int Ts, Buf *out);
+
+#endif

@@ -1,0 +1,372 @@
+/* attention_dump.c — see attention_dump.h. */
+#include "translate/attention_dump.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+struct AttDump {
+    AttDumpFormat fmt;
+    AtomicFile af; /* jsonl, tsv, html */
+    char *dir;     /* npy */
+    long count;
+    Buf buf;       /* one record's text */
+};
+
+static const char *const FORMAT_NAMES[] = {"jsonl", "tsv", "npy", "html"};
+
+int attdump_parse_format(const char *name, AttDumpFormat *fmt) {
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(name, FORMAT_NAMES[i])) {
+            *fmt = (AttDumpFormat)i;
+            return 0;
+        }
+    return -1;
+}
+
+const char *attdump_format_name(AttDumpFormat fmt) {
+    return (unsigned)fmt < 4 ? FORMAT_NAMES[fmt] : "?";
+}
+
+long attdump_count(const AttDump *d) { return d->count; }
+
+/* ---------- escaping ---------- */
+
+void json_escape(Buf *b, const char *s) {
+    buf_reserve(b, strlen(s) + 2);
+    buf_append(b, "\"", 1);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"': buf_append(b, "\\\"", 2); break;
+        case '\\': buf_append(b, "\\\\", 2); break;
+        case '\n': buf_append(b, "\\n", 2); break;
+        case '\r': buf_append(b, "\\r", 2); break;
+        case '\t': buf_append(b, "\\t", 2); break;
+        case '\b': buf_append(b, "\\b", 2); break;
+        case '\f': buf_append(b, "\\f", 2); break;
+        default:
+            if (*p < 0x20 || *p == 0x7f) buf_printf(b, "\\u%04x", *p);
+            else buf_append(b, p, 1);
+        }
+    }
+    buf_append(b, "\"", 1);
+}
+
+void html_escape(Buf *b, const char *s) {
+    for (const char *p = s; *p; p++) {
+        switch (*p) {
+        case '&': buf_puts(b, "&amp;"); break;
+        case '<': buf_puts(b, "&lt;"); break;
+        case '>': buf_puts(b, "&gt;"); break;
+        case '"': buf_puts(b, "&quot;"); break;
+        case '\'': buf_puts(b, "&#39;"); break;
+        default: buf_append(b, p, 1);
+        }
+    }
+}
+
+static void put_weight(Buf *b, float w) { buf_printf(b, "%.6g", (double)w); }
+
+/* ---------- npy ---------- */
+
+void npy_header(Buf *b, int rows, int cols) {
+    char dict[128];
+    int n = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }", rows, cols);
+    size_t total = 10 + (size_t)n + 1; /* magic+version+len, dict, '\n' */
+    size_t padded = (total + 63) / 64 * 64;
+    size_t hlen = padded - 10;
+    unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff),
+                             (unsigned char)(hlen >> 8)};
+    buf_append(b, pre, 10);
+    buf_append(b, dict, (size_t)n);
+    for (size_t i = 10 + (size_t)n; i < padded - 1; i++) buf_append(b, " ", 1);
+    buf_append(b, "\n", 1);
+}
+
+static int write_whole(const char *path, const void *data, size_t len, char *err, size_t errsz) {
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        snprintf(err, errsz, "%s: cannot create: %s", path, strerror(errno));
+        return -1;
+    }
+    size_t w = len ? fwrite(data, 1, len, f) : 0;
+    int bad = w != len || ferror(f);
+    if (fclose(f) != 0) bad = 1;
+    if (bad) {
+        snprintf(err, errsz, "%s: write failed: %s", path, strerror(errno ? errno : EIO));
+        return -1;
+    }
+    return 0;
+}
+
+static void put_tokens(Buf *b, const char *key, const char *const *tok, int n) {
+    buf_printf(b, "\"%s\":[", key);
+    for (int i = 0; i < n; i++) {
+        if (i) buf_append(b, ",", 1);
+        json_escape(b, tok[i]);
+    }
+    buf_append(b, "]", 1);
+}
+
+/* The JSON object of a record; the matrix only when with_matrix. */
+static void record_json(Buf *b, const AttRecord *r, int with_matrix) {
+    buf_printf(b, "{\"id\":%ld,", r->id);
+    if (r->src_text) buf_puts(b, "\"src\":"), json_escape(b, r->src_text), buf_append(b, ",", 1);
+    if (r->tgt_text) buf_puts(b, "\"tgt\":"), json_escape(b, r->tgt_text), buf_append(b, ",", 1);
+    put_tokens(b, "src_tokens", r->src_tokens, r->Ts);
+    buf_append(b, ",", 1);
+    put_tokens(b, "tgt_tokens", r->tgt_tokens, r->Tt);
+    if (with_matrix) {
+        buf_puts(b, ",\"attention\":[");
+        for (int t = 0; t < r->Tt; t++) {
+            if (t) buf_append(b, ",", 1);
+            buf_append(b, "[", 1);
+            for (int s = 0; s < r->Ts; s++) {
+                if (s) buf_append(b, ",", 1);
+                put_weight(b, r->att[(size_t)t * r->Ts + s]);
+            }
+            buf_append(b, "]", 1);
+        }
+        buf_append(b, "]", 1);
+    }
+    buf_puts(b, "}\n");
+}
+
+static int write_npy(AttDump *d, const AttRecord *r, char *err, size_t errsz) {
+    Buf *b = &d->buf;
+    npy_header(b, r->Tt, r->Ts);
+    size_t n = (size_t)r->Tt * r->Ts;
+    buf_reserve(b, n * 4);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &r->att[i], 4);
+        unsigned char le[4] = {(unsigned char)u, (unsigned char)(u >> 8), (unsigned char)(u >> 16),
+                               (unsigned char)(u >> 24)};
+        buf_append(b, le, 4);
+    }
+    size_t plen = strlen(d->dir) + 32;
+    char *path = xmalloc(plen);
+    snprintf(path, plen, "%s/%06ld.npy", d->dir, r->id);
+    int rc = write_whole(path, b->data, b->len, err, errsz);
+    if (rc == 0) {
+        b->len = 0;
+        record_json(b, r, 0);
+        snprintf(path, plen, "%s/%06ld.json", d->dir, r->id);
+        rc = write_whole(path, b->data, b->len, err, errsz);
+    }
+    free(path);
+    return rc;
+}
+
+/* ---------- tsv ---------- */
+
+/* A text as a comment line: control characters (a tab) become spaces. */
+static void put_comment(Buf *b, const char *prefix, const char *text) {
+    buf_puts(b, prefix);
+    size_t start = b->len;
+    buf_puts(b, text);
+    for (size_t i = start; i < b->len; i++)
+        if ((unsigned char)b->data[i] < 0x20) b->data[i] = ' ';
+    buf_append(b, "\n", 1);
+}
+
+static void record_tsv(Buf *b, const AttRecord *r) {
+    buf_printf(b, "# sentence %ld\n", r->id);
+    if (r->src_text) put_comment(b, "# source: ", r->src_text);
+    if (r->tgt_text) put_comment(b, "# target: ", r->tgt_text);
+    buf_puts(b, TSV_CORNER);
+    for (int s = 0; s < r->Ts; s++) buf_printf(b, "\t%s", r->src_tokens[s]);
+    buf_append(b, "\n", 1);
+    for (int t = 0; t < r->Tt; t++) {
+        buf_puts(b, r->tgt_tokens[t]);
+        for (int s = 0; s < r->Ts; s++) {
+            buf_append(b, "\t", 1);
+            put_weight(b, r->att[(size_t)t * r->Ts + s]);
+        }
+        buf_append(b, "\n", 1);
+    }
+    buf_append(b, "\n", 1);
+}
+
+/* ---------- html ---------- */
+
+static const char *HTML_HEAD =
+    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>%s</title>\n<style>\n"
+    "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:1.5em 2em;color:#1d2330;background:#fff}\n"
+    "h1{font-size:1.4em;margin:0 0 .3em}\n"
+    "p.note{color:#555;margin:.2em 0 1em}\n"
+    "section.sent{border-top:1px solid #d8dce3;padding:.8em 0 1.2em}\n"
+    "section.sent h2{font-size:1em;margin:0 0 .4em;color:#555}\n"
+    "p.txt{margin:.15em 0;font-size:.95em}\n"
+    "p.txt b{display:inline-block;width:4.5em;color:#777;font-weight:normal}\n"
+    ".scroll{overflow-x:auto;margin-top:.6em}\n"
+    "table.heatmap{border-collapse:collapse;font-size:12px;font-family:ui-monospace,Menlo,Consolas,monospace}\n"
+    "table.heatmap td{width:22px;min-width:22px;height:22px;padding:0;border:1px solid #fff;cursor:crosshair}\n"
+    "table.heatmap td:hover{outline:2px solid #e4572e;outline-offset:-2px}\n"
+    "table.heatmap th{font-weight:normal;padding:1px 5px;white-space:pre;color:#333}\n"
+    "table.heatmap thead th{vertical-align:bottom;height:1px}\n"
+    "table.heatmap thead th span{writing-mode:vertical-rl;transform:rotate(180deg);display:inline-block}\n"
+    "table.heatmap tbody th{text-align:right}\n"
+    "table.heatmap th.hl{background:#ffe08a}\n"
+    "#readout{position:fixed;right:1em;top:1em;background:#1d2330;color:#fff;padding:.45em .8em;border-radius:6px;"
+    "font:13px ui-monospace,Menlo,Consolas,monospace;display:none;box-shadow:0 2px 8px rgba(0,0,0,.25)}\n"
+    ".legend{display:inline-block;width:160px;height:10px;vertical-align:middle;border:1px solid #ccc;"
+    "background:linear-gradient(to right,#ffffff,#08306b)}\n"
+    "</style>\n</head>\n<body>\n<h1>%s</h1>\n"
+    "<p class=\"note\">One heatmap per sentence: rows are target tokens (subwords, then &lt;/s&gt;), columns are "
+    "source tokens; &#9601; marks a token that starts after a space. Each row sums to 1. "
+    "0 <span class=\"legend\"></span> 1 &mdash; hover a cell to see its weight.</p>\n"
+    "<div id=\"readout\"></div>\n";
+
+static const char *HTML_TAIL =
+    "<script>\n"
+    "(function(){\n"
+    "  var out=document.getElementById('readout'), lit=[];\n"
+    "  function clear(){lit.forEach(function(e){e.classList.remove('hl');});lit=[];}\n"
+    "  document.addEventListener('mouseover',function(ev){\n"
+    "    var td=ev.target.closest?ev.target.closest('table.heatmap td'):null;\n"
+    "    clear();\n"
+    "    if(!td){out.style.display='none';return;}\n"
+    "    var tr=td.parentNode, tab=tr.closest('table'), col=td.cellIndex;\n"
+    "    var rh=tr.cells[0], ch=tab.tHead.rows[0].cells[col];\n"
+    "    rh.classList.add('hl'); ch.classList.add('hl'); lit=[rh,ch];\n"
+    "    out.textContent=rh.textContent+'  \\u2190  '+ch.textContent+'   '+td.getAttribute('data-w');\n"
+    "    out.style.display='block';\n"
+    "  });\n"
+    "})();\n"
+    "</script>\n</body>\n</html>\n";
+
+static void cell_color(float w, char out[8]) {
+    if (!(w >= 0.0f)) w = 0.0f;
+    if (w > 1.0f) w = 1.0f;
+    /* white -> dark blue (#08306b), with a slight gamma so small weights show */
+    float g = powf(w, 0.8f);
+    int r = (int)(255.0f + g * (8.0f - 255.0f) + 0.5f), gr = (int)(255.0f + g * (48.0f - 255.0f) + 0.5f),
+        bl = (int)(255.0f + g * (107.0f - 255.0f) + 0.5f);
+    snprintf(out, 8, "#%02x%02x%02x", r, gr, bl);
+}
+
+static void record_html(Buf *b, const AttRecord *r) {
+    buf_printf(b, "<section class=\"sent\" id=\"s%ld\">\n<h2>sentence %ld</h2>\n", r->id, r->id);
+    if (r->src_text) buf_puts(b, "<p class=\"txt\"><b>source</b>"), html_escape(b, r->src_text), buf_puts(b, "</p>\n");
+    if (r->tgt_text) buf_puts(b, "<p class=\"txt\"><b>target</b>"), html_escape(b, r->tgt_text), buf_puts(b, "</p>\n");
+    buf_printf(b, "<div class=\"scroll\"><table class=\"heatmap\" data-id=\"%ld\">\n<thead><tr><th></th>", r->id);
+    for (int s = 0; s < r->Ts; s++) {
+        buf_puts(b, "<th><span>");
+        html_escape(b, r->src_tokens[s]);
+        buf_puts(b, "</span></th>");
+    }
+    buf_puts(b, "</tr></thead>\n<tbody>\n");
+    for (int t = 0; t < r->Tt; t++) {
+        buf_puts(b, "<tr><th>");
+        html_escape(b, r->tgt_tokens[t]);
+        buf_puts(b, "</th>");
+        for (int s = 0; s < r->Ts; s++) {
+            float w = r->att[(size_t)t * r->Ts + s];
+            char col[8];
+            cell_color(w, col);
+            buf_printf(b, "<td style=\"background:%s\" data-w=\"%.4f\" title=\"", col, (double)w);
+            html_escape(b, r->tgt_tokens[t]);
+            buf_puts(b, " \xe2\x86\x90 ");
+            html_escape(b, r->src_tokens[s]);
+            buf_printf(b, ": %.4f\"></td>", (double)w);
+        }
+        buf_puts(b, "</tr>\n");
+    }
+    buf_puts(b, "</tbody></table></div>\n</section>\n");
+}
+
+/* ---------- the interface ---------- */
+
+AttDump *attdump_open(const char *path, AttDumpFormat fmt, const char *title, char *err, size_t errsz) {
+    AttDump *d = xcalloc(1, sizeof *d);
+    d->fmt = fmt;
+    if (fmt == ATTDUMP_NPY) {
+        struct stat st;
+        if (mkdir(path, 0777) != 0) {
+            if (errno != EEXIST || stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+                snprintf(err, errsz, "%s: cannot create the directory for npy files: %s", path,
+                         errno == EEXIST ? "a file of that name exists" : strerror(errno));
+                free(d);
+                return NULL;
+            }
+        }
+        d->dir = xstrdup(path);
+        return d;
+    }
+    if (atomic_open(&d->af, path, err, errsz) != 0) {
+        free(d);
+        return NULL;
+    }
+    if (fmt == ATTDUMP_HTML) {
+        Buf t = {0};
+        html_escape(&t, title ? title : "Attention");
+        buf_printf(&d->buf, HTML_HEAD, t.data, t.data);
+        buf_free(&t);
+        if (atomic_write(&d->af, d->buf.data, d->buf.len, err, errsz) != 0) {
+            buf_free(&d->buf);
+            free(d);
+            return NULL;
+        }
+        d->buf.len = 0;
+    }
+    return d;
+}
+
+int attdump_write(AttDump *d, const AttRecord *r, char *err, size_t errsz) {
+    d->buf.len = 0;
+    int rc = 0;
+    switch (d->fmt) {
+    case ATTDUMP_NPY: rc = write_npy(d, r, err, errsz); break;
+    case ATTDUMP_JSONL: record_json(&d->buf, r, 1); break;
+    case ATTDUMP_TSV: record_tsv(&d->buf, r); break;
+    case ATTDUMP_HTML: record_html(&d->buf, r); break;
+    }
+    if (rc == 0 && d->fmt != ATTDUMP_NPY) rc = atomic_write(&d->af, d->buf.data, d->buf.len, err, errsz);
+    if (rc == 0) d->count++;
+    return rc;
+}
+
+int attdump_write_ids(AttDump *d, long id, const Vocab *v, const int *src, int Ts, const int *tgt, int tgt_len,
+                      int tgt_ended, const float *att, char *err, size_t errsz) {
+    int Tt = tgt_len + (tgt_ended ? 1 : 0);
+    const char **st = xmalloc(sizeof(char *) * (size_t)(Ts + 1)), **tt = xmalloc(sizeof(char *) * (size_t)(Tt + 1));
+    for (int i = 0; i < Ts; i++) st[i] = vocab_token(v, VOCAB_SRC, src[i]);
+    for (int i = 0; i < tgt_len; i++) tt[i] = vocab_token(v, VOCAB_TGT, tgt[i]);
+    if (tgt_ended) tt[tgt_len] = "</s>";
+    char *stext = vocab_decode(v, VOCAB_SRC, src, Ts), *ttext = vocab_decode(v, VOCAB_TGT, tgt, tgt_len);
+    AttRecord r = {.id = id, .src_text = stext, .tgt_text = ttext, .src_tokens = st, .Ts = Ts, .tgt_tokens = tt,
+                   .Tt = Tt, .att = att};
+    int rc = attdump_write(d, &r, err, errsz);
+    free(st), free(tt), free(stext), free(ttext);
+    return rc;
+}
+
+int attdump_close(AttDump *d, char *err, size_t errsz) {
+    int rc = 0;
+    if (d->fmt != ATTDUMP_NPY) {
+        if (d->fmt == ATTDUMP_HTML) {
+            if (d->count == 0) {
+                const char *none = "<p class=\"note\">(no sentences)</p>\n";
+                rc = atomic_write(&d->af, none, strlen(none), err, errsz);
+            }
+            if (rc == 0) rc = atomic_write(&d->af, HTML_TAIL, strlen(HTML_TAIL), err, errsz);
+        }
+        if (rc == 0) rc = atomic_commit(&d->af, err, errsz);
+    }
+    buf_free(&d->buf);
+    free(d->dir);
+    free(d);
+    return rc;
+}
+
+void attdump_abort(AttDump *d) {
+    if (!d) return;
+    if (d->fmt != ATTDUMP_NPY && d->af.f) atomic_abort(&d->af);
+    buf_free(&d->buf);
+    free(d->dir);
+    free(d);
+}

@@ -1,0 +1,82 @@
+/* attention_dump.h — writing attention matrices for a person to inspect.
+ *
+ * One interface, four formats, shared by nmt-translate (the attention of
+ * the chosen translation) and nmt-score (forced alignment of a given
+ * target). Every record is one sentence: a matrix with one row per target
+ * token (the output subwords, then "</s>" when the hypothesis ended) and one
+ * column per source token (subword), plus the token labels.
+ *
+ *   jsonl  FILE, one object per sentence and line:
+ *          {"id":1,"src":"..","tgt":"..","src_tokens":[..],"tgt_tokens":[..],
+ *           "attention":[[row 1],[row 2],..]}
+ *   tsv    FILE, one block per sentence: a line "# sentence ID", the texts
+ *          as comments ("# source: ..", "# target: .."), a header line (the
+ *          cell "tgt\src", then the source tokens), one line per target
+ *          token (its label, then its weights), and an empty line. Fields
+ *          are tab-separated; tokens never contain tabs or spaces.
+ *   npy    FILE is a directory (created when missing) holding, per sentence,
+ *          NNNNNN.npy (NumPy format 1.0, float32 little-endian, C order,
+ *          shape (target tokens, source tokens)) and NNNNNN.json (the record
+ *          without the matrix: id, texts, tokens). NNNNNN is the 1-based id,
+ *          zero-padded to six digits.
+ *   html   FILE, one self-contained page (inline CSS and JS, nothing fetched
+ *          from the network) with a heatmap table per sentence: target tokens
+ *          label the rows, source tokens the columns, and hovering a cell
+ *          shows its weight.
+ *
+ * The id is the sentence's 1-based line number in the input. The jsonl,
+ * tsv and html files are written atomically (they appear complete, at
+ * attdump_close, or not at all). Weights are printed with six significant
+ * digits in the text formats. */
+#ifndef NMT_ATTENTION_DUMP_H
+#define NMT_ATTENTION_DUMP_H
+
+#include <stddef.h>
+
+#include "core/util.h"
+#include "vocab/vocab.h"
+
+#define TSV_CORNER "tgt\\src"
+
+typedef enum { ATTDUMP_JSONL = 0, ATTDUMP_TSV, ATTDUMP_NPY, ATTDUMP_HTML } AttDumpFormat;
+
+/* "jsonl", "tsv", "npy" or "html" -> format. 0, or -1 for anything else. */
+int attdump_parse_format(const char *name, AttDumpFormat *fmt);
+const char *attdump_format_name(AttDumpFormat fmt);
+
+typedef struct {
+    long id;                        /* 1-based sentence (line) number */
+    const char *src_text, *tgt_text; /* detokenized texts, or NULL */
+    const char *const *src_tokens;  /* [Ts] column labels */
+    int Ts;
+    const char *const *tgt_tokens;  /* [Tt] row labels */
+    int Tt;
+    const float *att;               /* [Tt][Ts] row-major */
+} AttRecord;
+
+typedef struct AttDump AttDump;
+
+/* Open FILE for writing (for npy: create the directory). NULL with a
+ * message in err when it cannot. title appears in the html page (may be NULL). */
+AttDump *attdump_open(const char *path, AttDumpFormat fmt, const char *title, char *err, size_t errsz);
+/* Append one sentence. 0, or -1 with a message (the dump is then unusable: abort it). */
+int attdump_write(AttDump *d, const AttRecord *r, char *err, size_t errsz);
+/* The same from token ids: labels are the vocabulary's subword strings,
+ * plus "</s>" as the last row label when tgt_ended; texts are decoded. */
+int attdump_write_ids(AttDump *d, long id, const Vocab *v, const int *src, int Ts, const int *tgt, int tgt_len,
+                      int tgt_ended, const float *att, char *err, size_t errsz);
+/* Finish and close (the atomic rename happens here). 0, or -1 with err. */
+int attdump_close(AttDump *d, char *err, size_t errsz);
+/* Give up: remove the temporary file, free everything. */
+void attdump_abort(AttDump *d);
+/* Records written so far. */
+long attdump_count(const AttDump *d);
+
+/* Helpers shared with the tools and tests. */
+void json_escape(Buf *b, const char *s);  /* appends "s" quoted, escaped */
+void html_escape(Buf *b, const char *s);
+/* The NumPy 1.0 header for a C-order float32 array of shape (rows, cols):
+ * magic, version, header length and the padded dict, 64-byte aligned. */
+void npy_header(Buf *b, int rows, int cols);
+
+#endif

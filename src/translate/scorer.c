@@ -1,0 +1,315 @@
+/* scorer.c — see scorer.h. */
+#include "translate/scorer.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "model/seq2seq.h"
+#include "translate/translator.h"
+
+enum { BATCH_BUDGET_FLOATS = 1 << 25 }; /* 128 MB of activations per batch */
+
+void score_options_default(ScoreOptions *o) {
+    memset(o, 0, sizeof *o);
+    o->batch = 32;
+    o->threads = 1;
+    o->max_len = 256;
+}
+
+double score_perplexity(const ScoreStats *st) { return st->tokens > 0 ? exp(-st->logprob / (double)st->tokens) : 1.0; }
+
+/* Floats of activations seq2seq_forward takes per pair of a batch padded to Ts x Tt. */
+static long pair_cost(const ModelConfig *c, int Ts, int Tt) {
+    const long H = c->hidden, E = c->emb, A = c->att_dim > 0 ? c->att_dim : c->hidden;
+    const long pre = c->attention == ATTENTION_BAHDANAU ? A : 0;
+    return (long)Tt * (c->tgt_vocab + (long)Ts * (pre + 1) + 12 * H + 2 * E + A) + (long)Ts * (2 * E + 16 * H + A);
+}
+
+typedef struct {
+    int sl, tl, index, end;
+} Item;
+
+static int item_cmp(const void *a, const void *b) {
+    const Item *x = a, *y = b;
+    if (x->sl != y->sl) return x->sl > y->sl ? -1 : 1;
+    if (x->tl != y->tl) return x->tl > y->tl ? -1 : 1;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+typedef struct {
+    int start, count;
+    long cost;
+} Job;
+
+static int job_cmp(const void *a, const void *b) {
+    const Job *x = a, *y = b;
+    if (x->cost != y->cost) return x->cost > y->cost ? -1 : 1;
+    return (x->start > y->start) - (x->start < y->start);
+}
+
+static void score_sentences(const Model *m, const ScoreOptions *o, const int *const *src, const int *src_len,
+                            const int *const *tgt, const int *tgt_len, const long *pos, int n, double *logprob,
+                            float **att) {
+    if (n <= 0) return;
+    const long window = (long)TRANSLATE_WINDOW_BATCHES * o->batch;
+    Item *items = xmalloc(sizeof(Item) * (size_t)n);
+    for (int i = 0; i < n; i++) items[i] = (Item){src_len[i], tgt_len[i], i, 0};
+    for (int lo = 0; lo < n;) {
+        long w = pos[lo] / window;
+        int hi = lo + 1;
+        while (hi < n && pos[hi] / window == w) hi++;
+        qsort(items + lo, (size_t)(hi - lo), sizeof(Item), item_cmp);
+        for (int k = lo; k < hi; k++) items[k].end = hi;
+        lo = hi;
+    }
+    Job *jobs = xmalloc(sizeof(Job) * (size_t)n);
+    int nj = 0;
+    for (int k = 0; k < n;) {
+        const int end = items[k].end, Ts = items[k].sl;
+        int Tt = items[k].tl + 1, count = 1;
+        while (k + count < end && count < o->batch) {
+            int tt = items[k + count].tl + 1 > Tt ? items[k + count].tl + 1 : Tt;
+            if ((long)(count + 1) * pair_cost(&m->cfg, Ts, tt) > BATCH_BUDGET_FLOATS) break;
+            Tt = tt;
+            count++;
+        }
+        jobs[nj++] = (Job){k, count, (long)count * pair_cost(&m->cfg, Ts, Tt)};
+        k += count;
+    }
+    qsort(jobs, (size_t)nj, sizeof(Job), job_cmp);
+    const int threads = o->threads < nj ? o->threads : nj;
+#pragma omp parallel num_threads(threads)
+    {
+        Arena arena = {0};
+        Batch bt = {0};
+        const int **sp = xmalloc(sizeof(int *) * (size_t)o->batch), **tp = xmalloc(sizeof(int *) * (size_t)o->batch);
+        int *sl = xmalloc(sizeof(int) * (size_t)o->batch), *tl = xmalloc(sizeof(int) * (size_t)o->batch);
+        double *nll = xmalloc(sizeof(double) * (size_t)o->batch);
+#pragma omp for schedule(dynamic, 1)
+        for (int j = 0; j < nj; j++) {
+            const Job *jb = &jobs[j];
+            const int B = jb->count;
+            for (int b = 0; b < B; b++) {
+                int i = items[jb->start + b].index;
+                sp[b] = src[i], sl[b] = src_len[i], tp[b] = tgt[i], tl[b] = tgt_len[i];
+            }
+            batch_fill(&bt, B, (const int *const *)sp, sl, (const int *const *)tp, tl);
+            arena_reset(&arena);
+            EncoderActs enc;
+            DecoderActs dec;
+            seq2seq_forward(&m->p, &m->cfg, &bt, &arena, &enc, &dec, nll);
+            for (int b = 0; b < B; b++) {
+                int i = items[jb->start + b].index;
+                logprob[i] = -nll[b];
+                if (!att) continue;
+                const int rows = tl[b] + 1, cols = sl[b];
+                float *a = xmalloc(sizeof(float) * (size_t)(rows * cols + 1));
+                for (int t = 0; t < rows; t++)
+                    memcpy(a + (size_t)t * cols, dec.alpha + ((size_t)t * B + b) * bt.Ts, sizeof(float) * (size_t)cols);
+                att[i] = a;
+            }
+        }
+        free(sp), free(tp), free(sl), free(tl), free(nll);
+        batch_free(&bt);
+        arena_free(&arena);
+    }
+    free(jobs);
+    free(items);
+}
+
+void score_ids(const Model *m, const ScoreOptions *o, const int *const *src, const int *src_len,
+               const int *const *tgt, const int *tgt_len, int n, double *logprob, float **att) {
+    long *pos = xmalloc(sizeof(long) * (size_t)(n + 1));
+    for (int i = 0; i < n; i++) pos[i] = i;
+    score_sentences(m, o, src, src_len, tgt, tgt_len, pos, n, logprob, att);
+    free(pos);
+}
+
+/* ---------- streaming ---------- */
+
+enum { PAIR_OK = 0, PAIR_EMPTY, PAIR_INVALID };
+
+typedef struct {
+    int n, cap;
+    Buf text[2];
+    size_t *off[2], *len[2];
+    long *lineno, *pos;
+    int *ids_len[2], **ids[2];
+    int *status;
+    double *logprob;
+    float **att;
+} PairChunk;
+
+static void pc_reserve(PairChunk *c, int cap) {
+    c->cap = cap;
+    for (int s = 0; s < 2; s++) {
+        c->off[s] = xmalloc(sizeof(size_t) * (size_t)cap);
+        c->len[s] = xmalloc(sizeof(size_t) * (size_t)cap);
+        c->ids[s] = xcalloc((size_t)cap, sizeof(int *));
+        c->ids_len[s] = xmalloc(sizeof(int) * (size_t)cap);
+    }
+    c->lineno = xmalloc(sizeof(long) * (size_t)cap);
+    c->pos = xmalloc(sizeof(long) * (size_t)cap);
+    c->status = xmalloc(sizeof(int) * (size_t)cap);
+    c->logprob = xmalloc(sizeof(double) * (size_t)cap);
+    c->att = xcalloc((size_t)cap, sizeof(float *));
+}
+
+static void pc_clear(PairChunk *c) {
+    for (int i = 0; i < c->n; i++) {
+        for (int s = 0; s < 2; s++) free(c->ids[s][i]), c->ids[s][i] = NULL;
+        free(c->att[i]), c->att[i] = NULL;
+    }
+    c->n = 0;
+    c->text[0].len = c->text[1].len = 0;
+}
+
+static void pc_free(PairChunk *c) {
+    pc_clear(c);
+    for (int s = 0; s < 2; s++) free(c->off[s]), free(c->len[s]), free(c->ids[s]), free(c->ids_len[s]), buf_free(&c->text[s]);
+    free(c->lineno), free(c->pos), free(c->status), free(c->logprob), free(c->att);
+}
+
+static int pc_score(const Model *m, const ScoreOptions *o, PairChunk *c, const char *name[2], int want_att,
+                    ScoreStats *st, char *err, size_t errsz) {
+    const int n = c->n;
+    char (*why)[2][64] = xmalloc(sizeof(*why) * (size_t)(n + 1));
+    /* encoding on the calling thread, as in translator.c */
+    for (int i = 0; i < n; i++) {
+        c->status[i] = PAIR_OK;
+        for (int s = 0; s < 2; s++) {
+            why[i][s][0] = '\0';
+            const char *text = c->text[s].data + c->off[s][i];
+            int k = vocab_encode(m->vocab, s == 0 ? VOCAB_SRC : VOCAB_TGT, text, c->len[s][i], &c->ids[s][i],
+                                 why[i][s], sizeof why[i][s]);
+            c->ids_len[s][i] = k < 0 ? 0 : k;
+            if (k < 0) c->status[i] = PAIR_INVALID;
+        }
+        if (c->status[i] == PAIR_OK && c->ids_len[0][i] == 0) c->status[i] = PAIR_EMPTY;
+    }
+    int n_ok = 0, rc = 0;
+    for (int i = 0; i < n && rc == 0; i++) {
+        st->pairs++;
+        if (c->status[i] == PAIR_INVALID) {
+            int s = why[i][0][0] ? 0 : 1;
+            char msg[sizeof st->first_invalid];
+            snprintf(msg, sizeof msg, "%s:%ld: %s", name[s], c->lineno[i], why[i][s]);
+            if (!o->skip_invalid) {
+                snprintf(err, errsz, "%s", msg);
+                rc = -1;
+            } else if (st->invalid++ == 0) {
+                snprintf(st->first_invalid, sizeof st->first_invalid, "%s", msg);
+            }
+            continue;
+        }
+        if (c->status[i] == PAIR_EMPTY) {
+            st->empty++;
+            continue;
+        }
+        int cut = 0;
+        for (int s = 0; s < 2; s++)
+            if (c->ids_len[s][i] > o->max_len) {
+                if (!o->quiet)
+                    warn("%s:%ld: %d tokens; only the first %d are scored (see --max-len)", name[s], c->lineno[i],
+                         c->ids_len[s][i], o->max_len);
+                c->ids_len[s][i] = o->max_len;
+                cut = 1;
+            }
+        st->cut += cut;
+        n_ok++;
+    }
+    free(why);
+    if (rc != 0) return rc;
+    const int **sp = xmalloc(sizeof(int *) * (size_t)(n_ok + 1)), **tp = xmalloc(sizeof(int *) * (size_t)(n_ok + 1));
+    int *sl = xmalloc(sizeof(int) * (size_t)(n_ok + 1)), *tl = xmalloc(sizeof(int) * (size_t)(n_ok + 1));
+    int *which = xmalloc(sizeof(int) * (size_t)(n_ok + 1));
+    long *pos = xmalloc(sizeof(long) * (size_t)(n_ok + 1));
+    double *lp = xmalloc(sizeof(double) * (size_t)(n_ok + 1));
+    float **att = want_att ? xcalloc((size_t)n_ok + 1, sizeof(float *)) : NULL;
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (c->status[i] == PAIR_OK) {
+            sp[k] = c->ids[0][i], sl[k] = c->ids_len[0][i], tp[k] = c->ids[1][i], tl[k] = c->ids_len[1][i];
+            pos[k] = c->pos[i], which[k++] = i;
+        }
+    score_sentences(m, o, (const int *const *)sp, sl, (const int *const *)tp, tl, pos, n_ok, lp, att);
+    for (k = 0; k < n_ok; k++) {
+        int i = which[k];
+        c->logprob[i] = lp[k];
+        if (att) c->att[i] = att[k];
+        st->scored++;
+        st->tokens += tl[k] + 1;
+        st->logprob += lp[k];
+    }
+    free(sp), free(tp), free(sl), free(tl), free(which), free(pos), free(lp), free(att);
+    return 0;
+}
+
+int score_stream(const Model *m, const ScoreOptions *o, LineReader *src, LineReader *tgt, FILE *out, AttDump *dump,
+                 ScoreStats *st, char *err, size_t errsz) {
+    ScoreStats local;
+    if (!st) st = &local;
+    memset(st, 0, sizeof *st);
+    if (o->batch < 1 || o->threads < 1 || o->max_len < 1) {
+        snprintf(err, errsz, "batch, threads and the maximum length must be at least 1");
+        return -1;
+    }
+    const int cap = (isatty(fileno(src->f)) || isatty(fileno(tgt->f))) ? 1
+                                                                          : TRANSLATE_WINDOW_BATCHES * o->batch * o->threads;
+    const char *name[2] = {src->path, tgt->path};
+    PairChunk c = {0};
+    pc_reserve(&c, cap);
+    Buf line = {0};
+    int rc = 0;
+    long position = 0;
+    for (;;) {
+        pc_clear(&c);
+        while (c.n < cap) {
+            int a = linereader_next(src), b = linereader_next(tgt);
+            if (a != b) {
+                snprintf(err, errsz, "%s has %ld lines but %s has %s", a ? tgt->path : src->path,
+                         a ? tgt->lineno : src->lineno, a ? src->path : tgt->path, "more");
+                rc = -1;
+                break;
+            }
+            if (!a) break;
+            LineReader *r[2] = {src, tgt};
+            for (int s = 0; s < 2; s++) {
+                c.off[s][c.n] = c.text[s].len;
+                c.len[s][c.n] = r[s]->len;
+                buf_append(&c.text[s], r[s]->line, r[s]->len);
+                buf_append(&c.text[s], "", 1);
+            }
+            c.lineno[c.n] = src->lineno;
+            c.pos[c.n] = position++;
+            c.n++;
+        }
+        if (rc != 0 || c.n == 0) break;
+        if ((rc = pc_score(m, o, &c, name, dump != NULL, st, err, errsz)) != 0) break;
+        for (int i = 0; i < c.n && rc == 0; i++) {
+            line.len = 0;
+            if (c.status[i] == PAIR_OK) buf_printf(&line, "%.6f\t%d\n", c.logprob[i], c.ids_len[1][i] + 1);
+            else buf_puts(&line, "\n");
+            if (fwrite(line.data, 1, line.len, out) != line.len) {
+                snprintf(err, errsz, "cannot write the scores: write error");
+                rc = -1;
+            }
+            if (rc == 0 && dump) {
+                if (c.status[i] == PAIR_OK)
+                    rc = attdump_write_ids(dump, c.lineno[i], m->vocab, c.ids[0][i], c.ids_len[0][i], c.ids[1][i],
+                                           c.ids_len[1][i], 1, c.att[i], err, errsz);
+                else rc = attdump_write_ids(dump, c.lineno[i], m->vocab, NULL, 0, NULL, 0, 0, NULL, err, errsz);
+            }
+        }
+        if (rc == 0 && (fflush(out) != 0 || ferror(out))) {
+            snprintf(err, errsz, "cannot write the scores: write error");
+            rc = -1;
+        }
+        if (rc != 0) break;
+    }
+    pc_free(&c);
+    buf_free(&line);
+    return rc;
+}

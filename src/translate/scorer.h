@@ -1,0 +1,64 @@
+/* scorer.h — the model's log-probability of given translations (teacher
+ * forcing), the engine behind nmt-score, with forced-alignment attention.
+ *
+ * Pairs are read in chunks, sorted by length inside windows of
+ * TRANSLATE_WINDOW_BATCHES x batch consecutive pairs, cut into batches (at
+ * most `batch` pairs, fewer when the activations would pass a memory
+ * budget of about 128 MB per batch), scored in parallel with
+ * seq2seq_forward, and written in input order. The result does not depend
+ * on the thread count.
+ *
+ * For each pair: log P(target | source) = sum over the target tokens and
+ * the final </s> of log p(token), and the length (target tokens + 1).
+ * A pair with an empty source gives an empty line and is left out of the
+ * totals (the model never saw an empty source); an empty target is scored
+ * (its length is 1, the </s>). Invalid UTF-8 stops with
+ * "FILE:LINE: invalid UTF-8 at byte K" unless skip_invalid (empty line,
+ * counted). A side longer than max_len tokens is cut, with a warning. */
+#ifndef NMT_SCORER_H
+#define NMT_SCORER_H
+
+#include <stdio.h>
+
+#include "core/util.h"
+#include "model/saved.h"
+#include "translate/attention_dump.h"
+
+typedef struct {
+    int batch;        /* pairs per batch (default 32) */
+    int threads;      /* batches scored at once (default 1) */
+    int max_len;      /* tokens per side (default 256) */
+    int skip_invalid;
+    int quiet;        /* no warnings on stderr */
+} ScoreOptions;
+
+void score_options_default(ScoreOptions *o);
+
+typedef struct {
+    long pairs;        /* line pairs read */
+    long scored;
+    long empty;        /* pairs with an empty source (not scored) */
+    long invalid;      /* pairs skipped for invalid UTF-8 */
+    long cut;          /* pairs with a side cut to max_len */
+    long tokens;       /* target tokens scored, one </s> per pair included */
+    double logprob;    /* summed over the scored pairs */
+    char first_invalid[256];
+} ScoreStats;
+
+/* exp(-logprob / tokens): the corpus perplexity (1 when nothing was scored). */
+double score_perplexity(const ScoreStats *st);
+
+/* Score line pairs of src and tgt, writing "LOGPROB<TAB>LENGTH" per pair
+ * to out. dump (may be NULL) receives each pair's attention, id = line
+ * number. Returns 0, or -1 with err (invalid UTF-8, files of different
+ * lengths, a write error). */
+int score_stream(const Model *m, const ScoreOptions *o, LineReader *src, LineReader *tgt, FILE *out, AttDump *dump,
+                 ScoreStats *st, char *err, size_t errsz);
+
+/* Score n pairs of ids (sources non-empty, no </s>). logprob[i] gets the
+ * log-probability; when att is not NULL, att[i] gets a malloc'd
+ * [(tgt_len[i] + 1)][src_len[i]] attention matrix. */
+void score_ids(const Model *m, const ScoreOptions *o, const int *const *src, const int *src_len,
+               const int *const *tgt, const int *tgt_len, int n, double *logprob, float **att);
+
+#endif

@@ -1,0 +1,145 @@
+/* nmt-score — the model's log-probability of given translations, and
+ * forced-alignment attention dumps. */
+#include <errno.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/blas.h"
+#include "core/util.h"
+#include "translate/scorer.h"
+#include "vocab/corpus.h"
+
+static const char *USAGE =
+    "usage: nmt-score -m MODEL --src FILE --tgt FILE [--batch N] [--threads N]\n"
+    "                 [--attention FILE] [--attention-format jsonl|tsv|npy|html] [-o FILE]\n"
+    "\n"
+    "Scores each line pair (line i of --tgt as a translation of line i of --src) with\n"
+    "the model by teacher forcing, and prints one line per pair, in order:\n"
+    "  LOGPROB<TAB>LENGTH\n"
+    "LOGPROB is the natural-log probability of the target given the source (summed\n"
+    "over the target tokens and the final </s>), LENGTH the number of target tokens\n"
+    "including </s>. A pair with an empty source gives an empty line and is not\n"
+    "counted. At the end a summary goes to stderr:\n"
+    "  nmt-score: N pairs scored, T target tokens, log-prob L, perplexity P\n"
+    "with the corpus perplexity P = exp(-(sum of LOGPROB) / (sum of LENGTH)).\n"
+    "\n"
+    "  -m, --model MODEL      model file from nmt-train\n"
+    "  --src FILE             source text, one sentence per line ('-' for stdin)\n"
+    "  --tgt FILE             target text, same number of lines\n"
+    "  -o, --output FILE      write the scores there, atomically (default stdout)\n"
+    "  --batch N              pairs scored together (default 32; fewer for long pairs)\n"
+    "  --threads N            batches scored in parallel (default: all cores); the\n"
+    "                         scores do not depend on it\n"
+    "  --max-len N            score only the first N tokens of a longer side, with a\n"
+    "                         warning (default 256)\n"
+    "  --attention FILE       dump the attention of the given target (forced alignment):\n"
+    "                         rows are the target subwords and </s>, columns the source\n"
+    "                         subwords, each row summing to 1\n"
+    "  --attention-format F   jsonl, tsv, npy (FILE is a directory) or html, as in\n"
+    "                         nmt-translate --help. Default: from the FILE's extension\n"
+    "                         (.jsonl .tsv .html .npy), else jsonl. Ids are 1-based line\n"
+    "                         numbers\n"
+    "  --skip-invalid         a pair with invalid UTF-8 gives an empty line and is\n"
+    "                         counted, instead of stopping with FILE:LINE\n"
+    "  --quiet                no warnings and no summary on stderr\n"
+    "  -h, --help             this help\n";
+
+static int ends_with(const char *s, const char *suffix) {
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && !strcmp(s + n - k, suffix);
+}
+
+static AttDumpFormat format_from_name(const char *path) {
+    if (ends_with(path, ".html") || ends_with(path, ".htm")) return ATTDUMP_HTML;
+    if (ends_with(path, ".tsv")) return ATTDUMP_TSV;
+    if (ends_with(path, ".npy") || ends_with(path, "/")) return ATTDUMP_NPY;
+    return ATTDUMP_JSONL;
+}
+
+int main(int argc, char **argv) {
+    blas_setup(argv);
+    set_program_name(argv[0]);
+    ScoreOptions o;
+    score_options_default(&o);
+    o.threads = omp_get_num_procs();
+    const char *model_path = NULL, *src_path = NULL, *tgt_path = NULL, *out_path = NULL, *att_path = NULL,
+               *att_format = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(USAGE, stdout);
+            return 0;
+        }
+        if (!strcmp(a, "--skip-invalid")) { o.skip_invalid = 1; continue; }
+        if (!strcmp(a, "--quiet")) { o.quiet = 1; continue; }
+        if (i + 1 >= argc) die("%s needs a value (see --help)", a);
+        const char *v = argv[++i];
+        if (!strcmp(a, "-m") || !strcmp(a, "--model")) model_path = v;
+        else if (!strcmp(a, "--src")) src_path = v;
+        else if (!strcmp(a, "--tgt")) tgt_path = v;
+        else if (!strcmp(a, "-o") || !strcmp(a, "--output")) out_path = v;
+        else if (!strcmp(a, "--batch")) o.batch = (int)parse_long(a, v, 1, 4096);
+        else if (!strcmp(a, "--threads")) o.threads = (int)parse_long(a, v, 1, 1024);
+        else if (!strcmp(a, "--max-len")) o.max_len = (int)parse_long(a, v, 1, 1 << 20);
+        else if (!strcmp(a, "--attention")) att_path = v;
+        else if (!strcmp(a, "--attention-format")) att_format = v;
+        else die("unknown option %s (see --help)", a);
+    }
+    if (!model_path) die("-m MODEL is required (see --help)");
+    if (!src_path || !tgt_path) die("--src and --tgt are required (see --help)");
+    if (!strcmp(src_path, "-") && !strcmp(tgt_path, "-")) die("--src and --tgt cannot both be stdin");
+    AttDumpFormat fmt = ATTDUMP_JSONL;
+    if (att_format && attdump_parse_format(att_format, &fmt) != 0)
+        die("--attention-format must be jsonl, tsv, npy or html, got '%s'", att_format);
+    if (att_format && !att_path) die("--attention-format needs --attention FILE");
+    if (att_path && !att_format) fmt = format_from_name(att_path);
+
+    char err[1024];
+    Model *m = model_load(model_path, NULL, err, sizeof err);
+    if (!m) die("%s", err);
+    /* files of different lengths are refused before any output */
+    if (strcmp(src_path, "-") != 0 && strcmp(tgt_path, "-") != 0) corpus_check_line_counts(src_path, tgt_path);
+    LineReader src, tgt;
+    if (linereader_open(&src, src_path) != 0) die("%s: cannot open: %s", src_path, strerror(errno));
+    if (linereader_open(&tgt, tgt_path) != 0) die("%s: cannot open: %s", tgt_path, strerror(errno));
+    AtomicFile af = {0};
+    FILE *out = stdout;
+    if (out_path && strcmp(out_path, "-") != 0) {
+        if (atomic_open(&af, out_path, err, sizeof err) != 0) die("%s", err);
+        out = af.f;
+    }
+    AttDump *dump = NULL;
+    if (att_path) {
+        char title[512];
+        snprintf(title, sizeof title, "Forced alignment: %s", model_path);
+        dump = attdump_open(att_path, fmt, title, err, sizeof err);
+        if (!dump) die("%s", err);
+    }
+    ScoreStats st;
+    int rc = score_stream(m, &o, &src, &tgt, out, dump, &st, err, sizeof err);
+    if (rc != 0) {
+        if (out != stdout) atomic_abort(&af);
+        attdump_abort(dump);
+        die("%s", err);
+    }
+    if (dump && attdump_close(dump, err, sizeof err) != 0) {
+        if (out != stdout) atomic_abort(&af);
+        die("%s", err);
+    }
+    if (out != stdout && atomic_commit(&af, err, sizeof err) != 0) die("%s", err);
+    if (!o.quiet) {
+        fprintf(stderr, "%s: %ld pair%s scored, %ld target tokens, log-prob %.4f, perplexity %.4f", program_name(),
+                st.scored, st.scored == 1 ? "" : "s", st.tokens, st.logprob, score_perplexity(&st));
+        if (st.empty) fprintf(stderr, " (%ld pairs with an empty source left out)", st.empty);
+        fputc('\n', stderr);
+    }
+    if (st.invalid)
+        fprintf(stderr, "%s: %ld pair%s with invalid UTF-8 written as empty lines (first: %s)\n", program_name(),
+                st.invalid, st.invalid == 1 ? "" : "s", st.first_invalid);
+    linereader_close(&src);
+    linereader_close(&tgt);
+    model_free(m);
+    return 0;
+}
