@@ -3,6 +3,11 @@
  *   nmt-bench sgemm [--threads N]          single-precision GEMM rate of this machine
  *   nmt-bench train --threads N [--data D] training throughput at emb 256 / hidden 512 / batch 64
  *   nmt-bench bpe --data D                 BPE learning (8,000 merges) and encoding speed
+ *   nmt-bench decode --threads N [--model M --input F]
+ *                                          sentences/s, greedy and beam 5; with a trained model
+ *                                          and its test text, else a random model of the training
+ *                                          benchmark's size on generated sentences (whose outputs
+ *                                          then run to the maximum length)
  *
  * Each prints one JSON object on stdout. With --data pointing at Multi30k
  * (train.de / train.en), training uses its real sentence pairs; otherwise
@@ -18,6 +23,7 @@
 #include "core/rng.h"
 #include "core/util.h"
 #include "train/trainer.h"
+#include "translate/translator.h"
 #include "vocab/build.h"
 
 static long peak_rss_kb(void) {
@@ -207,15 +213,81 @@ static int bench_bpe(const char *data_dir) {
     return 0;
 }
 
+static int bench_decode(int threads, const char *model_path, const char *input) {
+    Model *m = NULL, random = {0};
+    Data gen = {0};
+    const int **src;
+    int *len, n;
+    int **owned = NULL;
+    if (model_path) {
+        char err[1024];
+        m = model_load(model_path, NULL, err, sizeof err);
+        if (!m) die("%s", err);
+        if (!input) die("decode with --model needs --input (raw source text)");
+        LineReader r;
+        if (linereader_open(&r, input) != 0) die("%s: cannot open", input);
+        n = 0;
+        src = xmalloc(sizeof(int *) * 100000), len = xmalloc(sizeof(int) * 100000);
+        owned = xmalloc(sizeof(int *) * 100000);
+        while (linereader_next(&r) && n < 100000) {
+            int *ids;
+            int k = vocab_encode(m->vocab, VOCAB_SRC, r.line, r.len, &ids, err, sizeof err);
+            if (k <= 0) { free(ids); continue; }
+            owned[n] = ids, src[n] = ids, len[n++] = k;
+        }
+        linereader_close(&r);
+    } else {
+        random.cfg = (ModelConfig){.src_vocab = 8000, .tgt_vocab = 8000, .emb = 256, .hidden = 512, .att_dim = 512,
+                                   .attention = ATTENTION_BAHDANAU};
+        random.params = falloc(model_num_params(&random.cfg));
+        model_bind(&random.cfg, random.params, &random.p);
+        model_init_params(&random.cfg, random.params, 1);
+        m = &random;
+        gen = generated_data(1000, 8000, 2);
+        n = gen.d.n, src = gen.d.src, len = gen.d.src_len;
+    }
+    TranslateOptions o;
+    translate_options_default(&o);
+    o.threads = threads;
+    NBest *out = xcalloc((size_t)n, sizeof(NBest));
+    double rate[2], out_len[2];
+    for (int k = 0; k < 2; k++) {
+        o.search.beam = k == 0 ? 1 : 5;
+        double t0 = now_seconds();
+        translate_ids(m, &o, src, len, n, out);
+        rate[k] = n / (now_seconds() - t0);
+        long toks = 0;
+        for (int i = 0; i < n; i++) toks += out[i].n ? out[i].hyps[0].len : 0, nbest_free(&out[i]);
+        out_len[k] = (double)toks / n;
+    }
+    printf("{\"bench\": \"decode\", \"threads\": %d, \"model\": \"%s\", \"sentences\": %d, "
+           "\"greedy_sent_per_s\": %.1f, \"beam5_sent_per_s\": %.1f, \"greedy_mean_out_len\": %.1f, "
+           "\"beam5_mean_out_len\": %.1f, \"peak_rss_kb\": %ld}\n",
+           threads, model_path ? model_path : "random (emb 256, hidden 512, vocab 8000)", n, rate[0], rate[1],
+           out_len[0], out_len[1], peak_rss_kb());
+    free(out);
+    if (model_path) {
+        for (int i = 0; i < n; i++) free(owned[i]);
+        free(owned), free(src), free(len);
+        model_free(m);
+    } else {
+        free(random.params);
+        free(gen.d.src), free(gen.d.tgt), free(gen.d.src_len), free(gen.d.tgt_len), free(gen.storage);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
     blas_setup(argv);
     set_program_name(argv[0]);
-    if (argc < 2) die("usage: nmt-bench sgemm|train|bpe [--threads N] [--data DIR] [--updates N]");
+    if (argc < 2) die("usage: nmt-bench sgemm|train|bpe|decode [--threads N] [--data DIR] [--updates N] [--model M --input F]");
     int threads = 1, updates = 12;
-    const char *data = NULL;
+    const char *data = NULL, *model = NULL, *input = NULL;
     for (int i = 2; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--threads")) threads = (int)parse_long("--threads", argv[i + 1], 1, 256);
         else if (!strcmp(argv[i], "--data")) data = argv[i + 1];
+        else if (!strcmp(argv[i], "--model")) model = argv[i + 1];
+        else if (!strcmp(argv[i], "--input")) input = argv[i + 1];
         else if (!strcmp(argv[i], "--updates")) updates = (int)parse_long("--updates", argv[i + 1], 1, 100000);
         else die("unknown option %s", argv[i]);
     }
@@ -227,6 +299,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (!strcmp(argv[1], "train")) return bench_train(threads, data, updates);
+    if (!strcmp(argv[1], "decode")) return bench_decode(threads, model, input);
     if (!strcmp(argv[1], "bpe")) {
         if (!data) die("bpe needs --data DIR (Multi30k)");
         return bench_bpe(data);

@@ -1,8 +1,10 @@
 /* Tests for src/core: line reader, atomic write, CRC-32, RNG. */
+#include "core/nn.h"
 #include "core/rng.h"
 #include "core/util.h"
 #include "test.h"
 
+#include <math.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -77,10 +79,28 @@ static void test_rng_streams_deterministic(void) {
     EXPECT_NEAR(sum / 10000, 0.5, 0.02);
 }
 
+static void test_fast_math_matches_libm(void) {
+    double max_exp = 0, max_tanh = 0, max_sig = 0;
+    for (int i = -200000; i <= 200000; i++) {
+        float x = (float)i * 4.35e-4f; /* [-87, 87], the unclamped range */
+        double e = exp((double)x);
+        max_exp = fmax(max_exp, fabs(fast_expf(x) - e) / e);
+        float y = (float)i * 1e-4f; /* [-20, 20] */
+        max_tanh = fmax(max_tanh, fabs(fast_tanhf(y) - tanh((double)y)));
+        max_sig = fmax(max_sig, fabs(sigmoidf(y) - 1.0 / (1.0 + exp(-(double)y))));
+    }
+    EXPECT_MSG(max_exp < 5e-7, "exp relative error %g", max_exp);
+    EXPECT_MSG(max_tanh < 3e-7, "tanh absolute error %g", max_tanh);
+    EXPECT_MSG(max_sig < 2e-7, "sigmoid absolute error %g", max_sig);
+    EXPECT(fast_tanhf(0.0f) == 0.0f && fast_tanhf(-30.0f) == -1.0f && fast_tanhf(30.0f) == 1.0f);
+    EXPECT(fast_expf(-1000.0f) >= 0.0f && fast_expf(-1000.0f) < 1e-37f);
+}
+
 int main(void) {
     RUN(test_crc32_known_value);
     RUN(test_linereader_endings_and_bom);
     RUN(test_atomic_write_replaces_whole_file);
     RUN(test_rng_streams_deterministic);
+    RUN(test_fast_math_matches_libm);
     TEST_EXIT();
 }

@@ -21,7 +21,7 @@ static void masked_softmax(float *e, const float *mask, int Ts, int B, int b) {
         if (mask[(size_t)j * B + b] != 0.0f && e[j] > mx) mx = e[j];
     float sum = 0.0f;
     for (int j = 0; j < Ts; j++) {
-        e[j] = mask[(size_t)j * B + b] != 0.0f ? expf(e[j] - mx) : 0.0f;
+        e[j] = mask[(size_t)j * B + b] != 0.0f ? fast_expf(e[j] - mx) : 0.0f;
         sum += e[j];
     }
     const float inv = sum > 0.0f ? 1.0f / sum : 0.0f;
@@ -46,8 +46,9 @@ void attention_step_forward(const AttentionWeights *w, int Ts, int B, const floa
             if (w->type == ATTENTION_BAHDANAU) {
                 const float *qb = q + (size_t)b * A;
                 float *p = pre + jb * A;
+#pragma omp simd reduction(+ : score)
                 for (int a = 0; a < A; a++) {
-                    p[a] = tanhf(qb[a] + k[a]);
+                    p[a] = fast_tanhf(qb[a] + k[a]);
                     score += w->v[a] * p[a];
                 }
             } else {

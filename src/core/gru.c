@@ -1,8 +1,6 @@
 /* gru.c — see gru.h. */
 #include "core/gru.h"
 
-#include <math.h>
-
 #include "core/blas.h"
 #include "core/nn.h"
 
@@ -17,11 +15,12 @@ void gru_step_forward(const GruWeights *g, int B, const float *xproj, const floa
         float *c = cache + (size_t)b * 4 * H;
         float *hb = h + (size_t)b * H;
         const int keep = !mask || mask[b] != 0.0f;
+#pragma omp simd
         for (int i = 0; i < H; i++) {
             float hn = c[2 * H + i] + g->bh[2 * H + i];
             float r = sigmoidf(x[i] + c[i] + g->bh[i]);
             float z = sigmoidf(x[H + i] + c[H + i] + g->bh[H + i]);
-            float n = tanhf(x[2 * H + i] + r * hn);
+            float n = fast_tanhf(x[2 * H + i] + r * hn);
             c[i] = r;
             c[H + i] = z;
             c[2 * H + i] = n;
@@ -46,6 +45,7 @@ void gru_step_backward(const GruWeights *g, int B, const float *h_prev, const fl
             for (int i = 0; i < 3 * H; i++) dx[i] = dhp[i] = 0.0f;
             continue;
         }
+#pragma omp simd
         for (int i = 0; i < H; i++) {
             float r = c[i], z = c[H + i], n = c[2 * H + i], hn = c[3 * H + i];
             float dn_pre = d[i] * (1.0f - z) * (1.0f - n * n);

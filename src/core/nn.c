@@ -46,7 +46,8 @@ double logsumexp_row(const float *x, int V) {
     float mx = -FLT_MAX;
     for (int v = 0; v < V; v++) mx = x[v] > mx ? x[v] : mx;
     double sum = 0.0;
-    for (int v = 0; v < V; v++) sum += expf(x[v] - mx);
+#pragma omp simd reduction(+ : sum)
+    for (int v = 0; v < V; v++) sum += fast_expf(x[v] - mx);
     return mx + log(sum);
 }
 
@@ -71,9 +72,10 @@ double softmax_xent(float *logits, int N, int V, const int *targets, const float
         const int y = targets[i];
         const double gold_logit = x[y];
         double sum = 0.0, sum_logits = 0.0;
+#pragma omp simd reduction(+ : sum, sum_logits)
         for (int v = 0; v < V; v++) {
             sum_logits += x[v];
-            x[v] = expf(x[v] - mx);
+            x[v] = fast_expf(x[v] - mx);
             sum += x[v];
         }
         const double lse = mx + log(sum);

@@ -9,7 +9,43 @@
 
 #include "core/rng.h"
 
-static inline float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
+/* exp, tanh and sigmoid from arithmetic only, so that the loops over gates,
+ * attention scores and softmax rows vectorize (libm calls do not, and
+ * dominated those loops). exp: Cody-Waite range reduction to
+ * |r| <= ln2/2 and a degree-6 Taylor polynomial, relative error < 3e-7;
+ * inputs are clamped to [-87, 88], so the result is a normal float or the
+ * float overflow bound. */
+static inline float fast_expf(float x) {
+    x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
+    const float k = __builtin_floorf(x * 1.44269504f + 0.5f);
+    const float r = (x - k * 0.693145752f) - k * 1.42860677e-6f;
+    float p = 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    union {
+        int i;
+        float f;
+    } two_k = {.i = ((int)k + 127) << 23};
+    return p * two_k.f;
+}
+
+/* tanh(x) = (1 - e) / (1 + e) with e = exp(-2|x|); below |x| = 0.125 an
+ * odd polynomial instead, where that quotient would lose digits. Absolute
+ * error < 2e-7. */
+static inline float fast_tanhf(float x) {
+    const float ax = __builtin_fabsf(x);
+    const float e = fast_expf(-2.0f * ax);
+    const float t = (1.0f - e) / (1.0f + e);
+    const float x2 = x * x;
+    const float small = x * (1.0f + x2 * (-1.0f / 3.0f + x2 * (2.0f / 15.0f + x2 * (-17.0f / 315.0f))));
+    return ax < 0.125f ? small : __builtin_copysignf(t, x);
+}
+
+static inline float sigmoidf(float x) { return 1.0f / (1.0f + fast_expf(-x)); }
 
 /* Y[r][:] += b for rows r < rows. Y [rows][cols], b [cols]. */
 void add_bias_rows(float *Y, const float *b, int rows, int cols);

@@ -10,7 +10,7 @@ void decoder_init_state(const ModelParams *p, int B, const float *init_in, float
     const int H = p->dec.H;
     gemm(0, 1, B, H, 2 * H, 1.0f, init_in, 2 * H, p->init_W, 2 * H, 0.0f, s0, H);
     add_bias_rows(s0, p->init_b, B, H);
-    for (size_t i = 0; i < (size_t)B * H; i++) s0[i] = tanhf(s0[i]);
+    for (size_t i = 0; i < (size_t)B * H; i++) s0[i] = fast_tanhf(s0[i]);
 }
 
 /* Copy rows of width w into a strided destination: dst[r][off:off+w] = src[r][:]. */

@@ -26,9 +26,10 @@ void corpus_stats_summary(const CorpusStats *s, Buf *out) {
 }
 
 void pairreader_open(PairReader *pr, const char *src_path, const char *tgt_path, int skip_invalid, CorpusStats *stats) {
+    memset(pr, 0, sizeof *pr);
+    if (!stats) stats = &pr->own_stats;
     memset(stats, 0, sizeof *stats);
     stats->pairs = corpus_check_line_counts(src_path, tgt_path);
-    memset(pr, 0, sizeof *pr);
     pr->skip_invalid = skip_invalid;
     pr->stats = stats;
     const char *paths[2] = {src_path, tgt_path};

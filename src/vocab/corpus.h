@@ -48,9 +48,11 @@ typedef struct {
     LineReader r[2];
     int skip_invalid;
     CorpusStats *stats;
+    CorpusStats own_stats; /* used when the caller passes no stats */
 } PairReader;
 
-/* Checks the line counts (dies on a mismatch) and opens both files. */
+/* Checks the line counts (dies on a mismatch) and opens both files.
+ * stats may be NULL. */
 void pairreader_open(PairReader *pr, const char *src_path, const char *tgt_path, int skip_invalid, CorpusStats *stats);
 /* Replace the batch's contents with up to max_pairs usable pairs; returns
  * how many (0 at the end). Dies on invalid UTF-8 unless skip_invalid. */
