@@ -157,9 +157,10 @@ static int bench_train(int threads, const char *data_dir, int updates) {
     double secs = now_seconds() - t0;
     printf("{\"bench\": \"train\", \"threads\": %d, \"data\": \"%s\", \"params\": %zu, \"src_vocab\": %d, "
            "\"tgt_vocab\": %d, \"updates\": %d, \"seconds\": %.3f, \"tokens_per_s\": %.1f, "
-           "\"gflops\": %.2f, \"flops_per_token\": %.4g, \"peak_rss_kb\": %ld, \"kernels\": \"%s\"}\n",
+           "\"gflops\": %.2f, \"flops_per_token\": %.4g, \"peak_rss_kb\": %ld, \"floor_kb\": %zu, "
+           "\"kernels\": \"%s\"}\n",
            threads, source, n, cfg.src_vocab, cfg.tgt_vocab, updates, secs, tokens / secs, flops / secs / 1e9,
-           flops / tokens, peak_rss_kb(), blas_kernel_name());
+           flops / tokens, peak_rss_kb(), trainer_memory_floor(t) / 1024, blas_kernel_name());
     trainer_free(t);
     epoch_plan_free(&plan);
     free(m.params);

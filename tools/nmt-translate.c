@@ -65,18 +65,6 @@ static const char *USAGE =
     "  --quiet                no warnings and no summary on stderr\n"
     "  -h, --help             this help\n";
 
-static int ends_with(const char *s, const char *suffix) {
-    size_t n = strlen(s), k = strlen(suffix);
-    return n >= k && !strcmp(s + n - k, suffix);
-}
-
-static AttDumpFormat format_from_name(const char *path) {
-    if (ends_with(path, ".html") || ends_with(path, ".htm")) return ATTDUMP_HTML;
-    if (ends_with(path, ".tsv")) return ATTDUMP_TSV;
-    if (ends_with(path, ".npy") || ends_with(path, "/")) return ATTDUMP_NPY;
-    return ATTDUMP_JSONL;
-}
-
 int main(int argc, char **argv) {
     blas_setup(argv);
     set_program_name(argv[0]);
@@ -122,7 +110,7 @@ int main(int argc, char **argv) {
     if (att_format && attdump_parse_format(att_format, &fmt) != 0)
         die("--attention-format must be jsonl, tsv, npy or html, got '%s'", att_format);
     if (att_format && !att_path) die("--attention-format needs --attention FILE");
-    if (att_path && !att_format) fmt = format_from_name(att_path);
+    if (att_path && !att_format) fmt = attdump_format_for_path(att_path);
 
     char err[1024];
     if (translate_options_check(&o, err, sizeof err) != 0) die("%s", err);

@@ -88,6 +88,11 @@ void atomic_abort(AtomicFile *af);
 /* CRC-32 (IEEE 802.3, as zlib's crc32), chainable: crc = crc32_update(crc, ...), start with 0. */
 uint32_t crc32_update(uint32_t crc, const void *data, size_t n);
 
+/* Call visit(ctx, key, value) for every "key=value" line of text (the
+ * configuration and state sections of model files). */
+typedef void (*KeyValueVisit)(void *ctx, const char *key, const char *value);
+void parse_key_values(const char *text, size_t len, KeyValueVisit visit, void *ctx);
+
 /* Monotonic wall-clock seconds. */
 double now_seconds(void);
 

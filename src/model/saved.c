@@ -13,27 +13,30 @@ static void config_to_text(const ModelConfig *c, Buf *b) {
                c->attention == ATTENTION_DOT ? "dot" : "bahdanau", (double)c->dropout);
 }
 
+typedef struct {
+    ModelConfig *c;
+    int seen; /* one bit per required key */
+} ConfigReader;
+
+static void config_visit(void *ctx, const char *key, const char *val) {
+    ConfigReader *r = ctx;
+    ModelConfig *c = r->c;
+    if (!strcmp(key, "src_vocab")) c->src_vocab = atoi(val), r->seen |= 1;
+    else if (!strcmp(key, "tgt_vocab")) c->tgt_vocab = atoi(val), r->seen |= 2;
+    else if (!strcmp(key, "emb")) c->emb = atoi(val), r->seen |= 4;
+    else if (!strcmp(key, "hidden")) c->hidden = atoi(val), r->seen |= 8;
+    else if (!strcmp(key, "att_dim")) c->att_dim = atoi(val), r->seen |= 16;
+    else if (!strcmp(key, "attention"))
+        c->attention = !strcmp(val, "dot") ? ATTENTION_DOT : !strcmp(val, "bahdanau") ? ATTENTION_BAHDANAU : -1;
+    else if (!strcmp(key, "dropout")) c->dropout = strtof(val, NULL);
+}
+
 static int config_from_text(const char *text, size_t len, ModelConfig *c, const char *path, char *err, size_t errsz) {
     memset(c, 0, sizeof *c);
     c->attention = -1;
-    char *copy = xmalloc(len + 1);
-    memcpy(copy, text, len);
-    copy[len] = '\0';
-    int seen = 0;
-    for (char *line = strtok(copy, "\n"); line; line = strtok(NULL, "\n")) {
-        char *eq = strchr(line, '=');
-        if (!eq) continue;
-        *eq = '\0';
-        const char *key = line, *val = eq + 1;
-        if (!strcmp(key, "src_vocab")) c->src_vocab = atoi(val), seen |= 1;
-        else if (!strcmp(key, "tgt_vocab")) c->tgt_vocab = atoi(val), seen |= 2;
-        else if (!strcmp(key, "emb")) c->emb = atoi(val), seen |= 4;
-        else if (!strcmp(key, "hidden")) c->hidden = atoi(val), seen |= 8;
-        else if (!strcmp(key, "att_dim")) c->att_dim = atoi(val), seen |= 16;
-        else if (!strcmp(key, "attention")) c->attention = !strcmp(val, "dot") ? ATTENTION_DOT : !strcmp(val, "bahdanau") ? ATTENTION_BAHDANAU : -1;
-        else if (!strcmp(key, "dropout")) c->dropout = strtof(val, NULL);
-    }
-    free(copy);
+    ConfigReader r = {c, 0};
+    parse_key_values(text, len, config_visit, &r);
+    const int seen = r.seen;
     char why[256];
     if (seen != 31) {
         snprintf(err, errsz, "%s: model configuration is incomplete", path);

@@ -54,45 +54,49 @@ static void state_to_text(const TrainState *st, const TrainOptions *o, long adam
     buf_printf(b, "select_by_bleu=%d\n", o->select_by_bleu);
 }
 
+typedef struct {
+    TrainState *st;
+    TrainOptions *o;
+    long *adam_step;
+    int seen;
+} StateReader;
+
+static void state_visit(void *ctx, const char *k, const char *v) {
+    StateReader *r = ctx;
+    TrainState *st = r->st;
+    TrainOptions *o = r->o;
+    r->seen++;
+    if (!strcmp(k, "update")) st->update = atol(v);
+    else if (!strcmp(k, "epoch")) st->epoch = atoi(v);
+    else if (!strcmp(k, "batch_in_epoch")) st->batch_in_epoch = atoi(v);
+    else if (!strcmp(k, "lr")) st->lr = strtof(v, NULL);
+    else if (!strcmp(k, "best_valid")) st->best_valid = strtod(v, NULL);
+    else if (!strcmp(k, "bad_valids")) st->bad_valids = atoi(v);
+    else if (!strcmp(k, "lr_bad_valids")) st->lr_bad_valids = atoi(v);
+    else if (!strcmp(k, "elapsed")) st->elapsed = strtod(v, NULL);
+    else if (!strcmp(k, "tokens")) st->tokens = atol(v);
+    else if (!strcmp(k, "finished")) st->finished = atoi(v);
+    else if (!strcmp(k, "optim_step")) *r->adam_step = atol(v);
+    else if (!strcmp(k, "batch")) o->batch = atoi(v);
+    else if (!strcmp(k, "shard_size")) o->shard_size = atoi(v);
+    else if (!strcmp(k, "optimizer")) o->optimizer = (OptimizerType)atoi(v);
+    else if (!strcmp(k, "lr_decay")) o->lr_decay = strtof(v, NULL);
+    else if (!strcmp(k, "min_lr")) o->min_lr = strtof(v, NULL);
+    else if (!strcmp(k, "lr_patience")) o->lr_patience = atoi(v);
+    else if (!strcmp(k, "patience")) o->patience = atoi(v);
+    else if (!strcmp(k, "clip")) o->clip = strtof(v, NULL);
+    else if (!strcmp(k, "label_smoothing")) o->label_smoothing = strtof(v, NULL);
+    else if (!strcmp(k, "seed")) o->seed = strtoull(v, NULL, 10);
+    else if (!strcmp(k, "valid_every")) o->valid_every = atoi(v);
+    else if (!strcmp(k, "start_lr")) o->lr = strtof(v, NULL);
+    else if (!strcmp(k, "select_by_bleu")) o->select_by_bleu = atoi(v);
+    else r->seen--;
+}
+
 static int state_from_text(const char *text, size_t len, TrainState *st, TrainOptions *o, long *adam_step) {
-    char *copy = xmalloc(len + 1);
-    memcpy(copy, text, len);
-    copy[len] = '\0';
-    int seen = 0;
-    for (char *line = strtok(copy, "\n"); line; line = strtok(NULL, "\n")) {
-        char *eq = strchr(line, '=');
-        if (!eq) continue;
-        *eq = '\0';
-        const char *k = line, *v = eq + 1;
-        seen++;
-        if (!strcmp(k, "update")) st->update = atol(v);
-        else if (!strcmp(k, "epoch")) st->epoch = atoi(v);
-        else if (!strcmp(k, "batch_in_epoch")) st->batch_in_epoch = atoi(v);
-        else if (!strcmp(k, "lr")) st->lr = strtof(v, NULL);
-        else if (!strcmp(k, "best_valid")) st->best_valid = strtod(v, NULL);
-        else if (!strcmp(k, "bad_valids")) st->bad_valids = atoi(v);
-        else if (!strcmp(k, "lr_bad_valids")) st->lr_bad_valids = atoi(v);
-        else if (!strcmp(k, "elapsed")) st->elapsed = strtod(v, NULL);
-        else if (!strcmp(k, "tokens")) st->tokens = atol(v);
-        else if (!strcmp(k, "finished")) st->finished = atoi(v);
-        else if (!strcmp(k, "optim_step")) *adam_step = atol(v);
-        else if (!strcmp(k, "batch")) o->batch = atoi(v);
-        else if (!strcmp(k, "shard_size")) o->shard_size = atoi(v);
-        else if (!strcmp(k, "optimizer")) o->optimizer = (OptimizerType)atoi(v);
-        else if (!strcmp(k, "lr_decay")) o->lr_decay = strtof(v, NULL);
-        else if (!strcmp(k, "min_lr")) o->min_lr = strtof(v, NULL);
-        else if (!strcmp(k, "lr_patience")) o->lr_patience = atoi(v);
-        else if (!strcmp(k, "patience")) o->patience = atoi(v);
-        else if (!strcmp(k, "clip")) o->clip = strtof(v, NULL);
-        else if (!strcmp(k, "label_smoothing")) o->label_smoothing = strtof(v, NULL);
-        else if (!strcmp(k, "seed")) o->seed = strtoull(v, NULL, 10);
-        else if (!strcmp(k, "valid_every")) o->valid_every = atoi(v);
-        else if (!strcmp(k, "start_lr")) o->lr = strtof(v, NULL);
-        else if (!strcmp(k, "select_by_bleu")) o->select_by_bleu = atoi(v);
-        else seen--;
-    }
-    free(copy);
-    return seen >= 23 ? 0 : -1;
+    StateReader r = {st, o, adam_step, 0};
+    parse_key_values(text, len, state_visit, &r);
+    return r.seen >= 23 ? 0 : -1;
 }
 
 Model *checkpoint_load(const char *path, TrainState *st, Optimizer *opt, TrainOptions *saved, char *err,
@@ -185,6 +189,12 @@ void trainer_free(Trainer *t) {
     free(t->src_ptr), free(t->tgt_ptr), free(t->src_len), free(t->tgt_len);
     optim_free(&t->opt);
     free(t);
+}
+
+size_t trainer_memory_floor(const Trainer *t) {
+    size_t floats = t->n_params * (1 + (t->opt.m ? 2 : 0) + (size_t)t->max_shards);
+    for (int s = 0; s < t->max_shards; s++) floats += t->arenas[s].pass_total;
+    return floats * sizeof(float);
 }
 
 LossSum trainer_update(Trainer *t, const TrainData *d, const int *idx, int count) {

@@ -67,6 +67,9 @@ Trainer *trainer_new(Model *m, const TrainOptions *o, const TrainState *resume_s
 /* Forward, backward and optimizer step on the pairs idx[0..count) of d. */
 LossSum trainer_update(Trainer *t, const TrainData *d, const int *idx, int count);
 void trainer_free(Trainer *t);
+/* Bytes the trainer cannot do without: parameters, Adam moments, one
+ * gradient buffer per shard, and the activations of the last minibatch. */
+size_t trainer_memory_floor(const Trainer *t);
 
 /* Train m in place. When resume is not NULL, continue from that state and
  * optimizer (which the caller read from a checkpoint). Returns 0 on success. */

@@ -18,6 +18,18 @@ struct AttDump {
 
 static const char *const FORMAT_NAMES[] = {"jsonl", "tsv", "npy", "html"};
 
+static int ends_with(const char *s, const char *suffix) {
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && !strcmp(s + n - k, suffix);
+}
+
+AttDumpFormat attdump_format_for_path(const char *path) {
+    if (ends_with(path, ".html") || ends_with(path, ".htm")) return ATTDUMP_HTML;
+    if (ends_with(path, ".tsv")) return ATTDUMP_TSV;
+    if (ends_with(path, ".npy") || ends_with(path, "/")) return ATTDUMP_NPY;
+    return ATTDUMP_JSONL;
+}
+
 int attdump_parse_format(const char *name, AttDumpFormat *fmt) {
     for (int i = 0; i < 4; i++)
         if (!strcmp(name, FORMAT_NAMES[i])) {

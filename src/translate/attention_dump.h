@@ -43,6 +43,9 @@ typedef enum { ATTDUMP_JSONL = 0, ATTDUMP_TSV, ATTDUMP_NPY, ATTDUMP_HTML } AttDu
 /* "jsonl", "tsv", "npy" or "html" -> format. 0, or -1 for anything else. */
 int attdump_parse_format(const char *name, AttDumpFormat *fmt);
 const char *attdump_format_name(AttDumpFormat fmt);
+/* The format a file name suggests: .html/.htm, .tsv, .npy or a trailing /
+ * (a directory of .npy files), else jsonl. */
+AttDumpFormat attdump_format_for_path(const char *path);
 
 typedef struct {
     long id;                        /* 1-based sentence (line) number */
