@@ -30,6 +30,11 @@ static const char *USAGE =
     "  --hidden N             GRU size, per encoder direction and in the decoder (default 512)\n"
     "  --att-dim N            Bahdanau attention size (default: --hidden)\n"
     "  --dropout P            dropout on embeddings and the output layer's input (default 0.2)\n"
+    "  --deep-output          a tanh layer of --emb units between [s;c;y] and the logits\n"
+    "                         (cheaper than the direct output layer when --emb < 3 x --hidden;\n"
+    "                         experimental: slower to converge in a first small test)\n"
+    "  --tie-embeddings       with --deep-output: the logits use the target embeddings as\n"
+    "                         their weights (one matrix instead of two)\n"
     "training:\n"
     "  --batch N              sentence pairs per minibatch (default 64)\n"
     "  --shard-size N         pairs per parallel shard of a minibatch (default 32); results\n"
@@ -125,6 +130,8 @@ int main(int argc, char **argv) {
         if (!strcmp(a, "--skip-invalid")) { skip_invalid = 1; continue; }
         if (!strcmp(a, "--quiet")) { o.quiet = 1; continue; }
         if (!strcmp(a, "--valid-bleu")) { valid_bleu = 1; continue; }
+        if (!strcmp(a, "--deep-output")) { cfg.deep_output = 1; continue; }
+        if (!strcmp(a, "--tie-embeddings")) { cfg.tie_target = 1; continue; }
         if (i + 1 >= argc) die("%s needs a value (see --help)", a);
         const char *v = argv[++i];
         if (!strcmp(a, "--vocab")) vocab_path = v;

@@ -18,6 +18,44 @@ static void copy_into_columns(float *dst, int ld, int off, const float *src, int
     for (int r = 0; r < rows; r++) memcpy(dst + (size_t)r * ld + off, src + (size_t)r * w, sizeof(float) * (size_t)w);
 }
 
+/* The output layer on N rows of its input o [N][3H+E]: logits [N][Vt].
+ * With the deep output, deep [N][E] receives t for the backward pass. */
+static void output_forward(const ModelParams *p, const ModelConfig *cfg, int N, const float *o, float *deep,
+                           float *logits) {
+    const int OI = model_out_in(cfg), LI = model_logit_in(cfg), V = cfg->tgt_vocab;
+    const float *in = o;
+    if (cfg->deep_output) {
+        gemm(0, 1, N, LI, OI, 1.0f, o, OI, p->deep_W, OI, 0.0f, deep, LI);
+        add_bias_rows(deep, p->deep_b, N, LI);
+        for (size_t i = 0; i < (size_t)N * LI; i++) deep[i] = fast_tanhf(deep[i]);
+        in = deep;
+    }
+    gemm(0, 1, N, V, LI, 1.0f, in, LI, p->out_W, LI, 0.0f, logits, V);
+    add_bias_rows(logits, p->out_b, N, V);
+}
+
+/* Backward of output_forward given dlogits [N][Vt]: adds into g and writes
+ * d_o [N][3H+E]. deep is overwritten (with its own gradient). */
+static void output_backward(const ModelParams *p, const ModelParams *g, const ModelConfig *cfg, int N,
+                            const float *o, float *deep, const float *dlogits, float *d_o) {
+    const int OI = model_out_in(cfg), LI = model_logit_in(cfg), V = cfg->tgt_vocab;
+    const float *in = cfg->deep_output ? deep : o;
+    gemm(1, 0, V, LI, N, 1.0f, dlogits, V, in, LI, 1.0f, g->out_W, LI);
+    colsum_add(g->out_b, dlogits, N, V);
+    if (!cfg->deep_output) {
+        gemm(0, 0, N, OI, V, 1.0f, dlogits, V, p->out_W, OI, 0.0f, d_o, OI);
+        return;
+    }
+    /* d t = dlogits out_W; through tanh; then into deep_W and the input */
+    float *dt = deep;  /* t is not needed after this: its buffer takes dt */
+    float *tmp = d_o;  /* d_o ([N][3H+E]) is free until the last product: scratch for dlogits out_W */
+    gemm(0, 0, N, LI, V, 1.0f, dlogits, V, p->out_W, LI, 0.0f, tmp, LI);
+    for (size_t i = 0; i < (size_t)N * LI; i++) dt[i] = tmp[i] * (1.0f - dt[i] * dt[i]);
+    gemm(1, 0, LI, OI, N, 1.0f, dt, LI, o, OI, 1.0f, g->deep_W, OI);
+    colsum_add(g->deep_b, dt, N, LI);
+    gemm(0, 0, N, OI, LI, 1.0f, dt, LI, p->deep_W, OI, 0.0f, d_o, OI);
+}
+
 void decoder_forward(const ModelParams *p, const ModelConfig *cfg, const Batch *bt, const float *ann,
                      const float *init_in, float dropout, Rng *rng, Arena *arena, DecoderActs *act) {
     const int Tt = bt->Tt, Ts = bt->Ts, B = bt->B, N = Tt * B;
@@ -81,9 +119,9 @@ void decoder_forward(const ModelParams *p, const ModelConfig *cfg, const Batch *
         dropout_mask(act->out_drop, (size_t)N * OI, dropout, rng);
         mul_inplace(act->out_in, act->out_drop, (size_t)N * OI);
     }
+    act->deep = cfg->deep_output ? arena_take(arena, (size_t)N * E) : NULL;
     act->logits = arena_take(arena, (size_t)N * V);
-    gemm(0, 1, N, V, OI, 1.0f, act->out_in, OI, p->out_W, OI, 0.0f, act->logits, V);
-    add_bias_rows(act->logits, p->out_b, N, V);
+    output_forward(p, cfg, N, act->out_in, act->deep, act->logits);
 }
 
 double decoder_loss(const ModelConfig *cfg, const Batch *bt, DecoderActs *act, float eps, float scale, double *nll) {
@@ -93,15 +131,13 @@ double decoder_loss(const ModelConfig *cfg, const Batch *bt, DecoderActs *act, f
 void decoder_backward(const ModelParams *p, const ModelParams *g, const ModelConfig *cfg, const Batch *bt,
                       const float *ann, DecoderActs *act, float *d_ann, float *d_init_in, Arena *arena) {
     const int Tt = bt->Tt, Ts = bt->Ts, B = bt->B, N = Tt * B;
-    const int E = cfg->emb, H = cfg->hidden, A = p->att.A, V = cfg->tgt_vocab;
+    const int E = cfg->emb, H = cfg->hidden, A = p->att.A;
     const int DI = E + 2 * H, OI = model_out_in(cfg);
     const size_t BH = (size_t)B * H;
 
     /* output layer */
     float *d_out = arena_take(arena, (size_t)N * OI);
-    gemm(1, 0, V, OI, N, 1.0f, act->logits, V, act->out_in, OI, 1.0f, g->out_W, OI);
-    colsum_add(g->out_b, act->logits, N, V);
-    gemm(0, 0, N, OI, V, 1.0f, act->logits, V, p->out_W, OI, 0.0f, d_out, OI);
+    output_backward(p, g, cfg, N, act->out_in, act->deep, act->logits, d_out);
     if (act->out_drop) mul_inplace(d_out, act->out_drop, (size_t)N * OI);
 
     /* steps in reverse */
@@ -155,7 +191,8 @@ size_t decoder_step_scratch(const ModelConfig *cfg, int B, int Ts) {
            + (size_t)B * model_out_in(cfg) /* output input */
            + (size_t)B * 2 * H          /* context */
            + (size_t)B * A              /* q */
-           + (size_t)Ts * B * A;        /* pre */
+           + (size_t)Ts * B * A         /* pre */
+           + (size_t)B * E;             /* deep output */
 }
 
 void decoder_step(const ModelParams *p, const ModelConfig *cfg, int Ts, int B, const float *ann, const float *keys,
@@ -170,6 +207,7 @@ void decoder_step(const ModelParams *p, const ModelConfig *cfg, int Ts, int B, c
     float *ctx = out_in + (size_t)B * OI;
     float *q = ctx + (size_t)B * 2 * H;
     float *pre = q + (size_t)B * A;
+    float *deep = pre + (size_t)Ts * B * A;
     attention_step_forward(&p->att, Ts, B, ann, keys, mask, s_prev, alpha, ctx, q, pre);
     for (int b = 0; b < B; b++) {
         memcpy(in + (size_t)b * DI, p->tgt_emb + (size_t)y_prev[b] * E, sizeof(float) * (size_t)E);
@@ -184,7 +222,6 @@ void decoder_step(const ModelParams *p, const ModelConfig *cfg, int Ts, int B, c
         memcpy(o + H, ctx + (size_t)b * 2 * H, sizeof(float) * 2 * (size_t)H);
         memcpy(o + 3 * H, in + (size_t)b * DI, sizeof(float) * (size_t)E);
     }
-    gemm(0, 1, B, V, OI, 1.0f, out_in, OI, p->out_W, OI, 0.0f, logprobs, V);
-    add_bias_rows(logprobs, p->out_b, B, V);
+    output_forward(p, cfg, B, out_in, deep, logprobs);
     for (int b = 0; b < B; b++) log_softmax_row(logprobs + (size_t)b * V, V);
 }

@@ -4,6 +4,9 @@
  *   c_t   = attention(s_{t-1}, annotations)
  *   s_t   = GRU([E_tgt y_{t-1} ; c_t], s_{t-1})
  *   logits_t = out_W [s_t ; c_t ; E_tgt y_{t-1}] + out_b
+ * or, with the deep output layer (ModelConfig.deep_output),
+ *   t_t      = tanh(deep_W [s_t ; c_t ; E_tgt y_{t-1}] + deep_b)
+ *   logits_t = out_W t_t + out_b          (out_W may be E_tgt itself: tied)
  *
  * decoder_forward/decoder_backward run the whole target sequence with
  * teacher forcing and a cross-entropy loss; decoder_step runs one step for
@@ -28,6 +31,7 @@ typedef struct {
     float *q, *pre;  /* Bahdanau caches: [Tt][B][A], [Tt][Ts][B][A] */
     float *out_in;   /* [Tt][B][3H+E] output layer input, after dropout */
     float *out_drop; /* [Tt][B][3H+E] or NULL */
+    float *deep;     /* [Tt][B][E] deep output activations, or NULL */
     float *logits;   /* [Tt][B][Vt]; after decoder_loss, the gradient */
 } DecoderActs;
 

@@ -44,7 +44,13 @@ static void visit_all(const ModelConfig *c, ModelParams *p, Visitor visit, void 
         visit(ctx, "att_U", KIND_MATRIX, H, 2 * H, &p->att.U);
     }
     visit_gru(visit, ctx, "dec", &p->dec, E + 2 * H, H);
-    visit(ctx, "out_W", KIND_MATRIX, c->tgt_vocab, model_out_in(c), &p->out_W);
+    p->deep_W = p->deep_b = NULL;
+    if (c->deep_output) {
+        visit(ctx, "deep_W", KIND_MATRIX, E, model_out_in(c), &p->deep_W);
+        visit(ctx, "deep_b", KIND_BIAS, 1, E, &p->deep_b);
+    }
+    if (c->deep_output && c->tie_target) p->out_W = p->tgt_emb; /* same memory, so gradients add up */
+    else visit(ctx, "out_W", KIND_MATRIX, c->tgt_vocab, model_logit_in(c), &p->out_W);
     visit(ctx, "out_b", KIND_BIAS, 1, c->tgt_vocab, &p->out_b);
 }
 
@@ -73,6 +79,8 @@ static void bind_visit(void *vctx, const char *name, ParamKind kind, int rows, i
 }
 
 int model_out_in(const ModelConfig *cfg) { return 3 * cfg->hidden + cfg->emb; }
+
+int model_logit_in(const ModelConfig *cfg) { return cfg->deep_output ? cfg->emb : model_out_in(cfg); }
 
 size_t model_bind(const ModelConfig *cfg, float *base, ModelParams *p) {
     BindCtx ctx = {.base = base};
@@ -138,6 +146,10 @@ int model_config_check(const ModelConfig *c, char *err, size_t errsz) {
     }
     if (c->attention == ATTENTION_BAHDANAU && (c->att_dim < 1 || c->att_dim > 65536)) {
         snprintf(err, errsz, "attention size must be 1..65536 (got %d)", c->att_dim);
+        return -1;
+    }
+    if (c->tie_target && !c->deep_output) {
+        snprintf(err, errsz, "tied target embeddings need the deep output layer");
         return -1;
     }
     if (!(c->dropout >= 0.0f && c->dropout < 1.0f)) {

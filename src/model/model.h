@@ -22,6 +22,8 @@ typedef struct {
     int att_dim;    /* A: Bahdanau's hidden size; dot attention uses A = H */
     AttentionType attention;
     float dropout;  /* on embeddings and the output layer's input; 0 at inference */
+    int deep_output; /* 1: t = tanh(deep_W [s;c;y] + deep_b) (E wide), logits = out_W t + out_b */
+    int tie_target;  /* with deep_output: out_W is tgt_emb (one matrix for both) */
 } ModelConfig;
 
 /* Views into one parameter (or gradient, or moment) buffer. */
@@ -33,14 +35,17 @@ typedef struct {
     float *init_W, *init_b;   /* [H][2H], [H]: s_0 = tanh(init_W [fwd_last; bwd_first] + init_b) */
     AttentionWeights att;
     GruWeights dec;           /* in = E + 2H: [y_{t-1} embedding ; context] */
-    float *out_W, *out_b;     /* [Vt][H + 2H + E], [Vt]: logits from [s_t ; c_t ; y_{t-1} embedding] */
+    float *deep_W, *deep_b;   /* deep output only: [E][H + 2H + E], [E] */
+    float *out_W, *out_b;     /* [Vt][H + 2H + E] (deep output: [Vt][E], tgt_emb itself when tied), [Vt] */
 } ModelParams;
 
 /* Bind views over base (which must hold model_num_params floats). Returns the count. */
 size_t model_bind(const ModelConfig *cfg, float *base, ModelParams *p);
 size_t model_num_params(const ModelConfig *cfg);
-/* Width of the output layer's input: H + 2H + E. */
+/* Width of the output layer's input [s_t ; c_t ; y_{t-1} embedding]: H + 2H + E. */
 int model_out_in(const ModelConfig *cfg);
+/* Width of the vectors out_W multiplies: E with a deep output, else model_out_in. */
+int model_logit_in(const ModelConfig *cfg);
 
 /* Name and extent of each parameter tensor, for inspection and tests. */
 typedef struct {

@@ -11,6 +11,7 @@ static void config_to_text(const ModelConfig *c, Buf *b) {
     buf_printf(b, "src_vocab=%d\ntgt_vocab=%d\nemb=%d\nhidden=%d\natt_dim=%d\nattention=%s\ndropout=%.9g\n",
                c->src_vocab, c->tgt_vocab, c->emb, c->hidden, c->att_dim,
                c->attention == ATTENTION_DOT ? "dot" : "bahdanau", (double)c->dropout);
+    buf_printf(b, "deep_output=%d\ntie_target=%d\n", c->deep_output, c->tie_target);
 }
 
 typedef struct {
@@ -29,6 +30,8 @@ static void config_visit(void *ctx, const char *key, const char *val) {
     else if (!strcmp(key, "attention"))
         c->attention = !strcmp(val, "dot") ? ATTENTION_DOT : !strcmp(val, "bahdanau") ? ATTENTION_BAHDANAU : -1;
     else if (!strcmp(key, "dropout")) c->dropout = strtof(val, NULL);
+    else if (!strcmp(key, "deep_output")) c->deep_output = atoi(val);
+    else if (!strcmp(key, "tie_target")) c->tie_target = atoi(val);
 }
 
 static int config_from_text(const char *text, size_t len, ModelConfig *c, const char *path, char *err, size_t errsz) {
