@@ -50,6 +50,8 @@ static const char *USAGE =
     "  --patience N           stop after N validations without improvement (default 5; 0 = never)\n"
     "  --clip X               clip gradients to global norm X (default 5; 0 = off)\n"
     "  --label-smoothing X    (default 0)\n"
+    "  --ema D                validate and save an exponential moving average of the weights\n"
+    "                         with decay D, e.g. 0.999 (default 0: off)\n"
     "  --valid-every N        updates between validations and checkpoints (default 500)\n"
     "  --valid-bleu           also compute BLEU of greedy translations of the validation set\n"
     "                         against its raw target text (logged)\n"
@@ -169,6 +171,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--patience")) o.patience = (int)parse_long(a, v, 0, 1 << 20);
         else if (!strcmp(a, "--clip")) o.clip = (float)parse_double(a, v, 0.0, 1e9);
         else if (!strcmp(a, "--label-smoothing")) o.label_smoothing = (float)parse_double(a, v, 0.0, 0.99);
+        else if (!strcmp(a, "--ema")) o.ema_decay = (float)parse_double(a, v, 0.0, 0.999999);
         else if (!strcmp(a, "--valid-every")) o.valid_every = (int)parse_long(a, v, 1, 1 << 30);
         else if (!strcmp(a, "--disp-every")) o.disp_every = (int)parse_long(a, v, 1, 1 << 30);
         else if (!strcmp(a, "--seed")) o.seed = (uint64_t)parse_long(a, v, 0, (1L << 62));

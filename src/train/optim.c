@@ -23,9 +23,26 @@ void optim_init(Optimizer *o, OptimizerType type, size_t n, float clip) {
     }
 }
 
+void optim_enable_ema(Optimizer *o, float decay, const float *params) {
+    o->ema_decay = decay;
+    o->ema = falloc(o->n);
+    memcpy(o->ema, params, sizeof(float) * o->n);
+}
+
+/* ema = d * ema + (1 - d) * params. */
+static void update_ema(Optimizer *o, const float *params) {
+    const float warm = (1.0f + (float)o->step) / (10.0f + (float)o->step);
+    const float d = o->ema_decay < warm ? o->ema_decay : warm;
+    const long n = (long)o->n;
+    float *ema = o->ema;
+#pragma omp parallel for schedule(static)
+    for (long i = 0; i < n; i++) ema[i] = d * ema[i] + (1.0f - d) * params[i];
+}
+
 void optim_free(Optimizer *o) {
     free(o->m);
     free(o->v);
+    free(o->ema);
     memset(o, 0, sizeof *o);
 }
 
@@ -53,6 +70,7 @@ double optim_step(Optimizer *o, float *params, float *grads, float lr) {
     if (o->type == OPTIM_SGD) {
 #pragma omp parallel for schedule(static)
         for (long i = 0; i < n; i++) params[i] -= lr * scale * grads[i];
+        if (o->ema) update_ema(o, params);
         return norm;
     }
     const float b1 = o->beta1, b2 = o->beta2, eps = o->eps;
@@ -65,5 +83,6 @@ double optim_step(Optimizer *o, float *params, float *grads, float lr) {
         v[i] = b2 * v[i] + (1.0f - b2) * g * g;
         params[i] -= lr * (m[i] * c1) / (sqrtf(v[i] * c2) + eps);
     }
+    if (o->ema) update_ema(o, params);
     return norm;
 }

@@ -51,7 +51,7 @@ static void state_to_text(const TrainState *st, const TrainOptions *o, long adam
     buf_printf(b, "patience=%d\nclip=%.9g\nlabel_smoothing=%.9g\nseed=%llu\nvalid_every=%d\nstart_lr=%.9g\n",
                o->patience, (double)o->clip, (double)o->label_smoothing, (unsigned long long)o->seed, o->valid_every,
                (double)o->lr);
-    buf_printf(b, "select_by_bleu=%d\n", o->select_by_bleu);
+    buf_printf(b, "select_by_bleu=%d\nema_decay=%.9g\n", o->select_by_bleu, (double)o->ema_decay);
 }
 
 typedef struct {
@@ -90,6 +90,7 @@ static void state_visit(void *ctx, const char *k, const char *v) {
     else if (!strcmp(k, "valid_every")) o->valid_every = atoi(v);
     else if (!strcmp(k, "start_lr")) o->lr = strtof(v, NULL);
     else if (!strcmp(k, "select_by_bleu")) o->select_by_bleu = atoi(v);
+    else if (!strcmp(k, "ema_decay")) o->ema_decay = strtof(v, NULL);
     else r->seen--;
 }
 
@@ -124,6 +125,15 @@ Model *checkpoint_load(const char *path, TrainState *st, Optimizer *opt, TrainOp
         memcpy(opt->m, am->data, am->len);
         memcpy(opt->v, av->data, av->len);
     }
+    if (saved->ema_decay > 0.0f) {
+        const Section *ae = modelfile_find(&mf, "EMAW");
+        if (!ae || ae->len != n * sizeof(float)) {
+            snprintf(err, errsz, "%s: checkpoint lacks the moving average of the weights", path);
+            optim_free(opt);
+            goto fail;
+        }
+        optim_enable_ema(opt, saved->ema_decay, ae->data);
+    }
     modelfile_free(&mf);
     return m;
 fail:
@@ -147,7 +157,21 @@ struct Trainer {
     size_t n_params;
     const int **src_ptr, **tgt_ptr;
     int *src_len, *tgt_len;
+    float *raw; /* the training weights while the moving average is swapped in */
 };
+
+/* Put the moving average of the weights in the model (on = 1) for
+ * validating and saving, or the training weights back (on = 0). */
+static void use_average(Trainer *t, int on) {
+    if (!t->opt.ema) return;
+    const size_t bytes = sizeof(float) * t->n_params;
+    if (on) {
+        memcpy(t->raw, t->m->params, bytes);
+        memcpy(t->m->params, t->opt.ema, bytes);
+    } else {
+        memcpy(t->m->params, t->raw, bytes);
+    }
+}
 
 Trainer *trainer_new(Model *m, const TrainOptions *o, const TrainState *resume_state, const Optimizer *resume_optim) {
     Trainer *t = xcalloc(1, sizeof *t);
@@ -161,7 +185,9 @@ Trainer *trainer_new(Model *m, const TrainOptions *o, const TrainState *resume_s
         t->st.lr = o->lr;
         t->st.best_valid = INFINITY;
         optim_init(&t->opt, o->optimizer, t->n_params, o->clip);
+        if (o->ema_decay > 0.0f) optim_enable_ema(&t->opt, o->ema_decay, m->params);
     }
+    if (t->opt.ema) t->raw = falloc(t->n_params);
     t->max_shards = (o->batch + o->shard_size - 1) / o->shard_size;
     t->grads = xcalloc((size_t)t->max_shards, sizeof(float *));
     t->gviews = xcalloc((size_t)t->max_shards, sizeof(ModelParams));
@@ -188,6 +214,7 @@ void trainer_free(Trainer *t) {
     free(t->grads), free(t->gviews), free(t->arenas), free(t->shards);
     free(t->src_ptr), free(t->tgt_ptr), free(t->src_len), free(t->tgt_len);
     optim_free(&t->opt);
+    free(t->raw);
     free(t);
 }
 
@@ -328,18 +355,26 @@ static char *path_with_suffix(const char *path, const char *suffix) {
     return p;
 }
 
+/* Save the weights a user gets: the moving average when there is one. */
+static void save_model_average(Trainer *t, const char *path) {
+    use_average(t, 1);
+    save_or_die(t->m, path, NULL, 0);
+    use_average(t, 0);
+}
+
 static void save_checkpoint(Trainer *t, double elapsed) {
     Buf text = {0};
     TrainState st = t->st;
     st.elapsed = elapsed;
     state_to_text(&st, t->o, t->opt.step, &text);
     size_t bytes = sizeof(float) * t->n_params;
-    Section extra[3] = {{"TRST", text.data, text.len}};
+    Section extra[4] = {{"TRST", text.data, text.len}};
     int n = 1;
     if (t->opt.type == OPTIM_ADAM) {
         extra[n++] = (Section){"ADMM", t->opt.m, bytes};
         extra[n++] = (Section){"ADMV", t->opt.v, bytes};
     }
+    if (t->opt.ema) extra[n++] = (Section){"EMAW", t->opt.ema, bytes};
     char *ckpt = path_with_suffix(t->o->model_path, ".ckpt");
     save_or_die(t->m, ckpt, extra, n);
     free(ckpt);
@@ -358,6 +393,7 @@ static int validate(Trainer *t, const TrainData *valid, FILE *log, double elapse
                     long *train_tokens) {
     const TrainOptions *o = t->o;
     long vt;
+    use_average(t, 1);
     double vloss = evaluate_loss(t->m, valid, o->batch, o->threads, &vt);
     double vbleu = o->valid_refs ? evaluate_bleu(t->m, valid, o->valid_refs, o->batch, o->threads) : -1;
     double metric = o->select_by_bleu ? -vbleu : vloss;
@@ -366,7 +402,9 @@ static int validate(Trainer *t, const TrainData *valid, FILE *log, double elapse
         t->st.best_valid = metric;
         t->st.bad_valids = t->st.lr_bad_valids = 0;
         save_or_die(t->m, o->model_path, NULL, 0);
-    } else {
+    }
+    use_average(t, 0);
+    if (!improved) {
         t->st.bad_valids++;
         if (++t->st.lr_bad_valids >= o->lr_patience && t->st.lr > o->min_lr) {
             t->st.lr = fmaxf(t->st.lr * o->lr_decay, o->min_lr);
@@ -477,7 +515,7 @@ int train_run(Model *m, const TrainData *train, const TrainData *valid, const Tr
             elapsed = t->st.elapsed + (now_seconds() - t0);
             if (tty) fputc('\n', stderr);
             if (valid) validate(t, valid, log, elapsed, &log_nll, &log_tokens);
-            save_or_die(m, last_path, NULL, 0);
+            save_model_average(t, last_path);
             save_checkpoint(t, elapsed);
             last_valid_update = t->st.update;
             if (t->st.finished) stop_reason = "early stopping";
@@ -490,10 +528,10 @@ int train_run(Model *m, const TrainData *train, const TrainData *valid, const Tr
          * not after an interruption, so that a resumed run validates exactly
          * where the uninterrupted run would have. */
         if (valid && t->st.update > 0 && !stop_requested) validate(t, valid, log, elapsed, &log_nll, &log_tokens);
-        save_or_die(m, last_path, NULL, 0);
+        save_model_average(t, last_path);
         save_checkpoint(t, elapsed);
     }
-    if (!valid) save_or_die(m, o->model_path, NULL, 0);
+    if (!valid) save_model_average(t, o->model_path);
     if (!o->quiet) {
         char dur[32];
         format_duration(elapsed, dur, sizeof dur);

@@ -7,6 +7,9 @@
  * every random draw depend only on the seed and the update number, so the
  * same seed gives the same model under any --threads.
  *
+ * With ema_decay, the models saved and validated are an exponential moving
+ * average of the weights (training itself goes on with the raw weights).
+ *
  * A checkpoint (MODEL.ckpt) holds the weights, the optimizer moments and
  * the trainer's state (update, epoch, position in the epoch, learning
  * rate, validation history): resuming from it continues exactly as the
@@ -35,6 +38,7 @@ typedef struct {
     int lr_patience;        /* validations without improvement before decaying */
     int patience;           /* validations without improvement before stopping, 0 = never */
     float clip, label_smoothing;
+    float ema_decay;        /* > 0: validate and save a moving average of the weights */
     uint64_t seed;
     int valid_every;        /* updates between validations (and checkpoints) */
     int disp_every;         /* updates between log lines when stderr is not a terminal */

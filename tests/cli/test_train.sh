@@ -8,7 +8,8 @@ head -n 60 $toy/valid.src >"$T/va.src"
 head -n 60 $toy/valid.tgt >"$T/va.tgt"
 "$B/nmt-vocab" --src "$T/tr.src" --tgt "$T/tr.tgt" -o "$T/V" 2>/dev/null || { fail vocab_for_train_tests "nmt-vocab failed"; exit 0; }
 common=(--vocab "$T/V" --train-src "$T/tr.src" --train-tgt "$T/tr.tgt" --valid-src "$T/va.src" --valid-tgt "$T/va.tgt"
-        --emb 16 --hidden 24 --batch 40 --shard-size 16 --dropout 0.2 --label-smoothing 0.1 --valid-every 10 --seed 7 --quiet)
+        --emb 16 --hidden 24 --batch 40 --shard-size 16 --dropout 0.2 --label-smoothing 0.1 --valid-every 10 --seed 7 --quiet
+        --ema 0.99)
 
 # Same seed, 1 or 2 threads: byte-identical models.
 "$B/nmt-train" "${common[@]}" -o "$T/t1" --threads 1 --max-updates 30 2>"$T/err1"
@@ -18,6 +19,10 @@ else fail threads_1_and_2_identical_models "$(cat "$T/err1" "$T/err2" | head -5)
 # ... and a different seed gives a different model (the comparison can fail).
 "$B/nmt-train" "${common[@]}" -o "$T/t3" --threads 2 --max-updates 30 --seed 8 2>/dev/null
 if cmp -s "$T/t1.last" "$T/t3.last"; then fail different_seed_different_model; else pass different_seed_different_model; fi
+
+# The moving average is what gets saved: without it the model differs.
+"$B/nmt-train" "${common[@]:0:$((${#common[@]} - 2))}" -o "$T/noema" --threads 2 --max-updates 30 2>/dev/null
+if cmp -s "$T/t1.last" "$T/noema.last"; then fail ema_changes_saved_model; else pass ema_changes_saved_model; fi
 
 # Stop at update 20, resume to 30: the same files as the uninterrupted run.
 "$B/nmt-train" "${common[@]}" -o "$T/r" --threads 2 --max-updates 20 2>/dev/null
