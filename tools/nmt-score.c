@@ -8,6 +8,7 @@
 
 #include "core/blas.h"
 #include "core/util.h"
+#include "translate/output.h"
 #include "translate/scorer.h"
 #include "vocab/corpus.h"
 
@@ -92,31 +93,13 @@ int main(int argc, char **argv) {
     LineReader src, tgt;
     if (linereader_open(&src, src_path) != 0) die("%s: cannot open: %s", src_path, strerror(errno));
     if (linereader_open(&tgt, tgt_path) != 0) die("%s: cannot open: %s", tgt_path, strerror(errno));
-    AtomicFile af = {0};
-    FILE *out = stdout;
-    if (out_path && strcmp(out_path, "-") != 0) {
-        if (atomic_open(&af, out_path, err, sizeof err) != 0) die("%s", err);
-        out = af.f;
-    }
-    AttDump *dump = NULL;
-    if (att_path) {
-        char title[512];
-        snprintf(title, sizeof title, "Forced alignment: %s", model_path);
-        dump = attdump_open(att_path, fmt, title, err, sizeof err);
-        if (!dump) die("%s", err);
-    }
+    char title[512];
+    snprintf(title, sizeof title, "Forced alignment: %s", model_path);
+    ToolOutput output;
+    tool_output_open(&output, out_path, att_path, fmt, title);
     ScoreStats st;
-    int rc = score_stream(m, &o, &src, &tgt, out, dump, &st, err, sizeof err);
-    if (rc != 0) {
-        if (out != stdout) atomic_abort(&af);
-        attdump_abort(dump);
-        die("%s", err);
-    }
-    if (dump && attdump_close(dump, err, sizeof err) != 0) {
-        if (out != stdout) atomic_abort(&af);
-        die("%s", err);
-    }
-    if (out != stdout && atomic_commit(&af, err, sizeof err) != 0) die("%s", err);
+    int rc = score_stream(m, &o, &src, &tgt, output.out, output.dump, &st, err, sizeof err);
+    tool_output_finish(&output, rc, err);
     if (!o.quiet) {
         fprintf(stderr, "%s: %ld pair%s scored, %ld target tokens, log-prob %.4f, perplexity %.4f", program_name(),
                 st.scored, st.scored == 1 ? "" : "s", st.tokens, st.logprob, score_perplexity(&st));

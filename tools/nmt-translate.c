@@ -7,6 +7,7 @@
 
 #include "core/blas.h"
 #include "core/util.h"
+#include "translate/output.h"
 #include "translate/translator.h"
 
 static const char *USAGE =
@@ -118,33 +119,15 @@ int main(int argc, char **argv) {
     if (!m) die("%s", err);
     LineReader in;
     if (linereader_open(&in, in_path) != 0) die("%s: cannot open: %s", in_path, strerror(errno));
-    AtomicFile af = {0};
-    FILE *out = stdout;
-    if (out_path && strcmp(out_path, "-") != 0) {
-        if (atomic_open(&af, out_path, err, sizeof err) != 0) die("%s", err);
-        out = af.f;
-    }
-    AttDump *dump = NULL;
-    if (att_path) {
-        char title[512];
-        snprintf(title, sizeof title, "Attention: %s", model_path);
-        dump = attdump_open(att_path, fmt, title, err, sizeof err);
-        if (!dump) die("%s", err);
-    }
+    char title[512];
+    snprintf(title, sizeof title, "Attention: %s", model_path);
+    ToolOutput output;
+    tool_output_open(&output, out_path, att_path, fmt, title);
     TranslateStats st;
     double t0 = now_seconds();
-    int rc = translate_stream(m, &o, &in, out, dump, &st, err, sizeof err);
+    int rc = translate_stream(m, &o, &in, output.out, output.dump, &st, err, sizeof err);
     double secs = now_seconds() - t0;
-    if (rc != 0) {
-        if (out != stdout) atomic_abort(&af);
-        attdump_abort(dump);
-        die("%s", err);
-    }
-    if (dump && attdump_close(dump, err, sizeof err) != 0) {
-        if (out != stdout) atomic_abort(&af);
-        die("%s", err);
-    }
-    if (out != stdout && atomic_commit(&af, err, sizeof err) != 0) die("%s", err);
+    tool_output_finish(&output, rc, err);
     if (!o.quiet) {
         fprintf(stderr, "%s: %ld lines, %ld translated", program_name(), st.lines, st.translated);
         if (st.empty) fprintf(stderr, ", %ld empty", st.empty);

@@ -1,0 +1,37 @@
+/* output.c — see output.h. */
+#include "translate/output.h"
+
+#include <string.h>
+
+void tool_output_open(ToolOutput *t, const char *out_path, const char *att_path, AttDumpFormat fmt,
+                      const char *title) {
+    char err[1024];
+    memset(t, 0, sizeof *t);
+    t->out = stdout;
+    if (out_path && strcmp(out_path, "-") != 0) {
+        if (atomic_open(&t->af, out_path, err, sizeof err) != 0) die("%s", err);
+        t->out = t->af.f;
+    }
+    if (att_path) {
+        t->dump = attdump_open(att_path, fmt, title, err, sizeof err);
+        if (!t->dump) {
+            if (t->out != stdout) atomic_abort(&t->af);
+            die("%s", err);
+        }
+    }
+}
+
+void tool_output_finish(ToolOutput *t, int rc, const char *err) {
+    char why[1024];
+    if (rc == 0 && t->dump && attdump_close(t->dump, why, sizeof why) != 0) {
+        t->dump = NULL;
+        rc = -1, err = why;
+    }
+    if (rc != 0) {
+        if (t->out != stdout) atomic_abort(&t->af);
+        if (t->dump) attdump_abort(t->dump);
+        die("%s", err);
+    }
+    if (t->out != stdout && atomic_commit(&t->af, why, sizeof why) != 0) die("%s", why);
+    t->out = NULL;
+}

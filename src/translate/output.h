@@ -1,0 +1,26 @@
+/* output.h — where nmt-translate and nmt-score put their results: the main
+ * output (stdout, or a file written atomically) and an optional attention
+ * dump, opened together and committed or discarded together. */
+#ifndef NMT_TRANSLATE_OUTPUT_H
+#define NMT_TRANSLATE_OUTPUT_H
+
+#include <stdio.h>
+
+#include "core/util.h"
+#include "translate/attention_dump.h"
+
+typedef struct {
+    AtomicFile af;
+    FILE *out;     /* stdout or af.f */
+    AttDump *dump; /* NULL without --attention */
+} ToolOutput;
+
+/* out_path NULL or "-" is stdout; att_path NULL means no dump. Dies with a
+ * message naming the file when one cannot be created. */
+void tool_output_open(ToolOutput *t, const char *out_path, const char *att_path, AttDumpFormat fmt,
+                      const char *title);
+/* rc == 0: close the dump and commit the output (dies on failure).
+ * rc != 0: discard both and die with err. */
+void tool_output_finish(ToolOutput *t, int rc, const char *err);
+
+#endif
