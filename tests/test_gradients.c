@@ -152,11 +152,9 @@ static void check_attention(AttentionType type) {
     }
     for (int t = 0; t < 2; t++)
         attention_step_backward(&c.w, &c.dw, Ts, B, c.ann, keys, c.mask, c.s[t], alpha[t], pre[t], c.wout[t], d_ann,
-                                dkeys, ds[t], q[t] /* unused for dot */, scratch),
-            memcpy(dq[t], q[t], sizeof q[t]);
-    (void)dq;
-    /* the deferred products: dq of both steps are in q[] now (Bahdanau) */
-    attention_weight_grads(&c.w, &c.dw, Ts, 2, B, c.ann, dkeys, &q[0][0], &c.s[0][0], d_ann);
+                                dkeys, ds[t], dq[t] /* unused for dot */, scratch);
+    /* the deferred products over both steps */
+    attention_weight_grads(&c.w, &c.dw, Ts, 2, B, c.ann, dkeys, &dq[0][0], &c.s[0][0], d_ann);
 
     GradReport r = gradcheck("U", c.w.U, c.dw.U, nU, att_loss, &c, 1e-2, 1e-4, 1e-2, 1000);
     EXPECT_MSG(r.failed == 0, "U: %d of %d off", r.failed, r.checked);
