@@ -22,32 +22,46 @@ static double dot_d(const float *a, const float *b, size_t n) {
     return s;
 }
 
-/* ---- GRU: two steps, L = w1 . h1 + w2 . h2, with a padded row ---- */
+/* ---- GRU: two steps, L = w1 . h1 + w2 . h2, with a padded row and,
+ * optionally, a recurrent dropout mask shared by both steps ---- */
 enum { G_B = 3, G_IN = 4, G_H = 5 };
 typedef struct {
     GruWeights w, dw;
     float x[2][G_B * G_IN], h0[G_B * G_H], mask[2][G_B], wout[2][G_B * G_H];
+    float rec_mask_buf[G_B * G_H];
+    const float *rec_mask; /* rec_mask_buf or NULL */
 } GruCase;
+
+/* rec_in for one step: h_prev * rec_mask, or NULL without recurrent dropout */
+static const float *gru_case_rec_in(const GruCase *c, const float *h_prev, float *buf) {
+    if (!c->rec_mask) return NULL;
+    gru_rec_dropout(G_B, G_H, h_prev, c->rec_mask, buf);
+    return buf;
+}
 
 static double gru_loss(void *vctx) {
     GruCase *c = vctx;
-    float xp[G_B * 3 * G_H], h[3][G_B * G_H], cache[G_B * 4 * G_H];
+    float xp[G_B * 3 * G_H], h[3][G_B * G_H], cache[G_B * 4 * G_H], rin[G_B * G_H];
     memcpy(h[0], c->h0, sizeof c->h0);
     double L = 0;
     for (int t = 0; t < 2; t++) {
         gemm(0, 1, G_B, 3 * G_H, G_IN, 1.0f, c->x[t], G_IN, c->w.Wx, G_IN, 0.0f, xp, 3 * G_H);
         add_bias_rows(xp, c->w.bx, G_B, 3 * G_H);
-        gru_step_forward(&c->w, G_B, xp, h[t], c->mask[t], h[t + 1], cache);
+        gru_step_forward(&c->w, G_B, xp, h[t], gru_case_rec_in(c, h[t], rin), c->mask[t], h[t + 1], cache);
         L += dot_d(c->wout[t], h[t + 1], G_B * G_H);
     }
     return L;
 }
 
-static void test_gru_step_gradients(void) {
+static void check_gru_step(int rec_dropout) {
     Rng rng;
     rng_seed(&rng, 7, 0);
     GruCase c;
     memset(&c, 0, sizeof c);
+    if (rec_dropout) {
+        dropout_mask(c.rec_mask_buf, G_B * G_H, 0.4f, &rng);
+        c.rec_mask = c.rec_mask_buf;
+    }
     const int H = G_H, IN = G_IN, B = G_B;
     size_t sizes[4] = {3 * H * IN, 3 * H * H, 3 * H, 3 * H};
     float *w = calloc(2 * (sizes[0] + sizes[1] + sizes[2] + sizes[3]), sizeof(float));
@@ -63,20 +77,22 @@ static void test_gru_step_gradients(void) {
     c.mask[1][2] = 0.0f; /* row 2 is padding at step 1 */
 
     /* analytic: forward keeping everything, then two backward steps */
-    float xp[2][B * 3 * H], h[3][B * H], cache[2][B * 4 * H];
+    float xp[2][B * 3 * H], h[3][B * H], cache[2][B * 4 * H], rin[2][B * H];
     memcpy(h[0], c.h0, sizeof c.h0);
     for (int t = 0; t < 2; t++) {
         gemm(0, 1, B, 3 * H, IN, 1.0f, c.x[t], IN, c.w.Wx, IN, 0.0f, xp[t], 3 * H);
         add_bias_rows(xp[t], c.w.bx, B, 3 * H);
-        gru_step_forward(&c.w, B, xp[t], h[t], c.mask[t], h[t + 1], cache[t]);
+        const float *rec_in = gru_case_rec_in(&c, h[t], rin[t]);
+        if (!rec_in) memcpy(rin[t], h[t], sizeof rin[t]); /* what the weight gradient reads */
+        gru_step_forward(&c.w, B, xp[t], h[t], rec_in, c.mask[t], h[t + 1], cache[t]);
     }
     EXPECT(memcmp(h[2] + 2 * H, h[1] + 2 * H, sizeof(float) * H) == 0); /* padding carries the state */
     float dh[B * H], dh_prev[B * H], dxp[2][B * 3 * H], dhp[2][B * 3 * H], dh0[B * H];
     memcpy(dh, c.wout[1], sizeof dh);
-    gru_step_backward(&c.w, B, h[1], c.mask[1], cache[1], dh, dxp[1], dhp[1], dh_prev);
+    gru_step_backward(&c.w, B, h[1], c.rec_mask, c.mask[1], cache[1], dh, dxp[1], dhp[1], dh_prev);
     for (int i = 0; i < B * H; i++) dh_prev[i] += c.wout[0][i];
-    gru_step_backward(&c.w, B, h[0], c.mask[0], cache[0], dh_prev, dxp[0], dhp[0], dh0);
-    for (int t = 0; t < 2; t++) gru_weight_grads(&c.dw, B, c.x[t], IN, h[t], dxp[t], dhp[t]);
+    gru_step_backward(&c.w, B, h[0], c.rec_mask, c.mask[0], cache[0], dh_prev, dxp[0], dhp[0], dh0);
+    for (int t = 0; t < 2; t++) gru_weight_grads(&c.dw, B, c.x[t], IN, rin[t], dxp[t], dhp[t]);
 
     GradReport r;
     const char *names[4] = {"Wx", "Wh", "bx", "bh"};
@@ -90,6 +106,9 @@ static void test_gru_step_gradients(void) {
     EXPECT_MSG(r.failed == 0, "h0: %d of %d entries off", r.failed, r.checked);
     free(w);
 }
+
+static void test_gru_step_gradients(void) { check_gru_step(0); }
+static void test_gru_step_gradients_recurrent_dropout(void) { check_gru_step(1); }
 
 /* ---- attention: two query steps over a padded source, L = sum w_t . c_t ---- */
 enum { A_B = 3, A_TS = 4, A_H = 3, A_A = 5 };
@@ -198,11 +217,13 @@ static double model_loss(void *vctx) {
     return s.loss * c->scale;
 }
 
-static void check_model(AttentionType type, float dropout, float eps, int deep_output, int tie_target) {
+static void check_model(AttentionType type, float dropout, float rec_dropout, float eps, int deep_output,
+                        int tie_target) {
     ModelCase c;
     memset(&c, 0, sizeof c);
     c.cfg = (ModelConfig){.src_vocab = 9, .tgt_vocab = 8, .emb = 3, .hidden = 4, .att_dim = 5,
-                          .attention = type, .dropout = dropout, .deep_output = deep_output,
+                          .attention = type, .dropout = dropout, .rec_dropout = rec_dropout,
+                          .deep_output = deep_output,
                           .tie_target = tie_target};
     size_t n = model_num_params(&c.cfg);
     c.params = falloc(n);
@@ -244,19 +265,24 @@ static void check_model(AttentionType type, float dropout, float eps, int deep_o
     arena_free(&c.arena);
 }
 
-static void test_model_gradients_bahdanau(void) { check_model(ATTENTION_BAHDANAU, 0.0f, 0.0f, 0, 0); }
-static void test_model_gradients_dot(void) { check_model(ATTENTION_DOT, 0.0f, 0.0f, 0, 0); }
-static void test_model_gradients_dropout_label_smoothing(void) { check_model(ATTENTION_BAHDANAU, 0.3f, 0.1f, 0, 0); }
-static void test_model_gradients_deep_output(void) { check_model(ATTENTION_BAHDANAU, 0.2f, 0.1f, 1, 0); }
-static void test_model_gradients_deep_output_tied(void) { check_model(ATTENTION_DOT, 0.0f, 0.0f, 1, 1); }
+static void test_model_gradients_bahdanau(void) { check_model(ATTENTION_BAHDANAU, 0.0f, 0.0f, 0.0f, 0, 0); }
+static void test_model_gradients_dot(void) { check_model(ATTENTION_DOT, 0.0f, 0.0f, 0.0f, 0, 0); }
+static void test_model_gradients_dropout_label_smoothing(void) {
+    check_model(ATTENTION_BAHDANAU, 0.3f, 0.0f, 0.1f, 0, 0);
+}
+static void test_model_gradients_recurrent_dropout(void) { check_model(ATTENTION_BAHDANAU, 0.2f, 0.3f, 0.1f, 0, 0); }
+static void test_model_gradients_deep_output(void) { check_model(ATTENTION_BAHDANAU, 0.2f, 0.0f, 0.1f, 1, 0); }
+static void test_model_gradients_deep_output_tied(void) { check_model(ATTENTION_DOT, 0.0f, 0.0f, 0.0f, 1, 1); }
 
 int main(void) {
     RUN(test_gru_step_gradients);
+    RUN(test_gru_step_gradients_recurrent_dropout);
     RUN(test_bahdanau_attention_gradients);
     RUN(test_dot_attention_gradients);
     RUN(test_model_gradients_bahdanau);
     RUN(test_model_gradients_dot);
     RUN(test_model_gradients_dropout_label_smoothing);
+    RUN(test_model_gradients_recurrent_dropout);
     RUN(test_model_gradients_deep_output);
     RUN(test_model_gradients_deep_output_tied);
     TEST_EXIT();

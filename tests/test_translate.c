@@ -8,6 +8,7 @@
 
 #include "core/util.h"
 #include "decoder/search.h"
+#include "model/average.h"
 #include "model/saved.h"
 #include "test.h"
 #include "translate/alignment.h"
@@ -884,6 +885,50 @@ static void test_translator_dump_ids(void) {
     free(text);
 }
 
+/* ---------- checkpoint averaging ---------- */
+
+static void test_average_is_elementwise_mean(void) {
+    char a[128], b[128], c[128], err[1024];
+    snprintf(a, sizeof a, "%s/avg_a", g_dir);
+    snprintf(b, sizeof b, "%s/avg_b", g_dir);
+    snprintf(c, sizeof c, "%s/avg_c", g_dir);
+    EXPECT(model_save(g_model, a, NULL, 0, err, sizeof err) == 0);
+    /* b = a with every weight moved by a different amount */
+    size_t n = model_num_params(&g_model->cfg);
+    float *saved = xmalloc(n * sizeof *saved);
+    memcpy(saved, g_model->params, n * sizeof *saved);
+    for (size_t i = 0; i < n; i++) g_model->params[i] += 0.001f * (float)(i % 97) - 0.05f;
+    EXPECT(model_save(g_model, b, NULL, 0, err, sizeof err) == 0);
+    const char *paths[3] = {a, b, b};
+    Model *avg = model_average(paths, 3, err, sizeof err);
+    EXPECT_MSG(avg != NULL, "%s", err);
+    if (avg) {
+        size_t off = 0;
+        for (size_t i = 0; i < n; i++) {
+            float want = (float)(((double)saved[i] + 2.0 * (double)g_model->params[i]) / 3.0);
+            if (avg->params[i] != want) off++;
+        }
+        EXPECT_MSG(off == 0, "%zu of %zu averaged weights differ from the mean", off, n);
+        EXPECT(avg->cfg.hidden == g_model->cfg.hidden && avg->vocab_len == g_model->vocab_len);
+        model_free(avg);
+    }
+    memcpy(g_model->params, saved, n * sizeof *saved);
+    free(saved);
+    /* another architecture (same vocabulary) is refused, naming the file */
+    ModelConfig cfg = g_model->cfg;
+    cfg.hidden = 20, cfg.att_dim = 16;
+    Vocab *v = vocab_from_bytes(g_model->vocab_bytes, g_model->vocab_len, "copy", err, sizeof err);
+    EXPECT(v != NULL);
+    if (!v) return;
+    Model *other = model_create(&cfg, v, 3);
+    EXPECT(model_save(other, c, NULL, 0, err, sizeof err) == 0);
+    model_free(other);
+    const char *mixed[2] = {a, c};
+    err[0] = 0;
+    EXPECT(model_average(mixed, 2, err, sizeof err) == NULL);
+    EXPECT_MSG(strstr(err, c) && strstr(err, "architecture"), "error was: %s", err);
+}
+
 int main(void) {
     fixture_init();
     RUN(test_beam1_equals_greedy);
@@ -903,6 +948,7 @@ int main(void) {
     RUN(test_dump_npy);
     RUN(test_dump_html);
     RUN(test_translator_dump_ids);
+    RUN(test_average_is_elementwise_mean);
     fixture_free();
     TEST_EXIT();
 }

@@ -30,6 +30,8 @@ static const char *USAGE =
     "  --hidden N             GRU size, per encoder direction and in the decoder (default 512)\n"
     "  --att-dim N            Bahdanau attention size (default: --hidden)\n"
     "  --dropout P            dropout on embeddings and the output layer's input (default 0.2)\n"
+    "  --rec-dropout P        variational dropout on the GRUs' recurrent inputs: one mask per\n"
+    "                         sentence, reused at every step (default 0)\n"
     "  --deep-output          a tanh layer of --emb units between [s;c;y] and the logits\n"
     "                         (cheaper than the direct output layer when --emb < 3 x --hidden;\n"
     "                         experimental: slower to converge in a first small test)\n"
@@ -53,6 +55,8 @@ static const char *USAGE =
     "  --ema D                validate and save an exponential moving average of the weights\n"
     "                         with decay D, e.g. 0.999 (default 0: off)\n"
     "  --valid-every N        updates between validations and checkpoints (default 500)\n"
+    "  --keep-snapshots       also keep the weights of every validation as MODEL.uN (N = update),\n"
+    "                         e.g. for averaging the last few with nmt-average\n"
     "  --valid-bleu           also compute BLEU of greedy translations of the validation set\n"
     "                         against its raw target text (logged)\n"
     "  --valid-metric loss|bleu  what the best model, learning-rate decay and early stopping\n"
@@ -134,6 +138,7 @@ int main(int argc, char **argv) {
         if (!strcmp(a, "--valid-bleu")) { valid_bleu = 1; continue; }
         if (!strcmp(a, "--deep-output")) { cfg.deep_output = 1; continue; }
         if (!strcmp(a, "--tie-embeddings")) { cfg.tie_target = 1; continue; }
+        if (!strcmp(a, "--keep-snapshots")) { o.keep_snapshots = 1; continue; }
         if (i + 1 >= argc) die("%s needs a value (see --help)", a);
         const char *v = argv[++i];
         if (!strcmp(a, "--vocab")) vocab_path = v;
@@ -159,6 +164,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--hidden")) cfg.hidden = (int)parse_long(a, v, 1, 65536);
         else if (!strcmp(a, "--att-dim")) cfg.att_dim = (int)parse_long(a, v, 1, 65536);
         else if (!strcmp(a, "--dropout")) cfg.dropout = (float)parse_double(a, v, 0.0, 0.95);
+        else if (!strcmp(a, "--rec-dropout")) cfg.rec_dropout = (float)parse_double(a, v, 0.0, 0.95);
         else if (!strcmp(a, "--batch")) o.batch = (int)parse_long(a, v, 1, 1 << 20);
         else if (!strcmp(a, "--shard-size")) o.shard_size = (int)parse_long(a, v, 1, 1 << 20);
         else if (!strcmp(a, "--epochs")) o.epochs = (int)parse_long(a, v, 0, 1 << 30);

@@ -30,6 +30,8 @@ BEAM=${BEAM:-5}
 LENGTH_PENALTY=${LENGTH_PENALTY:-0.6}
 VALID_EVERY=${VALID_EVERY:-450}
 THREADS=${THREADS:-$(nproc)}
+MAX_UPDATES=${MAX_UPDATES:-}     # stop after this many updates as well (experiments at a fixed count)
+TRAIN_FLAGS=${TRAIN_FLAGS:-}     # more nmt-train flags, e.g. "--ema 0.999"
 
 missing=0
 for split in train valid test2016; do
@@ -64,12 +66,16 @@ log "vocabulary: joint BPE, $BPE merges"
 log "training $src-$tgt for at most $minutes minutes on $THREADS threads"
 resume=()
 [ -f "$out/model.ckpt" ] && resume=(--resume)
+extra=()
+[ -n "$MAX_UPDATES" ] && extra+=(--max-updates "$MAX_UPDATES")
+# shellcheck disable=SC2206  # TRAIN_FLAGS is a list of words on purpose
+[ -n "$TRAIN_FLAGS" ] && extra+=($TRAIN_FLAGS)
 "$bin/nmt-train" --vocab "$out/vocab" --train-src "$data/train.$src" --train-tgt "$data/train.$tgt" \
     --valid-src "$data/valid.$src" --valid-tgt "$data/valid.$tgt" -o "$out/model" \
     --emb "$EMB" --hidden "$HIDDEN" --dropout "$DROPOUT" --label-smoothing "$LABEL_SMOOTHING" \
     --batch "$BATCH" --lr "$LR" --epochs 0 --minutes "$minutes" --valid-every "$VALID_EVERY" \
     --valid-metric bleu --lr-patience 2 --patience 8 --threads "$THREADS" \
-    --log "$out/train-log.jsonl" "${resume[@]}"
+    --log "$out/train-log.jsonl" "${resume[@]}" "${extra[@]}"
 
 log "translating test2016 (beam $BEAM, length penalty $LENGTH_PENALTY)"
 "$bin/nmt-translate" -m "$out/model" --beam "$BEAM" --length-penalty "$LENGTH_PENALTY" --threads "$THREADS" \

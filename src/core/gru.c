@@ -4,11 +4,11 @@
 #include "core/blas.h"
 #include "core/nn.h"
 
-void gru_step_forward(const GruWeights *g, int B, const float *xproj, const float *h_prev, const float *mask, float *h,
-                      float *cache) {
+void gru_step_forward(const GruWeights *g, int B, const float *xproj, const float *h_prev, const float *rec_in,
+                      const float *mask, float *h, float *cache) {
     const int H = g->H;
-    /* cache[:, 0:3H] = h_prev Wh^T, then each row is turned into (r, z, n, hn) in place */
-    gemm(0, 1, B, 3 * H, H, 1.0f, h_prev, H, g->Wh, H, 0.0f, cache, 4 * H);
+    /* cache[:, 0:3H] = rec_in Wh^T, then each row is turned into (r, z, n, hn) in place */
+    gemm(0, 1, B, 3 * H, H, 1.0f, rec_in ? rec_in : h_prev, H, g->Wh, H, 0.0f, cache, 4 * H);
     for (int b = 0; b < B; b++) {
         const float *x = xproj + (size_t)b * 3 * H;
         const float *hp = h_prev + (size_t)b * H;
@@ -30,8 +30,8 @@ void gru_step_forward(const GruWeights *g, int B, const float *xproj, const floa
     }
 }
 
-void gru_step_backward(const GruWeights *g, int B, const float *h_prev, const float *mask, const float *cache,
-                       const float *dh, float *dxproj, float *dhproj, float *dh_prev) {
+void gru_step_backward(const GruWeights *g, int B, const float *h_prev, const float *rec_mask, const float *mask,
+                       const float *cache, const float *dh, float *dxproj, float *dhproj, float *dh_prev) {
     const int H = g->H;
     for (int b = 0; b < B; b++) {
         const float *c = cache + (size_t)b * 4 * H;
@@ -39,9 +39,7 @@ void gru_step_backward(const GruWeights *g, int B, const float *h_prev, const fl
         const float *d = dh + (size_t)b * H;
         float *dx = dxproj + (size_t)b * 3 * H;
         float *dhp = dhproj + (size_t)b * 3 * H;
-        float *dprev = dh_prev + (size_t)b * H;
-        if (mask && mask[b] == 0.0f) { /* padded step: h = h_prev, gradient passes straight through */
-            for (int i = 0; i < H; i++) dprev[i] = d[i];
+        if (mask && mask[b] == 0.0f) { /* padded step: no gate saw it */
             for (int i = 0; i < 3 * H; i++) dx[i] = dhp[i] = 0.0f;
             continue;
         }
@@ -55,10 +53,31 @@ void gru_step_backward(const GruWeights *g, int B, const float *h_prev, const fl
             dx[H + i] = dhp[H + i] = dz_pre;
             dx[2 * H + i] = dn_pre;
             dhp[2 * H + i] = dn_pre * r;
-            dprev[i] = d[i] * z;
         }
     }
-    gemm(0, 0, B, H, 3 * H, 1.0f, dhproj, 3 * H, g->Wh, H, 1.0f, dh_prev, H);
+    /* through the recurrent product (and its dropout mask), then the z * h_prev path */
+    gemm(0, 0, B, H, 3 * H, 1.0f, dhproj, 3 * H, g->Wh, H, 0.0f, dh_prev, H);
+    for (int b = 0; b < B; b++) {
+        const float *z = cache + (size_t)b * 4 * H + H;
+        const float *d = dh + (size_t)b * H;
+        float *dprev = dh_prev + (size_t)b * H;
+        if (mask && mask[b] == 0.0f) { /* padded step: h = h_prev, gradient passes straight through */
+            for (int i = 0; i < H; i++) dprev[i] = d[i];
+            continue;
+        }
+        if (rec_mask) {
+            const float *m = rec_mask + (size_t)b * H;
+#pragma omp simd
+            for (int i = 0; i < H; i++) dprev[i] = dprev[i] * m[i] + d[i] * z[i];
+        } else {
+#pragma omp simd
+            for (int i = 0; i < H; i++) dprev[i] += d[i] * z[i];
+        }
+    }
+}
+
+void gru_rec_dropout(int B, int H, const float *h_prev, const float *rec_mask, float *rec_in) {
+    for (size_t i = 0; i < (size_t)B * H; i++) rec_in[i] = h_prev[i] * rec_mask[i];
 }
 
 void gru_weight_grads(const GruWeights *dg, int N, const float *x, int ldx, const float *h_prev, const float *dxproj,

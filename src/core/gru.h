@@ -8,7 +8,12 @@
  * the input projection of a whole sequence is one matrix product.
  *
  * A mask (per batch row, 1 = real token, 0 = padding) carries h_prev through
- * padded steps unchanged and stops gradients there: padding never leaks. */
+ * padded steps unchanged and stops gradients there: padding never leaks.
+ *
+ * Recurrent (variational) dropout, Gal & Ghahramani 2016: the recurrent
+ * product reads rec_in = h_prev * m instead of h_prev, with one dropout mask
+ * m [B][H] per sequence reused at every step; the interpolation z * h_prev
+ * keeps the undropped state. */
 #ifndef NMT_GRU_H
 #define NMT_GRU_H
 
@@ -18,21 +23,28 @@ typedef struct {
     int in, H;
 } GruWeights;
 
-/* xproj [B][3H] (Wx x + bx), h_prev [B][H], mask [B] or NULL.
- * Writes h [B][H] and cache [B][4H] (r, z, n, hn) for the backward step. */
-void gru_step_forward(const GruWeights *g, int B, const float *xproj, const float *h_prev, const float *mask, float *h,
-                      float *cache);
+/* xproj [B][3H] (Wx x + bx), h_prev [B][H], rec_in [B][H] (the recurrent
+ * product's input: h_prev times its dropout mask, or NULL for h_prev itself),
+ * mask [B] or NULL. Writes h [B][H] and cache [B][4H] (r, z, n, hn) for the
+ * backward step. */
+void gru_step_forward(const GruWeights *g, int B, const float *xproj, const float *h_prev, const float *rec_in,
+                      const float *mask, float *h, float *cache);
 
 /* dh [B][H]: gradient of the loss w.r.t. this step's output h.
- * Writes dxproj [B][3H] (gradient w.r.t. Wx x + bx), dhproj [B][3H]
- * (w.r.t. Wh h_prev + bh) and dh_prev [B][H] (overwritten). The weight
+ * rec_mask [B][H]: the recurrent dropout mask (rec_in = h_prev * rec_mask),
+ * or NULL. Writes dxproj [B][3H] (gradient w.r.t. Wx x + bx), dhproj [B][3H]
+ * (w.r.t. Wh rec_in + bh) and dh_prev [B][H] (overwritten). The weight
  * gradients are left to gru_weight_grads, once for all steps. */
-void gru_step_backward(const GruWeights *g, int B, const float *h_prev, const float *mask, const float *cache,
-                       const float *dh, float *dxproj, float *dhproj, float *dh_prev);
+void gru_step_backward(const GruWeights *g, int B, const float *h_prev, const float *rec_mask, const float *mask,
+                       const float *cache, const float *dh, float *dxproj, float *dhproj, float *dh_prev);
+
+/* rec_in [B][H] = h_prev * rec_mask (the recurrent dropout of one step). */
+void gru_rec_dropout(int B, int H, const float *h_prev, const float *rec_mask, float *rec_in);
 
 /* Over N = steps x batch rows at once, accumulate into dg:
  *   dWx += dxproj^T x, dbx += sum dxproj, dWh += dhproj^T h_prev, dbh += sum dhproj.
- * x [N][in] (row stride ldx), h_prev [N][H], dxproj and dhproj [N][3H]. */
+ * x [N][in] (row stride ldx), h_prev [N][H] (what the recurrent product
+ * read: rec_in under recurrent dropout), dxproj and dhproj [N][3H]. */
 void gru_weight_grads(const GruWeights *dg, int N, const float *x, int ldx, const float *h_prev, const float *dxproj,
                       const float *dhproj);
 

@@ -57,7 +57,8 @@ static void output_backward(const ModelParams *p, const ModelParams *g, const Mo
 }
 
 void decoder_forward(const ModelParams *p, const ModelConfig *cfg, const Batch *bt, const float *ann,
-                     const float *init_in, float dropout, Rng *rng, Arena *arena, DecoderActs *act) {
+                     const float *init_in, float dropout, float rec_dropout, Rng *rng, Arena *arena,
+                     DecoderActs *act) {
     const int Tt = bt->Tt, Ts = bt->Ts, B = bt->B, N = Tt * B;
     const int E = cfg->emb, H = cfg->hidden, A = p->att.A, V = cfg->tgt_vocab;
     const int DI = E + 2 * H, OI = model_out_in(cfg);
@@ -77,6 +78,12 @@ void decoder_forward(const ModelParams *p, const ModelConfig *cfg, const Batch *
         mul_inplace(emb, act->emb_drop, (size_t)N * E);
     }
     copy_into_columns(act->dec_in, DI, 0, emb, N, E);
+    act->rec_mask = act->rec_in = NULL;
+    if (rec_dropout > 0.0f) {
+        act->rec_mask = arena_take(arena, BH);
+        dropout_mask(act->rec_mask, BH, rec_dropout, rng);
+        act->rec_in = arena_take(arena, (size_t)N * H);
+    }
 
     /* the embedding part of every step's input projection, in one product */
     act->xproj = arena_take(arena, (size_t)N * 3 * H);
@@ -104,7 +111,9 @@ void decoder_forward(const ModelParams *p, const ModelConfig *cfg, const Batch *
         copy_into_columns(in_t, DI, E, ctx, B, 2 * H);
         float *xp = act->xproj + (size_t)t * B * 3 * H;
         gemm(0, 1, B, 3 * H, 2 * H, 1.0f, in_t + E, DI, p->dec.Wx + E, DI, 1.0f, xp, 3 * H);
-        gru_step_forward(&p->dec, B, xp, s_prev, NULL, act->s + (t + 1) * BH, act->cache + (size_t)t * B * 4 * H);
+        float *rin = NULL;
+        if (act->rec_in) gru_rec_dropout(B, H, s_prev, act->rec_mask, rin = act->rec_in + t * BH);
+        gru_step_forward(&p->dec, B, xp, s_prev, rin, NULL, act->s + (t + 1) * BH, act->cache + (size_t)t * B * 4 * H);
     }
 
     /* output layer over all steps: [s_t ; c_t ; emb_{t-1}] */
@@ -154,8 +163,8 @@ void decoder_backward(const ModelParams *p, const ModelParams *g, const ModelCon
         for (int b = 0; b < B; b++)
             for (int i = 0; i < H; i++) ds[(size_t)b * H + i] += d_out_t[(size_t)b * OI + i];
         float *dx_t = dxproj + (size_t)t * B * 3 * H;
-        gru_step_backward(&p->dec, B, act->s + t * BH, NULL, act->cache + (size_t)t * B * 4 * H, ds, dx_t,
-                          dhproj + (size_t)t * B * 3 * H, ds_prev);
+        gru_step_backward(&p->dec, B, act->s + t * BH, act->rec_mask, NULL, act->cache + (size_t)t * B * 4 * H, ds,
+                          dx_t, dhproj + (size_t)t * B * 3 * H, ds_prev);
         for (int b = 0; b < B; b++)
             memcpy(dc + (size_t)b * 2 * H, d_out_t + (size_t)b * OI + H, sizeof(float) * 2 * (size_t)H);
         gemm(0, 0, B, 2 * H, 3 * H, 1.0f, dx_t, 3 * H, p->dec.Wx + E, DI, 1.0f, dc, 2 * H);
@@ -165,7 +174,7 @@ void decoder_backward(const ModelParams *p, const ModelParams *g, const ModelCon
         float *swap = ds;
         ds = ds_prev, ds_prev = swap;
     }
-    gru_weight_grads(&g->dec, N, act->dec_in, DI, act->s, dxproj, dhproj);
+    gru_weight_grads(&g->dec, N, act->dec_in, DI, act->rec_in ? act->rec_in : act->s, dxproj, dhproj);
     attention_weight_grads(&p->att, &g->att, Ts, Tt, B, ann, dkeys, dq, act->s, d_ann);
 
     /* target embeddings: from the GRU input and from the output layer */
@@ -215,7 +224,7 @@ void decoder_step(const ModelParams *p, const ModelConfig *cfg, int Ts, int B, c
     }
     gemm(0, 1, B, 3 * H, DI, 1.0f, in, DI, p->dec.Wx, DI, 0.0f, xproj, 3 * H);
     add_bias_rows(xproj, p->dec.bx, B, 3 * H);
-    gru_step_forward(&p->dec, B, xproj, s_prev, NULL, s, cache);
+    gru_step_forward(&p->dec, B, xproj, s_prev, NULL, NULL, s, cache);
     for (int b = 0; b < B; b++) {
         float *o = out_in + (size_t)b * OI;
         memcpy(o, s + (size_t)b * H, sizeof(float) * (size_t)H);

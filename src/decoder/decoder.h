@@ -27,6 +27,8 @@ typedef struct {
     float *xproj;    /* [Tt][B][3H] */
     float *s;        /* [Tt+1][B][H], s[0] = s_0 */
     float *cache;    /* [Tt][B][4H] */
+    float *rec_mask; /* [B][H] recurrent dropout mask, or NULL */
+    float *rec_in;   /* [Tt][B][H] the recurrent product's input under recurrent dropout, or NULL */
     float *alpha;    /* [Tt][B][Ts] attention weights */
     float *q, *pre;  /* Bahdanau caches: [Tt][B][A], [Tt][Ts][B][A] */
     float *out_in;   /* [Tt][B][3H+E] output layer input, after dropout */
@@ -36,9 +38,11 @@ typedef struct {
 } DecoderActs;
 
 /* Teacher-forced forward pass up to the logits. ann [Ts][B][2H] and
- * init_in [B][2H] come from the encoder. */
+ * init_in [B][2H] come from the encoder. dropout and rec_dropout (one mask
+ * on the GRU's recurrent input per sentence) draw from rng when > 0. */
 void decoder_forward(const ModelParams *p, const ModelConfig *cfg, const Batch *bt, const float *ann,
-                     const float *init_in, float dropout, Rng *rng, Arena *arena, DecoderActs *act);
+                     const float *init_in, float dropout, float rec_dropout, Rng *rng, Arena *arena,
+                     DecoderActs *act);
 
 /* Cross-entropy over the batch's real target tokens, label-smoothed by eps.
  * Turns act->logits into the gradient of scale * (summed loss). Returns the

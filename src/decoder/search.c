@@ -66,7 +66,7 @@ static void decoding_init(Decoding *d, const Model *m, const int *const *src, co
     const int Ts = bt.Ts, rows = d->rows;
     d->Ts = Ts;
     EncoderActs enc;
-    encoder_forward(&m->p, &bt, 0.0f, NULL, &d->arena, &enc);
+    encoder_forward(&m->p, &bt, 0.0f, 0.0f, NULL, &d->arena, &enc);
     float *summary = arena_take(&d->arena, (size_t)n * 2 * H), *s0 = arena_take(&d->arena, (size_t)n * H);
     float *keys = arena_take(&d->arena, (size_t)Ts * n * A);
     encoder_summary(&enc, H, summary);

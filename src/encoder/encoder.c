@@ -5,7 +5,8 @@
 
 #include "core/blas.h"
 
-void encoder_forward(const ModelParams *p, const Batch *bt, float dropout, Rng *rng, Arena *arena, EncoderActs *act) {
+void encoder_forward(const ModelParams *p, const Batch *bt, float dropout, float rec_dropout, Rng *rng, Arena *arena,
+                     EncoderActs *act) {
     const int Ts = bt->Ts, B = bt->B, N = Ts * B;
     const int E = p->enc_fwd.in, H = p->enc_fwd.H;
     act->Ts = Ts;
@@ -30,14 +31,28 @@ void encoder_forward(const ModelParams *p, const Batch *bt, float dropout, Rng *
         add_bias_rows(xp, dir[d]->bx, N, 3 * H);
     }
     const size_t BH = (size_t)B * H;
+    act->rec_mask = act->rec_in = NULL;
+    float *in_f = NULL, *in_b = NULL; /* step t's recurrent input, [Ts][B][H] each */
+    if (rec_dropout > 0.0f) {
+        act->rec_mask = arena_take(arena, 2 * BH);
+        dropout_mask(act->rec_mask, 2 * BH, rec_dropout, rng);
+        act->rec_in = arena_take(arena, (size_t)2 * N * H);
+        in_f = act->rec_in, in_b = act->rec_in + (size_t)N * H;
+    }
     float *cache_f = act->cache, *cache_b = act->cache + (size_t)N * 4 * H;
     float *xp_f = act->xproj, *xp_b = act->xproj + (size_t)N * 3 * H;
-    for (int t = 0; t < Ts; t++)
-        gru_step_forward(&p->enc_fwd, B, xp_f + (size_t)t * B * 3 * H, act->hf + t * BH, bt->src_mask + t * B,
+    for (int t = 0; t < Ts; t++) {
+        float *rin = NULL;
+        if (in_f) gru_rec_dropout(B, H, act->hf + t * BH, act->rec_mask, rin = in_f + t * BH);
+        gru_step_forward(&p->enc_fwd, B, xp_f + (size_t)t * B * 3 * H, act->hf + t * BH, rin, bt->src_mask + t * B,
                          act->hf + (t + 1) * BH, cache_f + (size_t)t * B * 4 * H);
-    for (int t = Ts - 1; t >= 0; t--)
-        gru_step_forward(&p->enc_bwd, B, xp_b + (size_t)t * B * 3 * H, act->hb + (t + 1) * BH, bt->src_mask + t * B,
-                         act->hb + t * BH, cache_b + (size_t)t * B * 4 * H);
+    }
+    for (int t = Ts - 1; t >= 0; t--) {
+        float *rin = NULL;
+        if (in_b) gru_rec_dropout(B, H, act->hb + (t + 1) * BH, act->rec_mask + BH, rin = in_b + t * BH);
+        gru_step_forward(&p->enc_bwd, B, xp_b + (size_t)t * B * 3 * H, act->hb + (t + 1) * BH, rin,
+                         bt->src_mask + t * B, act->hb + t * BH, cache_b + (size_t)t * B * 4 * H);
+    }
     for (int t = 0; t < Ts; t++)
         for (int b = 0; b < B; b++) {
             float *a = act->ann + ((size_t)t * B + b) * 2 * H;
@@ -79,8 +94,9 @@ void encoder_backward(const ModelParams *p, const ModelParams *g, const Batch *b
             if (bt->src_mask[t * B + b] != 0.0f)
                 for (int i = 0; i < H; i++) d[i] += da[i];
         }
-        gru_step_backward(&p->enc_fwd, B, act->hf + t * BH, bt->src_mask + t * B, cache_f + (size_t)t * B * 4 * H, dh,
-                          dx_f + (size_t)t * B * 3 * H, dhp_f + (size_t)t * B * 3 * H, dh_prev);
+        gru_step_backward(&p->enc_fwd, B, act->hf + t * BH, act->rec_mask, bt->src_mask + t * B,
+                          cache_f + (size_t)t * B * 4 * H, dh, dx_f + (size_t)t * B * 3 * H, dhp_f + (size_t)t * B * 3 * H,
+                          dh_prev);
         float *swap = dh;
         dh = dh_prev, dh_prev = swap;
     }
@@ -94,15 +110,17 @@ void encoder_backward(const ModelParams *p, const ModelParams *g, const Batch *b
             if (bt->src_mask[t * B + b] != 0.0f)
                 for (int i = 0; i < H; i++) d[i] += da[i];
         }
-        gru_step_backward(&p->enc_bwd, B, act->hb + (t + 1) * BH, bt->src_mask + t * B,
-                          cache_b + (size_t)t * B * 4 * H, dh, dx_b + (size_t)t * B * 3 * H,
+        gru_step_backward(&p->enc_bwd, B, act->hb + (t + 1) * BH, act->rec_mask ? act->rec_mask + BH : NULL,
+                          bt->src_mask + t * B, cache_b + (size_t)t * B * 4 * H, dh, dx_b + (size_t)t * B * 3 * H,
                           dhp_b + (size_t)t * B * 3 * H, dh_prev);
         float *swap = dh;
         dh = dh_prev, dh_prev = swap;
     }
     /* weights, once over all steps; the backward direction's h_prev for step t is hb[t+1] */
-    gru_weight_grads(&g->enc_fwd, N, act->emb, E, act->hf, dx_f, dhp_f);
-    gru_weight_grads(&g->enc_bwd, N, act->emb, E, act->hb + BH, dx_b, dhp_b);
+    const float *rin_f = act->rec_in ? act->rec_in : act->hf;
+    const float *rin_b = act->rec_in ? act->rec_in + (size_t)N * H : act->hb + BH;
+    gru_weight_grads(&g->enc_fwd, N, act->emb, E, rin_f, dx_f, dhp_f);
+    gru_weight_grads(&g->enc_bwd, N, act->emb, E, rin_b, dx_b, dhp_b);
     /* embeddings */
     float *demb = arena_take(arena, (size_t)N * E);
     gemm(0, 0, N, E, 3 * H, 1.0f, dx_f, 3 * H, p->enc_fwd.Wx, E, 0.0f, demb, E);

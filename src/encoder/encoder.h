@@ -19,12 +19,16 @@ typedef struct {
     float *hf;       /* [Ts+1][B][H] forward states: hf[0] = 0, hf[t+1] after token t */
     float *hb;       /* [Ts+1][B][H] backward states: hb[Ts] = 0, hb[t] after token t */
     float *cache;    /* [2][Ts][B][4H] GRU step caches */
+    float *rec_mask; /* [2][B][H] recurrent dropout masks, forward then backward direction, or NULL */
+    float *rec_in;   /* [2][Ts][B][H] the recurrent products' inputs under recurrent dropout, or NULL */
     float *ann;      /* [Ts][B][2H] annotations */
 } EncoderActs;
 
-/* Forward pass. dropout > 0 draws embedding dropout from rng. All buffers
- * come from the arena. */
-void encoder_forward(const ModelParams *p, const Batch *bt, float dropout, Rng *rng, Arena *arena, EncoderActs *act);
+/* Forward pass. dropout > 0 draws embedding dropout from rng, rec_dropout > 0
+ * a recurrent dropout mask per sentence and direction. All buffers come from
+ * the arena. */
+void encoder_forward(const ModelParams *p, const Batch *bt, float dropout, float rec_dropout, Rng *rng, Arena *arena,
+                     EncoderActs *act);
 
 /* The encoder's final states, as the decoder's initial state reads them:
  * out [B][2H] = [hf_last ; hb_first]. */

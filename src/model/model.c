@@ -156,5 +156,9 @@ int model_config_check(const ModelConfig *c, char *err, size_t errsz) {
         snprintf(err, errsz, "dropout must be in [0, 1) (got %g)", (double)c->dropout);
         return -1;
     }
+    if (!(c->rec_dropout >= 0.0f && c->rec_dropout < 1.0f)) {
+        snprintf(err, errsz, "recurrent dropout must be in [0, 1) (got %g)", (double)c->rec_dropout);
+        return -1;
+    }
     return 0;
 }

@@ -12,6 +12,7 @@ static void config_to_text(const ModelConfig *c, Buf *b) {
                c->src_vocab, c->tgt_vocab, c->emb, c->hidden, c->att_dim,
                c->attention == ATTENTION_DOT ? "dot" : "bahdanau", (double)c->dropout);
     buf_printf(b, "deep_output=%d\ntie_target=%d\n", c->deep_output, c->tie_target);
+    if (c->rec_dropout > 0.0f) buf_printf(b, "rec_dropout=%.9g\n", (double)c->rec_dropout);
 }
 
 typedef struct {
@@ -30,6 +31,7 @@ static void config_visit(void *ctx, const char *key, const char *val) {
     else if (!strcmp(key, "attention"))
         c->attention = !strcmp(val, "dot") ? ATTENTION_DOT : !strcmp(val, "bahdanau") ? ATTENTION_BAHDANAU : -1;
     else if (!strcmp(key, "dropout")) c->dropout = strtof(val, NULL);
+    else if (!strcmp(key, "rec_dropout")) c->rec_dropout = strtof(val, NULL);
     else if (!strcmp(key, "deep_output")) c->deep_output = atoi(val);
     else if (!strcmp(key, "tie_target")) c->tie_target = atoi(val);
 }

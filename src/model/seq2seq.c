@@ -8,10 +8,10 @@ LossSum seq2seq_train_step(const ModelParams *p, const ModelParams *g, const Mod
     const int H = cfg->hidden, B = bt->B;
     EncoderActs enc;
     DecoderActs dec;
-    encoder_forward(p, bt, cfg->dropout, rng, arena, &enc);
+    encoder_forward(p, bt, cfg->dropout, cfg->rec_dropout, rng, arena, &enc);
     float *summary = arena_take(arena, (size_t)B * 2 * H);
     encoder_summary(&enc, H, summary);
-    decoder_forward(p, cfg, bt, enc.ann, summary, cfg->dropout, rng, arena, &dec);
+    decoder_forward(p, cfg, bt, enc.ann, summary, cfg->dropout, cfg->rec_dropout, rng, arena, &dec);
     LossSum sum = {.tokens = bt->n_tgt_tokens};
     sum.loss = decoder_loss(cfg, bt, &dec, label_smoothing, scale, &sum.nll);
     float *d_ann = arena_take(arena, (size_t)bt->Ts * B * 2 * H);
@@ -24,10 +24,10 @@ LossSum seq2seq_train_step(const ModelParams *p, const ModelParams *g, const Mod
 LossSum seq2seq_forward(const ModelParams *p, const ModelConfig *cfg, const Batch *bt, Arena *arena,
                         EncoderActs *enc, DecoderActs *dec, double *sentence_nll) {
     const int H = cfg->hidden, B = bt->B, V = cfg->tgt_vocab;
-    encoder_forward(p, bt, 0.0f, NULL, arena, enc);
+    encoder_forward(p, bt, 0.0f, 0.0f, NULL, arena, enc);
     float *summary = arena_take(arena, (size_t)B * 2 * H);
     encoder_summary(enc, H, summary);
-    decoder_forward(p, cfg, bt, enc->ann, summary, 0.0f, NULL, arena, dec);
+    decoder_forward(p, cfg, bt, enc->ann, summary, 0.0f, 0.0f, NULL, arena, dec);
     LossSum sum = {.tokens = bt->n_tgt_tokens};
     if (sentence_nll) {
         /* log-probabilities of the gold tokens, row by row, before the loss overwrites logits */

@@ -51,7 +51,8 @@ static void state_to_text(const TrainState *st, const TrainOptions *o, long adam
     buf_printf(b, "patience=%d\nclip=%.9g\nlabel_smoothing=%.9g\nseed=%llu\nvalid_every=%d\nstart_lr=%.9g\n",
                o->patience, (double)o->clip, (double)o->label_smoothing, (unsigned long long)o->seed, o->valid_every,
                (double)o->lr);
-    buf_printf(b, "select_by_bleu=%d\nema_decay=%.9g\n", o->select_by_bleu, (double)o->ema_decay);
+    buf_printf(b, "select_by_bleu=%d\nema_decay=%.9g\nkeep_snapshots=%d\n", o->select_by_bleu, (double)o->ema_decay,
+               o->keep_snapshots);
 }
 
 typedef struct {
@@ -91,6 +92,7 @@ static void state_visit(void *ctx, const char *k, const char *v) {
     else if (!strcmp(k, "start_lr")) o->lr = strtof(v, NULL);
     else if (!strcmp(k, "select_by_bleu")) o->select_by_bleu = atoi(v);
     else if (!strcmp(k, "ema_decay")) o->ema_decay = strtof(v, NULL);
+    else if (!strcmp(k, "keep_snapshots")) o->keep_snapshots = atoi(v);
     else r->seen--;
 }
 
@@ -362,6 +364,15 @@ static void save_model_average(Trainer *t, const char *path) {
     use_average(t, 0);
 }
 
+/* MODEL.uN: the weights at update N, kept for checkpoint averaging. */
+static void save_snapshot(Trainer *t) {
+    char suffix[32];
+    snprintf(suffix, sizeof suffix, ".u%ld", t->st.update);
+    char *snap = path_with_suffix(t->o->model_path, suffix);
+    save_model_average(t, snap);
+    free(snap);
+}
+
 static void save_checkpoint(Trainer *t, double elapsed) {
     Buf text = {0};
     TrainState st = t->st;
@@ -516,6 +527,7 @@ int train_run(Model *m, const TrainData *train, const TrainData *valid, const Tr
             if (tty) fputc('\n', stderr);
             if (valid) validate(t, valid, log, elapsed, &log_nll, &log_tokens);
             save_model_average(t, last_path);
+            if (o->keep_snapshots) save_snapshot(t);
             save_checkpoint(t, elapsed);
             last_valid_update = t->st.update;
             if (t->st.finished) stop_reason = "early stopping";
@@ -529,6 +541,7 @@ int train_run(Model *m, const TrainData *train, const TrainData *valid, const Tr
          * where the uninterrupted run would have. */
         if (valid && t->st.update > 0 && !stop_requested) validate(t, valid, log, elapsed, &log_nll, &log_tokens);
         save_model_average(t, last_path);
+        if (o->keep_snapshots && t->st.update > 0) save_snapshot(t);
         save_checkpoint(t, elapsed);
     }
     if (!valid) save_model_average(t, o->model_path);

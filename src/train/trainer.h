@@ -41,6 +41,7 @@ typedef struct {
     float ema_decay;        /* > 0: validate and save a moving average of the weights */
     uint64_t seed;
     int valid_every;        /* updates between validations (and checkpoints) */
+    int keep_snapshots;     /* also keep the weights of every validation as MODEL.uN (for nmt-average) */
     int disp_every;         /* updates between log lines when stderr is not a terminal */
     int quiet;
     /* Validation BLEU (greedy decoding against the raw references): set

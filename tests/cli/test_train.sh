@@ -61,3 +61,25 @@ cp "$T/trunc.ckpt" "$T/y.ckpt"
 expect_error truncated_checkpoint "y\.ckpt: truncated" "$B/nmt-train" "${common[@]}" -o "$T/y" --resume
 [ ! -e "$T/x" ] && pass no_model_written_on_bad_input || fail no_model_written_on_bad_input
 "$B/nmt-train" --help >"$T/help" && grep -q -- "--resume" "$T/help" && grep -q -- "--attention" "$T/help" && pass help_lists_flags || fail help_lists_flags
+
+# --keep-snapshots: the weights of every validation as MODEL.uN; nmt-average averages them.
+"$B/nmt-train" "${common[@]}" -o "$T/snap" --threads 2 --max-updates 30 --keep-snapshots 2>/dev/null
+if [ -f "$T/snap.u10" ] && [ -f "$T/snap.u20" ] && cmp -s "$T/snap.u30" "$T/snap.last" && cmp -s "$T/snap.last" "$T/t1.last"
+then pass snapshots_every_validation; else fail snapshots_every_validation "$(ls "$T" | grep snap)"; fi
+expect_ok average_snapshots "$B/nmt-average" -o "$T/snap.avg" "$T/snap.u10" "$T/snap.u20" "$T/snap.u30"
+if "$B/nmt-score" -m "$T/snap.avg" --src "$T/va.src" --tgt "$T/va.tgt" >"$T/avg.scores" 2>/dev/null && [ "$(wc -l <"$T/avg.scores")" = 60 ] &&
+   ! cmp -s "$T/snap.avg" "$T/snap.u30"; then pass averaged_model_loads_and_differs
+else fail averaged_model_loads_and_differs; fi
+"$B/nmt-average" -o "$T/same" "$T/snap.u20" "$T/snap.u20" 2>/dev/null
+if cmp -s "$T/same" "$T/snap.u20"; then pass average_of_copies_is_the_model; else fail average_of_copies_is_the_model; fi
+"$B/nmt-train" --vocab "$T/V" --train-src "$T/tr.src" --train-tgt "$T/tr.tgt" --emb 16 --hidden 20 --quiet \
+    --max-updates 1 -o "$T/other" 2>/dev/null
+expect_error average_refuses_other_architecture "other.*not the same architecture" "$B/nmt-average" -o "$T/x" "$T/snap.u10" "$T/other"
+expect_error average_names_missing_file "nope" "$B/nmt-average" -o "$T/x" "$T/snap.u10" "$T/nope"
+expect_error average_needs_two_models "at least two" "$B/nmt-average" -o "$T/x" "$T/snap.u10"
+
+# Recurrent dropout: still independent of --threads, and it changes the model.
+"$B/nmt-train" "${common[@]}" -o "$T/rd1" --threads 1 --max-updates 20 --rec-dropout 0.3 2>/dev/null
+"$B/nmt-train" "${common[@]}" -o "$T/rd2" --threads 2 --max-updates 20 --rec-dropout 0.3 2>/dev/null
+if [ -f "$T/rd1.last" ] && cmp -s "$T/rd1.last" "$T/rd2.last" && ! cmp -s "$T/rd1.last" "$T/snap.u20"
+then pass recurrent_dropout_thread_independent_and_used; else fail recurrent_dropout_thread_independent_and_used; fi
