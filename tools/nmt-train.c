@@ -64,7 +64,8 @@ static const char *USAGE =
     "  --seed N               random seed for initialization, order and dropout (default 1)\n"
     "  --threads N            OpenMP threads (default: all cores)\n"
     "  --resume               continue from MODEL.ckpt (the saved training settings are used;\n"
-    "                         --epochs, --max-updates, --minutes, --threads and --log may change)\n"
+    "                         --epochs, --max-updates, --minutes, --threads and --log may change,\n"
+    "                         and --keep-snapshots may be switched on)\n"
     "output:\n"
     "  --log FILE             one JSON object per validation\n"
     "  --disp-every N         updates between log lines when stderr is not a terminal (default 100)\n"
@@ -207,6 +208,7 @@ int main(int argc, char **argv) {
         saved.epochs = o.epochs, saved.max_updates = o.max_updates, saved.minutes = o.minutes;
         saved.threads = o.threads, saved.log_path = o.log_path, saved.quiet = o.quiet;
         saved.disp_every = o.disp_every, saved.model_path = o.model_path;
+        saved.keep_snapshots |= o.keep_snapshots; /* may be switched on later: it only adds files */
         if (saved.select_by_bleu) valid_bleu = 1;
         o = saved;
         resumed = 1;

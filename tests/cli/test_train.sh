@@ -83,3 +83,9 @@ expect_error average_needs_two_models "at least two" "$B/nmt-average" -o "$T/x" 
 "$B/nmt-train" "${common[@]}" -o "$T/rd2" --threads 2 --max-updates 20 --rec-dropout 0.3 2>/dev/null
 if [ -f "$T/rd1.last" ] && cmp -s "$T/rd1.last" "$T/rd2.last" && ! cmp -s "$T/rd1.last" "$T/snap.u20"
 then pass recurrent_dropout_thread_independent_and_used; else fail recurrent_dropout_thread_independent_and_used; fi
+
+# --keep-snapshots can be switched on when resuming (it only adds files): same model, plus snapshots.
+"$B/nmt-train" "${common[@]}" -o "$T/ks" --threads 2 --max-updates 20 2>/dev/null
+"$B/nmt-train" "${common[@]}" -o "$T/ks" --threads 2 --max-updates 30 --resume --keep-snapshots 2>/dev/null
+if [ ! -f "$T/ks.u20" ] && cmp -s "$T/ks.u30" "$T/snap.u30" && cmp -s "$T/ks.last" "$T/t1.last"
+then pass keep_snapshots_switched_on_at_resume; else fail keep_snapshots_switched_on_at_resume; fi
