@@ -29,9 +29,15 @@ LR=${LR:-0.001}
 BEAM=${BEAM:-5}
 LENGTH_PENALTY=${LENGTH_PENALTY:-0.6}
 VALID_EVERY=${VALID_EVERY:-450}
+OUTPUT=${OUTPUT:-deep}           # direct: logits from [s;c;y]; deep: a tanh layer of EMB units and tied target embeddings
 THREADS=${THREADS:-$(nproc)}
 MAX_UPDATES=${MAX_UPDATES:-}     # stop after this many updates as well (experiments at a fixed count)
 TRAIN_FLAGS=${TRAIN_FLAGS:-}     # more nmt-train flags, e.g. "--ema 0.999"
+case "$OUTPUT" in
+    direct) output_flags=() ;;
+    deep) output_flags=(--deep-output --tie-embeddings) ;;
+    *) echo "$0: OUTPUT must be direct or deep, got '$OUTPUT'" >&2; exit 2 ;;
+esac
 
 missing=0
 for split in train valid test2016; do
@@ -66,7 +72,7 @@ log "vocabulary: joint BPE, $BPE merges"
 log "training $src-$tgt for at most $minutes minutes on $THREADS threads"
 resume=()
 [ -f "$out/model.ckpt" ] && resume=(--resume)
-extra=()
+extra=("${output_flags[@]}")
 [ -n "$MAX_UPDATES" ] && extra+=(--max-updates "$MAX_UPDATES")
 # shellcheck disable=SC2206  # TRAIN_FLAGS is a list of words on purpose
 [ -n "$TRAIN_FLAGS" ] && extra+=($TRAIN_FLAGS)
