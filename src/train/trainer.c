@@ -364,13 +364,19 @@ static void save_model_average(Trainer *t, const char *path) {
     use_average(t, 0);
 }
 
-/* MODEL.uN: the weights at update N, kept for checkpoint averaging. */
-static void save_snapshot(Trainer *t) {
-    char suffix[32];
-    snprintf(suffix, sizeof suffix, ".u%ld", t->st.update);
-    char *snap = path_with_suffix(t->o->model_path, suffix);
-    save_model_average(t, snap);
-    free(snap);
+/* MODEL.last and, with --keep-snapshots, MODEL.uN (the same weights, kept
+ * for checkpoint averaging), with the moving average swapped in once. */
+static void save_last(Trainer *t, const char *last_path) {
+    use_average(t, 1);
+    save_or_die(t->m, last_path, NULL, 0);
+    if (t->o->keep_snapshots && t->st.update > 0) {
+        char suffix[32];
+        snprintf(suffix, sizeof suffix, ".u%ld", t->st.update);
+        char *snap = path_with_suffix(t->o->model_path, suffix);
+        save_or_die(t->m, snap, NULL, 0);
+        free(snap);
+    }
+    use_average(t, 0);
 }
 
 static void save_checkpoint(Trainer *t, double elapsed) {
@@ -526,8 +532,7 @@ int train_run(Model *m, const TrainData *train, const TrainData *valid, const Tr
             elapsed = t->st.elapsed + (now_seconds() - t0);
             if (tty) fputc('\n', stderr);
             if (valid) validate(t, valid, log, elapsed, &log_nll, &log_tokens);
-            save_model_average(t, last_path);
-            if (o->keep_snapshots) save_snapshot(t);
+            save_last(t, last_path);
             save_checkpoint(t, elapsed);
             last_valid_update = t->st.update;
             if (t->st.finished) stop_reason = "early stopping";
@@ -540,8 +545,7 @@ int train_run(Model *m, const TrainData *train, const TrainData *valid, const Tr
          * not after an interruption, so that a resumed run validates exactly
          * where the uninterrupted run would have. */
         if (valid && t->st.update > 0 && !stop_requested) validate(t, valid, log, elapsed, &log_nll, &log_tokens);
-        save_model_average(t, last_path);
-        if (o->keep_snapshots && t->st.update > 0) save_snapshot(t);
+        save_last(t, last_path);
         save_checkpoint(t, elapsed);
     }
     if (!valid) save_model_average(t, o->model_path);
