@@ -59,7 +59,7 @@ static double forward_flops(const ModelConfig *c, int Ts, int Tt) {
     const double E = c->emb, H = c->hidden, V = c->tgt_vocab, O = model_out_in(c);
     const double A = c->attention == ATTENTION_BAHDANAU ? c->att_dim : H;
     double enc = Ts * (12.0 * H * (E + H) + 4.0 * H * A);
-    double step = 2.0 * (E + 2 * H) * 3 * H + 6.0 * H * H + 4.0 * H * Ts + 2.0 * model_logit_in(c) * V;
+    double step = 2.0 * (E + 2 * H) * 3 * H + 6.0 * H * H + 4.0 * H * Ts + 2.0 * (c->deep_output ? E : O) * V;
     if (c->deep_output) step += 2.0 * O * E;
     if (c->attention == ATTENTION_BAHDANAU) step += 2.0 * H * A;
     return enc + Tt * step + 4.0 * H * H;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/blas.h"
+#include "core/dropout.h"
 #include "core/gru.h"
 #include "core/nn.h"
 #include "core/rng.h"
@@ -120,7 +121,7 @@ typedef struct {
 static double att_loss(void *vctx) {
     AttCase *c = vctx;
     float keys[A_TS * A_B * A_A], alpha[A_B * A_TS], ctx[A_B * 2 * A_H], q[A_B * A_A], pre[A_TS * A_B * A_A];
-    attention_keys(&c->w, A_TS, A_B, c->ann, keys);
+    attention_keys_forward(&c->w, A_TS, A_B, c->ann, keys);
     double L = 0;
     for (int t = 0; t < 2; t++) {
         attention_step_forward(&c->w, A_TS, A_B, c->ann, keys, c->mask, c->s[t], alpha, ctx, q, pre);
@@ -159,7 +160,7 @@ static void check_attention(AttentionType type) {
     float keys[A_TS * A_B * A_A], alpha[2][A_B * A_TS], ctx[A_B * 2 * A_H], q[2][A_B * A_A], pre[2][A_TS * A_B * A_A];
     float d_ann[A_TS * A_B * 2 * A_H] = {0}, dkeys[A_TS * A_B * A_A] = {0}, ds[2][A_B * A_H] = {{0}}, dq[2][A_B * A_A];
     float scratch[A_B * A_TS];
-    attention_keys(&c.w, Ts, B, c.ann, keys);
+    attention_keys_forward(&c.w, Ts, B, c.ann, keys);
     for (int t = 0; t < 2; t++) {
         attention_step_forward(&c.w, Ts, B, c.ann, keys, c.mask, c.s[t], alpha[t], ctx, q[t], pre[t]);
         for (int b = 0; b < B; b++) {
@@ -173,7 +174,8 @@ static void check_attention(AttentionType type) {
         attention_step_backward(&c.w, &c.dw, Ts, B, c.ann, keys, c.mask, c.s[t], alpha[t], pre[t], c.wout[t], d_ann,
                                 dkeys, ds[t], dq[t] /* unused for dot */, scratch);
     /* the deferred products over both steps */
-    attention_weight_grads(&c.w, &c.dw, Ts, 2, B, c.ann, dkeys, &dq[0][0], &c.s[0][0], d_ann);
+    attention_keys_backward(&c.w, &c.dw, Ts, B, c.ann, dkeys, d_ann);
+    attention_query_backward(&c.w, &c.dw, 2 * B, &dq[0][0], &c.s[0][0]);
 
     GradReport r = gradcheck("U", c.w.U, c.dw.U, nU, att_loss, &c, 1e-2, 1e-4, 1e-2, 1000);
     EXPECT_MSG(r.failed == 0, "U: %d of %d off", r.failed, r.checked);

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
-#include "decoder/search.h"
+#include "search/search.h"
 #include "model/average.h"
 #include "model/saved.h"
 #include "test.h"
@@ -54,11 +54,11 @@ static void fixture_init(void) {
      * embeddings make its outputs depend on the input, sharper output
      * weights and a bias towards </s> make most hypotheses end (and some
      * hit the length limit): enough variety for search invariants. */
-    for (size_t k = 0; k < (size_t)g_model->cfg.tgt_vocab * cfg.emb; k++) g_model->p.tgt_emb[k] *= 10.0f;
-    for (size_t k = 0; k < (size_t)g_model->cfg.src_vocab * cfg.emb; k++) g_model->p.src_emb[k] *= 10.0f;
+    for (size_t k = 0; k < (size_t)g_model->cfg.tgt_vocab * cfg.emb; k++) g_model->p.dec.tgt_emb[k] *= 10.0f;
+    for (size_t k = 0; k < (size_t)g_model->cfg.src_vocab * cfg.emb; k++) g_model->p.enc.src_emb[k] *= 10.0f;
     for (size_t k = 0; k < (size_t)g_model->cfg.tgt_vocab * (size_t)model_out_in(&g_model->cfg); k++)
-        g_model->p.out_W[k] *= 3.0f;
-    g_model->p.out_b[VOCAB_EOS] += 1.0f;
+        g_model->p.dec.out.W[k] *= 3.0f;
+    g_model->p.dec.out.b[VOCAB_EOS] += 1.0f;
     LineReader r;
     if (linereader_open(&r, "corpora/toy/test.src") != 0) die("cannot open corpora/toy/test.src");
     char err[256];

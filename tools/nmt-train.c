@@ -1,5 +1,6 @@
 /* nmt-train — train a translation model on a parallel corpus. */
 #include <omp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,8 +8,9 @@
 
 #include "core/blas.h"
 #include "core/util.h"
+#include "core/fields.h"
+#include "train/text_data.h"
 #include "train/trainer.h"
-#include "vocab/corpus.h"
 
 static const char *USAGE =
     "usage: nmt-train --vocab VOCAB --train-src F --train-tgt F [--valid-src F --valid-tgt F] -o MODEL [options]\n"
@@ -73,50 +75,40 @@ static const char *USAGE =
     "  --quiet                no progress output\n"
     "  -h, --help             this help\n";
 
-static TrainData to_train_data(const ParallelCorpus *c) {
-    TrainData d = {.n = c->n};
-    d.src = xmalloc(sizeof(int *) * (size_t)(c->n + 1));
-    d.tgt = xmalloc(sizeof(int *) * (size_t)(c->n + 1));
-    d.src_len = xmalloc(sizeof(int) * (size_t)(c->n + 1));
-    d.tgt_len = xmalloc(sizeof(int) * (size_t)(c->n + 1));
-    for (int i = 0; i < c->n; i++) {
-        d.src[i] = c->pairs[i].src, d.src_len[i] = c->pairs[i].src_len;
-        d.tgt[i] = c->pairs[i].tgt, d.tgt_len[i] = c->pairs[i].tgt_len;
-        d.total_tgt_tokens += c->pairs[i].tgt_len + 1;
+/* The flags that set a saved setting (model or training) and were given on
+ * this command line: on --resume each must agree with the checkpoint. */
+typedef struct {
+    const FieldSpec *spec[64];
+    int is_model[64];
+    int n;
+} GivenFlags;
+
+static void note_given(GivenFlags *g, const FieldSpec *f, int is_model) {
+    if (f->flags & FIELD_NOT_SAVED) return; /* the budget and the machine: free to change */
+    if (!is_model && f->offset == offsetof(TrainOptions, keep_snapshots)) return; /* may be switched on */
+    for (int i = 0; i < g->n; i++)
+        if (g->spec[i] == f) return;
+    if (g->n < 64) g->spec[g->n] = f, g->is_model[g->n++] = is_model;
+}
+
+/* Refuse a resume whose command line asks for other settings than the checkpoint's. */
+static void check_resume_flags(const GivenFlags *g, const ModelConfig *cmd_cfg, const ModelConfig *saved_cfg,
+                               const TrainOptions *cmd, const TrainOptions *saved, const char *ckpt) {
+    Buf diff = {0};
+    for (int i = 0; i < g->n; i++) {
+        const void *a = g->is_model[i] ? (const void *)cmd_cfg : (const void *)cmd;
+        const void *b = g->is_model[i] ? (const void *)saved_cfg : (const void *)saved;
+        if (fields_equal(g->spec[i], a, b)) continue;
+        char now[128], then[128];
+        fields_format(g->spec[i], a, now, sizeof now);
+        fields_format(g->spec[i], b, then, sizeof then);
+        buf_printf(&diff, "\n  %s %s (the checkpoint has %s)", g->spec[i]->flag, now, then);
     }
-    return d;
-}
-
-static void free_train_data(TrainData *d) {
-    free(d->src), free(d->tgt), free(d->src_len), free(d->tgt_len);
-}
-
-/* The raw target line of every kept validation pair: BLEU is computed
- * against the text as the user has it. */
-static char **reference_lines(const char *path, const ParallelCorpus *c) {
-    long n = count_lines(path);
-    char **lines = xcalloc((size_t)n + 1, sizeof(char *));
-    LineReader r;
-    if (linereader_open(&r, path) != 0) die("%s: cannot open", path);
-    while (linereader_next(&r)) lines[r.lineno - 1] = xstrdup(r.line);
-    linereader_close(&r);
-    char **refs = xmalloc(sizeof(char *) * (size_t)(c->n + 1));
-    for (int i = 0; i < c->n; i++) refs[i] = xstrdup(lines[c->pairs[i].line - 1]);
-    for (long i = 0; i < n; i++) free(lines[i]);
-    free(lines);
-    return refs;
-}
-
-static ParallelCorpus *load_corpus(const Vocab *v, const char *src, const char *tgt, int max_len, int skip_invalid,
-                                   const char *what) {
-    CorpusStats st;
-    ParallelCorpus *c = corpus_load(v, src, tgt, max_len, skip_invalid, &st);
-    Buf summary = {0};
-    corpus_stats_summary(&st, &summary);
-    fprintf(stderr, "%s: %s data: %s\n", program_name(), what, summary.data ? summary.data : "");
-    buf_free(&summary);
-    if (c->n == 0) die("%s: no usable sentence pairs in %s / %s", what, src, tgt);
-    return c;
+    if (diff.len)
+        die("%s was trained with other settings than this command line asks for:%s\n"
+            "resume with the checkpoint's settings (or drop these flags), or train a new model with another -o",
+            ckpt, diff.data);
+    buf_free(&diff);
 }
 
 int main(int argc, char **argv) {
@@ -126,8 +118,11 @@ int main(int argc, char **argv) {
     TrainOptions o;
     train_options_default(&o);
     o.threads = omp_get_num_procs();
-    ModelConfig cfg = {.emb = 256, .hidden = 512, .att_dim = 0, .attention = ATTENTION_BAHDANAU, .dropout = 0.2f};
+    ModelConfig cfg;
+    model_config_default(&cfg);
     int resume = 0, max_len = 100, skip_invalid = 0, valid_bleu = 0;
+    GivenFlags given = {0};
+    char err[1024];
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -138,11 +133,24 @@ int main(int argc, char **argv) {
         if (!strcmp(a, "--skip-invalid")) { skip_invalid = 1; continue; }
         if (!strcmp(a, "--quiet")) { o.quiet = 1; continue; }
         if (!strcmp(a, "--valid-bleu")) { valid_bleu = 1; continue; }
-        if (!strcmp(a, "--deep-output")) { cfg.deep_output = 1; continue; }
-        if (!strcmp(a, "--tie-embeddings")) { cfg.tie_target = 1; continue; }
-        if (!strcmp(a, "--keep-snapshots")) { o.keep_snapshots = 1; continue; }
+        /* the model's and the training's settings, with the ranges their tables state */
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int takes = 0, rc;
+        if ((rc = fields_parse_flag(MODEL_CONFIG_FIELDS, MODEL_CONFIG_NFIELDS, a, v, &cfg, &takes, err, sizeof err))) {
+            if (rc < 0) die("%s", err);
+            note_given(&given, fields_find_flag(MODEL_CONFIG_FIELDS, MODEL_CONFIG_NFIELDS, a), 1);
+            i += takes;
+            continue;
+        }
+        if ((rc = fields_parse_flag(TRAIN_OPTION_FIELDS, TRAIN_OPTION_NFIELDS, a, v, &o, &takes, err, sizeof err))) {
+            if (rc < 0) die("%s", err);
+            note_given(&given, fields_find_flag(TRAIN_OPTION_FIELDS, TRAIN_OPTION_NFIELDS, a), 0);
+            if (!strcmp(a, "--valid-metric") && o.select_by_bleu) valid_bleu = 1;
+            i += takes;
+            continue;
+        }
         if (i + 1 >= argc) die("%s needs a value (see --help)", a);
-        const char *v = argv[++i];
+        v = argv[++i];
         if (!strcmp(a, "--vocab")) vocab_path = v;
         else if (!strcmp(a, "--train-src")) train_src = v;
         else if (!strcmp(a, "--train-tgt")) train_tgt = v;
@@ -150,40 +158,6 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--valid-tgt")) valid_tgt = v;
         else if (!strcmp(a, "-o") || !strcmp(a, "--output")) o.model_path = v;
         else if (!strcmp(a, "--log")) o.log_path = v;
-        else if (!strcmp(a, "--attention")) {
-            if (!strcmp(v, "bahdanau")) cfg.attention = ATTENTION_BAHDANAU;
-            else if (!strcmp(v, "dot")) cfg.attention = ATTENTION_DOT;
-            else die("--attention must be bahdanau or dot, got '%s'", v);
-        } else if (!strcmp(a, "--optimizer")) {
-            if (!strcmp(v, "adam")) o.optimizer = OPTIM_ADAM;
-            else if (!strcmp(v, "sgd")) o.optimizer = OPTIM_SGD;
-            else die("--optimizer must be adam or sgd, got '%s'", v);
-        } else if (!strcmp(a, "--valid-metric")) {
-            if (!strcmp(v, "loss")) o.select_by_bleu = 0;
-            else if (!strcmp(v, "bleu")) o.select_by_bleu = 1, valid_bleu = 1;
-            else die("--valid-metric must be loss or bleu, got '%s'", v);
-        } else if (!strcmp(a, "--emb")) cfg.emb = (int)parse_long(a, v, 1, 65536);
-        else if (!strcmp(a, "--hidden")) cfg.hidden = (int)parse_long(a, v, 1, 65536);
-        else if (!strcmp(a, "--att-dim")) cfg.att_dim = (int)parse_long(a, v, 1, 65536);
-        else if (!strcmp(a, "--dropout")) cfg.dropout = (float)parse_double(a, v, 0.0, 0.95);
-        else if (!strcmp(a, "--rec-dropout")) cfg.rec_dropout = (float)parse_double(a, v, 0.0, 0.95);
-        else if (!strcmp(a, "--batch")) o.batch = (int)parse_long(a, v, 1, 1 << 20);
-        else if (!strcmp(a, "--shard-size")) o.shard_size = (int)parse_long(a, v, 1, 1 << 20);
-        else if (!strcmp(a, "--epochs")) o.epochs = (int)parse_long(a, v, 0, 1 << 30);
-        else if (!strcmp(a, "--max-updates")) o.max_updates = parse_long(a, v, 0, 1L << 50);
-        else if (!strcmp(a, "--minutes")) o.minutes = parse_double(a, v, 0.0, 1e7);
-        else if (!strcmp(a, "--lr")) o.lr = (float)parse_double(a, v, 0.0, 100.0);
-        else if (!strcmp(a, "--lr-decay")) o.lr_decay = (float)parse_double(a, v, 0.0, 1.0);
-        else if (!strcmp(a, "--lr-patience")) o.lr_patience = (int)parse_long(a, v, 1, 1 << 20);
-        else if (!strcmp(a, "--min-lr")) o.min_lr = (float)parse_double(a, v, 0.0, 100.0);
-        else if (!strcmp(a, "--patience")) o.patience = (int)parse_long(a, v, 0, 1 << 20);
-        else if (!strcmp(a, "--clip")) o.clip = (float)parse_double(a, v, 0.0, 1e9);
-        else if (!strcmp(a, "--label-smoothing")) o.label_smoothing = (float)parse_double(a, v, 0.0, 0.99);
-        else if (!strcmp(a, "--ema")) o.ema_decay = (float)parse_double(a, v, 0.0, 0.999999);
-        else if (!strcmp(a, "--valid-every")) o.valid_every = (int)parse_long(a, v, 1, 1 << 30);
-        else if (!strcmp(a, "--disp-every")) o.disp_every = (int)parse_long(a, v, 1, 1 << 30);
-        else if (!strcmp(a, "--seed")) o.seed = (uint64_t)parse_long(a, v, 0, (1L << 62));
-        else if (!strcmp(a, "--threads")) o.threads = (int)parse_long(a, v, 1, 1024);
         else if (!strcmp(a, "--max-len")) max_len = (int)parse_long(a, v, 1, 1 << 20);
         else die("unknown option %s (see --help)", a);
     }
@@ -194,22 +168,18 @@ int main(int argc, char **argv) {
     if (cfg.att_dim == 0) cfg.att_dim = cfg.hidden;
 
     /* Everything that can fail on the user's input is checked before training starts. */
-    char err[1024];
     Model *m = NULL;
     TrainState state;
     Optimizer optim;
     int resumed = 0;
-    char *ckpt = xmalloc(strlen(o.model_path) + 8);
-    sprintf(ckpt, "%s.ckpt", o.model_path);
+    char *ckpt = train_output_path(o.model_path, ".ckpt");
     if (resume && access(ckpt, F_OK) == 0) {
         TrainOptions saved = o;
         m = checkpoint_load(ckpt, &state, &optim, &saved, err, sizeof err);
         if (!m) die("%s", err);
+        check_resume_flags(&given, &cfg, &m->cfg, &o, &saved, ckpt);
         /* the run's own settings win; the budget and the machine may change */
-        saved.epochs = o.epochs, saved.max_updates = o.max_updates, saved.minutes = o.minutes;
-        saved.threads = o.threads, saved.log_path = o.log_path, saved.quiet = o.quiet;
-        saved.disp_every = o.disp_every, saved.model_path = o.model_path;
-        saved.keep_snapshots |= o.keep_snapshots; /* may be switched on later: it only adds files */
+        train_options_resume(&saved, &o);
         if (saved.select_by_bleu) valid_bleu = 1;
         o = saved;
         resumed = 1;
@@ -226,19 +196,16 @@ int main(int argc, char **argv) {
     }
     free(ckpt);
     omp_set_num_threads(o.threads);
-    ParallelCorpus *train = load_corpus(m->vocab, train_src, train_tgt, max_len, skip_invalid, "training");
-    ParallelCorpus *valid = valid_src ? load_corpus(m->vocab, valid_src, valid_tgt, 0, skip_invalid, "validation") : NULL;
-    TrainData td = to_train_data(train), vd = {0};
-    char **refs = NULL;
-    if (valid) vd = to_train_data(valid);
-    if (valid && valid_bleu) o.valid_refs = (const char *const *)(refs = reference_lines(valid_tgt, valid));
-    int rc = train_run(m, &td, valid ? &vd : NULL, &o, resumed ? &state : NULL, resumed ? &optim : NULL);
-    free_train_data(&td);
-    corpus_free(train);
-    if (refs)
-        for (int i = 0; i < valid->n; i++) free(refs[i]);
-    free(refs);
-    if (valid) free_train_data(&vd), corpus_free(valid);
+    TextData train, valid = {0};
+    text_data_load(&train, m->vocab, train_src, train_tgt, max_len, skip_invalid, 0, "training");
+    if (valid_src) {
+        text_data_load(&valid, m->vocab, valid_src, valid_tgt, 0, skip_invalid, valid_bleu, "validation");
+        o.valid_refs = (const char *const *)valid.refs;
+    }
+    int rc = train_run(m, &train.data, valid_src ? &valid.data : NULL, &o, resumed ? &state : NULL,
+                       resumed ? &optim : NULL);
+    text_data_free(&train);
+    if (valid_src) text_data_free(&valid);
     model_free(m);
     return rc;
 }

@@ -8,10 +8,20 @@
 #include "core/blas.h"
 #include "core/nn.h"
 
-void attention_keys(const AttentionWeights *w, int Ts, int B, const float *ann, float *keys) {
+void attention_keys_forward(const AttentionWeights *w, int Ts, int B, const float *ann, float *keys) {
     const int N = Ts * B, A = w->A, H2 = 2 * w->H;
+    /* keys [N][A] = ann [N][2H] . U^T [2H][A] (+ b) */
     gemm(0, 1, N, A, H2, 1.0f, ann, H2, w->U, H2, 0.0f, keys, A);
     if (w->b) add_bias_rows(keys, w->b, N, A);
+}
+
+void attention_keys_backward(const AttentionWeights *w, const AttentionWeights *dw, int Ts, int B, const float *ann,
+                             const float *dkeys, float *d_ann) {
+    const int N = Ts * B, A = w->A, H2 = 2 * w->H;
+    /* in the forward pass this was keys [N][A] = ann [N][2H] U^T (+ b) */
+    gemm(1, 0, A, H2, N, 1.0f, dkeys, A, ann, H2, 1.0f, dw->U, H2); /* dU [A][2H] += dkeys^T ann */
+    gemm(0, 0, N, H2, A, 1.0f, dkeys, A, w->U, H2, 1.0f, d_ann, H2); /* d_ann [N][2H] += dkeys U */
+    if (w->b) colsum_add(dw->b, dkeys, N, A);
 }
 
 /* Masked softmax of scores e [Ts] (stride 1) in place. */
@@ -31,21 +41,22 @@ static void masked_softmax(float *e, const float *mask, int Ts, int B, int b) {
 void attention_step_forward(const AttentionWeights *w, int Ts, int B, const float *ann, const float *keys,
                             const float *mask, const float *s, float *alpha, float *ctx, float *q, float *pre) {
     const int A = w->A, H = w->H, H2 = 2 * H;
+    /* q [B][A] = s [B][H] W^T */
     if (w->type == ATTENTION_BAHDANAU) gemm(0, 1, B, A, H, 1.0f, s, H, w->W, H, 0.0f, q, A);
     const float inv_sqrt_h = 1.0f / sqrtf((float)H);
     for (int b = 0; b < B; b++) {
-        float *e = alpha + (size_t)b * Ts;
+        float *e = alpha + (size_t)b * Ts; /* scores e [Ts], then (in place) the weights a [Ts] */
         for (int j = 0; j < Ts; j++) {
-            const size_t jb = (size_t)j * B + b;
+            const size_t jb = (size_t)j * B + b; /* row of position j, sentence b, in the [Ts][B] layouts */
             if (mask[jb] == 0.0f) {
                 e[j] = 0.0f;
                 continue;
             }
-            const float *k = keys + jb * A;
+            const float *k = keys + jb * A; /* k_j [A] */
             float score = 0.0f;
             if (w->type == ATTENTION_BAHDANAU) {
-                const float *qb = q + (size_t)b * A;
-                float *p = pre + jb * A;
+                const float *qb = q + (size_t)b * A; /* q [A] */
+                float *p = pre + jb * A;             /* tanh(q + k_j) [A], kept for the backward */
 #pragma omp simd reduction(+ : score)
                 for (int a = 0; a < A; a++) {
                     p[a] = fast_tanhf(qb[a] + k[a]);
@@ -59,7 +70,7 @@ void attention_step_forward(const AttentionWeights *w, int Ts, int B, const floa
             e[j] = score;
         }
         masked_softmax(e, mask, Ts, B, b);
-        float *c = ctx + (size_t)b * H2;
+        float *c = ctx + (size_t)b * H2; /* c [2H] = sum_j a_j h_j */
         memset(c, 0, sizeof(float) * (size_t)H2);
         for (int j = 0; j < Ts; j++) {
             if (e[j] == 0.0f) continue;
@@ -77,10 +88,11 @@ void attention_step_backward(const AttentionWeights *w, const AttentionWeights *
     const float inv_sqrt_h = 1.0f / sqrtf((float)H);
     if (w->type == ATTENTION_BAHDANAU) memset(dq, 0, sizeof(float) * (size_t)B * A);
     for (int b = 0; b < B; b++) {
-        const float *a = alpha + (size_t)b * Ts;
-        const float *dc = dctx + (size_t)b * H2;
-        float *de = scratch + (size_t)b * Ts;
-        /* da_j = dc . h_j; d_ann_j += a_j dc; then through the softmax */
+        const float *a = alpha + (size_t)b * Ts; /* in the forward pass: a [Ts] = softmax(e) */
+        const float *dc = dctx + (size_t)b * H2; /* gradient of c [2H] = sum_j a_j h_j */
+        float *de = scratch + (size_t)b * Ts;    /* da [Ts], then (in place) de [Ts] */
+        /* da_j = dc . h_j; d_ann_j += a_j dc; then through the softmax:
+         * de_j = a_j (da_j - sum_k a_k da_k) */
         float dot_ada = 0.0f;
         for (int j = 0; j < Ts; j++) {
             const size_t jb = (size_t)j * B + b;
@@ -99,7 +111,8 @@ void attention_step_backward(const AttentionWeights *w, const AttentionWeights *
             dot_ada += a[j] * da;
         }
         for (int j = 0; j < Ts; j++) de[j] = a[j] * (de[j] - dot_ada);
-        /* through the scores */
+        /* through the scores: bahdanau e_j = v . p_j with p_j = tanh(q + k_j);
+         * dot e_j = s . k_j / sqrt(H) */
         for (int j = 0; j < Ts; j++) {
             const size_t jb = (size_t)j * B + b;
             if (mask[jb] == 0.0f) continue;
@@ -125,17 +138,13 @@ void attention_step_backward(const AttentionWeights *w, const AttentionWeights *
             }
         }
     }
+    /* ds [B][H] += dq [B][A] W: in the forward pass q = s W^T */
     if (w->type == ATTENTION_BAHDANAU) gemm(0, 0, B, H, A, 1.0f, dq, A, w->W, H, 1.0f, ds, H);
 }
 
-void attention_weight_grads(const AttentionWeights *w, const AttentionWeights *dw, int Ts, int Tt, int B,
-                            const float *ann, const float *dkeys, const float *dq_all, const float *s_all,
-                            float *d_ann) {
-    const int N = Ts * B, A = w->A, H = w->H, H2 = 2 * H;
-    gemm(1, 0, A, H2, N, 1.0f, dkeys, A, ann, H2, 1.0f, dw->U, H2);
-    gemm(0, 0, N, H2, A, 1.0f, dkeys, A, w->U, H2, 1.0f, d_ann, H2);
-    if (w->type == ATTENTION_BAHDANAU) {
-        colsum_add(dw->b, dkeys, N, A);
-        gemm(1, 0, A, H, Tt * B, 1.0f, dq_all, A, s_all, H, 1.0f, dw->W, H);
-    }
+void attention_query_backward(const AttentionWeights *w, const AttentionWeights *dw, int N, const float *dq_all,
+                              const float *s_all) {
+    if (w->type != ATTENTION_BAHDANAU) return;
+    /* in the forward pass this was q [N][A] = s [N][H] W^T, one step at a time */
+    gemm(1, 0, w->A, w->H, N, 1.0f, dq_all, w->A, s_all, w->H, 1.0f, dw->W, w->H);
 }

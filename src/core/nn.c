@@ -33,15 +33,6 @@ void embed_backward(float *dtable, int E, const int *ids, int n, const float *do
     }
 }
 
-void dropout_mask(float *mask, size_t n, float p, Rng *rng) {
-    const float keep_scale = 1.0f / (1.0f - p);
-    for (size_t i = 0; i < n; i++) mask[i] = rng_uniform(rng) < p ? 0.0f : keep_scale;
-}
-
-void mul_inplace(float *x, const float *mask, size_t n) {
-    for (size_t i = 0; i < n; i++) x[i] *= mask[i];
-}
-
 double logsumexp_row(const float *x, int V) {
     float mx = -FLT_MAX;
     for (int v = 0; v < V; v++) mx = x[v] > mx ? x[v] : mx;
@@ -49,6 +40,13 @@ double logsumexp_row(const float *x, int V) {
 #pragma omp simd reduction(+ : sum)
     for (int v = 0; v < V; v++) sum += fast_expf(x[v] - mx);
     return mx + log(sum);
+}
+
+int argmax_row(const float *x, int n) {
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (x[i] > x[best]) best = i;
+    return best;
 }
 
 void log_softmax_row(float *x, int V) {

@@ -1,13 +1,11 @@
 /* nn.h — small numeric building blocks shared by the layers: activations,
- * bias and column sums, embedding gather/scatter, dropout masks, softmax
- * with cross-entropy, and a scratch arena for activations. */
+ * bias and column sums, embedding gather/scatter, softmax with
+ * cross-entropy, and a scratch arena for activations. */
 #ifndef NMT_NN_H
 #define NMT_NN_H
 
 #include <math.h>
 #include <stddef.h>
-
-#include "core/rng.h"
 
 /* exp, tanh and sigmoid from arithmetic only, so that the loops over gates,
  * attention scores and softmax rows vectorize (libm calls do not, and
@@ -57,12 +55,6 @@ void embed_lookup(const float *table, int E, const int *ids, int n, float *out);
 /* dtable[ids[i]][:] += dout[i][:]. */
 void embed_backward(float *dtable, int E, const int *ids, int n, const float *dout);
 
-/* Dropout multipliers: each of the n entries is 0 with probability p, else
- * 1/(1-p) ("inverted" dropout, so inference needs no rescaling). */
-void dropout_mask(float *mask, size_t n, float p, Rng *rng);
-/* x[i] *= mask[i]. */
-void mul_inplace(float *x, const float *mask, size_t n);
-
 /* Softmax cross-entropy over rows of logits [N][V], with label smoothing
  * eps (target distribution (1-eps) on the gold token, eps spread uniformly
  * over the other V-1 tokens). Rows with weight 0 are ignored.
@@ -76,6 +68,8 @@ double softmax_xent(float *logits, int N, int V, const int *targets, const float
 double logsumexp_row(const float *x, int V);
 /* In-place log-softmax of one row. */
 void log_softmax_row(float *x, int V);
+/* Index of the largest of x[0..n) (the first one on ties). */
+int argmax_row(const float *x, int n);
 
 /* A bump allocator for one pass's activations. Memory taken during a pass
  * stays valid until arena_reset; after the first pass everything comes from

@@ -1,30 +1,31 @@
-/* decoder.h — the attentive GRU decoder and its output layer.
+/* decoder.h — the attentive GRU decoder over a whole target sequence, and
+ * one search step.
  *
- *   s_0   = tanh(init_W [fwd_last ; bwd_first] + init_b)
- *   c_t   = attention(s_{t-1}, annotations)
- *   s_t   = GRU([E_tgt y_{t-1} ; c_t], s_{t-1})
- *   logits_t = out_W [s_t ; c_t ; E_tgt y_{t-1}] + out_b
- * or, with the deep output layer (ModelConfig.deep_output),
- *   t_t      = tanh(deep_W [s_t ; c_t ; E_tgt y_{t-1}] + deep_b)
- *   logits_t = out_W t_t + out_b          (out_W may be E_tgt itself: tied)
+ *   s_0      = init_state(encoder summary)          (decoder/init_state.h)
+ *   c_t, s_t = decoder step(s_{t-1}, y_{t-1})       (decoder/step.h)
+ *   logits_t = output([s_t ; c_t ; E_tgt y_{t-1}])  (decoder/output.h)
  *
- * decoder_forward/decoder_backward run the whole target sequence with
- * teacher forcing and a cross-entropy loss; decoder_step runs one step for
- * search, on any number of hypotheses. */
+ * decoder_forward / decoder_backward run the teacher-forced sequence (the
+ * initial state and the attention keys come from the caller, which owns
+ * their backward: seq2seq.c); decoder_loss is the cross-entropy between.
+ * decoder_search_step runs one step of search on any number of hypotheses,
+ * through the same step function. */
 #ifndef NMT_DECODER_H
 #define NMT_DECODER_H
 
+#include <stddef.h>
+
 #include "core/nn.h"
-#include "model/batch.h"
-#include "model/model.h"
+#include "core/rng.h"
+#include "decoder/step.h"
+#include "decoder/weights.h"
 
 typedef struct {
     int Tt, Ts, B;
-    float *init_in;  /* [B][2H] encoder summary */
-    float *keys;     /* [Ts][B][A] attention keys */
     float *dec_in;   /* [Tt][B][E+2H] GRU inputs: embedding (after dropout) ; context */
     float *emb_drop; /* [Tt][B][E] dropout multipliers, or NULL */
     float *xproj;    /* [Tt][B][3H] */
+    float *ctx;      /* [B][2H] scratch of the steps */
     float *s;        /* [Tt+1][B][H], s[0] = s_0 */
     float *cache;    /* [Tt][B][4H] */
     float *rec_mask; /* [B][H] recurrent dropout mask, or NULL */
@@ -37,34 +38,36 @@ typedef struct {
     float *logits;   /* [Tt][B][Vt]; after decoder_loss, the gradient */
 } DecoderActs;
 
-/* Teacher-forced forward pass up to the logits. ann [Ts][B][2H] and
- * init_in [B][2H] come from the encoder. dropout and rec_dropout (one mask
- * on the GRU's recurrent input per sentence) draw from rng when > 0. */
-void decoder_forward(const ModelParams *p, const ModelConfig *cfg, const Batch *bt, const float *ann,
-                     const float *init_in, float dropout, float rec_dropout, Rng *rng, Arena *arena,
-                     DecoderActs *act);
+/* Teacher-forced forward pass up to the logits. tgt_in [Tt][B] (<s> y1 ..),
+ * ann [Ts][B][2H] and src_mask [Ts][B] from the encoder, keys [Ts][B][A]
+ * (attention_keys_forward), s0 [B][H] (init_state_forward). dropout and
+ * rec_dropout (one mask on the GRU's recurrent input per sentence) draw
+ * from rng when > 0. */
+void decoder_forward(const DecoderWeights *w, int Tt, int Ts, int B, const int *tgt_in, const float *ann,
+                     const float *keys, const float *src_mask, const float *s0, float dropout, float rec_dropout,
+                     Rng *rng, Arena *arena, DecoderActs *act);
 
-/* Cross-entropy over the batch's real target tokens, label-smoothed by eps.
- * Turns act->logits into the gradient of scale * (summed loss). Returns the
- * summed smoothed loss; *nll gets the summed negative log-likelihood. */
-double decoder_loss(const ModelConfig *cfg, const Batch *bt, DecoderActs *act, float eps, float scale, double *nll);
+/* Cross-entropy over the real target tokens (tgt_out [Tt][B] weighted by
+ * tgt_mask [Tt][B]), label-smoothed by eps. Turns act->logits into the
+ * gradient of scale * (summed loss). Returns the summed smoothed loss;
+ * *nll gets the summed negative log-likelihood. */
+double decoder_loss(const DecoderWeights *w, const DecoderActs *act, const int *tgt_out, const float *tgt_mask,
+                    float eps, float scale, double *nll);
 
-/* Backward through the output layer, the decoder steps, attention and the
- * initial state. Adds into g; writes d_ann [Ts][B][2H] and d_init_in [B][2H]
- * (both overwritten) for the encoder's backward. */
-void decoder_backward(const ModelParams *p, const ModelParams *g, const ModelConfig *cfg, const Batch *bt,
-                      const float *ann, DecoderActs *act, float *d_ann, float *d_init_in, Arena *arena);
+/* Backward through the output layer and the steps, after decoder_loss.
+ * Adds into g; writes (overwriting) d_ann [Ts][B][2H], dkeys [Ts][B][A]
+ * (for attention_keys_backward) and ds0 [B][H] (for init_state_backward). */
+void decoder_backward(const DecoderWeights *w, const DecoderWeights *g, const int *tgt_in, const float *ann,
+                      const float *keys, const float *src_mask, DecoderActs *act, float *d_ann, float *dkeys,
+                      float *ds0, Arena *arena);
 
-/* s_0 [B][H] from the encoder summary init_in [B][2H]. */
-void decoder_init_state(const ModelParams *p, int B, const float *init_in, float *s0);
-
-/* One inference step for B hypotheses. ann/keys/mask are laid out for these
+/* One search step for B hypotheses. ann/keys/mask are laid out for these
  * B rows ([Ts][B][...]). y_prev [B], s_prev [B][H]. Writes s [B][H],
  * logprobs [B][Vt] (log-softmax) and alpha [B][Ts]. scratch: at least
- * decoder_step_scratch(cfg, B, Ts) floats. */
-void decoder_step(const ModelParams *p, const ModelConfig *cfg, int Ts, int B, const float *ann, const float *keys,
-                  const float *mask, const int *y_prev, const float *s_prev, float *s, float *logprobs,
-                  float *alpha, float *scratch);
-size_t decoder_step_scratch(const ModelConfig *cfg, int B, int Ts);
+ * decoder_search_scratch(w, B, Ts) floats. */
+void decoder_search_step(const DecoderWeights *w, int Ts, int B, const float *ann, const float *keys,
+                         const float *mask, const int *y_prev, const float *s_prev, float *s, float *logprobs,
+                         float *alpha, float *scratch);
+size_t decoder_search_scratch(const DecoderWeights *w, int B, int Ts);
 
 #endif

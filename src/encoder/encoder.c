@@ -4,33 +4,30 @@
 #include <string.h>
 
 #include "core/blas.h"
+#include "core/dropout.h"
 
-void encoder_forward(const ModelParams *p, const Batch *bt, float dropout, float rec_dropout, Rng *rng, Arena *arena,
-                     EncoderActs *act) {
-    const int Ts = bt->Ts, B = bt->B, N = Ts * B;
-    const int E = p->enc_fwd.in, H = p->enc_fwd.H;
+void encoder_forward(const EncoderWeights *w, int Ts, int B, const int *src, const float *mask, float dropout,
+                     float rec_dropout, Rng *rng, Arena *arena, EncoderActs *act) {
+    const int N = Ts * B, E = w->E, H = w->H;
+    const size_t BH = (size_t)B * H;
     act->Ts = Ts;
     act->B = B;
-    act->emb = arena_take(arena, (size_t)N * E);
-    embed_lookup(p->src_emb, E, bt->src, N, act->emb);
-    act->emb_drop = NULL;
-    if (dropout > 0.0f) {
-        act->emb_drop = arena_take(arena, (size_t)N * E);
-        dropout_mask(act->emb_drop, (size_t)N * E, dropout, rng);
-        mul_inplace(act->emb, act->emb_drop, (size_t)N * E);
-    }
+    act->emb = arena_take(arena, (size_t)N * E); /* [Ts][B][E] */
+    embed_lookup(w->src_emb, E, src, N, act->emb);
+    act->emb_drop = dropout_forward(act->emb, (size_t)N * E, dropout, rng, arena);
     act->xproj = arena_take(arena, (size_t)2 * N * 3 * H);
     act->cache = arena_take(arena, (size_t)2 * N * 4 * H);
-    act->hf = arena_take_zero(arena, (size_t)(Ts + 1) * B * H);
-    act->hb = arena_take_zero(arena, (size_t)(Ts + 1) * B * H);
+    act->hf = arena_take_zero(arena, (size_t)(Ts + 1) * BH);
+    act->hb = arena_take_zero(arena, (size_t)(Ts + 1) * BH);
     act->ann = arena_take(arena, (size_t)N * 2 * H);
-    const GruWeights *dir[2] = {&p->enc_fwd, &p->enc_bwd};
+    /* both directions' input projections, for all steps in one product each:
+     * xproj[d] [N][3H] = emb [N][E] Wx^T + bx */
+    const GruWeights *dir[2] = {&w->fwd, &w->bwd};
     for (int d = 0; d < 2; d++) {
         float *xp = act->xproj + (size_t)d * N * 3 * H;
         gemm(0, 1, N, 3 * H, E, 1.0f, act->emb, E, dir[d]->Wx, E, 0.0f, xp, 3 * H);
         add_bias_rows(xp, dir[d]->bx, N, 3 * H);
     }
-    const size_t BH = (size_t)B * H;
     act->rec_mask = act->rec_in = NULL;
     float *in_f = NULL, *in_b = NULL; /* step t's recurrent input, [Ts][B][H] each */
     if (rec_dropout > 0.0f) {
@@ -41,22 +38,23 @@ void encoder_forward(const ModelParams *p, const Batch *bt, float dropout, float
     }
     float *cache_f = act->cache, *cache_b = act->cache + (size_t)N * 4 * H;
     float *xp_f = act->xproj, *xp_b = act->xproj + (size_t)N * 3 * H;
-    for (int t = 0; t < Ts; t++) {
+    for (int t = 0; t < Ts; t++) { /* forward direction: hf[t+1] from hf[t] and token t */
         float *rin = NULL;
         if (in_f) gru_rec_dropout(B, H, act->hf + t * BH, act->rec_mask, rin = in_f + t * BH);
-        gru_step_forward(&p->enc_fwd, B, xp_f + (size_t)t * B * 3 * H, act->hf + t * BH, rin, bt->src_mask + t * B,
+        gru_step_forward(&w->fwd, B, xp_f + (size_t)t * B * 3 * H, act->hf + t * BH, rin, mask + t * B,
                          act->hf + (t + 1) * BH, cache_f + (size_t)t * B * 4 * H);
     }
-    for (int t = Ts - 1; t >= 0; t--) {
+    for (int t = Ts - 1; t >= 0; t--) { /* backward direction: hb[t] from hb[t+1] and token t */
         float *rin = NULL;
         if (in_b) gru_rec_dropout(B, H, act->hb + (t + 1) * BH, act->rec_mask + BH, rin = in_b + t * BH);
-        gru_step_forward(&p->enc_bwd, B, xp_b + (size_t)t * B * 3 * H, act->hb + (t + 1) * BH, rin,
-                         bt->src_mask + t * B, act->hb + t * BH, cache_b + (size_t)t * B * 4 * H);
+        gru_step_forward(&w->bwd, B, xp_b + (size_t)t * B * 3 * H, act->hb + (t + 1) * BH, rin, mask + t * B,
+                         act->hb + t * BH, cache_b + (size_t)t * B * 4 * H);
     }
+    /* ann[t][b] [2H] = [hf[t+1][b] ; hb[t][b]], zero at padding */
     for (int t = 0; t < Ts; t++)
         for (int b = 0; b < B; b++) {
             float *a = act->ann + ((size_t)t * B + b) * 2 * H;
-            if (bt->src_mask[t * B + b] == 0.0f) {
+            if (mask[t * B + b] == 0.0f) {
                 memset(a, 0, sizeof(float) * 2 * (size_t)H);
                 continue;
             }
@@ -65,53 +63,44 @@ void encoder_forward(const ModelParams *p, const Batch *bt, float dropout, float
         }
 }
 
-void encoder_summary(const EncoderActs *act, int H, float *out) {
-    const int B = act->B, Ts = act->Ts;
-    for (int b = 0; b < B; b++) {
-        memcpy(out + (size_t)b * 2 * H, act->hf + ((size_t)Ts * B + b) * H, sizeof(float) * (size_t)H);
-        memcpy(out + (size_t)b * 2 * H + H, act->hb + (size_t)b * H, sizeof(float) * (size_t)H);
-    }
-}
-
-void encoder_backward(const ModelParams *p, const ModelParams *g, const Batch *bt, const EncoderActs *act,
-                      float *d_ann, const float *d_summary, Arena *arena) {
-    const int Ts = bt->Ts, B = bt->B, N = Ts * B;
-    const int E = p->enc_fwd.in, H = p->enc_fwd.H;
+void encoder_backward(const EncoderWeights *w, const EncoderWeights *g, const int *src, const float *mask,
+                      const EncoderActs *act, const float *d_ann, const float *d_final, Arena *arena) {
+    const int Ts = act->Ts, B = act->B, N = Ts * B, E = w->E, H = w->H;
     const size_t BH = (size_t)B * H;
-    float *dxproj = arena_take(arena, (size_t)2 * N * 3 * H);
-    float *dhproj = arena_take(arena, (size_t)2 * N * 3 * H);
+    float *dxproj = arena_take(arena, (size_t)2 * N * 3 * H); /* [2][Ts][B][3H] */
+    float *dhproj = arena_take(arena, (size_t)2 * N * 3 * H); /* [2][Ts][B][3H] */
     float *dh = arena_take(arena, BH), *dh_prev = arena_take(arena, BH);
     const float *cache_f = act->cache, *cache_b = act->cache + (size_t)N * 4 * H;
     float *dx_f = dxproj, *dx_b = dxproj + (size_t)N * 3 * H;
     float *dhp_f = dhproj, *dhp_b = dhproj + (size_t)N * 3 * H;
 
-    /* forward direction, in reverse time; the summary's first half is hf[Ts] */
-    for (int b = 0; b < B; b++) memcpy(dh + (size_t)b * H, d_summary + (size_t)b * 2 * H, sizeof(float) * (size_t)H);
+    /* forward direction, in reverse time, starting from the gradient of hf[Ts] */
+    memcpy(dh, d_final, sizeof(float) * BH);
     for (int t = Ts - 1; t >= 0; t--) {
+        /* in the forward pass hf[t+1][b] was copied to ann[t][b][0:H] */
         for (int b = 0; b < B; b++) {
             const float *da = d_ann + ((size_t)t * B + b) * 2 * H;
             float *d = dh + (size_t)b * H;
-            if (bt->src_mask[t * B + b] != 0.0f)
+            if (mask[t * B + b] != 0.0f)
                 for (int i = 0; i < H; i++) d[i] += da[i];
         }
-        gru_step_backward(&p->enc_fwd, B, act->hf + t * BH, act->rec_mask, bt->src_mask + t * B,
-                          cache_f + (size_t)t * B * 4 * H, dh, dx_f + (size_t)t * B * 3 * H, dhp_f + (size_t)t * B * 3 * H,
-                          dh_prev);
+        gru_step_backward(&w->fwd, B, act->hf + t * BH, act->rec_mask, mask + t * B, cache_f + (size_t)t * B * 4 * H,
+                          dh, dx_f + (size_t)t * B * 3 * H, dhp_f + (size_t)t * B * 3 * H, dh_prev);
         float *swap = dh;
         dh = dh_prev, dh_prev = swap;
     }
-    /* backward direction, in forward time; the summary's second half is hb[0] */
-    for (int b = 0; b < B; b++)
-        memcpy(dh + (size_t)b * H, d_summary + (size_t)b * 2 * H + H, sizeof(float) * (size_t)H);
+    /* backward direction, in forward time, starting from the gradient of hb[0] */
+    memcpy(dh, d_final + BH, sizeof(float) * BH);
     for (int t = 0; t < Ts; t++) {
+        /* in the forward pass hb[t][b] was copied to ann[t][b][H:2H] */
         for (int b = 0; b < B; b++) {
             const float *da = d_ann + ((size_t)t * B + b) * 2 * H + H;
             float *d = dh + (size_t)b * H;
-            if (bt->src_mask[t * B + b] != 0.0f)
+            if (mask[t * B + b] != 0.0f)
                 for (int i = 0; i < H; i++) d[i] += da[i];
         }
-        gru_step_backward(&p->enc_bwd, B, act->hb + (t + 1) * BH, act->rec_mask ? act->rec_mask + BH : NULL,
-                          bt->src_mask + t * B, cache_b + (size_t)t * B * 4 * H, dh, dx_b + (size_t)t * B * 3 * H,
+        gru_step_backward(&w->bwd, B, act->hb + (t + 1) * BH, act->rec_mask ? act->rec_mask + BH : NULL, mask + t * B,
+                          cache_b + (size_t)t * B * 4 * H, dh, dx_b + (size_t)t * B * 3 * H,
                           dhp_b + (size_t)t * B * 3 * H, dh_prev);
         float *swap = dh;
         dh = dh_prev, dh_prev = swap;
@@ -119,12 +108,29 @@ void encoder_backward(const ModelParams *p, const ModelParams *g, const Batch *b
     /* weights, once over all steps; the backward direction's h_prev for step t is hb[t+1] */
     const float *rin_f = act->rec_in ? act->rec_in : act->hf;
     const float *rin_b = act->rec_in ? act->rec_in + (size_t)N * H : act->hb + BH;
-    gru_weight_grads(&g->enc_fwd, N, act->emb, E, rin_f, dx_f, dhp_f);
-    gru_weight_grads(&g->enc_bwd, N, act->emb, E, rin_b, dx_b, dhp_b);
-    /* embeddings */
+    gru_weight_grads(&g->fwd, N, act->emb, E, rin_f, dx_f, dhp_f);
+    gru_weight_grads(&g->bwd, N, act->emb, E, rin_b, dx_b, dhp_b);
+    /* embeddings: in the forward pass xproj[d] [N][3H] = emb [N][E] Wx^T + bx */
     float *demb = arena_take(arena, (size_t)N * E);
-    gemm(0, 0, N, E, 3 * H, 1.0f, dx_f, 3 * H, p->enc_fwd.Wx, E, 0.0f, demb, E);
-    gemm(0, 0, N, E, 3 * H, 1.0f, dx_b, 3 * H, p->enc_bwd.Wx, E, 1.0f, demb, E);
-    if (act->emb_drop) mul_inplace(demb, act->emb_drop, (size_t)N * E);
-    embed_backward(g->src_emb, E, bt->src, N, demb);
+    gemm(0, 0, N, E, 3 * H, 1.0f, dx_f, 3 * H, w->fwd.Wx, E, 0.0f, demb, E);
+    gemm(0, 0, N, E, 3 * H, 1.0f, dx_b, 3 * H, w->bwd.Wx, E, 1.0f, demb, E);
+    dropout_backward(demb, act->emb_drop, (size_t)N * E);
+    embed_backward(g->src_emb, E, src, N, demb);
+}
+
+void encoder_summary_forward(const EncoderActs *act, int H, float *out) {
+    const int B = act->B, Ts = act->Ts;
+    for (int b = 0; b < B; b++) {
+        memcpy(out + (size_t)b * 2 * H, act->hf + ((size_t)Ts * B + b) * H, sizeof(float) * (size_t)H);
+        memcpy(out + (size_t)b * 2 * H + H, act->hb + (size_t)b * H, sizeof(float) * (size_t)H);
+    }
+}
+
+void encoder_summary_backward(int B, int H, const float *d_summary, float *d_final) {
+    /* in the forward pass out[b] = [hf[Ts][b] ; hb[0][b]] */
+    const size_t BH = (size_t)B * H;
+    for (int b = 0; b < B; b++) {
+        memcpy(d_final + (size_t)b * H, d_summary + (size_t)b * 2 * H, sizeof(float) * (size_t)H);
+        memcpy(d_final + BH + (size_t)b * H, d_summary + (size_t)b * 2 * H + H, sizeof(float) * (size_t)H);
+    }
 }

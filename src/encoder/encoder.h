@@ -1,15 +1,29 @@
-/* encoder.h — source embeddings and the bidirectional GRU over a padded batch.
+/* encoder.h — the encoder layer: source embeddings and a bidirectional GRU
+ * over a padded batch.
  *
  * Annotations h_j = [fwd_j ; bwd_j] (2H wide) for every source position.
  * Padding (right-aligned) never leaks: the forward GRU carries its state
  * through padded steps, the backward GRU starts at zero on the last real
- * token, and annotations at padded positions are zero. */
+ * token, and annotations at padded positions are zero.
+ *
+ * Forward/backward pairs, side by side in encoder.c:
+ *   encoder_forward         / encoder_backward
+ *   encoder_summary_forward / encoder_summary_backward  (the final states the
+ *                                                        decoder starts from) */
 #ifndef NMT_ENCODER_H
 #define NMT_ENCODER_H
 
+#include "core/gru.h"
 #include "core/nn.h"
-#include "model/batch.h"
-#include "model/model.h"
+#include "core/rng.h"
+
+/* The encoder's own weights (views into the model's parameter buffer). */
+typedef struct {
+    float *src_emb;    /* [Vs][E] */
+    GruWeights fwd;    /* in = E */
+    GruWeights bwd;    /* in = E */
+    int E, H;
+} EncoderWeights;
 
 typedef struct {
     int Ts, B;
@@ -24,19 +38,26 @@ typedef struct {
     float *ann;      /* [Ts][B][2H] annotations */
 } EncoderActs;
 
-/* Forward pass. dropout > 0 draws embedding dropout from rng, rec_dropout > 0
- * a recurrent dropout mask per sentence and direction. All buffers come from
- * the arena. */
-void encoder_forward(const ModelParams *p, const Batch *bt, float dropout, float rec_dropout, Rng *rng, Arena *arena,
-                     EncoderActs *act);
+/* Forward pass over src [Ts][B] (token ids) with mask [Ts][B] (1 real, 0
+ * padding). dropout > 0 draws embedding dropout from rng, rec_dropout > 0
+ * a recurrent dropout mask per sentence and direction. All buffers come
+ * from the arena. */
+void encoder_forward(const EncoderWeights *w, int Ts, int B, const int *src, const float *mask, float dropout,
+                     float rec_dropout, Rng *rng, Arena *arena, EncoderActs *act);
 
-/* The encoder's final states, as the decoder's initial state reads them:
- * out [B][2H] = [hf_last ; hb_first]. */
-void encoder_summary(const EncoderActs *act, int H, float *out);
+/* Backward pass given d_ann [Ts][B][2H] (gradient w.r.t. the annotations)
+ * and d_final [2][B][H] (w.r.t. the final states hf[Ts] and hb[0], from
+ * encoder_summary_backward). Adds into g. */
+void encoder_backward(const EncoderWeights *w, const EncoderWeights *g, const int *src, const float *mask,
+                      const EncoderActs *act, const float *d_ann, const float *d_final, Arena *arena);
 
-/* Backward pass: d_ann [Ts][B][2H] (gradient w.r.t. the annotations; may be
- * modified) and d_summary [B][2H] (w.r.t. encoder_summary). Adds into g. */
-void encoder_backward(const ModelParams *p, const ModelParams *g, const Batch *bt, const EncoderActs *act,
-                      float *d_ann, const float *d_summary, Arena *arena);
+/* The final states, as the decoder's initial state reads them:
+ * out [B][2H] = [hf[Ts] ; hb[0]] (forward after the last token, backward
+ * after the first). */
+void encoder_summary_forward(const EncoderActs *act, int H, float *out);
+
+/* Backward of encoder_summary_forward: d_summary [B][2H] -> d_final [2][B][H]
+ * (overwritten), the gradient w.r.t. hf[Ts] then hb[0]. */
+void encoder_summary_backward(int B, int H, const float *d_summary, float *d_final);
 
 #endif

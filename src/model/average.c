@@ -10,10 +10,7 @@
 /* Same tensors and the same meaning for every token id? (Dropout rates are
  * training settings and may differ.) */
 static int same_architecture(const Model *a, const Model *b) {
-    const ModelConfig *x = &a->cfg, *y = &b->cfg;
-    return x->src_vocab == y->src_vocab && x->tgt_vocab == y->tgt_vocab && x->emb == y->emb &&
-           x->hidden == y->hidden && x->att_dim == y->att_dim && x->attention == y->attention &&
-           x->deep_output == y->deep_output && x->tie_target == y->tie_target && a->vocab_len == b->vocab_len &&
+    return model_config_same_architecture(&a->cfg, &b->cfg) && a->vocab_len == b->vocab_len &&
            memcmp(a->vocab_bytes, b->vocab_bytes, a->vocab_len) == 0;
 }
 

@@ -6,8 +6,9 @@
 
 #include "core/rng.h"
 
-/* The one place that decides the order of tensors in the buffer. Calls
- * visit(name, rows, cols, view) for each tensor; view may be NULL. */
+/* The one place that decides the order of tensors in the buffer (and so in
+ * model files, and the order initialization draws in). Calls
+ * visit(name, kind, rows, cols, view) for each tensor; view may be NULL. */
 typedef enum { KIND_MATRIX, KIND_BIAS, KIND_EMBEDDING, KIND_VECTOR } ParamKind;
 typedef void (*Visitor)(void *ctx, const char *name, ParamKind kind, int rows, int cols, float **view);
 
@@ -21,37 +22,56 @@ static void visit_gru(Visitor visit, void *ctx, const char *prefix, GruWeights *
     snprintf(name, sizeof name, "%s.bh", prefix), visit(ctx, name, KIND_BIAS, 1, 3 * H, &g->bh);
 }
 
-static void visit_all(const ModelConfig *c, ModelParams *p, Visitor visit, void *ctx) {
-    int E = c->emb, H = c->hidden;
-    visit(ctx, "src_emb", KIND_EMBEDDING, c->src_vocab, E, &p->src_emb);
-    visit(ctx, "tgt_emb", KIND_EMBEDDING, c->tgt_vocab, E, &p->tgt_emb);
-    visit_gru(visit, ctx, "enc_fwd", &p->enc_fwd, E, H);
-    visit_gru(visit, ctx, "enc_bwd", &p->enc_bwd, E, H);
-    visit(ctx, "init_W", KIND_MATRIX, H, 2 * H, &p->init_W);
-    visit(ctx, "init_b", KIND_BIAS, 1, H, &p->init_b);
-    p->att.type = c->attention;
-    p->att.H = H;
-    p->att.b = p->att.W = p->att.v = NULL;
+static void visit_attention(Visitor visit, void *ctx, const ModelConfig *c, AttentionWeights *a) {
+    const int H = c->hidden;
+    a->type = c->attention;
+    a->H = H;
+    a->b = a->W = a->v = NULL;
     if (c->attention == ATTENTION_BAHDANAU) {
-        int A = c->att_dim;
-        p->att.A = A;
-        visit(ctx, "att_U", KIND_MATRIX, A, 2 * H, &p->att.U);
-        visit(ctx, "att_b", KIND_BIAS, 1, A, &p->att.b);
-        visit(ctx, "att_W", KIND_MATRIX, A, H, &p->att.W);
-        visit(ctx, "att_v", KIND_VECTOR, 1, A, &p->att.v);
+        const int A = c->att_dim;
+        a->A = A;
+        visit(ctx, "att_U", KIND_MATRIX, A, 2 * H, &a->U);
+        visit(ctx, "att_b", KIND_BIAS, 1, A, &a->b);
+        visit(ctx, "att_W", KIND_MATRIX, A, H, &a->W);
+        visit(ctx, "att_v", KIND_VECTOR, 1, A, &a->v);
     } else {
-        p->att.A = H;
-        visit(ctx, "att_U", KIND_MATRIX, H, 2 * H, &p->att.U);
+        a->A = H;
+        visit(ctx, "att_U", KIND_MATRIX, H, 2 * H, &a->U);
     }
-    visit_gru(visit, ctx, "dec", &p->dec, E + 2 * H, H);
-    p->deep_W = p->deep_b = NULL;
+}
+
+static void visit_output(Visitor visit, void *ctx, const ModelConfig *c, DecoderWeights *d) {
+    OutputWeights *o = &d->out;
+    o->in = model_out_in(c);
+    o->logit_in = c->deep_output ? c->emb : o->in;
+    o->V = c->tgt_vocab;
+    o->deep_W = o->deep_b = NULL;
     if (c->deep_output) {
-        visit(ctx, "deep_W", KIND_MATRIX, E, model_out_in(c), &p->deep_W);
-        visit(ctx, "deep_b", KIND_BIAS, 1, E, &p->deep_b);
+        visit(ctx, "deep_W", KIND_MATRIX, c->emb, o->in, &o->deep_W);
+        visit(ctx, "deep_b", KIND_BIAS, 1, c->emb, &o->deep_b);
     }
-    if (c->deep_output && c->tie_target) p->out_W = p->tgt_emb; /* same memory, so gradients add up */
-    else visit(ctx, "out_W", KIND_MATRIX, c->tgt_vocab, model_logit_in(c), &p->out_W);
-    visit(ctx, "out_b", KIND_BIAS, 1, c->tgt_vocab, &p->out_b);
+    if (c->deep_output && c->tie_target) o->W = d->tgt_emb; /* same memory, so gradients add up */
+    else visit(ctx, "out_W", KIND_MATRIX, c->tgt_vocab, o->logit_in, &o->W);
+    visit(ctx, "out_b", KIND_BIAS, 1, c->tgt_vocab, &o->b);
+}
+
+static void visit_all(const ModelConfig *c, ModelParams *p, Visitor visit, void *ctx) {
+    const int E = c->emb, H = c->hidden;
+    EncoderWeights *enc = &p->enc;
+    DecoderWeights *dec = &p->dec;
+    enc->E = dec->E = E;
+    enc->H = dec->H = H;
+    dec->V = c->tgt_vocab;
+    visit(ctx, "src_emb", KIND_EMBEDDING, c->src_vocab, E, &enc->src_emb);
+    visit(ctx, "tgt_emb", KIND_EMBEDDING, c->tgt_vocab, E, &dec->tgt_emb);
+    visit_gru(visit, ctx, "enc_fwd", &enc->fwd, E, H);
+    visit_gru(visit, ctx, "enc_bwd", &enc->bwd, E, H);
+    dec->init.H = H;
+    visit(ctx, "init_W", KIND_MATRIX, H, 2 * H, &dec->init.W);
+    visit(ctx, "init_b", KIND_BIAS, 1, H, &dec->init.b);
+    visit_attention(visit, ctx, c, &dec->att);
+    visit_gru(visit, ctx, "dec", &dec->gru, E + 2 * H, H);
+    visit_output(visit, ctx, c, dec);
 }
 
 typedef struct {
@@ -79,8 +99,6 @@ static void bind_visit(void *vctx, const char *name, ParamKind kind, int rows, i
 }
 
 int model_out_in(const ModelConfig *cfg) { return 3 * cfg->hidden + cfg->emb; }
-
-int model_logit_in(const ModelConfig *cfg) { return cfg->deep_output ? cfg->emb : model_out_in(cfg); }
 
 size_t model_bind(const ModelConfig *cfg, float *base, ModelParams *p) {
     BindCtx ctx = {.base = base};
@@ -129,36 +147,4 @@ void model_init_params(const ModelConfig *cfg, float *params, uint64_t seed) {
     InitCtx ctx = {.base = params};
     rng_seed(&ctx.rng, seed, 0x1417);
     visit_all(cfg, &p, init_visit, &ctx);
-}
-
-int model_config_check(const ModelConfig *c, char *err, size_t errsz) {
-    if (c->src_vocab <= 4 || c->tgt_vocab <= 4) {
-        snprintf(err, errsz, "vocabulary sizes must exceed the 4 specials (src %d, tgt %d)", c->src_vocab, c->tgt_vocab);
-        return -1;
-    }
-    if (c->emb < 1 || c->hidden < 1 || c->emb > 65536 || c->hidden > 65536) {
-        snprintf(err, errsz, "embedding and hidden sizes must be 1..65536 (emb %d, hidden %d)", c->emb, c->hidden);
-        return -1;
-    }
-    if (c->attention != ATTENTION_BAHDANAU && c->attention != ATTENTION_DOT) {
-        snprintf(err, errsz, "unknown attention type %d", (int)c->attention);
-        return -1;
-    }
-    if (c->attention == ATTENTION_BAHDANAU && (c->att_dim < 1 || c->att_dim > 65536)) {
-        snprintf(err, errsz, "attention size must be 1..65536 (got %d)", c->att_dim);
-        return -1;
-    }
-    if (c->tie_target && !c->deep_output) {
-        snprintf(err, errsz, "tied target embeddings need the deep output layer");
-        return -1;
-    }
-    if (!(c->dropout >= 0.0f && c->dropout < 1.0f)) {
-        snprintf(err, errsz, "dropout must be in [0, 1) (got %g)", (double)c->dropout);
-        return -1;
-    }
-    if (!(c->rec_dropout >= 0.0f && c->rec_dropout < 1.0f)) {
-        snprintf(err, errsz, "recurrent dropout must be in [0, 1) (got %g)", (double)c->rec_dropout);
-        return -1;
-    }
-    return 0;
 }

@@ -7,53 +7,6 @@
 
 #include "core/util.h"
 
-static void config_to_text(const ModelConfig *c, Buf *b) {
-    buf_printf(b, "src_vocab=%d\ntgt_vocab=%d\nemb=%d\nhidden=%d\natt_dim=%d\nattention=%s\ndropout=%.9g\n",
-               c->src_vocab, c->tgt_vocab, c->emb, c->hidden, c->att_dim,
-               c->attention == ATTENTION_DOT ? "dot" : "bahdanau", (double)c->dropout);
-    buf_printf(b, "deep_output=%d\ntie_target=%d\n", c->deep_output, c->tie_target);
-    if (c->rec_dropout > 0.0f) buf_printf(b, "rec_dropout=%.9g\n", (double)c->rec_dropout);
-}
-
-typedef struct {
-    ModelConfig *c;
-    int seen; /* one bit per required key */
-} ConfigReader;
-
-static void config_visit(void *ctx, const char *key, const char *val) {
-    ConfigReader *r = ctx;
-    ModelConfig *c = r->c;
-    if (!strcmp(key, "src_vocab")) c->src_vocab = atoi(val), r->seen |= 1;
-    else if (!strcmp(key, "tgt_vocab")) c->tgt_vocab = atoi(val), r->seen |= 2;
-    else if (!strcmp(key, "emb")) c->emb = atoi(val), r->seen |= 4;
-    else if (!strcmp(key, "hidden")) c->hidden = atoi(val), r->seen |= 8;
-    else if (!strcmp(key, "att_dim")) c->att_dim = atoi(val), r->seen |= 16;
-    else if (!strcmp(key, "attention"))
-        c->attention = !strcmp(val, "dot") ? ATTENTION_DOT : !strcmp(val, "bahdanau") ? ATTENTION_BAHDANAU : -1;
-    else if (!strcmp(key, "dropout")) c->dropout = strtof(val, NULL);
-    else if (!strcmp(key, "rec_dropout")) c->rec_dropout = strtof(val, NULL);
-    else if (!strcmp(key, "deep_output")) c->deep_output = atoi(val);
-    else if (!strcmp(key, "tie_target")) c->tie_target = atoi(val);
-}
-
-static int config_from_text(const char *text, size_t len, ModelConfig *c, const char *path, char *err, size_t errsz) {
-    memset(c, 0, sizeof *c);
-    c->attention = -1;
-    ConfigReader r = {c, 0};
-    parse_key_values(text, len, config_visit, &r);
-    const int seen = r.seen;
-    char why[256];
-    if (seen != 31) {
-        snprintf(err, errsz, "%s: model configuration is incomplete", path);
-        return -1;
-    }
-    if (model_config_check(c, why, sizeof why) != 0) {
-        snprintf(err, errsz, "%s: bad model configuration: %s", path, why);
-        return -1;
-    }
-    return 0;
-}
-
 Model *model_create(const ModelConfig *cfg, Vocab *vocab, uint64_t seed) {
     Model *m = xcalloc(1, sizeof *m);
     m->cfg = *cfg;
@@ -70,7 +23,7 @@ Model *model_create(const ModelConfig *cfg, Vocab *vocab, uint64_t seed) {
 
 int model_save(const Model *m, const char *path, const Section *extra, int n_extra, char *err, size_t errsz) {
     Buf conf = {0};
-    config_to_text(&m->cfg, &conf);
+    model_config_write(&m->cfg, &conf);
     Section s[16] = {
         {"CONF", conf.data, conf.len},
         {"VOCB", m->vocab_bytes, m->vocab_len},
@@ -95,7 +48,7 @@ Model *model_load(const char *path, ModelFile *keep, char *err, size_t errsz) {
     }
     Model *m = xcalloc(1, sizeof *m);
     char why[512];
-    if (config_from_text(conf->data, conf->len, &m->cfg, path, err, errsz) != 0) goto fail;
+    if (model_config_read(conf->data, conf->len, &m->cfg, path, err, errsz) != 0) goto fail;
     size_t n = model_num_params(&m->cfg);
     if (par->len != n * sizeof(float)) {
         snprintf(err, errsz, "%s: parameter section holds %llu bytes, the configuration needs %zu", path,

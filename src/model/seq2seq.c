@@ -3,31 +3,49 @@
 
 #include <string.h>
 
+void seq2seq_encode(const ModelParams *p, int Ts, int B, const int *src, const float *mask, float dropout,
+                    float rec_dropout, Rng *rng, Arena *arena, Encoding *e) {
+    const int H = p->enc.H, A = p->dec.att.A;
+    encoder_forward(&p->enc, Ts, B, src, mask, dropout, rec_dropout, rng, arena, &e->enc);
+    e->summary = arena_take(arena, (size_t)B * 2 * H);
+    encoder_summary_forward(&e->enc, H, e->summary);
+    e->s0 = arena_take(arena, (size_t)B * H);
+    init_state_forward(&p->dec.init, B, e->summary, e->s0);
+    e->keys = arena_take(arena, (size_t)Ts * B * A);
+    attention_keys_forward(&p->dec.att, Ts, B, e->enc.ann, e->keys);
+}
+
 LossSum seq2seq_train_step(const ModelParams *p, const ModelParams *g, const ModelConfig *cfg, const Batch *bt,
                            float label_smoothing, float scale, Rng *rng, Arena *arena) {
-    const int H = cfg->hidden, B = bt->B;
-    EncoderActs enc;
+    const int H = cfg->hidden, B = bt->B, Ts = bt->Ts;
+    Encoding e;
     DecoderActs dec;
-    encoder_forward(p, bt, cfg->dropout, cfg->rec_dropout, rng, arena, &enc);
-    float *summary = arena_take(arena, (size_t)B * 2 * H);
-    encoder_summary(&enc, H, summary);
-    decoder_forward(p, cfg, bt, enc.ann, summary, cfg->dropout, cfg->rec_dropout, rng, arena, &dec);
+    seq2seq_encode(p, Ts, B, bt->src, bt->src_mask, cfg->dropout, cfg->rec_dropout, rng, arena, &e);
+    decoder_forward(&p->dec, bt->Tt, Ts, B, bt->tgt_in, e.enc.ann, e.keys, bt->src_mask, e.s0, cfg->dropout,
+                    cfg->rec_dropout, rng, arena, &dec);
     LossSum sum = {.tokens = bt->n_tgt_tokens};
-    sum.loss = decoder_loss(cfg, bt, &dec, label_smoothing, scale, &sum.nll);
-    float *d_ann = arena_take(arena, (size_t)bt->Ts * B * 2 * H);
-    float *d_summary = arena_take(arena, (size_t)B * 2 * H);
-    decoder_backward(p, g, cfg, bt, enc.ann, &dec, d_ann, d_summary, arena);
-    encoder_backward(p, g, bt, &enc, d_ann, d_summary, arena);
+    sum.loss = decoder_loss(&p->dec, &dec, bt->tgt_out, bt->tgt_mask, label_smoothing, scale, &sum.nll);
+
+    /* backward, mirroring the forward: decoder, then what seq2seq_encode did, in reverse */
+    float *d_ann = arena_take(arena, (size_t)Ts * B * 2 * H);            /* [Ts][B][2H] */
+    float *dkeys = arena_take(arena, (size_t)Ts * B * p->dec.att.A);     /* [Ts][B][A] */
+    float *ds0 = arena_take(arena, (size_t)B * H);                       /* [B][H] */
+    float *d_summary = arena_take(arena, (size_t)B * 2 * H);             /* [B][2H] */
+    float *d_final = arena_take(arena, (size_t)2 * B * H);               /* [2][B][H] */
+    decoder_backward(&p->dec, &g->dec, bt->tgt_in, e.enc.ann, e.keys, bt->src_mask, &dec, d_ann, dkeys, ds0, arena);
+    attention_keys_backward(&p->dec.att, &g->dec.att, Ts, B, e.enc.ann, dkeys, d_ann);
+    init_state_backward(&p->dec.init, &g->dec.init, B, e.summary, e.s0, ds0, d_summary);
+    encoder_summary_backward(B, H, d_summary, d_final);
+    encoder_backward(&p->enc, &g->enc, bt->src, bt->src_mask, &e.enc, d_ann, d_final, arena);
     return sum;
 }
 
-LossSum seq2seq_forward(const ModelParams *p, const ModelConfig *cfg, const Batch *bt, Arena *arena,
-                        EncoderActs *enc, DecoderActs *dec, double *sentence_nll) {
-    const int H = cfg->hidden, B = bt->B, V = cfg->tgt_vocab;
-    encoder_forward(p, bt, 0.0f, 0.0f, NULL, arena, enc);
-    float *summary = arena_take(arena, (size_t)B * 2 * H);
-    encoder_summary(enc, H, summary);
-    decoder_forward(p, cfg, bt, enc->ann, summary, 0.0f, 0.0f, NULL, arena, dec);
+LossSum seq2seq_forward(const ModelParams *p, const Batch *bt, Arena *arena, Encoding *e, DecoderActs *dec,
+                        double *sentence_nll) {
+    const int B = bt->B, V = p->dec.V;
+    seq2seq_encode(p, bt->Ts, B, bt->src, bt->src_mask, 0.0f, 0.0f, NULL, arena, e);
+    decoder_forward(&p->dec, bt->Tt, bt->Ts, B, bt->tgt_in, e->enc.ann, e->keys, bt->src_mask, e->s0, 0.0f, 0.0f,
+                    NULL, arena, dec);
     LossSum sum = {.tokens = bt->n_tgt_tokens};
     if (sentence_nll) {
         /* log-probabilities of the gold tokens, row by row, before the loss overwrites logits */
@@ -39,6 +57,6 @@ LossSum seq2seq_forward(const ModelParams *p, const ModelConfig *cfg, const Batc
                 sentence_nll[b] += logsumexp_row(row, V) - (double)row[bt->tgt_out[t * B + b]];
             }
     }
-    sum.loss = decoder_loss(cfg, bt, dec, 0.0f, 0.0f, &sum.nll);
+    sum.loss = decoder_loss(&p->dec, dec, bt->tgt_out, bt->tgt_mask, 0.0f, 0.0f, &sum.nll);
     return sum;
 }

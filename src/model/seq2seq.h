@@ -1,12 +1,16 @@
 /* seq2seq.h — the whole model on one batch: encoder, attention, decoder, loss.
  *
- * seq2seq_train_step is forward + backward (BPTT through every step) on one
- * shard of a minibatch; seq2seq_forward is the teacher-forced forward pass
- * used for validation and scoring. */
+ * seq2seq_encode runs everything a source batch needs before the first
+ * decoder step (encoder, summary, initial state, attention keys) and
+ * serves training, scoring and search alike. seq2seq_train_step is
+ * forward + backward (BPTT through every step) on one shard of a
+ * minibatch; seq2seq_forward is the teacher-forced forward pass used for
+ * validation and scoring. */
 #ifndef NMT_SEQ2SEQ_H
 #define NMT_SEQ2SEQ_H
 
 #include "core/nn.h"
+#include "core/rng.h"
 #include "decoder/decoder.h"
 #include "encoder/encoder.h"
 #include "model/batch.h"
@@ -18,6 +22,19 @@ typedef struct {
     int tokens;  /* real target tokens */
 } LossSum;
 
+/* A source batch, encoded. */
+typedef struct {
+    EncoderActs enc; /* enc.ann [Ts][B][2H]: the annotations */
+    float *summary;  /* [B][2H] the encoder's final states */
+    float *s0;       /* [B][H] the decoder's initial state */
+    float *keys;     /* [Ts][B][A] attention keys */
+} Encoding;
+
+/* Encode src [Ts][B] with mask [Ts][B]; dropout and rec_dropout draw from
+ * rng when > 0 (training). Buffers come from the arena. */
+void seq2seq_encode(const ModelParams *p, int Ts, int B, const int *src, const float *mask, float dropout,
+                    float rec_dropout, Rng *rng, Arena *arena, Encoding *e);
+
 /* Forward and backward on bt. Adds the gradient of scale * (summed loss)
  * into g (so scale = 1 / tokens-in-the-whole-minibatch gives the mean).
  * Dropout masks are drawn from rng. Activations come from the arena
@@ -25,10 +42,10 @@ typedef struct {
 LossSum seq2seq_train_step(const ModelParams *p, const ModelParams *g, const ModelConfig *cfg, const Batch *bt,
                            float label_smoothing, float scale, Rng *rng, Arena *arena);
 
-/* Teacher-forced forward pass without dropout. Fills enc/dec (activations
- * in the arena; dec->alpha holds the attention weights) and, when
- * sentence_nll is not NULL, the NLL of each row [B]. */
-LossSum seq2seq_forward(const ModelParams *p, const ModelConfig *cfg, const Batch *bt, Arena *arena,
-                        EncoderActs *enc, DecoderActs *dec, double *sentence_nll);
+/* Teacher-forced forward pass without dropout. Fills e and dec
+ * (activations in the arena; dec->alpha holds the attention weights) and,
+ * when sentence_nll is not NULL, the NLL of each row [B]. */
+LossSum seq2seq_forward(const ModelParams *p, const Batch *bt, Arena *arena, Encoding *e, DecoderActs *dec,
+                        double *sentence_nll);
 
 #endif

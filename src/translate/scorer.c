@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "model/seq2seq.h"
+#include "translate/batching.h"
 #include "translate/translator.h"
 
 enum { BATCH_BUDGET_FLOATS = 1 << 25 }; /* 128 MB of activations per batch */
@@ -27,59 +28,20 @@ static long pair_cost(const ModelConfig *c, int Ts, int Tt) {
     return (long)Tt * (c->tgt_vocab + (long)Ts * (pre + 1) + 12 * H + 2 * E + A) + (long)Ts * (2 * E + 16 * H + A);
 }
 
-typedef struct {
-    int sl, tl, index, end;
-} Item;
-
-static int item_cmp(const void *a, const void *b) {
-    const Item *x = a, *y = b;
-    if (x->sl != y->sl) return x->sl > y->sl ? -1 : 1;
-    if (x->tl != y->tl) return x->tl > y->tl ? -1 : 1;
-    return (x->index > y->index) - (x->index < y->index);
-}
-
-typedef struct {
-    int start, count;
-    long cost;
-} Job;
-
-static int job_cmp(const void *a, const void *b) {
-    const Job *x = a, *y = b;
-    if (x->cost != y->cost) return x->cost > y->cost ? -1 : 1;
-    return (x->start > y->start) - (x->start < y->start);
-}
+/* A scoring batch costs its activations: count pairs padded to the longest source and target. */
+static long score_cost(const void *ctx, int count, int Ts, int Tt) { return (long)count * pair_cost(ctx, Ts, Tt); }
 
 static void score_sentences(const Model *m, const ScoreOptions *o, const int *const *src, const int *src_len,
                             const int *const *tgt, const int *tgt_len, const long *pos, int n, double *logprob,
                             float **att) {
     if (n <= 0) return;
-    const long window = (long)TRANSLATE_WINDOW_BATCHES * o->batch;
-    Item *items = xmalloc(sizeof(Item) * (size_t)n);
-    for (int i = 0; i < n; i++) items[i] = (Item){src_len[i], tgt_len[i], i, 0};
-    for (int lo = 0; lo < n;) {
-        long w = pos[lo] / window;
-        int hi = lo + 1;
-        while (hi < n && pos[hi] / window == w) hi++;
-        qsort(items + lo, (size_t)(hi - lo), sizeof(Item), item_cmp);
-        for (int k = lo; k < hi; k++) items[k].end = hi;
-        lo = hi;
-    }
-    Job *jobs = xmalloc(sizeof(Job) * (size_t)n);
-    int nj = 0;
-    for (int k = 0; k < n;) {
-        const int end = items[k].end, Ts = items[k].sl;
-        int Tt = items[k].tl + 1, count = 1;
-        while (k + count < end && count < o->batch) {
-            int tt = items[k + count].tl + 1 > Tt ? items[k + count].tl + 1 : Tt;
-            if ((long)(count + 1) * pair_cost(&m->cfg, Ts, tt) > BATCH_BUDGET_FLOATS) break;
-            Tt = tt;
-            count++;
-        }
-        jobs[nj++] = (Job){k, count, (long)count * pair_cost(&m->cfg, Ts, Tt)};
-        k += count;
-    }
-    qsort(jobs, (size_t)nj, sizeof(Job), job_cmp);
-    const int threads = o->threads < nj ? o->threads : nj;
+    int *tgt_steps = xmalloc(sizeof(int) * (size_t)(n + 1)); /* target tokens + </s> */
+    for (int i = 0; i < n; i++) tgt_steps[i] = tgt_len[i] + 1;
+    BatchPlan plan;
+    batch_plan_make(&plan, n, src_len, tgt_steps, pos, (long)TRANSLATE_WINDOW_BATCHES * o->batch, o->batch,
+                    BATCH_BUDGET_FLOATS, score_cost, &m->cfg);
+    free(tgt_steps);
+    const int threads = o->threads < plan.n_tasks ? o->threads : plan.n_tasks;
 #pragma omp parallel num_threads(threads)
     {
         Arena arena = {0};
@@ -88,20 +50,20 @@ static void score_sentences(const Model *m, const ScoreOptions *o, const int *co
         int *sl = xmalloc(sizeof(int) * (size_t)o->batch), *tl = xmalloc(sizeof(int) * (size_t)o->batch);
         double *nll = xmalloc(sizeof(double) * (size_t)o->batch);
 #pragma omp for schedule(dynamic, 1)
-        for (int j = 0; j < nj; j++) {
-            const Job *jb = &jobs[j];
-            const int B = jb->count;
+        for (int j = 0; j < plan.n_tasks; j++) {
+            const BatchTask *jb = &plan.tasks[j];
+            const int B = jb->count, *which = plan.order + jb->start;
             for (int b = 0; b < B; b++) {
-                int i = items[jb->start + b].index;
+                int i = which[b];
                 sp[b] = src[i], sl[b] = src_len[i], tp[b] = tgt[i], tl[b] = tgt_len[i];
             }
             batch_fill(&bt, B, (const int *const *)sp, sl, (const int *const *)tp, tl);
             arena_reset(&arena);
-            EncoderActs enc;
+            Encoding enc;
             DecoderActs dec;
-            seq2seq_forward(&m->p, &m->cfg, &bt, &arena, &enc, &dec, nll);
+            seq2seq_forward(&m->p, &bt, &arena, &enc, &dec, nll);
             for (int b = 0; b < B; b++) {
-                int i = items[jb->start + b].index;
+                int i = which[b];
                 logprob[i] = -nll[b];
                 if (!att) continue;
                 const int rows = tl[b] + 1, cols = sl[b];
@@ -115,8 +77,7 @@ static void score_sentences(const Model *m, const ScoreOptions *o, const int *co
         batch_free(&bt);
         arena_free(&arena);
     }
-    free(jobs);
-    free(items);
+    batch_plan_free(&plan);
 }
 
 void score_ids(const Model *m, const ScoreOptions *o, const int *const *src, const int *src_len,

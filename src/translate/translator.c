@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include "core/util.h"
+#include "translate/batching.h"
+#include "translate/format.h"
 
 enum { TOKENS_PER_SENTENCE = 64 }; /* batch token budget: batch x this many source tokens */
 
@@ -31,25 +33,10 @@ int translate_options_check(const TranslateOptions *o, char *err, size_t errsz) 
 
 /* ---------- batching and parallel decoding ---------- */
 
-typedef struct {
-    int start, count, maxlen;
-} Task;
-
-typedef struct {
-    int len, end, index; /* end: one past the last item of its window */
-} SortItem;
-
-static int by_len_desc(const void *a, const void *b) {
-    const SortItem *x = a, *y = b;
-    if (x->len != y->len) return x->len > y->len ? -1 : 1;
-    return (x->index > y->index) - (x->index < y->index);
-}
-
-static int task_cost_desc(const void *a, const void *b) {
-    const Task *x = a, *y = b;
-    long cx = (long)x->maxlen * x->count, cy = (long)y->maxlen * y->count;
-    if (cx != cy) return cx > cy ? -1 : 1;
-    return (x->start > y->start) - (x->start < y->start);
+/* A translation batch costs its sentence count times its longest source. */
+static long decode_cost(const void *ctx, int count, int len, int len2) {
+    (void)ctx, (void)len2;
+    return (long)len * count;
 }
 
 /* Decode sentences 0..n-1; pos[i] is sentence i's line position, which
@@ -57,53 +44,29 @@ static int task_cost_desc(const void *a, const void *b) {
 static void decode_sentences(const Model *m, const TranslateOptions *o, const int *const *src, const int *src_len,
                              const long *pos, int n, int want_attention, NBest *out) {
     if (n <= 0) return;
-    const long window = (long)TRANSLATE_WINDOW_BATCHES * o->batch;
-    SortItem *items = xmalloc(sizeof(SortItem) * (size_t)n);
-    for (int i = 0; i < n; i++) items[i] = (SortItem){src_len[i], 0, i};
-    /* sort inside each window of line positions */
-    int lo = 0;
-    while (lo < n) {
-        long w = pos[lo] / window;
-        int hi = lo + 1;
-        while (hi < n && pos[hi] / window == w) hi++;
-        qsort(items + lo, (size_t)(hi - lo), sizeof(SortItem), by_len_desc);
-        /* batches never cross a window: mark the window's end */
-        for (int k = lo; k < hi; k++) items[k].end = hi;
-        lo = hi;
-    }
-    Task *tasks = xmalloc(sizeof(Task) * (size_t)n);
-    int nt = 0;
-    const long budget = (long)o->batch * TOKENS_PER_SENTENCE;
-    for (int k = 0; k < n;) {
-        int end = items[k].end, maxlen = items[k].len, count = 1; /* sorted: the first is the longest */
-        while (k + count < end && count < o->batch && (long)maxlen * (count + 1) <= budget) count++;
-        tasks[nt++] = (Task){k, count, maxlen};
-        k += count;
-    }
-    qsort(tasks, (size_t)nt, sizeof(Task), task_cost_desc);
+    BatchPlan plan;
+    batch_plan_make(&plan, n, src_len, NULL, pos, (long)TRANSLATE_WINDOW_BATCHES * o->batch, o->batch,
+                    (long)o->batch * TOKENS_PER_SENTENCE, decode_cost, NULL);
     SearchOptions so = o->search;
     so.want_attention = want_attention;
-    const int threads = o->threads < nt ? o->threads : nt;
+    const int threads = o->threads < plan.n_tasks ? o->threads : plan.n_tasks;
 #pragma omp parallel num_threads(threads)
     {
         const int **sp = xmalloc(sizeof(int *) * (size_t)o->batch);
         int *sl = xmalloc(sizeof(int) * (size_t)o->batch);
         NBest *res = xmalloc(sizeof(NBest) * (size_t)o->batch);
 #pragma omp for schedule(dynamic, 1)
-        for (int t = 0; t < nt; t++) {
-            const Task *tk = &tasks[t];
-            for (int j = 0; j < tk->count; j++) {
-                int i = items[tk->start + j].index;
-                sp[j] = src[i], sl[j] = src_len[i];
-            }
+        for (int t = 0; t < plan.n_tasks; t++) {
+            const BatchTask *tk = &plan.tasks[t];
+            const int *which = plan.order + tk->start;
+            for (int j = 0; j < tk->count; j++) sp[j] = src[which[j]], sl[j] = src_len[which[j]];
             if (so.beam == 1) greedy_search(m, (const int *const *)sp, sl, tk->count, &so, res);
             else beam_search(m, (const int *const *)sp, sl, tk->count, &so, res);
-            for (int j = 0; j < tk->count; j++) out[items[tk->start + j].index] = res[j];
+            for (int j = 0; j < tk->count; j++) out[which[j]] = res[j];
         }
         free(sp), free(sl), free(res);
     }
-    free(tasks);
-    free(items);
+    batch_plan_free(&plan);
 }
 
 void translate_ids(const Model *m, const TranslateOptions *o, const int *const *src, const int *src_len, int n,
@@ -226,63 +189,6 @@ static int chunk_translate(const Model *m, const TranslateOptions *o, Chunk *c, 
     return 0;
 }
 
-/* What the tool prints for line i of the chunk, without the final newline. */
-static void format_line(const Model *m, const TranslateOptions *o, const Chunk *c, int i, Buf *out) {
-    const NBest *nb = &c->nb[i];
-    const Vocab *v = m->vocab;
-    out->len = 0;
-    buf_reserve(out, 0);
-    out->data[0] = '\0';
-    if (!o->print_nbest) {
-        if (nb->n > 0) {
-            const Hypothesis *h = &nb->hyps[0];
-            char *text = vocab_decode(v, VOCAB_TGT, h->tokens, h->len);
-            buf_puts(out, text);
-            free(text);
-            if (o->alignment != ALIGN_NONE) {
-                buf_puts(out, " ||| ");
-                if (o->alignment == ALIGN_HARD)
-                    align_hard_string(v, c->src[i], c->src_len[i], h->tokens, h->len, h->attention, out);
-                else align_soft_string(h->attention, h->len + h->ended, h->Ts, out);
-            }
-        } else if (o->alignment != ALIGN_NONE) {
-            buf_puts(out, " ||| ");
-        }
-        return;
-    }
-    /* n-best: ID ||| translation [||| alignment] ||| score, distinct texts, best first */
-    const long id = c->lineno[i] - 1;
-    if (nb->n == 0) { /* empty or skipped line: one entry with an empty translation */
-        buf_printf(out, "%ld |||  ||| %s%.6f", id, o->alignment != ALIGN_NONE ? " ||| " : "", 0.0);
-        return;
-    }
-    char **seen = xmalloc(sizeof(char *) * (size_t)nb->n);
-    int nseen = 0;
-    for (int k = 0; k < nb->n; k++) {
-        const Hypothesis *h = &nb->hyps[k];
-        char *text = vocab_decode(v, VOCAB_TGT, h->tokens, h->len);
-        int dup = 0;
-        for (int j = 0; j < nseen && !dup; j++) dup = !strcmp(seen[j], text);
-        if (dup) {
-            free(text);
-            continue;
-        }
-        seen[nseen++] = text;
-        if (out->len) buf_append(out, "\n", 1);
-        buf_printf(out, "%ld ||| %s ||| ", id, text);
-        if (o->alignment == ALIGN_HARD) {
-            align_hard_string(v, c->src[i], c->src_len[i], h->tokens, h->len, h->attention, out);
-            buf_puts(out, " ||| ");
-        } else if (o->alignment == ALIGN_SOFT) {
-            align_soft_string(h->attention, h->len + h->ended, h->Ts, out);
-            buf_puts(out, " ||| ");
-        }
-        buf_printf(out, "%.6f", h->score);
-    }
-    for (int j = 0; j < nseen; j++) free(seen[j]);
-    free(seen);
-}
-
 static int dump_line(const Model *m, const Chunk *c, int i, AttDump *dump, char *err, size_t errsz) {
     const NBest *nb = &c->nb[i];
     if (nb->n == 0) /* empty or skipped line: an empty record keeps the ids aligned */
@@ -297,45 +203,31 @@ static int chunk_lines(const TranslateOptions *o) {
     return TRANSLATE_WINDOW_BATCHES * o->batch * t;
 }
 
-int translate_stream(const Model *m, const TranslateOptions *o, LineReader *in, FILE *out, AttDump *dump,
-                     TranslateStats *st, char *err, size_t errsz) {
-    TranslateStats local;
-    if (!st) st = &local;
+/* ---------- one driver, two ends: where lines come from and where results go ---------- */
+
+/* Fill the chunk with up to cap lines (line, len, lineno, pos); returns how many. */
+typedef int (*LineSource)(void *ctx, Chunk *c, int cap);
+/* Take line i's formatted result; 0, or -1 with err. */
+typedef int (*ResultSink)(void *ctx, const Model *m, const Chunk *c, int i, const Buf *text, char *err, size_t errsz);
+
+static int translate_chunks(const Model *m, const TranslateOptions *o, int cap, const char *name, int want_att,
+                            LineSource source, void *source_ctx, ResultSink sink, void *sink_ctx, TranslateStats *st,
+                            char *err, size_t errsz) {
     memset(st, 0, sizeof *st);
     if (translate_options_check(o, err, errsz) != 0) return -1;
-    const int cap = isatty(fileno(in->f)) ? 1 : chunk_lines(o);
-    const int want_att = dump != NULL || o->alignment != ALIGN_NONE;
     Chunk c = {0};
     chunk_reserve(&c, cap);
     Buf line = {0};
     int rc = 0;
-    long position = 0;
     for (;;) {
         chunk_clear(&c);
-        while (c.n < cap && linereader_next(in)) {
-            c.off[c.n] = c.text.len;
-            c.len[c.n] = in->len;
-            c.lineno[c.n] = in->lineno;
-            c.pos[c.n] = position++;
-            buf_append(&c.text, in->line, in->len);
-            buf_append(&c.text, "", 1);
-            c.n++;
-        }
+        c.n = source(source_ctx, &c, cap);
         if (c.n == 0) break;
-        for (int i = 0; i < c.n; i++) c.line[i] = c.text.data + c.off[i];
-        if ((rc = chunk_translate(m, o, &c, in->path, want_att, st, err, errsz)) != 0) break;
+        if ((rc = chunk_translate(m, o, &c, name, want_att, st, err, errsz)) != 0) break;
         for (int i = 0; i < c.n && rc == 0; i++) {
-            format_line(m, o, &c, i, &line);
-            buf_append(&line, "\n", 1);
-            if (fwrite(line.data, 1, line.len, out) != line.len) {
-                snprintf(err, errsz, "cannot write the translations: write error");
-                rc = -1;
-            }
-            if (rc == 0 && dump) rc = dump_line(m, &c, i, dump, err, errsz);
-        }
-        if (rc == 0 && (fflush(out) != 0 || ferror(out))) {
-            snprintf(err, errsz, "cannot write the translations: write error");
-            rc = -1;
+            format_translation(m->vocab, o->print_nbest, o->alignment, c.lineno[i] - 1, c.src[i], c.src_len[i],
+                               &c.nb[i], &line);
+            rc = sink(sink_ctx, m, &c, i, &line, err, errsz);
         }
         if (rc != 0) break;
     }
@@ -344,38 +236,90 @@ int translate_stream(const Model *m, const TranslateOptions *o, LineReader *in, 
     return rc;
 }
 
+/* streaming: lines from a LineReader, results to a FILE and the attention dump */
+
+typedef struct {
+    LineReader *in;
+    long position;
+} StreamSource;
+
+static int stream_fill(void *vctx, Chunk *c, int cap) {
+    StreamSource *s = vctx;
+    int n = 0;
+    while (n < cap && linereader_next(s->in)) {
+        c->off[n] = c->text.len;
+        c->len[n] = s->in->len;
+        c->lineno[n] = s->in->lineno;
+        c->pos[n] = s->position++;
+        buf_append(&c->text, s->in->line, s->in->len);
+        buf_append(&c->text, "", 1);
+        n++;
+    }
+    for (int i = 0; i < n; i++) c->line[i] = c->text.data + c->off[i];
+    return n;
+}
+
+typedef struct {
+    FILE *out;
+    AttDump *dump;
+} StreamSink;
+
+static int stream_put(void *vctx, const Model *m, const Chunk *c, int i, const Buf *text, char *err, size_t errsz) {
+    StreamSink *s = vctx;
+    if (fwrite(text->data, 1, text->len, s->out) != text->len || fputc('\n', s->out) == EOF ||
+        (i == c->n - 1 && (fflush(s->out) != 0 || ferror(s->out)))) {
+        snprintf(err, errsz, "cannot write the translations: write error");
+        return -1;
+    }
+    return s->dump ? dump_line(m, c, i, s->dump, err, errsz) : 0;
+}
+
+int translate_stream(const Model *m, const TranslateOptions *o, LineReader *in, FILE *out, AttDump *dump,
+                     TranslateStats *st, char *err, size_t errsz) {
+    TranslateStats local;
+    const int cap = isatty(fileno(in->f)) ? 1 : chunk_lines(o); /* a terminal: answer line by line */
+    StreamSource source = {in, 0};
+    StreamSink sink = {out, dump};
+    return translate_chunks(m, o, cap, in->path, dump != NULL || o->alignment != ALIGN_NONE, stream_fill, &source,
+                            stream_put, &sink, st ? st : &local, err, errsz);
+}
+
+/* in memory: lines from an array, results into an array of strings */
+
+typedef struct {
+    const char *const *lines;
+    int n, done;
+    char **out;
+} MemoryLines;
+
+static int memory_fill(void *vctx, Chunk *c, int cap) {
+    MemoryLines *s = vctx;
+    int n = 0;
+    for (; n < cap && s->done + n < s->n; n++) {
+        int i = s->done + n;
+        c->line[n] = s->lines[i];
+        c->len[n] = strlen(s->lines[i]);
+        c->lineno[n] = i + 1;
+        c->pos[n] = i;
+    }
+    return n;
+}
+
+static int memory_put(void *vctx, const Model *m, const Chunk *c, int i, const Buf *text, char *err, size_t errsz) {
+    MemoryLines *s = vctx;
+    (void)m, (void)err, (void)errsz;
+    s->out[s->done + i] = xstrdup(text->data);
+    if (i == c->n - 1) s->done += c->n;
+    return 0;
+}
+
 int translate_lines(const Model *m, const TranslateOptions *o, const char *const *lines, int n, char **out,
                     TranslateStats *st, char *err, size_t errsz) {
     TranslateStats local;
-    if (!st) st = &local;
-    memset(st, 0, sizeof *st);
-    if (translate_options_check(o, err, errsz) != 0) return -1;
-    const int cap = chunk_lines(o);
-    const int want_att = o->alignment != ALIGN_NONE;
-    Chunk c = {0};
-    chunk_reserve(&c, cap);
-    Buf line = {0};
-    int rc = 0, done = 0;
-    while (done < n && rc == 0) {
-        chunk_clear(&c);
-        for (; c.n < cap && done + c.n < n; c.n++) {
-            int i = done + c.n;
-            c.line[c.n] = lines[i];
-            c.len[c.n] = strlen(lines[i]);
-            c.lineno[c.n] = i + 1;
-            c.pos[c.n] = i;
-        }
-        if ((rc = chunk_translate(m, o, &c, "input", want_att, st, err, errsz)) != 0) {
-            for (int i = 0; i < done; i++) free(out[i]), out[i] = NULL;
-            break;
-        }
-        for (int i = 0; i < c.n; i++) {
-            format_line(m, o, &c, i, &line);
-            out[done + i] = xstrdup(line.data);
-        }
-        done += c.n;
-    }
-    chunk_free(&c);
-    buf_free(&line);
+    MemoryLines ml = {lines, n, 0, out};
+    int rc = translate_chunks(m, o, chunk_lines(o), "input", o->alignment != ALIGN_NONE, memory_fill, &ml, memory_put,
+                              &ml, st ? st : &local, err, errsz);
+    if (rc != 0)
+        for (int i = 0; i < ml.done; i++) free(out[i]), out[i] = NULL;
     return rc;
 }

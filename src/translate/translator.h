@@ -25,7 +25,7 @@
 #include <stdio.h>
 
 #include "core/util.h"
-#include "decoder/search.h"
+#include "search/search.h"
 #include "model/saved.h"
 #include "translate/alignment.h"
 #include "translate/attention_dump.h"

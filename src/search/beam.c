@@ -1,172 +1,11 @@
-/* search.c — see search.h. */
-#include "decoder/search.h"
-
-#include <float.h>
-#include <math.h>
+/* beam.c — beam search with the greedy path carried along (see search.h). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/nn.h"
 #include "core/util.h"
-#include "decoder/decoder.h"
-#include "encoder/encoder.h"
-
-enum { MAX_OUTPUT_LEN = 1024 };
-
-void search_options_default(SearchOptions *o) {
-    o->beam = 5;
-    o->nbest = 1;
-    o->length_penalty = 0.6f;
-    o->max_len_ratio = 2.0f;
-    o->want_attention = 0;
-}
-
-double search_score(double logprob, int steps, float alpha) {
-    return alpha == 0.0f ? logprob : logprob / pow((double)(steps > 0 ? steps : 1), (double)alpha);
-}
-
-void nbest_free(NBest *nb) {
-    for (int i = 0; i < nb->n; i++) {
-        free(nb->hyps[i].tokens);
-        free(nb->hyps[i].attention);
-    }
-    free(nb->hyps);
-    memset(nb, 0, sizeof *nb);
-}
-
-/* The decoder's state for n sentences, each with R rows (hypotheses). */
-typedef struct {
-    const Model *m;
-    int n, R, rows, Ts, H, V, max_steps;
-    int *max_len;          /* [n] steps allowed per sentence */
-    float *ann, *keys, *mask; /* [Ts][rows][...] sentence i's encoding repeated on its R rows */
-    float *s, *s_new;      /* [rows][H] */
-    float *logp, *alpha;   /* [rows][V], [rows][Ts] */
-    float *scratch;
-    int *y_prev;           /* [rows] */
-    Arena arena;
-} Decoding;
-
-static void decoding_init(Decoding *d, const Model *m, const int *const *src, const int *src_len, int n, int R,
-                          float ratio) {
-    memset(d, 0, sizeof *d);
-    const ModelConfig *cfg = &m->cfg;
-    const int H = cfg->hidden, A = m->p.att.A;
-    d->m = m, d->n = n, d->R = R, d->rows = n * R, d->H = H, d->V = cfg->tgt_vocab;
-    int *lens = xmalloc(sizeof(int) * (size_t)n);
-    d->max_len = xmalloc(sizeof(int) * (size_t)n);
-    for (int i = 0; i < n; i++) {
-        lens[i] = src_len[i];
-        int ml = (int)ceilf(ratio * (float)src_len[i]) + 10;
-        d->max_len[i] = ml > MAX_OUTPUT_LEN ? MAX_OUTPUT_LEN : ml;
-        if (d->max_len[i] > d->max_steps) d->max_steps = d->max_len[i];
-    }
-    Batch bt = {0};
-    batch_fill(&bt, n, src, lens, NULL, NULL);
-    const int Ts = bt.Ts, rows = d->rows;
-    d->Ts = Ts;
-    EncoderActs enc;
-    encoder_forward(&m->p, &bt, 0.0f, 0.0f, NULL, &d->arena, &enc);
-    float *summary = arena_take(&d->arena, (size_t)n * 2 * H), *s0 = arena_take(&d->arena, (size_t)n * H);
-    float *keys = arena_take(&d->arena, (size_t)Ts * n * A);
-    encoder_summary(&enc, H, summary);
-    decoder_init_state(&m->p, n, summary, s0);
-    attention_keys(&m->p.att, Ts, n, enc.ann, keys);
-    d->ann = arena_take(&d->arena, (size_t)Ts * rows * 2 * H);
-    d->keys = arena_take(&d->arena, (size_t)Ts * rows * A);
-    d->mask = arena_take(&d->arena, (size_t)Ts * rows);
-    d->s = arena_take(&d->arena, (size_t)rows * H);
-    d->s_new = arena_take(&d->arena, (size_t)rows * H);
-    for (int r = 0; r < rows; r++) {
-        int i = r / R;
-        for (int j = 0; j < Ts; j++) {
-            memcpy(d->ann + ((size_t)j * rows + r) * 2 * H, enc.ann + ((size_t)j * n + i) * 2 * H,
-                   sizeof(float) * 2 * (size_t)H);
-            memcpy(d->keys + ((size_t)j * rows + r) * A, keys + ((size_t)j * n + i) * A, sizeof(float) * (size_t)A);
-            d->mask[(size_t)j * rows + r] = bt.src_mask[j * n + i];
-        }
-        memcpy(d->s + (size_t)r * H, s0 + (size_t)i * H, sizeof(float) * (size_t)H);
-    }
-    d->logp = arena_take(&d->arena, (size_t)rows * d->V);
-    d->alpha = arena_take(&d->arena, (size_t)rows * Ts);
-    d->scratch = arena_take(&d->arena, decoder_step_scratch(&m->cfg, rows, Ts));
-    d->y_prev = xmalloc(sizeof(int) * (size_t)rows);
-    for (int r = 0; r < rows; r++) d->y_prev[r] = VOCAB_BOS;
-    batch_free(&bt);
-    free(lens);
-}
-
-static void decoding_step(Decoding *d) {
-    decoder_step(&d->m->p, &d->m->cfg, d->Ts, d->rows, d->ann, d->keys, d->mask, d->y_prev, d->s, d->s_new, d->logp,
-                 d->alpha, d->scratch);
-}
-
-static void decoding_free(Decoding *d) {
-    arena_free(&d->arena);
-    free(d->max_len);
-    free(d->y_prev);
-}
-
-static int argmax(const float *x, int n) {
-    int best = 0;
-    for (int i = 1; i < n; i++)
-        if (x[i] > x[best]) best = i;
-    return best;
-}
-
-void greedy_search(const Model *m, const int *const *src, const int *src_len, int n, const SearchOptions *o,
-                   NBest *out) {
-    Decoding d;
-    decoding_init(&d, m, src, src_len, n, 1, o->max_len_ratio);
-    const int Ts = d.Ts;
-    int **tokens = xcalloc((size_t)n, sizeof(int *));
-    float **att = xcalloc((size_t)n, sizeof(float *));
-    double *logprob = xcalloc((size_t)n, sizeof(double));
-    int *len = xcalloc((size_t)n, sizeof(int)), *done = xcalloc((size_t)n, sizeof(int));
-    int *ended = xcalloc((size_t)n, sizeof(int));
-    for (int i = 0; i < n; i++) {
-        tokens[i] = xmalloc(sizeof(int) * (size_t)d.max_len[i]);
-        if (o->want_attention) att[i] = xmalloc(sizeof(float) * (size_t)d.max_len[i] * Ts);
-    }
-    int left = n;
-    for (int t = 0; left > 0; t++) {
-        decoding_step(&d);
-        for (int i = 0; i < n; i++) {
-            if (done[i]) continue;
-            const float *lp = d.logp + (size_t)i * d.V;
-            int y = argmax(lp, d.V);
-            logprob[i] += lp[y];
-            if (o->want_attention) memcpy(att[i] + (size_t)t * Ts, d.alpha + (size_t)i * Ts, sizeof(float) * Ts);
-            if (y == VOCAB_EOS) ended[i] = 1;
-            else tokens[i][len[i]++] = y;
-            if (y == VOCAB_EOS || t + 1 >= d.max_len[i]) done[i] = 1, left--;
-            d.y_prev[i] = y;
-        }
-        float *swap = d.s;
-        d.s = d.s_new, d.s_new = swap;
-    }
-    for (int i = 0; i < n; i++) {
-        out[i].n = 1;
-        out[i].hyps = xcalloc(1, sizeof(Hypothesis));
-        Hypothesis *h = &out[i].hyps[0];
-        h->tokens = tokens[i];
-        h->len = len[i];
-        h->ended = ended[i];
-        h->logprob = logprob[i];
-        h->score = search_score(logprob[i], len[i] + ended[i], o->length_penalty);
-        h->attention = att[i];
-        h->Ts = src_len[i];
-        if (h->attention && h->Ts != Ts) { /* keep only the sentence's own source columns */
-            int steps = len[i] + ended[i];
-            for (int t = 0; t < steps; t++)
-                memmove(h->attention + (size_t)t * h->Ts, h->attention + (size_t)t * Ts, sizeof(float) * h->Ts);
-        }
-    }
-    free(tokens), free(att), free(logprob), free(len), free(done), free(ended);
-    decoding_free(&d);
-}
-
-/* ---------- beam search ---------- */
+#include "search/decoding.h"
+#include "search/search.h"
 
 typedef struct {
     double score; /* cumulative log-probability */
@@ -216,7 +55,7 @@ void beam_search(const Model *m, const int *const *src, const int *src_len, int 
     const int G = K > 1 ? K : -1; /* row of the greedy path inside each sentence's group, if any */
     const int R = K > 1 ? K + 1 : 1;
     Decoding d;
-    decoding_init(&d, m, src, src_len, n, R, o->max_len_ratio);
+    decoding_init(&d, &m->p, src, src_len, n, R, o->max_len_ratio);
     const int rows = d.rows, Ts = d.Ts, H = d.H, V = d.V, T = d.max_steps;
     int *hist_tok = xmalloc(sizeof(int) * (size_t)T * rows), *hist_parent = xmalloc(sizeof(int) * (size_t)T * rows);
     float *hist_alpha = o->want_attention ? xmalloc(sizeof(float) * (size_t)T * rows * Ts) : NULL;
@@ -276,7 +115,7 @@ void beam_search(const Model *m, const int *const *src, const int *src_len, int 
             if (!greedy_done[i]) {
                 int r = base + G;
                 const float *lp = d.logp + (size_t)r * V;
-                int y = argmax(lp, V);
+                int y = argmax_row(lp, V);
                 double score = cum[r] + lp[y];
                 if (y == VOCAB_EOS || last) {
                     finished_add(&fin[i], (Finished){t, r, y, y == VOCAB_EOS, score}, 0);

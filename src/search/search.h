@@ -5,7 +5,10 @@
  * Beam search ranks finished hypotheses by logprob / length^alpha (length
  * counts the </s>), and always carries the greedy path as one extra
  * candidate, so a wider beam never returns a translation that scores below
- * greedy decoding. With beam 1 it is exactly greedy decoding. */
+ * greedy decoding. With beam 1 it is exactly greedy decoding.
+ *
+ * Files: search.c (options, scores, results), decoding.c (the encoded
+ * batch and one step on every hypothesis row), greedy.c, beam.c. */
 #ifndef NMT_SEARCH_H
 #define NMT_SEARCH_H
 

@@ -1,0 +1,211 @@
+/* fields.c — see fields.h. */
+#include "core/fields.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void *member(const FieldSpec *f, void *obj) { return (char *)obj + f->offset; }
+static const void *cmember(const FieldSpec *f, const void *obj) { return (const char *)obj + f->offset; }
+
+/* The value as a double (exact for every int, long and 53-bit value; used
+ * for range checks and defaults only, never to write). */
+static double value_of(const FieldSpec *f, const void *obj) {
+    const void *p = cmember(f, obj);
+    switch (f->type) {
+    case FIELD_INT:
+    case FIELD_ENUM: return *(const int *)p;
+    case FIELD_LONG: return (double)*(const long *)p;
+    case FIELD_U64: return (double)*(const uint64_t *)p;
+    case FIELD_FLOAT: return *(const float *)p;
+    case FIELD_DOUBLE: return *(const double *)p;
+    }
+    return 0;
+}
+
+static void set_number(const FieldSpec *f, void *obj, double v) {
+    void *p = member(f, obj);
+    switch (f->type) {
+    case FIELD_INT:
+    case FIELD_ENUM: *(int *)p = (int)v; break;
+    case FIELD_LONG: *(long *)p = (long)v; break;
+    case FIELD_U64: *(uint64_t *)p = (uint64_t)v; break;
+    case FIELD_FLOAT: *(float *)p = (float)v; break;
+    case FIELD_DOUBLE: *(double *)p = v; break;
+    }
+}
+
+void fields_set_defaults(const FieldSpec *f, int n, void *obj) {
+    for (int i = 0; i < n; i++) set_number(&f[i], obj, f[i].def);
+}
+
+void fields_format(const FieldSpec *f, const void *obj, char *out, size_t outsz) {
+    const void *p = cmember(f, obj);
+    switch (f->type) {
+    case FIELD_INT: snprintf(out, outsz, f->format ? f->format : "%d", *(const int *)p); break;
+    case FIELD_ENUM: {
+        int v = *(const int *)p;
+        if (f->format) snprintf(out, outsz, f->format, v);
+        else snprintf(out, outsz, "%s", v >= 0 && v <= (int)f->max ? f->names[v] : "?");
+        break;
+    }
+    case FIELD_LONG: snprintf(out, outsz, f->format ? f->format : "%ld", *(const long *)p); break;
+    case FIELD_U64: snprintf(out, outsz, "%llu", (unsigned long long)*(const uint64_t *)p); break;
+    case FIELD_FLOAT: snprintf(out, outsz, f->format ? f->format : "%.9g", (double)*(const float *)p); break;
+    case FIELD_DOUBLE: snprintf(out, outsz, f->format ? f->format : "%.17g", *(const double *)p); break;
+    }
+}
+
+void fields_write(const FieldSpec *f, int n, const void *obj, Buf *out) {
+    char text[128];
+    for (int i = 0; i < n; i++) {
+        if (f[i].flags & FIELD_NOT_SAVED) continue;
+        if ((f[i].flags & FIELD_OMIT_DEFAULT) && value_of(&f[i], obj) == f[i].def) continue;
+        fields_format(&f[i], obj, text, sizeof text);
+        buf_printf(out, "%s=%s\n", f[i].key, text);
+    }
+}
+
+/* Parse text into a scratch value of the field's type, then check its
+ * range. 0, or -1 with a reason in why. */
+static int parse_value(const FieldSpec *f, const char *text, void *obj, char *why, size_t whysz) {
+    char *end;
+    errno = 0;
+    double v;
+    if (f->type == FIELD_ENUM) {
+        for (int k = 0; f->names[k]; k++)
+            if (!strcmp(text, f->names[k])) {
+                set_number(f, obj, k);
+                return 0;
+            }
+        long k = strtol(text, &end, 10); /* files may hold the index */
+        if (errno || end == text || *end || k < f->min || k > f->max) {
+            Buf names = {0};
+            for (int j = 0; f->names[j]; j++) buf_printf(&names, "%s%s", j ? ", " : "", f->names[j]);
+            snprintf(why, whysz, "must be one of %s, got '%s'", names.data, text);
+            buf_free(&names);
+            return -1;
+        }
+        set_number(f, obj, (double)k);
+        return 0;
+    }
+    if (f->type == FIELD_INT || f->type == FIELD_LONG || f->type == FIELD_U64) {
+        long long k = strtoll(text, &end, 10);
+        if (errno || end == text || *end) {
+            snprintf(why, whysz, "expects a whole number, got '%s'", text);
+            return -1;
+        }
+        if ((double)k < f->min || (double)k > f->max) {
+            snprintf(why, whysz, "must be between %.0f and %.0f, got %lld", f->min, f->max, k);
+            return -1;
+        }
+        if (f->type == FIELD_U64) *(uint64_t *)member(f, obj) = (uint64_t)k;
+        else if (f->type == FIELD_LONG) *(long *)member(f, obj) = (long)k;
+        else *(int *)member(f, obj) = (int)k;
+        return 0;
+    }
+    /* floats straight from the text (strtof), as they were written with %.9g */
+    v = f->type == FIELD_FLOAT ? (double)strtof(text, &end) : strtod(text, &end);
+    if (errno == ERANGE && fabs(v) > 1.0) errno = 0; /* inf and huge values: the range check decides */
+    if (errno || end == text || *end) {
+        snprintf(why, whysz, "expects a number, got '%s'", text);
+        return -1;
+    }
+    if (!(v >= f->min && v <= f->max)) {
+        snprintf(why, whysz, "must be between %g and %g, got %s", f->min, f->max, text);
+        return -1;
+    }
+    set_number(f, obj, v);
+    return 0;
+}
+
+typedef struct {
+    const FieldSpec *f;
+    int n;
+    void *obj;
+    unsigned char *seen;
+    int failed;
+    char why[256];
+    const char *key;
+} ReadCtx;
+
+static void read_visit(void *vctx, const char *key, const char *value) {
+    ReadCtx *c = vctx;
+    if (c->failed) return;
+    for (int i = 0; i < c->n; i++) {
+        if ((c->f[i].flags & FIELD_NOT_SAVED) || strcmp(c->f[i].key, key)) continue;
+        c->seen[i] = 1;
+        if (parse_value(&c->f[i], value, c->obj, c->why, sizeof c->why) != 0) c->failed = 1, c->key = c->f[i].key;
+        return;
+    }
+}
+
+int fields_read(const FieldSpec *f, int n, const char *text, size_t len, void *obj, const char *where, char *err,
+                size_t errsz) {
+    ReadCtx c = {f, n, obj, xcalloc((size_t)n + 1, 1), 0, "", NULL};
+    parse_key_values(text, len, read_visit, &c);
+    int rc = 0;
+    if (c.failed) {
+        snprintf(err, errsz, "%s: field %s %s", where, c.key, c.why);
+        rc = -1;
+    }
+    for (int i = 0; i < n && rc == 0; i++)
+        if ((f[i].flags & FIELD_REQUIRED) && !c.seen[i]) {
+            snprintf(err, errsz, "%s: field %s is missing", where, f[i].key);
+            rc = -1;
+        }
+    free(c.seen);
+    return rc;
+}
+
+const FieldSpec *fields_find_flag(const FieldSpec *f, int n, const char *flag) {
+    for (int i = 0; i < n; i++)
+        if (f[i].flag && !strcmp(f[i].flag, flag)) return &f[i];
+    return NULL;
+}
+
+int fields_parse_flag(const FieldSpec *f, int n, const char *flag, const char *value, void *obj, int *takes_value,
+                      char *err, size_t errsz) {
+    const FieldSpec *s = fields_find_flag(f, n, flag);
+    if (!s) return 0;
+    *takes_value = !(s->flags & FIELD_SWITCH);
+    if (s->flags & FIELD_SWITCH) {
+        set_number(s, obj, 1);
+        return 1;
+    }
+    if (!value) {
+        snprintf(err, errsz, "%s needs a value (see --help)", flag);
+        return -1;
+    }
+    char why[256];
+    if (parse_value(s, value, obj, why, sizeof why) != 0) {
+        snprintf(err, errsz, "%s %s", flag, why);
+        return -1;
+    }
+    return 1;
+}
+
+int fields_check(const FieldSpec *f, int n, const void *obj, const char *where, char *err, size_t errsz) {
+    for (int i = 0; i < n; i++) {
+        double v = value_of(&f[i], obj);
+        if (!(v >= f[i].min && v <= f[i].max)) {
+            char text[128];
+            fields_format(&f[i], obj, text, sizeof text);
+            snprintf(err, errsz, "%s: %s must be between %g and %g, got %s", where,
+                     f[i].key ? f[i].key : f[i].flag, f[i].min, f[i].max, text);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int fields_equal(const FieldSpec *f, const void *a, const void *b) {
+    size_t size = f->type == FIELD_LONG ? sizeof(long)
+                  : f->type == FIELD_U64 ? sizeof(uint64_t)
+                  : f->type == FIELD_DOUBLE ? sizeof(double)
+                  : f->type == FIELD_FLOAT ? sizeof(float)
+                                           : sizeof(int);
+    return memcmp(cmember(f, a), cmember(f, b), size) == 0;
+}

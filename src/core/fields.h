@@ -1,0 +1,69 @@
+/* fields.h — a configuration struct described once, as a table.
+ *
+ * Each FieldSpec names one member of a struct (its offset and type), the
+ * key it has in model and checkpoint files, the command-line flag that sets
+ * it, its default and the range every value must lie in. The same table
+ * then writes the struct as "key=value" lines, reads it back (refusing a
+ * missing required key or a value out of range, naming the file and the
+ * field), parses flags with the same rules, and lists the differences
+ * between two structs (the resume rules). Adding an option is one line in
+ * its table plus the code that uses it. */
+#ifndef NMT_FIELDS_H
+#define NMT_FIELDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/util.h"
+
+typedef enum { FIELD_INT, FIELD_LONG, FIELD_U64, FIELD_FLOAT, FIELD_DOUBLE, FIELD_ENUM } FieldType;
+
+enum {
+    FIELD_REQUIRED = 1,     /* reading fails without it (else it keeps its default) */
+    FIELD_OMIT_DEFAULT = 2, /* written only when it differs from the default */
+    FIELD_NOT_SAVED = 4,    /* never written or read: a setting of this run only */
+    FIELD_SWITCH = 8,       /* its flag takes no value and sets 1 */
+};
+
+typedef struct {
+    const char *key;          /* in files; NULL with FIELD_NOT_SAVED */
+    const char *flag;         /* "--batch", or NULL */
+    FieldType type;           /* FIELD_ENUM is an int holding an index into names */
+    size_t offset;            /* offsetof the member */
+    double def, min, max;     /* default and the inclusive range of valid values */
+    const char *format;       /* printf format in files ("%.9g"); NULL: the type's own (enum: its name) */
+    const char *const *names; /* FIELD_ENUM: the values' names, NULL-terminated */
+    unsigned flags;
+} FieldSpec;
+
+/* Every field to its default. */
+void fields_set_defaults(const FieldSpec *f, int n, void *obj);
+
+/* Append "key=value\n" for every saved field, in table order. */
+void fields_write(const FieldSpec *f, int n, const void *obj, Buf *out);
+
+/* Read the fields found in "key=value" text (other keys are ignored: they
+ * belong to other tables). Fields not found keep their value. 0, or -1
+ * with "WHERE: ..." in err: a required field missing, a value that does
+ * not parse or lies out of range. */
+int fields_read(const FieldSpec *f, int n, const char *text, size_t len, void *obj, const char *where, char *err,
+                size_t errsz);
+
+/* If flag is one of the table's flags, set the field from value (NULL for
+ * a switch) and return 1; 0 when the flag is not in the table; -1 with a
+ * message when the value does not parse or is out of range. *takes_value
+ * tells whether the flag consumes a value. */
+int fields_parse_flag(const FieldSpec *f, int n, const char *flag, const char *value, void *obj, int *takes_value,
+                      char *err, size_t errsz);
+/* The spec for a flag, or NULL. */
+const FieldSpec *fields_find_flag(const FieldSpec *f, int n, const char *flag);
+
+/* 0 when every field is in range, else -1 naming the first one that is not. */
+int fields_check(const FieldSpec *f, int n, const void *obj, const char *where, char *err, size_t errsz);
+
+/* A field's value as text (its file format), for messages. */
+void fields_format(const FieldSpec *f, const void *obj, char *out, size_t outsz);
+/* 1 when the field holds the same value in a and b. */
+int fields_equal(const FieldSpec *f, const void *a, const void *b);
+
+#endif

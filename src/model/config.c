@@ -1,0 +1,70 @@
+/* config.c — see config.h. */
+#include "model/config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const ATTENTION_NAMES[] = {"bahdanau", "dot", NULL};
+
+#define F(member) offsetof(ModelConfig, member)
+/* The order is the order of the CONF section. Every value read from a file
+ * passes the same range as the flag. att_dim 0 on the command line means
+ * "the hidden size" and is resolved before the check. */
+const FieldSpec MODEL_CONFIG_FIELDS[] = {
+    {"src_vocab", NULL, FIELD_INT, F(src_vocab), 0, 5, 1 << 30, NULL, NULL, FIELD_REQUIRED},
+    {"tgt_vocab", NULL, FIELD_INT, F(tgt_vocab), 0, 5, 1 << 30, NULL, NULL, FIELD_REQUIRED},
+    {"emb", "--emb", FIELD_INT, F(emb), 256, 1, 65536, NULL, NULL, FIELD_REQUIRED},
+    {"hidden", "--hidden", FIELD_INT, F(hidden), 512, 1, 65536, NULL, NULL, FIELD_REQUIRED},
+    {"att_dim", "--att-dim", FIELD_INT, F(att_dim), 0, 1, 65536, NULL, NULL, FIELD_REQUIRED},
+    {"attention", "--attention", FIELD_ENUM, F(attention), ATTENTION_BAHDANAU, 0, 1, NULL, ATTENTION_NAMES,
+     FIELD_REQUIRED},
+    {"dropout", "--dropout", FIELD_FLOAT, F(dropout), 0.2, 0, 0.95, NULL, NULL, 0},
+    {"deep_output", "--deep-output", FIELD_INT, F(deep_output), 0, 0, 1, NULL, NULL, FIELD_SWITCH},
+    {"tie_target", "--tie-embeddings", FIELD_INT, F(tie_target), 0, 0, 1, NULL, NULL, FIELD_SWITCH},
+    {"rec_dropout", "--rec-dropout", FIELD_FLOAT, F(rec_dropout), 0, 0, 0.95, NULL, NULL, FIELD_OMIT_DEFAULT},
+};
+#undef F
+const int MODEL_CONFIG_NFIELDS = (int)(sizeof MODEL_CONFIG_FIELDS / sizeof MODEL_CONFIG_FIELDS[0]);
+
+void model_config_default(ModelConfig *c) {
+    memset(c, 0, sizeof *c);
+    fields_set_defaults(MODEL_CONFIG_FIELDS, MODEL_CONFIG_NFIELDS, c);
+}
+
+int model_config_check(const ModelConfig *c, char *err, size_t errsz) {
+    if (c->src_vocab <= 4 || c->tgt_vocab <= 4) {
+        snprintf(err, errsz, "vocabulary sizes must exceed the 4 specials (src %d, tgt %d)", c->src_vocab, c->tgt_vocab);
+        return -1;
+    }
+    if (fields_check(MODEL_CONFIG_FIELDS, MODEL_CONFIG_NFIELDS, c, "model configuration", err, errsz) != 0) return -1;
+    if (c->tie_target && !c->deep_output) {
+        snprintf(err, errsz, "tied target embeddings need the deep output layer");
+        return -1;
+    }
+    return 0;
+}
+
+void model_config_write(const ModelConfig *c, Buf *out) {
+    /* the dropout rates of training are kept for the record; inference ignores them */
+    fields_write(MODEL_CONFIG_FIELDS, MODEL_CONFIG_NFIELDS, c, out);
+}
+
+int model_config_read(const char *text, size_t len, ModelConfig *c, const char *where, char *err, size_t errsz) {
+    memset(c, 0, sizeof *c);
+    if (fields_read(MODEL_CONFIG_FIELDS, MODEL_CONFIG_NFIELDS, text, len, c, where, err, errsz) != 0) return -1;
+    char why[256];
+    if (model_config_check(c, why, sizeof why) != 0) {
+        snprintf(err, errsz, "%s: bad model configuration: %s", where, why);
+        return -1;
+    }
+    return 0;
+}
+
+int model_config_same_architecture(const ModelConfig *a, const ModelConfig *b) {
+    for (int i = 0; i < MODEL_CONFIG_NFIELDS; i++) {
+        const FieldSpec *f = &MODEL_CONFIG_FIELDS[i];
+        if (f->type == FIELD_FLOAT) continue; /* dropout rates are training settings */
+        if (!fields_equal(f, a, b)) return 0;
+    }
+    return 1;
+}

@@ -1,0 +1,41 @@
+/* config.h — the model's configuration: the sizes and choices that define
+ * its tensors, described once in a table (core/fields.h) that the model
+ * file's writer and reader, the command-line flags and the resume rules
+ * all use. */
+#ifndef NMT_MODEL_CONFIG_H
+#define NMT_MODEL_CONFIG_H
+
+#include <stddef.h>
+
+#include "attention/attention.h"
+#include "core/fields.h"
+
+typedef struct {
+    int src_vocab;  /* Vs */
+    int tgt_vocab;  /* Vt */
+    int emb;        /* E */
+    int hidden;     /* H: decoder state, and each encoder direction */
+    int att_dim;    /* A: Bahdanau's hidden size; dot attention uses A = H */
+    AttentionType attention;
+    float dropout;  /* on embeddings and the output layer's input; 0 at inference */
+    float rec_dropout; /* variational dropout on the GRUs' recurrent inputs; 0 at inference */
+    int deep_output; /* 1: t = tanh(deep_W [s;c;y] + deep_b) (E wide), logits = out_W t + out_b */
+    int tie_target;  /* with deep_output: out_W is tgt_emb (one matrix for both) */
+} ModelConfig;
+
+/* The table: key in the model file's CONF section, flag, range. */
+extern const FieldSpec MODEL_CONFIG_FIELDS[];
+extern const int MODEL_CONFIG_NFIELDS;
+
+/* Defaults (as nmt-train starts from). Vocabulary sizes 0: set from the vocabulary. */
+void model_config_default(ModelConfig *c);
+/* 0 when the configuration is usable, else -1 with a message. */
+int model_config_check(const ModelConfig *cfg, char *err, size_t errsz);
+/* "key=value" lines of the CONF section. */
+void model_config_write(const ModelConfig *c, Buf *out);
+/* Read a CONF section; where names the file. 0, or -1 with err. */
+int model_config_read(const char *text, size_t len, ModelConfig *c, const char *where, char *err, size_t errsz);
+/* 1 when a and b define the same tensors (dropout rates may differ). */
+int model_config_same_architecture(const ModelConfig *a, const ModelConfig *b);
+
+#endif

@@ -1,0 +1,61 @@
+/* greedy.c — greedy decoding: the argmax token at every step (see search.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/nn.h"
+#include "core/util.h"
+#include "search/decoding.h"
+#include "search/search.h"
+
+void greedy_search(const Model *m, const int *const *src, const int *src_len, int n, const SearchOptions *o,
+                   NBest *out) {
+    Decoding d;
+    decoding_init(&d, &m->p, src, src_len, n, 1, o->max_len_ratio);
+    const int Ts = d.Ts;
+    int **tokens = xcalloc((size_t)n, sizeof(int *));
+    float **att = xcalloc((size_t)n, sizeof(float *));
+    double *logprob = xcalloc((size_t)n, sizeof(double));
+    int *len = xcalloc((size_t)n, sizeof(int)), *done = xcalloc((size_t)n, sizeof(int));
+    int *ended = xcalloc((size_t)n, sizeof(int));
+    for (int i = 0; i < n; i++) {
+        tokens[i] = xmalloc(sizeof(int) * (size_t)d.max_len[i]);
+        if (o->want_attention) att[i] = xmalloc(sizeof(float) * (size_t)d.max_len[i] * Ts);
+    }
+    int left = n;
+    for (int t = 0; left > 0; t++) {
+        decoding_step(&d);
+        for (int i = 0; i < n; i++) {
+            if (done[i]) continue;
+            const float *lp = d.logp + (size_t)i * d.V;
+            int y = argmax_row(lp, d.V);
+            logprob[i] += lp[y];
+            if (o->want_attention) memcpy(att[i] + (size_t)t * Ts, d.alpha + (size_t)i * Ts, sizeof(float) * Ts);
+            if (y == VOCAB_EOS) ended[i] = 1;
+            else tokens[i][len[i]++] = y;
+            if (y == VOCAB_EOS || t + 1 >= d.max_len[i]) done[i] = 1, left--;
+            d.y_prev[i] = y;
+        }
+        float *swap = d.s;
+        d.s = d.s_new, d.s_new = swap;
+    }
+    for (int i = 0; i < n; i++) {
+        out[i].n = 1;
+        out[i].hyps = xcalloc(1, sizeof(Hypothesis));
+        Hypothesis *h = &out[i].hyps[0];
+        h->tokens = tokens[i];
+        h->len = len[i];
+        h->ended = ended[i];
+        h->logprob = logprob[i];
+        h->score = search_score(logprob[i], len[i] + ended[i], o->length_penalty);
+        h->attention = att[i];
+        h->Ts = src_len[i];
+        if (h->attention && h->Ts != Ts) { /* keep only the sentence's own source columns */
+            int steps = len[i] + ended[i];
+            for (int t = 0; t < steps; t++)
+                memmove(h->attention + (size_t)t * h->Ts, h->attention + (size_t)t * Ts, sizeof(float) * h->Ts);
+        }
+    }
+    free(tokens), free(att), free(logprob), free(len), free(done), free(ended);
+    decoding_free(&d);
+}
+

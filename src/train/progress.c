@@ -1,0 +1,41 @@
+/* progress.c — see progress.h. */
+#include "train/progress.h"
+
+#include <math.h>
+#include <stdio.h>
+
+void format_duration(double s, char *out, size_t n) {
+    long sec = s < 0 ? 0 : (long)(s + 0.5);
+    if (sec >= 3600) snprintf(out, n, "%ldh%02ldm", sec / 3600, sec / 60 % 60);
+    else snprintf(out, n, "%ldm%02lds", sec / 60, sec % 60);
+}
+
+/* Seconds left under the tightest of the budgets, or -1 when none is set. */
+static double time_left(const TrainOptions *o, const TrainState *st, double elapsed, double updates_per_s,
+                        int batches_per_epoch) {
+    double eta = -1;
+    if (o->minutes > 0) eta = o->minutes * 60.0 - elapsed;
+    if (o->epochs) {
+        double left = ((double)(o->epochs - st->epoch) * batches_per_epoch - st->batch_in_epoch) / updates_per_s;
+        eta = eta < 0 || left < eta ? left : eta;
+    }
+    if (o->max_updates) {
+        double left = (o->max_updates - st->update) / updates_per_s;
+        eta = eta < 0 || left < eta ? left : eta;
+    }
+    return eta;
+}
+
+void progress_maybe_print(ProgressWindow *w, const TrainOptions *o, const TrainState *st, int tty, double now,
+                          double elapsed, int batches_per_epoch) {
+    if (o->quiet || !(tty ? now - w->t0 > 0.5 : w->updates >= o->disp_every)) return;
+    double rate = w->tokens / (now - w->t0);
+    double ups = w->updates / (now - w->t0);
+    double eta = time_left(o, st, elapsed, ups, batches_per_epoch);
+    char eta_s[32] = "?";
+    if (eta >= 0) format_duration(eta, eta_s, sizeof eta_s);
+    fprintf(stderr, "%sepoch %d  update %ld  loss %.4f  ppl %.2f  %.0f tok/s  lr %.3g  ETA %s%s", tty ? "\r\033[K" : "",
+            st->epoch + 1, st->update, w->nll / w->tokens, exp(w->nll / w->tokens), rate, (double)st->lr, eta_s,
+            tty ? "" : "\n");
+    w->nll = 0, w->tokens = 0, w->updates = 0, w->t0 = now;
+}

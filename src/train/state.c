@@ -1,0 +1,85 @@
+/* state.c — see state.h. */
+#include "train/state.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+static const char *const OPTIMIZER_NAMES[] = {"adam", "sgd", NULL};
+static const char *const METRIC_NAMES[] = {"loss", "bleu", NULL};
+
+#define F(member) offsetof(TrainOptions, member)
+/* In TRST order (the fields not saved anywhere may stand anywhere). The
+ * last three saved fields came later: checkpoints without them still load. */
+const FieldSpec TRAIN_OPTION_FIELDS[] = {
+    {"batch", "--batch", FIELD_INT, F(batch), 64, 1, 1 << 20, NULL, NULL, FIELD_REQUIRED},
+    {"shard_size", "--shard-size", FIELD_INT, F(shard_size), 32, 1, 1 << 20, NULL, NULL, FIELD_REQUIRED},
+    {"optimizer", "--optimizer", FIELD_ENUM, F(optimizer), OPTIM_ADAM, 0, 1, "%d", OPTIMIZER_NAMES, FIELD_REQUIRED},
+    {"lr_decay", "--lr-decay", FIELD_FLOAT, F(lr_decay), 0.5, 0, 1, NULL, NULL, FIELD_REQUIRED},
+    {"min_lr", "--min-lr", FIELD_FLOAT, F(min_lr), 1e-5, 0, 100, NULL, NULL, FIELD_REQUIRED},
+    {"lr_patience", "--lr-patience", FIELD_INT, F(lr_patience), 1, 1, 1 << 20, NULL, NULL, FIELD_REQUIRED},
+    {"patience", "--patience", FIELD_INT, F(patience), 5, 0, 1 << 20, NULL, NULL, FIELD_REQUIRED},
+    {"clip", "--clip", FIELD_FLOAT, F(clip), 5, 0, 1e9, NULL, NULL, FIELD_REQUIRED},
+    {"label_smoothing", "--label-smoothing", FIELD_FLOAT, F(label_smoothing), 0, 0, 0.99, NULL, NULL, FIELD_REQUIRED},
+    {"seed", "--seed", FIELD_U64, F(seed), 1, 0, 4611686018427387904.0, NULL, NULL, FIELD_REQUIRED},
+    {"valid_every", "--valid-every", FIELD_INT, F(valid_every), 500, 1, 1 << 30, NULL, NULL, FIELD_REQUIRED},
+    {"start_lr", "--lr", FIELD_FLOAT, F(lr), 1e-3, 0, 100, NULL, NULL, FIELD_REQUIRED},
+    {"select_by_bleu", "--valid-metric", FIELD_ENUM, F(select_by_bleu), 0, 0, 1, "%d", METRIC_NAMES, 0},
+    {"ema_decay", "--ema", FIELD_FLOAT, F(ema_decay), 0, 0, 0.999999, NULL, NULL, 0},
+    {"keep_snapshots", "--keep-snapshots", FIELD_INT, F(keep_snapshots), 0, 0, 1, NULL, NULL, FIELD_SWITCH},
+    /* this run's budget and machine: never saved, free to change on --resume */
+    {NULL, "--epochs", FIELD_INT, F(epochs), 10, 0, 1 << 30, NULL, NULL, FIELD_NOT_SAVED},
+    {NULL, "--max-updates", FIELD_LONG, F(max_updates), 0, 0, 1125899906842624.0, NULL, NULL, FIELD_NOT_SAVED},
+    {NULL, "--minutes", FIELD_DOUBLE, F(minutes), 0, 0, 1e7, NULL, NULL, FIELD_NOT_SAVED},
+    {NULL, "--threads", FIELD_INT, F(threads), 1, 1, 1024, NULL, NULL, FIELD_NOT_SAVED},
+    {NULL, "--disp-every", FIELD_INT, F(disp_every), 100, 1, 1 << 30, NULL, NULL, FIELD_NOT_SAVED},
+};
+#undef F
+const int TRAIN_OPTION_NFIELDS = (int)(sizeof TRAIN_OPTION_FIELDS / sizeof TRAIN_OPTION_FIELDS[0]);
+
+#define F(member) offsetof(TrainState, member)
+const FieldSpec TRAIN_STATE_FIELDS[] = {
+    {"update", NULL, FIELD_LONG, F(update), 0, 0, 1125899906842624.0, NULL, NULL, FIELD_REQUIRED},
+    {"epoch", NULL, FIELD_INT, F(epoch), 0, 0, 1 << 30, NULL, NULL, FIELD_REQUIRED},
+    {"batch_in_epoch", NULL, FIELD_INT, F(batch_in_epoch), 0, 0, 1 << 30, NULL, NULL, FIELD_REQUIRED},
+    {"lr", NULL, FIELD_FLOAT, F(lr), 0, 0, 100, NULL, NULL, FIELD_REQUIRED},
+    {"best_valid", NULL, FIELD_DOUBLE, F(best_valid), INFINITY, -INFINITY, INFINITY, NULL, NULL, FIELD_REQUIRED},
+    {"bad_valids", NULL, FIELD_INT, F(bad_valids), 0, 0, 1 << 30, NULL, NULL, FIELD_REQUIRED},
+    {"lr_bad_valids", NULL, FIELD_INT, F(lr_bad_valids), 0, 0, 1 << 30, NULL, NULL, FIELD_REQUIRED},
+    {"elapsed", NULL, FIELD_DOUBLE, F(elapsed), 0, 0, 1e12, "%.3f", NULL, FIELD_REQUIRED},
+    {"tokens", NULL, FIELD_LONG, F(tokens), 0, 0, 1e18, NULL, NULL, FIELD_REQUIRED},
+    {"finished", NULL, FIELD_INT, F(finished), 0, 0, 1, NULL, NULL, FIELD_REQUIRED},
+    {"optim_step", NULL, FIELD_LONG, F(optim_step), 0, 0, 1125899906842624.0, NULL, NULL, FIELD_REQUIRED},
+};
+#undef F
+const int TRAIN_STATE_NFIELDS = (int)(sizeof TRAIN_STATE_FIELDS / sizeof TRAIN_STATE_FIELDS[0]);
+
+void train_options_default(TrainOptions *o) {
+    memset(o, 0, sizeof *o);
+    fields_set_defaults(TRAIN_OPTION_FIELDS, TRAIN_OPTION_NFIELDS, o);
+}
+
+void train_state_write(const TrainState *st, const TrainOptions *o, Buf *out) {
+    fields_write(TRAIN_STATE_FIELDS, TRAIN_STATE_NFIELDS, st, out);
+    fields_write(TRAIN_OPTION_FIELDS, TRAIN_OPTION_NFIELDS, o, out);
+}
+
+int train_state_read(const char *text, size_t len, TrainState *st, TrainOptions *o, const char *where, char *err,
+                     size_t errsz) {
+    memset(st, 0, sizeof *st);
+    if (fields_read(TRAIN_STATE_FIELDS, TRAIN_STATE_NFIELDS, text, len, st, where, err, errsz) != 0) return -1;
+    return fields_read(TRAIN_OPTION_FIELDS, TRAIN_OPTION_NFIELDS, text, len, o, where, err, errsz);
+}
+
+void train_options_resume(TrainOptions *saved, const TrainOptions *cmdline) {
+    for (int i = 0; i < TRAIN_OPTION_NFIELDS; i++) {
+        const FieldSpec *f = &TRAIN_OPTION_FIELDS[i];
+        if (!(f->flags & FIELD_NOT_SAVED)) continue;
+        size_t size = f->type == FIELD_LONG ? sizeof(long) : f->type == FIELD_DOUBLE ? sizeof(double) : sizeof(int);
+        memcpy((char *)saved + f->offset, (const char *)cmdline + f->offset, size);
+    }
+    saved->model_path = cmdline->model_path;
+    saved->log_path = cmdline->log_path;
+    saved->quiet = cmdline->quiet;
+    saved->keep_snapshots |= cmdline->keep_snapshots; /* may be switched on later: it only adds files */
+}

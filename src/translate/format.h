@@ -1,0 +1,19 @@
+/* format.h — what nmt-translate prints for one input line: the best
+ * translation, or the Moses n-best entries "ID ||| translation ||| score",
+ * each optionally with " ||| " and the word alignment (alignment.h). */
+#ifndef NMT_TRANSLATE_FORMAT_H
+#define NMT_TRANSLATE_FORMAT_H
+
+#include "core/util.h"
+#include "search/search.h"
+#include "translate/alignment.h"
+#include "vocab/vocab.h"
+
+/* out gets the text (replacing its contents), without a final newline;
+ * n-best entries are separated by newlines. id is the 0-based line number
+ * (n-best ids); src/src_len the encoded source (for hard alignments); nb
+ * the hypotheses (n = 0 for an empty or skipped line). */
+void format_translation(const Vocab *v, int print_nbest, AlignMode alignment, long id, const int *src, int src_len,
+                        const NBest *nb, Buf *out);
+
+#endif
