@@ -13,6 +13,8 @@
 #include "test.h"
 #include "translate/alignment.h"
 #include "translate/attention_dump.h"
+#include "core/escape.h"
+#include "core/npy.h"
 #include "translate/scorer.h"
 #include "translate/translator.h"
 #include "vocab/build.h"

@@ -8,6 +8,9 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "core/escape.h"
+#include "core/npy.h"
+
 struct AttDump {
     AttDumpFormat fmt;
     AtomicFile af; /* jsonl, tsv, html */
@@ -45,58 +48,7 @@ const char *attdump_format_name(AttDumpFormat fmt) {
 
 long attdump_count(const AttDump *d) { return d->count; }
 
-/* ---------- escaping ---------- */
-
-void json_escape(Buf *b, const char *s) {
-    buf_reserve(b, strlen(s) + 2);
-    buf_append(b, "\"", 1);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"': buf_append(b, "\\\"", 2); break;
-        case '\\': buf_append(b, "\\\\", 2); break;
-        case '\n': buf_append(b, "\\n", 2); break;
-        case '\r': buf_append(b, "\\r", 2); break;
-        case '\t': buf_append(b, "\\t", 2); break;
-        case '\b': buf_append(b, "\\b", 2); break;
-        case '\f': buf_append(b, "\\f", 2); break;
-        default:
-            if (*p < 0x20 || *p == 0x7f) buf_printf(b, "\\u%04x", *p);
-            else buf_append(b, p, 1);
-        }
-    }
-    buf_append(b, "\"", 1);
-}
-
-void html_escape(Buf *b, const char *s) {
-    for (const char *p = s; *p; p++) {
-        switch (*p) {
-        case '&': buf_puts(b, "&amp;"); break;
-        case '<': buf_puts(b, "&lt;"); break;
-        case '>': buf_puts(b, "&gt;"); break;
-        case '"': buf_puts(b, "&quot;"); break;
-        case '\'': buf_puts(b, "&#39;"); break;
-        default: buf_append(b, p, 1);
-        }
-    }
-}
-
 static void put_weight(Buf *b, float w) { buf_printf(b, "%.6g", (double)w); }
-
-/* ---------- npy ---------- */
-
-void npy_header(Buf *b, int rows, int cols) {
-    char dict[128];
-    int n = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }", rows, cols);
-    size_t total = 10 + (size_t)n + 1; /* magic+version+len, dict, '\n' */
-    size_t padded = (total + 63) / 64 * 64;
-    size_t hlen = padded - 10;
-    unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff),
-                             (unsigned char)(hlen >> 8)};
-    buf_append(b, pre, 10);
-    buf_append(b, dict, (size_t)n);
-    for (size_t i = 10 + (size_t)n; i < padded - 1; i++) buf_append(b, " ", 1);
-    buf_append(b, "\n", 1);
-}
 
 static int write_whole(const char *path, const void *data, size_t len, char *err, size_t errsz) {
     FILE *f = fopen(path, "wb");

@@ -75,11 +75,4 @@ void attdump_abort(AttDump *d);
 /* Records written so far. */
 long attdump_count(const AttDump *d);
 
-/* Helpers shared with the tools and tests. */
-void json_escape(Buf *b, const char *s);  /* appends "s" quoted, escaped */
-void html_escape(Buf *b, const char *s);
-/* The NumPy 1.0 header for a C-order float32 array of shape (rows, cols):
- * magic, version, header length and the padded dict, 64-byte aligned. */
-void npy_header(Buf *b, int rows, int cols);
-
 #endif
