@@ -8,7 +8,10 @@
 #define NMT_GRADCHECK_H
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
+
+#include "core/rng.h"
 
 typedef double (*LossFn)(void *ctx);
 
@@ -43,6 +46,18 @@ static inline GradReport gradcheck(const char *name, float *x, const float *anal
         }
     }
     return r;
+}
+
+/* x[i] uniform in [-scale, scale]: test inputs and weights. */
+static inline void fill_uniform(float *x, size_t n, float scale, Rng *rng) {
+    for (size_t i = 0; i < n; i++) x[i] = scale * (2.0f * rng_uniform(rng) - 1.0f);
+}
+
+/* a . b in double: the scalar losses the checks differentiate. */
+static inline double dot_d(const float *a, const float *b, size_t n) {
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += (double)a[i] * b[i];
+    return s;
 }
 
 #endif

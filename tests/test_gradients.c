@@ -13,16 +13,6 @@
 #include "model/seq2seq.h"
 #include "test.h"
 
-static void fill_uniform(float *x, size_t n, float scale, Rng *rng) {
-    for (size_t i = 0; i < n; i++) x[i] = scale * (2.0f * rng_uniform(rng) - 1.0f);
-}
-
-static double dot_d(const float *a, const float *b, size_t n) {
-    double s = 0;
-    for (size_t i = 0; i < n; i++) s += (double)a[i] * b[i];
-    return s;
-}
-
 /* ---- GRU: two steps, L = w1 . h1 + w2 . h2, with a padded row and,
  * optionally, a recurrent dropout mask shared by both steps ---- */
 enum { G_B = 3, G_IN = 4, G_H = 5 };

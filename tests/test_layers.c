@@ -17,16 +17,6 @@
 #include "model/model.h"
 #include "test.h"
 
-static void fill_uniform(float *x, size_t n, float scale, Rng *rng) {
-    for (size_t i = 0; i < n; i++) x[i] = scale * (2.0f * rng_uniform(rng) - 1.0f);
-}
-
-static double dot_d(const float *a, const float *b, size_t n) {
-    double s = 0;
-    for (size_t i = 0; i < n; i++) s += (double)a[i] * b[i];
-    return s;
-}
-
 /* A tiny model's parameters and a gradient buffer of the same layout. */
 typedef struct {
     ModelConfig cfg;

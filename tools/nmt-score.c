@@ -79,11 +79,7 @@ int main(int argc, char **argv) {
     if (!model_path) die("-m MODEL is required (see --help)");
     if (!src_path || !tgt_path) die("--src and --tgt are required (see --help)");
     if (!strcmp(src_path, "-") && !strcmp(tgt_path, "-")) die("--src and --tgt cannot both be stdin");
-    AttDumpFormat fmt = ATTDUMP_JSONL;
-    if (att_format && attdump_parse_format(att_format, &fmt) != 0)
-        die("--attention-format must be jsonl, tsv, npy or html, got '%s'", att_format);
-    if (att_format && !att_path) die("--attention-format needs --attention FILE");
-    if (att_path && !att_format) fmt = attdump_format_for_path(att_path);
+    AttDumpFormat fmt = tool_attention_format(att_path, att_format);
 
     char err[1024];
     Model *m = model_load(model_path, NULL, err, sizeof err);
@@ -106,9 +102,7 @@ int main(int argc, char **argv) {
         if (st.empty) fprintf(stderr, " (%ld pairs with an empty source left out)", st.empty);
         fputc('\n', stderr);
     }
-    if (st.invalid)
-        fprintf(stderr, "%s: %ld pair%s with invalid UTF-8 written as empty lines (first: %s)\n", program_name(),
-                st.invalid, st.invalid == 1 ? "" : "s", st.first_invalid);
+    tool_report_invalid(st.invalid, "pair", st.first_invalid);
     linereader_close(&src);
     linereader_close(&tgt);
     model_free(m);

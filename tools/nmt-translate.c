@@ -107,11 +107,7 @@ int main(int argc, char **argv) {
         die("--nbest %d is larger than the beam (%d): use --beam %d or more", o.search.nbest, o.search.beam,
             o.search.nbest);
     o.print_nbest = nbest_given;
-    AttDumpFormat fmt = ATTDUMP_JSONL;
-    if (att_format && attdump_parse_format(att_format, &fmt) != 0)
-        die("--attention-format must be jsonl, tsv, npy or html, got '%s'", att_format);
-    if (att_format && !att_path) die("--attention-format needs --attention FILE");
-    if (att_path && !att_format) fmt = attdump_format_for_path(att_path);
+    AttDumpFormat fmt = tool_attention_format(att_path, att_format);
 
     char err[1024];
     if (translate_options_check(&o, err, sizeof err) != 0) die("%s", err);
@@ -135,9 +131,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, " in %.2f s (%.1f sentences/s; beam %d, %d thread%s)\n", secs,
                 secs > 0 ? (double)st.translated / secs : 0.0, o.search.beam, o.threads, o.threads == 1 ? "" : "s");
     }
-    if (st.invalid)
-        fprintf(stderr, "%s: %ld line%s with invalid UTF-8 written as empty lines (first: %s)\n", program_name(),
-                st.invalid, st.invalid == 1 ? "" : "s", st.first_invalid);
+    tool_report_invalid(st.invalid, "line", st.first_invalid);
     linereader_close(&in);
     model_free(m);
     return 0;

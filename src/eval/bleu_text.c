@@ -230,6 +230,32 @@ static int is_13a_symbol(unsigned char c) {
            (c >= '(' && c <= '+') || (c >= ':' && c <= '@') || c == '/';
 }
 
+/* One of 13a's two-character rules, as a regex substitution over
+ * non-overlapping matches left to right: where the pair (c, d) matches,
+ * write the four bytes tmpl makes of it ('1' is c, '2' is d, ' ' a space)
+ * and go on after d; else copy c. */
+typedef int (*PairMatch)(unsigned char c, unsigned char d);
+
+static int comma_after_nondigit(unsigned char c, unsigned char d) { return !is_digit(c) && (d == '.' || d == ','); }
+static int comma_before_nondigit(unsigned char c, unsigned char d) { return (c == '.' || c == ',') && !is_digit(d); }
+static int dash_after_digit(unsigned char c, unsigned char d) { return is_digit(c) && d == '-'; }
+
+static void apply_pair_rule(const Buf *in, Buf *out, PairMatch match, const char tmpl[4]) {
+    buf_reset(out);
+    for (size_t i = 0; i < in->len;) {
+        unsigned char c = (unsigned char)in->data[i];
+        if (i + 1 < in->len && match(c, (unsigned char)in->data[i + 1])) {
+            char t[4];
+            for (int k = 0; k < 4; k++) t[k] = tmpl[k] == '1' ? (char)c : tmpl[k] == '2' ? in->data[i + 1] : ' ';
+            buf_append(out, t, 4);
+            i += 2;
+        } else {
+            buf_append(out, in->data + i, 1);
+            i++;
+        }
+    }
+}
+
 void bleu_tokenize_13a(const char *text, size_t len, Buf *out) {
     Buf a = {0}, b = {0};
     /* sacreBLEU strips trailing whitespace before tokenizing. */
@@ -263,49 +289,14 @@ void bleu_tokenize_13a(const char *text, size_t len, Buf *out) {
     buf_append(&b, " ", 1);
     swap_bufs(&a, &b);
 
-    /* ([^0-9])([\.,]) -> '\1 \2 ': period and comma unless preceded by a digit. */
-    buf_reset(&b);
-    for (size_t i = 0; i < a.len;) {
-        unsigned char c = (unsigned char)a.data[i];
-        if (i + 1 < a.len && !is_digit(c) && (a.data[i + 1] == '.' || a.data[i + 1] == ',')) {
-            char t[4] = {(char)c, ' ', a.data[i + 1], ' '};
-            buf_append(&b, t, 4);
-            i += 2;
-        } else {
-            buf_append(&b, a.data + i, 1);
-            i++;
-        }
-    }
+    /* ([^0-9])([\.,]) -> '\1 \2 ': period and comma unless preceded by a digit;
+     * ([\.,])([^0-9]) -> ' \1 \2': period and comma unless followed by a digit;
+     * ([0-9])(-) -> '\1 \2 ': dash when preceded by a digit. */
+    apply_pair_rule(&a, &b, comma_after_nondigit, "1 2 ");
     swap_bufs(&a, &b);
-
-    /* ([\.,])([^0-9]) -> ' \1 \2': period and comma unless followed by a digit. */
-    buf_reset(&b);
-    for (size_t i = 0; i < a.len;) {
-        unsigned char c = (unsigned char)a.data[i];
-        if (i + 1 < a.len && (c == '.' || c == ',') && !is_digit((unsigned char)a.data[i + 1])) {
-            char t[4] = {' ', (char)c, ' ', a.data[i + 1]};
-            buf_append(&b, t, 4);
-            i += 2;
-        } else {
-            buf_append(&b, a.data + i, 1);
-            i++;
-        }
-    }
+    apply_pair_rule(&a, &b, comma_before_nondigit, " 1 2");
     swap_bufs(&a, &b);
-
-    /* ([0-9])(-) -> '\1 \2 ': dash when preceded by a digit. */
-    buf_reset(&b);
-    for (size_t i = 0; i < a.len;) {
-        unsigned char c = (unsigned char)a.data[i];
-        if (i + 1 < a.len && is_digit(c) && a.data[i + 1] == '-') {
-            char t[4] = {(char)c, ' ', '-', ' '};
-            buf_append(&b, t, 4);
-            i += 2;
-        } else {
-            buf_append(&b, a.data + i, 1);
-            i++;
-        }
-    }
+    apply_pair_rule(&a, &b, dash_after_digit, "1 2 ");
     swap_bufs(&a, &b);
 
     /* ' '.join(line.split()): split on Python whitespace, single spaces. */

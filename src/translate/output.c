@@ -1,6 +1,7 @@
 /* output.c — see output.h. */
 #include "translate/output.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void tool_output_open(ToolOutput *t, const char *out_path, const char *att_path, AttDumpFormat fmt,
@@ -34,4 +35,19 @@ void tool_output_finish(ToolOutput *t, int rc, const char *err) {
     }
     if (t->out != stdout && atomic_commit(&t->af, why, sizeof why) != 0) die("%s", why);
     t->out = NULL;
+}
+
+AttDumpFormat tool_attention_format(const char *att_path, const char *att_format) {
+    AttDumpFormat fmt = ATTDUMP_JSONL;
+    if (att_format && attdump_parse_format(att_format, &fmt) != 0)
+        die("--attention-format must be jsonl, tsv, npy or html, got '%s'", att_format);
+    if (att_format && !att_path) die("--attention-format needs --attention FILE");
+    if (att_path && !att_format) fmt = attdump_format_for_path(att_path);
+    return fmt;
+}
+
+void tool_report_invalid(long count, const char *unit, const char *first) {
+    if (count == 0) return;
+    fprintf(stderr, "%s: %ld %s%s with invalid UTF-8 written as empty lines (first: %s)\n", program_name(), count, unit,
+            count == 1 ? "" : "s", first);
 }

@@ -23,4 +23,13 @@ void tool_output_open(ToolOutput *t, const char *out_path, const char *att_path,
  * rc != 0: discard both and die with err. */
 void tool_output_finish(ToolOutput *t, int rc, const char *err);
 
+/* The attention dump's format from --attention FILE and --attention-format
+ * NAME (either may be NULL): the name when given, else the file's
+ * extension. Dies on an unknown name or a format without a file. */
+AttDumpFormat tool_attention_format(const char *att_path, const char *att_format);
+
+/* The closing note on skipped input: "N lines with invalid UTF-8 written
+ * as empty lines (first: FILE:LINE: ...)"; nothing when count is 0. */
+void tool_report_invalid(long count, const char *unit, const char *first);
+
 #endif

@@ -85,27 +85,35 @@ static int cmp_ranked(const void *x, const void *y) {
     return strcmp(a->str, b->str);
 }
 
+/* The space mark first (every table has it, whatever its count), then the
+ * other tokens of syms with at least min_count occurrences, most frequent
+ * first, until the table holds max_size tokens (0: no limit). */
+static void add_ranked(VocabTable *T, const StrTable *syms, const int64_t *count, long min_count, long max_size) {
+    const char *mark = TOK_SPACE_MARK;
+    int space = strtab_find(syms, mark, strlen(mark));
+    vtab_add(T, mark, strlen(mark), space >= 0 ? count[space] : 0);
+    Ranked *r = xmalloc((size_t)(syms->n ? syms->n : 1) * sizeof *r);
+    int nr = 0;
+    for (int i = 0; i < syms->n; i++)
+        if (i != space && count[i] >= min_count) r[nr++] = (Ranked){count[i], strtab_str(syms, i), i};
+    qsort(r, (size_t)nr, sizeof *r, cmp_ranked);
+    for (int i = 0; i < nr && (max_size <= 0 || T->tok.n < max_size); i++)
+        vtab_add(T, r[i].str, strtab_len(syms, r[i].id), r[i].count);
+    free(r);
+}
+
 static void table_from_bpe(VocabTable *T, const WordCounts *wc, int merges) {
     BpeModel m;
     const char **words = xmalloc((size_t)(wc->words.n ? wc->words.n : 1) * sizeof *words);
     for (int i = 0; i < wc->words.n; i++) words[i] = strtab_str(&wc->words, i);
     bpe_learn(words, wc->count, (size_t)wc->words.n, TOK_ATOM_SEP, merges, &m);
     free(words);
-    const char *mark = TOK_SPACE_MARK;
-    int space = strtab_find(&m.syms, mark, strlen(mark));
-    vtab_add(T, mark, strlen(mark), space >= 0 ? m.count[space] : 0);
-    Ranked *r = xmalloc((size_t)(m.syms.n ? m.syms.n : 1) * sizeof *r);
-    int nr = 0;
-    for (int i = 0; i < m.syms.n; i++)
-        if (i != space) r[nr++] = (Ranked){m.count[i], strtab_str(&m.syms, i), i};
-    qsort(r, (size_t)nr, sizeof *r, cmp_ranked);
-    for (int i = 0; i < nr; i++) vtab_add(T, r[i].str, strlen(r[i].str), r[i].count);
+    add_ranked(T, &m.syms, m.count, 0, 0);
     for (int k = 0; k < m.nmerges; k++) {
         const char *l = strtab_str(&m.syms, m.left[k]), *rt = strtab_str(&m.syms, m.right[k]);
         if (vtab_add_merge(T, strtab_find(&T->tok, l, strlen(l)), strtab_find(&T->tok, rt, strlen(rt))))
             die("internal error: merge result missing from the table");
     }
-    free(r);
     bpe_model_free(&m);
 }
 
@@ -122,17 +130,7 @@ static void table_from_words(VocabTable *T, const WordCounts *wc, long min_count
         word_counts_add(&plain, w.data, w.len, wc->count[i]);
     }
     buf_free(&w);
-    const char *mark = TOK_SPACE_MARK;
-    int space = strtab_find(&plain.words, mark, strlen(mark));
-    vtab_add(T, mark, strlen(mark), space >= 0 ? plain.count[space] : 0);
-    Ranked *r = xmalloc((size_t)(plain.words.n ? plain.words.n : 1) * sizeof *r);
-    int nr = 0;
-    for (int i = 0; i < plain.words.n; i++)
-        if (i != space && plain.count[i] >= min_count) r[nr++] = (Ranked){plain.count[i], strtab_str(&plain.words, i), i};
-    qsort(r, (size_t)nr, sizeof *r, cmp_ranked);
-    for (int i = 0; i < nr && (max_size <= 0 || T->tok.n < max_size); i++)
-        vtab_add(T, r[i].str, strtab_len(&plain.words, r[i].id), r[i].count);
-    free(r);
+    add_ranked(T, &plain.words, plain.count, min_count, max_size);
     word_counts_free(&plain);
 }
 
