@@ -1,0 +1,90 @@
+/* Tests for src/search through the translator: beam 1 is greedy decoding,
+ * a wider beam never scores below greedy, attention rows are distributions. */
+#include "fixture_model.h"
+#include "test.h"
+
+static void test_beam1_equals_greedy(void) {
+    /* with the usual length limit most hypotheses end with </s>; with a
+     * tight one many are cut: both paths must agree */
+    int ended = 0, cut = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        SearchOptions so;
+        search_options_default(&so);
+        so.beam = 1;
+        so.want_attention = 1;
+        so.max_len_ratio = pass == 0 ? 2.0f : 0.0f;
+        NBest g[N_SENT], b[N_SENT], t[N_SENT];
+        greedy_search(g_model, (const int *const *)g_src, g_src_len, N_SENT, &so, g);
+        beam_search(g_model, (const int *const *)g_src, g_src_len, N_SENT, &so, b);
+        /* the translator's batches (beam 1 = greedy) */
+        TranslateOptions o = opts(1, 2);
+        o.batch = N_SENT;
+        o.search = so;
+        translate_ids(g_model, &o, (const int *const *)g_src, g_src_len, N_SENT, t);
+        for (int i = 0; i < N_SENT; i++) {
+            EXPECT(g[i].n == 1 && b[i].n == 1 && t[i].n == 1);
+            EXPECT_MSG(same_tokens(&g[i].hyps[0], &b[i].hyps[0]), "sentence %d", i);
+            EXPECT(g[i].hyps[0].logprob == b[i].hyps[0].logprob);
+            EXPECT(g[i].hyps[0].score == b[i].hyps[0].score);
+            EXPECT_MSG(same_tokens(&g[i].hyps[0], &t[i].hyps[0]), "sentence %d", i);
+            EXPECT_NEAR(g[i].hyps[0].logprob, t[i].hyps[0].logprob, 1e-4);
+            ended += g[i].hyps[0].ended, cut += !g[i].hyps[0].ended;
+        }
+        free_all(g, N_SENT), free_all(b, N_SENT), free_all(t, N_SENT);
+    }
+    EXPECT_MSG(ended > 0 && cut > 0, "both ended (%d) and cut (%d) hypotheses should occur", ended, cut);
+}
+
+static void test_beam5_never_below_greedy(void) {
+    for (int a = 0; a < 3; a++) {
+        const float alpha[3] = {0.0f, 0.6f, 1.0f};
+        TranslateOptions og = opts(1, 2), ob = opts(5, 2);
+        og.search.length_penalty = ob.search.length_penalty = alpha[a];
+        NBest g[N_SENT], b[N_SENT];
+        translate_ids(g_model, &og, (const int *const *)g_src, g_src_len, N_SENT, g);
+        translate_ids(g_model, &ob, (const int *const *)g_src, g_src_len, N_SENT, b);
+        int better = 0;
+        for (int i = 0; i < N_SENT; i++) {
+            const Hypothesis *hg = &g[i].hyps[0], *hb = &b[i].hyps[0];
+            /* the same normalization, recomputed from the hypotheses */
+            double sg = search_score(hg->logprob, hg->len + hg->ended, alpha[a]);
+            double sb = search_score(hb->logprob, hb->len + hb->ended, alpha[a]);
+            EXPECT_NEAR(sb, hb->score, 1e-9);
+            EXPECT_MSG(sb >= sg - 1e-4, "alpha %g sentence %d: beam %.6f < greedy %.6f", alpha[a], i, sb, sg);
+            better += sb > sg + 1e-4;
+        }
+        EXPECT_MSG(better > 0, "beam 5 should beat greedy somewhere (alpha %g)", alpha[a]);
+        free_all(g, N_SENT), free_all(b, N_SENT);
+    }
+}
+
+static void test_attention_rows_sum_to_one(void) {
+    for (int beam = 1; beam <= 4; beam += 3) {
+        TranslateOptions o = opts(beam, 2);
+        o.search.nbest = beam;
+        o.search.want_attention = 1;
+        NBest r[N_SENT];
+        translate_ids(g_model, &o, (const int *const *)g_src, g_src_len, N_SENT, r);
+        for (int i = 0; i < N_SENT; i++)
+            for (int k = 0; k < r[i].n; k++) {
+                const Hypothesis *h = &r[i].hyps[k];
+                EXPECT(h->attention != NULL);
+                EXPECT(h->Ts == g_src_len[i]);
+                for (int t = 0; t < h->len + h->ended; t++) {
+                    double sum = 0;
+                    for (int s = 0; s < h->Ts; s++) sum += h->attention[(size_t)t * h->Ts + s];
+                    EXPECT_NEAR(sum, 1.0, 1e-5);
+                }
+            }
+        free_all(r, N_SENT);
+    }
+}
+
+int main(void) {
+    fixture_init();
+    RUN(test_beam1_equals_greedy);
+    RUN(test_beam5_never_below_greedy);
+    RUN(test_attention_rows_sum_to_one);
+    fixture_free();
+    TEST_EXIT();
+}
