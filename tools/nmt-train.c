@@ -101,8 +101,8 @@ static void check_resume_flags(const GivenFlags *g, const ModelConfig *cmd_cfg, 
         const void *b = g->is_model[i] ? (const void *)saved_cfg : (const void *)saved;
         if (fields_equal(g->spec[i], a, b)) continue;
         char now[128], then[128];
-        fields_format(g->spec[i], a, now, sizeof now);
-        fields_format(g->spec[i], b, then, sizeof then);
+        fields_describe(g->spec[i], a, now, sizeof now);
+        fields_describe(g->spec[i], b, then, sizeof then);
         buf_printf(&diff, "\n  %s %s (the checkpoint has %s)", g->spec[i]->flag, now, then);
     }
     if (diff.len)

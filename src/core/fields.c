@@ -58,6 +58,16 @@ void fields_format(const FieldSpec *f, const void *obj, char *out, size_t outsz)
     }
 }
 
+void fields_describe(const FieldSpec *f, const void *obj, char *out, size_t outsz) {
+    if (f->type == FIELD_ENUM || f->type == FIELD_FLOAT || f->type == FIELD_DOUBLE) {
+        FieldSpec plain = *f;
+        plain.format = f->type == FIELD_ENUM ? NULL : "%g";
+        fields_format(&plain, obj, out, outsz);
+        return;
+    }
+    fields_format(f, obj, out, outsz);
+}
+
 void fields_write(const FieldSpec *f, int n, const void *obj, Buf *out) {
     char text[128];
     for (int i = 0; i < n; i++) {

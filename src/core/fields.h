@@ -61,8 +61,10 @@ const FieldSpec *fields_find_flag(const FieldSpec *f, int n, const char *flag);
 /* 0 when every field is in range, else -1 naming the first one that is not. */
 int fields_check(const FieldSpec *f, int n, const void *obj, const char *where, char *err, size_t errsz);
 
-/* A field's value as text (its file format), for messages. */
+/* A field's value as text in its file format. */
 void fields_format(const FieldSpec *f, const void *obj, char *out, size_t outsz);
+/* The same for a person: numbers with %g, enums by name. */
+void fields_describe(const FieldSpec *f, const void *obj, char *out, size_t outsz);
 /* 1 when the field holds the same value in a and b. */
 int fields_equal(const FieldSpec *f, const void *a, const void *b);
 

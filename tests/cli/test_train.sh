@@ -89,3 +89,12 @@ then pass recurrent_dropout_thread_independent_and_used; else fail recurrent_dro
 "$B/nmt-train" "${common[@]}" -o "$T/ks" --threads 2 --max-updates 30 --resume --keep-snapshots 2>/dev/null
 if [ ! -f "$T/ks.u20" ] && cmp -s "$T/ks.u30" "$T/snap.u30" && cmp -s "$T/ks.last" "$T/t1.last"
 then pass keep_snapshots_switched_on_at_resume; else fail keep_snapshots_switched_on_at_resume; fi
+
+# --resume refuses saved settings given with other values (and names each), accepts the same ones.
+expect_error resume_refuses_changed_settings "r\.ckpt was trained with other settings" \
+    "$B/nmt-train" "${common[@]}" -o "$T/r" --resume --hidden 32 --lr 0.01 --max-updates 31
+grep -q -- "--hidden 32 (the checkpoint has 24)" "$T/err" && grep -q -- "--lr 0.01 (the checkpoint has 0.001)" "$T/err" &&
+    pass resume_refusal_lists_each_difference || fail resume_refusal_lists_each_difference "$(cat "$T/err")"
+cp "$T/r.last" "$T/r.last.before"
+expect_ok resume_accepts_same_settings_and_new_budget "$B/nmt-train" "${common[@]}" -o "$T/r" --resume --hidden 24 --max-updates 30 --threads 1
+cmp -s "$T/r.last" "$T/r.last.before" && pass refused_resume_changed_nothing || fail refused_resume_changed_nothing
