@@ -19,7 +19,7 @@ void ibm2_options_default(Ibm2Options *o) {
 
 double ibm2_digamma(double x) {
     double r = 0;
-    while (x < 6) { /* psi(x) = psi(x + 1) - 1/x, until the asymptotic series is accurate */
+    while (x < 10) { /* psi(x) = psi(x + 1) - 1/x, until the asymptotic series is exact to ~1e-14 */
         r -= 1 / x;
         x += 1;
     }
