@@ -46,7 +46,7 @@ static int link_cmp(const void *pa, const void *pb) {
 void alignment_finish(Alignment *a) {
     size_t b = a->start[a->nsent - 1], e = a->nlinks;
     AlignLink *l = a->links;
-    qsort(l + b, e - b, sizeof *l, link_cmp);
+    if (e - b > 1) qsort(l + b, e - b, sizeof *l, link_cmp); /* l may still be NULL */
     size_t w = b;
     for (size_t r = b; r < e; r++)
         if (w == b || l[r].src != l[w - 1].src || l[r].tgt != l[w - 1].tgt) l[w++] = l[r];
