@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "vocab/corpus.h"
-#include "vocab/hashmap.h"
+#include "core/hashmap.h"
 #include "vocab/normalize.h"
 #include "vocab/vocab.h"
 

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "vocab/bpe.h"
-#include "vocab/hashmap.h"
+#include "core/hashmap.h"
 #include "vocab/normalize.h"
 #include "vocab/vocab.h"
 

@@ -1,5 +1,5 @@
 /* hashmap.c — see hashmap.h. Open addressing with linear probing. */
-#include "vocab/hashmap.h"
+#include "core/hashmap.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,0 +1,32 @@
+/* aer.h — alignment error rate, precision and recall against gold links.
+ *
+ * Och & Ney (2003): with hypothesis links A, sure gold links S and possible
+ * ones P (P includes S),
+ *   precision = |A ∩ P| / |A|,  recall = |A ∩ S| / |S|,
+ *   AER = 1 - (|A ∩ S| + |A ∩ P|) / (|A| + |S|).
+ * Counts are summed over the corpus first (corpus-level figures, as the
+ * published AERs are). */
+#ifndef NMT_ALIGN_AER_H
+#define NMT_ALIGN_AER_H
+
+#include "align/pharaoh.h"
+
+typedef struct {
+    long sentences;
+    long hyp;          /* |A| */
+    long sure;         /* |S| */
+    long possible;     /* |P|, sure links included */
+    long hyp_sure;     /* |A ∩ S| */
+    long hyp_possible; /* |A ∩ P| */
+} AerCounts;
+
+/* Add one sentence; both link lists sorted by (src, tgt) without repeats, as
+ * alignment_finish leaves them. Possible flags of hyp are ignored. */
+void aer_add_sentence(AerCounts *c, const AlignLink *hyp, size_t nh, const AlignLink *gold, size_t ng);
+/* Every sentence; -1 with err when the sentence counts differ. */
+int aer_add(AerCounts *c, const Alignment *hyp, const Alignment *gold, char *err, size_t errsz);
+double aer_value(const AerCounts *c);     /* 0 when there is nothing to compare */
+double aer_precision(const AerCounts *c); /* 0 for an empty hypothesis */
+double aer_recall(const AerCounts *c);    /* 0 without sure links */
+
+#endif
