@@ -53,8 +53,9 @@ $(BIN)/%: $(BUILD)/tools/%.o $(BUILD)/libnmt.a
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libnmt.a
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
+# NMT_SAN tells the tests which suite runs them (tests/cli/test_compat.sh skips under SAN=1).
 test: $(TOOLS) $(TESTS)
-	@bash tests/run.sh $(BUILD) $(BIN)
+	@NMT_SAN=$(SAN) bash tests/run.sh $(BUILD) $(BIN)
 
 test-san:
 	@$(MAKE) --no-print-directory SAN=1 test
