@@ -114,7 +114,7 @@ static double att_loss(void *vctx) {
     attention_keys_forward(&c->w, A_TS, A_B, c->ann, keys);
     double L = 0;
     for (int t = 0; t < 2; t++) {
-        attention_step_forward(&c->w, A_TS, A_B, c->ann, keys, c->mask, c->s[t], alpha, ctx, q, pre);
+        attention_step_forward(&c->w, A_TS, A_B, A_B, NULL, c->ann, keys, c->mask, c->s[t], alpha, ctx, q, pre);
         L += dot_d(c->wout[t], ctx, A_B * 2 * A_H);
     }
     return L;
@@ -152,7 +152,7 @@ static void check_attention(AttentionType type) {
     float scratch[A_B * A_TS];
     attention_keys_forward(&c.w, Ts, B, c.ann, keys);
     for (int t = 0; t < 2; t++) {
-        attention_step_forward(&c.w, Ts, B, c.ann, keys, c.mask, c.s[t], alpha[t], ctx, q[t], pre[t]);
+        attention_step_forward(&c.w, Ts, B, B, NULL, c.ann, keys, c.mask, c.s[t], alpha[t], ctx, q[t], pre[t]);
         for (int b = 0; b < B; b++) {
             double sum = 0;
             for (int j = 0; j < Ts; j++) sum += alpha[t][b * Ts + j];

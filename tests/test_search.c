@@ -1,5 +1,7 @@
 /* Tests for src/search through the translator: beam 1 is greedy decoding,
  * a wider beam never scores below greedy, attention rows are distributions. */
+#include <math.h>
+
 #include "fixture_model.h"
 #include "test.h"
 
@@ -80,11 +82,48 @@ static void test_attention_rows_sum_to_one(void) {
     }
 }
 
+/* Sentences that finish early leave the batch (their rows are dropped and
+ * the others move up): every sentence must come out as it does alone. */
+static void test_batch_equals_alone_with_retired_rows(void) {
+    for (int beam = 1; beam <= 4; beam += 3) {
+        SearchOptions so;
+        search_options_default(&so);
+        so.beam = beam, so.nbest = beam, so.want_attention = 1;
+        NBest together[N_SENT];
+        if (beam == 1) greedy_search(g_model, (const int *const *)g_src, g_src_len, N_SENT, &so, together);
+        else beam_search(g_model, (const int *const *)g_src, g_src_len, N_SENT, &so, together);
+        int lengths_differ = 0, mismatches = 0;
+        for (int i = 0; i < N_SENT; i++) {
+            NBest alone;
+            const int *one[1] = {g_src[i]};
+            if (beam == 1) greedy_search(g_model, one, &g_src_len[i], 1, &so, &alone);
+            else beam_search(g_model, one, &g_src_len[i], 1, &so, &alone);
+            EXPECT(alone.n == together[i].n);
+            for (int k = 0; k < alone.n && k < together[i].n; k++) {
+                const Hypothesis *a = &alone.hyps[k], *b = &together[i].hyps[k];
+                if (!same_tokens(a, b) || fabs(a->logprob - b->logprob) > 1e-4) mismatches++;
+                else
+                    for (int j = 0; j < (a->len + a->ended) * a->Ts; j++)
+                        if (fabsf(a->attention[j] - b->attention[j]) > 1e-5f) {
+                            mismatches++;
+                            break;
+                        }
+            }
+            lengths_differ += together[i].hyps[0].len != together[0].hyps[0].len;
+            nbest_free(&alone);
+        }
+        EXPECT_MSG(mismatches == 0, "beam %d: %d hypotheses differ from decoding the sentence alone", beam, mismatches);
+        EXPECT(lengths_differ > 0); /* outputs of different lengths: some sentences finished early */
+        free_all(together, N_SENT);
+    }
+}
+
 int main(void) {
     fixture_init();
     RUN(test_beam1_equals_greedy);
     RUN(test_beam5_never_below_greedy);
     RUN(test_attention_rows_sum_to_one);
+    RUN(test_batch_equals_alone_with_retired_rows);
     fixture_free();
     TEST_EXIT();
 }

@@ -38,21 +38,24 @@ static void masked_softmax(float *e, const float *mask, int Ts, int B, int b) {
     for (int j = 0; j < Ts; j++) e[j] *= inv;
 }
 
-void attention_step_forward(const AttentionWeights *w, int Ts, int B, const float *ann, const float *keys,
-                            const float *mask, const float *s, float *alpha, float *ctx, float *q, float *pre) {
+void attention_step_forward(const AttentionWeights *w, int Ts, int B, int n_src, const int *row_src, const float *ann,
+                            const float *keys, const float *mask, const float *s, float *alpha, float *ctx, float *q,
+                            float *pre) {
     const int A = w->A, H = w->H, H2 = 2 * H;
     /* q [B][A] = s [B][H] W^T */
     if (w->type == ATTENTION_BAHDANAU) gemm(0, 1, B, A, H, 1.0f, s, H, w->W, H, 0.0f, q, A);
     const float inv_sqrt_h = 1.0f / sqrtf((float)H);
     for (int b = 0; b < B; b++) {
+        const int sb = row_src ? row_src[b] : b;  /* the sentence row b attends to */
         float *e = alpha + (size_t)b * Ts; /* scores e [Ts], then (in place) the weights a [Ts] */
         for (int j = 0; j < Ts; j++) {
-            const size_t jb = (size_t)j * B + b; /* row of position j, sentence b, in the [Ts][B] layouts */
-            if (mask[jb] == 0.0f) {
+            const size_t jb = (size_t)j * B + b;      /* position j of row b in [Ts][B] (pre) */
+            const size_t js = (size_t)j * n_src + sb; /* position j of its sentence in [Ts][n] (ann, keys, mask) */
+            if (mask[js] == 0.0f) {
                 e[j] = 0.0f;
                 continue;
             }
-            const float *k = keys + jb * A; /* k_j [A] */
+            const float *k = keys + js * A; /* k_j [A] */
             float score = 0.0f;
             if (w->type == ATTENTION_BAHDANAU) {
                 const float *qb = q + (size_t)b * A; /* q [A] */
@@ -69,12 +72,12 @@ void attention_step_forward(const AttentionWeights *w, int Ts, int B, const floa
             }
             e[j] = score;
         }
-        masked_softmax(e, mask, Ts, B, b);
+        masked_softmax(e, mask, Ts, n_src, sb);
         float *c = ctx + (size_t)b * H2; /* c [2H] = sum_j a_j h_j */
         memset(c, 0, sizeof(float) * (size_t)H2);
         for (int j = 0; j < Ts; j++) {
             if (e[j] == 0.0f) continue;
-            const float *h = ann + ((size_t)j * B + b) * H2;
+            const float *h = ann + ((size_t)j * n_src + sb) * H2;
             for (int k = 0; k < H2; k++) c[k] += e[j] * h[k];
         }
     }

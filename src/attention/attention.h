@@ -37,11 +37,16 @@ void attention_keys_forward(const AttentionWeights *w, int Ts, int B, const floa
 void attention_keys_backward(const AttentionWeights *w, const AttentionWeights *dw, int Ts, int B, const float *ann,
                              const float *dkeys, float *d_ann);
 
-/* One decoder step. s [B][H]. Writes alpha [B][Ts], ctx [B][2H].
- * For Bahdanau also writes the caches q [B][A] (W s) and pre [Ts][B][A]
- * (the tanh values); both may be NULL for dot. */
-void attention_step_forward(const AttentionWeights *w, int Ts, int B, const float *ann, const float *keys,
-                            const float *mask, const float *s, float *alpha, float *ctx, float *q, float *pre);
+/* One decoder step for B query rows. s [B][H]. Writes alpha [B][Ts],
+ * ctx [B][2H]. For Bahdanau also writes the caches q [B][A] (W s) and pre
+ * [Ts][B][A] (the tanh values); both may be NULL for dot.
+ * ann, keys and mask are laid out for n_src sentences ([Ts][n_src][...]);
+ * row b attends to sentence row_src[b], so that the hypotheses of a search
+ * share their sentence's encoding instead of copies. row_src NULL: row b
+ * reads sentence b (n_src = B), as in training. */
+void attention_step_forward(const AttentionWeights *w, int Ts, int B, int n_src, const int *row_src, const float *ann,
+                            const float *keys, const float *mask, const float *s, float *alpha, float *ctx, float *q,
+                            float *pre);
 
 /* Backward of one step, given dctx [B][2H]:
  *   d_ann [Ts][B][2H] += (through the weighted sum),

@@ -75,7 +75,7 @@ void decoder_forward(const DecoderWeights *w, int Tt, int Ts, int B, const int *
     act->ctx = arena_take(arena, (size_t)B * 2 * H);
     for (int t = 0; t < Tt; t++) {
         DecoderStepActs a = step_acts(w, act, t);
-        decoder_step_forward(w, Ts, B, ann, keys, src_mask, act->s + t * BH, 1, &a, act->s + (t + 1) * BH);
+        decoder_step_forward(w, Ts, B, B, NULL, ann, keys, src_mask, act->s + t * BH, 1, &a, act->s + (t + 1) * BH);
     }
 
     /* output layer over all steps: [s_t ; c_t ; emb_{t-1}] */
@@ -154,9 +154,9 @@ size_t decoder_search_scratch(const DecoderWeights *w, int B, int Ts) {
            + (size_t)B * E;        /* deep output */
 }
 
-void decoder_search_step(const DecoderWeights *w, int Ts, int B, const float *ann, const float *keys,
-                         const float *mask, const int *y_prev, const float *s_prev, float *s, float *logprobs,
-                         float *alpha, float *scratch) {
+void decoder_search_step(const DecoderWeights *w, int Ts, int B, int n_src, const int *row_src, const float *ann,
+                         const float *keys, const float *mask, const int *y_prev, const float *s_prev, float *s,
+                         float *logprobs, float *alpha, float *scratch) {
     const int E = w->E, H = w->H, A = w->att.A, V = w->V, DI = E + 2 * H;
     DecoderStepActs a = {.alpha = alpha};
     a.in = scratch;
@@ -169,7 +169,7 @@ void decoder_search_step(const DecoderWeights *w, int Ts, int B, const float *an
     if (w->att.type == ATTENTION_BAHDANAU) a.q = q, a.pre = pre;
     for (int b = 0; b < B; b++)
         memcpy(a.in + (size_t)b * DI, w->tgt_emb + (size_t)y_prev[b] * E, sizeof(float) * (size_t)E);
-    decoder_step_forward(w, Ts, B, ann, keys, mask, s_prev, 0, &a, s);
+    decoder_step_forward(w, Ts, B, n_src, row_src, ann, keys, mask, s_prev, 0, &a, s);
     output_input(B, H, E, s, a.in, out_in);
     output_forward(&w->out, B, out_in, deep, logprobs);
     for (int b = 0; b < B; b++) log_softmax_row(logprobs + (size_t)b * V, V);

@@ -61,13 +61,14 @@ void decoder_backward(const DecoderWeights *w, const DecoderWeights *g, const in
                       const float *keys, const float *src_mask, DecoderActs *act, float *d_ann, float *dkeys,
                       float *ds0, Arena *arena);
 
-/* One search step for B hypotheses. ann/keys/mask are laid out for these
- * B rows ([Ts][B][...]). y_prev [B], s_prev [B][H]. Writes s [B][H],
- * logprobs [B][Vt] (log-softmax) and alpha [B][Ts]. scratch: at least
+/* One search step for B hypothesis rows over n_src encoded sentences
+ * (ann/keys/mask [Ts][n_src][...]; row b belongs to sentence row_src[b]).
+ * y_prev [B], s_prev [B][H]. Writes s [B][H], logprobs [B][Vt]
+ * (log-softmax) and alpha [B][Ts]. scratch: at least
  * decoder_search_scratch(w, B, Ts) floats. */
-void decoder_search_step(const DecoderWeights *w, int Ts, int B, const float *ann, const float *keys,
-                         const float *mask, const int *y_prev, const float *s_prev, float *s, float *logprobs,
-                         float *alpha, float *scratch);
+void decoder_search_step(const DecoderWeights *w, int Ts, int B, int n_src, const int *row_src, const float *ann,
+                         const float *keys, const float *mask, const int *y_prev, const float *s_prev, float *s,
+                         float *logprobs, float *alpha, float *scratch);
 size_t decoder_search_scratch(const DecoderWeights *w, int B, int Ts);
 
 #endif

@@ -6,11 +6,11 @@
 #include "core/blas.h"
 #include "core/nn.h"
 
-void decoder_step_forward(const DecoderWeights *w, int Ts, int B, const float *ann, const float *keys,
-                          const float *mask, const float *s_prev, int embedding_projected, DecoderStepActs *a,
-                          float *s) {
+void decoder_step_forward(const DecoderWeights *w, int Ts, int B, int n_src, const int *row_src, const float *ann,
+                          const float *keys, const float *mask, const float *s_prev, int embedding_projected,
+                          DecoderStepActs *a, float *s) {
     const int E = w->E, H = w->H, DI = E + 2 * H;
-    attention_step_forward(&w->att, Ts, B, ann, keys, mask, s_prev, a->alpha, a->ctx, a->q, a->pre);
+    attention_step_forward(&w->att, Ts, B, n_src, row_src, ann, keys, mask, s_prev, a->alpha, a->ctx, a->q, a->pre);
     /* in [b][E:E+2H] = c_t [b] */
     for (int b = 0; b < B; b++)
         memcpy(a->in + (size_t)b * DI + E, a->ctx + (size_t)b * 2 * H, sizeof(float) * 2 * (size_t)H);

@@ -33,11 +33,12 @@ typedef struct {
     float *rec_in;         /* [B][H] s_{t-1} * rec_mask (with rec_mask) */
 } DecoderStepActs;
 
-/* s [B][H] from s_prev [B][H]; ann [Ts][B][2H], keys [Ts][B][A] and mask
- * [Ts][B] are laid out for these B rows. */
-void decoder_step_forward(const DecoderWeights *w, int Ts, int B, const float *ann, const float *keys,
-                          const float *mask, const float *s_prev, int embedding_projected, DecoderStepActs *a,
-                          float *s);
+/* s [B][H] from s_prev [B][H]; ann [Ts][n_src][2H], keys [Ts][n_src][A]
+ * and mask [Ts][n_src] hold the encoded sentences, and row b attends to
+ * sentence row_src[b] (NULL: row b to sentence b, n_src = B). */
+void decoder_step_forward(const DecoderWeights *w, int Ts, int B, int n_src, const int *row_src, const float *ann,
+                          const float *keys, const float *mask, const float *s_prev, int embedding_projected,
+                          DecoderStepActs *a, float *s);
 
 /* Backward of one teacher-forced step. ds [B][H]: the gradient w.r.t. s_t;
  * dctx [B][2H]: the gradient w.r.t. c_t from the output layer (the step

@@ -56,12 +56,13 @@ void beam_search(const Model *m, const int *const *src, const int *src_len, int 
     const int R = K > 1 ? K + 1 : 1;
     Decoding d;
     decoding_init(&d, &m->p, src, src_len, n, R, o->max_len_ratio);
-    const int rows = d.rows, Ts = d.Ts, H = d.H, V = d.V, T = d.max_steps;
+    const int rows = n * R, Ts = d.Ts, H = d.H, V = d.V, T = d.max_steps;
     int *hist_tok = xmalloc(sizeof(int) * (size_t)T * rows), *hist_parent = xmalloc(sizeof(int) * (size_t)T * rows);
     float *hist_alpha = o->want_attention ? xmalloc(sizeof(float) * (size_t)T * rows * Ts) : NULL;
     double *cum = xmalloc(sizeof(double) * (size_t)rows), *cum_new = xmalloc(sizeof(double) * (size_t)rows);
     int *alive = xcalloc((size_t)rows, sizeof(int)), *alive_new = xcalloc((size_t)rows, sizeof(int));
     int *beam_done = xcalloc((size_t)n, sizeof(int)), *greedy_done = xcalloc((size_t)n, sizeof(int));
+    int *sent_done = xcalloc((size_t)n, sizeof(int)); /* both searches of the sentence finished */
     FinishedList *fin = xcalloc((size_t)n, sizeof(FinishedList));
     Candidate *top = xmalloc(sizeof(Candidate) * (size_t)2 * K), *row_top = xmalloc(sizeof(Candidate) * 2 * (size_t)K);
     for (int i = 0; i < n; i++) {
@@ -70,20 +71,26 @@ void beam_search(const Model *m, const int *const *src, const int *src_len, int 
     }
     int left = n;
     for (int t = 0; left > 0; t++) {
+        int finished = 0;
         decoding_step(&d);
-        if (hist_alpha) memcpy(hist_alpha + (size_t)t * rows * Ts, d.alpha, sizeof(float) * (size_t)rows * Ts);
+        if (hist_alpha) /* packed rows to their sentences' rows */
+            for (int i = 0; i < n; i++)
+                if (d.slot[i] >= 0)
+                    memcpy(hist_alpha + ((size_t)t * rows + (size_t)i * R) * Ts,
+                           d.alpha + (size_t)decoding_row(&d, i, 0) * Ts, sizeof(float) * (size_t)R * Ts);
         for (int r = 0; r < rows; r++) alive_new[r] = 0, hist_parent[(size_t)t * rows + r] = r,
                                       hist_tok[(size_t)t * rows + r] = VOCAB_PAD, cum_new[r] = cum[r];
         for (int i = 0; i < n; i++) {
             if (beam_done[i] && greedy_done[i]) continue;
             const int base = i * R, last = t + 1 >= d.max_len[i];
+            const float *logp = d.logp + (size_t)decoding_row(&d, i, 0) * V; /* [R][V] this sentence's rows */
             if (!beam_done[i]) {
                 /* the best 2K extensions over all live beam rows */
                 int nt = 0;
                 for (int k = 0; k < K; k++) {
                     int r = base + k;
                     if (!alive[r]) continue;
-                    const float *lp = d.logp + (size_t)r * V;
+                    const float *lp = logp + (size_t)k * V;
                     int nr = 0;
                     for (int v = 0; v < V; v++) {
                         if (nr == 2 * K && lp[v] <= (float)(row_top[nr - 1].score)) continue;
@@ -114,7 +121,7 @@ void beam_search(const Model *m, const int *const *src, const int *src_len, int 
             }
             if (!greedy_done[i]) {
                 int r = base + G;
-                const float *lp = d.logp + (size_t)r * V;
+                const float *lp = logp + (size_t)G * V;
                 int y = argmax_row(lp, V);
                 double score = cum[r] + lp[y];
                 if (y == VOCAB_EOS || last) {
@@ -126,14 +133,19 @@ void beam_search(const Model *m, const int *const *src, const int *src_len, int 
                     alive_new[r] = 1;
                 }
             }
-            if (beam_done[i] && greedy_done[i]) left--;
+            if (beam_done[i] && greedy_done[i]) left--, sent_done[i] = 1, finished++;
         }
-        /* move states to their new rows */
-        for (int r = 0; r < rows; r++) {
-            int p = hist_parent[(size_t)t * rows + r];
-            memcpy(d.s + (size_t)r * H, d.s_new + (size_t)p * H, sizeof(float) * (size_t)H);
-            d.y_prev[r] = alive_new[r] ? hist_tok[(size_t)t * rows + r] : VOCAB_PAD;
+        /* move states to their new rows (parents are rows of the same sentence) */
+        for (int i = 0; i < n; i++) {
+            if (d.slot[i] < 0) continue;
+            const int base = i * R, packed = decoding_row(&d, i, 0);
+            for (int k = 0; k < R; k++) {
+                const int r = base + k, p = hist_parent[(size_t)t * rows + r] - base;
+                memcpy(d.s + (size_t)(packed + k) * H, d.s_new + (size_t)(packed + p) * H, sizeof(float) * (size_t)H);
+                d.y_prev[packed + k] = alive_new[r] ? hist_tok[(size_t)t * rows + r] : VOCAB_PAD;
+            }
         }
+        if (finished) decoding_retire(&d, sent_done);
         double *sw = cum;
         cum = cum_new, cum_new = sw;
         int *aw = alive;
@@ -190,6 +202,6 @@ void beam_search(const Model *m, const int *const *src, const int *src_len, int 
         free(f->items);
     }
     free(fin), free(top), free(row_top), free(hist_tok), free(hist_parent), free(hist_alpha);
-    free(cum), free(cum_new), free(alive), free(alive_new), free(beam_done), free(greedy_done);
+    free(cum), free(cum_new), free(alive), free(alive_new), free(beam_done), free(greedy_done), free(sent_done);
     decoding_free(&d);
 }

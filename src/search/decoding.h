@@ -1,9 +1,13 @@
 /* decoding.h — the decoder's running state for a batch of sentences being
  * searched, shared by greedy decoding and beam search.
  *
- * The sources are encoded once (seq2seq_encode); each sentence then owns R
- * consecutive rows (its hypotheses), and every step runs the decoder's
- * search step on all rows at once. */
+ * The sources are encoded once (seq2seq_encode) and every hypothesis row
+ * reads its sentence's annotations and keys from there (no copies). Each
+ * sentence owns R rows (its hypotheses); the rows of the sentences still
+ * being decoded are kept packed at the front of the state arrays, in
+ * sentence order, so a step computes only what is left: once a sentence
+ * is finished, decoding_retire drops its rows. Nothing is allocated per
+ * step. */
 #ifndef NMT_DECODING_H
 #define NMT_DECODING_H
 
@@ -14,13 +18,16 @@ enum { MAX_OUTPUT_LEN = 1024 }; /* output tokens per sentence, whatever the sour
 
 typedef struct {
     const ModelParams *p;
-    int n, R, rows, Ts, H, V, max_steps;
+    int n, R, Ts, H, V, max_steps;
     int *max_len;             /* [n] steps allowed per sentence */
-    float *ann, *keys, *mask; /* [Ts][rows][...] sentence i's encoding repeated on its R rows */
-    float *s, *s_new;         /* [rows][H] */
-    float *logp, *alpha;      /* [rows][V], [rows][Ts] */
+    float *ann, *keys, *mask; /* [Ts][n][...] the sentences' encoding, once */
+    int live;                 /* sentences still decoded; their rows are 0 .. live*R-1 */
+    int *slot;                /* [n] position of sentence i among the live ones, -1 once retired */
+    int *row_src;             /* [n*R] sentence of each packed row */
+    float *s, *s_new;         /* [n*R][H] states of the packed rows */
+    float *logp, *alpha;      /* [n*R][V], [n*R][Ts] the last step's outputs */
+    int *y_prev;              /* [n*R] */
     float *scratch;
-    int *y_prev;              /* [rows] */
     Arena arena;
 } Decoding;
 
@@ -29,8 +36,13 @@ typedef struct {
  * steps, at most MAX_OUTPUT_LEN. */
 void decoding_init(Decoding *d, const ModelParams *p, const int *const *src, const int *src_len, int n, int R,
                    float ratio);
-/* One step on every row: s_new, logp (log-softmax) and alpha from s and y_prev. */
+/* The packed row of hypothesis k of live sentence i. */
+static inline int decoding_row(const Decoding *d, int i, int k) { return d->slot[i] * d->R + k; }
+/* One step on every live row: s_new, logp (log-softmax) and alpha from s and y_prev. */
 void decoding_step(Decoding *d);
+/* Stop decoding the live sentences i with done[i] != 0: the other live
+ * sentences' rows (s and y_prev) move up, keeping their order. */
+void decoding_retire(Decoding *d, const int *done);
 void decoding_free(Decoding *d);
 
 #endif

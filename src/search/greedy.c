@@ -24,19 +24,22 @@ void greedy_search(const Model *m, const int *const *src, const int *src_len, in
     int left = n;
     for (int t = 0; left > 0; t++) {
         decoding_step(&d);
+        int finished = 0;
         for (int i = 0; i < n; i++) {
             if (done[i]) continue;
-            const float *lp = d.logp + (size_t)i * d.V;
+            const int r = decoding_row(&d, i, 0);
+            const float *lp = d.logp + (size_t)r * d.V;
             int y = argmax_row(lp, d.V);
             logprob[i] += lp[y];
-            if (o->want_attention) memcpy(att[i] + (size_t)t * Ts, d.alpha + (size_t)i * Ts, sizeof(float) * Ts);
+            if (o->want_attention) memcpy(att[i] + (size_t)t * Ts, d.alpha + (size_t)r * Ts, sizeof(float) * Ts);
             if (y == VOCAB_EOS) ended[i] = 1;
             else tokens[i][len[i]++] = y;
-            if (y == VOCAB_EOS || t + 1 >= d.max_len[i]) done[i] = 1, left--;
-            d.y_prev[i] = y;
+            if (y == VOCAB_EOS || t + 1 >= d.max_len[i]) done[i] = 1, left--, finished++;
+            d.y_prev[r] = y;
         }
         float *swap = d.s;
         d.s = d.s_new, d.s_new = swap;
+        if (finished) decoding_retire(&d, done);
     }
     for (int i = 0; i < n; i++) {
         out[i].n = 1;
