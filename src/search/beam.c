@@ -55,7 +55,7 @@ void beam_search(const Model *m, const int *const *src, const int *src_len, int 
     const int G = K > 1 ? K : -1; /* row of the greedy path inside each sentence's group, if any */
     const int R = K > 1 ? K + 1 : 1;
     Decoding d;
-    decoding_init(&d, &m->p, src, src_len, n, R, o->max_len_ratio);
+    decoding_init(&d, &m->p, src, src_len, n, R, o->max_len_ratio, o->shortlist);
     const int rows = n * R, Ts = d.Ts, H = d.H, V = d.V, T = d.max_steps;
     int *hist_tok = xmalloc(sizeof(int) * (size_t)T * rows), *hist_parent = xmalloc(sizeof(int) * (size_t)T * rows);
     float *hist_alpha = o->want_attention ? xmalloc(sizeof(float) * (size_t)T * rows * Ts) : NULL;
@@ -94,7 +94,7 @@ void beam_search(const Model *m, const int *const *src, const int *src_len, int 
                     int nr = 0;
                     for (int v = 0; v < V; v++) {
                         if (nr == 2 * K && lp[v] <= (float)(row_top[nr - 1].score)) continue;
-                        cand_insert(row_top, &nr, 2 * K, (Candidate){lp[v], r, v});
+                        cand_insert(row_top, &nr, 2 * K, (Candidate){lp[v], r, decoding_token(&d, v)});
                     }
                     for (int c = 0; c < nr; c++)
                         cand_insert(top, &nt, 2 * K, (Candidate){cum[r] + row_top[c].score, r, row_top[c].token});
@@ -122,8 +122,8 @@ void beam_search(const Model *m, const int *const *src, const int *src_len, int 
             if (!greedy_done[i]) {
                 int r = base + G;
                 const float *lp = logp + (size_t)G * V;
-                int y = argmax_row(lp, V);
-                double score = cum[r] + lp[y];
+                const int v = argmax_row(lp, V), y = decoding_token(&d, v);
+                double score = cum[r] + lp[v];
                 if (y == VOCAB_EOS || last) {
                     finished_add(&fin[i], (Finished){t, r, y, y == VOCAB_EOS, score}, 0);
                     greedy_done[i] = 1;

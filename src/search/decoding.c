@@ -9,13 +9,36 @@
 #include "decoder/decoder.h"
 #include "model/batch.h"
 #include "model/seq2seq.h"
+#include "search/shortlist.h"
 #include "vocab/vocab.h"
 
+/* The output layer's rows of the tokens in d->token (V of them), gathered
+ * once for the batch: a smaller product at every step. */
+static void cut_output_layer(Decoding *d, const OutputWeights *full) {
+    OutputWeights *o = &d->dec.out;
+    const int V = d->V, LI = full->logit_in;
+    float *W = arena_take(&d->arena, (size_t)V * LI), *b = arena_take(&d->arena, (size_t)V);
+    for (int v = 0; v < V; v++) {
+        memcpy(W + (size_t)v * LI, full->W + (size_t)d->token[v] * LI, sizeof(float) * (size_t)LI);
+        b[v] = full->b[d->token[v]];
+    }
+    o->W = W, o->b = b, o->V = V;
+    d->dec.V = V;
+}
+
 void decoding_init(Decoding *d, const ModelParams *p, const int *const *src, const int *src_len, int n, int R,
-                   float ratio) {
+                   float ratio, const Shortlist *shortlist) {
     memset(d, 0, sizeof *d);
     const int H = p->dec.H, rows = n * R;
     d->p = p, d->n = n, d->R = R, d->H = H, d->V = p->dec.V;
+    d->dec = p->dec;
+    if (shortlist) {
+        d->token = xmalloc(sizeof(int) * (size_t)p->dec.V);
+        unsigned char *mark = xmalloc((size_t)p->dec.V);
+        d->V = shortlist_select(shortlist, src, src_len, n, d->token, mark);
+        free(mark);
+        cut_output_layer(d, &p->dec.out);
+    }
     d->max_len = xmalloc(sizeof(int) * (size_t)n);
     for (int i = 0; i < n; i++) {
         int ml = (int)ceilf(ratio * (float)src_len[i]) + 10;
@@ -36,7 +59,7 @@ void decoding_init(Decoding *d, const ModelParams *p, const int *const *src, con
     d->s_new = arena_take(&d->arena, (size_t)rows * H);
     d->logp = arena_take(&d->arena, (size_t)rows * d->V);
     d->alpha = arena_take(&d->arena, (size_t)rows * Ts);
-    d->scratch = arena_take(&d->arena, decoder_search_scratch(&p->dec, rows, Ts));
+    d->scratch = arena_take(&d->arena, decoder_search_scratch(&d->dec, rows, Ts));
     d->slot = xmalloc(sizeof(int) * (size_t)n);
     d->row_src = xmalloc(sizeof(int) * (size_t)rows);
     d->y_prev = xmalloc(sizeof(int) * (size_t)rows);
@@ -51,7 +74,7 @@ void decoding_init(Decoding *d, const ModelParams *p, const int *const *src, con
 
 void decoding_step(Decoding *d) {
     if (d->live == 0) return;
-    decoder_search_step(&d->p->dec, d->Ts, d->live * d->R, d->n, d->row_src, d->ann, d->keys, d->mask, d->y_prev,
+    decoder_search_step(&d->dec, d->Ts, d->live * d->R, d->n, d->row_src, d->ann, d->keys, d->mask, d->y_prev,
                         d->s, d->s_new, d->logp, d->alpha, d->scratch);
 }
 
@@ -79,6 +102,7 @@ void decoding_retire(Decoding *d, const int *done) {
 void decoding_free(Decoding *d) {
     arena_free(&d->arena);
     free(d->max_len);
+    free(d->token);
     free(d->slot);
     free(d->row_src);
     free(d->y_prev);

@@ -7,17 +7,22 @@
  * being decoded are kept packed at the front of the state arrays, in
  * sentence order, so a step computes only what is left: once a sentence
  * is finished, decoding_retire drops its rows. Nothing is allocated per
- * step. */
+ * step. With a shortlist, the output layer is cut once per batch to the
+ * union of its sentences' candidate tokens (logp then has one column per
+ * candidate; decoding_token maps a column to its token). */
 #ifndef NMT_DECODING_H
 #define NMT_DECODING_H
 
 #include "core/nn.h"
 #include "model/model.h"
+#include "search/shortlist.h"
 
 enum { MAX_OUTPUT_LEN = 1024 }; /* output tokens per sentence, whatever the source length */
 
 typedef struct {
     const ModelParams *p;
+    DecoderWeights dec;       /* the decoder searched with: p->dec, or with its output layer cut to a shortlist */
+    int *token;               /* [V] output column -> target token id, or NULL when the columns are the tokens */
     int n, R, Ts, H, V, max_steps;
     int *max_len;             /* [n] steps allowed per sentence */
     float *ann, *keys, *mask; /* [Ts][n][...] the sentences' encoding, once */
@@ -35,7 +40,9 @@ typedef struct {
  * at s_0 with y_prev = <s>. A sentence may run for ceil(ratio x length) + 10
  * steps, at most MAX_OUTPUT_LEN. */
 void decoding_init(Decoding *d, const ModelParams *p, const int *const *src, const int *src_len, int n, int R,
-                   float ratio);
+                   float ratio, const Shortlist *shortlist);
+/* The target token of output column v (columns are tokens without a shortlist). */
+static inline int decoding_token(const Decoding *d, int v) { return d->token ? d->token[v] : v; }
 /* The packed row of hypothesis k of live sentence i. */
 static inline int decoding_row(const Decoding *d, int i, int k) { return d->slot[i] * d->R + k; }
 /* One step on every live row: s_new, logp (log-softmax) and alpha from s and y_prev. */

@@ -10,7 +10,7 @@
 void greedy_search(const Model *m, const int *const *src, const int *src_len, int n, const SearchOptions *o,
                    NBest *out) {
     Decoding d;
-    decoding_init(&d, &m->p, src, src_len, n, 1, o->max_len_ratio);
+    decoding_init(&d, &m->p, src, src_len, n, 1, o->max_len_ratio, o->shortlist);
     const int Ts = d.Ts;
     int **tokens = xcalloc((size_t)n, sizeof(int *));
     float **att = xcalloc((size_t)n, sizeof(float *));
@@ -29,8 +29,8 @@ void greedy_search(const Model *m, const int *const *src, const int *src_len, in
             if (done[i]) continue;
             const int r = decoding_row(&d, i, 0);
             const float *lp = d.logp + (size_t)r * d.V;
-            int y = argmax_row(lp, d.V);
-            logprob[i] += lp[y];
+            const int v = argmax_row(lp, d.V), y = decoding_token(&d, v);
+            logprob[i] += lp[v];
             if (o->want_attention) memcpy(att[i] + (size_t)t * Ts, d.alpha + (size_t)r * Ts, sizeof(float) * Ts);
             if (y == VOCAB_EOS) ended[i] = 1;
             else tokens[i][len[i]++] = y;

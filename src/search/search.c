@@ -12,6 +12,7 @@ void search_options_default(SearchOptions *o) {
     o->length_penalty = 0.6f;
     o->max_len_ratio = 2.0f;
     o->want_attention = 0;
+    o->shortlist = NULL;
 }
 
 double search_score(double logprob, int steps, float alpha) {

@@ -14,12 +14,15 @@
 
 #include "model/saved.h"
 
+struct Shortlist; /* search/shortlist.h */
+
 typedef struct {
     int beam;            /* hypotheses kept per sentence; 1 = greedy */
     int nbest;           /* hypotheses returned per sentence (<= beam) */
     float length_penalty; /* alpha */
     float max_len_ratio;
     int want_attention;  /* keep the attention rows of returned hypotheses */
+    const struct Shortlist *shortlist; /* restrict the output layer to each batch's shortlist (NULL: all tokens) */
 } SearchOptions;
 
 void search_options_default(SearchOptions *o);
