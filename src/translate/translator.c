@@ -303,7 +303,7 @@ int translate_stream(const Model *m, const TranslateOptions *o, LineReader *in, 
     if (!st) st = &local;
     memset(st, 0, sizeof *st);
     if (translate_options_check(o, err, errsz) != 0) return -1;
-    const int cap = isatty(fileno(in->f)) ? 1 : chunk_lines(o);
+    const int cap = linereader_is_tty(in) ? 1 : chunk_lines(o);
     const int want_att = dump != NULL || o->alignment != ALIGN_NONE;
     Chunk c = {0};
     chunk_reserve(&c, cap);
