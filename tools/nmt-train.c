@@ -5,7 +5,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/args.h"
 #include "core/blas.h"
+#include "core/lock.h"
+#include "core/paths.h"
 #include "core/util.h"
 #include "train/trainer.h"
 #include "vocab/corpus.h"
@@ -119,6 +122,33 @@ static ParallelCorpus *load_corpus(const Vocab *v, const char *src, const char *
     return c;
 }
 
+static const char *const VALUE_FLAGS[] = {
+    "--vocab", "--train-src", "--train-tgt", "--valid-src", "--valid-tgt", "-o", "--output", "--log", "--attention",
+    "--optimizer", "--valid-metric", "--emb", "--hidden", "--att-dim", "--dropout", "--rec-dropout", "--batch",
+    "--shard-size", "--epochs", "--max-updates", "--minutes", "--lr", "--lr-decay", "--lr-patience", "--min-lr",
+    "--patience", "--clip", "--label-smoothing", "--ema", "--valid-every", "--disp-every", "--seed", "--threads",
+    "--max-len", NULL};
+
+/* Before any work: no output may be an input, and no other run may be
+ * writing the same MODEL (the lock is held until the process ends). */
+static void claim_outputs(const char *const inputs[5], const TrainOptions *o, int resume) {
+    const char *suffixes[] = {"", ".last", ".ckpt", ".lock"};
+    char *outs[6];
+    int n = 0;
+    for (int k = 0; k < 4; k++) outs[n++] = path_cat(o->model_path, suffixes[k]);
+    if (o->log_path) outs[n++] = xstrdup(o->log_path);
+    char **snaps = NULL, *prefix = path_cat(o->model_path, ".u");
+    int nsnaps = o->keep_snapshots || resume ? paths_numbered(prefix, &snaps) : 0;
+    paths_refuse_overwrite(inputs, 5, (const char *const *)outs, n);
+    paths_refuse_overwrite(inputs, 5, (const char *const *)snaps, nsnaps);
+    char err[1024];
+    if (lock_acquire(outs[3], err, sizeof err) != 0) die("%s", err);
+    for (int k = 0; k < n; k++) free(outs[k]);
+    for (int k = 0; k < nsnaps; k++) free(snaps[k]);
+    free(snaps);
+    free(prefix);
+}
+
 int main(int argc, char **argv) {
     blas_setup(argv);
     set_program_name(argv[0]);
@@ -127,7 +157,7 @@ int main(int argc, char **argv) {
     train_options_default(&o);
     o.threads = omp_get_num_procs();
     ModelConfig cfg = {.emb = 256, .hidden = 512, .att_dim = 0, .attention = ATTENTION_BAHDANAU, .dropout = 0.2f};
-    int resume = 0, max_len = 100, skip_invalid = 0, valid_bleu = 0;
+    int resume = 0, max_len = 100, skip_invalid = 0, valid_bleu = 0, max_updates_given = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -141,8 +171,7 @@ int main(int argc, char **argv) {
         if (!strcmp(a, "--deep-output")) { cfg.deep_output = 1; continue; }
         if (!strcmp(a, "--tie-embeddings")) { cfg.tie_target = 1; continue; }
         if (!strcmp(a, "--keep-snapshots")) { o.keep_snapshots = 1; continue; }
-        if (i + 1 >= argc) die("%s needs a value (see --help)", a);
-        const char *v = argv[++i];
+        const char *v = arg_value(argc, argv, &i, VALUE_FLAGS);
         if (!strcmp(a, "--vocab")) vocab_path = v;
         else if (!strcmp(a, "--train-src")) train_src = v;
         else if (!strcmp(a, "--train-tgt")) train_tgt = v;
@@ -170,7 +199,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--batch")) o.batch = (int)parse_long(a, v, 1, 1 << 20);
         else if (!strcmp(a, "--shard-size")) o.shard_size = (int)parse_long(a, v, 1, 1 << 20);
         else if (!strcmp(a, "--epochs")) o.epochs = (int)parse_long(a, v, 0, 1 << 30);
-        else if (!strcmp(a, "--max-updates")) o.max_updates = parse_long(a, v, 0, 1L << 50);
+        else if (!strcmp(a, "--max-updates")) o.max_updates = parse_long(a, v, 0, 1L << 50), max_updates_given = 1;
         else if (!strcmp(a, "--minutes")) o.minutes = parse_double(a, v, 0.0, 1e7);
         else if (!strcmp(a, "--lr")) o.lr = (float)parse_double(a, v, 0.0, 100.0);
         else if (!strcmp(a, "--lr-decay")) o.lr_decay = (float)parse_double(a, v, 0.0, 1.0);
@@ -192,6 +221,13 @@ int main(int argc, char **argv) {
     if (!!valid_src != !!valid_tgt) die("--valid-src and --valid-tgt go together");
     if (!vocab_path && !resume) die("--vocab is required (see --help)");
     if (cfg.att_dim == 0) cfg.att_dim = cfg.hidden;
+    if (max_updates_given && o.max_updates == 0)
+        die("--max-updates 0 would train nothing: give at least 1 (leave it out for no limit)");
+    if (valid_bleu && !valid_src)
+        die("%s needs a validation set (--valid-src and --valid-tgt)",
+            o.select_by_bleu ? "--valid-metric bleu" : "--valid-bleu");
+    const char *inputs[5] = {vocab_path, train_src, train_tgt, valid_src, valid_tgt};
+    claim_outputs(inputs, &o, resume);
 
     /* Everything that can fail on the user's input is checked before training starts. */
     char err[1024];
@@ -211,6 +247,7 @@ int main(int argc, char **argv) {
         saved.disp_every = o.disp_every, saved.model_path = o.model_path;
         saved.keep_snapshots |= o.keep_snapshots; /* may be switched on later: it only adds files */
         if (saved.select_by_bleu) valid_bleu = 1;
+        if (valid_bleu && !valid_src) die("%s: the run selects models by validation BLEU: give --valid-src and --valid-tgt", ckpt);
         o = saved;
         resumed = 1;
         fprintf(stderr, "%s: resuming from %s at update %ld\n", program_name(), ckpt, state.update);
