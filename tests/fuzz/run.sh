@@ -15,7 +15,8 @@ export OMP_NUM_THREADS=1 # the targets are single-threaded; spare the cores
 for t in $targets; do
     mkdir -p "$build/corpus/$t" "$build/crashes"
     log="$build/fuzz_$t.log"
-    "$build/fuzz_$t" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
+    # a generous per-input timeout: on a loaded machine 10 s gave false alarms
+    "$build/fuzz_$t" -max_total_time="$seconds" -print_final_stats=1 -timeout=60 -rss_limit_mb=2048 \
         -artifact_prefix="$build/crashes/${t}-" "$build/corpus/$t" "$root/tests/fuzz/seeds/$t" >"$log" 2>&1
     rc=$?
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
