@@ -4,6 +4,7 @@
 #   make test-san   the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo       train on the embedded corpus, translate, score, dump attention
 #   make bench      throughput figures (bench/results.json)
+#   make fuzz       build the libFuzzer targets with clang and run each SECONDS seconds (default 60)
 CC := gcc
 SAN ?= 0
 ifeq ($(SAN),1)
@@ -29,7 +30,7 @@ TESTS := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 DEPS_OK := $(BUILD)/.deps-ok
 
 .SECONDARY:
-.PHONY: all test test-san demo bench clean deps
+.PHONY: all test test-san demo bench clean deps fuzz fuzz-build
 all: $(BUILD)/libnmt.a $(TOOLS)
 
 deps: $(DEPS_OK)
@@ -69,7 +70,42 @@ bench: $(TOOLS) $(BUILD)/bench/nmt-bench
 $(BUILD)/bench/nmt-bench: $(BUILD)/bench/nmt-bench.o $(BUILD)/libnmt.a
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
+# Fuzzing: the library again, built by clang with ASan + UBSan and the
+# libFuzzer instrumentation, linked into one binary per tests/fuzz/fuzz_*.c.
+FUZZ_BUILD := build-fuzz
+FUZZ_CC := clang
+FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -fopenmp -Isrc -O1 -g -fno-omit-frame-pointer \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -Wno-pass-failed -MMD -MP
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+SECONDS ?= 60
+
+$(FUZZ_BUILD)/.deps-ok:
+	@mkdir -p $(FUZZ_BUILD)
+	@FUZZ=1 CC=$(FUZZ_CC) sh scripts/deps.sh
+	@touch $@
+
+$(FUZZ_BUILD)/%.o: %.c | $(FUZZ_BUILD)/.deps-ok
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/libnmt.a: $(FUZZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_BUILD)/libnmt.a
+	$(FUZZ_CC) -fopenmp -fsanitize=fuzzer,address,undefined $^ -o $@ $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@bash tests/fuzz/run.sh $(FUZZ_BUILD) $(SECONDS)
+
 clean:
-	rm -rf build build-san bin
+	rm -rf build build-san build-fuzz bin
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+ifneq ($(filter fuzz fuzz-build,$(MAKECMDGOALS)),)
+-include $(shell find $(FUZZ_BUILD) -name '*.d' 2>/dev/null)
+endif

@@ -12,8 +12,18 @@ probe() { # header, library, package
 }
 probe utf8proc.h -lutf8proc libutf8proc-dev
 probe cblas.h -lopenblas libopenblas-dev
-if ! echo 'int main(void){return 0;}' | $CC -fopenmp -x c - -o /dev/null 2>/dev/null; then
+if [ "${FUZZ:-0}" != 1 ] && ! echo 'int main(void){return 0;}' | $CC -fopenmp -x c - -o /dev/null 2>/dev/null; then
     missing="$missing libgomp1"
+fi
+# make fuzz: clang with libFuzzer, the sanitizers and OpenMP
+if [ "${FUZZ:-0}" = 1 ]; then
+    if ! command -v "$CC" >/dev/null 2>&1; then
+        missing="$missing clang libclang-rt-dev libomp-dev"
+    else
+        printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n){(void)d;(void)n;return 0;}\n' |
+            $CC -x c - -o /dev/null -fsanitize=fuzzer,address,undefined 2>/dev/null || missing="$missing libclang-rt-dev"
+        echo 'int main(void){return 0;}' | $CC -fopenmp -x c - -o /dev/null 2>/dev/null || missing="$missing libomp-dev"
+    fi
 fi
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/paths.h"
 #include "core/util.h"
 #include "model/average.h"
 
@@ -41,8 +42,7 @@ int main(int argc, char **argv) {
     }
     if (!out) die("-o OUT is required (see --help)");
     if (n < 2) die("give at least two models to average (see --help)");
-    for (int i = 0; i < n; i++)
-        if (!strcmp(inputs[i], out)) die("%s: the output must not be one of the inputs", out);
+    paths_refuse_overwrite(inputs, n, &out, 1);
     char err[1024];
     Model *m = model_average(inputs, n, err, sizeof err);
     if (!m) die("%s", err);

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/args.h"
 #include "core/blas.h"
+#include "core/paths.h"
 #include "core/util.h"
 #include "translate/output.h"
 #include "translate/scorer.h"
@@ -47,6 +49,9 @@ static const char *USAGE =
     "  --quiet                no warnings and no summary on stderr\n"
     "  -h, --help             this help\n";
 
+static const char *const VALUE_FLAGS[] = {"-m", "--model", "--src", "--tgt", "-o", "--output", "--batch",
+                                          "--threads", "--max-len", "--attention", "--attention-format", NULL};
+
 int main(int argc, char **argv) {
     blas_setup(argv);
     set_program_name(argv[0]);
@@ -63,8 +68,7 @@ int main(int argc, char **argv) {
         }
         if (!strcmp(a, "--skip-invalid")) { o.skip_invalid = 1; continue; }
         if (!strcmp(a, "--quiet")) { o.quiet = 1; continue; }
-        if (i + 1 >= argc) die("%s needs a value (see --help)", a);
-        const char *v = argv[++i];
+        const char *v = arg_value(argc, argv, &i, VALUE_FLAGS);
         if (!strcmp(a, "-m") || !strcmp(a, "--model")) model_path = v;
         else if (!strcmp(a, "--src")) src_path = v;
         else if (!strcmp(a, "--tgt")) tgt_path = v;
@@ -81,11 +85,15 @@ int main(int argc, char **argv) {
     if (!strcmp(src_path, "-") && !strcmp(tgt_path, "-")) die("--src and --tgt cannot both be stdin");
     AttDumpFormat fmt = tool_attention_format(att_path, att_format);
 
+    const char *inputs[] = {model_path, src_path, tgt_path}, *outputs[] = {out_path, att_path};
+    paths_refuse_overwrite(inputs, 3, outputs, 2);
+
     char err[1024];
     Model *m = model_load(model_path, NULL, err, sizeof err);
     if (!m) die("%s", err);
-    /* files of different lengths are refused before any output */
-    if (strcmp(src_path, "-") != 0 && strcmp(tgt_path, "-") != 0) corpus_check_line_counts(src_path, tgt_path);
+    /* files of different lengths are refused before any output; both are
+     * read once, so pipes work (core/input.h) */
+    corpus_check_line_counts(src_path, tgt_path);
     LineReader src, tgt;
     if (linereader_open(&src, src_path) != 0) die("%s: cannot open: %s", src_path, strerror(errno));
     if (linereader_open(&tgt, tgt_path) != 0) die("%s: cannot open: %s", tgt_path, strerror(errno));

@@ -6,7 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/args.h"
 #include "core/blas.h"
+#include "core/lock.h"
+#include "core/paths.h"
 #include "core/util.h"
 #include "core/fields.h"
 #include "train/text_data.h"
@@ -112,6 +115,30 @@ static void check_resume_flags(const GivenFlags *g, const ModelConfig *cmd_cfg, 
     buf_free(&diff);
 }
 
+/* The flags with a value besides those of the settings' tables. */
+static const char *const VALUE_FLAGS[] = {"--vocab", "--train-src", "--train-tgt", "--valid-src", "--valid-tgt",
+                                          "-o",      "--output",    "--log",       "--max-len",   NULL};
+
+/* Before any work: no output may be an input, and no other run may be
+ * writing the same MODEL (the lock is held until the process ends). */
+static void claim_outputs(const char *const inputs[5], const TrainOptions *o, int resume) {
+    const char *suffixes[] = {"", ".last", ".ckpt", ".lock"};
+    char *outs[6];
+    int n = 0;
+    for (int k = 0; k < 4; k++) outs[n++] = path_cat(o->model_path, suffixes[k]);
+    if (o->log_path) outs[n++] = xstrdup(o->log_path);
+    char **snaps = NULL, *prefix = path_cat(o->model_path, ".u");
+    int nsnaps = o->keep_snapshots || resume ? paths_numbered(prefix, &snaps) : 0;
+    paths_refuse_overwrite(inputs, 5, (const char *const *)outs, n);
+    paths_refuse_overwrite(inputs, 5, (const char *const *)snaps, nsnaps);
+    char err[1024];
+    if (lock_acquire(outs[3], err, sizeof err) != 0) die("%s", err);
+    for (int k = 0; k < n; k++) free(outs[k]);
+    for (int k = 0; k < nsnaps; k++) free(snaps[k]);
+    free(snaps);
+    free(prefix);
+}
+
 int main(int argc, char **argv) {
     blas_setup(argv);
     set_program_name(argv[0]);
@@ -121,7 +148,7 @@ int main(int argc, char **argv) {
     o.threads = omp_get_num_procs();
     ModelConfig cfg;
     model_config_default(&cfg);
-    int resume = 0, max_len = 100, skip_invalid = 0, valid_bleu = 0;
+    int resume = 0, max_len = 100, skip_invalid = 0, valid_bleu = 0, max_updates_given = 0;
     GivenFlags given = {0};
     char err[1024];
     for (int i = 1; i < argc; i++) {
@@ -147,11 +174,11 @@ int main(int argc, char **argv) {
             if (rc < 0) die("%s", err);
             note_given(&given, fields_find_flag(TRAIN_OPTION_FIELDS, TRAIN_OPTION_NFIELDS, a), 0);
             if (!strcmp(a, "--valid-metric") && o.select_by_bleu) valid_bleu = 1;
+            if (!strcmp(a, "--max-updates")) max_updates_given = 1;
             i += takes;
             continue;
         }
-        if (i + 1 >= argc) die("%s needs a value (see --help)", a);
-        v = argv[++i];
+        v = arg_value(argc, argv, &i, VALUE_FLAGS);
         if (!strcmp(a, "--vocab")) vocab_path = v;
         else if (!strcmp(a, "--train-src")) train_src = v;
         else if (!strcmp(a, "--train-tgt")) train_tgt = v;
@@ -167,6 +194,13 @@ int main(int argc, char **argv) {
     if (!!valid_src != !!valid_tgt) die("--valid-src and --valid-tgt go together");
     if (!vocab_path && !resume) die("--vocab is required (see --help)");
     if (cfg.att_dim == 0) cfg.att_dim = cfg.hidden;
+    if (max_updates_given && o.max_updates == 0)
+        die("--max-updates 0 would train nothing: give at least 1 (leave it out for no limit)");
+    if (valid_bleu && !valid_src)
+        die("%s needs a validation set (--valid-src and --valid-tgt)",
+            o.select_by_bleu ? "--valid-metric bleu" : "--valid-bleu");
+    const char *inputs[5] = {vocab_path, train_src, train_tgt, valid_src, valid_tgt};
+    claim_outputs(inputs, &o, resume);
 
     /* Everything that can fail on the user's input is checked before training starts. */
     Model *m = NULL;
@@ -182,6 +216,7 @@ int main(int argc, char **argv) {
         /* the run's own settings win; the budget and the machine may change */
         train_options_resume(&saved, &o);
         if (saved.select_by_bleu) valid_bleu = 1;
+        if (valid_bleu && !valid_src) die("%s: the run selects models by validation BLEU: give --valid-src and --valid-tgt", ckpt);
         o = saved;
         resumed = 1;
         fprintf(stderr, "%s: resuming from %s at update %ld\n", program_name(), ckpt, state.update);

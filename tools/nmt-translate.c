@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/args.h"
 #include "core/blas.h"
+#include "core/paths.h"
 #include "core/util.h"
 #include "translate/output.h"
 #include "translate/translator.h"
@@ -66,6 +68,10 @@ static const char *USAGE =
     "  --quiet                no warnings and no summary on stderr\n"
     "  -h, --help             this help\n";
 
+static const char *const VALUE_FLAGS[] = {"-m", "--model", "-i", "--input", "-o", "--output", "--beam", "--nbest",
+                                          "--length-penalty", "--max-length-ratio", "--max-src-len", "--batch",
+                                          "--threads", "--attention", "--attention-format", "--alignment", NULL};
+
 int main(int argc, char **argv) {
     blas_setup(argv);
     set_program_name(argv[0]);
@@ -82,8 +88,7 @@ int main(int argc, char **argv) {
         }
         if (!strcmp(a, "--skip-invalid")) { o.skip_invalid = 1; continue; }
         if (!strcmp(a, "--quiet")) { o.quiet = 1; continue; }
-        if (i + 1 >= argc) die("%s needs a value (see --help)", a);
-        const char *v = argv[++i];
+        const char *v = arg_value(argc, argv, &i, VALUE_FLAGS);
         if (!strcmp(a, "-m") || !strcmp(a, "--model")) model_path = v;
         else if (!strcmp(a, "-i") || !strcmp(a, "--input")) in_path = v;
         else if (!strcmp(a, "-o") || !strcmp(a, "--output")) out_path = v;
@@ -108,6 +113,9 @@ int main(int argc, char **argv) {
             o.search.nbest);
     o.print_nbest = nbest_given;
     AttDumpFormat fmt = tool_attention_format(att_path, att_format);
+
+    const char *inputs[] = {model_path, in_path}, *outputs[] = {out_path, att_path};
+    paths_refuse_overwrite(inputs, 2, outputs, 2);
 
     char err[1024];
     if (translate_options_check(&o, err, sizeof err) != 0) die("%s", err);

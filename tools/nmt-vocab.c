@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/paths.h"
 #include "core/util.h"
 #include "vocab/build.h"
 #include "vocab/corpus.h"
@@ -33,13 +34,15 @@ static const char USAGE[] =
     "  --threads N           threads for counting and encoding (default: all cores);\n"
     "                        results do not depend on it\n"
     "  --skip-invalid        skip line pairs with invalid UTF-8 and report how many,\n"
-    "                        instead of stopping at the first (with --encode: write an\n"
-    "                        empty line for each)\n"
+    "                        instead of stopping at the first (with --encode and\n"
+    "                        --decode: write an empty line for each)\n"
     "  -h, --help            this help\n"
     "\n"
     "Tokens: a space becomes \"\xE2\x96\x81\" (U+2581) in front of the next token;\n"
     "decoding joins tokens and turns it back into a space, so decode(encode(x)) is\n"
-    "the normalized x. <unk> decodes as the text \"<unk>\".\n";
+    "the normalized x. <unk> decodes as the text \"<unk>\". --decode refuses input\n"
+    "that is not UTF-8, and tokens whose escapes stand for a line break, a NUL\n"
+    "byte or invalid UTF-8: each input line gives exactly one output line.\n";
 
 typedef struct {
     const char *src, *tgt, *out, *show, *encode, *decode, *side;
@@ -116,11 +119,11 @@ static void run_pipeline(const Vocab *v, VocabSide side, int encode, int skip_in
             len[n++] = r.len;
         }
         if (!n) break;
-        char (*err)[64] = xmalloc((size_t)n * sizeof *err);
+        char (*err)[128] = xmalloc((size_t)n * sizeof *err);
 #pragma omp parallel for schedule(dynamic, 16)
         for (int i = 0; i < n; i++) {
             if (!encode) {
-                out[i] = vocab_decode_tokens(v, side, in[i], len[i]);
+                out[i] = vocab_decode_tokens(v, side, in[i], len[i], err[i], sizeof err[i]);
                 continue;
             }
             int *ids;
@@ -162,6 +165,8 @@ static void learn(const Args *a) {
     if (!a->out) die("learning needs -o VOCAB, the file to write (see --help)");
     if (a->cfg.bpe_merges && (a->min_count_set || a->max_size_set))
         die("--min-count and --max-size apply to word vocabularies; with --bpe the size is set by the merges");
+    const char *inputs[] = {a->src, a->tgt};
+    paths_refuse_overwrite(inputs, 2, &a->out, 1);
     double t0 = now_seconds();
     CorpusStats st;
     Vocab *v = vocab_build(&a->cfg, a->src, a->tgt, &st);

@@ -2,6 +2,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "util.h"
 
+#include "core/input.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -110,6 +112,12 @@ void buf_free(Buf *b) {
 }
 
 int linereader_open(LineReader *r, const char *path) {
+    size_t len;
+    const char *copy = input_cached(path, &len);
+    if (copy) {
+        linereader_open_mem(r, strcmp(path, "-") == 0 ? "<stdin>" : path, copy, len);
+        return 0;
+    }
     memset(r, 0, sizeof *r);
     r->path = path;
     if (strcmp(path, "-") == 0) {
@@ -123,10 +131,34 @@ int linereader_open(LineReader *r, const char *path) {
     return 0;
 }
 
+void linereader_open_mem(LineReader *r, const char *name, const char *data, size_t len) {
+    memset(r, 0, sizeof *r);
+    r->path = name;
+    r->mem = data;
+    r->mem_len = len;
+}
+
+/* The next raw line, with its line end, into r->line; its length or -1 at the end. */
+static ssize_t next_raw_line(LineReader *r) {
+    if (!r->mem) return getline(&r->line, &r->cap, r->f);
+    if (r->mem_pos >= r->mem_len) return -1;
+    const char *s = r->mem + r->mem_pos;
+    const char *nl = memchr(s, '\n', r->mem_len - r->mem_pos);
+    size_t n = nl ? (size_t)(nl - s) + 1 : r->mem_len - r->mem_pos;
+    if (n + 1 > r->cap) {
+        r->cap = n + 1 > 2 * r->cap ? n + 1 : 2 * r->cap;
+        r->line = xrealloc(r->line, r->cap);
+    }
+    memcpy(r->line, s, n);
+    r->mem_pos += n;
+    return (ssize_t)n;
+}
+
 int linereader_next(LineReader *r) {
-    ssize_t n = getline(&r->line, &r->cap, r->f);
+    ssize_t n = next_raw_line(r);
     if (n < 0) {
-        if (ferror(r->f)) die("%s: read error after line %ld: %s", r->path, r->lineno, strerror(errno));
+        if (!r->mem && ferror(r->f))
+            die("%s: read error after line %ld: %s", r->path, r->lineno, strerror(errno));
         return 0;
     }
     r->lineno++;
@@ -138,6 +170,8 @@ int linereader_next(LineReader *r) {
         memmove(r->line, r->line + 3, len - 2);
         len -= 3;
     }
+    const char *nul = memchr(r->line, '\0', len);
+    if (nul) die("%s:%ld: NUL byte at byte %zu", r->path, r->lineno, (size_t)(nul - r->line) + 1);
     r->len = len;
     return 1;
 }
@@ -148,7 +182,10 @@ void linereader_close(LineReader *r) {
     memset(r, 0, sizeof *r);
 }
 
+int linereader_is_tty(const LineReader *r) { return !r->mem && r->f && isatty(fileno(r->f)); }
+
 long count_lines(const char *path) {
+    input_read(path);
     LineReader r;
     if (linereader_open(&r, path) != 0) die("%s: cannot open: %s", path, strerror(errno));
     while (linereader_next(&r)) {
@@ -161,94 +198,26 @@ long count_lines(const char *path) {
 char *read_file(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f); /* fopen accepts a directory; reading it fails with a vague EIO */
+        errno = EISDIR;
+        return NULL;
+    }
     Buf b = {0};
     char chunk[1 << 16];
     size_t n;
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) buf_append(&b, chunk, n);
-    int bad = ferror(f);
+    int bad = ferror(f), why = errno;
     fclose(f);
     if (bad) {
         buf_free(&b);
-        errno = EIO;
+        errno = why ? why : EIO;
         return NULL;
     }
     if (!b.data) buf_reserve(&b, 0), b.data[0] = '\0';
     *len = b.len;
     return b.data;
-}
-
-int atomic_open(AtomicFile *af, const char *path, char *err, size_t errsz) {
-    size_t n = strlen(path);
-    struct stat st;
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        /* /dev/null, /dev/stdout, a pipe: nothing to replace, write in place */
-        af->path = af->tmp = NULL;
-        af->f = fopen(path, "wb");
-        if (!af->f) {
-            snprintf(err, errsz, "%s: cannot open for writing: %s", path, strerror(errno));
-            return -1;
-        }
-        return 0;
-    }
-    af->path = xstrdup(path);
-    af->tmp = xmalloc(n + 32);
-    snprintf(af->tmp, n + 32, "%s.tmp.%ld", path, (long)getpid());
-    af->f = fopen(af->tmp, "wb");
-    if (!af->f) {
-        snprintf(err, errsz, "%s: cannot create: %s", af->tmp, strerror(errno));
-        free(af->path);
-        free(af->tmp);
-        af->path = af->tmp = NULL;
-        return -1;
-    }
-    return 0;
-}
-
-void atomic_abort(AtomicFile *af) {
-    if (af->f) fclose(af->f);
-    if (af->tmp) unlink(af->tmp);
-    free(af->path);
-    free(af->tmp);
-    memset(af, 0, sizeof *af);
-}
-
-int atomic_write(AtomicFile *af, const void *data, size_t len, char *err, size_t errsz) {
-    if (len && fwrite(data, 1, len, af->f) != len) {
-        snprintf(err, errsz, "%s: write failed: %s", af->tmp, strerror(errno));
-        atomic_abort(af);
-        return -1;
-    }
-    return 0;
-}
-
-int atomic_commit(AtomicFile *af, char *err, size_t errsz) {
-    if (fflush(af->f) != 0 || (af->tmp && fsync(fileno(af->f)) != 0)) {
-        snprintf(err, errsz, "%s: cannot flush to disk: %s", af->tmp, strerror(errno));
-        atomic_abort(af);
-        return -1;
-    }
-    int rc = fclose(af->f);
-    af->f = NULL;
-    if (!af->tmp) { /* written in place */
-        if (rc != 0) snprintf(err, errsz, "cannot finish writing: %s", strerror(errno));
-        return rc == 0 ? 0 : -1;
-    }
-    if (rc != 0 || rename(af->tmp, af->path) != 0) {
-        snprintf(err, errsz, "%s: cannot rename to %s: %s", af->tmp, af->path, strerror(errno));
-        atomic_abort(af);
-        return -1;
-    }
-    free(af->path);
-    free(af->tmp);
-    memset(af, 0, sizeof *af);
-    return 0;
-}
-
-int write_file_atomic(const char *path, const void *data, size_t len, char *err, size_t errsz) {
-    AtomicFile af;
-    if (atomic_open(&af, path, err, errsz) != 0) return -1;
-    if (atomic_write(&af, data, len, err, errsz) != 0) return -1;
-    return atomic_commit(&af, err, errsz);
 }
 
 static uint32_t crc_table[256];

@@ -44,7 +44,10 @@ void buf_free(Buf *b);
 
 /* Read a text file line by line, with the line number for error messages.
  * Accepts LF and CRLF endings, a final line without newline, lines of any
- * length, and drops a UTF-8 byte-order mark at the start of the file. */
+ * length, and drops a UTF-8 byte-order mark at the start of the file. A NUL
+ * byte in a line stops the program with "FILE:LINE: NUL byte at byte K":
+ * lines are C strings everywhere after this, so a NUL would silently cut
+ * the text short. */
 typedef struct {
     FILE *f;
     const char *path; /* as given, for messages */
@@ -53,22 +56,34 @@ typedef struct {
     size_t cap;
     long lineno;      /* 1-based number of the current line */
     int owns_file;
+    const char *mem;  /* reading from memory (linereader_open_mem) when not NULL */
+    size_t mem_len, mem_pos;
 } LineReader;
-/* path "-" reads stdin. Returns 0, or -1 with errno set when it cannot open. */
+/* path "-" reads stdin. An input already read whole (core/input.h) is read
+ * from that copy. Returns 0, or -1 with errno set when it cannot open. */
 int linereader_open(LineReader *r, const char *path);
-/* 1 when a line was read, 0 at end of file; dies on a read error. */
+/* Lines of data[0..len), which must outlive the reader; name is for messages. */
+void linereader_open_mem(LineReader *r, const char *name, const char *data, size_t len);
+/* 1 when a line was read, 0 at end of file; dies on a read error or a NUL byte. */
 int linereader_next(LineReader *r);
 void linereader_close(LineReader *r);
+/* 1 when the lines come from a terminal (read one at a time, as typed). */
+int linereader_is_tty(const LineReader *r);
 
-/* Count the lines of a file as linereader_next would see them (dies if unreadable). */
+/* Count the lines of a file as linereader_next would see them (dies if
+ * unreadable). The file is read whole once (core/input.h), so the lines can
+ * then be read from a pipe as well. */
 long count_lines(const char *path);
 
-/* Read a whole file; returns NULL (errno set) on failure. */
+/* Read a whole file; returns NULL (errno set, EISDIR for a directory) on failure. */
 char *read_file(const char *path, size_t *len);
 
-/* Write data to path atomically: a temporary file in the same directory,
- * fsync, then rename. The old file stays intact on any failure.
- * Returns 0, or -1 with a message in err. */
+/* Write data to path atomically: a temporary file ".NAME.tmp.PID" in the
+ * destination's directory, fsync, then rename. The old file stays intact
+ * on any failure. A symlink is written through (its target is replaced,
+ * the link stays); an existing file keeps its mode, a new one gets
+ * 0666 & ~umask; temporary files of processes that died mid-write are
+ * removed. Returns 0, or -1 with a message in err naming path. */
 int write_file_atomic(const char *path, const void *data, size_t len, char *err, size_t errsz);
 
 /* The same, streamed: open a temporary file beside path, write pieces,
@@ -78,7 +93,9 @@ int write_file_atomic(const char *path, const void *data, size_t len, char *err,
  * regular file (/dev/null, /dev/stdout, a pipe) is written in place. */
 typedef struct {
     FILE *f;
-    char *path, *tmp;
+    char *path; /* the file replaced: the given path with symlinks followed */
+    char *tmp;  /* NULL when written in place */
+    char *name; /* the path as given, for messages */
 } AtomicFile;
 int atomic_open(AtomicFile *af, const char *path, char *err, size_t errsz);
 int atomic_write(AtomicFile *af, const void *data, size_t len, char *err, size_t errsz);

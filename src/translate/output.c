@@ -1,6 +1,7 @@
 /* output.c — see output.h. */
 #include "translate/output.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,6 +10,7 @@ void tool_output_open(ToolOutput *t, const char *out_path, const char *att_path,
     char err[1024];
     memset(t, 0, sizeof *t);
     t->out = stdout;
+    t->name = out_path && strcmp(out_path, "-") != 0 ? out_path : "<stdout>";
     if (out_path && strcmp(out_path, "-") != 0) {
         if (atomic_open(&t->af, out_path, err, sizeof err) != 0) die("%s", err);
         t->out = t->af.f;
@@ -23,10 +25,15 @@ void tool_output_open(ToolOutput *t, const char *out_path, const char *att_path,
 }
 
 void tool_output_finish(ToolOutput *t, int rc, const char *err) {
-    char why[1024];
+    int write_errno = errno; /* of the failed write, if that is what failed */
+    char why[1024], named[2200];
     if (rc == 0 && t->dump && attdump_close(t->dump, why, sizeof why) != 0) {
         t->dump = NULL;
         rc = -1, err = why;
+    }
+    if (rc != 0 && t->out && ferror(t->out)) { /* the message says what failed, not where */
+        snprintf(named, sizeof named, "%.1000s: %.1000s (%s)", t->name, err, strerror(write_errno ? write_errno : EIO));
+        err = named;
     }
     if (rc != 0) {
         if (t->out != stdout) atomic_abort(&t->af);

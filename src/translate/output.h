@@ -13,6 +13,7 @@ typedef struct {
     AtomicFile af;
     FILE *out;     /* stdout or af.f */
     AttDump *dump; /* NULL without --attention */
+    const char *name; /* the output's path, for messages */
 } ToolOutput;
 
 /* out_path NULL or "-" is stdout; att_path NULL means no dump. Dies with a

@@ -217,7 +217,7 @@ int score_stream(const Model *m, const ScoreOptions *o, LineReader *src, LineRea
         snprintf(err, errsz, "batch, threads and the maximum length must be at least 1");
         return -1;
     }
-    const int cap = (isatty(fileno(src->f)) || isatty(fileno(tgt->f))) ? 1
+    const int cap = (linereader_is_tty(src) || linereader_is_tty(tgt)) ? 1
                                                                           : TRANSLATE_WINDOW_BATCHES * o->batch * o->threads;
     const char *name[2] = {src->path, tgt->path};
     PairChunk c = {0};

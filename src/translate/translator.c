@@ -277,7 +277,7 @@ static int stream_put(void *vctx, const Model *m, const Chunk *c, int i, const B
 int translate_stream(const Model *m, const TranslateOptions *o, LineReader *in, FILE *out, AttDump *dump,
                      TranslateStats *st, char *err, size_t errsz) {
     TranslateStats local;
-    const int cap = isatty(fileno(in->f)) ? 1 : chunk_lines(o); /* a terminal: answer line by line */
+    const int cap = linereader_is_tty(in) ? 1 : chunk_lines(o); /* a terminal: answer line by line */
     StreamSource source = {in, 0};
     StreamSink sink = {out, dump};
     return translate_chunks(m, o, cap, in->path, dump != NULL || o->alignment != ALIGN_NONE, stream_fill, &source,

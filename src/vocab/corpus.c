@@ -5,12 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/input.h"
 #include "vocab/normalize.h"
 #include "vocab/tokenize.h"
 
 long corpus_check_line_counts(const char *src_path, const char *tgt_path) {
-    if (strcmp(src_path, "-") == 0 || strcmp(tgt_path, "-") == 0)
-        die("a parallel corpus must be two files (standard input cannot be read twice)");
+    if (strcmp(src_path, "-") == 0 && strcmp(tgt_path, "-") == 0)
+        die("the source and the target cannot both be standard input");
+    /* count_lines keeps each file's contents (core/input.h): the readers
+     * opened next read that copy, so a pipe works and is read only once */
     long ns = count_lines(src_path), nt = count_lines(tgt_path);
     if (ns != nt)
         die("%s has %ld lines but %s has %ld lines: source and target files must have the same number of lines",
@@ -83,6 +86,8 @@ int pairreader_fill(PairReader *pr, LineBatch *b, int max_pairs) {
 }
 
 void pairreader_close(PairReader *pr) {
+    input_release(pr->r[0].path);
+    input_release(pr->r[1].path);
     linereader_close(&pr->r[0]);
     linereader_close(&pr->r[1]);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "vocab/normalize.h"
 #include "vocab/table.h"
 #include "vocab/tokenize.h"
 
@@ -268,7 +269,19 @@ char *vocab_decode(const Vocab *v, VocabSide side, const int *ids, int n) {
     return drop_line_prefix(&out);
 }
 
-char *vocab_decode_tokens(const Vocab *v, VocabSide side, const char *line, size_t len) {
+const char *vocab_unsafe_text(const char *text, size_t len) {
+    if (memchr(text, '\n', len)) return "a line break";
+    if (memchr(text, '\0', len)) return "a NUL byte";
+    if (utf8_invalid_at(text, len) >= 0) return "invalid UTF-8";
+    return NULL;
+}
+
+char *vocab_decode_tokens(const Vocab *v, VocabSide side, const char *line, size_t len, char *err, size_t errsz) {
+    long bad = utf8_invalid_at(line, len);
+    if (bad >= 0) {
+        snprintf(err, errsz, "invalid UTF-8 at byte %ld", bad + 1);
+        return NULL;
+    }
     const VocabTable *t = vocab_table(v, side);
     Buf out = {0};
     buf_reserve(&out, len);
@@ -284,6 +297,12 @@ char *vocab_decode_tokens(const Vocab *v, VocabSide side, const char *line, size
             else tok_unspell(line + i, j - i, &out);
         }
         i = j + 1;
+    }
+    const char *why = vocab_unsafe_text(out.data, out.len);
+    if (why) {
+        snprintf(err, errsz, "the tokens decode to %s, which no line of text can hold", why);
+        buf_free(&out);
+        return NULL;
     }
     return drop_line_prefix(&out);
 }

@@ -53,8 +53,13 @@ char *vocab_decode(const Vocab *v, VocabSide side, const int *ids, int n);
 
 /* Tokens as written by `nmt-vocab --encode` (separated by single spaces)
  * -> text, like vocab_decode. A token missing from the vocabulary is
- * decoded from its spelling. Malloc'd. */
-char *vocab_decode_tokens(const Vocab *v, VocabSide side, const char *line, size_t len);
+ * decoded from its spelling. Malloc'd; NULL with a message in err when the
+ * tokens are not valid UTF-8 or would decode to a line break, a NUL byte
+ * or invalid UTF-8 (escapes "\n", "\x00", "\xff"): the result is one line
+ * of text. */
+char *vocab_decode_tokens(const Vocab *v, VocabSide side, const char *line, size_t len, char *err, size_t errsz);
+/* NULL when text[0..len) can stand in one line of UTF-8 text; else why not. */
+const char *vocab_unsafe_text(const char *text, size_t len);
 /* Id of a token string, or -1. */
 int vocab_token_id(const Vocab *v, VocabSide side, const char *tok, size_t len);
 /* How often the token occurred in the training text (0 for specials). */

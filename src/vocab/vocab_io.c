@@ -139,11 +139,20 @@ static int expect_choice(Parser *P, const char *key, const char *const *choices,
     return perr(P, "unknown value '%.*s' for '%s'", (int)(n > 40 ? 40 : n), val, key);
 }
 
+/* A token as the tokenizer spells it, and one that decodes to text a line
+ * can hold: no line break, NUL or invalid UTF-8 through its escapes (no
+ * input line can contain those, so only an edited file has such tokens;
+ * refusing them here means no translation ever splits an output line). */
 static int valid_token(const char *s, size_t n) {
     if (n == 0) return 0;
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7F) return 0;
-    return utf8_invalid_at(s, n) < 0;
+    if (utf8_invalid_at(s, n) >= 0) return 0;
+    Buf text = {0};
+    tok_unspell(s, n, &text);
+    int ok = !vocab_unsafe_text(text.data ? text.data : "", text.len);
+    buf_free(&text);
+    return ok;
 }
 
 static int read_table(Parser *P, Vocab *v, int t) {
@@ -170,7 +179,7 @@ static int read_table(Parser *P, Vocab *v, int t) {
             T->count[id] = count;
             continue;
         }
-        if (!valid_token(P->line, tlen)) return perr(P, "bad token (empty, a space or control byte, or invalid UTF-8)");
+        if (!valid_token(P->line, tlen)) return perr(P, "bad token (empty, a space or control byte, invalid UTF-8, or an escape for a line break, NUL or invalid UTF-8)");
         if (strtab_find(&T->tok, P->line, tlen) >= 0) return perr(P, "token '%.*s' appears twice", (int)tlen, P->line);
         vtab_add(T, P->line, tlen, count);
     }

@@ -48,7 +48,7 @@ expect_eq translate_nonempty_output "$(grep -c . "$T/out1")" "$((N - 2))"
 expect_eq translate_threads_and_batches_same_output "$(cmp -s "$T/out1" "$T/out2" && echo same)" same
 "$B/nmt-translate" -m "$M" --quiet --threads 1 --batch 2 -i "$T/in.txt" -o "$T/out3" 2>"$T/err"
 expect_eq translate_threads_1_vs_2 "$(cmp -s "$T/out2" "$T/out3" && echo same)" same
-expect_eq translate_output_atomic_no_temp_left "$(ls "$T" | grep -c '\.tmp\.')" 0
+expect_eq translate_output_atomic_no_temp_left "$(ls -A "$T" | grep -c '\.tmp\.')" 0
 "$B/nmt-translate" -m "$M" -i "$T/in.txt" -o "$T/out4" 2>"$T/err"
 grep -Eq "40 lines, 38 translated, 2 empty" "$T/err"
 expect_eq translate_summary_on_stderr "$?" 0

@@ -280,8 +280,9 @@ same() {
 }
 
 echo "same-output: comparing the outputs of $short (rev) and the working tree (tree)"
+# MODEL.lock (one training run per output) holds the pid of the run that took it: not a result.
 mapfile -t files < <(cd "$out" && { [ ! -d rev ] || (cd rev && find . -type f); [ ! -d tree ] || (cd tree && find . -type f); } |
-    sed 's|^\./||' | LC_ALL=C sort -u)
+    sed 's|^\./||' | grep -v '\.lock$' | LC_ALL=C sort -u)
 [ ${#files[@]} -gt 0 ] || die "the recipe wrote no files"
 for f in "${files[@]}"; do
     same "$f" "$out/rev/$f" "$short" "$out/tree/$f" tree
