@@ -9,6 +9,7 @@
 #include "core/blas.h"
 #include "core/paths.h"
 #include "core/util.h"
+#include "search/shortlist.h"
 #include "translate/output.h"
 #include "translate/translator.h"
 
@@ -40,6 +41,9 @@ static const char *USAGE =
     "                         in the last digits between batch sizes)\n"
     "  --threads N            batches decoded in parallel (default: all cores); the\n"
     "                         output does not depend on it\n"
+    "  --shortlist FILE       compute the output layer only over each batch's lexical\n"
+    "                         shortlist from nmt-shortlist (the candidates of its source\n"
+    "                         tokens, the frequent target tokens and </s>)\n"
     "output:\n"
     "  -i, --input FILE       input text (default stdin)\n"
     "  -o, --output FILE      output file, written atomically (default stdout)\n"
@@ -70,7 +74,8 @@ static const char *USAGE =
 
 static const char *const VALUE_FLAGS[] = {"-m", "--model", "-i", "--input", "-o", "--output", "--beam", "--nbest",
                                           "--length-penalty", "--max-length-ratio", "--max-src-len", "--batch",
-                                          "--threads", "--attention", "--attention-format", "--alignment", NULL};
+                                          "--threads", "--attention", "--attention-format", "--alignment", "--shortlist",
+                                          NULL};
 
 int main(int argc, char **argv) {
     blas_setup(argv);
@@ -78,7 +83,8 @@ int main(int argc, char **argv) {
     TranslateOptions o;
     translate_options_default(&o);
     o.threads = omp_get_num_procs();
-    const char *model_path = NULL, *in_path = "-", *out_path = NULL, *att_path = NULL, *att_format = NULL;
+    const char *model_path = NULL, *in_path = "-", *out_path = NULL, *att_path = NULL, *att_format = NULL,
+               *shortlist_path = NULL;
     int nbest_given = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -101,6 +107,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--threads")) o.threads = (int)parse_long(a, v, 1, 1024);
         else if (!strcmp(a, "--attention")) att_path = v;
         else if (!strcmp(a, "--attention-format")) att_format = v;
+        else if (!strcmp(a, "--shortlist")) shortlist_path = v;
         else if (!strcmp(a, "--alignment")) {
             if (!strcmp(v, "hard")) o.alignment = ALIGN_HARD;
             else if (!strcmp(v, "soft")) o.alignment = ALIGN_SOFT;
@@ -114,13 +121,18 @@ int main(int argc, char **argv) {
     o.print_nbest = nbest_given;
     AttDumpFormat fmt = tool_attention_format(att_path, att_format);
 
-    const char *inputs[] = {model_path, in_path}, *outputs[] = {out_path, att_path};
-    paths_refuse_overwrite(inputs, 2, outputs, 2);
+    const char *inputs[] = {model_path, in_path, shortlist_path}, *outputs[] = {out_path, att_path};
+    paths_refuse_overwrite(inputs, shortlist_path ? 3 : 2, outputs, 2);
 
     char err[1024];
     if (translate_options_check(&o, err, sizeof err) != 0) die("%s", err);
     Model *m = model_load(model_path, NULL, err, sizeof err);
     if (!m) die("%s", err);
+    Shortlist shortlist;
+    if (shortlist_path) {
+        if (shortlist_load(&shortlist, shortlist_path, m, err, sizeof err) != 0) die("%s", err);
+        o.search.shortlist = &shortlist;
+    }
     LineReader in;
     if (linereader_open(&in, in_path) != 0) die("%s: cannot open: %s", in_path, strerror(errno));
     char title[512];
@@ -141,6 +153,7 @@ int main(int argc, char **argv) {
     }
     tool_report_invalid(st.invalid, "line", st.first_invalid);
     linereader_close(&in);
+    if (shortlist_path) shortlist_free(&shortlist);
     model_free(m);
     return 0;
 }
