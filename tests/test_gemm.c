@@ -119,6 +119,45 @@ static void test_empty_sum_and_empty_output(void) {
     EXPECT(C[0] == 7);
 }
 
+/* Round to nearest even on the bits, NaN made quiet, subnormals kept (the
+ * hardware instruction would flush them); the vector path of bf16_from_f32
+ * agrees with the scalar one of bf16_round_f32, tails of rows included. */
+static void test_bf16_rounding(void) {
+    static const uint32_t in[][2] = {
+        {0x3f808000u, 0x3f80u}, {0x3f818000u, 0x3f82u}, {0x3f808001u, 0x3f81u}, {0x00000001u, 0x0000u},
+        {0x00018000u, 0x0002u}, {0x80008000u, 0x8000u}, {0x7f7fffffu, 0x7f80u}, {0x7f800000u, 0x7f80u},
+        {0x7fc00001u, 0x7fc0u}, {0x7f800001u, 0x7fc0u}, {0xff800000u, 0xff80u}, {0x3f800000u, 0x3f80u}};
+    enum { N = sizeof in / sizeof in[0], COLS = 37, ROWS = 30 };
+    float x[N], rounded[N];
+    uint16_t bits[N];
+    for (int i = 0; i < N; i++) memcpy(&x[i], &in[i][0], sizeof x[i]);
+    bf16_from_f32(x, 1, N, N, bits);
+    bf16_round_f32(x, 1, N, N, rounded);
+    for (int i = 0; i < N; i++) {
+        uint32_t r;
+        memcpy(&r, &rounded[i], sizeof r);
+        EXPECT_MSG(bits[i] == in[i][1] && r == in[i][1] << 16, "%08x -> %04x / %08x, expected %04x", in[i][0],
+                   bits[i], r, in[i][1]);
+    }
+    Rng rng;
+    rng_seed(&rng, 5, 0);
+    float src[ROWS * (COLS + 3)], ref[ROWS * COLS];
+    uint16_t got[ROWS * COLS];
+    for (int i = 0; i < ROWS * (COLS + 3); i++) {
+        uint32_t u = (uint32_t)rng_next(&rng);
+        memcpy(&src[i], &u, sizeof u); /* any bit pattern: NaNs, subnormals, ties */
+    }
+    bf16_from_f32(src, ROWS, COLS, COLS + 3, got);
+    bf16_round_f32(src, ROWS, COLS, COLS + 3, ref);
+    int same = 1;
+    for (int i = 0; i < ROWS * COLS; i++) {
+        uint32_t r;
+        memcpy(&r, &ref[i], sizeof r);
+        same &= got[i] == r >> 16;
+    }
+    EXPECT(same);
+}
+
 /* bf16: each factor is off by at most U16 relative, so a product by 2 U16 + U16^2,
  * plus the fp32 accumulation: rel = 2 U16 + U16^2 + (K + 2) U32. The test also
  * requires the worst case seen to reach half the bound: rounding really happens
@@ -234,18 +273,18 @@ static void test_threads_bf16_identical(void) {
     check_threads(GEMM_BF16, 32, 1536, 512);
 }
 
-/* Same shape again: from the cache; after 300 other shapes (past the cache's
- * 256 entries, so evicted and re-created): the same bits. */
+/* Same shape again: from the cache; after 600 other shapes (past the cache's
+ * 512 entries, so evicted and re-created): the same bits. */
 static void test_cache_reuse_and_eviction(void) {
     GemmBackend oldb = gemm_set_backend(GEMM_DNNL);
     Case c = make_case(1, 0, 48, 96, 64, 1, 1.0f, 0.0f, 31);
     float *first = run_case(&c), *again = run_case(&c);
     size_t bytes = sizeof(float) * (size_t)c.M * c.ldc;
     EXPECT(memcmp(first, again, bytes) == 0);
-    float A[16 * 32], B[32 * 8], C[16 * 8];
-    for (int i = 0; i < 16 * 32; i++) A[i] = (float)(i % 5);
-    for (int i = 0; i < 32 * 8; i++) B[i] = 1.0f;
-    for (int m = 1; m <= 300; m++) gemm(0, 0, 1 + m % 16, 8, 1 + m / 16, 1.0f, A, 32, B, 8, 0.0f, C, 8);
+    float A[16 * 40], B[40 * 8], C[16 * 8];
+    for (int i = 0; i < 16 * 40; i++) A[i] = (float)(i % 5);
+    for (int i = 0; i < 40 * 8; i++) B[i] = 1.0f;
+    for (int m = 1; m <= 600; m++) gemm(0, 0, 1 + m % 16, 8, 1 + m / 16, 1.0f, A, 40, B, 8, 0.0f, C, 8);
     float *late = run_case(&c);
     EXPECT(memcmp(first, late, bytes) == 0);
     free(first), free(again), free(late), free_case(&c);
@@ -264,6 +303,7 @@ int main(void) {
     RUN(test_fp32_dnnl_matches_reference);
     RUN(test_fp32_openblas_matches_reference);
     RUN(test_empty_sum_and_empty_output);
+    RUN(test_bf16_rounding);
     RUN(test_bf16_dnnl_within_bound);
     RUN(test_bf16_openblas_emulation_within_bound);
     RUN(test_bf16_backends_agree);

@@ -117,6 +117,9 @@ int main(int argc, char **argv) {
     if (translate_options_check(&o, err, sizeof err) != 0) die("%s", err);
     Model *m = model_load(model_path, NULL, err, sizeof err);
     if (!m) die("%s", err);
+    /* bf16 products (NMT_GEMM_PRECISION=bf16): convert the weights once, not per product */
+    const int bf16 = gemm_precision() == GEMM_BF16;
+    if (bf16) gemm_weights_register(m->params, model_num_params(&m->cfg));
     LineReader in;
     if (linereader_open(&in, in_path) != 0) die("%s: cannot open: %s", in_path, strerror(errno));
     char title[512];
@@ -139,6 +142,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: %ld line%s with invalid UTF-8 written as empty lines (first: %s)\n", program_name(),
                 st.invalid, st.invalid == 1 ? "" : "s", st.first_invalid);
     linereader_close(&in);
+    if (bf16) gemm_weights_forget(m->params);
     model_free(m);
     return 0;
 }

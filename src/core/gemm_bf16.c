@@ -1,6 +1,7 @@
 /* gemm_bf16.c — bf16 rounding, the registry of constant operands kept in
  * bf16 (blas.h) and per-thread scratch buffers. */
 #define _POSIX_C_SOURCE 200809L
+#include <immintrin.h>
 #include <omp.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -19,10 +20,34 @@ static inline uint32_t bf16_bits(float f) {
     return (u & 0x7fffffffu) > 0x7f800000u ? quiet_nan : rounded;
 }
 
+/* The same integer rounding, 16 floats at a time: the compiler's own
+ * vectorization of the loop below ran at a third of memcpy's speed, and
+ * activations are converted at every bf16 product. */
+__attribute__((target("avx512f,avx512bw"))) static void bf16_row_avx512(const float *s, uint16_t *d, int n) {
+    const __m512i round = _mm512_set1_epi32(0x7fff), one = _mm512_set1_epi32(1);
+    const __m512i abs_mask = _mm512_set1_epi32(0x7fffffff), inf = _mm512_set1_epi32(0x7f800000);
+    const __m512i quiet = _mm512_set1_epi32(0x40);
+    int j = 0;
+    for (; j + 16 <= n; j += 16) {
+        __m512i u = _mm512_loadu_si512((const void *)(s + j));
+        __m512i hi = _mm512_srli_epi32(u, 16);
+        __m512i r = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(u, round), _mm512_and_si512(hi, one)), 16);
+        __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, abs_mask), inf);
+        r = _mm512_mask_or_epi32(r, nan, hi, quiet);
+        _mm256_storeu_si256((__m256i *)(d + j), _mm512_cvtepi32_epi16(r));
+    }
+    for (; j < n; j++) d[j] = (uint16_t)bf16_bits(s[j]);
+}
+
 void bf16_from_f32(const float *src, int rows, int cols, int ld, uint16_t *dst) {
+    const int avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
     for (int i = 0; i < rows; i++) {
         const float *s = src + (size_t)i * ld;
         uint16_t *d = dst + (size_t)i * cols;
+        if (avx512) {
+            bf16_row_avx512(s, d, cols);
+            continue;
+        }
         for (int j = 0; j < cols; j++) d[j] = (uint16_t)bf16_bits(s[j]);
     }
 }

@@ -2,10 +2,12 @@
  *
  * Creating a primitive costs far more than a small product, so each thread
  * keeps the primitives it made, keyed by everything that shapes them
- * (transposes, sizes, strides, alpha, beta, precision): a small
- * set-associative cache, thread-local so that the shards running in
- * parallel never share or lock it. oneDNN's own global cache sits behind it
- * and makes a re-creation after an eviction cheaper.
+ * (transposes, sizes, strides, alpha, beta, precision): a set-associative
+ * LRU cache of 512 entries, thread-local so that the shards running in
+ * parallel never share or lock it. Training at emb 256 / hidden 512 on
+ * Multi30k meets ~330 distinct products per thread in 80 updates (lengths
+ * vary), creating one takes ~0.4 ms. oneDNN's own global cache sits behind
+ * ours and makes a re-creation after an eviction cheaper.
  *
  * One thread per product: Debian builds oneDNN on the OpenMP runtime, where
  * a primitive uses omp_get_max_threads() threads, fixed when it is created
@@ -29,7 +31,7 @@
 #include "core/gemm_impl.h"
 #include "core/util.h"
 
-#define SETS 64
+#define SETS 128
 #define WAYS 4
 
 typedef struct {
