@@ -2,6 +2,7 @@
  * double-precision reference with the textbook error bound, bf16 against
  * its derived bound, registered bf16 weights, and bit-identical results
  * across threads, repeated calls and primitive-cache evictions. */
+#include <dirent.h>
 #include <omp.h>
 #include <stdint.h>
 #include <string.h>
@@ -291,6 +292,35 @@ static void test_cache_reuse_and_eviction(void) {
     gemm_set_backend(oldb);
 }
 
+static int thread_count(void) {
+    int n = 0;
+    DIR *d = opendir("/proc/self/task");
+    if (!d) return -1;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* Run first, before any parallel region exists: with 2 OpenMP threads
+ * allowed, a oneDNN product that used them would make libgomp start a
+ * worker thread. None may appear. */
+static void test_products_start_no_threads(void) {
+    GemmBackend oldb = gemm_set_backend(GEMM_DNNL);
+    int saved = omp_get_max_threads();
+    omp_set_num_threads(2);
+    int before = thread_count();
+    Case c = make_case(0, 1, 512, 1024, 1024, 0, 1.0f, 0.0f, 41);
+    float *C = run_case(&c);
+    gemm_set_precision(GEMM_BF16);
+    float *D = run_case(&c);
+    gemm_set_precision(GEMM_FP32);
+    EXPECT_MSG(before > 0 && thread_count() == before, "%d threads before, %d after", before, thread_count());
+    EXPECT(omp_get_max_threads() == 2); /* and the setting is restored */
+    omp_set_num_threads(saved);
+    free(C), free(D), free_case(&c);
+    gemm_set_backend(oldb);
+}
+
 static void test_kernel_name(void) {
     GemmBackend oldb = gemm_set_backend(GEMM_DNNL);
     EXPECT(strncmp(blas_kernel_name(), "oneDNN ", 7) == 0);
@@ -300,6 +330,7 @@ static void test_kernel_name(void) {
 }
 
 int main(void) {
+    RUN(test_products_start_no_threads);
     RUN(test_fp32_dnnl_matches_reference);
     RUN(test_fp32_openblas_matches_reference);
     RUN(test_empty_sum_and_empty_output);
