@@ -66,10 +66,14 @@ void gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int 
  * a registered array (any sub-matrix: the callers pass pointers into the
  * model's flat parameter array) is read from the copy at the same offset
  * instead of being converted. Register the whole parameter array once after
- * loading a model for translation. When the floats change (training:
- * after every optimizer step), call gemm_weights_refresh(w) before the next
- * product, or the products would use the old values; gemm_weights_forget(w)
- * before freeing them. All three must be called outside parallel regions;
+ * loading a model for translation. When the floats change, call
+ * gemm_weights_refresh(w) before the next product, or the products would
+ * use the old values: in training, after every optimizer step and after
+ * anything else that writes the parameters (swapping a moving average in
+ * or out, loading a checkpoint). Training with bf16: gemm_set_precision,
+ * register m->params once, refresh after each update (nmt-bench train does
+ * this; a refresh of 25M parameters is one pass over them). Call
+ * gemm_weights_forget(w) before freeing them. All three must be called outside parallel regions;
  * registering the same array again refreshes it. At most 8 arrays. */
 void gemm_weights_register(const float *w, size_t n);
 void gemm_weights_refresh(const float *w);
