@@ -18,7 +18,7 @@ BIN := bin
 OPT := -O2 -march=native -g
 endif
 CFLAGS := -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -fopenmp -Isrc $(OPT) -MMD -MP
-LDLIBS := -lopenblas -lutf8proc -lm
+LDLIBS := -ldnnl -lopenblas -lutf8proc -lm
 LDFLAGS += -fopenmp
 
 LIB_SRC := $(sort $(shell find src -name '*.c'))

@@ -1,7 +1,11 @@
 /* nmt-bench — measurements behind `make bench` (bench/run.sh drives it).
  *
- *   nmt-bench sgemm [--threads N]          single-precision GEMM rate of this machine
- *   nmt-bench train --threads N [--data D] training throughput at emb 256 / hidden 512 / batch 64
+ *   nmt-bench gemm [--threads N]           product rates at the model's shapes: OpenBLAS fp32,
+ *                                          oneDNN fp32 and oneDNN bf16 (1 thread: every shape;
+ *                                          N threads: the largest, one product per thread)
+ *   nmt-bench train --threads N [--data D] [--compare]
+ *                                          training throughput at emb 256 / hidden 512 / batch 64;
+ *                                          with --compare, for each kind of product in turn
  *   nmt-bench bpe --data D                 BPE learning (8,000 merges) and encoding speed
  *   nmt-bench decode --threads N [--model M --input F]
  *                                          sentences/s, greedy and beam 5; with a trained model
@@ -32,26 +36,75 @@ static long peak_rss_kb(void) {
     return ru.ru_maxrss;
 }
 
-/* GFLOP/s of C[M][N] = A[M][K] B[K][N]^T on each of `threads` threads at once
- * (each its own matrices), summed. */
-static double sgemm_rate(int M, int N, int K, int threads) {
+/* GFLOP/s of C[M][N] = A[M][K] B[N][K]^T on each of `threads` threads at once
+ * (each its own matrices), summed, with the current backend and precision.
+ * In bf16, B (a weight matrix in the model) is registered, as translation
+ * does with the model's parameters; A is converted at every call. */
+static double gemm_rate(int M, int N, int K, int threads, double seconds) {
     double total = 0.0;
+    float *B[256];
+    for (int t = 0; t < threads; t++) {
+        B[t] = falloc((size_t)N * K);
+        for (size_t i = 0; i < (size_t)N * K; i++) B[t][i] = (float)(i % 7) * 0.01f;
+        if (gemm_precision() == GEMM_BF16) gemm_weights_register(B[t], (size_t)N * K);
+    }
 #pragma omp parallel num_threads(threads) reduction(+ : total)
     {
-        float *A = falloc((size_t)M * K), *B = falloc((size_t)N * K), *C = falloc((size_t)M * N);
+        const float *b = B[omp_get_thread_num()];
+        float *A = falloc((size_t)M * K), *C = falloc((size_t)M * N);
         for (size_t i = 0; i < (size_t)M * K; i++) A[i] = (float)(i % 13) * 0.01f;
-        for (size_t i = 0; i < (size_t)N * K; i++) B[i] = (float)(i % 7) * 0.01f;
-        gemm(0, 1, M, N, K, 1.0f, A, K, B, K, 0.0f, C, N);
+        gemm(0, 1, M, N, K, 1.0f, A, K, b, K, 0.0f, C, N);
         int reps = 0;
         double t0 = now_seconds(), t;
         do {
-            gemm(0, 1, M, N, K, 1.0f, A, K, B, K, 0.0f, C, N);
+            gemm(0, 1, M, N, K, 1.0f, A, K, b, K, 0.0f, C, N);
             reps++;
-        } while ((t = now_seconds() - t0) < 2.0);
+        } while ((t = now_seconds() - t0) < seconds);
         total = 2.0 * M * N * K * reps / t / 1e9;
-        free(A), free(B), free(C);
+        free(A), free(C);
     }
+    for (int t = 0; t < threads; t++) gemm_weights_forget(B[t]), free(B[t]);
     return total;
+}
+
+/* The kinds of product compared */
+static const struct {
+    GemmBackend b;
+    GemmPrecision p;
+    const char *name;
+} kinds[] = {{GEMM_OPENBLAS, GEMM_FP32, "openblas-fp32"}, {GEMM_DNNL, GEMM_FP32, "onednn-fp32"},
+             {GEMM_DNNL, GEMM_BF16, "onednn-bf16"}};
+
+/* The model's products at emb 256 / hidden 512 / vocab 8000 (shard 32, batch 64):
+ * output layer per target step and per sentence batch, GRU input and recurrent
+ * projections, and the whole batch's output layer. */
+static int bench_gemm(int threads) {
+    static const int shapes[][3] = {{64, 8000, 1792}, {32, 1536, 512}, {64, 1536, 512}, {320, 8000, 512},
+                                    {1024, 8000, 1792}};
+    GemmBackend b0 = gemm_backend();
+    GemmPrecision p0 = gemm_precision();
+    /* one thread: every shape; more: the largest, where throughput matters most.
+     * The kinds take turns, three rounds, best kept: on a shared machine other
+     * jobs then slow each kind alike and the best round is the least disturbed. */
+    for (int s = threads == 1 ? 0 : 4; s < 5; s++) {
+        double best[3] = {0, 0, 0};
+        for (int round = 0; round < 3; round++)
+            for (int k = 0; k < 3; k++) {
+                gemm_set_backend(kinds[k].b), gemm_set_precision(kinds[k].p);
+                double x = gemm_rate(shapes[s][0], shapes[s][1], shapes[s][2], threads, 0.4);
+                if (x > best[k]) best[k] = x;
+            }
+        for (int k = 0; k < 3; k++) {
+            const double r = best[k];
+            gemm_set_backend(kinds[k].b), gemm_set_precision(kinds[k].p);
+            printf("{\"bench\": \"gemm\", \"threads\": %d, \"m\": %d, \"n\": %d, \"k\": %d, \"kind\": \"%s\", "
+                   "\"gflops\": %.2f, \"kernels\": \"%s\"}\n",
+                   threads, shapes[s][0], shapes[s][1], shapes[s][2], kinds[k].name, r, blas_kernel_name());
+            fflush(stdout);
+        }
+    }
+    gemm_set_backend(b0), gemm_set_precision(p0);
+    return 0;
 }
 
 /* Forward-pass FLOPs of the matrix products for one pair (Ts, Tt). */
@@ -100,7 +153,10 @@ static Vocab *multi30k_vocab(const char *dir, char *src, char *tgt, size_t n) {
     return vocab_build(&vc, src, tgt, NULL);
 }
 
-static int bench_train(int threads, const char *data_dir, int updates) {
+/* With compare, the kinds of product take turns update by update, on the
+ * same batches (one model, trained by all in turn): load from other jobs on
+ * the machine then falls on all alike, and the ratios hold. */
+static int bench_train(int threads, const char *data_dir, int updates, int compare) {
     ModelConfig cfg = {.emb = 256, .hidden = 512, .att_dim = 512, .attention = ATTENTION_BAHDANAU, .dropout = 0.2f};
     TrainData d;
     Data gen = {0};
@@ -137,31 +193,45 @@ static int bench_train(int threads, const char *data_dir, int updates) {
     Trainer *t = trainer_new(&m, &o, NULL, NULL);
     EpochPlan plan;
     epoch_plan(&plan, &d, o.batch, 1, 0);
-    const int warmup = 2;
-    long tokens = 0;
-    double flops = 0.0, t0 = 0.0;
+    const int warmup = 2, nk = compare ? 3 : 1;
+    long tokens[3] = {0};
+    double flops[3] = {0}, secs[3] = {0}, nll[3] = {0};
+    /* bf16 reads the parameters' bf16 copy, refreshed before every update
+     * (the conversion counts in its time) */
+    const int any_bf16 = compare || gemm_precision() == GEMM_BF16;
+    if (any_bf16) gemm_weights_register(m.params, n);
     for (int u = 0; u < warmup + updates; u++) {
-        if (u == warmup) t0 = now_seconds();
         int b = u % plan.n_batches;
         const int *idx = plan.order + plan.start[b];
-        LossSum ls = trainer_update(t, &d, idx, plan.count[b]);
-        if (u < warmup) continue;
-        tokens += ls.tokens;
         int Ts = 0, Tt = 0;
         for (int i = 0; i < plan.count[b]; i++) {
             if (d.src_len[idx[i]] > Ts) Ts = d.src_len[idx[i]];
             if (d.tgt_len[idx[i]] + 1 > Tt) Tt = d.tgt_len[idx[i]] + 1;
         }
-        /* padded shapes are what the machine computes */
-        flops += 3.0 * plan.count[b] * forward_flops(&cfg, Ts, Tt);
+        for (int k = 0; k < nk; k++) {
+            if (compare) gemm_set_backend(kinds[k].b), gemm_set_precision(kinds[k].p);
+            double t0 = now_seconds();
+            if (gemm_precision() == GEMM_BF16) gemm_weights_refresh(m.params);
+            LossSum ls = trainer_update(t, &d, idx, plan.count[b]);
+            if (u < warmup) continue;
+            secs[k] += now_seconds() - t0;
+            tokens[k] += ls.tokens, nll[k] += ls.nll;
+            /* padded shapes are what the machine computes */
+            flops[k] += 3.0 * plan.count[b] * forward_flops(&cfg, Ts, Tt);
+        }
     }
-    double secs = now_seconds() - t0;
-    printf("{\"bench\": \"train\", \"threads\": %d, \"data\": \"%s\", \"params\": %zu, \"src_vocab\": %d, "
-           "\"tgt_vocab\": %d, \"updates\": %d, \"seconds\": %.3f, \"tokens_per_s\": %.1f, "
-           "\"gflops\": %.2f, \"flops_per_token\": %.4g, \"peak_rss_kb\": %ld, \"floor_kb\": %zu, "
-           "\"kernels\": \"%s\"}\n",
-           threads, source, n, cfg.src_vocab, cfg.tgt_vocab, updates, secs, tokens / secs, flops / secs / 1e9,
-           flops / tokens, peak_rss_kb(), trainer_memory_floor(t) / 1024, blas_kernel_name());
+    if (any_bf16) gemm_weights_forget(m.params);
+    for (int k = 0; k < nk; k++) {
+        if (compare) gemm_set_backend(kinds[k].b), gemm_set_precision(kinds[k].p);
+        printf("{\"bench\": \"train\", %s%s%s\"threads\": %d, \"data\": \"%s\", \"params\": %zu, "
+               "\"src_vocab\": %d, \"tgt_vocab\": %d, \"updates\": %d, \"seconds\": %.3f, \"tokens_per_s\": %.1f, "
+               "\"gflops\": %.2f, \"flops_per_token\": %.4g, \"nll_per_token\": %.4f, \"peak_rss_kb\": %ld, "
+               "\"floor_kb\": %zu, \"kernels\": \"%s\"}\n",
+               compare ? "\"compare\": \"" : "", compare ? kinds[k].name : "", compare ? "\", " : "", threads,
+               source, n, cfg.src_vocab, cfg.tgt_vocab, updates, secs[k], tokens[k] / secs[k],
+               flops[k] / secs[k] / 1e9, flops[k] / tokens[k], nll[k] / tokens[k], peak_rss_kb(),
+               trainer_memory_floor(t) / 1024, blas_kernel_name());
+    }
     trainer_free(t);
     epoch_plan_free(&plan);
     free(m.params);
@@ -248,6 +318,8 @@ static int bench_decode(int threads, const char *model_path, const char *input) 
         gen = generated_data(1000, 8000, 2);
         n = gen.d.n, src = gen.d.src, len = gen.d.src_len;
     }
+    const int bf16 = gemm_precision() == GEMM_BF16;
+    if (bf16) gemm_weights_register(m->params, model_num_params(&m->cfg));
     TranslateOptions o;
     translate_options_default(&o);
     o.threads = threads;
@@ -264,10 +336,11 @@ static int bench_decode(int threads, const char *model_path, const char *input) 
     }
     printf("{\"bench\": \"decode\", \"threads\": %d, \"model\": \"%s\", \"sentences\": %d, "
            "\"greedy_sent_per_s\": %.1f, \"beam5_sent_per_s\": %.1f, \"greedy_mean_out_len\": %.1f, "
-           "\"beam5_mean_out_len\": %.1f, \"peak_rss_kb\": %ld}\n",
+           "\"beam5_mean_out_len\": %.1f, \"peak_rss_kb\": %ld, \"kernels\": \"%s\"}\n",
            threads, model_path ? model_path : "random (emb 256, hidden 512, vocab 8000)", n, rate[0], rate[1],
-           out_len[0], out_len[1], peak_rss_kb());
+           out_len[0], out_len[1], peak_rss_kb(), blas_kernel_name());
     free(out);
+    if (bf16) gemm_weights_forget(m->params);
     if (model_path) {
         for (int i = 0; i < n; i++) free(owned[i]);
         free(owned), free(src), free(len);
@@ -282,10 +355,15 @@ static int bench_decode(int threads, const char *model_path, const char *input) 
 int main(int argc, char **argv) {
     blas_setup(argv);
     set_program_name(argv[0]);
-    if (argc < 2) die("usage: nmt-bench sgemm|train|bpe|decode [--threads N] [--data DIR] [--updates N] [--model M --input F]");
-    int threads = 1, updates = 12;
+    if (argc < 2) die("usage: nmt-bench gemm|train|bpe|decode [--threads N] [--data DIR] [--updates N] [--compare] [--model M --input F]");
+    int threads = 1, updates = 12, compare = 0;
     const char *data = NULL, *model = NULL, *input = NULL;
-    for (int i = 2; i + 1 < argc; i += 2) {
+    for (int i = 2; i < argc; i += 2) {
+        if (!strcmp(argv[i], "--compare")) {
+            compare = 1, i--;
+            continue;
+        }
+        if (i + 1 >= argc) die("%s needs a value", argv[i]);
         if (!strcmp(argv[i], "--threads")) threads = (int)parse_long("--threads", argv[i + 1], 1, 256);
         else if (!strcmp(argv[i], "--data")) data = argv[i + 1];
         else if (!strcmp(argv[i], "--model")) model = argv[i + 1];
@@ -293,14 +371,8 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--updates")) updates = (int)parse_long("--updates", argv[i + 1], 1, 100000);
         else die("unknown option %s", argv[i]);
     }
-    if (!strcmp(argv[1], "sgemm")) {
-        /* the shape of the output layer's product, the bulk of training */
-        double r = sgemm_rate(1024, 8000, 1792, threads);
-        printf("{\"bench\": \"sgemm\", \"threads\": %d, \"m\": 1024, \"n\": 8000, \"k\": 1792, \"gflops\": %.2f, "
-               "\"kernels\": \"%s\"}\n", threads, r, blas_kernel_name());
-        return 0;
-    }
-    if (!strcmp(argv[1], "train")) return bench_train(threads, data, updates);
+    if (!strcmp(argv[1], "gemm")) return bench_gemm(threads);
+    if (!strcmp(argv[1], "train")) return bench_train(threads, data, updates, compare);
     if (!strcmp(argv[1], "decode")) return bench_decode(threads, model, input);
     if (!strcmp(argv[1], "bpe")) {
         if (!data) die("bpe needs --data DIR (Multi30k)");

@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # bench/run.sh BUILD_DIR BIN_DIR — the figures of `make bench`: a table on
 # stdout and every measurement in bench/results.json.
-#   - sgemm rate of this machine, 1 and 2 threads (the yardstick)
+#   - product rates at the model's shapes: OpenBLAS fp32, oneDNN fp32 and
+#     oneDNN bf16, one thread (and two threads, one product each, for the
+#     largest shape): the yardstick
 #   - training throughput at emb 256 / hidden 512 / batch 64, 1 and 2 threads,
-#     its FLOP rate as a fraction of sgemm, and the 1 -> 2 thread scaling
+#     with the default backend; its FLOP rate as a fraction of the best
+#     product rate of the same kind measured in this run, and the 1 -> 2
+#     thread scaling
+#   - training at 2 threads with each kind of product, taking turns update by
+#     update on the same batches (nmt-bench train --compare)
 #   - decoding sentences/s, greedy and beam 5, 1 and 2 threads
 #   - BPE learning (8,000 merges) and encoding speed
 #   - peak resident memory next to the analytic floor
@@ -11,6 +17,7 @@
 # without it training runs on generated batches of the same shape and the
 # BPE figures are skipped. Decoding uses $BENCH_MODEL (default: the recipe's
 # out/multi30k-de-en/model) on test2016 when it exists, else a random model.
+# NMT_GEMM / NMT_GEMM_PRECISION (src/core/blas.h) choose the default backend.
 set -euo pipefail
 build=${1:-build}
 bench="$build/bench/nmt-bench"
@@ -22,10 +29,11 @@ tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 run() { echo "  nmt-bench $*" >&2; "$bench" "$@" | tee -a "$tmp" >/dev/null; }
 
-echo "measuring (a few minutes)..." >&2
-run sgemm --threads 1
-run sgemm --threads 2
+echo "measuring (several minutes)..." >&2
+run gemm --threads 1
+run gemm --threads 2
 for t in 1 2; do run train --threads $t ${data:+--data "$data"}; done
+run train --threads 2 --compare ${data:+--data "$data"}
 if [ -f "$model" ] && [ -n "$data" ]; then
     for t in 1 2; do run decode --threads $t --model "$model" --input "$data/test2016.de"; done
 else
@@ -38,19 +46,37 @@ fi
 # The table. Fields are pulled out of the JSON lines with awk.
 awk '
 function f(key,    m) { if (match($0, "\"" key "\": (\"[^\"]*\"|[-0-9.e+]+)")) { m = substr($0, RSTART, RLENGTH); sub(/^[^:]*: /, "", m); gsub(/"/, "", m); return m } return "" }
-/"sgemm"/  { sg[f("threads")] = f("gflops"); kern = f("kernels") }
-/"train"/  { t = f("threads"); tok[t] = f("tokens_per_s"); gf[t] = f("gflops"); rss[t] = f("peak_rss_kb"); floor[t] = f("floor_kb"); fpt = f("flops_per_token"); src = f("data"); params = f("params") }
+function kind_of(kernels) { return kernels ~ /^OpenBLAS/ ? "openblas-fp32" : kernels ~ /\(bf16\)/ ? "onednn-bf16" : "onednn-fp32" }
+/"gemm"/ {
+    t = f("threads"); shape = f("m") " x " f("n") " x " f("k"); k = f("kind"); r = f("gflops") + 0
+    if (!(shape in seen)) { seen[shape] = 1; order[++nshapes] = shape }
+    g[t, shape, k] = r; name[k] = f("kernels")
+    if (r > best[t, k]) best[t, k] = r
+    if (t == 2) big = shape
+}
+/"train"/ && /"compare"/ { c = f("compare"); ctok[c] = f("tokens_per_s"); cgf[c] = f("gflops"); next }
+/"train"/  { t = f("threads"); tok[t] = f("tokens_per_s"); gf[t] = f("gflops"); rss[t] = f("peak_rss_kb"); floor[t] = f("floor_kb"); fpt = f("flops_per_token"); src = f("data"); params = f("params"); tkind = kind_of(f("kernels")); tkern = f("kernels") }
 /"decode"/ { t = f("threads"); gr[t] = f("greedy_sent_per_s"); bm[t] = f("beam5_sent_per_s"); drss[t] = f("peak_rss_kb"); dmodel = f("model"); dn = f("sentences") }
 /"bpe"/    { learn = f("learn_seconds"); count = f("count_seconds"); enc = f("encode_mb_per_s") }
 END {
-    printf "\nmachine: OpenBLAS kernels %s\n", kern
-    printf "sgemm (1024 x 8000 x 1792):  1 thread %.1f GFLOP/s   2 threads %.1f GFLOP/s\n\n", sg[1], sg[2]
+    split("openblas-fp32 onednn-fp32 onednn-bf16", kinds, " ")
+    printf "\nproducts C = A B^T, GFLOP/s (bf16: B converted once, A at every call)\n"
+    for (i = 1; i <= 3; i++) printf "  %-14s %s\n", kinds[i], name[kinds[i]]
+    printf "  %-32s %14s %14s %14s\n", "M x N x K", "OpenBLAS fp32", "oneDNN fp32", "oneDNN bf16"
+    for (s = 1; s <= nshapes; s++)
+        printf "  %-32s %14.1f %14.1f %14.1f\n", order[s] " (1 thread)", g[1, order[s], kinds[1]], g[1, order[s], kinds[2]], g[1, order[s], kinds[3]]
+    printf "  %-32s %14.1f %14.1f %14.1f\n\n", big " (2 threads)", g[2, big, kinds[1]], g[2, big, kinds[2]], g[2, big, kinds[3]]
     printf "training, emb 256 / hidden 512 / batch 64, %s (%s parameters, %.3g FLOP per target token)\n", src, params, fpt
-    printf "  %-8s %12s %12s %14s %16s %14s\n", "threads", "tokens/s", "GFLOP/s", "of sgemm", "peak RSS MB", "floor MB"
+    printf "  kernels: %s\n", tkern
+    printf "  %-8s %12s %12s %16s %16s %14s\n", "threads", "tokens/s", "GFLOP/s", "of best product", "peak RSS MB", "floor MB"
     for (t = 1; t <= 2; t++)
-        printf "  %-8d %12.0f %12.1f %13.0f%% %16.0f %14.0f\n", t, tok[t], gf[t], 100 * gf[t] / sg[t], rss[t] / 1024, floor[t] / 1024
-    printf "  scaling 1 -> 2 threads: %.2fx\n\n", tok[2] / tok[1]
-    printf "decoding %s sentences, %s\n", dn, dmodel
+        printf "  %-8d %12.0f %12.1f %15.0f%% %16.0f %14.0f\n", t, tok[t], gf[t], 100 * gf[t] / best[t, tkind], rss[t] / 1024, floor[t] / 1024
+    printf "  scaling 1 -> 2 threads: %.2fx   (best product: the fastest shape of the same kind and thread count above)\n\n", tok[2] / tok[1]
+    printf "training at 2 threads by kind of product, taking turns update by update\n"
+    printf "  %-14s %12s %12s %14s %16s\n", "products", "tokens/s", "GFLOP/s", "vs OpenBLAS", "of best product"
+    for (i = 1; i <= 3; i++)
+        printf "  %-14s %12.0f %12.1f %13.2fx %15.0f%%\n", kinds[i], ctok[kinds[i]], cgf[kinds[i]], ctok[kinds[i]] / ctok[kinds[1]], 100 * cgf[kinds[i]] / best[2, kinds[i]]
+    printf "\ndecoding %s sentences, %s\n", dn, dmodel
     printf "  %-8s %14s %14s %16s\n", "threads", "greedy sent/s", "beam 5 sent/s", "peak RSS MB"
     for (t = 1; t <= 2; t++) printf "  %-8d %14.1f %14.1f %16.0f\n", t, gr[t], bm[t], drss[t] / 1024
     if (learn != "") printf "\nBPE: 8,000 merges learned in %.2f s (+ %.2f s counting); encoding %.1f MB/s\n", learn, count, enc

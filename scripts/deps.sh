@@ -3,7 +3,7 @@
 # Installs them with apt-get when running as root; otherwise prints the command.
 set -e
 CC=${CC:-gcc}
-PACKAGES="libutf8proc-dev libopenblas-dev"
+PACKAGES="libutf8proc-dev libopenblas-dev libdnnl-dev"
 missing=""
 probe() { # header, library, package
     if ! printf '#include <%s>\nint main(void){return 0;}\n' "$1" | $CC -x c - -o /dev/null "$2" 2>/dev/null; then
@@ -12,6 +12,7 @@ probe() { # header, library, package
 }
 probe utf8proc.h -lutf8proc libutf8proc-dev
 probe cblas.h -lopenblas libopenblas-dev
+probe dnnl.h -ldnnl libdnnl-dev
 if [ "${FUZZ:-0}" != 1 ] && ! echo 'int main(void){return 0;}' | $CC -fopenmp -x c - -o /dev/null 2>/dev/null; then
     missing="$missing libgomp1"
 fi

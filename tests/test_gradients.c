@@ -88,8 +88,11 @@ static void check_gru_step(int rec_dropout) {
     GradReport r;
     const char *names[4] = {"Wx", "Wh", "bx", "bh"};
     float *params[4] = {c.w.Wx, c.w.Wh, c.w.bx, c.w.bh}, *grads[4] = {c.dw.Wx, c.dw.Wh, c.dw.bx, c.dw.bh};
+    /* h = 1e-2: at 1e-3 the fp32 rounding of the states alone moves a numerical
+     * derivative by ~1e-4, the tolerance (Wx[37] of the recurrent-dropout case:
+     * off by 0.9e-4 with OpenBLAS, 1.2e-4 with oneDNN; both within 3e-6 at 1e-2) */
     for (int k = 0; k < 4; k++) {
-        r = gradcheck(names[k], params[k], grads[k], sizes[k], gru_loss, &c, 1e-3, 1e-4, 1e-2, 1000);
+        r = gradcheck(names[k], params[k], grads[k], sizes[k], gru_loss, &c, 1e-2, 1e-4, 1e-2, 1000);
         EXPECT_MSG(r.failed == 0, "%s: %d of %d entries off", names[k], r.failed, r.checked);
         EXPECT(r.significant > r.checked / 2);
     }

@@ -133,6 +133,9 @@ int main(int argc, char **argv) {
         if (shortlist_load(&shortlist, shortlist_path, m, err, sizeof err) != 0) die("%s", err);
         o.search.shortlist = &shortlist;
     }
+    /* bf16 products (NMT_GEMM_PRECISION=bf16): convert the weights once, not per product */
+    const int bf16 = gemm_precision() == GEMM_BF16;
+    if (bf16) gemm_weights_register(m->params, model_num_params(&m->cfg));
     LineReader in;
     if (linereader_open(&in, in_path) != 0) die("%s: cannot open: %s", in_path, strerror(errno));
     char title[512];
@@ -154,6 +157,7 @@ int main(int argc, char **argv) {
     tool_report_invalid(st.invalid, "line", st.first_invalid);
     linereader_close(&in);
     if (shortlist_path) shortlist_free(&shortlist);
+    if (bf16) gemm_weights_forget(m->params);
     model_free(m);
     return 0;
 }

@@ -1,11 +1,16 @@
-/* blas.c — see blas.h. */
+/* blas.c — see blas.h: backend choice, OpenBLAS set-up and the gemm() entry. */
 #define _POSIX_C_SOURCE 200809L
 #include "blas.h"
 
 #include <cblas.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "core/gemm_impl.h"
+#include "core/util.h"
 
 /* The best OpenBLAS kernel family this CPU can run, or NULL if we have no
  * opinion (then OpenBLAS' own choice stands). */
@@ -33,6 +38,50 @@ static int kernels_ok(const char *chosen, const char *best) {
     return name_in(chosen, avx2);
 }
 
+/* ---- backend and precision, read from the environment once ---- */
+
+static GemmBackend backend = GEMM_DNNL;
+static GemmPrecision precision = GEMM_FP32;
+static pthread_once_t env_once = PTHREAD_ONCE_INIT;
+
+static void read_env(void) {
+    const char *b = getenv("NMT_GEMM"), *p = getenv("NMT_GEMM_PRECISION");
+    if (b && *b) {
+        if (!strcmp(b, "openblas")) backend = GEMM_OPENBLAS;
+        else if (!strcmp(b, "dnnl") || !strcmp(b, "onednn")) backend = GEMM_DNNL;
+        else die("NMT_GEMM=%s: expected openblas or dnnl", b);
+    }
+    if (p && *p) {
+        if (!strcmp(p, "bf16")) precision = GEMM_BF16;
+        else if (!strcmp(p, "fp32")) precision = GEMM_FP32;
+        else die("NMT_GEMM_PRECISION=%s: expected fp32 or bf16", p);
+    }
+    if (backend == GEMM_DNNL && !gemm_dnnl_available()) {
+        fprintf(stderr, "warning: oneDNN has no CPU engine here; using OpenBLAS\n");
+        backend = GEMM_OPENBLAS;
+    }
+}
+
+static void ready(void) { pthread_once(&env_once, read_env); }
+
+GemmBackend gemm_backend(void) { return ready(), backend; }
+GemmPrecision gemm_precision(void) { return ready(), precision; }
+
+GemmBackend gemm_set_backend(GemmBackend b) {
+    ready();
+    GemmBackend old = backend;
+    if (b == GEMM_DNNL && !gemm_dnnl_available()) die("oneDNN has no CPU engine here");
+    backend = b;
+    return old;
+}
+
+GemmPrecision gemm_set_precision(GemmPrecision p) {
+    ready();
+    GemmPrecision old = precision;
+    precision = p;
+    return old;
+}
+
 void blas_setup(char **argv) {
     const char *chosen = openblas_get_corename();
     const char *best = best_coretype();
@@ -42,21 +91,54 @@ void blas_setup(char **argv) {
         /* If re-execution is impossible, go on with the slower kernels. */
     }
     openblas_set_num_threads(1);
+    ready();
 }
 
 const char *blas_kernel_name(void) {
-    const char *name = openblas_get_corename();
-    return name ? name : "unknown";
+    static char text[2][2][200];
+    ready();
+    char *t = text[backend][precision];
+    if (!t[0]) {
+        const char *core = openblas_get_corename();
+        if (backend == GEMM_DNNL)
+            snprintf(t, sizeof text[0][0], "oneDNN %s%s", gemm_dnnl_describe(precision == GEMM_BF16),
+                     precision == GEMM_BF16 ? " (bf16)" : "");
+        else
+            snprintf(t, sizeof text[0][0], "OpenBLAS %s%s", core ? core : "unknown",
+                     precision == GEMM_BF16 ? " (bf16 emulated)" : "");
+    }
+    return t;
+}
+
+/* bf16 with OpenBLAS: round both factors to bf16 values (kept as floats),
+ * then an fp32 product; exact products of such values fit in fp32, so this
+ * is what a bf16 kernel computes, up to the order of the sums. */
+static void openblas_bf16(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+                          int ldb, float beta, float *C, int ldc) {
+    int ar = ta ? K : M, ac = ta ? M : K, br = tb ? N : K, bc = tb ? K : N;
+    float *a = gemm_thread_buffer(0, (size_t)ar * ac * sizeof(float));
+    float *b = gemm_thread_buffer(1, (size_t)br * bc * sizeof(float));
+    bf16_round_f32(A, ar, ac, lda, a);
+    bf16_round_f32(B, br, bc, ldb, b);
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, alpha, a, ac,
+                b, bc, beta, C, ldc);
 }
 
 void gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
           float beta, float *C, int ldc) {
     if (M <= 0 || N <= 0) return;
-    if (K <= 0) { /* cblas would be fine, but keep beta semantics explicit */
+    if (K <= 0) { /* an empty sum: keep beta semantics explicit (C not read when beta is 0) */
         for (int i = 0; i < M; i++)
             for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[(size_t)i * ldc + j];
         return;
     }
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda,
-                B, ldb, beta, C, ldc);
+    ready();
+    if (backend == GEMM_DNNL) {
+        gemm_dnnl(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, precision == GEMM_BF16);
+    } else if (precision == GEMM_BF16) {
+        openblas_bf16(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    } else {
+        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, alpha, A,
+                    lda, B, ldb, beta, C, ldc);
+    }
 }

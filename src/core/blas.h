@@ -1,25 +1,82 @@
 /* blas.h — the one way this project multiplies matrices.
  *
- * A thin row-major wrapper over OpenBLAS' cblas_sgemm, plus the start-up
- * check that makes sure OpenBLAS runs kernels that fit this CPU: Debian's
- * OpenBLAS 0.3.21 does not know every recent CPU and may fall back to slow
- * generic kernels. OpenBLAS reads OPENBLAS_CORETYPE only while it loads, so
- * blas_setup() re-executes the program once with the right value set. */
+ * gemm() runs on one of two backends, chosen once per process:
+ *   - oneDNN's matmul primitive (the default): it picks kernels by the CPU's
+ *     ISA at run time (AVX-512, AMX) and has bf16 kernels;
+ *   - OpenBLAS' cblas_sgemm, kept for comparison and as the fallback.
+ * NMT_GEMM=openblas|dnnl in the environment selects one.
+ *
+ * Every product runs on the calling thread alone, whatever the backend:
+ * the project parallelizes across batch shards, and a product split across
+ * threads could sum in a different order and change the bits. The same
+ * product therefore gives the same bits on every thread, inside or outside
+ * an OpenMP parallel region, run after run (on one machine and backend).
+ *
+ * Debian's OpenBLAS 0.3.21 does not know every recent CPU and may fall back
+ * to slow generic kernels; it reads OPENBLAS_CORETYPE only while it loads,
+ * so blas_setup() re-executes the program once with the right value set. */
 #ifndef NMT_BLAS_H
 #define NMT_BLAS_H
 
+#include <stddef.h>
+
+typedef enum { GEMM_OPENBLAS, GEMM_DNNL } GemmBackend;
+
+/* GEMM_BF16: both factors are rounded to bfloat16 (8 significant bits,
+ * round to nearest even), products are accumulated and written in fp32.
+ * Each input then carries a relative error of at most 2^-8 (2^-9 from the
+ * rounding of each factor), so an element of the result is off by at most
+ * about 2 * 2^-8 * sum_k |a_ik| |b_kj| (tests/test_gemm.c checks this). */
+typedef enum { GEMM_FP32, GEMM_BF16 } GemmPrecision;
+
 /* Call first thing in main(). May re-execute the program (argv unchanged)
  * when OpenBLAS picked kernels slower than the CPU supports. Also pins
- * OpenBLAS to one thread: the project parallelizes across batch shards. */
+ * OpenBLAS to one thread and reads NMT_GEMM. */
 void blas_setup(char **argv);
 
-/* The kernel family OpenBLAS uses (e.g. "SkylakeX", "Haswell"). */
+/* What runs the products, e.g. "oneDNN avx512_core_amx" or "OpenBLAS Haswell",
+ * followed by " bf16" when that precision is set. */
 const char *blas_kernel_name(void);
+
+GemmBackend gemm_backend(void);
+/* Switch backend (benchmarks and tests compare them). Call outside parallel
+ * regions. Returns the previous one. */
+GemmBackend gemm_set_backend(GemmBackend b);
+
+/* Process-wide precision of every following gemm(), GEMM_FP32 at start (or
+ * NMT_GEMM_PRECISION=bf16). Process-wide rather than per thread because the
+ * products of one update run on OpenMP worker threads, which would not see
+ * a setting made by the thread that starts them. Call outside parallel
+ * regions. Returns the previous one. With OpenBLAS, bf16 is emulated (the
+ * factors are rounded, then multiplied in fp32): same numbers, no speed-up. */
+GemmPrecision gemm_set_precision(GemmPrecision p);
+GemmPrecision gemm_precision(void);
 
 /* C[M][N] = alpha * op(A) op(B) + beta * C, all row-major.
  * op(A) is M x K (A is K x M when ta), op(B) is K x N (B is N x K when tb).
- * lda/ldb/ldc are the row strides of A, B, C as stored. */
+ * lda/ldb/ldc are the row strides of A, B, C as stored. When beta is 0, C
+ * is not read (it may hold NaNs). */
 void gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
           float beta, float *C, int ldc);
+
+/* Constant operands in bf16, converted once instead of at every product.
+ *
+ * gemm_weights_register(w, n) keeps a bf16 copy of the n floats at w. While
+ * the precision is GEMM_BF16, any factor of gemm() that lies entirely inside
+ * a registered array (any sub-matrix: the callers pass pointers into the
+ * model's flat parameter array) is read from the copy at the same offset
+ * instead of being converted. Register the whole parameter array once after
+ * loading a model for translation. When the floats change, call
+ * gemm_weights_refresh(w) before the next product, or the products would
+ * use the old values: in training, after every optimizer step and after
+ * anything else that writes the parameters (swapping a moving average in
+ * or out, loading a checkpoint). Training with bf16: gemm_set_precision,
+ * register m->params once, refresh after each update (nmt-bench train does
+ * this; a refresh of 25M parameters is one pass over them). Call
+ * gemm_weights_forget(w) before freeing them. All three must be called outside parallel regions;
+ * registering the same array again refreshes it. At most 8 arrays. */
+void gemm_weights_register(const float *w, size_t n);
+void gemm_weights_refresh(const float *w);
+void gemm_weights_forget(const float *w);
 
 #endif

@@ -1,0 +1,244 @@
+/* gemm_dnnl.c — gemm() through oneDNN's matmul primitive.
+ *
+ * Creating a primitive costs far more than a small product, so each thread
+ * keeps the primitives it made, keyed by everything that shapes them
+ * (transposes, sizes, strides, alpha, beta, precision): a set-associative
+ * LRU cache of 512 entries, thread-local so that the shards running in
+ * parallel never share or lock it. Training at emb 256 / hidden 512 on
+ * Multi30k meets ~330 distinct products per thread in 80 updates (lengths
+ * vary), creating one takes ~0.4 ms. oneDNN's own global cache sits behind
+ * ours and makes a re-creation after an eviction cheaper.
+ *
+ * One thread per product: Debian builds oneDNN on the OpenMP runtime, where
+ * a primitive uses omp_get_max_threads() threads, fixed when it is created
+ * (inside a parallel region it runs single-threaded but may keep a blocking
+ * chosen for more threads). Lowering the calling thread's nthreads ICV to 1
+ * around creation and execution makes every primitive a one-thread one,
+ * created and run the same way on every thread, so the bits never depend on
+ * --threads. The ICV belongs to the calling OpenMP task, so this does not
+ * disturb other threads.
+ *
+ * Scratchpads are user-managed: one growable buffer per thread instead of
+ * one allocation per primitive. */
+#define _POSIX_C_SOURCE 200809L
+#include <dnnl.h>
+#include <omp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/gemm_impl.h"
+#include "core/util.h"
+
+#define SETS 128
+#define WAYS 4
+
+typedef struct {
+    int ta, tb, M, N, K, lda, ldb, ldc, bf16;
+    uint32_t alpha, beta;
+} Key;
+
+typedef struct {
+    Key key;
+    int used;
+    unsigned long stamp;
+    dnnl_primitive_t prim;
+    dnnl_memory_t a, b, c, scratch; /* handles set at each call */
+    size_t scratch_bytes;
+} Entry;
+
+typedef struct {
+    dnnl_stream_t stream;
+    unsigned long clock;
+    Entry e[SETS][WAYS];
+} ThreadCache;
+
+static dnnl_engine_t engine;
+static int engine_ok;
+static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
+static pthread_key_t cache_key;
+
+static void check(dnnl_status_t s, const char *what) {
+    if (s != dnnl_success) die("oneDNN: %s failed (status %d)", what, (int)s);
+}
+
+static void entry_free(Entry *e) {
+    if (!e->used) return;
+    dnnl_primitive_destroy(e->prim);
+    dnnl_memory_destroy(e->a), dnnl_memory_destroy(e->b), dnnl_memory_destroy(e->c);
+    if (e->scratch) dnnl_memory_destroy(e->scratch);
+    memset(e, 0, sizeof *e);
+}
+
+static void cache_free(void *v) {
+    ThreadCache *tc = v;
+    for (int s = 0; s < SETS; s++)
+        for (int w = 0; w < WAYS; w++) entry_free(&tc->e[s][w]);
+    dnnl_stream_destroy(tc->stream);
+    free(tc);
+}
+
+static void engine_init(void) {
+    engine_ok = dnnl_engine_create(&engine, dnnl_cpu, 0) == dnnl_success;
+    if (pthread_key_create(&cache_key, cache_free) != 0) die("pthread_key_create failed");
+}
+
+int gemm_dnnl_available(void) {
+    pthread_once(&engine_once, engine_init);
+    return engine_ok;
+}
+
+static ThreadCache *thread_cache(void) {
+    ThreadCache *tc = pthread_getspecific(cache_key);
+    if (!tc) {
+        tc = xcalloc(1, sizeof *tc);
+        check(dnnl_stream_create(&tc->stream, engine, dnnl_stream_default_flags), "stream_create");
+        pthread_setspecific(cache_key, tc);
+    }
+    return tc;
+}
+
+/* Row-major matrix of rows x cols, element (i, j) at i * rs + j * cs. */
+static void md(dnnl_memory_desc_t *d, int rows, int cols, int rs, int cs, dnnl_data_type_t t) {
+    dnnl_dims_t dims = {rows, cols}, strides = {rs, cs};
+    check(dnnl_memory_desc_init_by_strides(d, 2, dims, t, strides), "memory_desc_init");
+}
+
+static void entry_create(Entry *e, const Key *k) {
+    dnnl_data_type_t in = k->bf16 ? dnnl_bf16 : dnnl_f32;
+    dnnl_memory_desc_t a, b, c;
+    /* op(A) is M x K: A stored M x K, or K x M read with swapped strides */
+    md(&a, k->M, k->K, k->ta ? 1 : k->lda, k->ta ? k->lda : 1, in);
+    md(&b, k->K, k->N, k->tb ? 1 : k->ldb, k->tb ? k->ldb : 1, in);
+    md(&c, k->M, k->N, k->ldc, 1, dnnl_f32);
+    dnnl_matmul_desc_t desc;
+    check(dnnl_matmul_desc_init(&desc, &a, &b, NULL, &c), "matmul_desc_init");
+    dnnl_primitive_attr_t attr;
+    dnnl_post_ops_t ops;
+    check(dnnl_primitive_attr_create(&attr), "attr_create");
+    check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "scratchpad_mode");
+    float alpha, beta;
+    memcpy(&alpha, &k->alpha, sizeof alpha), memcpy(&beta, &k->beta, sizeof beta);
+    if (alpha != 1.0f) check(dnnl_primitive_attr_set_output_scales(attr, 1, 0, &alpha), "output_scales");
+    if (beta != 0.0f) { /* C = alpha AB + beta C; without the post-op C is only written */
+        check(dnnl_post_ops_create(&ops), "post_ops_create");
+        check(dnnl_post_ops_append_sum(ops, beta), "append_sum");
+        check(dnnl_primitive_attr_set_post_ops(attr, ops), "set_post_ops");
+        dnnl_post_ops_destroy(ops);
+    }
+    dnnl_primitive_desc_t pd;
+    check(dnnl_primitive_desc_create(&pd, &desc, attr, engine, NULL), "matmul primitive_desc_create");
+    dnnl_primitive_attr_destroy(attr);
+    check(dnnl_primitive_create(&e->prim, pd), "primitive_create");
+    check(dnnl_memory_create(&e->a, &a, engine, DNNL_MEMORY_NONE), "memory_create");
+    check(dnnl_memory_create(&e->b, &b, engine, DNNL_MEMORY_NONE), "memory_create");
+    check(dnnl_memory_create(&e->c, &c, engine, DNNL_MEMORY_NONE), "memory_create");
+    const dnnl_memory_desc_t *sd = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    e->scratch_bytes = sd ? dnnl_memory_desc_get_size(sd) : 0;
+    e->scratch = NULL;
+    if (e->scratch_bytes) check(dnnl_memory_create(&e->scratch, sd, engine, DNNL_MEMORY_NONE), "memory_create");
+    dnnl_primitive_desc_destroy(pd);
+    e->key = *k;
+    e->used = 1;
+}
+
+static unsigned key_hash(const Key *k) {
+    const int v[] = {k->ta, k->tb, k->M, k->N, k->K, k->lda, k->ldb, k->ldc, k->bf16, (int)k->alpha, (int)k->beta};
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) h = (h ^ (uint32_t)v[i]) * 16777619u;
+    return (h ^ (h >> 15)) % SETS;
+}
+
+static Entry *lookup(ThreadCache *tc, const Key *k) {
+    Entry *set = tc->e[key_hash(k)], *victim = &set[0];
+    for (int w = 0; w < WAYS; w++) {
+        if (set[w].used && memcmp(&set[w].key, k, sizeof *k) == 0) {
+            set[w].stamp = ++tc->clock;
+            return &set[w];
+        }
+        if (!set[w].used || (victim->used && set[w].stamp < victim->stamp)) victim = &set[w];
+    }
+    entry_free(victim);
+    entry_create(victim, k);
+    victim->stamp = ++tc->clock;
+    return victim;
+}
+
+static void run(const Key *k, const void *A, const void *B, float *C) {
+    /* one thread, created and run alike everywhere: see the top of the file */
+    const int saved = omp_get_max_threads();
+    if (saved != 1) omp_set_num_threads(1);
+    ThreadCache *tc = thread_cache();
+    Entry *e = lookup(tc, k);
+    check(dnnl_memory_set_data_handle(e->a, (void *)A), "set_data_handle");
+    check(dnnl_memory_set_data_handle(e->b, (void *)B), "set_data_handle");
+    check(dnnl_memory_set_data_handle(e->c, C), "set_data_handle");
+    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, e->a}, {DNNL_ARG_WEIGHTS, e->b}, {DNNL_ARG_DST, e->c}};
+    int nargs = 3;
+    if (e->scratch) {
+        check(dnnl_memory_set_data_handle(e->scratch, gemm_thread_buffer(3, e->scratch_bytes)), "set_data_handle");
+        args[nargs++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, e->scratch};
+    }
+    check(dnnl_primitive_execute(e->prim, tc->stream, nargs, args), "matmul execute");
+    check(dnnl_stream_wait(tc->stream), "stream_wait");
+    if (saved != 1) omp_set_num_threads(saved);
+}
+
+/* A bf16 view of a stored factor: the registered copy, else a conversion
+ * into the thread's buffer `slot` (compact, so its row stride becomes cols). */
+static const uint16_t *bf16_operand(const float *X, int rows, int cols, int *ld, int slot) {
+    const uint16_t *w = gemm_weights_find(X, rows, cols, *ld);
+    if (w) return w;
+    uint16_t *buf = gemm_thread_buffer(slot, (size_t)rows * cols * sizeof(uint16_t));
+    bf16_from_f32(X, rows, cols, *ld, buf);
+    *ld = cols;
+    return buf;
+}
+
+void gemm_dnnl(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
+               float beta, float *C, int ldc, int bf16) {
+    if (!gemm_dnnl_available()) die("oneDNN: no CPU engine");
+    const void *a = A, *b = B;
+    if (bf16) {
+        a = bf16_operand(A, ta ? K : M, ta ? M : K, &lda, 0);
+        b = bf16_operand(B, tb ? N : K, tb ? K : N, &ldb, 1);
+    }
+    Key k = {ta, tb, M, N, K, lda, ldb, ldc, bf16, 0, 0};
+    memcpy(&k.alpha, &alpha, sizeof alpha), memcpy(&k.beta, &beta, sizeof beta);
+    run(&k, a, b, C);
+}
+
+static const char *isa_name(dnnl_cpu_isa_t isa) {
+    switch ((int)isa) {
+    case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx";
+    case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl_cpu_isa_avx512_core: return "avx512_core";
+    case dnnl_cpu_isa_avx2_vnni: return "avx2_vnni";
+    case dnnl_cpu_isa_avx2: return "avx2";
+    case dnnl_cpu_isa_avx: return "avx";
+    default: return "sse41";
+    }
+}
+
+const char *gemm_dnnl_describe(int bf16) {
+    static char text[2][160];
+    if (!gemm_dnnl_available()) return "unavailable";
+    if (!text[bf16][0]) {
+        /* the output layer's product: 64 target words x 8000 x 512 */
+        Key k = {0, 1, 64, 8000, 512, 512, 512, 8000, bf16, 0x3f800000u, 0};
+        Entry e = {0};
+        const int saved = omp_get_max_threads();
+        omp_set_num_threads(1);
+        entry_create(&e, &k);
+        omp_set_num_threads(saved);
+        const char *impl = "?";
+        const_dnnl_primitive_desc_t pd;
+        if (dnnl_primitive_get_primitive_desc(e.prim, &pd) == dnnl_success)
+            dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
+        snprintf(text[bf16], sizeof text[bf16], "%s, max ISA %s", impl, isa_name(dnnl_get_effective_cpu_isa()));
+        entry_free(&e);
+    }
+    return text[bf16];
+}
