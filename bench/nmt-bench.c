@@ -189,6 +189,9 @@ static int bench_train(int threads, const char *data_dir, int updates, int compa
     TrainOptions o;
     train_options_default(&o);
     o.threads = threads;
+    /* one precision (NMT_GEMM_PRECISION): the trainer keeps the weights' bf16 copy itself;
+     * --compare switches kinds between updates and keeps the copy here */
+    o.precision = compare ? GEMM_FP32 : gemm_precision();
     omp_set_num_threads(threads);
     Trainer *t = trainer_new(&m, &o, NULL, NULL);
     EpochPlan plan;
@@ -198,7 +201,7 @@ static int bench_train(int threads, const char *data_dir, int updates, int compa
     double flops[3] = {0}, secs[3] = {0}, nll[3] = {0};
     /* bf16 reads the parameters' bf16 copy, refreshed before every update
      * (the conversion counts in its time) */
-    const int any_bf16 = compare || gemm_precision() == GEMM_BF16;
+    const int any_bf16 = compare;
     if (any_bf16) gemm_weights_register(m.params, n);
     for (int u = 0; u < warmup + updates; u++) {
         int b = u % plan.n_batches;
@@ -211,7 +214,7 @@ static int bench_train(int threads, const char *data_dir, int updates, int compa
         for (int k = 0; k < nk; k++) {
             if (compare) gemm_set_backend(kinds[k].b), gemm_set_precision(kinds[k].p);
             double t0 = now_seconds();
-            if (gemm_precision() == GEMM_BF16) gemm_weights_refresh(m.params);
+            if (compare && gemm_precision() == GEMM_BF16) gemm_weights_refresh(m.params);
             LossSum ls = trainer_update(t, &d, idx, plan.count[b]);
             if (u < warmup) continue;
             secs[k] += now_seconds() - t0;

@@ -35,6 +35,7 @@ static const char *USAGE =
     "  --batch N              pairs scored together (default 32; fewer for long pairs)\n"
     "  --threads N            batches scored in parallel (default: all cores); the\n"
     "                         scores do not depend on it\n"
+    "  --precision fp32|bf16  the products' precision (default fp32, or NMT_GEMM_PRECISION)\n"
     "  --max-len N            score only the first N tokens of a longer side, with a\n"
     "                         warning (default 256)\n"
     "  --attention FILE       dump the attention of the given target (forced alignment):\n"
@@ -50,7 +51,8 @@ static const char *USAGE =
     "  -h, --help             this help\n";
 
 static const char *const VALUE_FLAGS[] = {"-m", "--model", "--src", "--tgt", "-o", "--output", "--batch",
-                                          "--threads", "--max-len", "--attention", "--attention-format", NULL};
+                                          "--threads", "--max-len", "--attention", "--attention-format", "--precision",
+                                          NULL};
 
 int main(int argc, char **argv) {
     blas_setup(argv);
@@ -78,7 +80,11 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--max-len")) o.max_len = (int)parse_long(a, v, 1, 1 << 20);
         else if (!strcmp(a, "--attention")) att_path = v;
         else if (!strcmp(a, "--attention-format")) att_format = v;
-        else die("unknown option %s (see --help)", a);
+        else if (!strcmp(a, "--precision")) {
+            GemmPrecision p;
+            if (gemm_parse_precision(v, &p) != 0) die("--precision must be fp32 or bf16, got '%s'", v);
+            gemm_set_precision(p);
+        } else die("unknown option %s (see --help)", a);
     }
     if (!model_path) die("-m MODEL is required (see --help)");
     if (!src_path || !tgt_path) die("--src and --tgt are required (see --help)");
@@ -91,6 +97,9 @@ int main(int argc, char **argv) {
     char err[1024];
     Model *m = model_load(model_path, NULL, err, sizeof err);
     if (!m) die("%s", err);
+    /* bf16 products: convert the weights once, not per product */
+    const int bf16 = gemm_precision() == GEMM_BF16;
+    if (bf16) gemm_weights_register(m->params, model_num_params(&m->cfg));
     /* files of different lengths are refused before any output; both are
      * read once, so pipes work (core/input.h) */
     corpus_check_line_counts(src_path, tgt_path);
@@ -113,6 +122,7 @@ int main(int argc, char **argv) {
     tool_report_invalid(st.invalid, "pair", st.first_invalid);
     linereader_close(&src);
     linereader_close(&tgt);
+    if (bf16) gemm_weights_forget(m->params);
     model_free(m);
     return 0;
 }

@@ -41,6 +41,8 @@ static const char *USAGE =
     "                         in the last digits between batch sizes)\n"
     "  --threads N            batches decoded in parallel (default: all cores); the\n"
     "                         output does not depend on it\n"
+    "  --precision fp32|bf16  the products' precision (default fp32, or NMT_GEMM_PRECISION);\n"
+    "                         bf16 keeps a bf16 copy of the weights, made once at load\n"
     "  --shortlist FILE       compute the output layer only over each batch's lexical\n"
     "                         shortlist from nmt-shortlist (the candidates of its source\n"
     "                         tokens, the frequent target tokens and </s>)\n"
@@ -75,6 +77,7 @@ static const char *USAGE =
 static const char *const VALUE_FLAGS[] = {"-m", "--model", "-i", "--input", "-o", "--output", "--beam", "--nbest",
                                           "--length-penalty", "--max-length-ratio", "--max-src-len", "--batch",
                                           "--threads", "--attention", "--attention-format", "--alignment", "--shortlist",
+                                          "--precision",
                                           NULL};
 
 int main(int argc, char **argv) {
@@ -108,6 +111,11 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--attention")) att_path = v;
         else if (!strcmp(a, "--attention-format")) att_format = v;
         else if (!strcmp(a, "--shortlist")) shortlist_path = v;
+        else if (!strcmp(a, "--precision")) {
+            GemmPrecision p;
+            if (gemm_parse_precision(v, &p) != 0) die("--precision must be fp32 or bf16, got '%s'", v);
+            gemm_set_precision(p);
+        }
         else if (!strcmp(a, "--alignment")) {
             if (!strcmp(v, "hard")) o.alignment = ALIGN_HARD;
             else if (!strcmp(v, "soft")) o.alignment = ALIGN_SOFT;

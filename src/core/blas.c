@@ -67,6 +67,12 @@ static void ready(void) { pthread_once(&env_once, read_env); }
 GemmBackend gemm_backend(void) { return ready(), backend; }
 GemmPrecision gemm_precision(void) { return ready(), precision; }
 
+int gemm_parse_precision(const char *name, GemmPrecision *p) {
+    if (!strcmp(name, "fp32")) return *p = GEMM_FP32, 0;
+    if (!strcmp(name, "bf16")) return *p = GEMM_BF16, 0;
+    return -1;
+}
+
 GemmBackend gemm_set_backend(GemmBackend b) {
     ready();
     GemmBackend old = backend;

@@ -51,6 +51,8 @@ GemmBackend gemm_set_backend(GemmBackend b);
  * factors are rounded, then multiplied in fp32): same numbers, no speed-up. */
 GemmPrecision gemm_set_precision(GemmPrecision p);
 GemmPrecision gemm_precision(void);
+/* "fp32" or "bf16" -> precision: 0, or -1 for anything else. */
+int gemm_parse_precision(const char *name, GemmPrecision *p);
 
 /* C[M][N] = alpha * op(A) op(B) + beta * C, all row-major.
  * op(A) is M x K (A is K x M when ta), op(B) is K x N (B is N x K when tb).

@@ -7,6 +7,7 @@
 
 static const char *const OPTIMIZER_NAMES[] = {"adam", "sgd", NULL};
 static const char *const METRIC_NAMES[] = {"loss", "bleu", NULL};
+static const char *const PRECISION_NAMES[] = {"fp32", "bf16", NULL}; /* GemmPrecision order */
 
 #define F(member) offsetof(TrainOptions, member)
 /* In TRST order (the fields not saved anywhere may stand anywhere). The
@@ -27,6 +28,8 @@ const FieldSpec TRAIN_OPTION_FIELDS[] = {
     {"select_by_bleu", "--valid-metric", FIELD_ENUM, F(select_by_bleu), 0, 0, 1, "%d", METRIC_NAMES, 0},
     {"ema_decay", "--ema", FIELD_FLOAT, F(ema_decay), 0, 0, 0.999999, NULL, NULL, 0},
     {"keep_snapshots", "--keep-snapshots", FIELD_INT, F(keep_snapshots), 0, 0, 1, NULL, NULL, FIELD_SWITCH},
+    /* the products' precision changes the trained bits, so a resumed run keeps it */
+    {"precision", "--precision", FIELD_ENUM, F(precision), 0, 0, 1, NULL, PRECISION_NAMES, FIELD_OMIT_DEFAULT},
     /* this run's budget and machine: never saved, free to change on --resume */
     {NULL, "--epochs", FIELD_INT, F(epochs), 10, 0, 1 << 30, NULL, NULL, FIELD_NOT_SAVED},
     {NULL, "--max-updates", FIELD_LONG, F(max_updates), 0, 0, 1125899906842624.0, NULL, NULL, FIELD_NOT_SAVED},

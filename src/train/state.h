@@ -39,6 +39,7 @@ typedef struct {
      * valid_refs to one reference line per validation pair. */
     const char *const *valid_refs;
     int select_by_bleu;     /* best model, LR decay and early stopping follow BLEU, not loss */
+    int precision;          /* GemmPrecision of the products: GEMM_FP32 or GEMM_BF16 (fp32 master weights) */
 } TrainOptions;
 
 extern const FieldSpec TRAIN_OPTION_FIELDS[];

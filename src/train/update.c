@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/blas.h"
 #include "core/util.h"
 
 void trainer_use_average(Trainer *t, int on) {
@@ -16,6 +17,7 @@ void trainer_use_average(Trainer *t, int on) {
     } else {
         memcpy(t->m->params, t->raw, bytes);
     }
+    if (t->o->precision == GEMM_BF16) gemm_weights_refresh(t->m->params);
 }
 
 Trainer *trainer_new(Model *m, const TrainOptions *o, const TrainState *resume_state, const Optimizer *resume_optim) {
@@ -33,6 +35,9 @@ Trainer *trainer_new(Model *m, const TrainOptions *o, const TrainState *resume_s
         if (o->ema_decay > 0.0f) optim_enable_ema(&t->opt, o->ema_decay, m->params);
     }
     if (t->opt.ema) t->raw = falloc(t->n_params);
+    /* bf16 products: the weights' bf16 copy is made once and refreshed after every write */
+    gemm_set_precision((GemmPrecision)o->precision);
+    if (o->precision == GEMM_BF16) gemm_weights_register(m->params, t->n_params);
     t->max_shards = (o->batch + o->shard_size - 1) / o->shard_size;
     t->grads = xcalloc((size_t)t->max_shards, sizeof(float *));
     t->gviews = xcalloc((size_t)t->max_shards, sizeof(ModelParams));
@@ -50,6 +55,7 @@ Trainer *trainer_new(Model *m, const TrainOptions *o, const TrainState *resume_s
 }
 
 void trainer_free(Trainer *t) {
+    if (t->o->precision == GEMM_BF16) gemm_weights_forget(t->m->params);
     for (int s = 0; s < t->max_shards; s++) {
         free(t->grads[s]);
         arena_free(&t->arenas[s]);
@@ -102,6 +108,7 @@ LossSum trainer_update(Trainer *t, const TrainData *d, const int *idx, int count
         }
     }
     optim_step(&t->opt, t->m->params, t->grads[0], t->st.lr);
+    if (o->precision == GEMM_BF16) gemm_weights_refresh(t->m->params); /* the weights' bf16 copy */
     LossSum total = {0};
     for (int s = 0; s < S; s++) {
         total.loss += sums[s].loss;

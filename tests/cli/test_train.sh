@@ -98,3 +98,21 @@ grep -q -- "--hidden 32 (the checkpoint has 24)" "$T/err" && grep -q -- "--lr 0.
 cp "$T/r.last" "$T/r.last.before"
 expect_ok resume_accepts_same_settings_and_new_budget "$B/nmt-train" "${common[@]}" -o "$T/r" --resume --hidden 24 --max-updates 30 --threads 1
 cmp -s "$T/r.last" "$T/r.last.before" && pass refused_resume_changed_nothing || fail refused_resume_changed_nothing
+
+# --precision bf16: thread-independent, different from fp32, exact on resume, kept by the checkpoint.
+"$B/nmt-train" "${common[@]}" -o "$T/bf1" --threads 1 --max-updates 20 --precision bf16 2>/dev/null
+"$B/nmt-train" "${common[@]}" -o "$T/bf2" --threads 2 --max-updates 10 --precision bf16 2>/dev/null
+"$B/nmt-train" "${common[@]}" -o "$T/bf2" --threads 2 --max-updates 20 --precision bf16 --resume 2>/dev/null
+if [ -f "$T/bf1.last" ] && cmp -s "$T/bf1.last" "$T/bf2.last" && ! cmp -s "$T/bf1.last" "$T/snap.u20"
+then pass bf16_training_thread_independent_resumable_and_used; else fail bf16_training_thread_independent_resumable_and_used; fi
+expect_error bf16_resume_refuses_other_precision "--precision fp32 \(the checkpoint has bf16\)" \
+    "$B/nmt-train" "${common[@]}" -o "$T/bf2" --max-updates 30 --precision fp32 --resume
+for p in fp32 bf16; do
+    "$B/nmt-translate" -m "$T/bf1" -i "$T/va.src" --precision $p --quiet >"$T/tr.$p" 2>/dev/null
+    "$B/nmt-score" -m "$T/bf1" --src "$T/va.src" --tgt "$T/va.tgt" --precision $p --quiet >"$T/sc.$p" 2>/dev/null
+done
+same=$(paste -d'\t' "$T/tr.fp32" "$T/tr.bf16" | awk -F'\t' '$1 == $2' | wc -l)
+maxdiff=$(paste "$T/sc.fp32" "$T/sc.bf16" | awk '{d = $1 - $3; if (d < 0) d = -d; if (d > m) m = d} END {print m + 0}')
+if [ "$(wc -l <"$T/tr.bf16")" = 60 ] && [ "$same" -ge 50 ] && awk -v m="$maxdiff" 'BEGIN {exit !(m > 0 && m < 0.5)}'
+then pass bf16_translation_and_scores_close_to_fp32; else fail bf16_translation_and_scores_close_to_fp32 "$same of 60 same, max score difference $maxdiff"; fi
+expect_error precision_flag_checked "--precision must be fp32 or bf16" "$B/nmt-translate" -m "$T/bf1" --precision fp16
