@@ -40,6 +40,8 @@ else
     for t in 1 2; do run decode --threads $t; done
 fi
 [ -n "$data" ] && run bpe --data "$data"
+echo "  bench/peer.sh (PyTorch side by side, one epoch each)" >&2
+bash bench/peer.sh "${2:-bin}" "$data" "$tmp" || echo "peer: failed, see above" >&2
 
 { echo "["; sed '$!s/$/,/' "$tmp"; echo "]"; } >"$results"
 
@@ -57,6 +59,8 @@ function kind_of(kernels) { return kernels ~ /^OpenBLAS/ ? "openblas-fp32" : ker
 /"train"/ && /"compare"/ { c = f("compare"); ctok[c] = f("tokens_per_s"); cgf[c] = f("gflops"); next }
 /"train"/  { t = f("threads"); tok[t] = f("tokens_per_s"); gf[t] = f("gflops"); rss[t] = f("peak_rss_kb"); floor[t] = f("floor_kb"); fpt = f("flops_per_token"); src = f("data"); params = f("params"); tkind = kind_of(f("kernels")); tkern = f("kernels") }
 /"decode"/ { t = f("threads"); gr[t] = f("greedy_sent_per_s"); bm[t] = f("beam5_sent_per_s"); drss[t] = f("peak_rss_kb"); dmodel = f("model"); dn = f("sentences") }
+/"peer-train"/  { pn = f("nmtc_tokens_per_s"); pp = f("peer_tokens_per_s"); next }
+/"peer-decode"/ { pb = f("beam"); pdn[pb] = f("nmtc_sent_per_s"); pdp[pb] = f("peer_sent_per_s"); next }
 /"bpe"/    { learn = f("learn_seconds"); count = f("count_seconds"); enc = f("encode_mb_per_s") }
 END {
     split("openblas-fp32 onednn-fp32 onednn-bf16", kinds, " ")
@@ -81,5 +85,13 @@ END {
     for (t = 1; t <= 2; t++) printf "  %-8d %14.1f %14.1f %16.0f\n", t, gr[t], bm[t], drss[t] / 1024
     if (learn != "") printf "\nBPE: 8,000 merges learned in %.2f s (+ %.2f s counting); encoding %.1f MB/s\n", learn, count, enc
     else printf "\nBPE: skipped (no Multi30k data)\n"
+    if (pn != "") {
+        printf "\nside by side with the PyTorch peer (same model math: word vocabularies, emb 256 / hidden 512,\n"
+        printf "Bahdanau, batch 64, no dropout, 2 threads; one epoch, then test2016)\n"
+        printf "  %-22s %12s %12s %8s\n", "", "nmtc", "PyTorch", "ratio"
+        printf "  %-22s %12.0f %12.0f %7.2fx\n", "training tokens/s", pn, pp, pn / pp
+        printf "  %-22s %12.1f %12.1f %7.2fx\n", "beam 5 sentences/s", pdn[5], pdp[5], pdn[5] / pdp[5]
+        printf "  %-22s %12.1f %12.1f %7.2fx\n", "greedy sentences/s", pdn[1], pdp[1], pdn[1] / pdp[1]
+    } else printf "\nPyTorch peer: skipped (see the reason above)\n"
 }' "$tmp"
 echo "results: $results"
