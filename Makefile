@@ -19,6 +19,10 @@ endif
 CFLAGS := -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -fopenmp -Isrc $(OPT) -MMD -MP
 LDLIBS := -lopenblas -lutf8proc -lm
 LDFLAGS += -fopenmp
+# Open MPI (only src/core/dist.c includes mpi.h). Expanded when a recipe runs,
+# that is after scripts/deps.sh has installed the packages.
+MPI_CFLAGS = $(shell mpicc --showme:compile)
+MPI_LIBS = $(shell mpicc --showme:link)
 
 LIB_SRC := $(sort $(shell find src -name '*.c'))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -40,7 +44,8 @@ $(DEPS_OK):
 
 $(BUILD)/%.o: %.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -c $< -o $@
+$(BUILD)/src/core/dist.o: EXTRA_CFLAGS = $(MPI_CFLAGS)
 
 $(BUILD)/libnmt.a: $(LIB_OBJ)
 	@rm -f $@
@@ -48,10 +53,10 @@ $(BUILD)/libnmt.a: $(LIB_OBJ)
 
 $(BIN)/%: $(BUILD)/tools/%.o $(BUILD)/libnmt.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS) $(MPI_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libnmt.a
-	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS) $(MPI_LIBS)
 
 # NMT_SAN tells the tests which suite runs them (tests/cli/test_compat.sh skips under SAN=1).
 test: $(TOOLS) $(TESTS)
@@ -67,7 +72,7 @@ bench: $(TOOLS) $(BUILD)/bench/nmt-bench
 	@bash bench/run.sh $(BUILD) $(BIN)
 
 $(BUILD)/bench/nmt-bench: $(BUILD)/bench/nmt-bench.o $(BUILD)/libnmt.a
-	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS) $(MPI_LIBS)
 
 clean:
 	rm -rf build build-san bin

@@ -10,7 +10,7 @@ static const char *const METRIC_NAMES[] = {"loss", "bleu", NULL};
 
 #define F(member) offsetof(TrainOptions, member)
 /* In TRST order (the fields not saved anywhere may stand anywhere). The
- * last three saved fields came later: checkpoints without them still load. */
+ * last four saved fields came later: checkpoints without them still load. */
 const FieldSpec TRAIN_OPTION_FIELDS[] = {
     {"batch", "--batch", FIELD_INT, F(batch), 64, 1, 1 << 20, NULL, NULL, FIELD_REQUIRED},
     {"shard_size", "--shard-size", FIELD_INT, F(shard_size), 32, 1, 1 << 20, NULL, NULL, FIELD_REQUIRED},
@@ -27,6 +27,8 @@ const FieldSpec TRAIN_OPTION_FIELDS[] = {
     {"select_by_bleu", "--valid-metric", FIELD_ENUM, F(select_by_bleu), 0, 0, 1, "%d", METRIC_NAMES, 0},
     {"ema_decay", "--ema", FIELD_FLOAT, F(ema_decay), 0, 0, 0.999999, NULL, NULL, 0},
     {"keep_snapshots", "--keep-snapshots", FIELD_INT, F(keep_snapshots), 0, 0, 1, NULL, NULL, FIELD_SWITCH},
+    /* written only when used, so that a run without it keeps its checkpoint text */
+    {"lr_warmup", "--lr-warmup", FIELD_INT, F(lr_warmup), 0, 0, 1 << 30, NULL, NULL, FIELD_OMIT_DEFAULT},
     /* this run's budget and machine: never saved, free to change on --resume */
     {NULL, "--epochs", FIELD_INT, F(epochs), 10, 0, 1 << 30, NULL, NULL, FIELD_NOT_SAVED},
     {NULL, "--max-updates", FIELD_LONG, F(max_updates), 0, 0, 1125899906842624.0, NULL, NULL, FIELD_NOT_SAVED},
