@@ -15,9 +15,10 @@ mpi=(mpirun --oversubscribe --bind-to none --mca plm isolated --mca btl_vader_si
 if [ "${NMT_SAN:-0}" = 1 ]; then
     # libmpi's plug-ins are unloaded before LeakSanitizer looks, so their
     # start-up allocations show as leaks of unknown modules that no
-    # suppression can name: leak checking is off for the ranks (AddressSanitizer
-    # and UndefinedBehaviorSanitizer stay on).
-    export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+    # suppression can name: leak checking is off for the ranks under mpirun
+    # (AddressSanitizer and UndefinedBehaviorSanitizer stay on; the runs of
+    # one process here keep leak checking).
+    mpi=(env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "${mpi[@]}")
 fi
 toy=corpora/toy
 head -n 600 $toy/train.src >"$T/tr.src"

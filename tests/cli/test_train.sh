@@ -98,3 +98,12 @@ grep -q -- "--hidden 32 (the checkpoint has 24)" "$T/err" && grep -q -- "--lr 0.
 cp "$T/r.last" "$T/r.last.before"
 expect_ok resume_accepts_same_settings_and_new_budget "$B/nmt-train" "${common[@]}" -o "$T/r" --resume --hidden 24 --max-updates 30 --threads 1
 cmp -s "$T/r.last" "$T/r.last.before" && pass refused_resume_changed_nothing || fail refused_resume_changed_nothing
+
+# --lr-warmup: changes the model, is saved in the checkpoint only when used, and may not change on --resume.
+"$B/nmt-train" "${common[@]}" -o "$T/wu0" --threads 2 --max-updates 10 2>/dev/null
+"$B/nmt-train" "${common[@]}" -o "$T/wu" --threads 2 --max-updates 10 --lr-warmup 20 2>/dev/null
+if [ -f "$T/wu.last" ] && ! cmp -s "$T/wu.last" "$T/wu0.last" && grep -aq "^lr_warmup=20$" "$T/wu.ckpt" &&
+    ! grep -aq "lr_warmup" "$T/wu0.ckpt"; then pass lr_warmup_used_and_saved_only_when_set
+else fail lr_warmup_used_and_saved_only_when_set; fi
+expect_error resume_refuses_other_warmup "--lr-warmup 5 \(the checkpoint has 20\)" \
+    "$B/nmt-train" "${common[@]}" -o "$T/wu" --resume --lr-warmup 5 --max-updates 20
