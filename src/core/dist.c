@@ -111,37 +111,67 @@ int dist_or(int bits) {
     return all;
 }
 
-void dist_chain(float *buf, float *scratch, size_t n, size_t chunk, int prev, int next, DistCombine combine,
-                void *ctx) {
+/* Complete the sends done so far, as far as they have gone, without waiting. */
+static void drive(MPI_Request *req, size_t posted, size_t *oldest) {
+    int done = 1;
+    while (*oldest < posted && done) {
+        MPI_Test(&req[*oldest], &done, MPI_STATUS_IGNORE);
+        if (done) ++*oldest;
+    }
+}
+
+float *dist_chain(float *buf, float *scratch, size_t n, size_t chunk, int prev, int next, DistCombine combine,
+                  void *ctx) {
     if (!active || (prev < 0 && next < 0) || n == 0) {
         combine(ctx, NULL, 0, n);
-        return;
+        return buf;
     }
     if (chunk == 0 || chunk > (size_t)INT_MAX) chunk = (size_t)1 << 20;
     const size_t k_max = (n + chunk - 1) / chunk;
-    MPI_Request *recv = xmalloc(sizeof(MPI_Request) * k_max), *send = xmalloc(sizeof(MPI_Request) * k_max);
-    /* every receive posted at once: no chunk waits in the unexpected queue */
+    MPI_Request *partial_in = xmalloc(sizeof(MPI_Request) * k_max), *total_in = xmalloc(sizeof(MPI_Request) * k_max);
+    MPI_Request *partial_out = xmalloc(sizeof(MPI_Request) * k_max), *total_out = xmalloc(sizeof(MPI_Request) * k_max);
+    size_t n_pout = 0, n_tout = 0, old_pout = 0, old_tout = 0, forwarded = 0;
+#define LO(k) ((k) * chunk)
+#define LEN(k) ((int)(((k) + 1) * chunk < n ? chunk : n - (k) * chunk))
+    /* every receive of the running sum posted at once: no chunk waits in the unexpected queue */
     if (prev >= 0)
-        for (size_t k = 0; k < k_max; k++) {
-            size_t lo = k * chunk, hi = lo + chunk < n ? lo + chunk : n;
-            MPI_Irecv(scratch + lo, (int)(hi - lo), MPI_FLOAT, prev, CHAIN_TAG, MPI_COMM_WORLD, &recv[k]);
-        }
-    size_t oldest = 0; /* first send not known to be complete */
+        for (size_t k = 0; k < k_max; k++)
+            MPI_Irecv(scratch + LO(k), LEN(k), MPI_FLOAT, prev, CHAIN_TAG, MPI_COMM_WORLD, &partial_in[k]);
     for (size_t k = 0; k < k_max; k++) {
-        size_t lo = k * chunk, hi = lo + chunk < n ? lo + chunk : n;
-        if (prev >= 0) MPI_Wait(&recv[k], MPI_STATUS_IGNORE);
-        combine(ctx, prev >= 0 ? scratch + lo : NULL, lo, hi);
+        if (prev >= 0) MPI_Wait(&partial_in[k], MPI_STATUS_IGNORE);
+        combine(ctx, prev >= 0 ? scratch + LO(k) : NULL, LO(k), LO(k) + (size_t)LEN(k));
         if (next >= 0) {
-            MPI_Isend(buf + lo, (int)(hi - lo), MPI_FLOAT, next, CHAIN_TAG, MPI_COMM_WORLD, &send[k]);
-            /* MPI moves data only inside its calls: testing drives the
-             * sends already queued while this rank goes on adding */
-            int done = 1;
-            while (oldest <= k && done) {
-                MPI_Test(&send[oldest], &done, MPI_STATUS_IGNORE);
-                if (done) oldest++;
-            }
+            MPI_Isend(buf + LO(k), LEN(k), MPI_FLOAT, next, CHAIN_TAG, MPI_COMM_WORLD, &partial_out[n_pout++]);
+            /* scratch's chunk k is spent: the total of chunk k comes back into it */
+            MPI_Irecv(scratch + LO(k), LEN(k), MPI_FLOAT, next, CHAIN_TAG + 1, MPI_COMM_WORLD, &total_in[k]);
+        } else {
+            /* the end of the chain: chunk k is final, and starts back at once */
+            MPI_Isend(buf + LO(k), LEN(k), MPI_FLOAT, prev, CHAIN_TAG + 1, MPI_COMM_WORLD, &total_out[n_tout++]);
+        }
+        /* MPI moves data only inside its calls: drive what is queued, pass
+         * on the totals that came back, while this rank goes on adding */
+        drive(partial_out, n_pout, &old_pout);
+        drive(total_out, n_tout, &old_tout);
+        int arrived = 1;
+        while (next >= 0 && forwarded <= k && arrived) {
+            MPI_Test(&total_in[forwarded], &arrived, MPI_STATUS_IGNORE);
+            if (!arrived) break;
+            if (prev >= 0)
+                MPI_Isend(scratch + LO(forwarded), LEN(forwarded), MPI_FLOAT, prev, CHAIN_TAG + 1, MPI_COMM_WORLD,
+                          &total_out[n_tout++]);
+            forwarded++;
         }
     }
-    if (next >= 0 && oldest < k_max) MPI_Waitall((int)(k_max - oldest), send + oldest, MPI_STATUSES_IGNORE);
-    free(recv), free(send);
+    for (; next >= 0 && forwarded < k_max; forwarded++) {
+        MPI_Wait(&total_in[forwarded], MPI_STATUS_IGNORE);
+        if (prev >= 0)
+            MPI_Isend(scratch + LO(forwarded), LEN(forwarded), MPI_FLOAT, prev, CHAIN_TAG + 1, MPI_COMM_WORLD,
+                      &total_out[n_tout++]);
+    }
+#undef LO
+#undef LEN
+    MPI_Waitall((int)(n_pout - old_pout), partial_out + old_pout, MPI_STATUSES_IGNORE);
+    MPI_Waitall((int)(n_tout - old_tout), total_out + old_tout, MPI_STATUSES_IGNORE);
+    free(partial_in), free(total_in), free(partial_out), free(total_out);
+    return next >= 0 ? scratch : buf;
 }

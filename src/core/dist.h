@@ -45,16 +45,20 @@ void dist_allgather_size(size_t mine, size_t *all);
 int dist_or(int bits);
 
 /* combine(ctx, incoming, lo, hi) computes this rank's part of elements
- * [lo, hi): incoming holds the running sum from the previous rank in the
- * chain for those elements (indexed from lo), or is NULL on the first rank. */
+ * [lo, hi) into buf: incoming holds the running sum from the previous rank
+ * in the chain for those elements (indexed from lo), or is NULL on the
+ * first rank. */
 typedef void (*DistCombine)(void *ctx, const float *incoming, size_t lo, size_t hi);
-/* A pipelined chain over n floats of buf: in chunks of `chunk` elements,
- * receive the running sum from rank prev (-1: this rank starts the chain)
- * into scratch, let combine write this rank's sum into buf, and send it to
- * rank next (-1: this rank ends the chain and holds the result). Chunks are
- * received ahead and sent without waiting, so n floats cross P ranks in
- * about the time of one transfer plus P chunk latencies. */
-void dist_chain(float *buf, float *scratch, size_t n, size_t chunk, int prev, int next, DistCombine combine,
-                void *ctx);
+/* A pipelined chain over n floats, every rank of the job in rank order
+ * (prev = rank - 1, next = rank + 1, -1 at the ends). In chunks of `chunk`
+ * elements: receive the running sum from prev into scratch, let combine
+ * write this rank's sum into buf, send it to next. The last rank's sum is
+ * the total; each of its chunks goes straight back down the chain (last to
+ * 0) while later chunks are still being added, so each direction of every
+ * link carries n floats once, at the same time, and n floats reach every
+ * rank in about one transfer plus 2 (P - 1) chunk latencies. Returns where
+ * the total is on this rank: buf on the last rank, scratch elsewhere. */
+float *dist_chain(float *buf, float *scratch, size_t n, size_t chunk, int prev, int next, DistCombine combine,
+                  void *ctx);
 
 #endif

@@ -73,12 +73,13 @@ int train_run(Model *m, const TrainData *train, const TrainData *valid, const Tr
     signal(SIGTERM, on_signal);
     stop_requested = 0;
 
+    char ranks_note[64] = "";
+    if (t->ranks > 1) snprintf(ranks_note, sizeof ranks_note, " in each of %d processes", t->ranks);
     if (!o->quiet)
         fprintf(stderr,
-                "%s: %zu parameters, %d training pairs, %d %s of %d threads, batch %d in shards of %d, BLAS kernels "
-                "%s%s\n",
-                program_name(), t->n_params, train->n, t->ranks, t->ranks > 1 ? "processes" : "process", o->threads,
-                o->batch, o->shard_size, blas_kernel_name(), resume_state ? " (resumed)" : "");
+                "%s: %zu parameters, %d training pairs, %d threads%s, batch %d in shards of %d, BLAS kernels %s%s\n",
+                program_name(), t->n_params, train->n, o->threads, ranks_note, o->batch, o->shard_size,
+                blas_kernel_name(), resume_state ? " (resumed)" : "");
 
     const double t0 = now_seconds();
     ProgressWindow window = {.t0 = t0};

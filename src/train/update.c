@@ -8,10 +8,16 @@
 #include "core/dist.h"
 #include "core/util.h"
 
-/* Floats per message of the reduction chain: large enough that the
- * per-message latency is small against its transfer, small enough that the
- * pipeline fills quickly (4 MB). */
-enum { CHAIN_CHUNK = 1 << 20 };
+/* Floats per message of the reduction chain. The chain's time is about
+ * (n + (P - 1) chunk) / bandwidth + messages x latency: large chunks waste
+ * time filling the pipeline across many ranks, small ones pay the latency
+ * of many messages. n / 4P keeps the fill under a quarter of one transfer,
+ * within 64 KB (latency) and 4 MB (no gain beyond) (docs/scale-out.md).
+ * The sum's bits do not depend on it: every element is added alike. */
+size_t chain_chunk(size_t n, int ranks) {
+    size_t c = n / (4 * (size_t)ranks);
+    return c < ((size_t)1 << 14) ? (size_t)1 << 14 : c > ((size_t)1 << 20) ? (size_t)1 << 20 : c;
+}
 
 void shard_range(int S, int P, int r, int *first, int *count) {
     int q = S / P, rem = S % P;
@@ -98,7 +104,8 @@ typedef struct {
 } ShardSum;
 
 /* grads[0] = incoming + g_first + g_first+1 + ..., left to right, on
- * elements [lo, hi): the very additions one process makes over all shards. */
+ * elements [lo, hi): the very additions one process makes over all shards
+ * (a rank without shards passes the running sum on as it came). */
 static void sum_shards(void *vctx, const float *incoming, size_t lo, size_t hi) {
     const ShardSum *c = vctx;
     float *g0 = c->t->grads[0], *const *g = c->t->grads;
@@ -107,26 +114,24 @@ static void sum_shards(void *vctx, const float *incoming, size_t lo, size_t hi) 
     const long a = (long)lo, b = (long)hi;
 #pragma omp parallel for schedule(static) num_threads(c->t->o->threads)
     for (long i = a; i < b; i++) {
-        float sum = incoming ? incoming[i - a] + g0[i] : g0[i];
+        float sum = !incoming ? g0[i] : own ? incoming[i - a] + g0[i] : incoming[i - a];
         for (int s = 1; s < own; s++) sum += g[s][i];
         g0[i] = sum;
     }
 }
 
-/* The total gradient of the S shards into grads[0] on every rank. */
-static void reduce_gradients(Trainer *t, int S, int own) {
-    const int owners = S < t->ranks ? S : t->ranks; /* ranks 0 .. owners-1 hold shards */
+/* The total gradient of the shards on every rank; returns where it is. */
+static float *reduce_gradients(Trainer *t, int own) {
     const double t0 = now_seconds();
-    if (own > 0) {
-        ShardSum c = {t, own};
-        const int prev = t->rank > 0 ? t->rank - 1 : -1, next = t->rank + 1 < owners ? t->rank + 1 : -1;
-        dist_chain(t->grads[0], t->incoming, t->n_params, CHAIN_CHUNK, prev, next, sum_shards, &c);
-    }
+    ShardSum c = {t, own};
+    const int prev = t->rank - 1, next = t->rank + 1 < t->ranks ? t->rank + 1 : -1;
+    float *total = dist_chain(t->grads[0], t->incoming, t->n_params, chain_chunk(t->n_params, t->ranks), prev,
+                              next, sum_shards, &c);
     if (t->ranks > 1) {
-        dist_bcast(t->grads[0], sizeof(float) * t->n_params, owners - 1);
         t->comm_seconds += now_seconds() - t0;
         t->comm_updates++;
     }
+    return total;
 }
 
 /* Every shard's losses, summed in shard order on every rank (as one
@@ -178,7 +183,7 @@ LossSum trainer_update(Trainer *t, const TrainData *d, const int *idx, int count
         sums[j] = seq2seq_train_step(&t->m->p, &t->gviews[j], &t->m->cfg, &t->shards[j], o->label_smoothing, scale,
                                      &rng, &t->arenas[j]);
     }
-    reduce_gradients(t, S, own);
-    optim_step(&t->opt, t->m->params, t->grads[0], trainer_lr(t));
+    float *total = reduce_gradients(t, own);
+    optim_step(&t->opt, t->m->params, total, trainer_lr(t));
     return gather_losses(t, sums, S, own);
 }

@@ -54,6 +54,8 @@ void trainer_free(Trainer *t);
  * near-equal contiguous runs in rank order, the first S mod P ranks one
  * more; with S < P the last ranks get none. */
 void shard_range(int S, int P, int r, int *first, int *count);
+/* Floats per message when P ranks reduce n floats. */
+size_t chain_chunk(size_t n, int ranks);
 /* The learning rate of the next update: --lr-warmup N ramps it linearly
  * over the first N updates, (u + 1) / N of the current rate at update u. */
 float trainer_lr(const Trainer *t);
