@@ -46,14 +46,14 @@ grep -q "rank 0 of 6" "$T/err" && grep -q "gradient reduction over 6 processes" 
 # kill -9 on one rank in the middle of a run: the job ends, the checkpoint is
 # intact, and --resume with another number of ranks ends with the same bytes.
 big=(--vocab "$T/V" --train-src "$T/tr.src" --train-tgt "$T/tr.tgt" --emb 64 --hidden 96 --batch 40 --shard-size 8
-     --valid-every 5 --seed 3 --threads 1 --max-updates 40)
+     --valid-every 5 --seed 3 --threads 1 --max-updates 60)
 "$B/nmt-train" "${big[@]}" -o "$T/full" 2>/dev/null
 # each rank notes its process id, then becomes nmt-train (same process)
 rank_pid=(sh -c 'echo $$ >"$0.pid.$OMPI_COMM_WORLD_RANK"; exec "$@"' "$T/k")
 timeout 300 "${mpi[@]}" -np 3 "${rank_pid[@]}" "$B/nmt-train" "${big[@]}" -o "$T/k" 2>"$T/kerr" &
 job=$!
 for _ in $(seq 1 1200); do [ -f "$T/k.ckpt" ] && [ -f "$T/k.pid.1" ] && break; sleep 0.05; done
-sleep 0.5
+sleep 0.2
 kill -9 "$(cat "$T/k.pid.1")" 2>/dev/null
 wait $job
 rc=$?
