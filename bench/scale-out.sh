@@ -20,9 +20,10 @@ awk -v t1="$1" -v n="$2" -v alpha_us="${3:-30}" 'BEGIN {
             B = gb[j] * 1e9 / 8
             c = n / (4 * P); if (c < 16384) c = 16384; if (c > 1048576) c = 1048576
             c *= 4
-            # chain then broadcast: each moves G bytes once over every link, plus the
-            # pipeline fill of (P - 1) chunks, plus one latency per hop and per message
-            red = 2 * (G + (P - 1) * c) / B + 2 * (P - 1) * a + (G / c) * a
+            # the running sum up the chain and the total back down at once: each
+            # direction of a link carries G bytes in G / c messages, and the last
+            # chunk crosses 2 (P - 1) hops
+            red = (G + 2 * (P - 1) * c) / B + (G / c + 2 * (P - 1)) * a
             printf "  %20.0f  %8.1fx", 1e3 * red, P * t1 / (t1 + red)
         }
         printf "\n"
