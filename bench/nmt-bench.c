@@ -184,23 +184,24 @@ static int bench_train(int threads, const char *data_dir, int updates) {
 
 typedef struct {
     float *g;
+    int threads;
 } AddCtx;
 
 static void add_incoming(void *vctx, const float *incoming, size_t lo, size_t hi) {
     float *g = ((AddCtx *)vctx)->g;
     if (!incoming) return;
     const long a = (long)lo, b = (long)hi;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(((AddCtx *)vctx)->threads)
     for (long i = a; i < b; i++) g[i] = incoming[i - a] + g[i];
 }
 
 /* The reduction alone, every rank owning one shard: the chain up and the
  * total back down, as train/update.c does it. */
-static int bench_reduce(size_t n, int reps) {
+static int bench_reduce(size_t n, int reps, int threads) {
     const int P = dist_size(), r = dist_rank();
     float *g = falloc(n), *in = falloc(n);
     for (size_t i = 0; i < n; i++) g[i] = (float)(i % 17) * 1e-3f;
-    AddCtx c = {g};
+    AddCtx c = {g, threads};
     double best = 1e30, total = 0.0;
     for (int k = 0; k < reps + 1; k++) {
         dist_or(0); /* start together */
@@ -349,7 +350,7 @@ int main(int argc, char **argv) {
     }
     int rc = -1;
     if (!strcmp(argv[1], "train")) rc = bench_train(threads, data, updates);
-    if (!strcmp(argv[1], "reduce")) rc = bench_reduce((size_t)params, updates);
+    if (!strcmp(argv[1], "reduce")) rc = bench_reduce((size_t)params, updates, threads);
     if (rc >= 0) {
         dist_finalize();
         return rc;

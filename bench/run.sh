@@ -26,7 +26,7 @@ trap 'rm -f "$tmp"' EXIT
 run() { echo "  nmt-bench $*" >&2; "$bench" "$@" | tee -a "$tmp" >/dev/null; }
 # Open MPI on this host only; as root (containers, CI) it wants to be told.
 [ "$(id -u)" = 0 ] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-mpi=(mpirun --bind-to none --mca plm isolated --mca btl_vader_single_copy_mechanism none)
+mpi=(mpirun --bind-to none --mca plm isolated)
 run_mpi() { echo "  mpirun -np $* " >&2; "${mpi[@]}" -np "$@" | tee -a "$tmp" >/dev/null; }
 
 echo "measuring (a few minutes)..." >&2

@@ -7,7 +7,7 @@
  * into its own gradient buffer. The buffers are summed in shard order,
  * g0 + g1 + ... element by element, exactly as one process sums them: the
  * running sum goes from rank to rank in a pipelined chain, each rank adding
- * its shards one by one, and the last rank broadcasts the total. Every rank
+ * its shards one by one, and the total comes back down the chain. Every rank
  * then takes the same optimizer step on the same numbers, so all hold the
  * same weights. The shard split and every random draw depend only on the
  * seed, the update number and the shard number, so the same seed gives the
