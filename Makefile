@@ -37,7 +37,7 @@ DEPS_OK := $(BUILD)/.deps-ok
 all: $(BUILD)/libnmt.a $(TOOLS)
 
 deps: $(DEPS_OK)
-$(DEPS_OK):
+$(DEPS_OK): scripts/deps.sh
 	@mkdir -p $(BUILD)
 	@CC=$(CC) sh scripts/deps.sh
 	@touch $@
