@@ -20,6 +20,10 @@ endif
 CFLAGS := -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -fopenmp -Isrc $(OPT) -MMD -MP
 LDLIBS := -ldnnl -lopenblas -lutf8proc -lm
 LDFLAGS += -fopenmp
+# Open MPI (only src/core/dist.c includes mpi.h). Expanded when a recipe runs,
+# that is after scripts/deps.sh has installed the packages.
+MPI_CFLAGS = $(shell mpicc --showme:compile)
+MPI_LIBS = $(shell mpicc --showme:link)
 
 LIB_SRC := $(sort $(shell find src -name '*.c'))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -34,14 +38,15 @@ DEPS_OK := $(BUILD)/.deps-ok
 all: $(BUILD)/libnmt.a $(TOOLS)
 
 deps: $(DEPS_OK)
-$(DEPS_OK):
+$(DEPS_OK): scripts/deps.sh
 	@mkdir -p $(BUILD)
 	@CC=$(CC) sh scripts/deps.sh
 	@touch $@
 
 $(BUILD)/%.o: %.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -c $< -o $@
+$(BUILD)/src/core/dist.o: EXTRA_CFLAGS = $(MPI_CFLAGS)
 
 $(BUILD)/libnmt.a: $(LIB_OBJ)
 	@rm -f $@
@@ -49,10 +54,10 @@ $(BUILD)/libnmt.a: $(LIB_OBJ)
 
 $(BIN)/%: $(BUILD)/tools/%.o $(BUILD)/libnmt.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS) $(MPI_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libnmt.a
-	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS) $(MPI_LIBS)
 
 # NMT_SAN tells the tests which suite runs them (tests/cli/test_compat.sh skips under SAN=1).
 test: $(TOOLS) $(TESTS)
@@ -68,7 +73,7 @@ bench: $(TOOLS) $(BUILD)/bench/nmt-bench
 	@bash bench/run.sh $(BUILD) $(BIN)
 
 $(BUILD)/bench/nmt-bench: $(BUILD)/bench/nmt-bench.o $(BUILD)/libnmt.a
-	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS) $(MPI_LIBS)
 
 # Fuzzing: the library again, built by clang with ASan + UBSan and the
 # libFuzzer instrumentation, linked into one binary per tests/fuzz/fuzz_*.c.

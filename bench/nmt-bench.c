@@ -7,6 +7,9 @@
  *                                          training throughput at emb 256 / hidden 512 / batch 64;
  *                                          with --compare, for each kind of product in turn
  *   nmt-bench bpe --data D                 BPE learning (8,000 merges) and encoding speed
+ *   nmt-bench reduce [--params N] [--updates N]
+ *                                          under mpirun: time of one gradient reduction of N
+ *                                          floats (pipelined chain + broadcast), as training does it
  *   nmt-bench decode --threads N [--model M --input F]
  *                                          sentences/s, greedy and beam 5; with a trained model
  *                                          and its test text, else a random model of the training
@@ -15,7 +18,8 @@
  *
  * Each prints one JSON object on stdout. With --data pointing at Multi30k
  * (train.de / train.en), training uses its real sentence pairs; otherwise
- * generated batches with the same length distribution. */
+ * generated batches with the same length distribution. Under mpirun, train
+ * runs data-parallel over the ranks (rank 0 prints). */
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -24,6 +28,7 @@
 #include <sys/resource.h>
 
 #include "core/blas.h"
+#include "core/dist.h"
 #include "core/rng.h"
 #include "core/util.h"
 #include "train/trainer.h"
@@ -224,13 +229,14 @@ static int bench_train(int threads, const char *data_dir, int updates, int compa
         }
     }
     if (any_bf16) gemm_weights_forget(m.params);
-    for (int k = 0; k < nk; k++) {
+    for (int k = 0; k < nk && dist_rank() == 0; k++) { /* tokens are the whole minibatch's: the ranks' rate together */
         if (compare) gemm_set_backend(kinds[k].b), gemm_set_precision(kinds[k].p);
-        printf("{\"bench\": \"train\", %s%s%s\"threads\": %d, \"data\": \"%s\", \"params\": %zu, "
+        printf("{\"bench\": \"train\", %s%s%s\"ranks\": %d, \"reduce_ms\": %.2f, \"threads\": %d, \"data\": \"%s\", \"params\": %zu, "
                "\"src_vocab\": %d, \"tgt_vocab\": %d, \"updates\": %d, \"seconds\": %.3f, \"tokens_per_s\": %.1f, "
                "\"gflops\": %.2f, \"flops_per_token\": %.4g, \"nll_per_token\": %.4f, \"peak_rss_kb\": %ld, "
                "\"floor_kb\": %zu, \"kernels\": \"%s\"}\n",
-               compare ? "\"compare\": \"" : "", compare ? kinds[k].name : "", compare ? "\", " : "", threads,
+               compare ? "\"compare\": \"" : "", compare ? kinds[k].name : "", compare ? "\", " : "", dist_size(),
+               t->comm_updates ? 1e3 * t->comm_seconds / (double)t->comm_updates : 0.0, threads,
                source, n, cfg.src_vocab, cfg.tgt_vocab, updates, secs[k], tokens[k] / secs[k],
                flops[k] / secs[k] / 1e9, flops[k] / tokens[k], nll[k] / tokens[k], peak_rss_kb(),
                trainer_memory_floor(t) / 1024, blas_kernel_name());
@@ -245,6 +251,44 @@ static int bench_train(int threads, const char *data_dir, int updates, int compa
     } else {
         free(gen.d.src), free(gen.d.tgt), free(gen.d.src_len), free(gen.d.tgt_len), free(gen.storage);
     }
+    return 0;
+}
+
+typedef struct {
+    float *g;
+    int threads;
+} AddCtx;
+
+static void add_incoming(void *vctx, const float *incoming, size_t lo, size_t hi) {
+    float *g = ((AddCtx *)vctx)->g;
+    if (!incoming) return;
+    const long a = (long)lo, b = (long)hi;
+#pragma omp parallel for schedule(static) num_threads(((AddCtx *)vctx)->threads)
+    for (long i = a; i < b; i++) g[i] = incoming[i - a] + g[i];
+}
+
+/* The reduction alone, every rank owning one shard: the chain up and the
+ * total back down, as train/update.c does it. */
+static int bench_reduce(size_t n, int reps, int threads) {
+    const int P = dist_size(), r = dist_rank();
+    float *g = falloc(n), *in = falloc(n);
+    for (size_t i = 0; i < n; i++) g[i] = (float)(i % 17) * 1e-3f;
+    AddCtx c = {g, threads};
+    double best = 1e30, total = 0.0;
+    for (int k = 0; k < reps + 1; k++) {
+        dist_or(0); /* start together */
+        double t0 = now_seconds();
+        dist_chain(g, in, n, chain_chunk(n, P), r - 1, r + 1 < P ? r + 1 : -1, add_incoming, &c);
+        double dt = now_seconds() - t0;
+        if (k == 0) continue; /* the first one pays for connections */
+        total += dt;
+        if (dt < best) best = dt;
+    }
+    if (r == 0)
+        printf("{\"bench\": \"reduce\", \"ranks\": %d, \"floats\": %zu, \"mean_ms\": %.2f, \"best_ms\": %.2f, "
+               "\"gbit_per_s\": %.2f}\n",
+               P, n, 1e3 * total / reps, 1e3 * best, 8.0 * sizeof(float) * n / (total / reps) / 1e9);
+    free(g), free(in);
     return 0;
 }
 
@@ -358,8 +402,12 @@ static int bench_decode(int threads, const char *model_path, const char *input) 
 int main(int argc, char **argv) {
     blas_setup(argv);
     set_program_name(argv[0]);
-    if (argc < 2) die("usage: nmt-bench gemm|train|bpe|decode [--threads N] [--data DIR] [--updates N] [--compare] [--model M --input F]");
+    dist_init(&argc, &argv);
+    if (argc < 2)
+        die("usage: nmt-bench gemm|train|reduce|bpe|decode [--threads N] [--data DIR] [--updates N] [--compare] "
+            "[--params N] [--model M --input F]");
     int threads = 1, updates = 12, compare = 0;
+    long params = 25117610; /* make bench's training model on Multi30k */
     const char *data = NULL, *model = NULL, *input = NULL;
     for (int i = 2; i < argc; i += 2) {
         if (!strcmp(argv[i], "--compare")) {
@@ -372,10 +420,17 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--model")) model = argv[i + 1];
         else if (!strcmp(argv[i], "--input")) input = argv[i + 1];
         else if (!strcmp(argv[i], "--updates")) updates = (int)parse_long("--updates", argv[i + 1], 1, 100000);
+        else if (!strcmp(argv[i], "--params")) params = parse_long("--params", argv[i + 1], 1, 1L << 34);
         else die("unknown option %s", argv[i]);
     }
     if (!strcmp(argv[1], "gemm")) return bench_gemm(threads);
-    if (!strcmp(argv[1], "train")) return bench_train(threads, data, updates, compare);
+    int rc = -1;
+    if (!strcmp(argv[1], "train")) rc = bench_train(threads, data, updates, compare);
+    if (!strcmp(argv[1], "reduce")) rc = bench_reduce((size_t)params, updates, threads);
+    if (rc >= 0) {
+        dist_finalize();
+        return rc;
+    }
     if (!strcmp(argv[1], "decode")) return bench_decode(threads, model, input);
     if (!strcmp(argv[1], "bpe")) {
         if (!data) die("bpe needs --data DIR (Multi30k)");

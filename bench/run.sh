@@ -13,6 +13,9 @@
 #   - decoding sentences/s, greedy and beam 5, 1 and 2 threads
 #   - BPE learning (8,000 merges) and encoding speed
 #   - peak resident memory next to the analytic floor
+#   - with mpirun: 2 ranks x 1 thread against 1 rank x 2 threads (alternating,
+#     the ratio of each pair), and the gradient reduction of the training
+#     model's size between 2 ranks over shared memory and over TCP loopback
 # Multi30k (../shared/corpora/multi30k, or $NMT_DATA) is used when present;
 # without it training runs on generated batches of the same shape and the
 # BPE figures are skipped. Decoding uses $BENCH_MODEL (default: the recipe's
@@ -28,12 +31,25 @@ results=bench/results.json
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 run() { echo "  nmt-bench $*" >&2; "$bench" "$@" | tee -a "$tmp" >/dev/null; }
+# Open MPI on this host only; as root (containers, CI) it wants to be told.
+[ "$(id -u)" = 0 ] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+mpi=(mpirun --bind-to none --mca plm isolated)
+run_mpi() { echo "  mpirun -np $* " >&2; "${mpi[@]}" -np "$@" | tee -a "$tmp" >/dev/null; }
 
 echo "measuring (several minutes)..." >&2
 run gemm --threads 1
 run gemm --threads 2
 for t in 1 2; do run train --threads $t ${data:+--data "$data"}; done
 run train --threads 2 --compare ${data:+--data "$data"}
+if command -v mpirun >/dev/null 2>&1; then
+    # the same cores either way; the machine's noise hits both sides of a pair alike
+    for round in 1 2; do
+        run_mpi 2 "$bench" train --threads 1 ${data:+--data "$data"}
+        run train --threads 2 ${data:+--data "$data"}
+    done
+    run_mpi 2 "$bench" reduce
+    run_mpi 2 --mca btl tcp,self "$bench" reduce
+fi
 if [ -f "$model" ] && [ -n "$data" ]; then
     for t in 1 2; do run decode --threads $t --model "$model" --input "$data/test2016.de"; done
 else
@@ -57,6 +73,9 @@ function kind_of(kernels) { return kernels ~ /^OpenBLAS/ ? "openblas-fp32" : ker
     if (t == 2) big = shape
 }
 /"train"/ && /"compare"/ { c = f("compare"); ctok[c] = f("tokens_per_s"); cgf[c] = f("gflops"); next }
+/"train"/ && f("ranks") == 2 { mpi_tok[++mpi_n] = f("tokens_per_s"); mpi_red[mpi_n] = f("reduce_ms"); next }
+/"train"/ && f("ranks") == 1 && f("threads") == 2 && mpi_n > 0 { pair_tok[mpi_n] = f("tokens_per_s"); next }
+/"reduce"/ { red[++red_n] = f("mean_ms"); redbest[red_n] = f("best_ms"); redfl = f("floats") }
 /"train"/  { t = f("threads"); tok[t] = f("tokens_per_s"); gf[t] = f("gflops"); rss[t] = f("peak_rss_kb"); floor[t] = f("floor_kb"); fpt = f("flops_per_token"); src = f("data"); params = f("params"); tkind = kind_of(f("kernels")); tkern = f("kernels") }
 /"decode"/ { t = f("threads"); gr[t] = f("greedy_sent_per_s"); bm[t] = f("beam5_sent_per_s"); drss[t] = f("peak_rss_kb"); dmodel = f("model"); dn = f("sentences") }
 /"peer-train"/  { pn = f("nmtc_tokens_per_s"); pp = f("peer_tokens_per_s"); next }
@@ -83,6 +102,18 @@ END {
     printf "\ndecoding %s sentences, %s\n", dn, dmodel
     printf "  %-8s %14s %14s %16s\n", "threads", "greedy sent/s", "beam 5 sent/s", "peak RSS MB"
     for (t = 1; t <= 2; t++) printf "  %-8d %14.1f %14.1f %16.0f\n", t, gr[t], bm[t], drss[t] / 1024
+    if (mpi_n > 0) {
+        printf "\nOpen MPI, 2 ranks x 1 thread against 1 rank x 2 threads (alternating pairs):\n"
+        for (i = 1; i <= mpi_n; i++)
+            printf "  pair %d: %.0f against %.0f tokens/s = %.2fx (reduction %.1f ms per update)\n", i, mpi_tok[i], pair_tok[i], mpi_tok[i] / pair_tok[i], mpi_red[i]
+        printf "gradient reduction, 2 ranks, %s floats: shared memory %.1f ms (best %.1f), TCP loopback %.1f ms (best %.1f)\n", redfl, red[1], redbest[1], red[2], redbest[2]
+    }
+    if (mpi_n > 0) {
+        printf "\nOpen MPI, 2 ranks x 1 thread against 1 rank x 2 threads (alternating pairs):\n"
+        for (i = 1; i <= mpi_n; i++)
+            printf "  pair %d: %.0f against %.0f tokens/s = %.2fx (reduction %.1f ms per update)\n", i, mpi_tok[i], pair_tok[i], mpi_tok[i] / pair_tok[i], mpi_red[i]
+        printf "gradient reduction, 2 ranks, %s floats: shared memory %.1f ms (best %.1f), TCP loopback %.1f ms (best %.1f)\n", redfl, red[1], redbest[1], red[2], redbest[2]
+    }
     if (learn != "") printf "\nBPE: 8,000 merges learned in %.2f s (+ %.2f s counting); encoding %.1f MB/s\n", learn, count, enc
     else printf "\nBPE: skipped (no Multi30k data)\n"
     if (pn != "") {

@@ -3,7 +3,7 @@
 # Installs them with apt-get when running as root; otherwise prints the command.
 set -e
 CC=${CC:-gcc}
-PACKAGES="libutf8proc-dev libopenblas-dev libdnnl-dev"
+PACKAGES="libutf8proc-dev libopenblas-dev libdnnl-dev libopenmpi-dev openmpi-bin"
 missing=""
 probe() { # header, library, package
     if ! printf '#include <%s>\nint main(void){return 0;}\n' "$1" | $CC -x c - -o /dev/null "$2" 2>/dev/null; then
@@ -13,6 +13,13 @@ probe() { # header, library, package
 probe utf8proc.h -lutf8proc libutf8proc-dev
 probe cblas.h -lopenblas libopenblas-dev
 probe dnnl.h -ldnnl libdnnl-dev
+# Open MPI: the header and library through its compiler wrapper, and mpirun
+if ! command -v mpicc >/dev/null 2>&1 ||
+    ! printf '#include <mpi.h>\nint main(void){return MPI_Init(0, 0);}\n' |
+        $CC -x c - -o /dev/null $(mpicc --showme:compile) $(mpicc --showme:link) 2>/dev/null; then
+    missing="$missing libopenmpi-dev"
+fi
+command -v mpirun >/dev/null 2>&1 || missing="$missing openmpi-bin"
 if [ "${FUZZ:-0}" != 1 ] && ! echo 'int main(void){return 0;}' | $CC -fopenmp -x c - -o /dev/null 2>/dev/null; then
     missing="$missing libgomp1"
 fi

@@ -10,8 +10,10 @@
 #include "core/blas.h"
 #include "core/lock.h"
 #include "core/paths.h"
+#include "core/dist.h"
 #include "core/util.h"
 #include "core/fields.h"
+#include "train/agree.h"
 #include "train/text_data.h"
 #include "train/trainer.h"
 
@@ -80,7 +82,10 @@ static const char *USAGE =
     "  --log FILE             one JSON object per validation\n"
     "  --disp-every N         updates between log lines when stderr is not a terminal (default 100)\n"
     "  --quiet                no progress output\n"
-    "  -h, --help             this help\n";
+    "  -h, --help             this help\n"
+    "\n"
+    "mpirun -np P nmt-train ... trains data-parallel over P processes, on one host or many,\n"
+    "to the same bytes as one process (README: several hosts).\n";
 
 /* The flags that set a saved setting (model or training) and were given on
  * this command line: on --resume each must agree with the checkpoint. */
@@ -135,7 +140,8 @@ static void claim_outputs(const char *const inputs[5], const TrainOptions *o, in
     paths_refuse_overwrite(inputs, 5, (const char *const *)outs, n);
     paths_refuse_overwrite(inputs, 5, (const char *const *)snaps, nsnaps);
     char err[1024];
-    if (lock_acquire(outs[3], err, sizeof err) != 0) die("%s", err);
+    /* rank 0 writes every file, so it alone holds the lock (other ranks on its host would find it held) */
+    if (dist_rank() == 0 && lock_acquire(outs[3], err, sizeof err) != 0) die("%s", err);
     for (int k = 0; k < n; k++) free(outs[k]);
     for (int k = 0; k < nsnaps; k++) free(snaps[k]);
     free(snaps);
@@ -145,10 +151,11 @@ static void claim_outputs(const char *const inputs[5], const TrainOptions *o, in
 int main(int argc, char **argv) {
     blas_setup(argv);
     set_program_name(argv[0]);
+    dist_init(&argc, &argv); /* under mpirun: one rank of a data-parallel job */
     const char *vocab_path = NULL, *train_src = NULL, *train_tgt = NULL, *valid_src = NULL, *valid_tgt = NULL;
     TrainOptions o;
     train_options_default(&o);
-    o.threads = omp_get_num_procs();
+    o.threads = train_default_threads();
     ModelConfig cfg;
     model_config_default(&cfg);
     int resume = 0, max_len = 100, skip_invalid = 0, valid_bleu = 0, max_updates_given = 0;
@@ -241,10 +248,15 @@ int main(int argc, char **argv) {
         text_data_load(&valid, m->vocab, valid_src, valid_tgt, 0, skip_invalid, valid_bleu, "validation");
         o.valid_refs = (const char *const *)valid.refs;
     }
+    const TrainInput data_files[] = {{"--train-src", train_src}, {"--train-tgt", train_tgt}, {"--valid-src", valid_src},
+                                 {"--valid-tgt", valid_tgt}};
+    train_check_agreement(m, &o, resumed ? &state : NULL, resumed ? &optim : NULL, &train.data,
+                          valid_src ? &valid.data : NULL, data_files, 4);
     int rc = train_run(m, &train.data, valid_src ? &valid.data : NULL, &o, resumed ? &state : NULL,
                        resumed ? &optim : NULL);
     text_data_free(&train);
     if (valid_src) text_data_free(&valid);
     model_free(m);
+    dist_finalize();
     return rc;
 }

@@ -14,6 +14,9 @@
 #include <unistd.h>
 
 static const char *prog_name = "nmt";
+static void (*die_hook)(int);
+
+void set_die_hook(void (*hook)(int code)) { die_hook = hook; }
 
 void set_program_name(const char *name) {
     const char *slash = strrchr(name, '/');
@@ -30,6 +33,7 @@ void die(const char *fmt, ...) {
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+    if (die_hook) die_hook(1);
     exit(1);
 }
 

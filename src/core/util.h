@@ -22,6 +22,9 @@
 void die(const char *fmt, ...) NMT_NORETURN NMT_PRINTF(1, 2);
 void warn(const char *fmt, ...) NMT_PRINTF(1, 2);
 void set_program_name(const char *name);
+/* Called by die() after the message, before exit (a job of several
+ * processes ends all of them there); NULL for none. */
+void set_die_hook(void (*hook)(int code));
 const char *program_name(void);
 
 void *xmalloc(size_t n);

@@ -11,7 +11,7 @@ static const char *const PRECISION_NAMES[] = {"fp32", "bf16", NULL}; /* GemmPrec
 
 #define F(member) offsetof(TrainOptions, member)
 /* In TRST order (the fields not saved anywhere may stand anywhere). The
- * last three saved fields came later: checkpoints without them still load. */
+ * last four saved fields came later: checkpoints without them still load. */
 const FieldSpec TRAIN_OPTION_FIELDS[] = {
     {"batch", "--batch", FIELD_INT, F(batch), 64, 1, 1 << 20, NULL, NULL, FIELD_REQUIRED},
     {"shard_size", "--shard-size", FIELD_INT, F(shard_size), 32, 1, 1 << 20, NULL, NULL, FIELD_REQUIRED},
@@ -30,6 +30,8 @@ const FieldSpec TRAIN_OPTION_FIELDS[] = {
     {"keep_snapshots", "--keep-snapshots", FIELD_INT, F(keep_snapshots), 0, 0, 1, NULL, NULL, FIELD_SWITCH},
     /* the products' precision changes the trained bits, so a resumed run keeps it */
     {"precision", "--precision", FIELD_ENUM, F(precision), 0, 0, 1, NULL, PRECISION_NAMES, FIELD_OMIT_DEFAULT},
+    /* written only when used, so that a run without it keeps its checkpoint text */
+    {"lr_warmup", "--lr-warmup", FIELD_INT, F(lr_warmup), 0, 0, 1 << 30, NULL, NULL, FIELD_OMIT_DEFAULT},
     /* this run's budget and machine: never saved, free to change on --resume */
     {NULL, "--epochs", FIELD_INT, F(epochs), 10, 0, 1 << 30, NULL, NULL, FIELD_NOT_SAVED},
     {NULL, "--max-updates", FIELD_LONG, F(max_updates), 0, 0, 1125899906842624.0, NULL, NULL, FIELD_NOT_SAVED},

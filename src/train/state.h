@@ -26,6 +26,7 @@ typedef struct {
     double minutes;         /* wall-clock budget, 0 = no limit */
     OptimizerType optimizer;
     float lr, lr_decay, min_lr;
+    int lr_warmup;          /* updates over which the rate ramps up linearly from lr / N (0 = none) */
     int lr_patience;        /* validations without improvement before decaying */
     int patience;           /* validations without improvement before stopping, 0 = never */
     float clip, label_smoothing;

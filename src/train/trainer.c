@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include "core/blas.h"
+#include "core/dist.h"
 #include "core/util.h"
+#include "train/agree.h"
 #include "train/progress.h"
 #include "train/validate.h"
 
@@ -18,18 +20,47 @@ static void on_signal(int sig) {
     stop_requested = 1;
 }
 
-/* Why the loop should stop before the next update, or NULL to go on. */
-static const char *stop_reason(const Trainer *t, double elapsed) {
+enum { STOP_TIME = 1, STOP_SIGNAL = 2 };
+
+/* Why the loop should stop before the next update, or NULL to go on. The
+ * counters are the same on every rank; the clock and the signals are not,
+ * so rank 0's clock decides and a signal on any rank stops them all after
+ * the same update. */
+static const char *stop_reason(const Trainer *t, double elapsed, int *interrupted) {
     const TrainOptions *o = t->o;
     if (o->epochs && t->st.epoch >= o->epochs) return "epochs done";
     if (o->max_updates && t->st.update >= o->max_updates) return "update limit";
-    if (o->minutes > 0 && elapsed >= o->minutes * 60.0) return "time budget spent";
-    if (stop_requested) return "interrupted";
+    int bits = (t->rank == 0 && o->minutes > 0 && elapsed >= o->minutes * 60.0 ? STOP_TIME : 0) |
+               (stop_requested ? STOP_SIGNAL : 0);
+    bits = dist_or(bits);
+    if (bits & STOP_TIME) return "time budget spent";
+    if (bits & STOP_SIGNAL) {
+        *interrupted = 1;
+        return "interrupted";
+    }
     return NULL;
 }
 
-int train_run(Model *m, const TrainData *train, const TrainData *valid, const TrainOptions *o,
+/* The ranks prove they still hold the same weights (before anything is
+ * saved from them); then validation (when validate) and the files, on rank
+ * 0 only, whose decisions (learning rate, best score, early stop) go to
+ * every rank. */
+static void validate_and_save(Trainer *t, const TrainData *valid, FILE *log, double elapsed, TrainWindow *w,
+                              int validate) {
+    if (t->ranks > 1) train_check_replicas(t);
+    if (t->rank == 0) {
+        if (valid && validate) train_validate(t, valid, log, elapsed, w);
+        train_save_last(t);
+        train_save_checkpoint(t, elapsed);
+    }
+    if (t->ranks > 1) dist_bcast(&t->st, sizeof t->st, 0);
+}
+
+int train_run(Model *m, const TrainData *train, const TrainData *valid, const TrainOptions *opts,
               const TrainState *resume_state, const Optimizer *resume_optim) {
+    TrainOptions own = *opts;
+    if (dist_rank() > 0) own.quiet = 1, own.log_path = NULL; /* rank 0 speaks and writes for the job */
+    const TrainOptions *o = &own;
     Trainer *t = trainer_new(m, o, resume_state, resume_optim);
     omp_set_num_threads(o->threads);
     FILE *log = NULL;
@@ -42,11 +73,13 @@ int train_run(Model *m, const TrainData *train, const TrainData *valid, const Tr
     signal(SIGTERM, on_signal);
     stop_requested = 0;
 
+    char ranks_note[64] = "";
+    if (t->ranks > 1) snprintf(ranks_note, sizeof ranks_note, " in each of %d processes", t->ranks);
     if (!o->quiet)
         fprintf(stderr,
-                "%s: %zu parameters, %d training pairs, %d threads, batch %d in shards of %d, BLAS kernels %s%s\n",
-                program_name(), t->n_params, train->n, o->threads, o->batch, o->shard_size, blas_kernel_name(),
-                resume_state ? " (resumed)" : "");
+                "%s: %zu parameters, %d training pairs, %d threads%s, batch %d in shards of %d, BLAS kernels %s%s\n",
+                program_name(), t->n_params, train->n, o->threads, ranks_note, o->batch, o->shard_size,
+                blas_kernel_name(), resume_state ? " (resumed)" : "");
 
     const double t0 = now_seconds();
     ProgressWindow window = {.t0 = t0};
@@ -55,8 +88,9 @@ int train_run(Model *m, const TrainData *train, const TrainData *valid, const Tr
     EpochPlan plan = {0};
     int plan_epoch = -1;
     const char *why = "finished";
+    int interrupted = 0;
     while (!t->st.finished) {
-        const char *stop = stop_reason(t, t->st.elapsed + (now_seconds() - t0));
+        const char *stop = stop_reason(t, t->st.elapsed + (now_seconds() - t0), &interrupted);
         if (stop) {
             why = stop;
             break;
@@ -85,35 +119,35 @@ int train_run(Model *m, const TrainData *train, const TrainData *valid, const Tr
         if (o->valid_every && t->st.update % o->valid_every == 0) {
             double elapsed = t->st.elapsed + (now_seconds() - t0);
             if (tty) fputc('\n', stderr);
-            if (valid) train_validate(t, valid, log, elapsed, &since_valid);
-            train_save_last(t);
-            train_save_checkpoint(t, elapsed);
+            validate_and_save(t, valid, log, elapsed, &since_valid, 1);
             last_valid_update = t->st.update;
             if (t->st.finished) why = "early stopping";
         }
     }
     if (tty) fputc('\n', stderr);
     double elapsed = t->st.elapsed + (now_seconds() - t0);
+    interrupted |= stop_requested;
     if (last_valid_update != t->st.update) {
         /* A last validation so that the best model reflects the final weights;
          * not after an interruption, so that a resumed run validates exactly
          * where the uninterrupted run would have. */
-        if (valid && t->st.update > 0 && !stop_requested) train_validate(t, valid, log, elapsed, &since_valid);
-        train_save_last(t);
-        train_save_checkpoint(t, elapsed);
+        validate_and_save(t, valid, log, elapsed, &since_valid, t->st.update > 0 && !interrupted);
     }
-    if (!valid) train_save_model(t, o->model_path);
+    if (!valid && t->rank == 0) train_save_model(t, o->model_path);
     if (!o->quiet) {
         char dur[32];
         format_duration(elapsed, dur, sizeof dur);
         fprintf(stderr, "%s: %s after %ld updates (%s, %.2f epochs); model %s%s\n", program_name(), why,
                 t->st.update, dur, t->st.epoch + (plan.n_batches ? (double)t->st.batch_in_epoch / plan.n_batches : 0.0),
                 o->model_path, valid ? " (best on validation)" : "");
-        if (stop_requested) fprintf(stderr, "%s: continue with --resume\n", program_name());
+        if (t->comm_updates)
+            fprintf(stderr, "%s: gradient reduction over %d processes: %.1f ms per update\n", program_name(), t->ranks,
+                    1e3 * t->comm_seconds / (double)t->comm_updates);
+        if (interrupted || stop_requested) fprintf(stderr, "%s: continue with --resume\n", program_name());
     }
 
     if (log) fclose(log);
     epoch_plan_free(&plan);
     trainer_free(t);
-    return stop_requested ? 130 : 0;
+    return interrupted || stop_requested ? 130 : 0;
 }

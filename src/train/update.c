@@ -6,7 +6,31 @@
 #include <string.h>
 
 #include "core/blas.h"
+#include "core/dist.h"
 #include "core/util.h"
+
+/* Floats per message of the reduction chain. The chain's time is about
+ * (n + (P - 1) chunk) / bandwidth + messages x latency: large chunks waste
+ * time filling the pipeline across many ranks, small ones pay the latency
+ * of many messages. n / 4P keeps the fill under a quarter of one transfer,
+ * within 64 KB (latency) and 4 MB (no gain beyond) (docs/scale-out.md).
+ * The sum's bits do not depend on it: every element is added alike. */
+size_t chain_chunk(size_t n, int ranks) {
+    size_t c = n / (4 * (size_t)ranks);
+    return c < ((size_t)1 << 14) ? (size_t)1 << 14 : c > ((size_t)1 << 20) ? (size_t)1 << 20 : c;
+}
+
+void shard_range(int S, int P, int r, int *first, int *count) {
+    int q = S / P, rem = S % P;
+    *count = q + (r < rem);
+    *first = r * q + (r < rem ? r : rem);
+}
+
+float trainer_lr(const Trainer *t) {
+    const long w = t->o->lr_warmup;
+    if (w <= 0 || t->st.update >= w) return t->st.lr;
+    return t->st.lr * (float)(t->st.update + 1) / (float)w;
+}
 
 void trainer_use_average(Trainer *t, int on) {
     if (!t->opt.ema) return;
@@ -38,7 +62,11 @@ Trainer *trainer_new(Model *m, const TrainOptions *o, const TrainState *resume_s
     /* bf16 products: the weights' bf16 copy is made once and refreshed after every write */
     gemm_set_precision((GemmPrecision)o->precision);
     if (o->precision == GEMM_BF16) gemm_weights_register(m->params, t->n_params);
-    t->max_shards = (o->batch + o->shard_size - 1) / o->shard_size;
+    t->rank = dist_rank(), t->ranks = dist_size();
+    int first, own;
+    shard_range((o->batch + o->shard_size - 1) / o->shard_size, t->ranks, 0, &first, &own); /* rank 0 has the most */
+    t->max_shards = own > 0 ? own : 1; /* a rank without shards still receives the total */
+    if (t->ranks > 1) t->incoming = falloc(t->n_params);
     t->grads = xcalloc((size_t)t->max_shards, sizeof(float *));
     t->gviews = xcalloc((size_t)t->max_shards, sizeof(ModelParams));
     t->arenas = xcalloc((size_t)t->max_shards, sizeof(Arena));
@@ -66,13 +94,73 @@ void trainer_free(Trainer *t) {
     free(t->src_ptr), free(t->tgt_ptr), free(t->src_len), free(t->tgt_len);
     optim_free(&t->opt);
     free(t->raw);
+    free(t->incoming);
     free(t);
 }
 
 size_t trainer_memory_floor(const Trainer *t) {
-    size_t floats = t->n_params * (1 + (t->opt.m ? 2 : 0) + (size_t)t->max_shards);
+    size_t floats = t->n_params * (1 + (t->opt.m ? 2 : 0) + (size_t)t->max_shards + (t->incoming ? 1 : 0));
     for (int s = 0; s < t->max_shards; s++) floats += t->arenas[s].pass_total;
     return floats * sizeof(float);
+}
+
+typedef struct {
+    Trainer *t;
+    int own; /* this rank's shards, in grads[0 .. own) */
+} ShardSum;
+
+/* grads[0] = incoming + g_first + g_first+1 + ..., left to right, on
+ * elements [lo, hi): the very additions one process makes over all shards
+ * (a rank without shards passes the running sum on as it came). */
+static void sum_shards(void *vctx, const float *incoming, size_t lo, size_t hi) {
+    const ShardSum *c = vctx;
+    float *g0 = c->t->grads[0], *const *g = c->t->grads;
+    const int own = c->own;
+    if (!incoming && own == 1) return;
+    const long a = (long)lo, b = (long)hi;
+#pragma omp parallel for schedule(static) num_threads(c->t->o->threads)
+    for (long i = a; i < b; i++) {
+        float sum = !incoming ? g0[i] : own ? incoming[i - a] + g0[i] : incoming[i - a];
+        for (int s = 1; s < own; s++) sum += g[s][i];
+        g0[i] = sum;
+    }
+}
+
+/* The total gradient of the shards on every rank; returns where it is. */
+static float *reduce_gradients(Trainer *t, int own) {
+    const double t0 = now_seconds();
+    ShardSum c = {t, own};
+    const int prev = t->rank - 1, next = t->rank + 1 < t->ranks ? t->rank + 1 : -1;
+    float *total = dist_chain(t->grads[0], t->incoming, t->n_params, chain_chunk(t->n_params, t->ranks), prev,
+                              next, sum_shards, &c);
+    if (t->ranks > 1) {
+        t->comm_seconds += now_seconds() - t0;
+        t->comm_updates++;
+    }
+    return total;
+}
+
+/* Every shard's losses, summed in shard order on every rank (as one
+ * process sums them, so the logged figures do not depend on the ranks). */
+static LossSum gather_losses(const Trainer *t, const LossSum *mine, int S, int own) {
+    double *rec = xmalloc(sizeof(double) * 3 * (size_t)(own + 1)), *all = xmalloc(sizeof(double) * 3 * (size_t)S);
+    size_t *bytes_of = xmalloc(sizeof(size_t) * (size_t)t->ranks);
+    for (int j = 0; j < own; j++)
+        rec[3 * j] = mine[j].loss, rec[3 * j + 1] = mine[j].nll, rec[3 * j + 2] = mine[j].tokens;
+    for (int r = 0; r < t->ranks; r++) {
+        int first, n;
+        shard_range(S, t->ranks, r, &first, &n);
+        bytes_of[r] = sizeof(double) * 3 * (size_t)n;
+    }
+    dist_allgather(rec, all, bytes_of);
+    LossSum total = {0};
+    for (int s = 0; s < S; s++) {
+        total.loss += all[3 * s];
+        total.nll += all[3 * s + 1];
+        total.tokens += (int)all[3 * s + 2];
+    }
+    free(rec), free(all), free(bytes_of);
+    return total;
 }
 
 LossSum trainer_update(Trainer *t, const TrainData *d, const int *idx, int count) {
@@ -81,39 +169,28 @@ LossSum trainer_update(Trainer *t, const TrainData *d, const int *idx, int count
         t->src_ptr[i] = d->src[idx[i]], t->src_len[i] = d->src_len[idx[i]];
         t->tgt_ptr[i] = d->tgt[idx[i]], t->tgt_len[i] = d->tgt_len[idx[i]];
     }
+    /* every rank fills the whole minibatch: the loss is scaled by its token count */
     batch_fill(&t->full, count, t->src_ptr, t->src_len, t->tgt_ptr, t->tgt_len);
     const int S = (count + o->shard_size - 1) / o->shard_size;
     const float scale = 1.0f / (float)t->full.n_tgt_tokens;
-    LossSum sums[S];
+    int first, own;
+    shard_range(S, t->ranks, t->rank, &first, &own);
+    LossSum sums[own > 0 ? own : 1];
 #pragma omp parallel for schedule(static, 1) num_threads(o->threads)
-    for (int s = 0; s < S; s++) {
+    for (int j = 0; j < own; j++) {
         /* near-equal shards: sizes depend on count and S only */
+        const int s = first + j;
         int lo = (int)((long)count * s / S), hi = (int)((long)count * (s + 1) / S);
-        batch_slice(&t->shards[s], &t->full, lo, hi - lo);
-        memset(t->grads[s], 0, sizeof(float) * t->n_params);
-        Rng rng;
+        batch_slice(&t->shards[j], &t->full, lo, hi - lo);
+        memset(t->grads[j], 0, sizeof(float) * t->n_params);
+        Rng rng; /* seeded by the shard's number, not by who computes it */
         rng_seed(&rng, o->seed, (uint64_t)t->st.update * 4096u + (uint64_t)s);
-        arena_reset(&t->arenas[s]);
-        sums[s] = seq2seq_train_step(&t->m->p, &t->gviews[s], &t->m->cfg, &t->shards[s], o->label_smoothing, scale,
-                                     &rng, &t->arenas[s]);
+        arena_reset(&t->arenas[j]);
+        sums[j] = seq2seq_train_step(&t->m->p, &t->gviews[j], &t->m->cfg, &t->shards[j], o->label_smoothing, scale,
+                                     &rng, &t->arenas[j]);
     }
-    if (S > 1) { /* sum the shards' gradients into the first, in shard order */
-        const long n = (long)t->n_params;
-        float *g0 = t->grads[0];
-#pragma omp parallel for schedule(static) num_threads(o->threads)
-        for (long i = 0; i < n; i++) {
-            float sum = g0[i];
-            for (int s = 1; s < S; s++) sum += t->grads[s][i];
-            g0[i] = sum;
-        }
-    }
-    optim_step(&t->opt, t->m->params, t->grads[0], t->st.lr);
+    float *total = reduce_gradients(t, own);
+    optim_step(&t->opt, t->m->params, total, trainer_lr(t));
     if (o->precision == GEMM_BF16) gemm_weights_refresh(t->m->params); /* the weights' bf16 copy */
-    LossSum total = {0};
-    for (int s = 0; s < S; s++) {
-        total.loss += sums[s].loss;
-        total.nll += sums[s].nll;
-        total.tokens += sums[s].tokens;
-    }
-    return total;
+    return gather_losses(t, sums, S, own);
 }

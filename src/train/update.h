@@ -1,10 +1,17 @@
-/* update.h — one training update, data-parallel across OpenMP threads.
+/* update.h — one training update, data-parallel across OpenMP threads and
+ * across the processes of an MPI job (core/dist.h).
  *
- * Each minibatch is cut into shards of at most shard_size pairs; shards run
- * in parallel (one single-threaded BLAS each), each into its own gradient
- * buffer, and the buffers are summed in shard order. The shard split and
- * every random draw depend only on the seed and the update number, so the
- * same seed gives the same model under any --threads. */
+ * Each minibatch is cut into shards of at most shard_size pairs; every
+ * process plans the same minibatch and computes a contiguous run of its
+ * shards (shard_range), in parallel (one single-threaded BLAS each), each
+ * into its own gradient buffer. The buffers are summed in shard order,
+ * g0 + g1 + ... element by element, exactly as one process sums them: the
+ * running sum goes from rank to rank in a pipelined chain, each rank adding
+ * its shards one by one, and the total comes back down the chain. Every rank
+ * then takes the same optimizer step on the same numbers, so all hold the
+ * same weights. The shard split and every random draw depend only on the
+ * seed, the update number and the shard number, so the same seed gives the
+ * same model under any --threads and any number of processes. */
 #ifndef NMT_TRAIN_UPDATE_H
 #define NMT_TRAIN_UPDATE_H
 
@@ -22,8 +29,12 @@ typedef struct {
     const TrainOptions *o;
     TrainState st;
     Optimizer opt;
-    int max_shards;
+    int rank, ranks;     /* this process in the job (0 of 1 alone) */
+    int max_shards;      /* the most shards of one minibatch this rank computes (at least 1) */
     float **grads;       /* [max_shards] gradient buffers, the first is the sum */
+    float *incoming;     /* the running sum from the previous rank (jobs of several ranks) */
+    double comm_seconds; /* time from this rank's gradients to the total (several ranks) */
+    long comm_updates;
     ModelParams *gviews; /* views over each */
     Arena *arenas;       /* [max_shards] */
     Batch full, *shards;
@@ -39,6 +50,15 @@ Trainer *trainer_new(Model *m, const TrainOptions *o, const TrainState *resume_s
 /* Forward, backward and optimizer step on the pairs idx[0..count) of d. */
 LossSum trainer_update(Trainer *t, const TrainData *d, const int *idx, int count);
 void trainer_free(Trainer *t);
+/* The shards [*first, *first + *count) of S that rank r of P computes:
+ * near-equal contiguous runs in rank order, the first S mod P ranks one
+ * more; with S < P the last ranks get none. */
+void shard_range(int S, int P, int r, int *first, int *count);
+/* Floats per message when P ranks reduce n floats. */
+size_t chain_chunk(size_t n, int ranks);
+/* The learning rate of the next update: --lr-warmup N ramps it linearly
+ * over the first N updates, (u + 1) / N of the current rate at update u. */
+float trainer_lr(const Trainer *t);
 /* Bytes the trainer cannot do without: parameters, Adam moments, one
  * gradient buffer per shard, and the activations of the last minibatch. */
 size_t trainer_memory_floor(const Trainer *t);

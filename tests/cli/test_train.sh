@@ -116,3 +116,12 @@ maxdiff=$(paste "$T/sc.fp32" "$T/sc.bf16" | awk '{d = $1 - $3; if (d < 0) d = -d
 if [ "$(wc -l <"$T/tr.bf16")" = 60 ] && [ "$same" -ge 50 ] && awk -v m="$maxdiff" 'BEGIN {exit !(m > 0 && m < 0.5)}'
 then pass bf16_translation_and_scores_close_to_fp32; else fail bf16_translation_and_scores_close_to_fp32 "$same of 60 same, max score difference $maxdiff"; fi
 expect_error precision_flag_checked "--precision must be fp32 or bf16" "$B/nmt-translate" -m "$T/bf1" --precision fp16
+
+# --lr-warmup: changes the model, is saved in the checkpoint only when used, and may not change on --resume.
+"$B/nmt-train" "${common[@]}" -o "$T/wu0" --threads 2 --max-updates 10 2>/dev/null
+"$B/nmt-train" "${common[@]}" -o "$T/wu" --threads 2 --max-updates 10 --lr-warmup 20 2>/dev/null
+if [ -f "$T/wu.last" ] && ! cmp -s "$T/wu.last" "$T/wu0.last" && grep -aq "^lr_warmup=20$" "$T/wu.ckpt" &&
+    ! grep -aq "lr_warmup" "$T/wu0.ckpt"; then pass lr_warmup_used_and_saved_only_when_set
+else fail lr_warmup_used_and_saved_only_when_set; fi
+expect_error resume_refuses_other_warmup "--lr-warmup 5 \(the checkpoint has 20\)" \
+    "$B/nmt-train" "${common[@]}" -o "$T/wu" --resume --lr-warmup 5 --max-updates 20

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# bench/scale-out.sh T1 PARAMS [ALPHA_US] — the scaling model of docs/scale-out.md as a table.
+#   T1      seconds per update on one host (its own minibatch share, optimizer step included)
+#   PARAMS  model parameters (the gradient is 4 x PARAMS bytes)
+#   ALPHA_US  per-message latency in microseconds (default 30)
+# Prints, for 2..64 hosts on 10, 25 and 100 Gbit/s links, the predicted reduction time per
+# update and the speed-up in tokens/s over one host, with the global batch growing with the
+# hosts (each host keeps its share). The chunk size is the trainer's (train/update.c).
+set -euo pipefail
+[ $# -ge 2 ] || { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 64; }
+awk -v t1="$1" -v n="$2" -v alpha_us="${3:-30}" 'BEGIN {
+    G = 4 * n; a = alpha_us * 1e-6
+    printf "%6s", "hosts"
+    split("10 25 100", gb, " ")
+    for (j = 1; j <= 3; j++) printf "  %9s Gbit/s: ms  speed-up", gb[j]
+    printf "\n"
+    for (P = 2; P <= 64; P *= 2) {
+        printf "%6d", P
+        for (j = 1; j <= 3; j++) {
+            B = gb[j] * 1e9 / 8
+            c = n / (4 * P); if (c < 16384) c = 16384; if (c > 1048576) c = 1048576
+            c *= 4
+            # the running sum up the chain and the total back down at once: each
+            # direction of a link carries G bytes in G / c messages, and the last
+            # chunk crosses 2 (P - 1) hops
+            red = (G + 2 * (P - 1) * c) / B + (G / c + 2 * (P - 1)) * a
+            printf "  %20.0f  %8.1fx", 1e3 * red, P * t1 / (t1 + red)
+        }
+        printf "\n"
+    }
+}'

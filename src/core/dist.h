@@ -1,0 +1,64 @@
+/* dist.h — the processes of one training job (Open MPI), behind a small
+ * interface so that nothing else includes mpi.h.
+ *
+ * Started by mpirun (or any launcher that sets the MPI environment), the
+ * process joins the job; started on its own, it is rank 0 of 1 and every
+ * call below is a local no-op, so a single process runs the same code
+ * without initializing MPI at all (no start-up cost, nothing for the
+ * sanitizers to see inside libmpi).
+ *
+ * Floating-point reductions here never use MPI_Reduce or MPI_Allreduce:
+ * those promise no order of additions, so the bits of a sum could depend on
+ * the number of processes. dist_chain passes a running sum from rank to
+ * rank instead, and each rank adds its own terms in a fixed order. */
+#ifndef NMT_DIST_H
+#define NMT_DIST_H
+
+#include <stddef.h>
+
+#include "core/util.h"
+
+/* Join the job when launched by mpirun (call after set_program_name: the
+ * program name then carries "rank R of P" for every message). In a job of
+ * several processes, die() on any rank ends the whole job. Returns the
+ * number of processes. */
+int dist_init(int *argc, char ***argv);
+int dist_rank(void);
+int dist_size(void);
+/* Processes of the job on this host (OMPI_COMM_WORLD_LOCAL_SIZE), 1 alone. */
+int dist_local_size(void);
+/* Leave the job (every rank calls it); nothing alone. */
+void dist_finalize(void);
+/* Leave the job and exit with code on every rank (all must call it). */
+void dist_exit(int code) NMT_NORETURN;
+
+/* Copy bytes from root to every rank. */
+void dist_bcast(void *buf, size_t bytes, int root);
+/* Every rank contributes bytes_of[rank] bytes; all receive the contributions
+ * back to back in rank order. */
+void dist_allgather(const void *mine, void *all, const size_t *bytes_of);
+/* The same to rank 0 only (all is ignored elsewhere). */
+void dist_gather(const void *mine, void *all, const size_t *bytes_of);
+/* Every rank's size_t, in rank order, on every rank. */
+void dist_allgather_size(size_t mine, size_t *all);
+/* Bitwise OR of an int over all ranks (integers: no rounding, any order). */
+int dist_or(int bits);
+
+/* combine(ctx, incoming, lo, hi) computes this rank's part of elements
+ * [lo, hi) into buf: incoming holds the running sum from the previous rank
+ * in the chain for those elements (indexed from lo), or is NULL on the
+ * first rank. */
+typedef void (*DistCombine)(void *ctx, const float *incoming, size_t lo, size_t hi);
+/* A pipelined chain over n floats, every rank of the job in rank order
+ * (prev = rank - 1, next = rank + 1, -1 at the ends). In chunks of `chunk`
+ * elements: receive the running sum from prev into scratch, let combine
+ * write this rank's sum into buf, send it to next. The last rank's sum is
+ * the total; each of its chunks goes straight back down the chain (last to
+ * 0) while later chunks are still being added, so each direction of every
+ * link carries n floats once, at the same time, and n floats reach every
+ * rank in about one transfer plus 2 (P - 1) chunk latencies. Returns where
+ * the total is on this rank: buf on the last rank, scratch elsewhere. */
+float *dist_chain(float *buf, float *scratch, size_t n, size_t chunk, int prev, int next, DistCombine combine,
+                  void *ctx);
+
+#endif
