@@ -80,12 +80,20 @@ static void score_sentences(const Model *m, const ScoreOptions *o, const int *co
     batch_plan_free(&plan);
 }
 
+void score_ids_at(const Model *m, const ScoreOptions *o, const int *const *src, const int *src_len,
+                  const int *const *tgt, const int *tgt_len, const long *pos, int n, double *logprob, float **att) {
+    long *own = NULL;
+    if (!pos) {
+        own = xmalloc(sizeof(long) * (size_t)(n + 1));
+        for (int i = 0; i < n; i++) own[i] = i;
+    }
+    score_sentences(m, o, src, src_len, tgt, tgt_len, pos ? pos : own, n, logprob, att);
+    free(own);
+}
+
 void score_ids(const Model *m, const ScoreOptions *o, const int *const *src, const int *src_len,
                const int *const *tgt, const int *tgt_len, int n, double *logprob, float **att) {
-    long *pos = xmalloc(sizeof(long) * (size_t)(n + 1));
-    for (int i = 0; i < n; i++) pos[i] = i;
-    score_sentences(m, o, src, src_len, tgt, tgt_len, pos, n, logprob, att);
-    free(pos);
+    score_ids_at(m, o, src, src_len, tgt, tgt_len, NULL, n, logprob, att);
 }
 
 /* ---------- streaming ---------- */

@@ -69,12 +69,21 @@ static void decode_sentences(const Model *m, const TranslateOptions *o, const in
     batch_plan_free(&plan);
 }
 
+void translate_ids_at(const Model *m, const TranslateOptions *o, const int *const *src, const int *src_len,
+                      const long *pos, int n, NBest *out) {
+    long *own = NULL;
+    if (!pos) {
+        own = xmalloc(sizeof(long) * (size_t)(n + 1));
+        for (int i = 0; i < n; i++) own[i] = i;
+    }
+    decode_sentences(m, o, src, src_len, pos ? pos : own, n, o->search.want_attention || o->alignment != ALIGN_NONE,
+                     out);
+    free(own);
+}
+
 void translate_ids(const Model *m, const TranslateOptions *o, const int *const *src, const int *src_len, int n,
                    NBest *out) {
-    long *pos = xmalloc(sizeof(long) * (size_t)(n + 1));
-    for (int i = 0; i < n; i++) pos[i] = i;
-    decode_sentences(m, o, src, src_len, pos, n, o->search.want_attention || o->alignment != ALIGN_NONE, out);
-    free(pos);
+    translate_ids_at(m, o, src, src_len, NULL, n, out);
 }
 
 /* ---------- chunks of lines ---------- */
