@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/meter.h"
 #include "model/seq2seq.h"
 #include "translate/batching.h"
 #include "translate/translator.h"
@@ -233,7 +234,10 @@ int score_stream(const Model *m, const ScoreOptions *o, LineReader *src, LineRea
     Buf line = {0};
     int rc = 0;
     long position = 0;
+    Meter meter; /* a progress line on a terminal when the source is a file */
+    meter_start(&meter, src->f, o->quiet);
     for (;;) {
+        meter_update(&meter, position);
         pc_clear(&c);
         while (c.n < cap) {
             int a = linereader_next(src), b = linereader_next(tgt);
@@ -278,6 +282,7 @@ int score_stream(const Model *m, const ScoreOptions *o, LineReader *src, LineRea
         }
         if (rc != 0) break;
     }
+    meter_end(&meter);
     pc_free(&c);
     buf_free(&line);
     return rc;

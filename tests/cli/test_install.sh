@@ -63,6 +63,16 @@ else
     skip man_from_prefix "man is not installed"
 fi
 
+# the installed Python module finds the installed library by itself
+if [ -x /usr/bin/python3 ]; then
+    got=$(cd "$T" && env -u NMTC_LIBRARY PYTHONPATH=$P/share/nmtc/python /usr/bin/python3 -c \
+        'import nmtc; print(nmtc._library_path())' 2>&1)
+    case $(readlink -f "$got") in "$P/lib/"*) pass python_module_finds_installed_library ;;
+    *) fail python_module_finds_installed_library "$got" ;; esac
+else
+    skip python_module_finds_installed_library "/usr/bin/python3 is not installed"
+fi
+
 if mk uninstall DESTDIR="$stage" PREFIX="$prefix" >"$T/uninstall.log" 2>&1; then
     left=$(find "$stage" -type f -o -type l | sed "s|^$stage||" | head -n 5)
     expect_eq uninstall_removes_every_file "${left:-none}" none
