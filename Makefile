@@ -10,6 +10,7 @@
 #   make NATIVE=1   a -march=native build in build-native/ (for comparisons)
 CC := gcc
 SAN ?= 0
+NATIVE ?= 0
 ifeq ($(SAN),1)
 BUILD := build-san
 BIN := build-san/bin
@@ -79,8 +80,14 @@ test-san:
 demo: $(TOOLS)
 	@bash corpora/toy/demo.sh $(BIN)
 
+# The default build's bench also runs a make NATIVE=1 build of nmt-bench next to it.
 bench: $(TOOLS) $(BUILD)/bench/nmt-bench
+ifeq ($(NATIVE)$(SAN),00)
+	@$(MAKE) --no-print-directory NATIVE=1 build-native/bench/nmt-bench
+	@NATIVE_BENCH=build-native/bench/nmt-bench bash bench/run.sh $(BUILD) $(BIN)
+else
 	@bash bench/run.sh $(BUILD) $(BIN)
+endif
 
 $(BUILD)/bench/nmt-bench: $(BUILD)/bench/nmt-bench.o $(BUILD)/libnmt.a
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)

@@ -33,12 +33,34 @@ else
 fi
 [ -n "$data" ] && run bpe --data "$data"
 
+# ---- portable (the default build) against make NATIVE=1: one thread, runs alternated so
+# that a noisy machine slows both alike; the table reports the ratios ----
+native=${NATIVE_BENCH:-}
+if [ -n "$native" ] && [ -x "$native" ]; then
+    for r in 1 2 3; do
+        for b in portable native; do
+            exe=$bench
+            [ $b = native ] && exe=$native
+            echo "  nmt-bench ($b) train --threads 1 --updates 40, decode --threads 1 (round $r)" >&2
+            "$exe" train --threads 1 --updates 40 ${data:+--data "$data"} | sed "s/^{/{\"build\": \"$b\", /" >>"$tmp"
+            if [ -f "$model" ] && [ -n "$data" ]; then
+                "$exe" decode --threads 1 --model "$model" --input "$data/test2016.de"
+            else
+                "$exe" decode --threads 1
+            fi | sed "s/^{/{\"build\": \"$b\", /" >>"$tmp"
+        done
+    done
+fi
+# ---- end portable/native ----
+
 { echo "["; sed '$!s/$/,/' "$tmp"; echo "]"; } >"$results"
 
 # The table. Fields are pulled out of the JSON lines with awk.
 awk '
 function f(key,    m) { if (match($0, "\"" key "\": (\"[^\"]*\"|[-0-9.e+]+)")) { m = substr($0, RSTART, RLENGTH); sub(/^[^:]*: /, "", m); gsub(/"/, "", m); return m } return "" }
 /"sgemm"/  { sg[f("threads")] = f("gflops"); kern = f("kernels") }
+/"build"/ && /"train"/  { ntr[f("build")] += f("tokens_per_s"); next }
+/"build"/ && /"decode"/ { ngr[f("build")] += f("greedy_sent_per_s"); nbm[f("build")] += f("beam5_sent_per_s"); next }
 /"train"/  { t = f("threads"); tok[t] = f("tokens_per_s"); gf[t] = f("gflops"); rss[t] = f("peak_rss_kb"); floor[t] = f("floor_kb"); fpt = f("flops_per_token"); src = f("data"); params = f("params") }
 /"decode"/ { t = f("threads"); gr[t] = f("greedy_sent_per_s"); bm[t] = f("beam5_sent_per_s"); drss[t] = f("peak_rss_kb"); dmodel = f("model"); dn = f("sentences") }
 /"bpe"/    { learn = f("learn_seconds"); count = f("count_seconds"); enc = f("encode_mb_per_s") }
@@ -53,6 +75,8 @@ END {
     printf "decoding %s sentences, %s\n", dn, dmodel
     printf "  %-8s %14s %14s %16s\n", "threads", "greedy sent/s", "beam 5 sent/s", "peak RSS MB"
     for (t = 1; t <= 2; t++) printf "  %-8d %14.1f %14.1f %16.0f\n", t, gr[t], bm[t], drss[t] / 1024
+    if (ntr["native"] > 0)
+        printf "\nportable build / make NATIVE=1 (1 thread, 3 alternated runs each): training %.3f, greedy %.3f, beam 5 %.3f\n", ntr["portable"] / ntr["native"], ngr["portable"] / ngr["native"], nbm["portable"] / nbm["native"]
     if (learn != "") printf "\nBPE: 8,000 merges learned in %.2f s (+ %.2f s counting); encoding %.1f MB/s\n", learn, count, enc
     else printf "\nBPE: skipped (no Multi30k data)\n"
 }' "$tmp"
