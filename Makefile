@@ -5,19 +5,30 @@
 #   make demo       train on the embedded corpus, translate, score, dump attention
 #   make bench      throughput figures (bench/results.json)
 #   make fuzz       build the libFuzzer targets with clang and run each SECONDS seconds (default 60)
+#   make install    PREFIX=/usr/local DESTDIR= : tools, libnmt, nmt.h, nmt.pc, man pages
+#   make uninstall  the same PREFIX and DESTDIR
+#   make man        regenerate man/*.1 from the tools' --help (help2man)
+#   make NATIVE=1   a -march=native build in build-native/ (for comparisons)
 CC := gcc
 SAN ?= 0
+NATIVE ?= 0
 ifeq ($(SAN),1)
 BUILD := build-san
 BIN := build-san/bin
 OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
+# ---- portable by default: the x86-64 baseline, hot loops cloned per ISA (src/core/cpu.h) ----
+else ifeq ($(NATIVE),1)
+BUILD := build-native
+BIN := build-native/bin
+OPT := -O2 -march=native -g
 else
 BUILD := build
 BIN := bin
-OPT := -O2 -march=native -g
+OPT := -O2 -g
 endif
-CFLAGS := -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -fopenmp -Isrc $(OPT) -MMD -MP
+# ---- end portable ----
+CFLAGS := -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -fopenmp -Isrc -Iinclude $(OPT) -MMD -MP
 LDLIBS := -ldnnl -lopenblas -lutf8proc -lm
 LDFLAGS += -fopenmp
 # Open MPI (only src/core/dist.c includes mpi.h). Expanded when a recipe runs,
@@ -32,10 +43,15 @@ TOOLS := $(TOOL_SRC:tools/%.c=$(BIN)/%)
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TESTS := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 DEPS_OK := $(BUILD)/.deps-ok
+# libnmt.so (its rules are below)
+SO_MAJOR := 1
+SO_VERSION := 1.0.0
+SHLIB := $(BUILD)/libnmt.so.$(SO_VERSION)
+PIC_OBJ := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
 
 .SECONDARY:
 .PHONY: all test test-san demo bench clean deps fuzz fuzz-build
-all: $(BUILD)/libnmt.a $(TOOLS)
+all: $(BUILD)/libnmt.a $(TOOLS) $(SHLIB)
 
 deps: $(DEPS_OK)
 $(DEPS_OK): scripts/deps.sh
@@ -60,7 +76,8 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libnmt.a
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS) $(MPI_LIBS)
 
 # NMT_SAN tells the tests which suite runs them (tests/cli/test_compat.sh skips under SAN=1).
-test: $(TOOLS) $(TESTS)
+test: $(TOOLS) $(TESTS) $(SHLIB)
+	@sh scripts/deps.sh test
 	@NMT_SAN=$(SAN) bash tests/run.sh $(BUILD) $(BIN)
 
 test-san:
@@ -69,8 +86,14 @@ test-san:
 demo: $(TOOLS)
 	@bash corpora/toy/demo.sh $(BIN)
 
+# The default build's bench also runs a make NATIVE=1 build of nmt-bench next to it.
 bench: $(TOOLS) $(BUILD)/bench/nmt-bench
+ifeq ($(NATIVE)$(SAN),00)
+	@$(MAKE) --no-print-directory NATIVE=1 build-native/bench/nmt-bench
+	@NATIVE_BENCH=build-native/bench/nmt-bench bash bench/run.sh $(BUILD) $(BIN)
+else
 	@bash bench/run.sh $(BUILD) $(BIN)
+endif
 
 $(BUILD)/bench/nmt-bench: $(BUILD)/bench/nmt-bench.o $(BUILD)/libnmt.a
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS) $(MPI_LIBS)
@@ -108,7 +131,60 @@ fuzz: fuzz-build
 	@bash tests/fuzz/run.sh $(FUZZ_BUILD) $(SECONDS)
 
 clean:
-	rm -rf build build-san build-fuzz bin
+	rm -rf build build-san build-fuzz build-native bin
+
+# ---- libnmt.so: the library again as position-independent code (build/pic/), so the
+# tools and libnmt.a keep their non-PIC code. Only the nmt_* API of include/nmt.h is
+# exported (src/api/libnmt.map); the .so records every library it needs. ----
+$(BUILD)/pic/src/core/dist.o: EXTRA_CFLAGS = $(MPI_CFLAGS)
+$(BUILD)/pic/%.o: %.c | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -fPIC -c $< -o $@
+
+$(SHLIB): $(PIC_OBJ) src/api/libnmt.map
+	$(CC) -shared -Wl,-soname,libnmt.so.$(SO_MAJOR) -Wl,--version-script=src/api/libnmt.map -Wl,--no-undefined \
+	    $(LDFLAGS) $(PIC_OBJ) -o $@ $(LDLIBS) $(MPI_LIBS)
+	ln -sf libnmt.so.$(SO_VERSION) $(BUILD)/libnmt.so.$(SO_MAJOR)
+	ln -sf libnmt.so.$(SO_MAJOR) $(BUILD)/libnmt.so
+# ---- end libnmt.so ----
+
+# ---- install / uninstall (GNU conventions: PREFIX, DESTDIR) ----
+PREFIX ?= /usr/local
+bindir := $(PREFIX)/bin
+libdir := $(PREFIX)/lib
+includedir := $(PREFIX)/include
+mandir := $(PREFIX)/share/man
+pythondir := $(PREFIX)/share/nmtc/python
+TOOL_NAMES := $(TOOL_SRC:tools/%.c=%)
+MAN_PAGES := $(TOOL_NAMES:%=man/%.1)
+.PHONY: install uninstall man
+install: all
+	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(libdir)/pkgconfig $(DESTDIR)$(includedir) \
+	    $(DESTDIR)$(mandir)/man1 $(DESTDIR)$(pythondir)
+	install -m 755 $(TOOLS) $(DESTDIR)$(bindir)/
+	install -m 755 $(SHLIB) $(DESTDIR)$(libdir)/
+	ln -sf libnmt.so.$(SO_VERSION) $(DESTDIR)$(libdir)/libnmt.so.$(SO_MAJOR)
+	ln -sf libnmt.so.$(SO_MAJOR) $(DESTDIR)$(libdir)/libnmt.so
+	install -m 644 $(BUILD)/libnmt.a $(DESTDIR)$(libdir)/
+	install -m 644 include/nmt.h $(DESTDIR)$(includedir)/
+	install -m 644 $(MAN_PAGES) $(DESTDIR)$(mandir)/man1/
+	install -m 644 python/nmtc.py $(DESTDIR)$(pythondir)/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(SO_VERSION)|' -e 's|@LIBS_PRIVATE@|$(LDFLAGS) $(LDLIBS) $(MPI_LIBS)|' \
+	    nmt.pc.in >$(DESTDIR)$(libdir)/pkgconfig/nmt.pc
+
+uninstall:
+	rm -f $(TOOL_NAMES:%=$(DESTDIR)$(bindir)/%) $(TOOL_NAMES:%=$(DESTDIR)$(mandir)/man1/%.1)
+	rm -f $(DESTDIR)$(libdir)/libnmt.so.$(SO_VERSION) $(DESTDIR)$(libdir)/libnmt.so.$(SO_MAJOR) \
+	    $(DESTDIR)$(libdir)/libnmt.so $(DESTDIR)$(libdir)/libnmt.a $(DESTDIR)$(libdir)/pkgconfig/nmt.pc \
+	    $(DESTDIR)$(includedir)/nmt.h $(DESTDIR)$(pythondir)/nmtc.py
+	-rmdir $(DESTDIR)$(pythondir) $(DESTDIR)$(PREFIX)/share/nmtc 2>/dev/null
+
+# The pages are committed; this rewrites them from --help and man/*.h2m (needs help2man,
+# which scripts/deps.sh installs). tests/cli/test_man.sh fails when a page is stale.
+man: $(TOOLS)
+	@sh scripts/deps.sh man
+	@for t in $(TOOL_NAMES); do bash scripts/man.sh $(BIN)/$$t man/$$t.1 || exit 1; done
+# ---- end install ----
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 ifneq ($(filter fuzz fuzz-build,$(MAKECMDGOALS)),)

@@ -59,6 +59,26 @@ fi
 echo "  bench/peer.sh (PyTorch side by side, one epoch each)" >&2
 bash bench/peer.sh "${2:-bin}" "$data" "$tmp" || echo "peer: failed, see above" >&2
 
+# ---- portable (the default build) against make NATIVE=1: one thread, runs alternated so
+# that a noisy machine slows both alike; the table reports the ratios ----
+native=${NATIVE_BENCH:-}
+if [ -n "$native" ] && [ -x "$native" ]; then
+    for r in 1 2 3; do
+        for b in portable native; do
+            exe=$bench
+            [ $b = native ] && exe=$native
+            echo "  nmt-bench ($b) train --threads 1 --updates 40, decode --threads 1 (round $r)" >&2
+            "$exe" train --threads 1 --updates 40 ${data:+--data "$data"} | sed "s/^{/{\"build\": \"$b\", /" >>"$tmp"
+            if [ -f "$model" ] && [ -n "$data" ]; then
+                "$exe" decode --threads 1 --model "$model" --input "$data/test2016.de"
+            else
+                "$exe" decode --threads 1
+            fi | sed "s/^{/{\"build\": \"$b\", /" >>"$tmp"
+        done
+    done
+fi
+# ---- end portable/native ----
+
 { echo "["; sed '$!s/$/,/' "$tmp"; echo "]"; } >"$results"
 
 # The table. Fields are pulled out of the JSON lines with awk.
@@ -76,6 +96,8 @@ function kind_of(kernels) { return kernels ~ /^OpenBLAS/ ? "openblas-fp32" : ker
 /"train"/ && f("ranks") == 2 { mpi_tok[++mpi_n] = f("tokens_per_s"); mpi_red[mpi_n] = f("reduce_ms"); next }
 /"train"/ && f("ranks") == 1 && f("threads") == 2 && mpi_n > 0 { pair_tok[mpi_n] = f("tokens_per_s"); next }
 /"reduce"/ { red[++red_n] = f("mean_ms"); redbest[red_n] = f("best_ms"); redfl = f("floats") }
+/"build"/ && /"train"/  { ntr[f("build")] += f("tokens_per_s"); next }
+/"build"/ && /"decode"/ { ngr[f("build")] += f("greedy_sent_per_s"); nbm[f("build")] += f("beam5_sent_per_s"); next }
 /"train"/  { t = f("threads"); tok[t] = f("tokens_per_s"); gf[t] = f("gflops"); rss[t] = f("peak_rss_kb"); floor[t] = f("floor_kb"); fpt = f("flops_per_token"); src = f("data"); params = f("params"); tkind = kind_of(f("kernels")); tkern = f("kernels") }
 /"decode"/ { t = f("threads"); gr[t] = f("greedy_sent_per_s"); bm[t] = f("beam5_sent_per_s"); drss[t] = f("peak_rss_kb"); dmodel = f("model"); dn = f("sentences") }
 /"peer-train"/  { pn = f("nmtc_tokens_per_s"); pp = f("peer_tokens_per_s"); next }
@@ -108,12 +130,8 @@ END {
             printf "  pair %d: %.0f against %.0f tokens/s = %.2fx (reduction %.1f ms per update)\n", i, mpi_tok[i], pair_tok[i], mpi_tok[i] / pair_tok[i], mpi_red[i]
         printf "gradient reduction, 2 ranks, %s floats: shared memory %.1f ms (best %.1f), TCP loopback %.1f ms (best %.1f)\n", redfl, red[1], redbest[1], red[2], redbest[2]
     }
-    if (mpi_n > 0) {
-        printf "\nOpen MPI, 2 ranks x 1 thread against 1 rank x 2 threads (alternating pairs):\n"
-        for (i = 1; i <= mpi_n; i++)
-            printf "  pair %d: %.0f against %.0f tokens/s = %.2fx (reduction %.1f ms per update)\n", i, mpi_tok[i], pair_tok[i], mpi_tok[i] / pair_tok[i], mpi_red[i]
-        printf "gradient reduction, 2 ranks, %s floats: shared memory %.1f ms (best %.1f), TCP loopback %.1f ms (best %.1f)\n", redfl, red[1], redbest[1], red[2], redbest[2]
-    }
+    if (ntr["native"] > 0)
+        printf "\nportable build / make NATIVE=1 (1 thread, 3 alternated runs each): training %.3f, greedy %.3f, beam 5 %.3f\n", ntr["portable"] / ntr["native"], ngr["portable"] / ngr["native"], nbm["portable"] / nbm["native"]
     if (learn != "") printf "\nBPE: 8,000 merges learned in %.2f s (+ %.2f s counting); encoding %.1f MB/s\n", learn, count, enc
     else printf "\nBPE: skipped (no Multi30k data)\n"
     if (pn != "") {

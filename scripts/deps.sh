@@ -3,6 +3,30 @@
 # Installs them with apt-get when running as root; otherwise prints the command.
 set -e
 CC=${CC:-gcc}
+# ---- optional extras: `deps.sh man` (help2man, for make man), `deps.sh test` (Debian's
+# python3-numpy, for the Python module's tests, which skip without it). Never fatal. ----
+case ${1:-} in
+man | test)
+    if [ "$1" = man ]; then
+        command -v help2man >/dev/null 2>&1 && exit 0
+        extra=help2man
+    else
+        /usr/bin/python3 -c 'import numpy' 2>/dev/null && exit 0
+        extra="python3 python3-numpy"
+    fi
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "installing: $extra"
+        export DEBIAN_FRONTEND=noninteractive
+        { apt-get install -y -qq $extra || { apt-get update -qq && apt-get install -y -qq $extra; }; } >/dev/null 2>&1 ||
+            echo "could not install $extra" >&2
+    else
+        echo "optional packages missing: $extra (sudo apt-get install -y $extra)" >&2
+    fi
+    [ "$1" = test ] || command -v help2man >/dev/null 2>&1
+    exit $?
+    ;;
+esac
+# ---- end extras ----
 PACKAGES="libutf8proc-dev libopenblas-dev libdnnl-dev libopenmpi-dev openmpi-bin"
 missing=""
 probe() { # header, library, package

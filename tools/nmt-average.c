@@ -29,6 +29,7 @@ int main(int argc, char **argv) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             fputs(USAGE, stdout);
+            free(inputs);
             return 0;
         }
         if (!strcmp(a, "-o") || !strcmp(a, "--output")) {

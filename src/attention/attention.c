@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/blas.h"
+#include "core/cpu.h"
 #include "core/nn.h"
 
 void attention_keys_forward(const AttentionWeights *w, int Ts, int B, const float *ann, float *keys) {
@@ -38,7 +39,7 @@ static void masked_softmax(float *e, const float *mask, int Ts, int B, int b) {
     for (int j = 0; j < Ts; j++) e[j] *= inv;
 }
 
-void attention_step_forward(const AttentionWeights *w, int Ts, int B, int n_src, const int *row_src, const float *ann,
+NMT_HOT void attention_step_forward(const AttentionWeights *w, int Ts, int B, int n_src, const int *row_src, const float *ann,
                             const float *keys, const float *mask, const float *s, float *alpha, float *ctx, float *q,
                             float *pre) {
     const int A = w->A, H = w->H, H2 = 2 * H;

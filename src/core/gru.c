@@ -2,9 +2,10 @@
 #include "core/gru.h"
 
 #include "core/blas.h"
+#include "core/cpu.h"
 #include "core/nn.h"
 
-void gru_step_forward(const GruWeights *g, int B, const float *xproj, const float *h_prev, const float *rec_in,
+NMT_HOT void gru_step_forward(const GruWeights *g, int B, const float *xproj, const float *h_prev, const float *rec_in,
                       const float *mask, float *h, float *cache) {
     const int H = g->H;
     /* cache[:, 0:3H] = rec_in Wh^T, then each row is turned into (r, z, n, hn) in place */
@@ -30,7 +31,7 @@ void gru_step_forward(const GruWeights *g, int B, const float *xproj, const floa
     }
 }
 
-void gru_step_backward(const GruWeights *g, int B, const float *h_prev, const float *rec_mask, const float *mask,
+NMT_HOT void gru_step_backward(const GruWeights *g, int B, const float *h_prev, const float *rec_mask, const float *mask,
                        const float *cache, const float *dh, float *dxproj, float *dhproj, float *dh_prev) {
     const int H = g->H;
     for (int b = 0; b < B; b++) {

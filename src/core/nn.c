@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/cpu.h"
 #include "core/util.h"
 
 void add_bias_rows(float *Y, const float *b, int rows, int cols) {
@@ -33,7 +34,7 @@ void embed_backward(float *dtable, int E, const int *ids, int n, const float *do
     }
 }
 
-double logsumexp_row(const float *x, int V) {
+NMT_HOT double logsumexp_row(const float *x, int V) {
     float mx = -FLT_MAX;
     for (int v = 0; v < V; v++) mx = x[v] > mx ? x[v] : mx;
     double sum = 0.0;
@@ -54,7 +55,7 @@ void log_softmax_row(float *x, int V) {
     for (int v = 0; v < V; v++) x[v] -= lse;
 }
 
-double softmax_xent(float *logits, int N, int V, const int *targets, const float *weight, float eps, float scale,
+NMT_HOT double softmax_xent(float *logits, int N, int V, const int *targets, const float *weight, float eps, float scale,
                     double *nll) {
     double total = 0.0, total_nll = 0.0;
     const float off = V > 1 ? eps / (float)(V - 1) : 0.0f;

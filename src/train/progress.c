@@ -4,12 +4,6 @@
 #include <math.h>
 #include <stdio.h>
 
-void format_duration(double s, char *out, size_t n) {
-    long sec = s < 0 ? 0 : (long)(s + 0.5);
-    if (sec >= 3600) snprintf(out, n, "%ldh%02ldm", sec / 3600, sec / 60 % 60);
-    else snprintf(out, n, "%ldm%02lds", sec / 60, sec % 60);
-}
-
 /* Seconds left under the tightest of the budgets, or -1 when none is set. */
 static double time_left(const TrainOptions *o, const TrainState *st, double elapsed, double updates_per_s,
                         int batches_per_epoch) {

@@ -6,10 +6,8 @@
 
 #include <stddef.h>
 
+#include "core/meter.h" /* format_duration */
 #include "train/state.h"
-
-/* "1h05m" or "4m07s". */
-void format_duration(double seconds, char *out, size_t n);
 
 /* Counts since the last progress line. */
 typedef struct {

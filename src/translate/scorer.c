@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/meter.h"
 #include "model/seq2seq.h"
 #include "translate/batching.h"
 #include "translate/translator.h"
@@ -80,12 +81,20 @@ static void score_sentences(const Model *m, const ScoreOptions *o, const int *co
     batch_plan_free(&plan);
 }
 
+void score_ids_at(const Model *m, const ScoreOptions *o, const int *const *src, const int *src_len,
+                  const int *const *tgt, const int *tgt_len, const long *pos, int n, double *logprob, float **att) {
+    long *own = NULL;
+    if (!pos) {
+        own = xmalloc(sizeof(long) * (size_t)(n + 1));
+        for (int i = 0; i < n; i++) own[i] = i;
+    }
+    score_sentences(m, o, src, src_len, tgt, tgt_len, pos ? pos : own, n, logprob, att);
+    free(own);
+}
+
 void score_ids(const Model *m, const ScoreOptions *o, const int *const *src, const int *src_len,
                const int *const *tgt, const int *tgt_len, int n, double *logprob, float **att) {
-    long *pos = xmalloc(sizeof(long) * (size_t)(n + 1));
-    for (int i = 0; i < n; i++) pos[i] = i;
-    score_sentences(m, o, src, src_len, tgt, tgt_len, pos, n, logprob, att);
-    free(pos);
+    score_ids_at(m, o, src, src_len, tgt, tgt_len, NULL, n, logprob, att);
 }
 
 /* ---------- streaming ---------- */
@@ -225,7 +234,10 @@ int score_stream(const Model *m, const ScoreOptions *o, LineReader *src, LineRea
     Buf line = {0};
     int rc = 0;
     long position = 0;
+    Meter meter; /* a progress line on a terminal when the source is a file */
+    meter_start(&meter, src, o->quiet);
     for (;;) {
+        meter_update(&meter, position);
         pc_clear(&c);
         while (c.n < cap) {
             int a = linereader_next(src), b = linereader_next(tgt);
@@ -270,6 +282,7 @@ int score_stream(const Model *m, const ScoreOptions *o, LineReader *src, LineRea
         }
         if (rc != 0) break;
     }
+    meter_end(&meter);
     pc_free(&c);
     buf_free(&line);
     return rc;

@@ -60,5 +60,9 @@ int score_stream(const Model *m, const ScoreOptions *o, LineReader *src, LineRea
  * [(tgt_len[i] + 1)][src_len[i]] attention matrix. */
 void score_ids(const Model *m, const ScoreOptions *o, const int *const *src, const int *src_len,
                const int *const *tgt, const int *tgt_len, int n, double *logprob, float **att);
+/* The same with pos[i] pair i's 0-based line position (NULL: 0..n-1), so the
+ * batches are score_stream's for the same lines (the C API's nmt_score). */
+void score_ids_at(const Model *m, const ScoreOptions *o, const int *const *src, const int *src_len,
+                  const int *const *tgt, const int *tgt_len, const long *pos, int n, double *logprob, float **att);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/meter.h"
 #include "core/util.h"
 #include "translate/batching.h"
 #include "translate/format.h"
@@ -69,12 +70,21 @@ static void decode_sentences(const Model *m, const TranslateOptions *o, const in
     batch_plan_free(&plan);
 }
 
+void translate_ids_at(const Model *m, const TranslateOptions *o, const int *const *src, const int *src_len,
+                      const long *pos, int n, NBest *out) {
+    long *own = NULL;
+    if (!pos) {
+        own = xmalloc(sizeof(long) * (size_t)(n + 1));
+        for (int i = 0; i < n; i++) own[i] = i;
+    }
+    decode_sentences(m, o, src, src_len, pos ? pos : own, n, o->search.want_attention || o->alignment != ALIGN_NONE,
+                     out);
+    free(own);
+}
+
 void translate_ids(const Model *m, const TranslateOptions *o, const int *const *src, const int *src_len, int n,
                    NBest *out) {
-    long *pos = xmalloc(sizeof(long) * (size_t)(n + 1));
-    for (int i = 0; i < n; i++) pos[i] = i;
-    decode_sentences(m, o, src, src_len, pos, n, o->search.want_attention || o->alignment != ALIGN_NONE, out);
-    free(pos);
+    translate_ids_at(m, o, src, src_len, NULL, n, out);
 }
 
 /* ---------- chunks of lines ---------- */
@@ -211,8 +221,8 @@ typedef int (*LineSource)(void *ctx, Chunk *c, int cap);
 typedef int (*ResultSink)(void *ctx, const Model *m, const Chunk *c, int i, const Buf *text, char *err, size_t errsz);
 
 static int translate_chunks(const Model *m, const TranslateOptions *o, int cap, const char *name, int want_att,
-                            LineSource source, void *source_ctx, ResultSink sink, void *sink_ctx, TranslateStats *st,
-                            char *err, size_t errsz) {
+                            LineSource source, void *source_ctx, ResultSink sink, void *sink_ctx, Meter *meter,
+                            TranslateStats *st, char *err, size_t errsz) {
     memset(st, 0, sizeof *st);
     if (translate_options_check(o, err, errsz) != 0) return -1;
     Chunk c = {0};
@@ -230,7 +240,9 @@ static int translate_chunks(const Model *m, const TranslateOptions *o, int cap, 
             rc = sink(sink_ctx, m, &c, i, &line, err, errsz);
         }
         if (rc != 0) break;
+        if (meter) meter_update(meter, st->lines);
     }
+    if (meter) meter_end(meter);
     chunk_free(&c);
     buf_free(&line);
     return rc;
@@ -280,8 +292,10 @@ int translate_stream(const Model *m, const TranslateOptions *o, LineReader *in, 
     const int cap = linereader_is_tty(in) ? 1 : chunk_lines(o); /* a terminal: answer line by line */
     StreamSource source = {in, 0};
     StreamSink sink = {out, dump};
+    Meter meter; /* a progress line on a terminal when the input is a file */
+    meter_start(&meter, in, o->quiet);
     return translate_chunks(m, o, cap, in->path, dump != NULL || o->alignment != ALIGN_NONE, stream_fill, &source,
-                            stream_put, &sink, st ? st : &local, err, errsz);
+                            stream_put, &sink, &meter, st ? st : &local, err, errsz);
 }
 
 /* in memory: lines from an array, results into an array of strings */
@@ -318,7 +332,7 @@ int translate_lines(const Model *m, const TranslateOptions *o, const char *const
     TranslateStats local;
     MemoryLines ml = {lines, n, 0, out};
     int rc = translate_chunks(m, o, chunk_lines(o), "input", o->alignment != ALIGN_NONE, memory_fill, &ml, memory_put,
-                              &ml, st ? st : &local, err, errsz);
+                              &ml, NULL, st ? st : &local, err, errsz);
     if (rc != 0)
         for (int i = 0; i < ml.done; i++) free(out[i]), out[i] = NULL;
     return rc;

@@ -81,5 +81,11 @@ int translate_lines(const Model *m, const TranslateOptions *o, const char *const
  * themselves. */
 void translate_ids(const Model *m, const TranslateOptions *o, const int *const *src, const int *src_len, int n,
                    NBest *out);
+/* The same with pos[i] the 0-based input line position of sentence i
+ * (empty lines counted; NULL means 0..n-1): it decides the sort window, so
+ * the batches, and every score, are those translate_stream makes for the
+ * same lines (the C API's nmt_translate). */
+void translate_ids_at(const Model *m, const TranslateOptions *o, const int *const *src, const int *src_len,
+                      const long *pos, int n, NBest *out);
 
 #endif

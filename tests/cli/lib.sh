@@ -29,3 +29,15 @@ expect_error() {
 expect_eq() {
     if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "got '$2', expected '$3'"; fi
 }
+# tiny_model DIR: a vocabulary DIR/V and a tiny model DIR/M trained on the toy corpus in a
+# few seconds (its translations are poor; formats and agreement are what tests check).
+# Returns non-zero when training failed.
+tiny_model() {
+    local d=$1 c
+    c=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/corpora/toy
+    head -n 3000 "$c/train.src" >"$d/train.src"
+    head -n 3000 "$c/train.tgt" >"$d/train.tgt"
+    "$B/nmt-vocab" --src "$d/train.src" --tgt "$d/train.tgt" --bpe 100 -o "$d/V" --threads 2 >/dev/null 2>&1 &&
+        "$B/nmt-train" --vocab "$d/V" --train-src "$d/train.src" --train-tgt "$d/train.tgt" -o "$d/M" --emb 16 \
+            --hidden 24 --max-updates 80 --batch 32 --dropout 0 --threads 2 --quiet >/dev/null 2>&1 && [ -s "$d/M" ]
+}

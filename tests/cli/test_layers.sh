@@ -7,6 +7,7 @@
 #   3 model              (parameters, the whole model, model files)
 #   4 search
 #   5 train, translate
+#   6 api                (the public C API of include/nmt.h)
 source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/../.."
 rank() {
@@ -17,6 +18,7 @@ rank() {
     model) echo 3 ;;
     search) echo 4 ;;
     train | translate) echo 5 ;;
+    api) echo 6 ;;
     *) echo "" ;;
     esac
 }

@@ -1,0 +1,110 @@
+/* nmt.h — the public C API of libnmt (nmtc): load a model, translate lines,
+ * score given translations, read back texts, scores, word alignments and
+ * attention matrices with their tokens.
+ *
+ * Build against it with:  cc app.c $(pkg-config --cflags --libs nmt)
+ *
+ * Every type is an opaque handle; nothing of the library's own structures
+ * is exposed, so the ABI (libnmt.so.1) stays stable when they change.
+ * Every call that can fail returns an nmt_status; on failure
+ * nmt_last_error() gives a message (per thread) that names the file, the
+ * line or the argument.
+ *
+ * Thread safety:
+ *   - A loaded nmt_model is read-only: nmt_translate and nmt_score may run
+ *     on the same model from several threads at once.
+ *   - An nmt_options may be shared by concurrent calls that only read it;
+ *     setting an option while another thread uses it is a data race.
+ *   - An nmt_result belongs to the caller; its accessors only read it.
+ *   - nmt_last_error() is per thread.
+ *   - Each call parallelizes internally over `threads` OpenMP threads (one
+ *     beam search per batch) and runs OpenBLAS single-threaded; loading a
+ *     model sets OpenBLAS to one thread for the whole process.
+ *   - Running out of memory ends the process (as the tools do).
+ * Results do not depend on the thread count. */
+#ifndef NMT_H
+#define NMT_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NMT_API_VERSION 1
+
+typedef enum {
+    NMT_OK = 0,
+    NMT_ERR_ARGUMENT = 1, /* a NULL pointer, an option out of range */
+    NMT_ERR_IO = 2,       /* a file that cannot be read */
+    NMT_ERR_MODEL = 3,    /* not a model file, truncated, corrupted, another format version */
+    NMT_ERR_INPUT = 4     /* an input line with invalid UTF-8 ("input:N: invalid UTF-8 at byte K") */
+} nmt_status;
+
+typedef struct nmt_model nmt_model;
+typedef struct nmt_options nmt_options;
+typedef struct nmt_result nmt_result;
+
+/* "1.0.0": the library's version. */
+const char *nmt_version(void);
+/* The message of this thread's last failed call ("" when none). */
+const char *nmt_last_error(void);
+
+/* ---- models ---- */
+nmt_status nmt_model_load(const char *path, nmt_model **model);
+void nmt_model_free(nmt_model *model);
+
+/* ---- options (defaults as nmt-translate's) ---- */
+nmt_options *nmt_options_new(void);
+void nmt_options_free(nmt_options *options);
+nmt_status nmt_options_set_beam(nmt_options *o, int beam);                  /* 1..256, default 5; 1 = greedy */
+nmt_status nmt_options_set_nbest(nmt_options *o, int nbest);                /* 1..beam, default 1 */
+nmt_status nmt_options_set_length_penalty(nmt_options *o, double alpha);    /* 0..10, default 0.6 */
+nmt_status nmt_options_set_max_length_ratio(nmt_options *o, double ratio);  /* 0..100, default 2 */
+nmt_status nmt_options_set_batch(nmt_options *o, int batch);                /* 1..4096, default 32 */
+nmt_status nmt_options_set_threads(nmt_options *o, int threads);            /* 0 = all cores (default) */
+nmt_status nmt_options_set_alignment(nmt_options *o, int on);               /* hard word alignments, default off */
+nmt_status nmt_options_set_attention(nmt_options *o, int on);               /* attention matrices, default off */
+
+/* ---- translating and scoring ----
+ * options may be NULL (the defaults). Lines are raw UTF-8 text; the
+ * model's vocabulary tokenizes and detokenizes. Line i of the result is
+ * input line i; an empty line gives one empty hypothesis. The texts and
+ * scores are what nmt-translate prints (n-best: the distinct texts, best
+ * first) and nmt-score prints. */
+nmt_status nmt_translate(const nmt_model *model, const nmt_options *options, const char *const *lines, size_t n,
+                         nmt_result **result);
+/* Teacher-forced log-probabilities of tgt[i] given src[i] (forced
+ * alignment when attention or alignment is on). One hypothesis per pair:
+ * the target; a pair with an empty source has none. */
+nmt_status nmt_score(const nmt_model *model, const nmt_options *options, const char *const *src,
+                     const char *const *tgt, size_t n, nmt_result **result);
+void nmt_result_free(nmt_result *result);
+
+/* ---- reading a result: out-of-range indices give NULL or 0 ---- */
+size_t nmt_result_lines(const nmt_result *r);
+size_t nmt_result_hypotheses(const nmt_result *r, size_t line);
+const char *nmt_result_text(const nmt_result *r, size_t line, size_t hyp);
+/* Ranking score: logprob / steps^alpha for translations, the logprob for scored pairs. */
+double nmt_result_score(const nmt_result *r, size_t line, size_t hyp);
+/* Natural-log probability, summed over the output tokens and the final </s>. */
+double nmt_result_logprob(const nmt_result *r, size_t line, size_t hyp);
+/* Output subword tokens, plus 1 for a final </s>. */
+size_t nmt_result_steps(const nmt_result *r, size_t line, size_t hyp);
+/* Source subword tokens of the line (the attention's columns). */
+size_t nmt_result_src_tokens(const nmt_result *r, size_t line);
+const char *nmt_result_src_token(const nmt_result *r, size_t line, size_t col);
+/* Row labels of the attention: the output subwords, then "</s>". */
+const char *nmt_result_tgt_token(const nmt_result *r, size_t line, size_t hyp, size_t row);
+/* The attention matrix, rows x cols floats row-major (rows = steps,
+ * cols = source tokens; each row sums to 1); NULL unless attention is on. */
+const float *nmt_result_attention(const nmt_result *r, size_t line, size_t hyp, size_t *rows, size_t *cols);
+/* Hard word alignment (as nmt-translate --alignment hard): *pairs points
+ * to 2 x count ints, source word then target word, 0-based; returns
+ * count (0 unless alignment is on). */
+size_t nmt_result_alignment(const nmt_result *r, size_t line, size_t hyp, const int **pairs);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

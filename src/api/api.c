@@ -1,0 +1,108 @@
+/* api.c — nmt.h: errors, models, options. Results are in result.c. */
+#include <cblas.h>
+#include <omp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/handles.h"
+
+/* One message per thread, so concurrent calls never overwrite each other's. */
+static _Thread_local char last_error[1024];
+
+const char *nmt_version(void) { return "1.0.0"; }
+const char *nmt_last_error(void) { return last_error; }
+
+nmt_status api_fail(nmt_status status, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+int api_threads(const nmt_options *o) { return o->t.threads > 0 ? o->t.threads : omp_get_num_procs(); }
+
+nmt_status nmt_model_load(const char *path, nmt_model **model) {
+    if (!model) return api_fail(NMT_ERR_ARGUMENT, "nmt_model_load: model is NULL");
+    *model = NULL;
+    if (!path) return api_fail(NMT_ERR_ARGUMENT, "nmt_model_load: path is NULL");
+    FILE *f = fopen(path, "rb");
+    if (!f) return api_fail(NMT_ERR_IO, "%s: cannot open", path);
+    fclose(f);
+    char err[1024];
+    Model *m = model_load(path, NULL, err, sizeof err);
+    if (!m) return api_fail(NMT_ERR_MODEL, "%s", err);
+    /* Batches run in parallel, each with single-threaded BLAS (as in the tools). */
+    openblas_set_num_threads(1);
+    *model = xmalloc(sizeof **model);
+    (*model)->m = m;
+    return NMT_OK;
+}
+
+void nmt_model_free(nmt_model *model) {
+    if (!model) return;
+    model_free(model->m);
+    free(model);
+}
+
+nmt_options *nmt_options_new(void) {
+    nmt_options *o = xcalloc(1, sizeof *o);
+    translate_options_default(&o->t);
+    o->t.threads = 0;
+    o->t.quiet = 1; /* a library never writes to stderr */
+    return o;
+}
+
+void nmt_options_free(nmt_options *o) { free(o); }
+
+/* The ranges are nmt-translate's. */
+#define CHECK_RANGE(name, v, lo, hi)                                                                             \
+    do {                                                                                                         \
+        if (!o) return api_fail(NMT_ERR_ARGUMENT, "nmt_options_set_%s: options is NULL", name);                 \
+        if (!((v) >= (lo) && (v) <= (hi)))                                                                       \
+            return api_fail(NMT_ERR_ARGUMENT, "%s must be between %g and %g, got %g", name, (double)(lo),        \
+                            (double)(hi), (double)(v));                                                          \
+    } while (0)
+
+nmt_status nmt_options_set_beam(nmt_options *o, int beam) {
+    CHECK_RANGE("beam", beam, 1, 256);
+    o->t.search.beam = beam;
+    return NMT_OK;
+}
+nmt_status nmt_options_set_nbest(nmt_options *o, int nbest) {
+    CHECK_RANGE("nbest", nbest, 1, 256);
+    o->t.search.nbest = nbest;
+    return NMT_OK;
+}
+nmt_status nmt_options_set_length_penalty(nmt_options *o, double alpha) {
+    CHECK_RANGE("length_penalty", alpha, 0.0, 10.0);
+    o->t.search.length_penalty = (float)alpha;
+    return NMT_OK;
+}
+nmt_status nmt_options_set_max_length_ratio(nmt_options *o, double ratio) {
+    CHECK_RANGE("max_length_ratio", ratio, 0.0, 100.0);
+    o->t.search.max_len_ratio = (float)ratio;
+    return NMT_OK;
+}
+nmt_status nmt_options_set_batch(nmt_options *o, int batch) {
+    CHECK_RANGE("batch", batch, 1, 4096);
+    o->t.batch = batch;
+    return NMT_OK;
+}
+nmt_status nmt_options_set_threads(nmt_options *o, int threads) {
+    CHECK_RANGE("threads", threads, 0, 1024);
+    o->t.threads = threads;
+    return NMT_OK;
+}
+nmt_status nmt_options_set_alignment(nmt_options *o, int on) {
+    CHECK_RANGE("alignment", on, 0, 1);
+    o->alignment = on;
+    return NMT_OK;
+}
+nmt_status nmt_options_set_attention(nmt_options *o, int on) {
+    CHECK_RANGE("attention", on, 0, 1);
+    o->attention = on;
+    return NMT_OK;
+}

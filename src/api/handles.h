@@ -1,0 +1,46 @@
+/* handles.h — what the opaque handles of nmt.h hold, shared by the files
+ * of src/api (never installed). */
+#ifndef NMT_API_HANDLES_H
+#define NMT_API_HANDLES_H
+
+#include "nmt.h"
+#include "translate/scorer.h"
+#include "translate/translator.h"
+
+struct nmt_model {
+    Model *m;
+};
+
+struct nmt_options {
+    TranslateOptions t; /* search, batch, threads (0 = all cores), max_src_len */
+    int attention;      /* keep attention matrices in results */
+    int alignment;      /* hard word alignments in results */
+};
+
+typedef struct {
+    char *text;
+    double score, logprob;
+    int steps;          /* output tokens + a final </s> */
+    char **tgt_tokens;  /* [steps] row labels */
+    float *att;         /* [steps][Ts], or NULL */
+    int *pairs, n_pairs; /* [2 x n_pairs] source word, target word */
+} ResultHyp;
+
+typedef struct {
+    char **src_tokens; /* [Ts] */
+    int Ts;
+    ResultHyp *hyps;
+    int n;
+} ResultLine;
+
+struct nmt_result {
+    ResultLine *lines;
+    size_t n;
+};
+
+/* Record a failure for nmt_last_error(); returns status. */
+nmt_status api_fail(nmt_status status, const char *fmt, ...) NMT_PRINTF(2, 3);
+/* The thread count options ask for (0 means all cores). */
+int api_threads(const nmt_options *o);
+
+#endif

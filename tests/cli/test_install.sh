@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# make install into a temporary DESTDIR, then build examples/translate.c against the
+# installed header and library with `pkg-config --cflags --libs nmt` only, run it, and
+# check make uninstall removes every file. Under the sanitizer suite (NMT_SAN=1) the
+# install of the optimized build is left to make test.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+if [ "${NMT_SAN:-0}" = 1 ]; then
+    skip install "sanitizer build; make test installs the optimized build"
+    exit 0
+fi
+command -v pkg-config >/dev/null || { skip install "pkg-config is not installed (apt-get install pkg-config)"; exit 0; }
+stage=$T/stage
+prefix=/opt/nmtc-test
+mk() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -C "$root" "$@"; }
+if ! mk install DESTDIR="$stage" PREFIX="$prefix" >"$T/install.log" 2>&1; then
+    fail install_runs "$(tail -n 5 "$T/install.log")"
+    exit 0
+fi
+pass install_runs
+P=$stage$prefix
+missing=""
+for f in bin/nmt-translate bin/nmt-train bin/nmt-score bin/nmt-vocab bin/nmt-bleu bin/nmt-align bin/nmt-average \
+    lib/libnmt.so.1.0.0 lib/libnmt.so.1 lib/libnmt.so lib/libnmt.a include/nmt.h lib/pkgconfig/nmt.pc \
+    share/man/man1/nmt-translate.1 share/man/man1/nmt-train.1 share/nmtc/python/nmtc.py; do
+    [ -e "$P/$f" ] || missing="$missing $f"
+done
+expect_eq install_every_file "${missing:-none}" none
+expect_eq install_so_link "$(readlink "$P/lib/libnmt.so")" libnmt.so.1
+expect_eq install_soname "$(readelf -d "$P/lib/libnmt.so.1.0.0" | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')" libnmt.so.1
+grep -q "^prefix=$prefix\$" "$P/lib/pkgconfig/nmt.pc" && pass pc_prefix || fail pc_prefix "$(head -n 2 "$P/lib/pkgconfig/nmt.pc")"
+# nothing but nmt_* is exported
+others=$(nm -D --defined-only "$P/lib/libnmt.so" | awk '$2 == "T" && $3 !~ /^nmt_/' | head -n 3)
+expect_eq so_exports_only_api "${others:-none}" none
+
+# The example, built with pkg-config only (the .pc is relocated by pkg-config's sysroot-free
+# --define-variable, as a DESTDIR staging area needs), then run on a tiny model.
+export PKG_CONFIG_PATH=$P/lib/pkgconfig
+flags=$(pkg-config --define-variable=prefix="$P" --cflags --libs nmt)
+if gcc -std=c11 -Wall -Wextra -Werror "$root/examples/translate.c" -o "$T/example" $flags 2>"$T/cc.err"; then
+    pass example_builds_with_pkg_config
+else
+    fail example_builds_with_pkg_config "$(head -c 400 "$T/cc.err")"
+fi
+expect_eq example_under_60_lines "$([ "$(wc -l <"$root/examples/translate.c")" -lt 60 ] && echo yes)" yes
+if ! tiny_model "$T"; then fail install_model "could not train a tiny model"; exit 0; fi
+head -n 12 "$root/corpora/toy/test.src" >"$T/in.txt"
+if LD_LIBRARY_PATH=$P/lib "$T/example" "$T/M" <"$T/in.txt" >"$T/ex.out" 2>"$T/ex.err"; then
+    pass example_runs
+else
+    fail example_runs "$(head -c 300 "$T/ex.err")"
+fi
+# its translations are the installed nmt-translate's (beam 5), its alignments --alignment hard's
+"$P/bin/nmt-translate" -m "$T/M" -i "$T/in.txt" --alignment hard --quiet >"$T/tool.out"
+expect_eq example_equals_tool "$(awk -F'\t' '{ print $1 " ||| " $3 }' "$T/ex.out" | md5sum)" "$(md5sum <"$T/tool.out")"
+lddout=$(LD_LIBRARY_PATH=$P/lib ldd "$T/example" 2>&1 | grep libnmt)
+case $lddout in *"$P/lib/libnmt.so.1"*) pass example_uses_installed_library ;; *) fail example_uses_installed_library "$lddout" ;; esac
+# the man page reads from there
+if command -v man >/dev/null; then
+    if MANPATH=$P/share/man man -P cat nmt-translate 2>/dev/null | grep -q -- "--length-penalty"; then pass man_from_prefix
+    else fail man_from_prefix "man nmt-translate did not show the page"; fi
+else
+    skip man_from_prefix "man is not installed"
+fi
+
+# the installed Python module finds the installed library by itself
+if [ -x /usr/bin/python3 ]; then
+    got=$(cd "$T" && env -u NMTC_LIBRARY PYTHONPATH=$P/share/nmtc/python /usr/bin/python3 -c \
+        'import nmtc; print(nmtc._library_path())' 2>&1)
+    case $(readlink -f "$got") in "$P/lib/"*) pass python_module_finds_installed_library ;;
+    *) fail python_module_finds_installed_library "$got" ;; esac
+else
+    skip python_module_finds_installed_library "/usr/bin/python3 is not installed"
+fi
+
+if mk uninstall DESTDIR="$stage" PREFIX="$prefix" >"$T/uninstall.log" 2>&1; then
+    left=$(find "$stage" -type f -o -type l | sed "s|^$stage||" | head -n 5)
+    expect_eq uninstall_removes_every_file "${left:-none}" none
+else
+    fail uninstall_removes_every_file "$(tail -n 3 "$T/uninstall.log")"
+fi
