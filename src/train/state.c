@@ -10,7 +10,10 @@ static const char *const METRIC_NAMES[] = {"loss", "bleu", NULL};
 
 #define F(member) offsetof(TrainOptions, member)
 /* In TRST order (the fields not saved anywhere may stand anywhere). The
- * last three saved fields came later: checkpoints without them still load. */
+ * saved fields after start_lr came later: checkpoints without them still
+ * load. The guided-alignment fields are written only when they differ from
+ * their defaults, so a run without guidance writes the same text as before
+ * they existed. */
 const FieldSpec TRAIN_OPTION_FIELDS[] = {
     {"batch", "--batch", FIELD_INT, F(batch), 64, 1, 1 << 20, NULL, NULL, FIELD_REQUIRED},
     {"shard_size", "--shard-size", FIELD_INT, F(shard_size), 32, 1, 1 << 20, NULL, NULL, FIELD_REQUIRED},
@@ -27,6 +30,13 @@ const FieldSpec TRAIN_OPTION_FIELDS[] = {
     {"select_by_bleu", "--valid-metric", FIELD_ENUM, F(select_by_bleu), 0, 0, 1, "%d", METRIC_NAMES, 0},
     {"ema_decay", "--ema", FIELD_FLOAT, F(ema_decay), 0, 0, 0.999999, NULL, NULL, 0},
     {"keep_snapshots", "--keep-snapshots", FIELD_INT, F(keep_snapshots), 0, 0, 1, NULL, NULL, FIELD_SWITCH},
+    {"guided_alignment", NULL, FIELD_INT, F(guided), 0, 0, 1, NULL, NULL, FIELD_OMIT_DEFAULT},
+    {"guided_alignment_weight", "--guided-alignment-weight", FIELD_FLOAT, F(guide_weight), 0.1, 0, 1e4, NULL, NULL,
+     FIELD_OMIT_DEFAULT},
+    {"guided_alignment_decay", "--guided-alignment-decay", FIELD_FLOAT, F(guide_decay), 1, 0, 1, NULL, NULL,
+     FIELD_OMIT_DEFAULT},
+    {"guided_alignment_decay_every", "--guided-alignment-decay-every", FIELD_INT, F(guide_decay_every), 1000, 1,
+     1 << 30, NULL, NULL, FIELD_OMIT_DEFAULT},
     /* this run's budget and machine: never saved, free to change on --resume */
     {NULL, "--epochs", FIELD_INT, F(epochs), 10, 0, 1 << 30, NULL, NULL, FIELD_NOT_SAVED},
     {NULL, "--max-updates", FIELD_LONG, F(max_updates), 0, 0, 1125899906842624.0, NULL, NULL, FIELD_NOT_SAVED},

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "train/guidance.h"
 
 void trainer_use_average(Trainer *t, int on) {
     if (!t->opt.ema) return;
@@ -76,6 +77,7 @@ LossSum trainer_update(Trainer *t, const TrainData *d, const int *idx, int count
         t->tgt_ptr[i] = d->tgt[idx[i]], t->tgt_len[i] = d->tgt_len[idx[i]];
     }
     batch_fill(&t->full, count, t->src_ptr, t->src_len, t->tgt_ptr, t->tgt_len);
+    if (d->guide) guidance_fill(d->guide, &t->full, idx, count, guidance_weight(o, t->st.update));
     const int S = (count + o->shard_size - 1) / o->shard_size;
     const float scale = 1.0f / (float)t->full.n_tgt_tokens;
     LossSum sums[S];
@@ -107,6 +109,8 @@ LossSum trainer_update(Trainer *t, const TrainData *d, const int *idx, int count
         total.loss += sums[s].loss;
         total.nll += sums[s].nll;
         total.tokens += sums[s].tokens;
+        total.guide += sums[s].guide;
+        total.guided += sums[s].guided;
     }
     return total;
 }
