@@ -257,7 +257,8 @@ int score_stream(const Model *m, const ScoreOptions *o, LineReader *src, LineRea
             c.n++;
         }
         if (rc != 0 || c.n == 0) break;
-        if ((rc = pc_score(m, o, &c, name, dump != NULL || o->alignment != ALIGN_NONE, st, err, errsz)) != 0) break;
+        const int want_att = dump != NULL || o->alignment != ALIGN_NONE;
+        if ((rc = pc_score(m, o, &c, name, want_att, st, err, errsz)) != 0) break;
         for (int i = 0; i < c.n && rc == 0; i++) {
             line.len = 0;
             if (c.status[i] == PAIR_OK) buf_printf(&line, "%.6f\t%d", c.logprob[i], c.ids_len[1][i] + 1);

@@ -110,3 +110,7 @@ expect_error gold_needs_html "needs an html --attention" \
 printf '1-1 2x2\n' >"$T/bad.talp"
 expect_error gold_malformed_names_line "bad\.talp:1:" "$B/nmt-score" -m "$M" --src "$T/h.src" --tgt "$T/h.tgt" \
     --attention "$T/h2.html" --gold-alignment "$T/bad.talp"
+"$B/nmt-score" --help >"$T/help"
+missing=""
+for f in --alignment --alignment-out --alignment-row --gold-alignment; do grep -q -- "$f " "$T/help" || missing="$missing $f"; done
+expect_eq score_help_documents_alignment_flags "$missing" ""
