@@ -114,3 +114,6 @@ expect_error gold_malformed_names_line "bad\.talp:1:" "$B/nmt-score" -m "$M" --s
 missing=""
 for f in --alignment --alignment-out --alignment-row --gold-alignment; do grep -q -- "$f " "$T/help" || missing="$missing $f"; done
 expect_eq score_help_documents_alignment_flags "$missing" ""
+# nmt-translate outlines the links it prints when --alignment goes with an html dump.
+expect_ok translate_html_with_alignment "$B/nmt-translate" -m "$M" -i "$T/h.src" --alignment hard --attention "$T/t.html"
+expect_eq translate_html_marks_links "$(grep -c 'class="m' "$T/t.html" | awk '{ print ($1 > 0) }')" 1
