@@ -164,8 +164,8 @@ static void check_attention(AttentionType type) {
         }
     }
     for (int t = 0; t < 2; t++)
-        attention_step_backward(&c.w, &c.dw, Ts, B, c.ann, keys, c.mask, c.s[t], alpha[t], pre[t], c.wout[t], d_ann,
-                                dkeys, ds[t], dq[t] /* unused for dot */, scratch);
+        attention_step_backward(&c.w, &c.dw, Ts, B, c.ann, keys, c.mask, c.s[t], alpha[t], pre[t], c.wout[t], NULL,
+                                d_ann, dkeys, ds[t], dq[t] /* unused for dot */, scratch);
     /* the deferred products over both steps */
     attention_keys_backward(&c.w, &c.dw, Ts, B, c.ann, dkeys, d_ann);
     attention_query_backward(&c.w, &c.dw, 2 * B, &dq[0][0], &c.s[0][0]);
@@ -209,11 +209,29 @@ static double model_loss(void *vctx) {
     memset(c->grads, 0, sizeof(float) * model_num_params(&c->cfg));
     arena_reset(&c->arena);
     LossSum s = seq2seq_train_step(&c->p, &c->g, &c->cfg, &c->batch, c->eps, (float)c->scale, &rng, &c->arena);
-    return s.loss * c->scale;
+    /* the guidance term's weight travels in the batch; s.guide is unweighted */
+    return (s.loss + (c->batch.has_guide ? c->batch.guide_weight * s.guide : 0.0)) * c->scale;
+}
+
+/* Gold attention rows for the test batch (Ts 4, Tt 5, B 3): a link to one
+ * position, a row split over two, a row over three; other rows (</s>,
+ * padding, a token without links) stay unguided. */
+static void fill_test_guide(Batch *b, float weight) {
+    float *g = batch_guide_begin(b, weight);
+    const int B = b->B, Ts = b->Ts;
+#define G(t, row, j) g[((size_t)(t) * B + (row)) * Ts + (j)]
+    G(0, 0, 0) = 1.0f;
+    G(1, 0, 1) = 0.5f, G(1, 0, 3) = 0.5f;
+    G(2, 0, 2) = 1.0f;
+    G(0, 1, 1) = 1.0f; /* row 1 has 2 source tokens */
+    G(2, 1, 0) = 0.5f, G(2, 1, 1) = 0.5f;
+    G(3, 1, 0) = 1.0f;
+    G(0, 2, 0) = 1.0f / 3, G(0, 2, 1) = 1.0f / 3, G(0, 2, 2) = 1.0f / 3;
+#undef G
 }
 
 static void check_model(AttentionType type, float dropout, float rec_dropout, float eps, int deep_output,
-                        int tie_target) {
+                        int tie_target, float guide_weight) {
     ModelCase c;
     memset(&c, 0, sizeof c);
     c.cfg = (ModelConfig){.src_vocab = 9, .tgt_vocab = 8, .emb = 3, .hidden = 4, .att_dim = 5,
@@ -235,6 +253,7 @@ static void check_model(AttentionType type, float dropout, float rec_dropout, fl
     const int *src[] = {s0, s1, s2}, *tgt[] = {t0, t1, t2};
     int slen[] = {4, 2, 3}, tlen[] = {3, 4, 1};
     batch_fill(&c.batch, 3, src, slen, tgt, tlen);
+    if (guide_weight > 0.0f) fill_test_guide(&c.batch, guide_weight);
     c.eps = eps;
     c.scale = 1.0 / c.batch.n_tgt_tokens;
     model_loss(&c);
@@ -260,14 +279,55 @@ static void check_model(AttentionType type, float dropout, float rec_dropout, fl
     arena_free(&c.arena);
 }
 
-static void test_model_gradients_bahdanau(void) { check_model(ATTENTION_BAHDANAU, 0.0f, 0.0f, 0.0f, 0, 0); }
-static void test_model_gradients_dot(void) { check_model(ATTENTION_DOT, 0.0f, 0.0f, 0.0f, 0, 0); }
+static void test_model_gradients_bahdanau(void) { check_model(ATTENTION_BAHDANAU, 0.0f, 0.0f, 0.0f, 0, 0, 0.0f); }
+static void test_model_gradients_dot(void) { check_model(ATTENTION_DOT, 0.0f, 0.0f, 0.0f, 0, 0, 0.0f); }
 static void test_model_gradients_dropout_label_smoothing(void) {
-    check_model(ATTENTION_BAHDANAU, 0.3f, 0.0f, 0.1f, 0, 0);
+    check_model(ATTENTION_BAHDANAU, 0.3f, 0.0f, 0.1f, 0, 0, 0.0f);
 }
-static void test_model_gradients_recurrent_dropout(void) { check_model(ATTENTION_BAHDANAU, 0.2f, 0.3f, 0.1f, 0, 0); }
-static void test_model_gradients_deep_output(void) { check_model(ATTENTION_BAHDANAU, 0.2f, 0.0f, 0.1f, 1, 0); }
-static void test_model_gradients_deep_output_tied(void) { check_model(ATTENTION_DOT, 0.0f, 0.0f, 0.0f, 1, 1); }
+static void test_model_gradients_recurrent_dropout(void) {
+    check_model(ATTENTION_BAHDANAU, 0.2f, 0.3f, 0.1f, 0, 0, 0.0f);
+}
+static void test_model_gradients_deep_output(void) { check_model(ATTENTION_BAHDANAU, 0.2f, 0.0f, 0.1f, 1, 0, 0.0f); }
+static void test_model_gradients_deep_output_tied(void) { check_model(ATTENTION_DOT, 0.0f, 0.0f, 0.0f, 1, 1, 0.0f); }
+/* guided alignment: the attention cross-entropy term, weighted heavily so
+ * that it dominates the gradient of the attention parameters */
+static void test_model_gradients_guided_bahdanau(void) {
+    check_model(ATTENTION_BAHDANAU, 0.2f, 0.0f, 0.1f, 1, 1, 2.0f);
+}
+static void test_model_gradients_guided_dot(void) { check_model(ATTENTION_DOT, 0.0f, 0.0f, 0.0f, 0, 0, 2.0f); }
+
+/* The guidance loss's bookkeeping: the guided rows are counted, the loss of
+ * a near-uniform (initial) attention is about the log of each row's source
+ * length, and a refilled batch carries no guidance. */
+static void test_guide_loss_counts_rows(void) {
+    ModelCase c;
+    memset(&c, 0, sizeof c);
+    c.cfg = (ModelConfig){.src_vocab = 9, .tgt_vocab = 8, .emb = 3, .hidden = 4, .att_dim = 5};
+    size_t n = model_num_params(&c.cfg);
+    c.params = falloc(n), c.grads = falloc(n);
+    model_bind(&c.cfg, c.params, &c.p), model_bind(&c.cfg, c.grads, &c.g);
+    model_init_params(&c.cfg, c.params, 5);
+    int s0[] = {4, 5, 6, 7}, s1[] = {8, 4}, s2[] = {5, 5, 6}, t0[] = {4, 5, 6}, t1[] = {7, 4, 5, 6}, t2[] = {6};
+    const int *src[] = {s0, s1, s2}, *tgt[] = {t0, t1, t2};
+    int slen[] = {4, 2, 3}, tlen[] = {3, 4, 1};
+    batch_fill(&c.batch, 3, src, slen, tgt, tlen);
+    fill_test_guide(&c.batch, 1.0f);
+    Rng rng;
+    rng_seed(&rng, 1, 0);
+    LossSum s = seq2seq_train_step(&c.p, &c.g, &c.cfg, &c.batch, 0.0f, 1.0f, &rng, &c.arena);
+    EXPECT(s.guided == 7);
+    EXPECT(s.guide > 0.0);
+    /* near-uniform attention at initialization: each row costs about log of its source length */
+    EXPECT(s.guide > 0.5 * (4 * 1.386 + 3 * 0.693) && s.guide < 2.0 * (4 * 1.386 + 3 * 0.693));
+    batch_fill(&c.batch, 3, src, slen, tgt, tlen); /* a refill leaves no guidance */
+    EXPECT(c.batch.has_guide == 0);
+    arena_reset(&c.arena);
+    s = seq2seq_train_step(&c.p, &c.g, &c.cfg, &c.batch, 0.0f, 1.0f, &rng, &c.arena);
+    EXPECT(s.guided == 0 && s.guide == 0.0);
+    free(c.params), free(c.grads);
+    batch_free(&c.batch);
+    arena_free(&c.arena);
+}
 
 int main(void) {
     RUN(test_gru_step_gradients);
@@ -280,5 +340,8 @@ int main(void) {
     RUN(test_model_gradients_recurrent_dropout);
     RUN(test_model_gradients_deep_output);
     RUN(test_model_gradients_deep_output_tied);
+    RUN(test_model_gradients_guided_bahdanau);
+    RUN(test_model_gradients_guided_dot);
+    RUN(test_guide_loss_counts_rows);
     TEST_EXIT();
 }

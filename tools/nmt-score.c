@@ -17,6 +17,8 @@
 static const char *USAGE =
     "usage: nmt-score -m MODEL --src FILE --tgt FILE [--batch N] [--threads N]\n"
     "                 [--attention FILE] [--attention-format jsonl|tsv|npy|html] [-o FILE]\n"
+    "                 [--alignment hard|soft [--alignment-out FILE] [--alignment-row current|next]]\n"
+    "                 [--gold-alignment TALP]\n"
     "\n"
     "Scores each line pair (line i of --tgt as a translation of line i of --src) with\n"
     "the model by teacher forcing, and prints one line per pair, in order:\n"
@@ -45,6 +47,23 @@ static const char *USAGE =
     "                         nmt-translate --help. Default: from the FILE's extension\n"
     "                         (.jsonl .tsv .html .npy), else jsonl. Ids are 1-based line\n"
     "                         numbers\n"
+    "  --alignment hard|soft  the forced alignment of each pair as text, with nmt-translate's\n"
+    "                         conventions: hard = Pharaoh links SRC-TGT between the\n"
+    "                         whitespace-separated words of the (normalized) lines, each target\n"
+    "                         word linked to the source word its subwords attend to most\n"
+    "                         (subword rows merged to words); soft = every weight, one group\n"
+    "                         per target subword and </s>. Appended to each score line as\n"
+    "                         \"LOGPROB<TAB>LENGTH ||| 0-0 1-2 2-1\"\n"
+    "  --alignment-out FILE   write the alignments there instead, one line per pair (empty\n"
+    "                         for a pair not scored), as nmt-align --score and --symmetrize\n"
+    "                         read them; the score lines stay as without --alignment\n"
+    "  --alignment-row R      current (default): target token t's row is the attention of the\n"
+    "                         step that predicts it (its query s_{t-1} has not seen the\n"
+    "                         token); next: the row of step t+1, whose query s_t has\n"
+    "                         (for analysing attention that lags one word behind)\n"
+    "  --gold-alignment TALP  with an html attention dump: mark gold links (talp: 1-based,\n"
+    "                         i-j sure, ipj possible, one line per pair) on the heatmaps,\n"
+    "                         beside the outlined cells of the model's own hard alignment\n"
     "  --skip-invalid         a pair with invalid UTF-8 gives an empty line and is\n"
     "                         counted, instead of stopping with FILE:LINE\n"
     "  --quiet                no warnings and no summary on stderr\n"
@@ -52,7 +71,7 @@ static const char *USAGE =
 
 static const char *const VALUE_FLAGS[] = {"-m", "--model", "--src", "--tgt", "-o", "--output", "--batch",
                                           "--threads", "--max-len", "--attention", "--attention-format", "--precision",
-                                          NULL};
+                                          "--alignment", "--alignment-out", "--alignment-row", "--gold-alignment", NULL};
 
 int main(int argc, char **argv) {
     blas_setup(argv);
@@ -61,7 +80,7 @@ int main(int argc, char **argv) {
     score_options_default(&o);
     o.threads = omp_get_num_procs();
     const char *model_path = NULL, *src_path = NULL, *tgt_path = NULL, *out_path = NULL, *att_path = NULL,
-               *att_format = NULL;
+               *att_format = NULL, *align_out = NULL, *gold_path = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -80,6 +99,16 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--max-len")) o.max_len = (int)parse_long(a, v, 1, 1 << 20);
         else if (!strcmp(a, "--attention")) att_path = v;
         else if (!strcmp(a, "--attention-format")) att_format = v;
+        else if (!strcmp(a, "--alignment")) {
+            if (!strcmp(v, "hard")) o.alignment = ALIGN_HARD;
+            else if (!strcmp(v, "soft")) o.alignment = ALIGN_SOFT;
+            else die("--alignment must be hard or soft, got '%s'", v);
+        } else if (!strcmp(a, "--alignment-out")) align_out = v;
+        else if (!strcmp(a, "--alignment-row")) {
+            if (!strcmp(v, "current")) o.align_next = 0;
+            else if (!strcmp(v, "next")) o.align_next = 1;
+            else die("--alignment-row must be current or next, got '%s'", v);
+        } else if (!strcmp(a, "--gold-alignment")) gold_path = v;
         else if (!strcmp(a, "--precision")) {
             GemmPrecision p;
             if (gemm_parse_precision(v, &p) != 0) die("--precision must be fp32 or bf16, got '%s'", v);
@@ -90,6 +119,9 @@ int main(int argc, char **argv) {
     if (!src_path || !tgt_path) die("--src and --tgt are required (see --help)");
     if (!strcmp(src_path, "-") && !strcmp(tgt_path, "-")) die("--src and --tgt cannot both be stdin");
     AttDumpFormat fmt = tool_attention_format(att_path, att_format);
+    if ((align_out || o.align_next) && o.alignment == ALIGN_NONE)
+        die("--alignment-out and --alignment-row need --alignment hard|soft");
+    if (gold_path && (!att_path || fmt != ATTDUMP_HTML)) die("--gold-alignment needs an html --attention dump");
 
     const char *inputs[] = {model_path, src_path, tgt_path}, *outputs[] = {out_path, att_path};
     paths_refuse_overwrite(inputs, 3, outputs, 2);
@@ -110,8 +142,22 @@ int main(int argc, char **argv) {
     snprintf(title, sizeof title, "Forced alignment: %s", model_path);
     ToolOutput output;
     tool_output_open(&output, out_path, att_path, fmt, title);
+    AtomicFile af = {0};
+    if (align_out) {
+        if (atomic_open(&af, align_out, err, sizeof err) != 0) die("%s", err);
+        o.align_out = af.f;
+    }
+    if (output.dump && (o.alignment != ALIGN_NONE || gold_path)) attdump_mark_alignment(output.dump);
+    if (gold_path && attdump_load_gold(output.dump, gold_path, err, sizeof err) != 0) {
+        if (align_out) atomic_abort(&af);
+        tool_output_finish(&output, -1, err);
+    }
     ScoreStats st;
     int rc = score_stream(m, &o, &src, &tgt, output.out, output.dump, &st, err, sizeof err);
+    if (align_out) {
+        if (rc != 0) atomic_abort(&af);
+        else if (atomic_commit(&af, err, sizeof err) != 0) rc = -1;
+    }
     tool_output_finish(&output, rc, err);
     if (!o.quiet) {
         fprintf(stderr, "%s: %ld pair%s scored, %ld target tokens, log-prob %.4f, perplexity %.4f", program_name(),

@@ -14,6 +14,7 @@
 #include "core/util.h"
 #include "core/fields.h"
 #include "train/agree.h"
+#include "train/guidance.h"
 #include "train/text_data.h"
 #include "train/trainer.h"
 
@@ -78,6 +79,20 @@ static const char *USAGE =
     "                         --max-updates, --minutes, --threads, --disp-every and --log may\n"
     "                         change and --keep-snapshots may be switched on; any other saved\n"
     "                         setting given with another value is refused\n"
+    "guided alignment (attention trained towards given word alignments):\n"
+    "  --guided-alignment FILE  Pharaoh links (0-based \"s-t\", e.g. from nmt-align) between the\n"
+    "                         whitespace-separated words of each training pair, one line per line\n"
+    "                         of the training files (also the lines left out by --max-len or as\n"
+    "                         empty); a word link joins every subword of the target word to every\n"
+    "                         subword of the source word, each target token's gold row is made to\n"
+    "                         sum to 1, and the loss adds lambda * the cross-entropy between each\n"
+    "                         guided token's attention row and its gold row, normalized like the\n"
+    "                         translation loss (per target token of the minibatch). Tokens without\n"
+    "                         links, </s> and pairs without links get no guidance\n"
+    "  --guided-alignment-weight X  lambda (default 0.1)\n"
+    "  --guided-alignment-decay X   multiply lambda by X every --guided-alignment-decay-every\n"
+    "                         updates (default 1: constant; e.g. 0.5 halves it each time)\n"
+    "  --guided-alignment-decay-every N  (default 1000)\n"
     "output:\n"
     "  --log FILE             one JSON object per validation\n"
     "  --disp-every N         updates between log lines when stderr is not a terminal (default 100)\n"
@@ -125,7 +140,8 @@ static void check_resume_flags(const GivenFlags *g, const ModelConfig *cmd_cfg, 
 
 /* The flags with a value besides those of the settings' tables. */
 static const char *const VALUE_FLAGS[] = {"--vocab", "--train-src", "--train-tgt", "--valid-src", "--valid-tgt",
-                                          "-o",      "--output",    "--log",       "--max-len",   NULL};
+                                          "-o",      "--output",    "--log",       "--max-len",   "--guided-alignment",
+                                          NULL};
 
 /* Before any work: no output may be an input, and no other run may be
  * writing the same MODEL (the lock is held until the process ends). */
@@ -152,6 +168,7 @@ int main(int argc, char **argv) {
     blas_setup(argv);
     set_program_name(argv[0]);
     dist_init(&argc, &argv); /* under mpirun: one rank of a data-parallel job */
+    const char *guide_path = NULL;
     const char *vocab_path = NULL, *train_src = NULL, *train_tgt = NULL, *valid_src = NULL, *valid_tgt = NULL;
     TrainOptions o;
     train_options_default(&o);
@@ -196,6 +213,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--valid-tgt")) valid_tgt = v;
         else if (!strcmp(a, "-o") || !strcmp(a, "--output")) o.model_path = v;
         else if (!strcmp(a, "--log")) o.log_path = v;
+        else if (!strcmp(a, "--guided-alignment")) guide_path = v;
         else if (!strcmp(a, "--max-len")) max_len = (int)parse_long(a, v, 1, 1 << 20);
         else die("unknown option %s (see --help)", a);
     }
@@ -204,6 +222,10 @@ int main(int argc, char **argv) {
     if (!!valid_src != !!valid_tgt) die("--valid-src and --valid-tgt go together");
     if (!vocab_path && !resume) die("--vocab is required (see --help)");
     if (cfg.att_dim == 0) cfg.att_dim = cfg.hidden;
+    for (int k = 0; k < given.n && !guide_path; k++)
+        if (!strncmp(given.spec[k]->flag, "--guided-alignment", 18))
+            die("%s needs --guided-alignment FILE", given.spec[k]->flag);
+    o.guided = guide_path != NULL;
     if (max_updates_given && o.max_updates == 0)
         die("--max-updates 0 would train nothing: give at least 1 (leave it out for no limit)");
     if (valid_bleu && !valid_src)
@@ -223,6 +245,9 @@ int main(int argc, char **argv) {
         m = checkpoint_load(ckpt, &state, &optim, &saved, err, sizeof err);
         if (!m) die("%s", err);
         check_resume_flags(&given, &cfg, &m->cfg, &o, &saved, ckpt);
+        if (saved.guided != o.guided)
+            die("%s was trained %s guided alignment: resume %s --guided-alignment FILE", ckpt,
+                saved.guided ? "with" : "without", saved.guided ? "with" : "without");
         /* the run's own settings win; the budget and the machine may change */
         train_options_resume(&saved, &o);
         if (saved.select_by_bleu) valid_bleu = 1;
@@ -244,6 +269,14 @@ int main(int argc, char **argv) {
     omp_set_num_threads(o.threads);
     TextData train, valid = {0};
     text_data_load(&train, m->vocab, train_src, train_tgt, max_len, skip_invalid, 0, "training");
+    Guidance guide = {0};
+    if (guide_path) {
+        guidance_load(&guide, guide_path, m->vocab, train.corpus, train_src);
+        train.data.guide = &guide;
+        fprintf(stderr, "%s: guided alignment: %s, %ld word links, %d subword links; %ld of %d pairs without links "
+                "(trained without guidance); weight %g\n", program_name(), guide_path, guide.word_links,
+                (int)guide.start[guide.n], guide.unlinked, guide.n, (double)o.guide_weight);
+    }
     if (valid_src) {
         text_data_load(&valid, m->vocab, valid_src, valid_tgt, 0, skip_invalid, valid_bleu, "validation");
         o.valid_refs = (const char *const *)valid.refs;
@@ -255,6 +288,7 @@ int main(int argc, char **argv) {
     int rc = train_run(m, &train.data, valid_src ? &valid.data : NULL, &o, resumed ? &state : NULL,
                        resumed ? &optim : NULL);
     text_data_free(&train);
+    guidance_free(&guide);
     if (valid_src) text_data_free(&valid);
     model_free(m);
     dist_finalize();

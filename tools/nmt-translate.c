@@ -65,7 +65,10 @@ static const char *USAGE =
     "                         tgt_tokens, attention}; tsv: a labelled block per sentence;\n"
     "                         npy: FILE is a directory of NNNNNN.npy (float32) and\n"
     "                         NNNNNN.json (tokens) per sentence; html: one self-contained\n"
-    "                         page with a heatmap per sentence. Default: from the FILE's\n"
+    "                         page with a heatmap per sentence (with --alignment, the\n"
+    "                         cells of the printed word links are outlined; gold links\n"
+    "                         can be marked on forced alignments: nmt-score\n"
+    "                         --gold-alignment). Default: from the FILE's\n"
     "                         extension (.jsonl .tsv .html .npy), else jsonl. Ids are\n"
     "                         1-based line numbers\n"
     "input errors:\n"
@@ -150,6 +153,8 @@ int main(int argc, char **argv) {
     snprintf(title, sizeof title, "Attention: %s", model_path);
     ToolOutput output;
     tool_output_open(&output, out_path, att_path, fmt, title);
+    /* an html page then outlines the cells of the word links printed after " ||| " */
+    if (output.dump && o.alignment != ALIGN_NONE) attdump_mark_alignment(output.dump);
     TranslateStats st;
     double t0 = now_seconds();
     int rc = translate_stream(m, &o, &in, output.out, output.dump, &st, err, sizeof err);

@@ -86,8 +86,8 @@ NMT_HOT void attention_step_forward(const AttentionWeights *w, int Ts, int B, in
 
 void attention_step_backward(const AttentionWeights *w, const AttentionWeights *dw, int Ts, int B, const float *ann,
                              const float *keys, const float *mask, const float *s, const float *alpha,
-                             const float *pre, const float *dctx, float *d_ann, float *dkeys, float *ds, float *dq,
-                             float *scratch) {
+                             const float *pre, const float *dctx, const float *dscore, float *d_ann, float *dkeys,
+                             float *ds, float *dq, float *scratch) {
     const int A = w->A, H = w->H, H2 = 2 * H;
     const float inv_sqrt_h = 1.0f / sqrtf((float)H);
     if (w->type == ATTENTION_BAHDANAU) memset(dq, 0, sizeof(float) * (size_t)B * A);
@@ -115,6 +115,10 @@ void attention_step_backward(const AttentionWeights *w, const AttentionWeights *
             dot_ada += a[j] * da;
         }
         for (int j = 0; j < Ts; j++) de[j] = a[j] * (de[j] - dot_ada);
+        /* a loss on a itself (guided alignment) hands its score gradient in
+         * directly: zero at padding, where a and the gold row are both 0 */
+        if (dscore)
+            for (int j = 0; j < Ts; j++) de[j] += dscore[(size_t)b * Ts + j];
         /* through the scores: bahdanau e_j = v . p_j with p_j = tanh(q + k_j);
          * dot e_j = s . k_j / sqrt(H) */
         for (int j = 0; j < Ts; j++) {

@@ -48,7 +48,10 @@ void attention_step_forward(const AttentionWeights *w, int Ts, int B, int n_src,
                             const float *keys, const float *mask, const float *s, float *alpha, float *ctx, float *q,
                             float *pre);
 
-/* Backward of one step, given dctx [B][2H]:
+/* Backward of one step, given dctx [B][2H] and, optionally, dscore [B][Ts]:
+ * a gradient w.r.t. the scores e from a loss on the weights themselves
+ * (guided alignment), added to the one that reaches e through the context
+ * (NULL: none). It adds:
  *   d_ann [Ts][B][2H] += (through the weighted sum),
  *   dkeys [Ts][B][A]  += (through the scores; to attention_keys_backward),
  *   ds [B][H]         += (through the query),
@@ -57,8 +60,8 @@ void attention_step_forward(const AttentionWeights *w, int Ts, int B, int n_src,
  * attention_query_backward). scratch holds at least B*Ts floats. */
 void attention_step_backward(const AttentionWeights *w, const AttentionWeights *dw, int Ts, int B, const float *ann,
                              const float *keys, const float *mask, const float *s, const float *alpha,
-                             const float *pre, const float *dctx, float *d_ann, float *dkeys, float *ds, float *dq,
-                             float *scratch);
+                             const float *pre, const float *dctx, const float *dscore, float *d_ann, float *dkeys,
+                             float *ds, float *dq, float *scratch);
 
 /* The query projection's weight gradient over N = steps x batch rows at
  * once (Bahdanau; nothing for dot): dW += dq_all^T s_all, with

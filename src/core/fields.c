@@ -68,11 +68,17 @@ void fields_describe(const FieldSpec *f, const void *obj, char *out, size_t outs
     fields_format(f, obj, out, outsz);
 }
 
+/* A float field holds its default rounded to float (0.1 is 0.100000001):
+ * compare in that precision, or FIELD_OMIT_DEFAULT would never omit it. */
+static int holds_default(const FieldSpec *f, const void *obj) {
+    return value_of(f, obj) == (f->type == FIELD_FLOAT ? (double)(float)f->def : f->def);
+}
+
 void fields_write(const FieldSpec *f, int n, const void *obj, Buf *out) {
     char text[128];
     for (int i = 0; i < n; i++) {
         if (f[i].flags & FIELD_NOT_SAVED) continue;
-        if ((f[i].flags & FIELD_OMIT_DEFAULT) && value_of(&f[i], obj) == f[i].def) continue;
+        if ((f[i].flags & FIELD_OMIT_DEFAULT) && holds_default(&f[i], obj)) continue;
         fields_format(&f[i], obj, text, sizeof text);
         buf_printf(out, "%s=%s\n", f[i].key, text);
     }

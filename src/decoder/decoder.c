@@ -1,6 +1,7 @@
 /* decoder.c — see decoder.h. */
 #include "decoder/decoder.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "core/blas.h"
@@ -43,6 +44,7 @@ void decoder_forward(const DecoderWeights *w, int Tt, int Ts, int B, const int *
     const int DI = E + 2 * H, OI = w->out.in;
     const size_t BH = (size_t)B * H;
     act->Tt = Tt, act->Ts = Ts, act->B = B;
+    act->guide = NULL, act->guide_scale = 0.0f;
 
     /* target embeddings [N][E], after dropout, into the first E columns of dec_in */
     act->dec_in = arena_take(arena, (size_t)N * DI);
@@ -92,6 +94,44 @@ double decoder_loss(const DecoderWeights *w, const DecoderActs *act, const int *
     return softmax_xent(act->logits, act->Tt * act->B, w->V, tgt_out, tgt_mask, eps, scale, nll);
 }
 
+/* The sum of a gold row; 0 marks a row without guidance. */
+static float row_sum(const float *g, int n) {
+    float sum = 0.0f;
+    for (int j = 0; j < n; j++) sum += g[j];
+    return sum;
+}
+
+double decoder_guide_loss(DecoderActs *act, const float *guide, float scale, int *rows) {
+    const int Ts = act->Ts, N = act->Tt * act->B;
+    double loss = 0.0;
+    int n = 0;
+    for (int i = 0; i < N; i++) {
+        const float *g = guide + (size_t)i * Ts, *a = act->alpha + (size_t)i * Ts;
+        if (row_sum(g, Ts) == 0.0f) continue;
+        n++;
+        /* a_tj > 0 wherever the gold row is (both live on real source
+         * positions); the floor only guards against an underflowed exp */
+        for (int j = 0; j < Ts; j++)
+            if (g[j] != 0.0f) loss -= (double)g[j] * log(fmax((double)a[j], 1e-30));
+    }
+    act->guide = guide, act->guide_scale = scale;
+    *rows = n;
+    return loss;
+}
+
+/* dscore [B][Ts] of step t: guide_scale * (a S - g) on guided rows, with S
+ * the row's sum (1 up to rounding: S keeps the gradient exact), 0 elsewhere. */
+static void guide_step_grad(const DecoderActs *act, int t, float *dscore) {
+    const int Ts = act->Ts, B = act->B;
+    for (int b = 0; b < B; b++) {
+        const size_t row = ((size_t)t * B + b) * Ts;
+        const float *g = act->guide + row, *a = act->alpha + row;
+        float *d = dscore + (size_t)b * Ts;
+        const float S = row_sum(g, Ts);
+        for (int j = 0; j < Ts; j++) d[j] = S != 0.0f ? act->guide_scale * (a[j] * S - g[j]) : 0.0f;
+    }
+}
+
 void decoder_backward(const DecoderWeights *w, const DecoderWeights *g, const int *tgt_in, const float *ann,
                       const float *keys, const float *src_mask, DecoderActs *act, float *d_ann, float *dkeys,
                       float *ds0, Arena *arena) {
@@ -112,6 +152,7 @@ void decoder_backward(const DecoderWeights *w, const DecoderWeights *g, const in
     float *ds = arena_take_zero(arena, BH), *ds_prev = arena_take(arena, BH);
     float *dc = arena_take(arena, (size_t)B * 2 * H);
     float *scratch = arena_take(arena, (size_t)B * Ts);
+    float *dscore = act->guide ? arena_take(arena, (size_t)B * Ts) : NULL;
     memset(d_ann, 0, sizeof(float) * (size_t)Ts * B * 2 * H);
     memset(dkeys, 0, sizeof(float) * (size_t)Ts * B * A);
     for (int t = Tt - 1; t >= 0; t--) {
@@ -122,6 +163,7 @@ void decoder_backward(const DecoderWeights *w, const DecoderWeights *g, const in
             memcpy(dc + (size_t)b * 2 * H, d_out_t + (size_t)b * OI + H, sizeof(float) * 2 * (size_t)H);
         }
         DecoderStepActs a = step_acts(w, act, t);
+        if (dscore) guide_step_grad(act, t, dscore), a.dscore = dscore;
         decoder_step_backward(w, g, Ts, B, ann, keys, src_mask, act->s + t * BH, &a, ds, dc,
                               dxproj + (size_t)t * B * 3 * H, dhproj + (size_t)t * B * 3 * H, ds_prev, d_ann, dkeys,
                               dq ? dq + (size_t)t * B * A : NULL, scratch);

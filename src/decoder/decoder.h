@@ -36,6 +36,8 @@ typedef struct {
     float *out_drop; /* [Tt][B][3H+E] or NULL */
     float *deep;     /* [Tt][B][E] deep output activations, or NULL */
     float *logits;   /* [Tt][B][Vt]; after decoder_loss, the gradient */
+    const float *guide; /* guided alignment, set by decoder_guide_loss: gold rows [Tt][B][Ts], or NULL */
+    float guide_scale;  /* the weight of the guidance loss in the gradient decoder_backward adds */
 } DecoderActs;
 
 /* Teacher-forced forward pass up to the logits. tgt_in [Tt][B] (<s> y1 ..),
@@ -53,6 +55,15 @@ void decoder_forward(const DecoderWeights *w, int Tt, int Ts, int B, const int *
  * *nll gets the summed negative log-likelihood. */
 double decoder_loss(const DecoderWeights *w, const DecoderActs *act, const int *tgt_out, const float *tgt_mask,
                     float eps, float scale, double *nll);
+
+/* Guided alignment: the cross-entropy between gold attention rows and the
+ * model's, -sum_t sum_j g_tj log a_tj over the rows of guide [Tt][B][Ts]
+ * that hold any weight (each such row sums to 1; the others, padding and
+ * target tokens without gold links, are left out). Returns the summed loss
+ * and sets *rows to the number of guided rows; decoder_backward then adds
+ * the gradient of scale * (that sum): through the softmax it is
+ * scale * (a_t - g_t) w.r.t. the scores of every guided row. */
+double decoder_guide_loss(DecoderActs *act, const float *guide, float scale, int *rows);
 
 /* Backward through the output layer and the steps, after decoder_loss.
  * Adds into g; writes (overwriting) d_ann [Ts][B][2H], dkeys [Ts][B][A]

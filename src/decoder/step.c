@@ -37,6 +37,6 @@ void decoder_step_backward(const DecoderWeights *w, const DecoderWeights *g, int
     /* in the forward pass xproj [B][3H] held in[:, E:] Wx[:, E:]^T with in[:, E:] = c_t:
      * dctx [B][2H] += dxproj [B][3H] Wx[:, E:] */
     gemm(0, 0, B, 2 * H, 3 * H, 1.0f, dxproj, 3 * H, w->gru.Wx + E, DI, 1.0f, dctx, 2 * H);
-    attention_step_backward(&w->att, &g->att, Ts, B, ann, keys, mask, s_prev, a->alpha, a->pre, dctx, d_ann, dkeys,
-                            ds_prev, dq, scratch);
+    attention_step_backward(&w->att, &g->att, Ts, B, ann, keys, mask, s_prev, a->alpha, a->pre, dctx, a->dscore, d_ann,
+                            dkeys, ds_prev, dq, scratch);
 }

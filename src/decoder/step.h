@@ -31,6 +31,8 @@ typedef struct {
     float *q, *pre;        /* Bahdanau caches [B][A] and [Ts][B][A]; NULL for dot */
     const float *rec_mask; /* [B][H] recurrent dropout mask, or NULL */
     float *rec_in;         /* [B][H] s_{t-1} * rec_mask (with rec_mask) */
+    const float *dscore;   /* backward only: [B][Ts] extra gradient w.r.t. the attention scores
+                            * (guided alignment), or NULL */
 } DecoderStepActs;
 
 /* s [B][H] from s_prev [B][H]; ann [Ts][n_src][2H], keys [Ts][n_src][A]

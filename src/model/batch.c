@@ -32,6 +32,7 @@ void batch_fill(Batch *b, int B, const int *const *src, const int *src_len, cons
         if (tgt && tgt_len[i] + 1 > Tt) Tt = tgt_len[i] + 1;
     }
     batch_reserve(b, B, Ts, Tt);
+    b->has_guide = 0;
     b->n_tgt_tokens = 0;
     for (int t = 0; t < Ts; t++)
         for (int i = 0; i < B; i++) {
@@ -48,6 +49,18 @@ void batch_fill(Batch *b, int B, const int *const *src, const int *src_len, cons
             b->tgt_mask[t * B + i] = real ? 1.0f : 0.0f;
             b->n_tgt_tokens += real;
         }
+}
+
+float *batch_guide_begin(Batch *b, float weight) {
+    const int n = b->Tt * b->B * b->Ts;
+    if (n > b->cap_guide) {
+        b->cap_guide = n;
+        b->guide = xrealloc(b->guide, sizeof(float) * (size_t)n);
+    }
+    memset(b->guide, 0, sizeof(float) * (size_t)n);
+    b->has_guide = 1;
+    b->guide_weight = weight;
+    return b->guide;
 }
 
 void batch_slice(Batch *out, const Batch *in, int start, int count) {
@@ -67,6 +80,14 @@ void batch_slice(Batch *out, const Batch *in, int start, int count) {
             out->tgt_mask[t * count + i] = in->tgt_mask[t * in->B + start + i];
             out->n_tgt_tokens += in->tgt_mask[t * in->B + start + i] != 0.0f;
         }
+    out->has_guide = 0;
+    if (in->has_guide) {
+        float *g = batch_guide_begin(out, in->guide_weight);
+        const size_t Ts = (size_t)in->Ts;
+        for (int t = 0; t < in->Tt; t++)
+            memcpy(g + (size_t)t * count * Ts, in->guide + ((size_t)t * in->B + start) * Ts,
+                   sizeof(float) * (size_t)count * Ts);
+    }
 }
 
 void batch_free(Batch *b) {
@@ -75,5 +96,6 @@ void batch_free(Batch *b) {
     free(b->tgt_in);
     free(b->tgt_out);
     free(b->tgt_mask);
+    free(b->guide);
     memset(b, 0, sizeof *b);
 }

@@ -15,13 +15,25 @@ typedef struct {
     float *tgt_mask;  /* [Tt][B] */
     int n_tgt_tokens; /* sum of tgt_mask */
     int cap_src, cap_tgt; /* allocated Ts*B and Tt*B */
+    /* Guided alignment (training only): row (t, b) of guide is the gold
+     * attention of target step t over the Ts source positions, summing to
+     * 1, or all zeros for a step without guidance. Valid when has_guide;
+     * guide_weight is the guidance loss's weight (lambda) for this update. */
+    float *guide;     /* [Tt][B][Ts] */
+    int has_guide;
+    float guide_weight;
+    int cap_guide;
 } Batch;
 
 /* Fill b from B pairs of id sequences (without <s>/</s>): src[i] has
  * src_len[i] ids, tgt[i] has tgt_len[i] ids (tgt may be NULL for
- * source-only batches). Reuses b's memory when it is large enough. */
+ * source-only batches). Reuses b's memory when it is large enough.
+ * Leaves no guidance (has_guide = 0). */
 void batch_fill(Batch *b, int B, const int *const *src, const int *src_len, const int *const *tgt,
                 const int *tgt_len);
+/* Make b's guide array (zeroed, [Tt][B][Ts] for its current shape), set
+ * has_guide and the weight, and return the array for the caller to fill. */
+float *batch_guide_begin(Batch *b, float weight);
 /* Rows [start, start+count) of a batch as a batch of their own (shares no memory). */
 void batch_slice(Batch *out, const Batch *in, int start, int count);
 void batch_free(Batch *b);

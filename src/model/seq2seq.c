@@ -25,6 +25,8 @@ LossSum seq2seq_train_step(const ModelParams *p, const ModelParams *g, const Mod
                     cfg->rec_dropout, rng, arena, &dec);
     LossSum sum = {.tokens = bt->n_tgt_tokens};
     sum.loss = decoder_loss(&p->dec, &dec, bt->tgt_out, bt->tgt_mask, label_smoothing, scale, &sum.nll);
+    if (bt->has_guide && bt->guide_weight > 0.0f)
+        sum.guide = decoder_guide_loss(&dec, bt->guide, bt->guide_weight * scale, &sum.guided);
 
     /* backward, mirroring the forward: decoder, then what seq2seq_encode did, in reverse */
     float *d_ann = arena_take(arena, (size_t)Ts * B * 2 * H);            /* [Ts][B][2H] */

@@ -20,6 +20,8 @@ typedef struct {
     double loss; /* summed label-smoothed cross-entropy */
     double nll;  /* summed negative log-likelihood */
     int tokens;  /* real target tokens */
+    double guide; /* guided alignment: summed cross-entropy of the guided attention rows (unweighted) */
+    int guided;   /* guided target tokens */
 } LossSum;
 
 /* A source batch, encoded. */
@@ -37,6 +39,9 @@ void seq2seq_encode(const ModelParams *p, int Ts, int B, const int *src, const f
 
 /* Forward and backward on bt. Adds the gradient of scale * (summed loss)
  * into g (so scale = 1 / tokens-in-the-whole-minibatch gives the mean).
+ * With guidance in bt (has_guide), the summed loss also holds
+ * bt->guide_weight * (the guidance cross-entropy, LossSum.guide), so the
+ * guidance is normalized by the same token count as the translation loss.
  * Dropout masks are drawn from rng. Activations come from the arena
  * (reset by the caller). */
 LossSum seq2seq_train_step(const ModelParams *p, const ModelParams *g, const ModelConfig *cfg, const Batch *bt,

@@ -10,11 +10,14 @@
 
 #include <stdint.h>
 
+struct Guidance;
+
 typedef struct {
     int n;
     const int **src, **tgt; /* id sequences without <s>/</s> */
     int *src_len, *tgt_len;
     long total_tgt_tokens; /* including one </s> per pair */
+    const struct Guidance *guide; /* gold links of the pairs for guided alignment (train/guidance.h), or NULL */
 } TrainData;
 
 typedef struct {

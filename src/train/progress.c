@@ -28,8 +28,11 @@ void progress_maybe_print(ProgressWindow *w, const TrainOptions *o, const TrainS
     double eta = time_left(o, st, elapsed, ups, batches_per_epoch);
     char eta_s[32] = "?";
     if (eta >= 0) format_duration(eta, eta_s, sizeof eta_s);
-    fprintf(stderr, "%sepoch %d  update %ld  loss %.4f  ppl %.2f  %.0f tok/s  lr %.3g  ETA %s%s", tty ? "\r\033[K" : "",
-            st->epoch + 1, st->update, w->nll / w->tokens, exp(w->nll / w->tokens), rate, (double)st->lr, eta_s,
-            tty ? "" : "\n");
+    char guide_s[48] = "";
+    if (w->guided) snprintf(guide_s, sizeof guide_s, "  align %.3f", w->guide / (double)w->guided);
+    fprintf(stderr, "%sepoch %d  update %ld  loss %.4f  ppl %.2f%s  %.0f tok/s  lr %.3g  ETA %s%s",
+            tty ? "\r\033[K" : "", st->epoch + 1, st->update, w->nll / w->tokens, exp(w->nll / w->tokens), guide_s,
+            rate, (double)st->lr, eta_s, tty ? "" : "\n");
     w->nll = 0, w->tokens = 0, w->updates = 0, w->t0 = now;
+    w->guide = 0, w->guided = 0;
 }

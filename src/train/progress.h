@@ -13,6 +13,8 @@
 typedef struct {
     double nll, t0;
     long tokens, updates;
+    double guide; /* guided alignment: summed attention cross-entropy of the guided tokens */
+    long guided;
 } ProgressWindow;
 
 /* Print the line when it is due (every half second on a terminal, else

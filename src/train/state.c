@@ -11,7 +11,10 @@ static const char *const PRECISION_NAMES[] = {"fp32", "bf16", NULL}; /* GemmPrec
 
 #define F(member) offsetof(TrainOptions, member)
 /* In TRST order (the fields not saved anywhere may stand anywhere). The
- * last four saved fields came later: checkpoints without them still load. */
+ * saved fields after start_lr came later: checkpoints without them still
+ * load. The fields after keep_snapshots are written only when they differ
+ * from their defaults, so a run without them writes the same text as before
+ * they existed. */
 const FieldSpec TRAIN_OPTION_FIELDS[] = {
     {"batch", "--batch", FIELD_INT, F(batch), 64, 1, 1 << 20, NULL, NULL, FIELD_REQUIRED},
     {"shard_size", "--shard-size", FIELD_INT, F(shard_size), 32, 1, 1 << 20, NULL, NULL, FIELD_REQUIRED},
@@ -32,6 +35,13 @@ const FieldSpec TRAIN_OPTION_FIELDS[] = {
     {"precision", "--precision", FIELD_ENUM, F(precision), 0, 0, 1, NULL, PRECISION_NAMES, FIELD_OMIT_DEFAULT},
     /* written only when used, so that a run without it keeps its checkpoint text */
     {"lr_warmup", "--lr-warmup", FIELD_INT, F(lr_warmup), 0, 0, 1 << 30, NULL, NULL, FIELD_OMIT_DEFAULT},
+    {"guided_alignment", NULL, FIELD_INT, F(guided), 0, 0, 1, NULL, NULL, FIELD_OMIT_DEFAULT},
+    {"guided_alignment_weight", "--guided-alignment-weight", FIELD_FLOAT, F(guide_weight), 0.1, 0, 1e4, NULL, NULL,
+     FIELD_OMIT_DEFAULT},
+    {"guided_alignment_decay", "--guided-alignment-decay", FIELD_FLOAT, F(guide_decay), 1, 0, 1, NULL, NULL,
+     FIELD_OMIT_DEFAULT},
+    {"guided_alignment_decay_every", "--guided-alignment-decay-every", FIELD_INT, F(guide_decay_every), 1000, 1,
+     1 << 30, NULL, NULL, FIELD_OMIT_DEFAULT},
     /* this run's budget and machine: never saved, free to change on --resume */
     {NULL, "--epochs", FIELD_INT, F(epochs), 10, 0, 1 << 30, NULL, NULL, FIELD_NOT_SAVED},
     {NULL, "--max-updates", FIELD_LONG, F(max_updates), 0, 0, 1125899906842624.0, NULL, NULL, FIELD_NOT_SAVED},

@@ -41,6 +41,12 @@ typedef struct {
     const char *const *valid_refs;
     int select_by_bleu;     /* best model, LR decay and early stopping follow BLEU, not loss */
     int precision;          /* GemmPrecision of the products: GEMM_FP32 or GEMM_BF16 (fp32 master weights) */
+    /* Guided alignment (train/guidance.h): the weight lambda of the
+     * attention cross-entropy, multiplied by guide_decay every
+     * guide_decay_every updates; guided records that the run has it. */
+    int guided;
+    float guide_weight, guide_decay;
+    int guide_decay_every;
 } TrainOptions;
 
 extern const FieldSpec TRAIN_OPTION_FIELDS[];

@@ -111,6 +111,7 @@ int train_run(Model *m, const TrainData *train, const TrainData *valid, const Tr
         t->st.update++;
         t->st.tokens += ls.tokens;
         window.nll += ls.nll, window.tokens += ls.tokens, window.updates++;
+        window.guide += ls.guide, window.guided += ls.guided;
         since_valid.nll += ls.nll, since_valid.tokens += ls.tokens;
 
         double now = now_seconds();

@@ -8,6 +8,7 @@
 #include "core/blas.h"
 #include "core/dist.h"
 #include "core/util.h"
+#include "train/guidance.h"
 
 /* Floats per message of the reduction chain. The chain's time is about
  * (n + (P - 1) chunk) / bandwidth + messages x latency: large chunks waste
@@ -143,21 +144,27 @@ static float *reduce_gradients(Trainer *t, int own) {
 /* Every shard's losses, summed in shard order on every rank (as one
  * process sums them, so the logged figures do not depend on the ranks). */
 static LossSum gather_losses(const Trainer *t, const LossSum *mine, int S, int own) {
-    double *rec = xmalloc(sizeof(double) * 3 * (size_t)(own + 1)), *all = xmalloc(sizeof(double) * 3 * (size_t)S);
+    enum { F = 5 }; /* loss, nll, tokens, guide, guided per shard */
+    double *rec = xmalloc(sizeof(double) * F * (size_t)(own + 1)), *all = xmalloc(sizeof(double) * F * (size_t)S);
     size_t *bytes_of = xmalloc(sizeof(size_t) * (size_t)t->ranks);
-    for (int j = 0; j < own; j++)
-        rec[3 * j] = mine[j].loss, rec[3 * j + 1] = mine[j].nll, rec[3 * j + 2] = mine[j].tokens;
+    for (int j = 0; j < own; j++) {
+        double *r = rec + F * j;
+        r[0] = mine[j].loss, r[1] = mine[j].nll, r[2] = mine[j].tokens, r[3] = mine[j].guide, r[4] = mine[j].guided;
+    }
     for (int r = 0; r < t->ranks; r++) {
         int first, n;
         shard_range(S, t->ranks, r, &first, &n);
-        bytes_of[r] = sizeof(double) * 3 * (size_t)n;
+        bytes_of[r] = sizeof(double) * F * (size_t)n;
     }
     dist_allgather(rec, all, bytes_of);
     LossSum total = {0};
-    for (int s = 0; s < S; s++) {
-        total.loss += all[3 * s];
-        total.nll += all[3 * s + 1];
-        total.tokens += (int)all[3 * s + 2];
+    for (int s = 0; s < S; s++) { /* in shard order, as one process adds them */
+        const double *r = all + F * s;
+        total.loss += r[0];
+        total.nll += r[1];
+        total.tokens += (int)r[2];
+        total.guide += r[3];
+        total.guided += (int)r[4];
     }
     free(rec), free(all), free(bytes_of);
     return total;
@@ -171,6 +178,7 @@ LossSum trainer_update(Trainer *t, const TrainData *d, const int *idx, int count
     }
     /* every rank fills the whole minibatch: the loss is scaled by its token count */
     batch_fill(&t->full, count, t->src_ptr, t->src_len, t->tgt_ptr, t->tgt_len);
+    if (d->guide) guidance_fill(d->guide, &t->full, idx, count, guidance_weight(o, t->st.update));
     const int S = (count + o->shard_size - 1) / o->shard_size;
     const float scale = 1.0f / (float)t->full.n_tgt_tokens;
     int first, own;

@@ -10,6 +10,7 @@
 
 #include "core/escape.h"
 #include "core/npy.h"
+#include "translate/attention_marks.h"
 
 struct AttDump {
     AttDumpFormat fmt;
@@ -17,6 +18,9 @@ struct AttDump {
     char *dir;     /* npy */
     long count;
     Buf buf;       /* one record's text */
+    int mark_model; /* html: outline the model's hard alignment */
+    Alignment gold; /* html: gold links to mark, when has_gold */
+    int has_gold;
 };
 
 static const char *const FORMAT_NAMES[] = {"jsonl", "tsv", "npy", "html"};
@@ -177,6 +181,16 @@ static const char *HTML_HEAD =
     "table.heatmap th.hl{background:#ffe08a}\n"
     "#readout{position:fixed;right:1em;top:1em;background:#1d2330;color:#fff;padding:.45em .8em;border-radius:6px;"
     "font:13px ui-monospace,Menlo,Consolas,monospace;display:none;box-shadow:0 2px 8px rgba(0,0,0,.25)}\n"
+    "table.heatmap td.m{box-shadow:inset 0 0 0 2px #f28e2b}\n"
+    "table.heatmap td.s::after,table.heatmap td.p::after{content:'';display:block;margin:auto;border-radius:50%%;"
+    "box-sizing:border-box;width:10px;height:10px}\n"
+    "table.heatmap td.s::after{background:#d7191c;border:1.5px solid #fff}\n"
+    "table.heatmap td.p::after{border:2.5px solid #d7191c;width:9px;height:9px}\n"
+    "p.marks{font-size:.85em;color:#555;margin:.4em 0 0}\n"
+    "p.marks i{display:inline-block;width:12px;height:12px;vertical-align:-2px;margin:0 .25em 0 .9em}\n"
+    "p.marks i.m{box-shadow:inset 0 0 0 2px #f28e2b}\n"
+    "p.marks i.s{border-radius:50%%;background:#d7191c;transform:scale(.8)}\n"
+    "p.marks i.p{border-radius:50%%;border:2.5px solid #d7191c;box-sizing:border-box;transform:scale(.8)}\n"
     ".legend{display:inline-block;width:160px;height:10px;vertical-align:middle;border:1px solid #ccc;"
     "background:linear-gradient(to right,#ffffff,#08306b)}\n"
     "</style>\n</head>\n<body>\n<h1>%s</h1>\n"
@@ -232,7 +246,12 @@ static void record_html(Buf *b, const AttRecord *r) {
             float w = r->att[(size_t)t * r->Ts + s];
             char col[8];
             cell_color(w, col);
-            buf_printf(b, "<td style=\"background:%s\" data-w=\"%.4f\" title=\"", col, (double)w);
+            const unsigned mk = r->marks ? r->marks[(size_t)t * r->Ts + s] : 0;
+            buf_puts(b, "<td");
+            if (mk) /* model link outlined; gold: a dot for sure, a ring for possible */
+                buf_printf(b, " class=\"%s%s\"", mk & MARK_MODEL ? "m " : "",
+                           mk & MARK_SURE ? "s" : mk & MARK_POSSIBLE ? "p" : "");
+            buf_printf(b, " style=\"background:%s\" data-w=\"%.4f\" title=\"", col, (double)w);
             html_escape(b, r->tgt_tokens[t]);
             buf_puts(b, " \xe2\x86\x90 ");
             html_escape(b, r->src_tokens[s]);
@@ -240,7 +259,9 @@ static void record_html(Buf *b, const AttRecord *r) {
         }
         buf_puts(b, "</tr>\n");
     }
-    buf_puts(b, "</tbody></table></div>\n</section>\n");
+    buf_puts(b, "</tbody></table></div>\n");
+    if (r->marks_note) buf_printf(b, "<p class=\"marks\">%s</p>\n", r->marks_note);
+    buf_puts(b, "</section>\n");
 }
 
 /* ---------- the interface ---------- */
@@ -304,9 +325,38 @@ int attdump_write_ids(AttDump *d, long id, const Vocab *v, const int *src, int T
     char *stext = vocab_decode(v, VOCAB_SRC, src, Ts), *ttext = vocab_decode(v, VOCAB_TGT, tgt, tgt_len);
     AttRecord r = {.id = id, .src_text = stext, .tgt_text = ttext, .src_tokens = st, .Ts = Ts, .tgt_tokens = tt,
                    .Tt = Tt, .att = att};
+    unsigned char *marks = NULL;
+    char note[512];
+    if (d->fmt == ATTDUMP_HTML && (d->mark_model || d->has_gold) && Ts > 0) {
+        MarkCounts k;
+        marks = attention_marks(v, src, Ts, tgt, tgt_len, Tt, att, d->mark_model, d->has_gold ? &d->gold : NULL,
+                                id - 1, &k);
+        int n = 0;
+        if (d->mark_model)
+            n += snprintf(note + n, sizeof note - (size_t)n, "<i class=\"m\"></i>model's hard alignment: %d links",
+                          k.model);
+        if (d->has_gold) {
+            n += snprintf(note + n, sizeof note - (size_t)n,
+                          "<i class=\"s\"></i>sure gold link: %d<i class=\"p\"></i>possible: %d", k.gold_sure,
+                          k.gold_possible);
+            if (d->mark_model)
+                snprintf(note + n, sizeof note - (size_t)n, " &mdash; model links on sure gold %d, on possible %d, "
+                         "off gold %d", k.model_on_sure, k.model_on_possible,
+                         k.model - k.model_on_sure - k.model_on_possible);
+        }
+        r.marks = marks, r.marks_note = note;
+    }
     int rc = attdump_write(d, &r, err, errsz);
-    free(st), free(tt), free(stext), free(ttext);
+    free(st), free(tt), free(stext), free(ttext), free(marks);
     return rc;
+}
+
+void attdump_mark_alignment(AttDump *d) { d->mark_model = 1; }
+
+int attdump_load_gold(AttDump *d, const char *talp_path, char *err, size_t errsz) {
+    if (!d->has_gold) alignment_init(&d->gold);
+    d->has_gold = 1;
+    return alignment_read_file(&d->gold, talp_path, 1, 1, err, errsz);
 }
 
 int attdump_close(AttDump *d, char *err, size_t errsz) {
@@ -322,6 +372,7 @@ int attdump_close(AttDump *d, char *err, size_t errsz) {
         if (rc == 0) rc = atomic_commit(&d->af, err, errsz);
     }
     buf_free(&d->buf);
+    if (d->has_gold) alignment_free(&d->gold);
     free(d->dir);
     free(d);
     return rc;
@@ -331,6 +382,7 @@ void attdump_abort(AttDump *d) {
     if (!d) return;
     if (d->fmt != ATTDUMP_NPY && d->af.f) atomic_abort(&d->af);
     buf_free(&d->buf);
+    if (d->has_gold) alignment_free(&d->gold);
     free(d->dir);
     free(d);
 }

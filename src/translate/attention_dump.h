@@ -22,7 +22,9 @@
  *   html   FILE, one self-contained page (inline CSS and JS, nothing fetched
  *          from the network) with a heatmap table per sentence: target tokens
  *          label the rows, source tokens the columns, and hovering a cell
- *          shows its weight.
+ *          shows its weight. Optionally the cells of the model's hard
+ *          alignment are outlined and gold links marked (a dot for sure,
+ *          a ring for possible), with a line of counts per sentence.
  *
  * The id is the sentence's 1-based line number in the input. The jsonl,
  * tsv and html files are written atomically (they appear complete, at
@@ -55,6 +57,8 @@ typedef struct {
     const char *const *tgt_tokens;  /* [Tt] row labels */
     int Tt;
     const float *att;               /* [Tt][Ts] row-major */
+    const unsigned char *marks;     /* html: [Tt][Ts] MARK_* bits (translate/attention_marks.h), or NULL */
+    const char *marks_note;         /* html: a line on the marks under the heatmap, or NULL */
 } AttRecord;
 
 typedef struct AttDump AttDump;
@@ -68,6 +72,13 @@ int attdump_write(AttDump *d, const AttRecord *r, char *err, size_t errsz);
  * plus "</s>" as the last row label when tgt_ended; texts are decoded. */
 int attdump_write_ids(AttDump *d, long id, const Vocab *v, const int *src, int Ts, const int *tgt, int tgt_len,
                       int tgt_ended, const float *att, char *err, size_t errsz);
+/* html only (no effect on the other formats): outline the cells of the
+ * model's own hard word alignment in every heatmap written by
+ * attdump_write_ids; and mark the gold links of a talp file (1-based,
+ * "i-j" sure, "ipj" possible, line k for the record with id k). 0, or -1
+ * with err ("FILE:LINE: ..."). */
+void attdump_mark_alignment(AttDump *d);
+int attdump_load_gold(AttDump *d, const char *talp_path, char *err, size_t errsz);
 /* Finish and close (the atomic rename happens here). 0, or -1 with err. */
 int attdump_close(AttDump *d, char *err, size_t errsz);
 /* Give up: remove the temporary file, free everything. */

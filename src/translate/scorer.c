@@ -217,6 +217,15 @@ static int pc_score(const Model *m, const ScoreOptions *o, PairChunk *c, const c
     return 0;
 }
 
+/* Pair i's forced alignment. The matrix has tgt_len + 1 rows (the last
+ * for </s>); align_next reads rows 1 .. tgt_len instead of 0 .. tgt_len - 1. */
+static void put_alignment(const Model *m, const ScoreOptions *o, const PairChunk *c, int i, Buf *out) {
+    const int Ts = c->ids_len[0][i], Tt = c->ids_len[1][i];
+    const float *att = c->att[i] + (o->align_next ? Ts : 0);
+    if (o->alignment == ALIGN_HARD) align_hard_string(m->vocab, c->ids[0][i], Ts, c->ids[1][i], Tt, att, out);
+    else align_soft_string(att, o->align_next ? Tt : Tt + 1, Ts, out);
+}
+
 int score_stream(const Model *m, const ScoreOptions *o, LineReader *src, LineReader *tgt, FILE *out, AttDump *dump,
                  ScoreStats *st, char *err, size_t errsz) {
     ScoreStats local;
@@ -231,7 +240,7 @@ int score_stream(const Model *m, const ScoreOptions *o, LineReader *src, LineRea
     const char *name[2] = {src->path, tgt->path};
     PairChunk c = {0};
     pc_reserve(&c, cap);
-    Buf line = {0};
+    Buf line = {0}, alines = {0};
     int rc = 0;
     long position = 0;
     Meter meter; /* a progress line on a terminal when the source is a file */
@@ -260,11 +269,23 @@ int score_stream(const Model *m, const ScoreOptions *o, LineReader *src, LineRea
             c.n++;
         }
         if (rc != 0 || c.n == 0) break;
-        if ((rc = pc_score(m, o, &c, name, dump != NULL, st, err, errsz)) != 0) break;
+        const int want_att = dump != NULL || o->alignment != ALIGN_NONE;
+        if ((rc = pc_score(m, o, &c, name, want_att, st, err, errsz)) != 0) break;
         for (int i = 0; i < c.n && rc == 0; i++) {
             line.len = 0;
-            if (c.status[i] == PAIR_OK) buf_printf(&line, "%.6f\t%d\n", c.logprob[i], c.ids_len[1][i] + 1);
-            else buf_puts(&line, "\n");
+            if (c.status[i] == PAIR_OK) buf_printf(&line, "%.6f\t%d", c.logprob[i], c.ids_len[1][i] + 1);
+            if (o->alignment != ALIGN_NONE) {
+                Buf *ab = o->align_out ? &alines : &line;
+                if (o->align_out) alines.len = 0;
+                else if (c.status[i] == PAIR_OK) buf_puts(ab, " ||| ");
+                if (c.status[i] == PAIR_OK) put_alignment(m, o, &c, i, ab);
+                if (o->align_out) buf_puts(ab, "\n");
+                if (o->align_out && fwrite(alines.data, 1, alines.len, o->align_out) != alines.len) {
+                    snprintf(err, errsz, "cannot write the alignments: write error");
+                    rc = -1;
+                }
+            }
+            buf_puts(&line, "\n");
             if (fwrite(line.data, 1, line.len, out) != line.len) {
                 snprintf(err, errsz, "cannot write the scores: write error");
                 rc = -1;
@@ -284,6 +305,10 @@ int score_stream(const Model *m, const ScoreOptions *o, LineReader *src, LineRea
     }
     meter_end(&meter);
     pc_free(&c);
-    buf_free(&line);
+    buf_free(&line), buf_free(&alines);
+    if (rc == 0 && o->align_out && (fflush(o->align_out) != 0 || ferror(o->align_out))) {
+        snprintf(err, errsz, "cannot write the alignments: write error");
+        rc = -1;
+    }
     return rc;
 }

@@ -22,6 +22,7 @@
 
 #include "core/util.h"
 #include "model/saved.h"
+#include "translate/alignment.h"
 #include "translate/attention_dump.h"
 
 typedef struct {
@@ -30,6 +31,13 @@ typedef struct {
     int max_len;      /* tokens per side (default 256) */
     int skip_invalid;
     int quiet;        /* no warnings on stderr */
+    /* Forced alignment as text (translate/alignment.h, the conventions of
+     * nmt-translate --alignment): appended to each score line after " ||| ",
+     * or, with align_out, written there alone, one line per pair (empty for
+     * a pair not scored), ready for nmt-align --score / --symmetrize. */
+    AlignMode alignment;
+    int align_next;   /* take target token t's row from step t + 1 (the query s_t, which has read y_t) */
+    FILE *align_out;
 } ScoreOptions;
 
 void score_options_default(ScoreOptions *o);

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# run.sh DATA_DIR GOLD_DIR OUT_DIR [MINUTES]
+#
+# Attention as word alignment, measured on the RWTH German-English gold.
+# DATA_DIR holds the tokenized Europarl sample train.{de,en}; GOLD_DIR the
+# gold sentences dev.{de,en} and their links dev.talp. Training text is the
+# sample plus the gold sentences (alignment is unsupervised: the gold links
+# are never read by training, only by scoring). The recipe
+#   1. learns a joint BPE vocabulary and the built-in aligner (nmt-align,
+#      both directions and grow-diag-final-and),
+#   2. trains four models, de->en and en->de, each without guidance and with
+#      guidance from the aligner's symmetrized links (--guided-alignment),
+#   3. force-aligns the gold sentences with every model (nmt-score
+#      --alignment hard), symmetrizes the two directions, and prints one
+#      table of AER / precision / recall against dev.talp.
+# Each model trains for at most MINUTES minutes (default 20) and, when
+# MAX_UPDATES is set, at most that many updates (a fixed count compares the
+# guided and the unguided models at an equal budget on a loaded machine).
+# A model already in OUT_DIR is kept, so a second run only scores.
+# Environment: BPE EMB HIDDEN BATCH MAX_LEN GUIDE_WEIGHT THREADS MAX_UPDATES.
+set -euo pipefail
+if [ $# -lt 3 ]; then
+    echo "usage: $0 DATA_DIR GOLD_DIR OUT_DIR [MINUTES]   (default 20 minutes per model)" >&2
+    exit 2
+fi
+data=$1 gold=$2 out=$3 minutes=${4:-20}
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+bin=${BIN:-$root/bin}
+BPE=${BPE:-8000}
+EMB=${EMB:-128}
+HIDDEN=${HIDDEN:-128}
+BATCH=${BATCH:-64}
+MAX_LEN=${MAX_LEN:-60}
+GUIDE_WEIGHT=${GUIDE_WEIGHT:-0.1}
+THREADS=${THREADS:-$(nproc)}
+MAX_UPDATES=${MAX_UPDATES:-}
+for f in "$data/train.de" "$data/train.en" "$gold/dev.de" "$gold/dev.en" "$gold/dev.talp"; do
+    [ -f "$f" ] || { echo "$0: missing $f (see README.md, \"Attention as word alignment\")" >&2; exit 1; }
+done
+[ -x "$bin/nmt-train" ] || { echo "$0: $bin/nmt-train not found: run make first" >&2; exit 1; }
+mkdir -p "$out/data" "$out/align" "$out/score"
+log() { printf '%s: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+# i-j -> j-i on every link: an en->de alignment written as de-en, as the gold is
+flip() { awk '{o = ""; for (i = 1; i <= NF; i++) { split($i, p, "-"); o = o (i > 1 ? " " : "") p[2] "-" p[1] } print o}'; }
+
+# 1. the training text (the gold sentences last), the vocabulary, the aligner
+n_gold=$(wc -l <"$gold/dev.de")
+for l in de en; do cat "$data/train.$l" "$gold/dev.$l" >"$out/data/train.$l"; done
+if [ ! -f "$out/vocab" ]; then
+    log "vocabulary: joint BPE, $BPE merges"
+    "$bin/nmt-vocab" --src "$out/data/train.de" --tgt "$out/data/train.en" --joint --bpe "$BPE" -o "$out/vocab"
+fi
+if [ ! -f "$out/align/gdfa" ]; then
+    log "nmt-align: both directions, grow-diag-final-and"
+    "$bin/nmt-align" --src "$out/data/train.de" --tgt "$out/data/train.en" -o "$out/align/gdfa" \
+        --forward-out "$out/align/fwd" --reverse-out "$out/align/rev" --threads "$THREADS"
+fi
+flip <"$out/align/gdfa" >"$out/align/gdfa.en-de"
+
+# 2. four models
+train() { # NAME SRC TGT [flags]
+    local name=$1 s=$2 t=$3
+    shift 3
+    if [ -f "$out/$name/model" ]; then log "$name: model exists, kept"; return; fi
+    mkdir -p "$out/$name"
+    log "training $name ($s -> $t) for at most $minutes minutes${MAX_UPDATES:+ and $MAX_UPDATES updates}"
+    local extra=()
+    [ -n "$MAX_UPDATES" ] && extra+=(--max-updates "$MAX_UPDATES")
+    "$bin/nmt-train" --vocab "$out/vocab" --train-src "$out/data/train.$s" --train-tgt "$out/data/train.$t" \
+        -o "$out/$name/model" --emb "$EMB" --hidden "$HIDDEN" --deep-output --tie-embeddings --dropout 0.2 \
+        --label-smoothing 0.1 --batch "$BATCH" --max-len "$MAX_LEN" --epochs 0 --minutes "$minutes" \
+        --valid-every 1000 --threads "$THREADS" --disp-every 100 "${extra[@]}" "$@" 2>"$out/$name/train.log"
+}
+train raw-de-en de en
+train guided-de-en de en --guided-alignment "$out/align/gdfa" --guided-alignment-weight "$GUIDE_WEIGHT"
+train raw-en-de en de
+train guided-en-de en de --guided-alignment "$out/align/gdfa.en-de" --guided-alignment-weight "$GUIDE_WEIGHT"
+
+# 3. forced alignment of the gold sentences, all written de-en
+sc=$out/score
+tail -n "$n_gold" "$out/align/fwd" >"$sc/aligner.de-en"
+tail -n "$n_gold" "$out/align/rev" >"$sc/aligner.en-de"
+tail -n "$n_gold" "$out/align/gdfa" >"$sc/aligner.gdfa"
+for kind in raw guided; do
+    for row in current next; do
+        "$bin/nmt-score" -m "$out/$kind-de-en/model" --src "$gold/dev.de" --tgt "$gold/dev.en" --quiet \
+            --alignment hard --alignment-row "$row" --alignment-out "$sc/$kind-$row.de-en" >/dev/null
+        "$bin/nmt-score" -m "$out/$kind-en-de/model" --src "$gold/dev.en" --tgt "$gold/dev.de" --quiet \
+            --alignment hard --alignment-row "$row" --alignment-out "$sc/$kind-$row.raw-en-de" >/dev/null
+        flip <"$sc/$kind-$row.raw-en-de" >"$sc/$kind-$row.en-de"
+        "$bin/nmt-align" --symmetrize grow-diag-final-and --forward "$sc/$kind-$row.de-en" \
+            --reverse "$sc/$kind-$row.en-de" --src "$gold/dev.de" --tgt "$gold/dev.en" -o "$sc/$kind-$row.gdfa"
+    done
+    # how peaked the attention is: the mean of each target subword's largest weight (</s> left out)
+    "$bin/nmt-score" -m "$out/$kind-de-en/model" --src "$gold/dev.de" --tgt "$gold/dev.en" --quiet \
+        --alignment soft --alignment-out "$sc/$kind.soft" >/dev/null
+    # the first 12 gold sentences as an html page: attention, the model's links, gold links
+    head -n 12 "$gold/dev.de" >"$sc/first12.de"
+    head -n 12 "$gold/dev.en" >"$sc/first12.en"
+    "$bin/nmt-score" -m "$out/$kind-de-en/model" --src "$sc/first12.de" --tgt "$sc/first12.en" --quiet \
+        --alignment hard --alignment-out /dev/null --gold-alignment "$gold/dev.talp" \
+        --attention "$out/attention-$kind-de-en.html" >/dev/null
+done
+peak() { awk '{for (i = 1; i < NF; i++) { n = split($i, w, ","); m = 0; for (k = 1; k <= n; k++) if (w[k] + 0 > m) m = w[k] + 0; s += m; c++ } } END { printf "%.3f", s / c }' "$1"; }
+
+row() { # LABEL FILE
+    local r
+    r=$("$bin/nmt-align" --score "$gold/dev.talp" <"$2" | head -n 1)
+    awk -v label="$1" -v r="$r" 'BEGIN { split(r, f, " "); printf "| %-52s | %6.1f%% | %6.1f%% | %6.1f%% |\n", label, 100 * f[2], 100 * f[4], 100 * f[6] }'
+}
+{
+    echo "| alignment of the $n_gold gold sentences                  |    AER | precision | recall |"
+    echo "|---|---:|---:|---:|"
+    row "attention, no guidance: de->en" "$sc/raw-current.de-en"
+    row "attention, no guidance: en->de" "$sc/raw-current.en-de"
+    row "attention, no guidance: grow-diag-final-and" "$sc/raw-current.gdfa"
+    row "attention, no guidance, next step's row: de->en" "$sc/raw-next.de-en"
+    row "attention, no guidance, next step's row: en->de" "$sc/raw-next.en-de"
+    row "attention, no guidance, next step's row: gdfa" "$sc/raw-next.gdfa"
+    row "nmt-align: forward (de->en)" "$sc/aligner.de-en"
+    row "nmt-align: reverse (en->de)" "$sc/aligner.en-de"
+    row "nmt-align: grow-diag-final-and" "$sc/aligner.gdfa"
+    row "attention, guided by nmt-align: de->en" "$sc/guided-current.de-en"
+    row "attention, guided by nmt-align: en->de" "$sc/guided-current.en-de"
+    row "attention, guided by nmt-align: grow-diag-final-and" "$sc/guided-current.gdfa"
+    echo
+    echo "mean largest attention weight per target subword (de->en): no guidance $(peak "$sc/raw.soft"), guided $(peak "$sc/guided.soft")"
+} | tee "$out/aer-table.md"
+log "outputs in $out: aer-table.md, score/, attention-{raw,guided}-de-en.html, the four models"
