@@ -109,11 +109,8 @@ int main(int argc, char **argv) {
             else if (!strcmp(v, "next")) o.align_next = 1;
             else die("--alignment-row must be current or next, got '%s'", v);
         } else if (!strcmp(a, "--gold-alignment")) gold_path = v;
-        else if (!strcmp(a, "--precision")) {
-            GemmPrecision p;
-            if (gemm_parse_precision(v, &p) != 0) die("--precision must be fp32 or bf16, got '%s'", v);
-            gemm_set_precision(p);
-        } else die("unknown option %s (see --help)", a);
+        else if (!strcmp(a, "--precision")) gemm_precision_flag(a, v);
+        else die("unknown option %s (see --help)", a);
     }
     if (!model_path) die("-m MODEL is required (see --help)");
     if (!src_path || !tgt_path) die("--src and --tgt are required (see --help)");

@@ -114,11 +114,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--attention")) att_path = v;
         else if (!strcmp(a, "--attention-format")) att_format = v;
         else if (!strcmp(a, "--shortlist")) shortlist_path = v;
-        else if (!strcmp(a, "--precision")) {
-            GemmPrecision p;
-            if (gemm_parse_precision(v, &p) != 0) die("--precision must be fp32 or bf16, got '%s'", v);
-            gemm_set_precision(p);
-        }
+        else if (!strcmp(a, "--precision")) gemm_precision_flag(a, v);
         else if (!strcmp(a, "--alignment")) {
             if (!strcmp(v, "hard")) o.alignment = ALIGN_HARD;
             else if (!strcmp(v, "soft")) o.alignment = ALIGN_SOFT;

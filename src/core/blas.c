@@ -67,6 +67,12 @@ static void ready(void) { pthread_once(&env_once, read_env); }
 GemmBackend gemm_backend(void) { return ready(), backend; }
 GemmPrecision gemm_precision(void) { return ready(), precision; }
 
+void gemm_precision_flag(const char *flag, const char *value) {
+    GemmPrecision p;
+    if (gemm_parse_precision(value, &p) != 0) die("%s must be fp32 or bf16, got '%s'", flag, value);
+    gemm_set_precision(p);
+}
+
 int gemm_parse_precision(const char *name, GemmPrecision *p) {
     if (!strcmp(name, "fp32")) return *p = GEMM_FP32, 0;
     if (!strcmp(name, "bf16")) return *p = GEMM_BF16, 0;
