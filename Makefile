@@ -102,7 +102,7 @@ $(BUILD)/bench/nmt-bench: $(BUILD)/bench/nmt-bench.o $(BUILD)/libnmt.a
 # libFuzzer instrumentation, linked into one binary per tests/fuzz/fuzz_*.c.
 FUZZ_BUILD := build-fuzz
 FUZZ_CC := clang
-FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -fopenmp -Isrc -O1 -g -fno-omit-frame-pointer \
+FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -fopenmp -Isrc -Iinclude -O1 -g -fno-omit-frame-pointer \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -Wno-pass-failed -MMD -MP
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
@@ -114,16 +114,17 @@ $(FUZZ_BUILD)/.deps-ok:
 	@FUZZ=1 CC=$(FUZZ_CC) sh scripts/deps.sh
 	@touch $@
 
+$(FUZZ_BUILD)/src/core/dist.o: EXTRA_CFLAGS = $(MPI_CFLAGS)
 $(FUZZ_BUILD)/%.o: %.c | $(FUZZ_BUILD)/.deps-ok
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(EXTRA_CFLAGS) -c $< -o $@
 
 $(FUZZ_BUILD)/libnmt.a: $(FUZZ_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_BUILD)/libnmt.a
-	$(FUZZ_CC) -fopenmp -fsanitize=fuzzer,address,undefined $^ -o $@ $(LDLIBS)
+	$(FUZZ_CC) -fopenmp -fsanitize=fuzzer,address,undefined $^ -o $@ $(LDLIBS) $(MPI_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 
