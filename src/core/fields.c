@@ -217,11 +217,18 @@ int fields_check(const FieldSpec *f, int n, const void *obj, const char *where, 
     return 0;
 }
 
+static size_t member_size(const FieldSpec *f) {
+    return f->type == FIELD_LONG     ? sizeof(long)
+           : f->type == FIELD_U64    ? sizeof(uint64_t)
+           : f->type == FIELD_DOUBLE ? sizeof(double)
+           : f->type == FIELD_FLOAT  ? sizeof(float)
+                                     : sizeof(int);
+}
+
 int fields_equal(const FieldSpec *f, const void *a, const void *b) {
-    size_t size = f->type == FIELD_LONG ? sizeof(long)
-                  : f->type == FIELD_U64 ? sizeof(uint64_t)
-                  : f->type == FIELD_DOUBLE ? sizeof(double)
-                  : f->type == FIELD_FLOAT ? sizeof(float)
-                                           : sizeof(int);
-    return memcmp(cmember(f, a), cmember(f, b), size) == 0;
+    return memcmp(cmember(f, a), cmember(f, b), member_size(f)) == 0;
+}
+
+void fields_copy(const FieldSpec *f, void *dst, const void *src) {
+    memcpy(member(f, dst), cmember(f, src), member_size(f));
 }

@@ -67,5 +67,7 @@ void fields_format(const FieldSpec *f, const void *obj, char *out, size_t outsz)
 void fields_describe(const FieldSpec *f, const void *obj, char *out, size_t outsz);
 /* 1 when the field holds the same value in a and b. */
 int fields_equal(const FieldSpec *f, const void *a, const void *b);
+/* dst's field = src's. */
+void fields_copy(const FieldSpec *f, void *dst, const void *src);
 
 #endif

@@ -6,8 +6,8 @@
  * sentence owns R rows (its hypotheses); the rows of the sentences still
  * being decoded are kept packed at the front of the state arrays, in
  * sentence order, so a step computes only what is left: once a sentence
- * is finished, decoding_retire drops its rows. Nothing is allocated per
- * step. With a shortlist, the output layer is cut once per batch to the
+ * is finished, decoding_retire drops its rows. A step allocates nothing
+ * (decoding_step). With a shortlist, the output layer is cut once per batch to the
  * union of its sentences' candidate tokens (logp then has one column per
  * candidate; decoding_token maps a column to its token). */
 #ifndef NMT_DECODING_H

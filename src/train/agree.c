@@ -10,6 +10,7 @@
 
 #include "core/blas.h"
 #include "core/dist.h"
+#include "core/input.h"
 #include "core/util.h"
 
 /* A 64-bit hash of a buffer, 8 bytes a step (fingerprints of hundreds of
@@ -43,15 +44,14 @@ static void line(Buf *b, const char *key, const char *note, const char *fmt, ...
     buf_printf(b, "%s\t%s\t%s\n", key, value, note ? note : "");
 }
 
+/* Through the inputs read once (core/input.h): a pipe or FIFO that
+ * training already read is not read a second time. */
 static void file_line(Buf *b, const char *flag, const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) die("%s: cannot open", path);
-    char *block = xmalloc(1 << 20);
-    uint32_t crc = 0;
-    size_t total = 0, got;
-    while ((got = fread(block, 1, 1 << 20, f)) > 0) crc = crc32_update(crc, block, got), total += got;
-    fclose(f);
-    free(block);
+    size_t total = 0;
+    input_read(path);
+    const char *data = input_cached(path, &total);
+    uint32_t crc = crc32_update(0, data, total);
+    input_release(path);
     line(b, flag, path, "%zu bytes, crc32 %08x", total, (unsigned)crc);
 }
 

@@ -90,8 +90,7 @@ void train_options_resume(TrainOptions *saved, const TrainOptions *cmdline) {
     for (int i = 0; i < TRAIN_OPTION_NFIELDS; i++) {
         const FieldSpec *f = &TRAIN_OPTION_FIELDS[i];
         if (!(f->flags & FIELD_NOT_SAVED)) continue;
-        size_t size = f->type == FIELD_LONG ? sizeof(long) : f->type == FIELD_DOUBLE ? sizeof(double) : sizeof(int);
-        memcpy((char *)saved + f->offset, (const char *)cmdline + f->offset, size);
+        fields_copy(f, saved, cmdline);
     }
     saved->model_path = cmdline->model_path;
     saved->log_path = cmdline->log_path;
