@@ -267,18 +267,23 @@ static void add_incoming(void *vctx, const float *incoming, size_t lo, size_t hi
     for (long i = a; i < b; i++) g[i] = incoming[i - a] + g[i];
 }
 
-/* The reduction alone, every rank owning one shard: the chain up and the
- * total back down, as train/update.c does it. */
+/* The communication of one update alone, every rank owning one shard, as
+ * train/update.c does it: the chain up, the totals back down as far as each
+ * rank's optimizer slice, and the updated slices gathered by every rank. */
 static int bench_reduce(size_t n, int reps, int threads) {
     const int P = dist_size(), r = dist_rank();
     float *g = falloc(n), *in = falloc(n);
     for (size_t i = 0; i < n; i++) g[i] = (float)(i % 17) * 1e-3f;
     AddCtx c = {g, threads};
+    size_t *lo = xmalloc(sizeof(size_t) * (size_t)P), *len = xmalloc(sizeof(size_t) * (size_t)P);
+    for (int q = 0; q < P; q++) optimizer_slice(n, P, q, &lo[q], &len[q]);
     double best = 1e30, total = 0.0;
     for (int k = 0; k < reps + 1; k++) {
         dist_or(0); /* start together */
         double t0 = now_seconds();
-        dist_chain(g, in, n, chain_chunk(n, P), r - 1, r + 1 < P ? r + 1 : -1, add_incoming, &c);
+        dist_chain(g, in, n, chain_chunk(n, P), r - 1, r + 1 < P ? r + 1 : -1, lo[r] + len[r],
+                   r > 0 ? lo[r - 1] + len[r - 1] : 0, add_incoming, &c);
+        dist_allgather_floats(g, lo, len);
         double dt = now_seconds() - t0;
         if (k == 0) continue; /* the first one pays for connections */
         total += dt;
@@ -288,7 +293,7 @@ static int bench_reduce(size_t n, int reps, int threads) {
         printf("{\"bench\": \"reduce\", \"ranks\": %d, \"floats\": %zu, \"mean_ms\": %.2f, \"best_ms\": %.2f, "
                "\"gbit_per_s\": %.2f}\n",
                P, n, 1e3 * total / reps, 1e3 * best, 8.0 * sizeof(float) * n / (total / reps) / 1e9);
-    free(g), free(in);
+    free(g), free(in), free(lo), free(len);
     return 0;
 }
 

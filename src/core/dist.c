@@ -120,14 +120,29 @@ static void drive(MPI_Request *req, size_t posted, size_t *oldest) {
     }
 }
 
-float *dist_chain(float *buf, float *scratch, size_t n, size_t chunk, int prev, int next, DistCombine combine,
-                  void *ctx) {
+void dist_allgather_floats(float *buf, const size_t *lo_of, const size_t *len_of) {
+    if (!active || n_ranks == 1) return;
+    int *counts = xmalloc(sizeof(int) * (size_t)n_ranks), *displs = xmalloc(sizeof(int) * (size_t)n_ranks);
+    for (int r = 0; r < n_ranks; r++) {
+        if (lo_of[r] + len_of[r] > INT_MAX) die("a gathered buffer is over 2^31 floats");
+        counts[r] = (int)len_of[r], displs[r] = (int)lo_of[r];
+    }
+    MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, counts, displs, MPI_FLOAT, MPI_COMM_WORLD);
+    free(counts), free(displs);
+}
+
+float *dist_chain(float *buf, float *scratch, size_t n, size_t chunk, int prev, int next, size_t need_here,
+                  size_t need_below, DistCombine combine, void *ctx) {
     if (!active || (prev < 0 && next < 0) || n == 0) {
         combine(ctx, NULL, 0, n);
         return buf;
     }
     if (chunk == 0 || chunk > (size_t)INT_MAX) chunk = (size_t)1 << 20;
     const size_t k_max = (n + chunk - 1) / chunk;
+    if (next < 0 || need_here > n) need_here = n;
+    if (prev < 0 || need_below > need_here) need_below = prev < 0 ? 0 : need_here;
+    /* the totals this rank takes back, and those it passes on down */
+    const size_t k_keep = (need_here + chunk - 1) / chunk, k_pass = (need_below + chunk - 1) / chunk;
     MPI_Request *partial_in = xmalloc(sizeof(MPI_Request) * k_max), *total_in = xmalloc(sizeof(MPI_Request) * k_max);
     MPI_Request *partial_out = xmalloc(sizeof(MPI_Request) * k_max), *total_out = xmalloc(sizeof(MPI_Request) * k_max);
     size_t n_pout = 0, n_tout = 0, old_pout = 0, old_tout = 0, forwarded = 0;
@@ -143,8 +158,9 @@ float *dist_chain(float *buf, float *scratch, size_t n, size_t chunk, int prev, 
         if (next >= 0) {
             MPI_Isend(buf + LO(k), LEN(k), MPI_FLOAT, next, CHAIN_TAG, MPI_COMM_WORLD, &partial_out[n_pout++]);
             /* scratch's chunk k is spent: the total of chunk k comes back into it */
-            MPI_Irecv(scratch + LO(k), LEN(k), MPI_FLOAT, next, CHAIN_TAG + 1, MPI_COMM_WORLD, &total_in[k]);
-        } else {
+            if (k < k_keep)
+                MPI_Irecv(scratch + LO(k), LEN(k), MPI_FLOAT, next, CHAIN_TAG + 1, MPI_COMM_WORLD, &total_in[k]);
+        } else if (k < k_pass) {
             /* the end of the chain: chunk k is final, and starts back at once */
             MPI_Isend(buf + LO(k), LEN(k), MPI_FLOAT, prev, CHAIN_TAG + 1, MPI_COMM_WORLD, &total_out[n_tout++]);
         }
@@ -153,18 +169,18 @@ float *dist_chain(float *buf, float *scratch, size_t n, size_t chunk, int prev, 
         drive(partial_out, n_pout, &old_pout);
         drive(total_out, n_tout, &old_tout);
         int arrived = 1;
-        while (next >= 0 && forwarded <= k && arrived) {
+        while (next >= 0 && forwarded <= k && forwarded < k_keep && arrived) {
             MPI_Test(&total_in[forwarded], &arrived, MPI_STATUS_IGNORE);
             if (!arrived) break;
-            if (prev >= 0)
+            if (forwarded < k_pass)
                 MPI_Isend(scratch + LO(forwarded), LEN(forwarded), MPI_FLOAT, prev, CHAIN_TAG + 1, MPI_COMM_WORLD,
                           &total_out[n_tout++]);
             forwarded++;
         }
     }
-    for (; next >= 0 && forwarded < k_max; forwarded++) {
+    for (; next >= 0 && forwarded < k_keep; forwarded++) {
         MPI_Wait(&total_in[forwarded], MPI_STATUS_IGNORE);
-        if (prev >= 0)
+        if (forwarded < k_pass)
             MPI_Isend(scratch + LO(forwarded), LEN(forwarded), MPI_FLOAT, prev, CHAIN_TAG + 1, MPI_COMM_WORLD,
                       &total_out[n_tout++]);
     }

@@ -41,6 +41,9 @@ void dist_allgather(const void *mine, void *all, const size_t *bytes_of);
 void dist_gather(const void *mine, void *all, const size_t *bytes_of);
 /* Every rank's size_t, in rank order, on every rank. */
 void dist_allgather_size(size_t mine, size_t *all);
+/* buf[lo_of[r] .. + len_of[r]) of rank r, for every r, to every rank, in
+ * place (each rank's own part is already in its buf). */
+void dist_allgather_floats(float *buf, const size_t *lo_of, const size_t *len_of);
 /* Bitwise OR of an int over all ranks (integers: no rounding, any order). */
 int dist_or(int bits);
 
@@ -56,9 +59,14 @@ typedef void (*DistCombine)(void *ctx, const float *incoming, size_t lo, size_t 
  * the total; each of its chunks goes straight back down the chain (last to
  * 0) while later chunks are still being added, so each direction of every
  * link carries n floats once, at the same time, and n floats reach every
- * rank in about one transfer plus 2 (P - 1) chunk latencies. Returns where
- * the total is on this rank: buf on the last rank, scratch elsewhere. */
-float *dist_chain(float *buf, float *scratch, size_t n, size_t chunk, int prev, int next, DistCombine combine,
-                  void *ctx);
+ * rank in about one transfer plus 2 (P - 1) chunk latencies. Only the
+ * totals of elements [0, need_here) come back to this rank, of which it
+ * passes [0, need_below) on to prev (what prev asked for as its need_here):
+ * a rank that updates one slice of the parameters (each rank its own, in
+ * rank order) needs no more, and the way back carries less the lower it
+ * goes. Returns where the totals are on this rank: buf on the last rank
+ * (all n of them), scratch elsewhere. */
+float *dist_chain(float *buf, float *scratch, size_t n, size_t chunk, int prev, int next, size_t need_here,
+                  size_t need_below, DistCombine combine, void *ctx);
 
 #endif

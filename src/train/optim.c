@@ -5,9 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/cpu.h"
 #include "core/util.h"
-
-enum { NORM_CHUNK = 1 << 16 };
 
 void optim_init(Optimizer *o, OptimizerType type, size_t n, float clip) {
     memset(o, 0, sizeof *o);
@@ -29,14 +28,14 @@ void optim_enable_ema(Optimizer *o, float decay, const float *params) {
     memcpy(o->ema, params, sizeof(float) * o->n);
 }
 
-/* ema = d * ema + (1 - d) * params. */
-static void update_ema(Optimizer *o, const float *params) {
+/* ema = d * ema + (1 - d) * params on elements [lo, hi). */
+static void update_ema(Optimizer *o, const float *params, size_t lo, size_t hi) {
     const float warm = (1.0f + (float)o->step) / (10.0f + (float)o->step);
     const float d = o->ema_decay < warm ? o->ema_decay : warm;
-    const long n = (long)o->n;
+    const long a = (long)lo, b = (long)hi;
     float *ema = o->ema;
 #pragma omp parallel for schedule(static)
-    for (long i = 0; i < n; i++) ema[i] = d * ema[i] + (1.0f - d) * params[i];
+    for (long i = a; i < b; i++) ema[i] = d * ema[i] + (1.0f - d) * params[i];
 }
 
 void optim_free(Optimizer *o) {
@@ -46,43 +45,75 @@ void optim_free(Optimizer *o) {
     memset(o, 0, sizeof *o);
 }
 
-double grad_norm(const float *g, size_t n) {
-    const long chunks = (long)((n + NORM_CHUNK - 1) / NORM_CHUNK);
-    double *partial = xcalloc((size_t)chunks + 1, sizeof(double));
+enum { NORM_LANES = 8 };
+
+size_t optim_chunks(size_t n) { return (n + OPTIM_CHUNK - 1) / OPTIM_CHUNK; }
+
+/* Sum of g[i]^2 over [lo, hi): NORM_LANES running sums side by side, not
+ * one, since one long chain of dependent additions waits on each addition
+ * (latency-bound); the lanes are added in a fixed order, so the bits do not
+ * depend on how the compiler vectorizes them. */
+NMT_HOT static double sum_squares(const float *g, size_t lo, size_t hi) {
+    double lane[NORM_LANES] = {0};
+    size_t i = lo;
+    for (; i + NORM_LANES <= hi; i += NORM_LANES)
+        for (int j = 0; j < NORM_LANES; j++) lane[j] += (double)g[i + j] * g[i + j];
+    for (int j = 0; i < hi; i++, j++) lane[j] += (double)g[i] * g[i];
+    double s = 0.0;
+    for (int j = 0; j < NORM_LANES; j++) s += lane[j];
+    return s;
+}
+
+void grad_norm_partials(const float *g, size_t n, size_t c_lo, size_t c_hi, double *partial) {
+    const long a = (long)c_lo, b = (long)c_hi;
 #pragma omp parallel for schedule(static)
-    for (long c = 0; c < chunks; c++) {
-        size_t lo = (size_t)c * NORM_CHUNK, hi = lo + NORM_CHUNK < n ? lo + NORM_CHUNK : n;
-        double s = 0.0;
-        for (size_t i = lo; i < hi; i++) s += (double)g[i] * g[i];
-        partial[c] = s;
+    for (long c = a; c < b; c++) {
+        size_t lo = (size_t)c * OPTIM_CHUNK, hi = lo + OPTIM_CHUNK < n ? lo + OPTIM_CHUNK : n;
+        partial[c - a] = sum_squares(g, lo, hi);
     }
+}
+
+double grad_norm_total(const double *partial, size_t chunks) {
     double total = 0.0;
-    for (long c = 0; c < chunks; c++) total += partial[c];
-    free(partial);
+    for (size_t c = 0; c < chunks; c++) total += partial[c];
     return sqrt(total);
 }
 
-double optim_step(Optimizer *o, float *params, float *grads, float lr) {
-    const double norm = grad_norm(grads, o->n);
+double grad_norm(const float *g, size_t n) {
+    const size_t chunks = optim_chunks(n);
+    double *partial = xcalloc(chunks + 1, sizeof(double));
+    grad_norm_partials(g, n, 0, chunks, partial);
+    const double norm = grad_norm_total(partial, chunks);
+    free(partial);
+    return norm;
+}
+
+void optim_step_range(Optimizer *o, float *params, const float *grads, float lr, double norm, size_t lo,
+                      size_t hi) {
     const float scale = (o->clip > 0.0f && norm > o->clip) ? (float)(o->clip / norm) : 1.0f;
-    const long n = (long)o->n;
+    const long a = (long)lo, b = (long)hi;
     o->step++;
     if (o->type == OPTIM_SGD) {
 #pragma omp parallel for schedule(static)
-        for (long i = 0; i < n; i++) params[i] -= lr * scale * grads[i];
-        if (o->ema) update_ema(o, params);
-        return norm;
+        for (long i = a; i < b; i++) params[i] -= lr * scale * grads[i];
+        if (o->ema) update_ema(o, params, lo, hi);
+        return;
     }
     const float b1 = o->beta1, b2 = o->beta2, eps = o->eps;
     const float c1 = 1.0f / (1.0f - powf(b1, (float)o->step)), c2 = 1.0f / (1.0f - powf(b2, (float)o->step));
     float *m = o->m, *v = o->v;
 #pragma omp parallel for schedule(static)
-    for (long i = 0; i < n; i++) {
+    for (long i = a; i < b; i++) {
         const float g = grads[i] * scale;
         m[i] = b1 * m[i] + (1.0f - b1) * g;
         v[i] = b2 * v[i] + (1.0f - b2) * g * g;
         params[i] -= lr * (m[i] * c1) / (sqrtf(v[i] * c2) + eps);
     }
-    if (o->ema) update_ema(o, params);
+    if (o->ema) update_ema(o, params, lo, hi);
+}
+
+double optim_step(Optimizer *o, float *params, const float *grads, float lr) {
+    const double norm = grad_norm(grads, o->n);
+    optim_step_range(o, params, grads, lr, norm, 0, o->n);
     return norm;
 }

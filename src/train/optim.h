@@ -28,12 +28,28 @@ void optim_enable_ema(Optimizer *o, float decay, const float *params);
 void optim_init(Optimizer *o, OptimizerType type, size_t n, float clip);
 void optim_free(Optimizer *o);
 
-/* L2 norm of g, summed in fixed-size chunks in a fixed order (deterministic
- * under any thread count). */
+/* The gradient norm is a sum of squares over chunks of OPTIM_CHUNK elements,
+ * each summed alone, then added in chunk order: the same bits under any
+ * thread count, and when the chunks are split among processes (each sums
+ * its own, all add the gathered partial sums in order). */
+enum { OPTIM_CHUNK = 1 << 12 };
+size_t optim_chunks(size_t n);
+/* partial[c - c_lo] = sum of g[i]^2 over chunk c, for chunks [c_lo, c_hi) of g[n]. */
+void grad_norm_partials(const float *g, size_t n, size_t c_lo, size_t c_hi, double *partial);
+/* The norm from all chunks' partial sums. */
+double grad_norm_total(const double *partial, size_t chunks);
+/* L2 norm of g[n]: the two above over every chunk. */
 double grad_norm(const float *g, size_t n);
 
-/* Clip grads to the global norm, then update params with learning rate lr.
- * Returns the norm before clipping. */
-double optim_step(Optimizer *o, float *params, float *grads, float lr);
+/* One update (counted once, whatever the range) of params, and of the
+ * moments and moving average, on elements [lo, hi) only: grads clipped to
+ * the global norm `norm`, learning rate lr. Every element is updated on its
+ * own, so ranges taken by different processes give the bits of one call
+ * over all. */
+void optim_step_range(Optimizer *o, float *params, const float *grads, float lr, double norm, size_t lo,
+                      size_t hi);
+/* Clip grads to their global norm, then update all of params with learning
+ * rate lr. Returns the norm before clipping. */
+double optim_step(Optimizer *o, float *params, const float *grads, float lr);
 
 #endif

@@ -41,12 +41,13 @@ static const char *stop_reason(const Trainer *t, double elapsed, int *interrupte
     return NULL;
 }
 
-/* The ranks prove they still hold the same weights (before anything is
- * saved from them); then validation (when validate) and the files, on rank
+/* The ranks gather the optimizer's state (each updates one slice of it)
+ * and prove they hold the same weights (before anything is saved from them); then validation (when validate) and the files, on rank
  * 0 only, whose decisions (learning rate, best score, early stop) go to
  * every rank. */
 static void validate_and_save(Trainer *t, const TrainData *valid, FILE *log, double elapsed, TrainWindow *w,
                               int validate) {
+    trainer_gather_optimizer(t);
     if (t->ranks > 1) train_check_replicas(t);
     if (t->rank == 0) {
         if (valid && validate) train_validate(t, valid, log, elapsed, w);

@@ -27,6 +27,14 @@ void shard_range(int S, int P, int r, int *first, int *count) {
     *first = r * q + (r < rem ? r : rem);
 }
 
+void optimizer_slice(size_t n, int P, int r, size_t *lo, size_t *len) {
+    const size_t chunks = optim_chunks(n), q = chunks / (size_t)P, rem = chunks % (size_t)P, ur = (size_t)r;
+    const size_t first = ur * q + (ur < rem ? ur : rem), count = q + (ur < rem);
+    const size_t a = first * OPTIM_CHUNK, b = (first + count) * OPTIM_CHUNK;
+    *lo = a < n ? a : n;
+    *len = (b < n ? b : n) - *lo;
+}
+
 float trainer_lr(const Trainer *t) {
     const long w = t->o->lr_warmup;
     if (w <= 0 || t->st.update >= w) return t->st.lr;
@@ -43,6 +51,19 @@ void trainer_use_average(Trainer *t, int on) {
         memcpy(t->m->params, t->raw, bytes);
     }
     if (t->o->precision == GEMM_BF16) gemm_weights_refresh(t->m->params);
+}
+
+/* Whether the ranks split the optimizer step (each its slice, then every
+ * slice to every rank) rather than each taking the whole step: on one host
+ * the weights' gathering costs a memory copy and saves each rank most of a
+ * memory-bound pass, across hosts it doubles the bytes on the busiest link
+ * (docs/scale-out.md). NMT_SHARD_OPTIMIZER=0|1 overrides; the ranks decide
+ * together (any rank against it: none shards). Both give the same bits. */
+static int shard_the_optimizer(int ranks) {
+    if (ranks == 1) return 0;
+    const char *env = getenv("NMT_SHARD_OPTIMIZER");
+    int against = env ? !strcmp(env, "0") : dist_local_size() != ranks;
+    return !dist_or(against);
 }
 
 Trainer *trainer_new(Model *m, const TrainOptions *o, const TrainState *resume_state, const Optimizer *resume_optim) {
@@ -68,6 +89,16 @@ Trainer *trainer_new(Model *m, const TrainOptions *o, const TrainState *resume_s
     shard_range((o->batch + o->shard_size - 1) / o->shard_size, t->ranks, 0, &first, &own); /* rank 0 has the most */
     t->max_shards = own > 0 ? own : 1; /* a rank without shards still receives the total */
     if (t->ranks > 1) t->incoming = falloc(t->n_params);
+    t->shard_optimizer = shard_the_optimizer(t->ranks);
+    t->slice_lo = xmalloc(sizeof(size_t) * (size_t)t->ranks), t->slice_len = xmalloc(sizeof(size_t) * (size_t)t->ranks);
+    for (int r = 0; r < t->ranks; r++) {
+        if (t->shard_optimizer)
+            optimizer_slice(t->n_params, t->ranks, r, &t->slice_lo[r], &t->slice_len[r]);
+        else
+            t->slice_lo[r] = 0, t->slice_len[r] = t->n_params; /* every rank updates everything */
+    }
+    t->norm_mine = xcalloc(optim_chunks(t->n_params) + 1, sizeof(double));
+    t->norm_all = xcalloc(optim_chunks(t->n_params) + 1, sizeof(double));
     t->grads = xcalloc((size_t)t->max_shards, sizeof(float *));
     t->gviews = xcalloc((size_t)t->max_shards, sizeof(ModelParams));
     t->arenas = xcalloc((size_t)t->max_shards, sizeof(Arena));
@@ -96,6 +127,7 @@ void trainer_free(Trainer *t) {
     optim_free(&t->opt);
     free(t->raw);
     free(t->incoming);
+    free(t->slice_lo), free(t->slice_len), free(t->norm_mine), free(t->norm_all);
     free(t);
 }
 
@@ -127,18 +159,48 @@ static void sum_shards(void *vctx, const float *incoming, size_t lo, size_t hi) 
     }
 }
 
-/* The total gradient of the shards on every rank; returns where it is. */
+/* The total gradient of the shards, on this rank for (at least) its
+ * optimizer slice; returns where it is. */
 static float *reduce_gradients(Trainer *t, int own) {
-    const double t0 = now_seconds();
     ShardSum c = {t, own};
-    const int prev = t->rank - 1, next = t->rank + 1 < t->ranks ? t->rank + 1 : -1;
-    float *total = dist_chain(t->grads[0], t->incoming, t->n_params, chain_chunk(t->n_params, t->ranks), prev,
-                              next, sum_shards, &c);
-    if (t->ranks > 1) {
-        t->comm_seconds += now_seconds() - t0;
-        t->comm_updates++;
+    const int r = t->rank, prev = r - 1, next = r + 1 < t->ranks ? r + 1 : -1;
+    const size_t need_here = t->slice_lo[r] + t->slice_len[r];
+    const size_t need_below = r > 0 ? t->slice_lo[r - 1] + t->slice_len[r - 1] : 0;
+    return dist_chain(t->grads[0], t->incoming, t->n_params, chain_chunk(t->n_params, t->ranks), prev, next,
+                      need_here, need_below, sum_shards, &c);
+}
+
+/* The norm chunks [*c_lo, *c_hi) of rank r's optimizer slice (whole
+ * chunks, but for the last; none for a rank without a slice). */
+static void slice_chunks(const Trainer *t, int r, size_t *c_lo, size_t *c_hi) {
+    *c_lo = t->slice_lo[r] / OPTIM_CHUNK;
+    *c_hi = t->slice_len[r] ? optim_chunks(t->slice_lo[r] + t->slice_len[r]) : *c_lo;
+}
+
+/* The global gradient norm: this rank's chunks summed here, every rank's
+ * partial sums gathered and added in chunk order (as one process adds them). */
+static double global_grad_norm(Trainer *t, const float *total) {
+    const size_t chunks = optim_chunks(t->n_params);
+    if (!t->shard_optimizer) { /* this rank's slice is everything */
+        grad_norm_partials(total, t->n_params, 0, chunks, t->norm_all);
+        return grad_norm_total(t->norm_all, chunks);
     }
-    return total;
+    size_t c_lo, c_hi, bytes_of[t->ranks];
+    for (int r = 0; r < t->ranks; r++) {
+        slice_chunks(t, r, &c_lo, &c_hi);
+        bytes_of[r] = sizeof(double) * (c_hi - c_lo);
+    }
+    slice_chunks(t, t->rank, &c_lo, &c_hi);
+    grad_norm_partials(total, t->n_params, c_lo, c_hi, t->norm_mine);
+    dist_allgather(t->norm_mine, t->norm_all, bytes_of);
+    return grad_norm_total(t->norm_all, chunks);
+}
+
+void trainer_gather_optimizer(Trainer *t) {
+    if (!t->shard_optimizer) return;
+    if (t->opt.m) dist_allgather_floats(t->opt.m, t->slice_lo, t->slice_len);
+    if (t->opt.v) dist_allgather_floats(t->opt.v, t->slice_lo, t->slice_len);
+    if (t->opt.ema) dist_allgather_floats(t->opt.ema, t->slice_lo, t->slice_len);
 }
 
 /* Every shard's losses, summed in shard order on every rank (as one
@@ -197,8 +259,18 @@ LossSum trainer_update(Trainer *t, const TrainData *d, const int *idx, int count
         sums[j] = seq2seq_train_step(&t->m->p, &t->gviews[j], &t->m->cfg, &t->shards[j], o->label_smoothing, scale,
                                      &rng, &t->arenas[j]);
     }
+    const double t0 = now_seconds();
     float *total = reduce_gradients(t, own);
-    optim_step(&t->opt, t->m->params, total, trainer_lr(t));
+    const double norm = global_grad_norm(t, total);
+    const double t1 = now_seconds();
+    const size_t lo = t->slice_lo[t->rank];
+    optim_step_range(&t->opt, t->m->params, total, trainer_lr(t), norm, lo, lo + t->slice_len[t->rank]);
+    const double t2 = now_seconds();
+    if (t->shard_optimizer) dist_allgather_floats(t->m->params, t->slice_lo, t->slice_len); /* every rank's slice */
+    if (t->ranks > 1) {
+        t->comm_seconds += (t1 - t0) + (now_seconds() - t2);
+        t->comm_updates++;
+    }
     if (o->precision == GEMM_BF16) gemm_weights_refresh(t->m->params); /* the weights' bf16 copy */
     return gather_losses(t, sums, S, own);
 }

@@ -7,9 +7,17 @@
  * into its own gradient buffer. The buffers are summed in shard order,
  * g0 + g1 + ... element by element, exactly as one process sums them: the
  * running sum goes from rank to rank in a pipelined chain, each rank adding
- * its shards one by one, and the total comes back down the chain. Every rank
- * then takes the same optimizer step on the same numbers, so all hold the
- * same weights. The shard split and every random draw depend only on the
+ * its shards one by one. When all ranks share one host the optimizer is
+ * sharded too: rank r updates one slice of the parameters (optimizer_slice),
+ * so the total comes back down the chain only as far as each rank's slice
+ * needs; the ranks add their slices' partial gradient norms in chunk order
+ * (optim.h), update their slices, and gather the weights from each other.
+ * The moments and moving average are gathered whole only before anything
+ * reads them (trainer_gather_optimizer). Across hosts the total comes all
+ * the way back and every rank takes the whole step. Either way every
+ * element goes through the same operations as in one process, so all ranks
+ * hold the weights one process would.
+ * The shard split and every random draw depend only on the
  * seed, the update number and the shard number, so the same seed gives the
  * same model under any --threads and any number of processes. */
 #ifndef NMT_TRAIN_UPDATE_H
@@ -33,7 +41,10 @@ typedef struct {
     int max_shards;      /* the most shards of one minibatch this rank computes (at least 1) */
     float **grads;       /* [max_shards] gradient buffers, the first is the sum */
     float *incoming;     /* the running sum from the previous rank (jobs of several ranks) */
-    double comm_seconds; /* time from this rank's gradients to the total (several ranks) */
+    int shard_optimizer;          /* ranks split the optimizer step (else each takes all of it) */
+    size_t *slice_lo, *slice_len; /* [ranks] the parameter slice each rank's optimizer updates */
+    double *norm_mine, *norm_all; /* partial gradient norms: this rank's chunks, every chunk */
+    double comm_seconds; /* time in the reduction and the weights' gathering (several ranks) */
     long comm_updates;
     ModelParams *gviews; /* views over each */
     Arena *arenas;       /* [max_shards] */
@@ -54,6 +65,12 @@ void trainer_free(Trainer *t);
  * near-equal contiguous runs in rank order, the first S mod P ranks one
  * more; with S < P the last ranks get none. */
 void shard_range(int S, int P, int r, int *first, int *count);
+/* The slice [*lo, *lo + *len) of n parameters that rank r of P updates:
+ * near-equal runs of whole OPTIM_CHUNKs in rank order. */
+void optimizer_slice(size_t n, int P, int r, size_t *lo, size_t *len);
+/* The Adam moments and moving average of every slice on every rank: call
+ * on all ranks before anything reads them (validation, saving, checks). */
+void trainer_gather_optimizer(Trainer *t);
 /* Floats per message when P ranks reduce n floats. */
 size_t chain_chunk(size_t n, int ranks);
 /* The learning rate of the next update: --lr-warmup N ramps it linearly

@@ -40,6 +40,14 @@ for P in 1 2 3 4 6; do
         fail "np${P}_same_model_as_one_process" "$(tail -5 "$T/err")"
     fi
 done
+# ranks on several hosts each take the whole optimizer step instead of a
+# slice of it (forced here on one host): the same bytes again
+if NMT_SHARD_OPTIMIZER=0 timeout 300 "${mpi[@]}" -np 3 "$B/nmt-train" "${common[@]}" -o "$T/np3r" 2>"$T/rerr" &&
+    cmp -s "$T/one" "$T/np3r" && cmp -s "$T/one.last" "$T/np3r.last"; then
+    pass np3_whole_optimizer_step_on_every_rank_same_model
+else
+    fail np3_whole_optimizer_step_on_every_rank_same_model "$(tail -5 "$T/rerr")"
+fi
 grep -q "rank 0 of 6" "$T/err" && grep -q "gradient reduction over 6 processes" "$T/err" &&
     pass ranks_name_themselves_and_report_reduction || fail ranks_name_themselves_and_report_reduction "$(tail -3 "$T/err")"
 

@@ -1,0 +1,155 @@
+/* Tests for the optimizer (src/train/optim.c) and its split among the
+ * processes of a job (optimizer_slice in src/train/update.c): Adam's first
+ * step by hand, the gradient norm against a plain sum, and the sharded
+ * update — partial norms summed by slices, each slice stepped on its own —
+ * giving the very bits of one step over everything, under any thread count. */
+#include <omp.h>
+
+#include "core/util.h"
+#include "test.h"
+#include "train/optim.h"
+#include "train/update.h"
+
+/* Deterministic values of mixed sign and size. */
+static void fill(float *x, size_t n, unsigned seed) {
+    unsigned s = seed * 2654435761u + 1u;
+    for (size_t i = 0; i < n; i++) {
+        s = s * 1103515245u + 12345u;
+        x[i] = ((float)((s >> 8) & 0xffff) / 65536.0f - 0.5f) * (i % 7 == 0 ? 10.0f : 0.1f);
+    }
+}
+
+static void test_adam_first_step_by_hand(void) {
+    Optimizer o;
+    optim_init(&o, OPTIM_ADAM, 3, 0.0f);
+    float p[3] = {1.0f, -2.0f, 0.5f}, g[3] = {0.3f, -4.0f, 0.0f};
+    optim_step(&o, p, g, 0.01f);
+    /* m = 0.1 g, v = 0.001 g^2; bias-corrected m / sqrt(v) = g / |g|: a step of lr against the sign */
+    EXPECT_NEAR(p[0], 1.0f - 0.01f, 1e-6);
+    EXPECT_NEAR(p[1], -2.0f + 0.01f, 1e-6);
+    EXPECT_NEAR(p[2], 0.5f, 0.0); /* a zero gradient moves nothing */
+    EXPECT(o.step == 1);
+    optim_free(&o);
+}
+
+static void test_grad_norm_against_plain_sum(void) {
+    const size_t n = 3 * OPTIM_CHUNK + 123;
+    float *g = falloc(n);
+    fill(g, n, 1);
+    long double plain = 0.0L;
+    for (size_t i = 0; i < n; i++) plain += (long double)g[i] * g[i];
+    EXPECT_NEAR(grad_norm(g, n), sqrtl(plain), 1e-12 * sqrtl(plain));
+    EXPECT(optim_chunks(n) == 4 && optim_chunks(OPTIM_CHUNK) == 1 && optim_chunks(0) == 0);
+    free(g);
+}
+
+static void test_slices_cover_whole_chunks_in_rank_order(void) {
+    const size_t sizes[] = {1, OPTIM_CHUNK - 1, OPTIM_CHUNK, 5 * OPTIM_CHUNK + 7, 19 * OPTIM_CHUNK};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++)
+        for (int P = 1; P <= 7; P++) {
+            size_t next = 0, biggest = 0, smallest = (size_t)-1;
+            for (int r = 0; r < P; r++) {
+                size_t lo, len;
+                optimizer_slice(sizes[k], P, r, &lo, &len);
+                EXPECT_MSG(lo == next, "n %zu P %d rank %d starts at %zu, not %zu", sizes[k], P, r, lo, next);
+                EXPECT_MSG(lo % OPTIM_CHUNK == 0 || len == 0, "rank %d starts inside a chunk", r);
+                next = lo + len;
+                if (optim_chunks(len) > biggest) biggest = optim_chunks(len);
+                if (optim_chunks(len) < smallest) smallest = optim_chunks(len);
+            }
+            EXPECT_MSG(next == sizes[k], "n %zu P %d: slices end at %zu", sizes[k], P, next);
+            /* near-equal: no slice has more than one chunk more than another */
+            EXPECT_MSG(biggest - smallest <= 1, "n %zu P %d: %zu chunks against %zu", sizes[k], P, biggest, smallest);
+        }
+}
+
+/* One Adam optimizer with moving average over n weights after two steps:
+ * whole (slices = 1) or as P processes would take them, each with its own
+ * copy of the state updating its own slice, then gathered. */
+static void sharded_steps(size_t n, int P, float clip, float *params, float *m, float *v, float *ema) {
+    float *g = falloc(n);
+    fill(params, n, 7);
+    Optimizer *opt = xcalloc((size_t)P, sizeof *opt);
+    float **own = xcalloc((size_t)P, sizeof *own);
+    for (int r = 0; r < P; r++) {
+        optim_init(&opt[r], OPTIM_ADAM, n, clip);
+        optim_enable_ema(&opt[r], 0.99f, params);
+        own[r] = falloc(n);
+        memcpy(own[r], params, sizeof(float) * n);
+    }
+    const size_t chunks = optim_chunks(n);
+    double *partial = xcalloc(chunks + 1, sizeof(double));
+    for (int step = 0; step < 2; step++) {
+        fill(g, n, 11 + (unsigned)step);
+        for (int r = 0; r < P; r++) { /* each rank's partial norms, put side by side as the gathering does */
+            size_t lo, len;
+            optimizer_slice(n, P, r, &lo, &len);
+            if (len) grad_norm_partials(g, n, lo / OPTIM_CHUNK, optim_chunks(lo + len), partial + lo / OPTIM_CHUNK);
+        }
+        const double norm = grad_norm_total(partial, chunks);
+        for (int r = 0; r < P; r++) {
+            size_t lo, len;
+            optimizer_slice(n, P, r, &lo, &len);
+            optim_step_range(&opt[r], own[r], g, 1e-3f, norm, lo, lo + len);
+        }
+    }
+    for (int r = 0; r < P; r++) { /* gathered: each slice from the rank that updated it */
+        size_t lo, len;
+        optimizer_slice(n, P, r, &lo, &len);
+        memcpy(params + lo, own[r] + lo, sizeof(float) * len);
+        memcpy(m + lo, opt[r].m + lo, sizeof(float) * len);
+        memcpy(v + lo, opt[r].v + lo, sizeof(float) * len);
+        memcpy(ema + lo, opt[r].ema + lo, sizeof(float) * len);
+        EXPECT(opt[r].step == 2);
+        optim_free(&opt[r]);
+        free(own[r]);
+    }
+    free(opt), free(own), free(partial), free(g);
+}
+
+static void test_sharded_step_gives_the_bits_of_one_step(void) {
+    const size_t n = 9 * OPTIM_CHUNK + 1001;
+    float *want[4], *got[4];
+    for (int k = 0; k < 4; k++) want[k] = falloc(n), got[k] = falloc(n);
+    /* clip 1 clips these gradients (norm about 70): the scale from the norm must agree to the bit */
+    for (int clipped = 0; clipped < 2; clipped++) {
+        const float clip = clipped ? 1.0f : 0.0f;
+        /* the reference: optim_step over all, one thread */
+        int saved = omp_get_max_threads();
+        omp_set_num_threads(1);
+        Optimizer o;
+        float *g = falloc(n);
+        fill(want[0], n, 7);
+        optim_init(&o, OPTIM_ADAM, n, clip);
+        optim_enable_ema(&o, 0.99f, want[0]);
+        double norm = 0.0;
+        for (int step = 0; step < 2; step++) {
+            fill(g, n, 11 + (unsigned)step);
+            norm = optim_step(&o, want[0], g, 1e-3f);
+        }
+        EXPECT(!clipped || norm > 1.0);
+        memcpy(want[1], o.m, sizeof(float) * n), memcpy(want[2], o.v, sizeof(float) * n);
+        memcpy(want[3], o.ema, sizeof(float) * n);
+        optim_free(&o);
+        free(g);
+        omp_set_num_threads(2);
+        const int ranks[] = {1, 2, 3, 7, 16};
+        for (size_t k = 0; k < sizeof ranks / sizeof *ranks; k++) {
+            sharded_steps(n, ranks[k], clip, got[0], got[1], got[2], got[3]);
+            for (int a = 0; a < 4; a++)
+                EXPECT_MSG(memcmp(want[a], got[a], sizeof(float) * n) == 0,
+                           "clip %g, %d slices: %s differs from one step over all", clip, ranks[k],
+                           (const char *[]){"weights", "first moment", "second moment", "moving average"}[a]);
+        }
+        omp_set_num_threads(saved);
+    }
+    for (int k = 0; k < 4; k++) free(want[k]), free(got[k]);
+}
+
+int main(void) {
+    RUN(test_adam_first_step_by_hand);
+    RUN(test_grad_norm_against_plain_sum);
+    RUN(test_slices_cover_whole_chunks_in_rank_order);
+    RUN(test_sharded_step_gives_the_bits_of_one_step);
+    TEST_EXIT();
+}
