@@ -105,7 +105,11 @@ static const char *USAGE =
     "  -h, --help             this help\n"
     "\n"
     "mpirun -np P nmt-train ... trains data-parallel over P processes, on one host or many,\n"
-    "to the same bytes as one process (README: several hosts).\n";
+    "to the same bytes as one process (README: several hosts).\n"
+    "\n"
+    "SIGINT or SIGTERM stops training after the current update, the validation under way\n"
+    "and a checkpoint (exit status 130; continue with --resume). A second one ends the\n"
+    "process at once: files are written atomically, so the last checkpoint stays intact.\n";
 
 /* The flags that set a saved setting (model or training) and were given on
  * this command line: on --resume each must agree with the checkpoint. */
