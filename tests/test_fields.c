@@ -189,10 +189,12 @@ static void test_checkpoint_with_bad_state_refused(void) {
     Optimizer opt;
     TrainOptions o;
     train_options_default(&o);
-    Model *back = checkpoint_load(path, &st, &opt, &o, err, sizeof err);
+    Buf inputs = {0};
+    Model *back = checkpoint_load(path, &st, &opt, &o, &inputs, err, sizeof err);
     EXPECT(back == NULL);
     EXPECT_MSG(strstr(err, "m.ckpt: field shard_size must be between 1 and") != NULL, "%s", err);
     model_free(back);
+    buf_free(&inputs);
     free(text);
     model_free(m);
     unlink(path), unlink(src), unlink(tgt), rmdir(dir);

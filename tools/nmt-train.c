@@ -15,6 +15,7 @@
 #include "core/fields.h"
 #include "train/agree.h"
 #include "train/guidance.h"
+#include "train/resume.h"
 #include "train/text_data.h"
 #include "train/trainer.h"
 
@@ -78,7 +79,11 @@ static const char *USAGE =
     "  --resume               continue from MODEL.ckpt with its saved settings; --epochs,\n"
     "                         --max-updates, --minutes, --threads, --disp-every and --log may\n"
     "                         change and --keep-snapshots may be switched on; any other saved\n"
-    "                         setting given with another value is refused\n"
+    "                         setting given with another value is refused, and so are training,\n"
+    "                         validation and --guided-alignment files whose bytes differ from\n"
+    "                         those the checkpoint's run read (they may have moved), a --max-len\n"
+    "                         that keeps other pairs, and a --vocab that is not the vocabulary\n"
+    "                         stored in the checkpoint (--vocab may be left out)\n"
     "guided alignment (attention trained towards given word alignments):\n"
     "  --guided-alignment FILE  Pharaoh links (0-based \"s-t\", e.g. from nmt-align) between the\n"
     "                         whitespace-separated words of each training pair, one line per line\n"
@@ -100,7 +105,11 @@ static const char *USAGE =
     "  -h, --help             this help\n"
     "\n"
     "mpirun -np P nmt-train ... trains data-parallel over P processes, on one host or many,\n"
-    "to the same bytes as one process (README: several hosts).\n";
+    "to the same bytes as one process (README: several hosts).\n"
+    "\n"
+    "SIGINT or SIGTERM stops training after the current update, the validation under way\n"
+    "and a checkpoint (exit status 130; continue with --resume). A second one ends the\n"
+    "process at once: files are written atomically, so the last checkpoint stays intact.\n";
 
 /* The flags that set a saved setting (model or training) and were given on
  * this command line: on --resume each must agree with the checkpoint. */
@@ -239,10 +248,11 @@ int main(int argc, char **argv) {
     TrainState state;
     Optimizer optim;
     int resumed = 0;
+    Buf saved_inputs = {0};
     char *ckpt = train_output_path(o.model_path, ".ckpt");
     if (resume && access(ckpt, F_OK) == 0) {
         TrainOptions saved = o;
-        m = checkpoint_load(ckpt, &state, &optim, &saved, err, sizeof err);
+        m = checkpoint_load(ckpt, &state, &optim, &saved, &saved_inputs, err, sizeof err);
         if (!m) die("%s", err);
         check_resume_flags(&given, &cfg, &m->cfg, &o, &saved, ckpt);
         if (saved.guided != o.guided)
@@ -265,7 +275,6 @@ int main(int argc, char **argv) {
         if (model_config_check(&cfg, err, sizeof err) != 0) die("%s", err);
         m = model_create(&cfg, v, o.seed);
     }
-    free(ckpt);
     omp_set_num_threads(o.threads);
     TextData train, valid = {0};
     text_data_load(&train, m->vocab, train_src, train_tgt, max_len, skip_invalid, 0, "training");
@@ -282,14 +291,24 @@ int main(int argc, char **argv) {
         o.valid_refs = (const char *const *)valid.refs;
     }
     const TrainInput data_files[] = {{"--train-src", train_src}, {"--train-tgt", train_tgt}, {"--valid-src", valid_src},
-                                 {"--valid-tgt", valid_tgt}};
+                                     {"--valid-tgt", valid_tgt}, {"--guided-alignment", guide_path}};
+    /* what this run trains on: compared with the checkpoint's on --resume, saved in its own */
+    Buf prints = {0};
+    fingerprint_inputs(&prints, data_files, 5, 0);
+    fingerprint_data(&prints, "training data", &train.data);
+    fingerprint_data(&prints, "validation data", valid_src ? &valid.data : NULL);
+    if (resumed) resume_check_inputs(ckpt, saved_inputs.data, prints.data, data_files, 5, m, vocab_path);
+    o.inputs_fingerprint = prints.data;
+    free(ckpt);
+    buf_free(&saved_inputs);
     train_check_agreement(m, &o, resumed ? &state : NULL, resumed ? &optim : NULL, &train.data,
-                          valid_src ? &valid.data : NULL, data_files, 4);
+                          valid_src ? &valid.data : NULL, data_files, 5);
     int rc = train_run(m, &train.data, valid_src ? &valid.data : NULL, &o, resumed ? &state : NULL,
                        resumed ? &optim : NULL);
     text_data_free(&train);
     guidance_free(&guide);
     if (valid_src) text_data_free(&valid);
+    buf_free(&prints);
     model_free(m);
     dist_finalize();
     return rc;

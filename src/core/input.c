@@ -11,7 +11,10 @@
 typedef struct {
     char *path;
     Buf data;
-    int regular; /* can be read again */
+    int held;        /* data holds the copy */
+    int regular;     /* can be read again */
+    size_t len;      /* the fingerprint of the first read */
+    uint64_t hash;
 } Input;
 
 static Input *inputs;
@@ -19,12 +22,13 @@ static int n_inputs;
 
 static Input *find(const char *path) {
     for (int i = 0; i < n_inputs; i++)
-        if (inputs[i].path && strcmp(inputs[i].path, path) == 0) return &inputs[i];
+        if (strcmp(inputs[i].path, path) == 0) return &inputs[i];
     return NULL;
 }
 
 void input_read(const char *path) {
-    if (find(path)) return;
+    Input *known = find(path);
+    if (known && known->held) return;
     int is_stdin = strcmp(path, "-") == 0;
     const char *name = is_stdin ? "<stdin>" : path;
     FILE *f = is_stdin ? stdin : fopen(path, "rb");
@@ -42,21 +46,36 @@ void input_read(const char *path) {
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) buf_append(&b, chunk, n);
     if (ferror(f)) die("%s: read error: %s", name, strerror(errno ? errno : EIO));
     if (!is_stdin) fclose(f);
+    if (known) { /* a regular file read again after its copy was freed: the first read's fingerprint stays */
+        known->data = b;
+        known->held = 1;
+        return;
+    }
     inputs = xrealloc(inputs, (size_t)(n_inputs + 1) * sizeof *inputs);
-    inputs[n_inputs++] = (Input){.path = xstrdup(path), .data = b, .regular = regular && !is_stdin};
+    inputs[n_inputs++] = (Input){.path = xstrdup(path), .data = b, .held = 1, .regular = regular && !is_stdin,
+                                 .len = b.len, .hash = hash64_update(0, b.data, b.len)};
 }
 
 const char *input_cached(const char *path, size_t *len) {
     Input *in = find(path);
-    if (!in) return NULL;
+    if (!in || !in->held) return NULL;
     *len = in->data.len;
     return in->data.data ? in->data.data : "";
 }
 
 void input_release(const char *path) {
     Input *in = find(path);
-    if (!in || !in->regular) return;
+    if (!in || !in->held || !in->regular) return;
     buf_free(&in->data);
-    free(in->path);
-    in->path = NULL;
+    in->held = 0;
+}
+
+void input_fingerprint(const char *path, size_t *len, uint64_t *hash) {
+    if (!find(path)) {
+        input_read(path);
+        input_release(path);
+    }
+    const Input *in = find(path);
+    *len = in->len;
+    *hash = in->hash;
 }

@@ -244,6 +244,20 @@ uint32_t crc32_update(uint32_t crc, const void *data, size_t n) {
     return ~crc;
 }
 
+uint64_t hash64_update(uint64_t h, const void *data, size_t n) {
+    const unsigned char *p = data;
+    h ^= n * 0x9E3779B97F4A7C15ull;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 0x100000001B3ull;
+        h ^= h >> 29;
+    }
+    for (; i < n; i++) h = (h ^ p[i]) * 0x100000001B3ull;
+    return h ^ (h >> 32);
+}
+
 void parse_key_values(const char *text, size_t len, KeyValueVisit visit, void *ctx) {
     char *copy = xmalloc(len + 1);
     memcpy(copy, text, len);

@@ -107,6 +107,10 @@ void atomic_abort(AtomicFile *af);
 
 /* CRC-32 (IEEE 802.3, as zlib's crc32), chainable: crc = crc32_update(crc, ...), start with 0. */
 uint32_t crc32_update(uint32_t crc, const void *data, size_t n);
+/* A 64-bit hash, 8 bytes a step (fingerprints of hundreds of megabytes of
+ * weights and text must stay cheap), chainable like crc32_update: start
+ * with 0. Not cryptographic: it guards against accidents, not adversaries. */
+uint64_t hash64_update(uint64_t h, const void *data, size_t n);
 
 /* Call visit(ctx, key, value) for every "key=value" line of text (the
  * configuration and state sections of model files). */

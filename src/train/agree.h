@@ -12,18 +12,14 @@
 
 #include "model/saved.h"
 #include "train/data.h"
+#include "train/fingerprint.h"
 #include "train/optim.h"
 #include "train/state.h"
 #include "train/update.h"
 
-/* An input file as the command line named it, e.g. {"--train-src", path}. */
-typedef struct {
-    const char *flag, *path;
-} TrainInput;
-
 /* Stop the job (every rank exits 1) unless every rank has the same program,
  * BLAS kernels, model and training settings, vocabulary, input files (size
- * and CRC-32), encoded training and validation data, starting weights and
+ * and hash), encoded training and validation data, starting weights and
  * optimizer state; rank 0 prints each difference, naming the rank. Inputs
  * with a NULL path are skipped. */
 void train_check_agreement(const Model *m, const TrainOptions *o, const TrainState *resume_state,

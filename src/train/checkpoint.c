@@ -47,20 +47,22 @@ void train_save_checkpoint(Trainer *t, double elapsed) {
     st.optim_step = t->opt.step;
     train_state_write(&st, t->o, &text);
     size_t bytes = sizeof(float) * t->n_params;
-    Section extra[4] = {{"TRST", text.data, text.len}};
+    Section extra[5] = {{"TRST", text.data, text.len}};
     int n = 1;
     if (t->opt.type == OPTIM_ADAM) {
         extra[n++] = (Section){"ADMM", t->opt.m, bytes};
         extra[n++] = (Section){"ADMV", t->opt.v, bytes};
     }
     if (t->opt.ema) extra[n++] = (Section){"EMAW", t->opt.ema, bytes};
+    const char *inputs = t->o->inputs_fingerprint;
+    if (inputs) extra[n++] = (Section){"DATA", inputs, strlen(inputs)};
     char *ckpt = train_output_path(t->o->model_path, ".ckpt");
     train_save_or_die(t->m, ckpt, extra, n);
     free(ckpt);
     buf_free(&text);
 }
 
-Model *checkpoint_load(const char *path, TrainState *st, Optimizer *opt, TrainOptions *saved, char *err,
+Model *checkpoint_load(const char *path, TrainState *st, Optimizer *opt, TrainOptions *saved, Buf *inputs, char *err,
                        size_t errsz) {
     ModelFile mf;
     Model *m = model_load(path, &mf, err, errsz);
@@ -93,6 +95,8 @@ Model *checkpoint_load(const char *path, TrainState *st, Optimizer *opt, TrainOp
         }
         optim_enable_ema(opt, saved->ema_decay, ae->data);
     }
+    const Section *data = modelfile_find(&mf, "DATA");
+    if (data) buf_append(inputs, data->data, data->len); /* a Buf ends in a NUL: a C string */
     modelfile_free(&mf);
     return m;
 fail:

@@ -6,7 +6,10 @@
  *   MODEL.uN     with --keep-snapshots, the weights at update N
  *   MODEL.ckpt   the weights, the optimizer moments (ADMM, ADMV), the moving
  *                average (EMAW) and the trainer's state (TRST): resuming
- *                from it continues exactly as the uninterrupted run would
+ *                from it continues exactly as the uninterrupted run would;
+ *                and what the run trains on (DATA: the fingerprints of its
+ *                input files and encoded data, train/fingerprint.h), which
+ *                --resume compares with its own (train/resume.h)
  * The user's files hold the moving average of the weights when there is
  * one. Every file is written atomically; a failed write ends the run. */
 #ifndef NMT_CHECKPOINT_H
@@ -32,8 +35,10 @@ void train_save_checkpoint(Trainer *t, double elapsed);
 
 /* Read a checkpoint: the model, the optimizer moments and the trainer
  * state (saved holds the command line's options on entry and the saved
- * ones on return). NULL with err. */
-Model *checkpoint_load(const char *path, TrainState *st, Optimizer *opt, TrainOptions *saved, char *err,
+ * ones on return), and into inputs (empty on entry) the DATA section as a
+ * C string: inputs->data stays NULL for a checkpoint written before the
+ * section existed. NULL with err. */
+Model *checkpoint_load(const char *path, TrainState *st, Optimizer *opt, TrainOptions *saved, Buf *inputs, char *err,
                        size_t errsz);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "align/pharaoh.h"
+#include "core/input.h"
 #include "core/util.h"
 
 void guidance_load(Guidance *g, const char *path, const Vocab *v, const ParallelCorpus *c, const char *train_src) {
@@ -14,7 +15,9 @@ void guidance_load(Guidance *g, const char *path, const Vocab *v, const Parallel
     Alignment a;
     alignment_init(&a);
     char err[1024];
+    input_read(path); /* through the inputs read once: a pipe works, and the run's fingerprint has the file */
     if (alignment_read_file(&a, path, 0, 0, err, sizeof err) != 0) die("--guided-alignment %s", err);
+    input_release(path);
     const long lines = count_lines(train_src);
     if (a.nsent != lines)
         die("--guided-alignment %s has %ld line%s but the training text %s has %ld: it needs one line of links per "

@@ -39,6 +39,9 @@ typedef struct {
     /* Validation BLEU (greedy decoding against the raw references): set
      * valid_refs to one reference line per validation pair. */
     const char *const *valid_refs;
+    /* What the run trains on (train/fingerprint.h, without paths), saved in
+     * every checkpoint as its DATA section; NULL for none. */
+    const char *inputs_fingerprint;
     int select_by_bleu;     /* best model, LR decay and early stopping follow BLEU, not loss */
     int precision;          /* GemmPrecision of the products: GEMM_FP32 or GEMM_BF16 (fp32 master weights) */
     /* Guided alignment (train/guidance.h): the weight lambda of the

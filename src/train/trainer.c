@@ -15,9 +15,25 @@
 #include "train/validate.h"
 
 static volatile sig_atomic_t stop_requested;
+static char stop_note[160]; /* what the first signal prints; empty when quiet */
+static size_t stop_note_len;
+
+/* The first SIGINT or SIGTERM asks for a clean stop after the current
+ * update, and its validation and checkpoint when one is due (which can take
+ * minutes on a big validation set). A second one ends the process at once
+ * with the signal's own default action: every file is written atomically,
+ * so the last checkpoint stays intact and --resume continues from it. */
 static void on_signal(int sig) {
-    (void)sig;
+    if (stop_requested) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
     stop_requested = 1;
+    if (stop_note_len) {
+        ssize_t rc = write(2, stop_note, stop_note_len);
+        (void)rc; /* nothing to do about a failed note */
+    }
 }
 
 enum { STOP_TIME = 1, STOP_SIGNAL = 2 };
@@ -70,9 +86,15 @@ int train_run(Model *m, const TrainData *train, const TrainData *valid, const Tr
         if (!log) die("%s: cannot open log file", o->log_path);
     }
     const int tty = isatty(2) && !o->quiet;
+    stop_requested = 0; /* before the handlers, so that no signal is forgotten */
+    stop_note_len = 0;
+    if (!o->quiet) /* on a terminal, below the progress line */
+        stop_note_len = (size_t)snprintf(stop_note, sizeof stop_note,
+                                         "%s%s: stopping after this update and a checkpoint (a validation under "
+                                         "way finishes first); a second signal ends it at once\n", tty ? "\n" : "", program_name());
+    if (stop_note_len >= sizeof stop_note) stop_note_len = sizeof stop_note - 1;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    stop_requested = 0;
 
     char ranks_note[64] = "";
     if (t->ranks > 1) snprintf(ranks_note, sizeof ranks_note, " in each of %d processes", t->ranks);

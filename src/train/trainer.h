@@ -17,7 +17,8 @@
 
 /* Train m in place. When resume_state is not NULL, continue from that state
  * and optimizer (read with checkpoint_load). Returns 0, or 130 when
- * interrupted (the checkpoint is then up to date: --resume continues). */
+ * interrupted (the checkpoint is then up to date: --resume continues); a
+ * second SIGINT or SIGTERM ends the process by that signal at once. */
 int train_run(Model *m, const TrainData *train, const TrainData *valid, const TrainOptions *o,
               const TrainState *resume_state, const Optimizer *resume_optim);
 

@@ -41,3 +41,15 @@ tiny_model() {
         "$B/nmt-train" --vocab "$d/V" --train-src "$d/train.src" --train-tgt "$d/train.tgt" -o "$d/M" --emb 16 \
             --hidden 24 --max-updates 80 --batch 32 --dropout 0 --threads 2 --quiet >/dev/null 2>&1 && [ -s "$d/M" ]
 }
+# toy_pairs: the first 600 training and 60 validation pairs of the toy corpus as $T/tr.src,
+# $T/tr.tgt, $T/va.src and $T/va.tgt, and a word vocabulary of the training pairs as $T/V.
+# Returns non-zero when nmt-vocab failed.
+toy_pairs() {
+    local c
+    c=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/corpora/toy
+    head -n 600 "$c/train.src" >"$T/tr.src"
+    head -n 600 "$c/train.tgt" >"$T/tr.tgt"
+    head -n 60 "$c/valid.src" >"$T/va.src"
+    head -n 60 "$c/valid.tgt" >"$T/va.tgt"
+    "$B/nmt-vocab" --src "$T/tr.src" --tgt "$T/tr.tgt" -o "$T/V" 2>/dev/null
+}

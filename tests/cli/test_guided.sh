@@ -39,6 +39,10 @@ expect_error resume_without_guidance_refused "trained with guided alignment" \
 expect_error resume_other_weight_refused "guided-alignment-weight 0.5 \(the checkpoint has 1\)" \
     "$B/nmt-train" "${common[@]}" -o "$T/g1" --resume --max-updates 25 --guided-alignment "$T/g.align" \
     --guided-alignment-weight 0.5
+sed '3s/.*/0-0/' "$T/g.align" >"$T/other.align"
+expect_error resume_other_alignment_file_refused "^  --guided-alignment .*/other\.align differs: [0-9]+ bytes, hash [0-9a-f]{16} \(the checkpoint's run: " \
+    "$B/nmt-train" "${common[@]}" -o "$T/g1" --resume --max-updates 25 --guided-alignment "$T/other.align" \
+    --guided-alignment-weight 1
 expect_ok resume_with_guidance "$B/nmt-train" "${common[@]}" -o "$T/g1" --resume --max-updates 25 \
     --guided-alignment "$T/g.align" --guided-alignment-weight 1
 

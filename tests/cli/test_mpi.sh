@@ -98,7 +98,7 @@ fi
 sed '3s/$/ x/' "$T/tr.src" >"$T/other.src"
 other=("${common[@]}")
 other[3]="$T/other.src"
-expect_error mismatch_between_ranks_refused "rank 1: --train-src [0-9]+ bytes, crc32 [0-9a-f]+ in .*other\.src \(rank 0: [0-9]+ bytes" \
+expect_error mismatch_between_ranks_refused "rank 1: --train-src [0-9]+ bytes, hash [0-9a-f]{16} in .*other\.src \(rank 0: [0-9]+ bytes" \
     timeout 300 "${mpi[@]}" -np 1 "$B/nmt-train" "${common[@]}" -o "$T/mm" : -np 1 "$B/nmt-train" "${other[@]}" -o "$T/mm"
 grep -q "do not agree" "$T/err" && [ ! -e "$T/mm" ] && pass mismatch_trains_nothing || fail mismatch_trains_nothing
 expect_error setting_mismatch_names_setting "rank 2: --seed 8 \(rank 0: 7\)" \
