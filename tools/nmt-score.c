@@ -37,7 +37,8 @@ static const char *USAGE =
     "  --batch N              pairs scored together (default 32; fewer for long pairs)\n"
     "  --threads N            batches scored in parallel (default: all cores); the\n"
     "                         scores do not depend on it\n"
-    "  --precision fp32|bf16  the products' precision (default fp32, or NMT_GEMM_PRECISION)\n"
+    "  --precision fp32|bf16  the products' precision (default bf16 on CPUs\n"
+    "                         that compute it natively, else fp32; or NMT_GEMM_PRECISION)\n"
     "  --max-len N            score only the first N tokens of a longer side, with a\n"
     "                         warning (default 256)\n"
     "  --attention FILE       dump the attention of the given target (forced alignment):\n"
@@ -75,6 +76,7 @@ static const char *const VALUE_FLAGS[] = {"-m", "--model", "--src", "--tgt", "-o
 
 int main(int argc, char **argv) {
     blas_setup(argv);
+    gemm_set_precision(gemm_preferred_precision()); /* --precision overrides */
     set_program_name(argv[0]);
     ScoreOptions o;
     score_options_default(&o);

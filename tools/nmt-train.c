@@ -73,7 +73,8 @@ static const char *USAGE =
     "                         follow (default loss; bleu implies --valid-bleu)\n"
     "  --precision fp32|bf16  the matrix products' inputs: bf16 rounds both factors to\n"
     "                         bfloat16 (fp32 accumulation, fp32 master weights and\n"
-    "                         optimizer); default fp32\n"
+    "                         optimizer); default bf16 on CPUs that compute it natively\n"
+    "                         (AVX512_BF16 or AMX), else fp32 (or NMT_GEMM_PRECISION)\n"
     "  --seed N               random seed for initialization, order and dropout (default 1)\n"
     "  --threads N            OpenMP threads (default: all cores)\n"
     "  --resume               continue from MODEL.ckpt with its saved settings; --epochs,\n"
@@ -182,6 +183,7 @@ int main(int argc, char **argv) {
     TrainOptions o;
     train_options_default(&o);
     o.threads = train_default_threads();
+    o.precision = (int)gemm_preferred_precision(); /* bf16 on CPUs that compute it natively */
     ModelConfig cfg;
     model_config_default(&cfg);
     int resume = 0, max_len = 100, skip_invalid = 0, valid_bleu = 0, max_updates_given = 0;

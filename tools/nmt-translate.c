@@ -41,7 +41,8 @@ static const char *USAGE =
     "                         in the last digits between batch sizes)\n"
     "  --threads N            batches decoded in parallel (default: all cores); the\n"
     "                         output does not depend on it\n"
-    "  --precision fp32|bf16  the products' precision (default fp32, or NMT_GEMM_PRECISION);\n"
+    "  --precision fp32|bf16  the products' precision (default bf16 on CPUs\n"
+    "                         that compute it natively, else fp32; or NMT_GEMM_PRECISION);\n"
     "                         bf16 keeps a bf16 copy of the weights, made once at load\n"
     "  --shortlist FILE       compute the output layer only over each batch's lexical\n"
     "                         shortlist from nmt-shortlist (the candidates of its source\n"
@@ -85,6 +86,7 @@ static const char *const VALUE_FLAGS[] = {"-m", "--model", "-i", "--input", "-o"
 
 int main(int argc, char **argv) {
     blas_setup(argv);
+    gemm_set_precision(gemm_preferred_precision()); /* --precision overrides */
     set_program_name(argv[0]);
     TranslateOptions o;
     translate_options_default(&o);
@@ -140,7 +142,7 @@ int main(int argc, char **argv) {
         if (shortlist_load(&shortlist, shortlist_path, m, err, sizeof err) != 0) die("%s", err);
         o.search.shortlist = &shortlist;
     }
-    /* bf16 products (NMT_GEMM_PRECISION=bf16): convert the weights once, not per product */
+    /* bf16 products: convert the weights once, not per product */
     const int bf16 = gemm_precision() == GEMM_BF16;
     if (bf16) gemm_weights_register(m->params, model_num_params(&m->cfg));
     LineReader in;

@@ -51,6 +51,12 @@ GemmBackend gemm_set_backend(GemmBackend b);
  * factors are rounded, then multiplied in fp32): same numbers, no speed-up. */
 GemmPrecision gemm_set_precision(GemmPrecision p);
 GemmPrecision gemm_precision(void);
+/* Does this CPU compute bf16 products natively (AVX512_BF16 or AMX-BF16)? */
+int gemm_native_bf16(void);
+/* The precision the tools use when no --precision is given: the one
+ * NMT_GEMM_PRECISION names, else bf16 when oneDNN runs the products on a
+ * CPU with native bf16, else fp32. (The library itself starts at fp32.) */
+GemmPrecision gemm_preferred_precision(void);
 /* "fp32" or "bf16" -> precision: 0, or -1 for anything else. */
 int gemm_parse_precision(const char *name, GemmPrecision *p);
 /* A tool's --precision flag: set the precision named by value, or die naming the flag. */
