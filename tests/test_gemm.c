@@ -168,8 +168,10 @@ static void check_bf16(GemmBackend backend) {
     GemmPrecision oldp = gemm_set_precision(GEMM_BF16);
     double worst = 0.0;
     int bad = 0;
-    const int sh[][3] = {{64, 64, 1}, {7, 13, 5}, {33, 65, 129}, {64, 48, 1000}};
-    for (int s = 0; s < 4; s++)
+    /* odd K run padded with a zero term (gemm_dnnl.c); 72 x 24 x 63 is a shape
+     * whose unpadded AMX kernel dies of SIGILL in oneDNN 2.6 */
+    const int sh[][3] = {{64, 64, 1}, {7, 13, 5}, {33, 65, 129}, {64, 48, 1000}, {72, 24, 63}};
+    for (int s = 0; s < 5; s++)
         for (int t = 0; t < 4; t++)
             for (int b = 0; b < 2; b++) {
                 Case c = make_case(t & 1, t >> 1, sh[s][0], sh[s][1], sh[s][2], 2, 1.0f, betas[b], 500 + s * 8 + t);
