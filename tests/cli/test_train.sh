@@ -99,11 +99,23 @@ cp "$T/r.last" "$T/r.last.before"
 expect_ok resume_accepts_same_settings_and_new_budget "$B/nmt-train" "${common[@]}" -o "$T/r" --resume --hidden 24 --max-updates 30 --threads 1
 cmp -s "$T/r.last" "$T/r.last.before" && pass refused_resume_changed_nothing || fail refused_resume_changed_nothing
 
+# The default precision: bf16 where oneDNN has native bf16 (AVX512_BF16 or AMX-BF16), else fp32;
+# NMT_GEMM_PRECISION and --precision choose.
+"$B/nmt-train" "${common[@]}" -o "$T/dp" --threads 1 --max-updates 2 2>/dev/null
+NMT_GEMM_PRECISION=fp32 "$B/nmt-train" "${common[@]}" -o "$T/dp32" --threads 1 --max-updates 2 2>/dev/null
+"$B/nmt-train" "${common[@]}" -o "$T/dpf" --threads 1 --max-updates 2 --precision fp32 2>/dev/null
+if grep -q -E -w "avx512_bf16|amx_bf16" /proc/cpuinfo && [ "${NMT_GEMM:-dnnl}" != openblas ]; then want=bf16; else want=fp32; fi
+got=$(grep -a -q "precision=bf16" "$T/dp.ckpt" && echo bf16 || echo fp32) # the checkpoint keeps it
+expect_eq default_precision_follows_the_cpu "$got" "$want"
+if ! grep -a -q "precision=bf16" "$T/dp32.ckpt" && cmp -s "$T/dp32" "$T/dpf"; then pass env_and_flag_choose_fp32
+else fail env_and_flag_choose_fp32; fi
+
 # --precision bf16: thread-independent, different from fp32, exact on resume, kept by the checkpoint.
 "$B/nmt-train" "${common[@]}" -o "$T/bf1" --threads 1 --max-updates 20 --precision bf16 2>/dev/null
 "$B/nmt-train" "${common[@]}" -o "$T/bf2" --threads 2 --max-updates 10 --precision bf16 2>/dev/null
 "$B/nmt-train" "${common[@]}" -o "$T/bf2" --threads 2 --max-updates 20 --precision bf16 --resume 2>/dev/null
-if [ -f "$T/bf1.last" ] && cmp -s "$T/bf1.last" "$T/bf2.last" && ! cmp -s "$T/bf1.last" "$T/snap.u20"
+"$B/nmt-train" "${common[@]}" -o "$T/fp" --threads 1 --max-updates 20 --precision fp32 2>/dev/null
+if [ -f "$T/bf1.last" ] && cmp -s "$T/bf1.last" "$T/bf2.last" && ! cmp -s "$T/bf1.last" "$T/fp.last"
 then pass bf16_training_thread_independent_resumable_and_used; else fail bf16_training_thread_independent_resumable_and_used; fi
 expect_error bf16_resume_refuses_other_precision "--precision fp32 \(the checkpoint has bf16\)" \
     "$B/nmt-train" "${common[@]}" -o "$T/bf2" --max-updates 30 --precision fp32 --resume
