@@ -51,7 +51,7 @@ GemmBackend gemm_set_backend(GemmBackend b);
  * factors are rounded, then multiplied in fp32): same numbers, no speed-up. */
 GemmPrecision gemm_set_precision(GemmPrecision p);
 GemmPrecision gemm_precision(void);
-/* Does this CPU compute bf16 products natively (AVX512_BF16 or AMX-BF16)? */
+/* Does this CPU compute bf16 products natively (AVX512_BF16; every AMX-BF16 CPU has it)? */
 int gemm_native_bf16(void);
 /* The precision the tools use when no --precision is given: the one
  * NMT_GEMM_PRECISION names, else bf16 when oneDNN runs the products on a
