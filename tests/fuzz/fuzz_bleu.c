@@ -16,13 +16,7 @@
 #include "eval/bleu.h"
 #include "vocab/normalize.h"
 
-#define CHECK(c)                                                                      \
-    do {                                                                              \
-        if (!(c)) {                                                                   \
-            fprintf(stderr, "fuzz_bleu: property violated: %s (line %d)\n", #c, __LINE__); \
-            abort();                                                                  \
-        }                                                                             \
-    } while (0)
+#include "check.h"
 
 static void check_tokens(const char *text, size_t len) {
     Buf tok = {0};

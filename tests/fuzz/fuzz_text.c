@@ -16,13 +16,7 @@
 #include "vocab/tokenize.h"
 #include "vocab/vocab.h"
 
-#define CHECK(c)                                                                      \
-    do {                                                                              \
-        if (!(c)) {                                                                   \
-            fprintf(stderr, "fuzz_text: property violated: %s (line %d)\n", #c, __LINE__); \
-            abort();                                                                  \
-        }                                                                             \
-    } while (0)
+#include "check.h"
 
 static void count(void *ctx, const char *tok, size_t len) { word_counts_add(ctx, tok, len, 1); }
 

@@ -13,13 +13,7 @@
 #include "core/util.h"
 #include "vocab/vocab.h"
 
-#define CHECK(c)                                                                      \
-    do {                                                                              \
-        if (!(c)) {                                                                   \
-            fprintf(stderr, "fuzz_vocab: property violated: %s (line %d)\n", #c, __LINE__); \
-            abort();                                                                  \
-        }                                                                             \
-    } while (0)
+#include "check.h"
 
 static void check_loaded(Vocab *v) {
     size_t len, len2;
