@@ -27,7 +27,7 @@ man | test)
     ;;
 esac
 # ---- end extras ----
-PACKAGES="libutf8proc-dev libopenblas-dev libdnnl-dev libopenmpi-dev openmpi-bin"
+PACKAGES="libutf8proc-dev zlib1g-dev libopenblas-dev libdnnl-dev libopenmpi-dev openmpi-bin"
 missing=""
 probe() { # header, library, package
     if ! printf '#include <%s>\nint main(void){return 0;}\n' "$1" | $CC -x c - -o /dev/null "$2" 2>/dev/null; then
@@ -37,6 +37,7 @@ probe() { # header, library, package
 probe utf8proc.h -lutf8proc libutf8proc-dev
 probe cblas.h -lopenblas libopenblas-dev
 probe dnnl.h -ldnnl libdnnl-dev
+probe zlib.h -lz zlib1g-dev
 # Open MPI: the header and library through its compiler wrapper, and mpirun
 if ! command -v mpicc >/dev/null 2>&1 ||
     ! printf '#include <mpi.h>\nint main(void){return MPI_Init(0, 0);}\n' |

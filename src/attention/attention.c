@@ -61,8 +61,15 @@ NMT_HOT void attention_step_forward(const AttentionWeights *w, int Ts, int B, in
             if (w->type == ATTENTION_BAHDANAU) {
                 const float *qb = q + (size_t)b * A; /* q [A] */
                 float *p = pre + jb * A;             /* tanh(q + k_j) [A], kept for the backward */
-#pragma omp simd reduction(+ : score)
-                for (int a = 0; a < A; a++) {
+                float lane[NMT_LANES] = {0};         /* score = v . p in lanes (core/nn.h) */
+                int a = 0;
+                for (; a + NMT_LANES <= A; a += NMT_LANES)
+                    for (int l = 0; l < NMT_LANES; l++) {
+                        p[a + l] = fast_tanhf(qb[a + l] + k[a + l]);
+                        lane[l] += w->v[a + l] * p[a + l];
+                    }
+                for (int l = 0; l < NMT_LANES; l++) score += lane[l];
+                for (; a < A; a++) {
                     p[a] = fast_tanhf(qb[a] + k[a]);
                     score += w->v[a] * p[a];
                 }

@@ -34,12 +34,27 @@ void embed_backward(float *dtable, int E, const int *ids, int n, const float *do
     }
 }
 
-NMT_HOT double logsumexp_row(const float *x, int V) {
+NMT_HOT float max_row(const float *x, int n) {
+    float lane[NMT_LANES];
+    for (int j = 0; j < NMT_LANES; j++) lane[j] = -FLT_MAX;
+    int v = 0;
+    for (; v + NMT_LANES <= n; v += NMT_LANES)
+        for (int j = 0; j < NMT_LANES; j++) lane[j] = x[v + j] > lane[j] ? x[v + j] : lane[j];
     float mx = -FLT_MAX;
-    for (int v = 0; v < V; v++) mx = x[v] > mx ? x[v] : mx;
+    for (int j = 0; j < NMT_LANES; j++) mx = lane[j] > mx ? lane[j] : mx;
+    for (; v < n; v++) mx = x[v] > mx ? x[v] : mx;
+    return mx;
+}
+
+NMT_HOT double logsumexp_row(const float *x, int V) {
+    const float mx = max_row(x, V);
+    double lane[NMT_LANES] = {0}; /* see NMT_LANES */
+    int v = 0;
+    for (; v + NMT_LANES <= V; v += NMT_LANES)
+        for (int j = 0; j < NMT_LANES; j++) lane[j] += fast_expf(x[v + j] - mx);
     double sum = 0.0;
-#pragma omp simd reduction(+ : sum)
-    for (int v = 0; v < V; v++) sum += fast_expf(x[v] - mx);
+    for (int j = 0; j < NMT_LANES; j++) sum += lane[j];
+    for (; v < V; v++) sum += fast_expf(x[v] - mx);
     return mx + log(sum);
 }
 
@@ -66,13 +81,21 @@ NMT_HOT double softmax_xent(float *logits, int N, int V, const int *targets, con
             memset(x, 0, sizeof(float) * (size_t)V);
             continue;
         }
-        float mx = -FLT_MAX;
-        for (int v = 0; v < V; v++) mx = x[v] > mx ? x[v] : mx;
+        const float mx = max_row(x, V);
         const int y = targets[i];
         const double gold_logit = x[y];
+        /* x[v] becomes exp(x[v] - mx); both sums in NMT_LANES lanes */
+        double lane[NMT_LANES] = {0}, lane_logits[NMT_LANES] = {0};
+        int v = 0;
+        for (; v + NMT_LANES <= V; v += NMT_LANES)
+            for (int j = 0; j < NMT_LANES; j++) {
+                lane_logits[j] += x[v + j];
+                x[v + j] = fast_expf(x[v + j] - mx);
+                lane[j] += x[v + j];
+            }
         double sum = 0.0, sum_logits = 0.0;
-#pragma omp simd reduction(+ : sum, sum_logits)
-        for (int v = 0; v < V; v++) {
+        for (int j = 0; j < NMT_LANES; j++) sum += lane[j], sum_logits += lane_logits[j];
+        for (; v < V; v++) {
             sum_logits += x[v];
             x[v] = fast_expf(x[v] - mx);
             sum += x[v];

@@ -64,6 +64,16 @@ void embed_backward(float *dtable, int E, const int *ids, int n, const float *do
 double softmax_xent(float *logits, int N, int V, const int *targets, const float *weight, float eps, float scale,
                     double *nll);
 
+/* Sums and maxima over a row that vectorize and still give the same bits on
+ * every CPU and in every build: NMT_LANES running results side by side (lane
+ * j takes elements j, j + NMT_LANES, ...), combined in lane order at the end,
+ * then the tail. A compiler may not reorder a float sum, so a plain loop stays
+ * scalar and waits on each addition; an "omp simd" reduction may be reordered
+ * differently for each instruction set (cpu.h). */
+enum { NMT_LANES = 16 };
+
+/* The largest of x[0..n) (-FLT_MAX for n = 0). */
+float max_row(const float *x, int n);
 /* log(sum_v exp(x[v])), computed stably. */
 double logsumexp_row(const float *x, int V);
 /* In-place log-softmax of one row. */
