@@ -1,6 +1,7 @@
 /* Tests for src/search through the translator: beam 1 is greedy decoding,
  * a wider beam never scores below greedy, attention rows are distributions. */
 #include <math.h>
+#include <string.h>
 
 #include "fixture_model.h"
 #include "test.h"
@@ -118,12 +119,54 @@ static void test_batch_equals_alone_with_retired_rows(void) {
     }
 }
 
+/* A workspace reused call after call (the translator keeps one per thread)
+ * must give what fresh memory gives, bit for bit, as batches grow (the
+ * arena overflows and is enlarged) and shrink again. */
+static void test_reused_workspace_changes_nothing(void) {
+    const int sizes[4] = {1, N_SENT, 2, N_SENT};
+    for (int beam = 1; beam <= 4; beam += 3) {
+        Arena workspace = {0};
+        SearchOptions fresh, reused;
+        search_options_default(&fresh);
+        fresh.beam = beam, fresh.nbest = beam, fresh.want_attention = 1;
+        reused = fresh;
+        reused.workspace = &workspace;
+        int compared = 0, mismatches = 0;
+        for (int c = 0; c < 4; c++) {
+            const int n = sizes[c];
+            NBest a[N_SENT], b[N_SENT];
+            if (beam == 1) {
+                greedy_search(g_model, (const int *const *)g_src, g_src_len, n, &fresh, a);
+                greedy_search(g_model, (const int *const *)g_src, g_src_len, n, &reused, b);
+            } else {
+                beam_search(g_model, (const int *const *)g_src, g_src_len, n, &fresh, a);
+                beam_search(g_model, (const int *const *)g_src, g_src_len, n, &reused, b);
+            }
+            for (int i = 0; i < n; i++) {
+                EXPECT(a[i].n == b[i].n);
+                for (int k = 0; k < a[i].n && k < b[i].n; k++, compared++) {
+                    const Hypothesis *x = &a[i].hyps[k], *y = &b[i].hyps[k];
+                    if (!same_tokens(x, y) || x->logprob != y->logprob ||
+                        memcmp(x->attention, y->attention, sizeof(float) * (size_t)(x->len + x->ended) * x->Ts))
+                        mismatches++;
+                }
+            }
+            free_all(a, n), free_all(b, n);
+        }
+        EXPECT_MSG(mismatches == 0, "beam %d: %d of %d hypotheses differ with a reused workspace", beam, mismatches,
+                   compared);
+        EXPECT(workspace.cap > 0); /* it was used, and kept a block for the next call */
+        arena_free(&workspace);
+    }
+}
+
 int main(void) {
     fixture_init();
     RUN(test_beam1_equals_greedy);
     RUN(test_beam5_never_below_greedy);
     RUN(test_attention_rows_sum_to_one);
     RUN(test_batch_equals_alone_with_retired_rows);
+    RUN(test_reused_workspace_changes_nothing);
     fixture_free();
     TEST_EXIT();
 }

@@ -55,7 +55,7 @@ void beam_search(const Model *m, const int *const *src, const int *src_len, int 
     const int G = K > 1 ? K : -1; /* row of the greedy path inside each sentence's group, if any */
     const int R = K > 1 ? K + 1 : 1;
     Decoding d;
-    decoding_init(&d, &m->p, src, src_len, n, R, o->max_len_ratio, o->shortlist);
+    decoding_init(&d, &m->p, src, src_len, n, R, o->max_len_ratio, o->shortlist, o->workspace);
     const int rows = n * R, Ts = d.Ts, H = d.H, V = d.V, T = d.max_steps;
     int *hist_tok = xmalloc(sizeof(int) * (size_t)T * rows), *hist_parent = xmalloc(sizeof(int) * (size_t)T * rows);
     float *hist_alpha = o->want_attention ? xmalloc(sizeof(float) * (size_t)T * rows * Ts) : NULL;

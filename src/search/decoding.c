@@ -17,7 +17,7 @@
 static void cut_output_layer(Decoding *d, const OutputWeights *full) {
     OutputWeights *o = &d->dec.out;
     const int V = d->V, LI = full->logit_in;
-    float *W = arena_take(&d->arena, (size_t)V * LI), *b = arena_take(&d->arena, (size_t)V);
+    float *W = arena_take(d->arena, (size_t)V * LI), *b = arena_take(d->arena, (size_t)V);
     for (int v = 0; v < V; v++) {
         memcpy(W + (size_t)v * LI, full->W + (size_t)d->token[v] * LI, sizeof(float) * (size_t)LI);
         b[v] = full->b[d->token[v]];
@@ -27,8 +27,10 @@ static void cut_output_layer(Decoding *d, const OutputWeights *full) {
 }
 
 void decoding_init(Decoding *d, const ModelParams *p, const int *const *src, const int *src_len, int n, int R,
-                   float ratio, const Shortlist *shortlist) {
+                   float ratio, const Shortlist *shortlist, Arena *workspace) {
     memset(d, 0, sizeof *d);
+    d->arena = workspace ? workspace : &d->own_arena;
+    arena_reset(d->arena);
     const int H = p->dec.H, rows = n * R;
     d->p = p, d->n = n, d->R = R, d->H = H, d->V = p->dec.V;
     d->dec = p->dec;
@@ -50,16 +52,16 @@ void decoding_init(Decoding *d, const ModelParams *p, const int *const *src, con
     const int Ts = bt.Ts;
     d->Ts = Ts;
     Encoding e;
-    seq2seq_encode(p, Ts, n, bt.src, bt.src_mask, 0.0f, 0.0f, NULL, &d->arena, &e);
+    seq2seq_encode(p, Ts, n, bt.src, bt.src_mask, 0.0f, 0.0f, NULL, d->arena, &e);
     d->ann = e.enc.ann, d->keys = e.keys;
-    d->mask = arena_take(&d->arena, (size_t)Ts * n);
+    d->mask = arena_take(d->arena, (size_t)Ts * n);
     memcpy(d->mask, bt.src_mask, sizeof(float) * (size_t)Ts * n);
     batch_free(&bt);
-    d->s = arena_take(&d->arena, (size_t)rows * H);
-    d->s_new = arena_take(&d->arena, (size_t)rows * H);
-    d->logp = arena_take(&d->arena, (size_t)rows * d->V);
-    d->alpha = arena_take(&d->arena, (size_t)rows * Ts);
-    d->scratch = arena_take(&d->arena, decoder_search_scratch(&d->dec, rows, Ts));
+    d->s = arena_take(d->arena, (size_t)rows * H);
+    d->s_new = arena_take(d->arena, (size_t)rows * H);
+    d->logp = arena_take(d->arena, (size_t)rows * d->V);
+    d->alpha = arena_take(d->arena, (size_t)rows * Ts);
+    d->scratch = arena_take(d->arena, decoder_search_scratch(&d->dec, rows, Ts));
     d->slot = xmalloc(sizeof(int) * (size_t)n);
     d->row_src = xmalloc(sizeof(int) * (size_t)rows);
     d->y_prev = xmalloc(sizeof(int) * (size_t)rows);
@@ -100,7 +102,7 @@ void decoding_retire(Decoding *d, const int *done) {
 }
 
 void decoding_free(Decoding *d) {
-    arena_free(&d->arena);
+    if (d->arena == &d->own_arena) arena_free(&d->own_arena);
     free(d->max_len);
     free(d->token);
     free(d->slot);

@@ -33,14 +33,17 @@ typedef struct {
     float *logp, *alpha;      /* [n*R][V], [n*R][Ts] the last step's outputs */
     int *y_prev;              /* [n*R] */
     float *scratch;
-    Arena arena;
+    Arena *arena;             /* the caller's workspace, or own_arena */
+    Arena own_arena;
 } Decoding;
 
 /* Encode n sentences (ids without </s>) with R rows each; every row starts
  * at s_0 with y_prev = <s>. A sentence may run for ceil(ratio x length) + 10
- * steps, at most MAX_OUTPUT_LEN. */
+ * steps, at most MAX_OUTPUT_LEN. The state lives in workspace (reset here,
+ * so one Decoding at a time per workspace) or, when it is NULL, in memory
+ * of its own. */
 void decoding_init(Decoding *d, const ModelParams *p, const int *const *src, const int *src_len, int n, int R,
-                   float ratio, const Shortlist *shortlist);
+                   float ratio, const Shortlist *shortlist, Arena *workspace);
 /* The target token of output column v (columns are tokens without a shortlist). */
 static inline int decoding_token(const Decoding *d, int v) { return d->token ? d->token[v] : v; }
 /* The packed row of hypothesis k of live sentence i. */

@@ -10,7 +10,7 @@
 void greedy_search(const Model *m, const int *const *src, const int *src_len, int n, const SearchOptions *o,
                    NBest *out) {
     Decoding d;
-    decoding_init(&d, &m->p, src, src_len, n, 1, o->max_len_ratio, o->shortlist);
+    decoding_init(&d, &m->p, src, src_len, n, 1, o->max_len_ratio, o->shortlist, o->workspace);
     const int Ts = d.Ts;
     int **tokens = xcalloc((size_t)n, sizeof(int *));
     float **att = xcalloc((size_t)n, sizeof(float *));

@@ -13,6 +13,7 @@ void search_options_default(SearchOptions *o) {
     o->max_len_ratio = 2.0f;
     o->want_attention = 0;
     o->shortlist = NULL;
+    o->workspace = NULL;
 }
 
 double search_score(double logprob, int steps, float alpha) {

@@ -12,6 +12,7 @@
 #ifndef NMT_SEARCH_H
 #define NMT_SEARCH_H
 
+#include "core/nn.h"
 #include "model/saved.h"
 
 struct Shortlist; /* search/shortlist.h */
@@ -23,6 +24,8 @@ typedef struct {
     float max_len_ratio;
     int want_attention;  /* keep the attention rows of returned hypotheses */
     const struct Shortlist *shortlist; /* restrict the output layer to each batch's shortlist (NULL: all tokens) */
+    Arena *workspace;    /* memory reused by the calls of one thread (NULL: each call allocates its own): a
+                          * batch then writes into pages it has touched before instead of fresh ones */
 } SearchOptions;
 
 void search_options_default(SearchOptions *o);

@@ -52,23 +52,29 @@ double evaluate_bleu(const Model *m, const TrainData *d, const char *const *refs
     EpochPlan plan;
     sorted_plan(&plan, d, batch);
     char **hyps = xcalloc((size_t)d->n + 1, sizeof(char *));
-    SearchOptions so;
-    search_options_default(&so);
-    so.beam = 1;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-    for (int b = 0; b < plan.n_batches; b++) {
-        const int *idx = plan.order + plan.start[b];
-        const int n = plan.count[b];
-        const int **src = xmalloc(sizeof(int *) * (size_t)n);
-        int *len = xmalloc(sizeof(int) * (size_t)n);
-        NBest *out = xcalloc((size_t)n, sizeof(NBest));
-        for (int i = 0; i < n; i++) src[i] = d->src[idx[i]], len[i] = d->src_len[idx[i]];
-        greedy_search(m, src, len, n, &so, out);
-        for (int i = 0; i < n; i++) {
-            hyps[idx[i]] = vocab_decode(m->vocab, VOCAB_TGT, out[i].hyps[0].tokens, out[i].hyps[0].len);
-            nbest_free(&out[i]);
+#pragma omp parallel num_threads(threads)
+    {
+        Arena workspace = {0}; /* this thread's, reused batch after batch */
+        SearchOptions so;
+        search_options_default(&so);
+        so.beam = 1;
+        so.workspace = &workspace;
+#pragma omp for schedule(dynamic, 1)
+        for (int b = 0; b < plan.n_batches; b++) {
+            const int *idx = plan.order + plan.start[b];
+            const int n = plan.count[b];
+            const int **src = xmalloc(sizeof(int *) * (size_t)n);
+            int *len = xmalloc(sizeof(int) * (size_t)n);
+            NBest *out = xcalloc((size_t)n, sizeof(NBest));
+            for (int i = 0; i < n; i++) src[i] = d->src[idx[i]], len[i] = d->src_len[idx[i]];
+            greedy_search(m, src, len, n, &so, out);
+            for (int i = 0; i < n; i++) {
+                hyps[idx[i]] = vocab_decode(m->vocab, VOCAB_TGT, out[i].hyps[0].tokens, out[i].hyps[0].len);
+                nbest_free(&out[i]);
+            }
+            free(out), free(len), free(src);
         }
-        free(out), free(len), free(src);
+        arena_free(&workspace);
     }
     BleuStats stats;
     bleu_stats_init(&stats, 0);

@@ -48,11 +48,13 @@ static void decode_sentences(const Model *m, const TranslateOptions *o, const in
     BatchPlan plan;
     batch_plan_make(&plan, n, src_len, NULL, pos, (long)TRANSLATE_WINDOW_BATCHES * o->batch, o->batch,
                     (long)o->batch * TOKENS_PER_SENTENCE, decode_cost, NULL);
-    SearchOptions so = o->search;
-    so.want_attention = want_attention;
     const int threads = o->threads < plan.n_tasks ? o->threads : plan.n_tasks;
 #pragma omp parallel num_threads(threads)
     {
+        Arena workspace = {0}; /* this thread's, reused batch after batch */
+        SearchOptions so = o->search;
+        so.want_attention = want_attention;
+        so.workspace = &workspace;
         const int **sp = xmalloc(sizeof(int *) * (size_t)o->batch);
         int *sl = xmalloc(sizeof(int) * (size_t)o->batch);
         NBest *res = xmalloc(sizeof(NBest) * (size_t)o->batch);
@@ -66,6 +68,7 @@ static void decode_sentences(const Model *m, const TranslateOptions *o, const in
             for (int j = 0; j < tk->count; j++) out[which[j]] = res[j];
         }
         free(sp), free(sl), free(res);
+        arena_free(&workspace);
     }
     batch_plan_free(&plan);
 }
