@@ -15,9 +15,11 @@ SAN ?= 0
 # scalar: GCC's default -O2 cost model takes no loop that needs a remainder,
 # and -ftrapping-math keeps the clamps and selects of fast_expf/fast_tanhf
 # from becoming vector blends (nmtc never enables floating-point traps).
-# Neither flag lets the compiler change a result (no reassociation, no FMA
-# contraction in -std=c11); sums keep their bits through fixed lanes (core/nn.h).
-VECTORIZE := -fvect-cost-model=dynamic -fno-trapping-math
+# -fno-math-errno lets sqrtf be the instruction (no errno to set), which a
+# vector loop needs. None of them lets the compiler change a result (no
+# reassociation, no FMA contraction in -std=c11); sums keep their bits
+# through fixed lanes (core/nn.h).
+VECTORIZE := -fvect-cost-model=dynamic -fno-trapping-math -fno-math-errno
 NATIVE ?= 0
 ifeq ($(SAN),1)
 BUILD := build-san

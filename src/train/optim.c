@@ -88,6 +88,23 @@ double grad_norm(const float *g, size_t n) {
     return norm;
 }
 
+typedef struct {
+    float scale, lr, b1, b2, eps, c1, c2; /* c1, c2: the bias corrections 1 / (1 - beta^t) */
+} AdamStep;
+
+/* Adam on [from, to): element by element, so the hot-loop clones (core/cpu.h)
+ * give the same bits at any vector width. */
+NMT_HOT static void adam_range(const AdamStep *st, float *params, float *m, float *v, const float *grads, long from,
+                               long to) {
+    const float b1 = st->b1, b2 = st->b2;
+    for (long i = from; i < to; i++) {
+        const float g = grads[i] * st->scale;
+        m[i] = b1 * m[i] + (1.0f - b1) * g;
+        v[i] = b2 * v[i] + (1.0f - b2) * g * g;
+        params[i] -= st->lr * (m[i] * st->c1) / (sqrtf(v[i] * st->c2) + st->eps);
+    }
+}
+
 void optim_step_range(Optimizer *o, float *params, const float *grads, float lr, double norm, size_t lo,
                       size_t hi) {
     const float scale = (o->clip > 0.0f && norm > o->clip) ? (float)(o->clip / norm) : 1.0f;
@@ -99,15 +116,13 @@ void optim_step_range(Optimizer *o, float *params, const float *grads, float lr,
         if (o->ema) update_ema(o, params, lo, hi);
         return;
     }
-    const float b1 = o->beta1, b2 = o->beta2, eps = o->eps;
-    const float c1 = 1.0f / (1.0f - powf(b1, (float)o->step)), c2 = 1.0f / (1.0f - powf(b2, (float)o->step));
-    float *m = o->m, *v = o->v;
+    const AdamStep st = {scale, lr, o->beta1, o->beta2, o->eps, 1.0f / (1.0f - powf(o->beta1, (float)o->step)),
+                         1.0f / (1.0f - powf(o->beta2, (float)o->step))};
+    const long n_chunks = (b - a + OPTIM_CHUNK - 1) / OPTIM_CHUNK;
 #pragma omp parallel for schedule(static)
-    for (long i = a; i < b; i++) {
-        const float g = grads[i] * scale;
-        m[i] = b1 * m[i] + (1.0f - b1) * g;
-        v[i] = b2 * v[i] + (1.0f - b2) * g * g;
-        params[i] -= lr * (m[i] * c1) / (sqrtf(v[i] * c2) + eps);
+    for (long c = 0; c < n_chunks; c++) {
+        const long from = a + c * OPTIM_CHUNK, to = from + OPTIM_CHUNK < b ? from + OPTIM_CHUNK : b;
+        adam_range(&st, params, o->m, o->v, grads, from, to);
     }
     if (o->ema) update_ema(o, params, lo, hi);
 }
