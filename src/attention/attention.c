@@ -74,9 +74,7 @@ NMT_HOT void attention_step_forward(const AttentionWeights *w, int Ts, int B, in
                     score += w->v[a] * p[a];
                 }
             } else {
-                const float *sb = s + (size_t)b * H;
-                for (int a = 0; a < A; a++) score += sb[a] * k[a];
-                score *= inv_sqrt_h;
+                score = dot_row(s + (size_t)b * H, k, A) * inv_sqrt_h;
             }
             e[j] = score;
         }
@@ -91,7 +89,7 @@ NMT_HOT void attention_step_forward(const AttentionWeights *w, int Ts, int B, in
     }
 }
 
-void attention_step_backward(const AttentionWeights *w, const AttentionWeights *dw, int Ts, int B, const float *ann,
+NMT_HOT void attention_step_backward(const AttentionWeights *w, const AttentionWeights *dw, int Ts, int B, const float *ann,
                              const float *keys, const float *mask, const float *s, const float *alpha,
                              const float *pre, const float *dctx, const float *dscore, float *d_ann, float *dkeys,
                              float *ds, float *dq, float *scratch) {
@@ -113,11 +111,8 @@ void attention_step_backward(const AttentionWeights *w, const AttentionWeights *
             }
             const float *h = ann + jb * H2;
             float *dh = d_ann + jb * H2;
-            float da = 0.0f;
-            for (int k = 0; k < H2; k++) {
-                da += dc[k] * h[k];
-                dh[k] += a[j] * dc[k];
-            }
+            const float da = dot_row(dc, h, H2);
+            for (int k = 0; k < H2; k++) dh[k] += a[j] * dc[k];
             de[j] = da;
             dot_ada += a[j] * da;
         }

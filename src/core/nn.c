@@ -46,6 +46,17 @@ NMT_HOT float max_row(const float *x, int n) {
     return mx;
 }
 
+NMT_HOT float dot_row(const float *x, const float *y, int n) {
+    float lane[NMT_LANES] = {0};
+    int i = 0;
+    for (; i + NMT_LANES <= n; i += NMT_LANES)
+        for (int j = 0; j < NMT_LANES; j++) lane[j] += x[i + j] * y[i + j];
+    float sum = 0.0f;
+    for (int j = 0; j < NMT_LANES; j++) sum += lane[j];
+    for (; i < n; i++) sum += x[i] * y[i];
+    return sum;
+}
+
 NMT_HOT double logsumexp_row(const float *x, int V) {
     const float mx = max_row(x, V);
     double lane[NMT_LANES] = {0}; /* see NMT_LANES */

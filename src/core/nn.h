@@ -74,6 +74,8 @@ enum { NMT_LANES = 16 };
 
 /* The largest of x[0..n) (-FLT_MAX for n = 0). */
 float max_row(const float *x, int n);
+/* x . y over n elements. */
+float dot_row(const float *x, const float *y, int n);
 /* log(sum_v exp(x[v])), computed stably. */
 double logsumexp_row(const float *x, int V);
 /* In-place log-softmax of one row. */
