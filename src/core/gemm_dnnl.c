@@ -185,29 +185,27 @@ static void run(const Key *k, const void *A, const void *B, float *C) {
     if (saved != 1) omp_set_num_threads(saved);
 }
 
-/* A bf16 view of a stored factor: the registered copy, else a conversion
- * into the thread's buffer `slot` (compact, so its row stride becomes cols). */
-static const uint16_t *bf16_operand(const float *X, int rows, int cols, int *ld, int slot) {
-    const uint16_t *w = gemm_weights_find(X, rows, cols, *ld);
-    if (w) return w;
-    uint16_t *buf = gemm_thread_buffer(slot, (size_t)rows * cols * sizeof(uint16_t));
-    bf16_from_f32(X, rows, cols, *ld, buf);
-    *ld = cols;
-    return buf;
-}
-
-/* The same, converted into rows + extra_rows by cols + extra_cols with the
- * extra rows and columns zero (so its row stride becomes cols + extra_cols). */
-static const uint16_t *bf16_operand_padded(const float *X, int rows, int cols, int *ld, int extra_rows,
-                                           int extra_cols, int slot) {
+/* A bf16 view of a stored factor X [rows][cols] (row stride *ld), grown by
+ * extra_rows zero rows and extra_cols zero columns: the registered copy when
+ * nothing is added, else a conversion into the thread's buffer `slot`
+ * (compact, so its row stride becomes cols + extra_cols). */
+static const uint16_t *bf16_operand(const float *X, int rows, int cols, int *ld, int extra_rows, int extra_cols,
+                                    int slot) {
+    if (!extra_rows && !extra_cols) {
+        const uint16_t *w = gemm_weights_find(X, rows, cols, *ld);
+        if (w) return w;
+    }
     const int wide = cols + extra_cols;
     uint16_t *buf = gemm_thread_buffer(slot, (size_t)(rows + extra_rows) * wide * sizeof(uint16_t));
-    memset(buf, 0, (size_t)(rows + extra_rows) * wide * sizeof(uint16_t));
     if (!extra_cols) {
         bf16_from_f32(X, rows, cols, *ld, buf);
     } else {
-        for (int r = 0; r < rows; r++) bf16_from_f32(X + (size_t)r * *ld, 1, cols, *ld, buf + (size_t)r * wide);
+        for (int r = 0; r < rows; r++) {
+            bf16_from_f32(X + (size_t)r * *ld, 1, cols, *ld, buf + (size_t)r * wide);
+            for (int c = cols; c < wide; c++) buf[(size_t)r * wide + c] = 0;
+        }
     }
+    memset(buf + (size_t)rows * wide, 0, (size_t)extra_rows * wide * sizeof(uint16_t));
     *ld = wide;
     return buf;
 }
@@ -216,17 +214,15 @@ void gemm_dnnl(int ta, int tb, int M, int N, int K, float alpha, const float *A,
                float beta, float *C, int ldc, int bf16) {
     if (!gemm_dnnl_available()) die("oneDNN: no CPU engine");
     const void *a = A, *b = B;
-    if (bf16 && K % 2) {
+    if (bf16) {
         /* bf16 products on an odd K run one zero term longer: oneDNN 2.6's AMX
          * kernels pair the K elements, and some odd K (63 with M > 64 and N
          * not a multiple of 16) execute tile instructions unconfigured and
          * die of SIGILL; a zero term adds an exact 0 */
-        a = bf16_operand_padded(A, ta ? K : M, ta ? M : K, &lda, ta, !ta, 0);
-        b = bf16_operand_padded(B, tb ? N : K, tb ? K : N, &ldb, !tb, tb, 1);
-        K++;
-    } else if (bf16) {
-        a = bf16_operand(A, ta ? K : M, ta ? M : K, &lda, 0);
-        b = bf16_operand(B, tb ? N : K, tb ? K : N, &ldb, 1);
+        const int pad = K % 2;
+        a = bf16_operand(A, ta ? K : M, ta ? M : K, &lda, pad && ta, pad && !ta, 0);
+        b = bf16_operand(B, tb ? N : K, tb ? K : N, &ldb, pad && !tb, pad && tb, 1);
+        K += pad;
     }
     Key k = {ta, tb, M, N, K, lda, ldb, ldc, bf16, 0, 0};
     memcpy(&k.alpha, &alpha, sizeof alpha), memcpy(&k.beta, &beta, sizeof beta);
