@@ -120,6 +120,7 @@ static double forward_flops(const ModelConfig *c, int Ts, int Tt) {
     double step = 2.0 * (E + 2 * H) * 3 * H + 6.0 * H * H + 4.0 * H * Ts + 2.0 * (c->deep_output ? E : O) * V;
     if (c->deep_output) step += 2.0 * O * E;
     if (c->attention == ATTENTION_BAHDANAU) step += 2.0 * H * A;
+    if (c->decoder == DECODER_CGRU) step += 6.0 * H * H; /* the second GRU's recurrent product */
     return enc + Tt * step + 4.0 * H * H;
 }
 

@@ -33,6 +33,31 @@ static inline void write_head(const char *from, const char *to, int n) {
     linereader_close(&r);
 }
 
+/* The fixture's model with the given decoder, on a vocabulary built anew
+ * from the fixture's training text (the same every time). */
+static inline Model *fixture_build_model(DecoderType decoder) {
+    char s[128], t[128];
+    snprintf(s, sizeof s, "%s/train.src", g_dir);
+    snprintf(t, sizeof t, "%s/train.tgt", g_dir);
+    VocabConfig vc;
+    vocab_config_init(&vc);
+    vc.bpe_merges = 150; /* few merges: words split into several subwords */
+    CorpusStats cs;
+    Vocab *v = vocab_build(&vc, s, t, &cs);
+    ModelConfig cfg = {.emb = 16, .hidden = 24, .att_dim = 16, .attention = ATTENTION_BAHDANAU, .decoder = decoder,
+                       .dropout = 0.0f};
+    Model *m = model_create(&cfg, v, 7);
+    /* A random model with small weights repeats one token forever. Larger
+     * embeddings make its outputs depend on the input, sharper output
+     * weights and a bias towards </s> make most hypotheses end (and some
+     * hit the length limit): enough variety for search invariants. */
+    for (size_t k = 0; k < (size_t)m->cfg.tgt_vocab * cfg.emb; k++) m->p.dec.tgt_emb[k] *= 10.0f;
+    for (size_t k = 0; k < (size_t)m->cfg.src_vocab * cfg.emb; k++) m->p.enc.src_emb[k] *= 10.0f;
+    for (size_t k = 0; k < (size_t)m->cfg.tgt_vocab * (size_t)model_out_in(&m->cfg); k++) m->p.dec.out.W[k] *= 3.0f;
+    m->p.dec.out.b[VOCAB_EOS] += 1.0f;
+    return m;
+}
+
 static inline void fixture_init(void) {
     snprintf(g_dir, sizeof g_dir, "/tmp/nmt_test_tr_XXXXXX");
     if (!mkdtemp(g_dir)) die("mkdtemp failed");
@@ -41,22 +66,8 @@ static inline void fixture_init(void) {
     snprintf(t, sizeof t, "%s/train.tgt", g_dir);
     write_head("corpora/toy/train.src", s, 3000);
     write_head("corpora/toy/train.tgt", t, 3000);
-    VocabConfig vc;
-    vocab_config_init(&vc);
-    vc.bpe_merges = 150; /* few merges: words split into several subwords */
-    CorpusStats cs;
-    Vocab *v = vocab_build(&vc, s, t, &cs);
-    ModelConfig cfg = {.emb = 16, .hidden = 24, .att_dim = 16, .attention = ATTENTION_BAHDANAU, .dropout = 0.0f};
-    g_model = model_create(&cfg, v, 7);
-    /* A random model with small weights repeats one token forever. Larger
-     * embeddings make its outputs depend on the input, sharper output
-     * weights and a bias towards </s> make most hypotheses end (and some
-     * hit the length limit): enough variety for search invariants. */
-    for (size_t k = 0; k < (size_t)g_model->cfg.tgt_vocab * cfg.emb; k++) g_model->p.dec.tgt_emb[k] *= 10.0f;
-    for (size_t k = 0; k < (size_t)g_model->cfg.src_vocab * cfg.emb; k++) g_model->p.enc.src_emb[k] *= 10.0f;
-    for (size_t k = 0; k < (size_t)g_model->cfg.tgt_vocab * (size_t)model_out_in(&g_model->cfg); k++)
-        g_model->p.dec.out.W[k] *= 3.0f;
-    g_model->p.dec.out.b[VOCAB_EOS] += 1.0f;
+    g_model = fixture_build_model(DECODER_GRU);
+    const Vocab *v = g_model->vocab;
     LineReader r;
     if (linereader_open(&r, "corpora/toy/test.src") != 0) die("cannot open corpora/toy/test.src");
     char err[256];

@@ -27,6 +27,11 @@ static void test_model_config_text_is_stable(void) {
     b.len = 0;
     model_config_write(&c, &b);
     EXPECT(strstr(b.data, "tie_target=0\nrec_dropout=0.25\n") != NULL);
+    EXPECT(strstr(b.data, "decoder=") == NULL); /* the plain GRU decoder: files keep their bytes */
+    c.decoder = DECODER_CGRU;
+    b.len = 0;
+    model_config_write(&c, &b);
+    EXPECT(strstr(b.data, "rec_dropout=0.25\ndecoder=cgru\n") != NULL);
     ModelConfig back;
     char err[256];
     EXPECT(model_config_read(b.data, b.len, &back, "m", err, sizeof err) == 0);

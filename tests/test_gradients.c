@@ -230,12 +230,12 @@ static void fill_test_guide(Batch *b, float weight) {
 #undef G
 }
 
-static void check_model(AttentionType type, float dropout, float rec_dropout, float eps, int deep_output,
-                        int tie_target, float guide_weight) {
+static void check_model_decoder(AttentionType type, DecoderType decoder, float dropout, float rec_dropout, float eps,
+                                int deep_output, int tie_target, float guide_weight) {
     ModelCase c;
     memset(&c, 0, sizeof c);
     c.cfg = (ModelConfig){.src_vocab = 9, .tgt_vocab = 8, .emb = 3, .hidden = 4, .att_dim = 5,
-                          .attention = type, .dropout = dropout, .rec_dropout = rec_dropout,
+                          .attention = type, .decoder = decoder, .dropout = dropout, .rec_dropout = rec_dropout,
                           .deep_output = deep_output,
                           .tie_target = tie_target};
     size_t n = model_num_params(&c.cfg);
@@ -279,6 +279,11 @@ static void check_model(AttentionType type, float dropout, float rec_dropout, fl
     arena_free(&c.arena);
 }
 
+static void check_model(AttentionType type, float dropout, float rec_dropout, float eps, int deep_output,
+                        int tie_target, float guide_weight) {
+    check_model_decoder(type, DECODER_GRU, dropout, rec_dropout, eps, deep_output, tie_target, guide_weight);
+}
+
 static void test_model_gradients_bahdanau(void) { check_model(ATTENTION_BAHDANAU, 0.0f, 0.0f, 0.0f, 0, 0, 0.0f); }
 static void test_model_gradients_dot(void) { check_model(ATTENTION_DOT, 0.0f, 0.0f, 0.0f, 0, 0, 0.0f); }
 static void test_model_gradients_dropout_label_smoothing(void) {
@@ -295,6 +300,13 @@ static void test_model_gradients_guided_bahdanau(void) {
     check_model(ATTENTION_BAHDANAU, 0.2f, 0.0f, 0.1f, 1, 1, 2.0f);
 }
 static void test_model_gradients_guided_dot(void) { check_model(ATTENTION_DOT, 0.0f, 0.0f, 0.0f, 0, 0, 2.0f); }
+/* the conditional GRU decoder: guidance and recurrent dropout, both scorers */
+static void test_model_gradients_cgru_guided_bahdanau(void) {
+    check_model_decoder(ATTENTION_BAHDANAU, DECODER_CGRU, 0.2f, 0.3f, 0.1f, 1, 1, 2.0f);
+}
+static void test_model_gradients_cgru_guided_dot(void) {
+    check_model_decoder(ATTENTION_DOT, DECODER_CGRU, 0.0f, 0.0f, 0.0f, 0, 0, 2.0f);
+}
 
 /* The guidance loss's bookkeeping: the guided rows are counted, the loss of
  * a near-uniform (initial) attention is about the log of each row's source
@@ -342,6 +354,8 @@ int main(void) {
     RUN(test_model_gradients_deep_output_tied);
     RUN(test_model_gradients_guided_bahdanau);
     RUN(test_model_gradients_guided_dot);
+    RUN(test_model_gradients_cgru_guided_bahdanau);
+    RUN(test_model_gradients_cgru_guided_dot);
     RUN(test_guide_loss_counts_rows);
     TEST_EXIT();
 }

@@ -25,10 +25,10 @@ typedef struct {
     size_t n;
 } Net;
 
-static void net_init(Net *net, AttentionType type, int deep, int tied, unsigned seed) {
+static void net_init_decoder(Net *net, AttentionType type, DecoderType decoder, int deep, int tied, unsigned seed) {
     memset(net, 0, sizeof *net);
     net->cfg = (ModelConfig){.src_vocab = 9, .tgt_vocab = 8, .emb = 3, .hidden = 4, .att_dim = 5,
-                             .attention = type, .deep_output = deep, .tie_target = tied};
+                             .attention = type, .decoder = decoder, .deep_output = deep, .tie_target = tied};
     net->n = model_num_params(&net->cfg);
     net->params = falloc(net->n);
     net->grads = falloc(net->n);
@@ -37,6 +37,10 @@ static void net_init(Net *net, AttentionType type, int deep, int tied, unsigned 
     Rng rng;
     rng_seed(&rng, seed, 1);
     fill_uniform(net->params, net->n, 0.8f, &rng); /* biases too: every term must matter */
+}
+
+static void net_init(Net *net, AttentionType type, int deep, int tied, unsigned seed) {
+    net_init_decoder(net, type, DECODER_GRU, deep, tied, seed);
 }
 
 static void net_free(Net *net) { free(net->params), free(net->grads); }
@@ -282,10 +286,10 @@ static double dec_run(DecCase *c, int backward) {
 
 static double dec_loss(void *vctx) { return dec_run(vctx, 0); }
 
-static void check_decoder(AttentionType type, int deep, float dropout, float rec_dropout) {
+static void check_decoder(AttentionType type, DecoderType decoder, int deep, float dropout, float rec_dropout) {
     DecCase c;
     memset(&c, 0, sizeof c);
-    net_init(&c.net, type, deep, 0, 17);
+    net_init_decoder(&c.net, type, decoder, deep, 0, 17);
     c.dropout = dropout, c.rec_dropout = rec_dropout;
     int s0[] = {4, 5, 6, 7}, s1[] = {8, 4}, s2[] = {5, 5, 6};
     int t0[] = {4, 5}, t1[] = {7, 4, 5}, t2[] = {6};
@@ -305,7 +309,7 @@ static void check_decoder(AttentionType type, int deep, float dropout, float rec
     g_atol = 2e-4, g_rtol = 2e-2; /* as the whole-model check in test_gradients.c */
     float *analytic = falloc(c.net.n);
     memcpy(analytic, c.net.grads, sizeof(float) * c.net.n);
-    const char *const names[] = {"tgt_emb", "att_W", "att_v", "dec.", "deep_", "out_", NULL};
+    const char *const names[] = {"tgt_emb", "att_W", "att_v", "dec.", "dec2.", "deep_", "out_", NULL};
     check_tensors(&c.net, names, dec_loss, &c, analytic);
     /* only the real source positions have a gradient; padded ones are never read */
     check_input("ann", c.ann, c.d_ann, TS * B * 2 * H, dec_loss, &c);
@@ -318,9 +322,17 @@ static void check_decoder(AttentionType type, int deep, float dropout, float rec
     net_free(&c.net);
 }
 
-static void test_decoder_gradients_bahdanau(void) { check_decoder(ATTENTION_BAHDANAU, 0, 0.0f, 0.0f); }
-static void test_decoder_gradients_dot_deep(void) { check_decoder(ATTENTION_DOT, 1, 0.0f, 0.0f); }
-static void test_decoder_gradients_dropout(void) { check_decoder(ATTENTION_BAHDANAU, 1, 0.2f, 0.3f); }
+static void test_decoder_gradients_bahdanau(void) { check_decoder(ATTENTION_BAHDANAU, DECODER_GRU, 0, 0.0f, 0.0f); }
+static void test_decoder_gradients_dot_deep(void) { check_decoder(ATTENTION_DOT, DECODER_GRU, 1, 0.0f, 0.0f); }
+static void test_decoder_gradients_dropout(void) { check_decoder(ATTENTION_BAHDANAU, DECODER_GRU, 1, 0.2f, 0.3f); }
+/* the conditional GRU: two GRUs per step, the query between them */
+static void test_cgru_decoder_gradients_bahdanau(void) {
+    check_decoder(ATTENTION_BAHDANAU, DECODER_CGRU, 0, 0.0f, 0.0f);
+}
+static void test_cgru_decoder_gradients_dot_deep(void) { check_decoder(ATTENTION_DOT, DECODER_CGRU, 1, 0.0f, 0.0f); }
+static void test_cgru_decoder_gradients_dropout(void) {
+    check_decoder(ATTENTION_BAHDANAU, DECODER_CGRU, 1, 0.2f, 0.3f);
+}
 
 int main(void) {
     RUN(test_init_state_gradients);
@@ -334,5 +346,8 @@ int main(void) {
     RUN(test_decoder_gradients_bahdanau);
     RUN(test_decoder_gradients_dot_deep);
     RUN(test_decoder_gradients_dropout);
+    RUN(test_cgru_decoder_gradients_bahdanau);
+    RUN(test_cgru_decoder_gradients_dot_deep);
+    RUN(test_cgru_decoder_gradients_dropout);
     TEST_EXIT();
 }

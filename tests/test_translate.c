@@ -252,6 +252,31 @@ static void test_score_matches_search(void) {
     free_all(g, N_SENT);
 }
 
+/* The conditional-GRU decoder: scoring (teacher forcing, the embedding
+ * projection of all steps at once) agrees with search (one step at a
+ * time), and the model file keeps its decoder. */
+static void test_cgru_score_matches_search_and_reloads(void) {
+    Model *plain = g_model;
+    g_model = fixture_build_model(DECODER_CGRU);
+    EXPECT(g_model->cfg.decoder == DECODER_CGRU && g_model->p.dec.gru2.Wx != NULL);
+    EXPECT(model_num_params(&g_model->cfg) > model_num_params(&plain->cfg));
+    test_score_matches_search();
+    char path[128], err[1024];
+    snprintf(path, sizeof path, "%s/cgru.model", g_dir);
+    EXPECT(model_save(g_model, path, NULL, 0, err, sizeof err) == 0);
+    ModelFile mf;
+    Model *back = model_load(path, &mf, err, sizeof err);
+    EXPECT_MSG(back != NULL, "%s", err);
+    if (back) {
+        EXPECT(back->cfg.decoder == DECODER_CGRU);
+        EXPECT(!memcmp(back->params, g_model->params, sizeof(float) * model_num_params(&g_model->cfg)));
+        model_free(back);
+        modelfile_free(&mf);
+    }
+    model_free(g_model);
+    g_model = plain;
+}
+
 static void test_score_stream(void) {
     char sp[128], tp[128], op[128];
     snprintf(sp, sizeof sp, "%s/s.txt", g_dir);
@@ -367,6 +392,7 @@ int main(void) {
     RUN(test_stream_matches_lines);
     RUN(test_alignment_word_merge_and_hard);
     RUN(test_score_matches_search);
+    RUN(test_cgru_score_matches_search_and_reloads);
     RUN(test_score_stream);
     RUN(test_average_is_elementwise_mean);
     fixture_free();

@@ -17,7 +17,7 @@
 # MAX_UPDATES is set, at most that many updates (a fixed count compares the
 # guided and the unguided models at an equal budget on a loaded machine).
 # A model already in OUT_DIR is kept, so a second run only scores.
-# Environment: BPE EMB HIDDEN BATCH MAX_LEN GUIDE_WEIGHT THREADS MAX_UPDATES.
+# Environment: BPE EMB HIDDEN DECODER BATCH MAX_LEN GUIDE_WEIGHT THREADS JOBS MAX_UPDATES.
 set -euo pipefail
 if [ $# -lt 3 ]; then
     echo "usage: $0 DATA_DIR GOLD_DIR OUT_DIR [MINUTES]   (default 20 minutes per model)" >&2
@@ -35,6 +35,8 @@ MAX_LEN=${MAX_LEN:-60}
 GUIDE_WEIGHT=${GUIDE_WEIGHT:-0.1}
 THREADS=${THREADS:-$(nproc)}
 MAX_UPDATES=${MAX_UPDATES:-}
+JOBS=${JOBS:-1}                   # models trained at once (e.g. THREADS=1 JOBS=2 on two cores)
+DECODER=${DECODER:-gru}          # gru, or cgru: the conditional GRU, whose attention query has read y_{t-1}
 for f in "$data/train.de" "$data/train.en" "$gold/dev.de" "$gold/dev.en" "$gold/dev.talp"; do
     [ -f "$f" ] || { echo "$0: missing $f (see README.md, \"Attention as word alignment\")" >&2; exit 1; }
 done
@@ -68,14 +70,29 @@ train() { # NAME SRC TGT [flags]
     local extra=()
     [ -n "$MAX_UPDATES" ] && extra+=(--max-updates "$MAX_UPDATES")
     "$bin/nmt-train" --vocab "$out/vocab" --train-src "$out/data/train.$s" --train-tgt "$out/data/train.$t" \
-        -o "$out/$name/model" --emb "$EMB" --hidden "$HIDDEN" --deep-output --tie-embeddings --dropout 0.2 \
+        -o "$out/$name/model" --decoder "$DECODER" --emb "$EMB" --hidden "$HIDDEN" --deep-output --tie-embeddings --dropout 0.2 \
         --label-smoothing 0.1 --batch "$BATCH" --max-len "$MAX_LEN" --epochs 0 --minutes "$minutes" \
         --valid-every 1000 --threads "$THREADS" --disp-every 100 "${extra[@]}" "$@" 2>"$out/$name/train.log"
 }
-train raw-de-en de en
-train guided-de-en de en --guided-alignment "$out/align/gdfa" --guided-alignment-weight "$GUIDE_WEIGHT"
-train raw-en-de en de
-train guided-en-de en de --guided-alignment "$out/align/gdfa.en-de" --guided-alignment-weight "$GUIDE_WEIGHT"
+# JOBS models at a time (each on THREADS threads), in the order below
+running=0
+wait_trainings() {
+    local failed=0
+    for pid in $(jobs -p); do wait "$pid" || failed=1; done
+    running=0
+    [ $failed = 0 ] || { echo "$0: a training failed: see $out/*/train.log" >&2; exit 1; }
+}
+launch() {
+    if [ "$JOBS" -le 1 ]; then train "$@"; return; fi
+    train "$@" &
+    running=$((running + 1))
+    [ "$running" -lt "$JOBS" ] || wait_trainings
+}
+launch raw-de-en de en
+launch guided-de-en de en --guided-alignment "$out/align/gdfa" --guided-alignment-weight "$GUIDE_WEIGHT"
+launch raw-en-de en de
+launch guided-en-de en de --guided-alignment "$out/align/gdfa.en-de" --guided-alignment-weight "$GUIDE_WEIGHT"
+wait_trainings
 
 # 3. forced alignment of the gold sentences, all written de-en
 sc=$out/score

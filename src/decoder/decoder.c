@@ -34,6 +34,9 @@ static DecoderStepActs step_acts(const DecoderWeights *w, const DecoderActs *a, 
         .pre = a->pre ? a->pre + rows * a->Ts * A : NULL,
         .rec_mask = a->rec_mask,
         .rec_in = a->rec_in ? a->rec_in + rows * H : NULL,
+        .query = a->query ? a->query + rows * H : NULL,
+        .xproj2 = a->xproj2,
+        .cache2 = a->cache2 ? a->cache2 + rows * 4 * H : NULL,
     };
 }
 
@@ -59,10 +62,11 @@ void decoder_forward(const DecoderWeights *w, int Tt, int Ts, int B, const int *
         act->rec_in = arena_take(arena, (size_t)N * H);
     }
 
-    /* the embedding half of every step's input projection, in one product:
-     * xproj [N][3H] = dec_in[:, :E] [N][E] Wx[:, :E]^T + bx */
+    /* the embedding part of every step's input projection, in one product:
+     * xproj [N][3H] = dec_in[:, :E] [N][E] Wx[:, :E]^T + bx
+     * (gru: Wx [3H][E+2H], the context part follows in the steps; cgru: GRU1's Wx [3H][E]) */
     act->xproj = arena_take(arena, (size_t)N * 3 * H);
-    gemm(0, 1, N, 3 * H, E, 1.0f, act->dec_in, DI, w->gru.Wx, DI, 0.0f, act->xproj, 3 * H);
+    gemm(0, 1, N, 3 * H, E, 1.0f, act->dec_in, DI, w->gru.Wx, w->gru.in, 0.0f, act->xproj, 3 * H);
     add_bias_rows(act->xproj, w->gru.bx, N, 3 * H);
 
     act->s = arena_take(arena, (size_t)(Tt + 1) * BH);
@@ -75,6 +79,12 @@ void decoder_forward(const DecoderWeights *w, int Tt, int Ts, int B, const int *
         act->pre = arena_take(arena, (size_t)Tt * Ts * B * A);
     }
     act->ctx = arena_take(arena, (size_t)B * 2 * H);
+    act->query = act->cache2 = act->xproj2 = NULL;
+    if (w->type == DECODER_CGRU) {
+        act->query = arena_take(arena, (size_t)N * H);
+        act->cache2 = arena_take(arena, (size_t)N * 4 * H);
+        act->xproj2 = arena_take(arena, (size_t)B * 3 * H);
+    }
     for (int t = 0; t < Tt; t++) {
         DecoderStepActs a = step_acts(w, act, t);
         decoder_step_forward(w, Ts, B, B, NULL, ann, keys, src_mask, act->s + t * BH, 1, &a, act->s + (t + 1) * BH);
@@ -146,11 +156,15 @@ void decoder_backward(const DecoderWeights *w, const DecoderWeights *g, const in
     dropout_backward(d_out, act->out_drop, (size_t)N * OI);
 
     /* steps in reverse */
+    const int cgru = w->type == DECODER_CGRU;
     float *dxproj = arena_take(arena, (size_t)N * 3 * H); /* [Tt][B][3H] */
     float *dhproj = arena_take(arena, (size_t)N * 3 * H); /* [Tt][B][3H] */
+    float *dxproj2 = cgru ? arena_take(arena, (size_t)N * 3 * H) : NULL; /* [Tt][B][3H] */
+    float *dhproj2 = cgru ? arena_take(arena, (size_t)N * 3 * H) : NULL; /* [Tt][B][3H] */
     float *dq = w->att.type == ATTENTION_BAHDANAU ? arena_take(arena, (size_t)N * A) : NULL; /* [Tt][B][A] */
     float *ds = arena_take_zero(arena, BH), *ds_prev = arena_take(arena, BH);
     float *dc = arena_take(arena, (size_t)B * 2 * H);
+    float *dquery = cgru ? arena_take(arena, BH) : NULL;
     float *scratch = arena_take(arena, (size_t)B * Ts);
     float *dscore = act->guide ? arena_take(arena, (size_t)B * Ts) : NULL;
     memset(d_ann, 0, sizeof(float) * (size_t)Ts * B * 2 * H);
@@ -164,22 +178,31 @@ void decoder_backward(const DecoderWeights *w, const DecoderWeights *g, const in
         }
         DecoderStepActs a = step_acts(w, act, t);
         if (dscore) guide_step_grad(act, t, dscore), a.dscore = dscore;
-        decoder_step_backward(w, g, Ts, B, ann, keys, src_mask, act->s + t * BH, &a, ds, dc,
-                              dxproj + (size_t)t * B * 3 * H, dhproj + (size_t)t * B * 3 * H, ds_prev, d_ann, dkeys,
-                              dq ? dq + (size_t)t * B * A : NULL, scratch);
+        const size_t rows = (size_t)t * B;
+        DecoderStepGrads gr = {
+            .dxproj = dxproj + rows * 3 * H,
+            .dhproj = dhproj + rows * 3 * H,
+            .dxproj2 = dxproj2 ? dxproj2 + rows * 3 * H : NULL,
+            .dhproj2 = dhproj2 ? dhproj2 + rows * 3 * H : NULL,
+            .dq = dq ? dq + rows * A : NULL,
+            .dquery = dquery,
+            .scratch = scratch,
+        };
+        decoder_step_backward(w, g, Ts, B, ann, keys, src_mask, act->s + t * BH, &a, ds, dc, &gr, ds_prev, d_ann, dkeys);
         float *swap = ds;
         ds = ds_prev, ds_prev = swap;
     }
     memcpy(ds0, ds, sizeof(float) * BH);
     /* the weight products deferred from the steps, over all steps at once */
     gru_weight_grads(&g->gru, N, act->dec_in, DI, act->rec_in ? act->rec_in : act->s, dxproj, dhproj);
-    attention_query_backward(&w->att, &g->att, N, dq, act->s);
+    if (cgru) gru_weight_grads(&g->gru2, N, act->dec_in + E, DI, act->query, dxproj2, dhproj2); /* x = c_t, h = s'_t */
+    attention_query_backward(&w->att, &g->att, N, dq, cgru ? act->query : act->s);
 
     /* target embeddings: from the GRU input and from the output layer */
     float *demb = arena_take(arena, (size_t)N * E);
     for (int i = 0; i < N; i++) memcpy(demb + (size_t)i * E, d_out + (size_t)i * OI + 3 * H, sizeof(float) * (size_t)E);
     /* in the forward pass xproj [N][3H] held dec_in[:, :E] Wx[:, :E]^T */
-    gemm(0, 0, N, E, 3 * H, 1.0f, dxproj, 3 * H, w->gru.Wx, DI, 1.0f, demb, E);
+    gemm(0, 0, N, E, 3 * H, 1.0f, dxproj, 3 * H, w->gru.Wx, w->gru.in, 1.0f, demb, E);
     dropout_backward(demb, act->emb_drop, (size_t)N * E);
     embed_backward(g->tgt_emb, E, tgt_in, N, demb);
 }
@@ -193,7 +216,8 @@ size_t decoder_search_scratch(const DecoderWeights *w, int B, int Ts) {
            + (size_t)B * 2 * H     /* context */
            + (size_t)B * A         /* q */
            + (size_t)Ts * B * A    /* pre */
-           + (size_t)B * E;        /* deep output */
+           + (size_t)B * E         /* deep output */
+           + (w->type == DECODER_CGRU ? (size_t)B * (H + 3 * H + 4 * H) : 0); /* query, xproj2, cache2 */
 }
 
 void decoder_search_step(const DecoderWeights *w, int Ts, int B, int n_src, const int *row_src, const float *ann,
@@ -209,6 +233,11 @@ void decoder_search_step(const DecoderWeights *w, int Ts, int B, int n_src, cons
     float *q = a.ctx + (size_t)B * 2 * H, *pre = q + (size_t)B * A;
     float *deep = pre + (size_t)Ts * B * A;
     if (w->att.type == ATTENTION_BAHDANAU) a.q = q, a.pre = pre;
+    if (w->type == DECODER_CGRU) {
+        a.query = deep + (size_t)B * E;
+        a.xproj2 = a.query + (size_t)B * H;
+        a.cache2 = a.xproj2 + (size_t)B * 3 * H;
+    }
     for (int b = 0; b < B; b++)
         memcpy(a.in + (size_t)b * DI, w->tgt_emb + (size_t)y_prev[b] * E, sizeof(float) * (size_t)E);
     decoder_step_forward(w, Ts, B, n_src, row_src, ann, keys, mask, s_prev, 0, &a, s);

@@ -2,7 +2,7 @@
  * one search step.
  *
  *   s_0      = init_state(encoder summary)          (decoder/init_state.h)
- *   c_t, s_t = decoder step(s_{t-1}, y_{t-1})       (decoder/step.h)
+ *   c_t, s_t = decoder step(s_{t-1}, y_{t-1})       (decoder/step.h: gru or cgru)
  *   logits_t = output([s_t ; c_t ; E_tgt y_{t-1}])  (decoder/output.h)
  *
  * decoder_forward / decoder_backward run the teacher-forced sequence (the
@@ -32,6 +32,9 @@ typedef struct {
     float *rec_in;   /* [Tt][B][H] the recurrent product's input under recurrent dropout, or NULL */
     float *alpha;    /* [Tt][B][Ts] attention weights */
     float *q, *pre;  /* Bahdanau caches: [Tt][B][A], [Tt][Ts][B][A] */
+    float *query;    /* cgru: [Tt][B][H] s'_t, the queries; NULL for gru (the queries are s[0..Tt-1]) */
+    float *cache2;   /* cgru: [Tt][B][4H] GRU2's caches */
+    float *xproj2;   /* cgru: [B][3H] scratch of the steps */
     float *out_in;   /* [Tt][B][3H+E] output layer input, after dropout */
     float *out_drop; /* [Tt][B][3H+E] or NULL */
     float *deep;     /* [Tt][B][E] deep output activations, or NULL */

@@ -1,21 +1,28 @@
 /* step.h — one decoder step, the same function for teacher forcing
- * (training, scoring) and for search:
+ * (training, scoring) and for search. The plain GRU decoder (gru):
  *
  *   c_t = attention(s_{t-1}, annotations)
  *   s_t = GRU([E y_{t-1} ; c_t], s_{t-1})
+ *
+ * the conditional GRU (cgru), whose query has read y_{t-1}:
+ *
+ *   s'_t = GRU1(E y_{t-1}, s_{t-1})
+ *   c_t  = attention(s'_t, annotations)
+ *   s_t  = GRU2(c_t, s'_t)
  *
  * The output layer (decoder/output.h) then maps [s_t ; c_t ; E y_{t-1}]
  * to logits; teacher forcing runs it over all steps at once, search after
  * every step.
  *
- * The GRU's input projection Wx [E y ; c] + bx is formed in one of two
- * ways. Teacher forcing knows every y_{t-1} in advance and computes the
- * embedding half for all steps in one product before the loop
- * (embedding_projected = 1: xproj arrives holding Wx[:, :E] E y + bx and the
- * step adds Wx[:, E:] c). Search learns y_{t-1} only at the step, and the
- * step forms the whole projection in one product (embedding_projected = 0).
- * The two orders of summation give results that differ in the last bits,
- * which is why each path keeps its own. */
+ * The input projection of the GRU that reads E y_{t-1} (the only GRU of
+ * gru, GRU1 of cgru) is formed in one of two ways. Teacher forcing knows
+ * every y_{t-1} in advance and computes the embedding part for all steps in
+ * one product before the loop (embedding_projected = 1: xproj arrives
+ * holding Wx[:, :E] E y + bx; gru's step adds Wx[:, E:] c). Search learns
+ * y_{t-1} only at the step, and the step forms the whole projection in one
+ * product (embedding_projected = 0). For gru the two orders of summation
+ * give results that differ in the last bits, which is why each path keeps
+ * its own. */
 #ifndef NMT_DECODER_STEP_H
 #define NMT_DECODER_STEP_H
 
@@ -23,17 +30,30 @@
 
 /* The activations of one step over B rows. */
 typedef struct {
-    float *in;             /* [B][E+2H] GRU input: the caller fills the first E columns, the step writes c_t */
-    float *xproj;          /* [B][3H] the GRU's input projection */
+    float *in;             /* [B][E+2H] [E y_{t-1} ; c_t]: the caller fills the first E columns, the step writes c_t */
+    float *xproj;          /* [B][3H] the input projection of the GRU that reads E y_{t-1} (gru: and c_t) */
     float *ctx;            /* [B][2H] scratch for c_t */
-    float *cache;          /* [B][4H] GRU step cache */
+    float *cache;          /* [B][4H] GRU step cache (cgru: GRU1's) */
     float *alpha;          /* [B][Ts] attention weights */
     float *q, *pre;        /* Bahdanau caches [B][A] and [Ts][B][A]; NULL for dot */
     const float *rec_mask; /* [B][H] recurrent dropout mask, or NULL */
     float *rec_in;         /* [B][H] s_{t-1} * rec_mask (with rec_mask) */
+    float *query;          /* cgru: [B][H] s'_t, the attention query and GRU2's previous state */
+    float *xproj2;         /* cgru: [B][3H] scratch for GRU2's input projection W2x c_t + b2x */
+    float *cache2;         /* cgru: [B][4H] GRU2's step cache */
     const float *dscore;   /* backward only: [B][Ts] extra gradient w.r.t. the attention scores
                             * (guided alignment), or NULL */
 } DecoderStepActs;
+
+/* The gradients one backward step writes (overwriting), for the products
+ * over all steps that follow the loop. */
+typedef struct {
+    float *dxproj, *dhproj;   /* [B][3H] the GRU's projections (cgru: GRU1's), for gru_weight_grads */
+    float *dxproj2, *dhproj2; /* cgru: [B][3H] GRU2's projections */
+    float *dq;                /* Bahdanau: [B][A] w.r.t. the query projection, for attention_query_backward */
+    float *dquery;            /* cgru: [B][H] scratch, the gradient w.r.t. s'_t */
+    float *scratch;           /* B * Ts floats */
+} DecoderStepGrads;
 
 /* s [B][H] from s_prev [B][H]; ann [Ts][n_src][2H], keys [Ts][n_src][A]
  * and mask [Ts][n_src] hold the encoded sentences, and row b attends to
@@ -44,14 +64,12 @@ void decoder_step_forward(const DecoderWeights *w, int Ts, int B, int n_src, con
 
 /* Backward of one teacher-forced step. ds [B][H]: the gradient w.r.t. s_t;
  * dctx [B][2H]: the gradient w.r.t. c_t from the output layer (the step
- * adds the GRU input's share). Writes dxproj and dhproj [B][3H] (the GRU's
- * projections, for gru_weight_grads over all steps), ds_prev [B][H]
- * (overwritten) and dq [B][A] (Bahdanau, for attention_query_backward);
- * adds into d_ann [Ts][B][2H], dkeys [Ts][B][A] and g->att.v.
- * scratch: B * Ts floats. */
+ * adds the GRU input's share). Writes the fields of gr and ds_prev [B][H]
+ * (overwritten); adds into d_ann [Ts][B][2H], dkeys [Ts][B][A] and
+ * g->att.v. */
 void decoder_step_backward(const DecoderWeights *w, const DecoderWeights *g, int Ts, int B, const float *ann,
                            const float *keys, const float *mask, const float *s_prev, const DecoderStepActs *a,
-                           const float *ds, float *dctx, float *dxproj, float *dhproj, float *ds_prev, float *d_ann,
-                           float *dkeys, float *dq, float *scratch);
+                           const float *ds, float *dctx, const DecoderStepGrads *gr, float *ds_prev, float *d_ann,
+                           float *dkeys);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 static const char *const ATTENTION_NAMES[] = {"bahdanau", "dot", NULL};
+static const char *const DECODER_NAMES[] = {"gru", "cgru", NULL};
 
 #define F(member) offsetof(ModelConfig, member)
 /* The order is the order of the CONF section. Every value read from a file
@@ -22,6 +23,8 @@ const FieldSpec MODEL_CONFIG_FIELDS[] = {
     {"deep_output", "--deep-output", FIELD_INT, F(deep_output), 0, 0, 1, NULL, NULL, FIELD_SWITCH},
     {"tie_target", "--tie-embeddings", FIELD_INT, F(tie_target), 0, 0, 1, NULL, NULL, FIELD_SWITCH},
     {"rec_dropout", "--rec-dropout", FIELD_FLOAT, F(rec_dropout), 0, 0, 0.95, NULL, NULL, FIELD_OMIT_DEFAULT},
+    /* written only for cgru, so that files of the plain decoder keep their bytes */
+    {"decoder", "--decoder", FIELD_ENUM, F(decoder), DECODER_GRU, 0, 1, NULL, DECODER_NAMES, FIELD_OMIT_DEFAULT},
 };
 #undef F
 const int MODEL_CONFIG_NFIELDS = (int)(sizeof MODEL_CONFIG_FIELDS / sizeof MODEL_CONFIG_FIELDS[0]);

@@ -9,6 +9,7 @@
 
 #include "attention/attention.h"
 #include "core/fields.h"
+#include "decoder/weights.h"
 
 typedef struct {
     int src_vocab;  /* Vs */
@@ -17,6 +18,7 @@ typedef struct {
     int hidden;     /* H: decoder state, and each encoder direction */
     int att_dim;    /* A: Bahdanau's hidden size; dot attention uses A = H */
     AttentionType attention;
+    DecoderType decoder; /* where the attention query comes from (decoder/weights.h) */
     float dropout;  /* on embeddings and the output layer's input; 0 at inference */
     float rec_dropout; /* variational dropout on the GRUs' recurrent inputs; 0 at inference */
     int deep_output; /* 1: t = tanh(deep_W [s;c;y] + deep_b) (E wide), logits = out_W t + out_b */

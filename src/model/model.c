@@ -70,7 +70,14 @@ static void visit_all(const ModelConfig *c, ModelParams *p, Visitor visit, void 
     visit(ctx, "init_W", KIND_MATRIX, H, 2 * H, &dec->init.W);
     visit(ctx, "init_b", KIND_BIAS, 1, H, &dec->init.b);
     visit_attention(visit, ctx, c, &dec->att);
-    visit_gru(visit, ctx, "dec", &dec->gru, E + 2 * H, H);
+    dec->type = c->decoder;
+    dec->gru2 = (GruWeights){0};
+    if (c->decoder == DECODER_CGRU) {
+        visit_gru(visit, ctx, "dec", &dec->gru, E, H);
+        visit_gru(visit, ctx, "dec2", &dec->gru2, 2 * H, H);
+    } else {
+        visit_gru(visit, ctx, "dec", &dec->gru, E + 2 * H, H);
+    }
     visit_output(visit, ctx, c, dec);
 }
 

@@ -26,7 +26,9 @@ double score_perplexity(const ScoreStats *st) { return st->tokens > 0 ? exp(-st-
 static long pair_cost(const ModelConfig *c, int Ts, int Tt) {
     const long H = c->hidden, E = c->emb, A = c->att_dim > 0 ? c->att_dim : c->hidden;
     const long pre = c->attention == ATTENTION_BAHDANAU ? A : 0;
-    return (long)Tt * (c->tgt_vocab + (long)Ts * (pre + 1) + 12 * H + 2 * E + A) + (long)Ts * (2 * E + 16 * H + A);
+    const long cgru = c->decoder == DECODER_CGRU ? 8 * H : 0; /* s'_t, GRU2's cache, its projections' gradients */
+    return (long)Tt * (c->tgt_vocab + (long)Ts * (pre + 1) + 12 * H + 2 * E + A + cgru) +
+           (long)Ts * (2 * E + 16 * H + A);
 }
 
 /* A scoring batch costs its activations: count pairs padded to the longest source and target. */
