@@ -36,7 +36,7 @@ GUIDE_WEIGHT=${GUIDE_WEIGHT:-0.1}
 THREADS=${THREADS:-$(nproc)}
 MAX_UPDATES=${MAX_UPDATES:-}
 JOBS=${JOBS:-1}                   # models trained at once (e.g. THREADS=1 JOBS=2 on two cores)
-DECODER=${DECODER:-gru}          # gru, or cgru: the conditional GRU, whose attention query has read y_{t-1}
+DECODER=${DECODER:-cgru}         # cgru: the conditional GRU, whose attention query has read y_{t-1}; or gru
 for f in "$data/train.de" "$data/train.en" "$gold/dev.de" "$gold/dev.en" "$gold/dev.talp"; do
     [ -f "$f" ] || { echo "$0: missing $f (see README.md, \"Attention as word alignment\")" >&2; exit 1; }
 done
@@ -121,6 +121,9 @@ for kind in raw guided; do
 done
 peak() { awk '{for (i = 1; i < NF; i++) { n = split($i, w, ","); m = 0; for (k = 1; k <= n; k++) if (w[k] + 0 > m) m = w[k] + 0; s += m; c++ } } END { printf "%.3f", s / c }' "$1"; }
 
+tail -n "$n_gold" "$out/align/gdfa" >"$sc/teacher.gdfa"
+teacher_aer() { "$bin/nmt-align" --score "$sc/teacher.gdfa" --gold-format pharaoh <"$1" | awk 'NR == 1 { printf "%.1f%%", 100 * $2 }'; }
+
 row() { # LABEL FILE
     local r
     r=$("$bin/nmt-align" --score "$gold/dev.talp" <"$2" | head -n 1)
@@ -143,5 +146,9 @@ row() { # LABEL FILE
     row "attention, guided by nmt-align: grow-diag-final-and" "$sc/guided-current.gdfa"
     echo
     echo "mean largest attention weight per target subword (de->en): no guidance $(peak "$sc/raw.soft"), guided $(peak "$sc/guided.soft")"
+    # how well the guided attention learned its own training targets: the
+    # gold sentences are training pairs, guided by the aligner's links
+    echo "AER against the aligner's gdfa links (the guided model's training targets on these sentences):" \
+        "guided gdfa $(teacher_aer "$sc/guided-current.gdfa"), no guidance gdfa $(teacher_aer "$sc/raw-current.gdfa")"
 } | tee "$out/aer-table.md"
 log "outputs in $out: aer-table.md, score/, attention-{raw,guided}-de-en.html, the four models"

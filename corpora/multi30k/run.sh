@@ -29,6 +29,7 @@ LR=${LR:-0.001}
 BEAM=${BEAM:-5}
 LENGTH_PENALTY=${LENGTH_PENALTY:-0.6}
 VALID_EVERY=${VALID_EVERY:-450}
+DECODER=${DECODER:-cgru}         # cgru: the conditional GRU (two GRUs per step, the attention between); or gru
 OUTPUT=${OUTPUT:-deep}           # direct: logits from [s;c;y]; deep: a tanh layer of EMB units and tied target embeddings
 THREADS=${THREADS:-$(nproc)}
 MAX_UPDATES=${MAX_UPDATES:-}     # stop after this many updates as well (experiments at a fixed count)
@@ -78,7 +79,7 @@ extra=("${output_flags[@]}")
 [ -n "$TRAIN_FLAGS" ] && extra+=($TRAIN_FLAGS)
 "$bin/nmt-train" --vocab "$out/vocab" --train-src "$data/train.$src" --train-tgt "$data/train.$tgt" \
     --valid-src "$data/valid.$src" --valid-tgt "$data/valid.$tgt" -o "$out/model" \
-    --emb "$EMB" --hidden "$HIDDEN" --dropout "$DROPOUT" --label-smoothing "$LABEL_SMOOTHING" \
+    --decoder "$DECODER" --emb "$EMB" --hidden "$HIDDEN" --dropout "$DROPOUT" --label-smoothing "$LABEL_SMOOTHING" \
     --batch "$BATCH" --lr "$LR" --epochs 0 --minutes "$minutes" --valid-every "$VALID_EVERY" \
     --valid-metric bleu --lr-patience 2 --patience 8 --threads "$THREADS" \
     --log "$out/train-log.jsonl" "${resume[@]}" "${extra[@]}"
