@@ -26,7 +26,7 @@ double score_perplexity(const ScoreStats *st) { return st->tokens > 0 ? exp(-st-
 static long pair_cost(const ModelConfig *c, int Ts, int Tt) {
     const long H = c->hidden, E = c->emb, A = c->att_dim > 0 ? c->att_dim : c->hidden;
     const long pre = c->attention == ATTENTION_BAHDANAU ? A : 0;
-    const long cgru = c->decoder == DECODER_CGRU ? 8 * H : 0; /* s'_t, GRU2's cache, its projections' gradients */
+    const long cgru = c->decoder == DECODER_CGRU ? 5 * H : 0; /* per step: the query s'_t and GRU2's cache */
     return (long)Tt * (c->tgt_vocab + (long)Ts * (pre + 1) + 12 * H + 2 * E + A + cgru) +
            (long)Ts * (2 * E + 16 * H + A);
 }
