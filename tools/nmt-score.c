@@ -118,6 +118,7 @@ int main(int argc, char **argv) {
     if (align_out) {
         if (atomic_open(&af, align_out, err, sizeof err) != 0) die("%s", err);
         o.align_out = af.f;
+        o.align_out_name = align_out;
     }
     if (output.dump && (o.alignment != ALIGN_NONE || gold_path)) attdump_mark_alignment(output.dump);
     if (gold_path && attdump_load_gold(output.dump, gold_path, err, sizeof err) != 0) {

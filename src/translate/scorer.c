@@ -1,6 +1,7 @@
 /* scorer.c — see scorer.h. */
 #include "translate/scorer.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -52,6 +53,13 @@ const int SCORE_OPTION_NFIELDS = (int)(sizeof SCORE_OPTION_FIELDS / sizeof SCORE
 
 const FieldSpec *score_option_field(const char *flag) {
     return fields_find_flag(SCORE_OPTION_FIELDS, SCORE_OPTION_NFIELDS, flag);
+}
+
+/* -1, with a message naming the alignments' file and the reason (errno of the failed write). */
+static int alignments_unwritable(const ScoreOptions *o, char *err, size_t errsz) {
+    snprintf(err, errsz, "%s: cannot write the alignments: %s", o->align_out_name ? o->align_out_name : "<alignments>",
+             strerror(errno ? errno : EIO));
+    return -1;
 }
 
 void score_options_default(ScoreOptions *o) {
@@ -321,10 +329,8 @@ int score_stream(const Model *m, const ScoreOptions *o, LineReader *src, LineRea
                 else if (c.status[i] == PAIR_OK) buf_puts(ab, " ||| ");
                 if (c.status[i] == PAIR_OK) put_alignment(m, o, &c, i, ab);
                 if (o->align_out) buf_puts(ab, "\n");
-                if (o->align_out && fwrite(alines.data, 1, alines.len, o->align_out) != alines.len) {
-                    snprintf(err, errsz, "cannot write the alignments: write error");
-                    rc = -1;
-                }
+                if (o->align_out && fwrite(alines.data, 1, alines.len, o->align_out) != alines.len)
+                    rc = alignments_unwritable(o, err, errsz);
             }
             buf_puts(&line, "\n");
             if (fwrite(line.data, 1, line.len, out) != line.len) {
@@ -347,9 +353,7 @@ int score_stream(const Model *m, const ScoreOptions *o, LineReader *src, LineRea
     meter_end(&meter);
     pc_free(&c);
     buf_free(&line), buf_free(&alines);
-    if (rc == 0 && o->align_out && (fflush(o->align_out) != 0 || ferror(o->align_out))) {
-        snprintf(err, errsz, "cannot write the alignments: write error");
-        rc = -1;
-    }
+    if (rc == 0 && o->align_out && (fflush(o->align_out) != 0 || ferror(o->align_out)))
+        rc = alignments_unwritable(o, err, errsz);
     return rc;
 }

@@ -39,6 +39,7 @@ typedef struct {
     AlignMode alignment;
     int align_next;   /* take target token t's row from step t + 1 (the query s_t, which has read y_t) */
     FILE *align_out;
+    const char *align_out_name; /* align_out's path, for messages */
 } ScoreOptions;
 
 /* The options' table (nmt-score, the C API's scoring setters). */
