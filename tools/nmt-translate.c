@@ -70,12 +70,13 @@ static const char *const SECTIONS[] = {"", "search", "speed", "output", "input e
 int main(int argc, char **argv) {
     blas_setup(argv);
     set_program_name(argv[0]);
-    const CliTable tables[] = {{TRANSLATE_OPTION_FIELDS, TRANSLATE_OPTION_NFIELDS, offsetof(Args, opt)},
+    const CliTable tables[] = {{SEARCH_OPTION_FIELDS, SEARCH_OPTION_NFIELDS, offsetof(Args, opt.search)},
+                               {TRANSLATE_OPTION_FIELDS, TRANSLATE_OPTION_NFIELDS, offsetof(Args, opt)},
                                {TOOL_FIELDS, (int)(sizeof TOOL_FIELDS / sizeof TOOL_FIELDS[0]), 0}};
-    const CliCommand cmd = {USAGE, tables, 2, SECTIONS, NULL, NULL, 0, 0};
+    const CliCommand cmd = {USAGE, tables, 3, SECTIONS, NULL, NULL, 0, 0};
     Args a;
     memset(&a, 0, sizeof a);
-    fields_set_defaults(TOOL_FIELDS, tables[1].n, &a);
+    fields_set_defaults(TOOL_FIELDS, tables[2].n, &a);
     translate_options_default(&a.opt);
     a.opt.threads = omp_get_num_procs();
     a.precision = (int)gemm_preferred_precision(); /* bf16 on CPUs that compute it natively */

@@ -17,19 +17,6 @@ const char *const ALIGN_MODE_NAMES[] = {"none", "hard", "soft", NULL}; /* AlignM
 
 #define F(member) offsetof(TranslateOptions, member)
 const FieldSpec TRANSLATE_OPTION_FIELDS[] = {
-    {NULL, "--beam", FIELD_INT, F(search.beam), 5, 1, 256, .section = "search",
-     .help = "beam size; 1 is greedy decoding"},
-    {NULL, "--nbest", FIELD_INT, F(search.nbest), 1, 1, 256, .section = "search",
-     .help = "print the N best distinct translations per line (N <= beam)\n"
-             "as Moses n-best lines \"ID ||| translation ||| score\", ID\n"
-             "0-based, best first (an empty line gives one entry with\n"
-             "an empty translation and score 0)"},
-    {NULL, "--length-penalty", FIELD_FLOAT, F(search.length_penalty), 0.6, 0, 10, .metavar = "A", .section = "search",
-     .help = "rank finished hypotheses by logprob / length^A, length\n"
-             "counting the final </s> (0 = raw logprob)"},
-    {NULL, "--max-length-ratio", FIELD_FLOAT, F(search.max_len_ratio), 2, 0, 100, .metavar = "R", .section = "search",
-     .help = "at most R x source tokens + 10 output tokens, and never\n"
-             "more than 1024"},
     {NULL, "--max-src-len", FIELD_INT, F(max_src_len), 512, 1, 1 << 20, .section = "search",
      .help = "translate only the first N tokens of a longer line, with a\n"
              "warning"},
@@ -60,12 +47,13 @@ const FieldSpec TRANSLATE_OPTION_FIELDS[] = {
 const int TRANSLATE_OPTION_NFIELDS = (int)(sizeof TRANSLATE_OPTION_FIELDS / sizeof TRANSLATE_OPTION_FIELDS[0]);
 
 const FieldSpec *translate_option_field(const char *flag) {
-    return fields_find_flag(TRANSLATE_OPTION_FIELDS, TRANSLATE_OPTION_NFIELDS, flag);
+    const FieldSpec *f = fields_find_flag(TRANSLATE_OPTION_FIELDS, TRANSLATE_OPTION_NFIELDS, flag);
+    return f ? f : fields_find_flag(SEARCH_OPTION_FIELDS, SEARCH_OPTION_NFIELDS, flag);
 }
 
 void translate_options_default(TranslateOptions *o) {
     memset(o, 0, sizeof *o);
-    search_options_default(&o->search);
+    search_options_default(&o->search); /* SEARCH_OPTION_FIELDS */
     fields_set_defaults(TRANSLATE_OPTION_FIELDS, TRANSLATE_OPTION_NFIELDS, o);
 }
 

@@ -49,7 +49,7 @@ typedef struct {
  * the Python module. */
 extern const FieldSpec TRANSLATE_OPTION_FIELDS[];
 extern const int TRANSLATE_OPTION_NFIELDS;
-/* The row of a flag, for its range ("--beam"). */
+/* The row of a flag of TRANSLATE_OPTION_FIELDS or SEARCH_OPTION_FIELDS, for its range ("--beam"). */
 const FieldSpec *translate_option_field(const char *flag);
 
 void translate_options_default(TranslateOptions *o);
