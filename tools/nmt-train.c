@@ -1,10 +1,7 @@
 /* nmt-train — train a translation model on a parallel corpus. */
-#include <omp.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common/tool.h"
 #include "core/blas.h"
@@ -13,11 +10,7 @@
 #include "core/dist.h"
 #include "core/util.h"
 #include "core/fields.h"
-#include "train/agree.h"
-#include "train/guidance.h"
-#include "train/resume.h"
-#include "train/text_data.h"
-#include "train/trainer.h"
+#include "train/session.h"
 
 #define GUIDED "guided alignment (attention trained towards given word alignments)"
 
@@ -38,14 +31,7 @@ static const char EPILOG[] =
     "and a checkpoint (exit status 130; continue with --resume). A second one ends the\n"
     "process at once: files are written atomically, so the last checkpoint stays intact.\n";
 
-typedef struct {
-    const char *vocab, *train_src, *train_tgt, *valid_src, *valid_tgt, *guide;
-    int max_len, skip_invalid, valid_bleu, resume;
-    ModelConfig cfg;
-    TrainOptions train;
-} Args;
-
-#define A(member) offsetof(Args, member)
+#define A(member) offsetof(TrainRequest, member)
 static const FieldSpec TOOL_FIELDS[] = {
     {NULL, "--vocab", FIELD_INPUT, A(vocab), .metavar = "VOCAB", .section = "data",
      .help = "vocabulary file from nmt-vocab"},
@@ -93,37 +79,10 @@ static const FieldSpec TOOL_FIELDS[] = {
 #undef A
 static const char *const SECTIONS[] = {"data", "model", "training", GUIDED, "output", NULL};
 
-/* Refuse a resume whose command line asks for other settings than the
- * checkpoint's: each saved setting given must agree with the checkpoint;
- * the budget and the machine (FIELD_NOT_SAVED) and FIELD_RESUME_FREE may change. */
-static void check_resume_flags(const CliGiven *g, const ModelConfig *cmd_cfg, const ModelConfig *saved_cfg,
-                               const TrainOptions *cmd, const TrainOptions *saved, const char *ckpt) {
-    Buf diff = {0};
-    for (int i = 0; i < g->n; i++) {
-        const FieldSpec *f = g->spec[i];
-        if (f->flags & (FIELD_NOT_SAVED | FIELD_RESUME_FREE)) continue;
-        int is_model = f >= MODEL_CONFIG_FIELDS && f < MODEL_CONFIG_FIELDS + MODEL_CONFIG_NFIELDS;
-        int is_train = f >= TRAIN_OPTION_FIELDS && f < TRAIN_OPTION_FIELDS + TRAIN_OPTION_NFIELDS;
-        if (!is_model && !is_train) continue; /* files and this run's switches */
-        const void *a = is_model ? (const void *)cmd_cfg : (const void *)cmd;
-        const void *b = is_model ? (const void *)saved_cfg : (const void *)saved;
-        if (fields_equal(f, a, b)) continue;
-        char now[128], then[128];
-        fields_describe(f, a, now, sizeof now);
-        fields_describe(f, b, then, sizeof then);
-        buf_printf(&diff, "\n  %s %s (the checkpoint has %s)", f->flag, now, then);
-    }
-    if (diff.len)
-        die("%s was trained with other settings than this command line asks for:%s\n"
-            "resume with the checkpoint's settings (or drop these flags), or train a new model with another -o",
-            ckpt, diff.data);
-    buf_free(&diff);
-}
-
 /* Before any work: every output can be written and none is an input or
  * another output (the files named after MODEL included), and no other run
  * is writing the same MODEL (the lock is held until the process ends). */
-static void claim_outputs(const CliCommand *cmd, const Args *a) {
+static void claim_outputs(const CliCommand *cmd, const TrainRequest *a) {
     const char *model = a->train.model_path;
     const char *suffixes[] = {".last", ".ckpt", ".lock"};
     char **snaps = NULL, *prefix = path_cat(model, ".u");
@@ -147,106 +106,20 @@ int main(int argc, char **argv) {
     set_program_name(argv[0]);
     dist_init(&argc, &argv); /* under mpirun: one rank of a data-parallel job */
     const CliTable tables[] = {{TOOL_FIELDS, (int)(sizeof TOOL_FIELDS / sizeof TOOL_FIELDS[0]), 0},
-                               {MODEL_CONFIG_FIELDS, MODEL_CONFIG_NFIELDS, offsetof(Args, cfg)},
-                               {TRAIN_OPTION_FIELDS, TRAIN_OPTION_NFIELDS, offsetof(Args, train)}};
+                               {MODEL_CONFIG_FIELDS, MODEL_CONFIG_NFIELDS, offsetof(TrainRequest, cfg)},
+                               {TRAIN_OPTION_FIELDS, TRAIN_OPTION_NFIELDS, offsetof(TrainRequest, train)}};
     const CliCommand cmd = {USAGE, tables, 3, SECTIONS, EPILOG, NULL, 0, 0};
-    Args args;
-    memset(&args, 0, sizeof args);
-    fields_set_defaults(TOOL_FIELDS, tables[0].n, &args);
-    train_options_default(&args.train);
-    args.train.threads = train_default_threads();
-    args.train.precision = (int)gemm_preferred_precision(); /* bf16 on CPUs that compute it natively */
-    model_config_default(&args.cfg);
+    TrainRequest r;
+    train_request_default(&r);
     CliGiven given;
-    tool_parse(&cmd, argc, argv, &args, &given);
-    TrainOptions o = args.train;
-    ModelConfig cfg = args.cfg;
-    const char *guide_path = args.guide, *vocab_path = args.vocab, *train_src = args.train_src,
-               *train_tgt = args.train_tgt, *valid_src = args.valid_src, *valid_tgt = args.valid_tgt;
-    const int resume = args.resume, max_len = args.max_len, skip_invalid = args.skip_invalid;
-    int valid_bleu = args.valid_bleu || o.select_by_bleu;
-    char err[1024];
-    if (!!valid_src != !!valid_tgt) die("--valid-src and --valid-tgt go together");
-    if (!vocab_path && !resume) die("--vocab is required (see --help)");
-    if (cfg.att_dim == 0) cfg.att_dim = cfg.hidden;
-    for (int k = 0; k < given.n && !guide_path; k++)
-        if (!strncmp(given.spec[k]->flag, "--guided-alignment", 18))
-            die("%s needs --guided-alignment FILE", given.spec[k]->flag);
-    o.guided = guide_path != NULL;
-    if (cli_given(&given, "--max-updates") && o.max_updates == 0)
-        die("--max-updates 0 would train nothing: give at least 1 (leave it out for no limit)");
-    if (valid_bleu && !valid_src)
-        die("%s needs a validation set (--valid-src and --valid-tgt)",
-            o.select_by_bleu ? "--valid-metric bleu" : "--valid-bleu");
-    claim_outputs(&cmd, &args);
-
-    /* Everything that can fail on the user's input is checked before training starts. */
-    Model *m = NULL;
-    TrainState state;
-    Optimizer optim;
-    int resumed = 0;
-    Buf saved_inputs = {0};
-    char *ckpt = train_output_path(o.model_path, ".ckpt");
-    if (resume && access(ckpt, F_OK) == 0) {
-        TrainOptions saved = o;
-        m = checkpoint_load(ckpt, &state, &optim, &saved, &saved_inputs, err, sizeof err);
-        if (!m) die("%s", err);
-        check_resume_flags(&given, &cfg, &m->cfg, &o, &saved, ckpt);
-        if (saved.guided != o.guided)
-            die("%s was trained %s guided alignment: resume %s --guided-alignment FILE", ckpt,
-                saved.guided ? "with" : "without", saved.guided ? "with" : "without");
-        /* the run's own settings win; the budget and the machine may change */
-        train_options_resume(&saved, &o);
-        if (saved.select_by_bleu) valid_bleu = 1;
-        if (valid_bleu && !valid_src) die("%s: the run selects models by validation BLEU: give --valid-src and --valid-tgt", ckpt);
-        o = saved;
-        resumed = 1;
-        fprintf(stderr, "%s: resuming from %s at update %ld\n", program_name(), ckpt, state.update);
-    } else {
-        if (resume) fprintf(stderr, "%s: no checkpoint %s yet; starting a new run\n", program_name(), ckpt);
-        if (!vocab_path) die("--vocab is required for a new run");
-        Vocab *v = vocab_load(vocab_path, err, sizeof err);
-        if (!v) die("%s", err);
-        cfg.src_vocab = vocab_size(v, VOCAB_SRC);
-        cfg.tgt_vocab = vocab_size(v, VOCAB_TGT);
-        if (model_config_check(&cfg, err, sizeof err) != 0) die("%s", err);
-        m = model_create(&cfg, v, o.seed);
-    }
-    omp_set_num_threads(o.threads);
-    TextData train, valid = {0};
-    text_data_load(&train, m->vocab, train_src, train_tgt, max_len, skip_invalid, 0, "training");
-    Guidance guide = {0};
-    if (guide_path) {
-        guidance_load(&guide, guide_path, m->vocab, train.corpus, train_src);
-        train.data.guide = &guide;
-        fprintf(stderr, "%s: guided alignment: %s, %ld word links, %d subword links; %ld of %d pairs without links "
-                "(trained without guidance); weight %g\n", program_name(), guide_path, guide.word_links,
-                (int)guide.start[guide.n], guide.unlinked, guide.n, (double)o.guide_weight);
-    }
-    if (valid_src) {
-        text_data_load(&valid, m->vocab, valid_src, valid_tgt, 0, skip_invalid, valid_bleu, "validation");
-        o.valid_refs = (const char *const *)valid.refs;
-    }
-    const TrainInput data_files[] = {{"--train-src", train_src}, {"--train-tgt", train_tgt}, {"--valid-src", valid_src},
-                                     {"--valid-tgt", valid_tgt}, {"--guided-alignment", guide_path}};
-    /* what this run trains on: compared with the checkpoint's on --resume, saved in its own */
-    Buf prints = {0};
-    fingerprint_inputs(&prints, data_files, 5, 0);
-    fingerprint_data(&prints, "training data", &train.data);
-    fingerprint_data(&prints, "validation data", valid_src ? &valid.data : NULL);
-    if (resumed) resume_check_inputs(ckpt, saved_inputs.data, prints.data, data_files, 5, m, vocab_path);
-    o.inputs_fingerprint = prints.data;
-    free(ckpt);
-    buf_free(&saved_inputs);
-    train_check_agreement(m, &o, resumed ? &state : NULL, resumed ? &optim : NULL, &train.data,
-                          valid_src ? &valid.data : NULL, data_files, 5);
-    int rc = train_run(m, &train.data, valid_src ? &valid.data : NULL, &o, resumed ? &state : NULL,
-                       resumed ? &optim : NULL);
-    text_data_free(&train);
-    guidance_free(&guide);
-    if (valid_src) text_data_free(&valid);
-    buf_free(&prints);
-    model_free(m);
+    tool_parse(&cmd, argc, argv, &r, &given);
+    const GivenSettings settings = {given.spec, given.n};
+    train_request_check(&r, settings);
+    claim_outputs(&cmd, &r);
+    TrainSession session;
+    train_session_open(&session, &r, settings);
+    int rc = train_session_run(&session);
+    train_session_close(&session);
     dist_finalize();
     return rc;
 }
