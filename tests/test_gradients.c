@@ -116,8 +116,10 @@ static double att_loss(void *vctx) {
     float keys[A_TS * A_B * A_A], alpha[A_B * A_TS], ctx[A_B * 2 * A_H], q[A_B * A_A], pre[A_TS * A_B * A_A];
     attention_keys_forward(&c->w, A_TS, A_B, c->ann, keys);
     double L = 0;
+    const AttentionMemory mem = {A_TS, A_B, NULL, c->ann, keys, c->mask};
     for (int t = 0; t < 2; t++) {
-        attention_step_forward(&c->w, A_TS, A_B, A_B, NULL, c->ann, keys, c->mask, c->s[t], alpha, ctx, q, pre);
+        AttentionStepActs a = {alpha, ctx, q, pre};
+        attention_step_forward(&c->w, &mem, A_B, c->s[t], &a);
         L += dot_d(c->wout[t], ctx, A_B * 2 * A_H);
     }
     return L;
@@ -154,8 +156,11 @@ static void check_attention(AttentionType type) {
     float d_ann[A_TS * A_B * 2 * A_H] = {0}, dkeys[A_TS * A_B * A_A] = {0}, ds[2][A_B * A_H] = {{0}}, dq[2][A_B * A_A];
     float scratch[A_B * A_TS];
     attention_keys_forward(&c.w, Ts, B, c.ann, keys);
+    const AttentionMemory mem = {Ts, B, NULL, c.ann, keys, c.mask};
+    AttentionStepActs acts[2];
     for (int t = 0; t < 2; t++) {
-        attention_step_forward(&c.w, Ts, B, B, NULL, c.ann, keys, c.mask, c.s[t], alpha[t], ctx, q[t], pre[t]);
+        acts[t] = (AttentionStepActs){alpha[t], ctx, q[t], pre[t]};
+        attention_step_forward(&c.w, &mem, B, c.s[t], &acts[t]);
         for (int b = 0; b < B; b++) {
             double sum = 0;
             for (int j = 0; j < Ts; j++) sum += alpha[t][b * Ts + j];
@@ -163,9 +168,10 @@ static void check_attention(AttentionType type) {
             for (int j = len[b]; j < Ts; j++) EXPECT(alpha[t][b * Ts + j] == 0.0f);
         }
     }
-    for (int t = 0; t < 2; t++)
-        attention_step_backward(&c.w, &c.dw, Ts, B, c.ann, keys, c.mask, c.s[t], alpha[t], pre[t], c.wout[t], NULL,
-                                d_ann, dkeys, ds[t], dq[t] /* unused for dot */, scratch);
+    for (int t = 0; t < 2; t++) {
+        const AttentionStepGrads g = {d_ann, dkeys, ds[t], dq[t] /* unused for dot */, scratch};
+        attention_step_backward(&c.w, &c.dw, &mem, B, c.s[t], &acts[t], c.wout[t], NULL, &g);
+    }
     /* the deferred products over both steps */
     attention_keys_backward(&c.w, &c.dw, Ts, B, c.ann, dkeys, d_ann);
     attention_query_backward(&c.w, &c.dw, 2 * B, &dq[0][0], &c.s[0][0]);

@@ -3,6 +3,20 @@
 
 #include <string.h>
 
+size_t seq2seq_forward_floats(const ModelParams *p, int B, int Ts, int Tt) {
+    const size_t H = (size_t)p->enc.H, A = (size_t)p->dec.att.A;
+    return encoder_floats(&p->enc, Ts, B) + (size_t)B * 2 * H /* summary */ + (size_t)B * H /* s0 */ +
+           (size_t)Ts * B * A /* keys */ + decoder_floats(&p->dec, Tt, Ts, B);
+}
+
+double seq2seq_forward_madds(const ModelConfig *c, int Ts, int Tt) {
+    const int E = c->emb, H = c->hidden, A = c->attention == ATTENTION_BAHDANAU ? c->att_dim : H;
+    const double source = encoder_madds(E, H) + attention_keys_madds(A, H);
+    const double step = decoder_step_madds((DecoderType)c->decoder, (AttentionType)c->attention, E, H, A, Ts) +
+                        output_madds_of(model_out_in(c), E, c->tgt_vocab, c->deep_output);
+    return Ts * source + init_state_madds(H) + Tt * step;
+}
+
 void seq2seq_encode(const ModelParams *p, int Ts, int B, const int *src, const float *mask, float dropout,
                     float rec_dropout, Rng *rng, Arena *arena, Encoding *e) {
     const int H = p->enc.H, A = p->dec.att.A;

@@ -32,6 +32,14 @@ typedef struct {
     float *keys;     /* [Ts][B][A] attention keys */
 } Encoding;
 
+/* The floats of activations a teacher-forced forward pass (seq2seq_forward)
+ * takes for B pairs padded to Ts x Tt, from the layers' own layouts: what
+ * scoring plans its batches by. */
+size_t seq2seq_forward_floats(const ModelParams *p, int B, int Ts, int Tt);
+/* Multiply-adds of the matrix products of that pass for one pair, from the
+ * layers' own counts (the benchmark's FLOPs are twice this). */
+double seq2seq_forward_madds(const ModelConfig *c, int Ts, int Tt);
+
 /* Encode src [Ts][B] with mask [Ts][B]; dropout and rec_dropout draw from
  * rng when > 0 (training). Buffers come from the arena. */
 void seq2seq_encode(const ModelParams *p, int Ts, int B, const int *src, const float *mask, float dropout,

@@ -69,17 +69,11 @@ void score_options_default(ScoreOptions *o) {
 
 double score_perplexity(const ScoreStats *st) { return st->tokens > 0 ? exp(-st->logprob / (double)st->tokens) : 1.0; }
 
-/* Floats of activations seq2seq_forward takes per pair of a batch padded to Ts x Tt. */
-static long pair_cost(const ModelConfig *c, int Ts, int Tt) {
-    const long H = c->hidden, E = c->emb, A = c->att_dim > 0 ? c->att_dim : c->hidden;
-    const long pre = c->attention == ATTENTION_BAHDANAU ? A : 0;
-    const long cgru = c->decoder == DECODER_CGRU ? 5 * H : 0; /* per step: the query s'_t and GRU2's cache */
-    return (long)Tt * (c->tgt_vocab + (long)Ts * (pre + 1) + 12 * H + 2 * E + A + cgru) +
-           (long)Ts * (2 * E + 16 * H + A);
+/* A scoring batch costs its activations (seq2seq_forward_floats): count
+ * pairs padded to the longest source and target. */
+static long score_cost(const void *params, int count, int Ts, int Tt) {
+    return (long)seq2seq_forward_floats(params, count, Ts, Tt);
 }
-
-/* A scoring batch costs its activations: count pairs padded to the longest source and target. */
-static long score_cost(const void *ctx, int count, int Ts, int Tt) { return (long)count * pair_cost(ctx, Ts, Tt); }
 
 static void score_sentences(const Model *m, const ScoreOptions *o, const int *const *src, const int *src_len,
                             const int *const *tgt, const int *tgt_len, const long *pos, int n, double *logprob,
@@ -89,7 +83,7 @@ static void score_sentences(const Model *m, const ScoreOptions *o, const int *co
     for (int i = 0; i < n; i++) tgt_steps[i] = tgt_len[i] + 1;
     BatchPlan plan;
     batch_plan_make(&plan, n, src_len, tgt_steps, pos, (long)TRANSLATE_WINDOW_BATCHES * o->batch, o->batch,
-                    BATCH_BUDGET_FLOATS, score_cost, &m->cfg);
+                    BATCH_BUDGET_FLOATS, score_cost, &m->p);
     free(tgt_steps);
     const int threads = o->threads < plan.n_tasks ? o->threads : plan.n_tasks;
 #pragma omp parallel num_threads(threads)
