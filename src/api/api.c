@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api/handles.h"
 
@@ -28,10 +29,14 @@ nmt_status nmt_model_load(const char *path, nmt_model **model) {
     if (!model) return api_fail(NMT_ERR_ARGUMENT, "nmt_model_load: model is NULL");
     *model = NULL;
     if (!path) return api_fail(NMT_ERR_ARGUMENT, "nmt_model_load: path is NULL");
-    FILE *f = fopen(path, "rb");
-    if (!f) return api_fail(NMT_ERR_IO, "%s: cannot open", path);
-    fclose(f);
+    if (!*path) return api_fail(NMT_ERR_ARGUMENT, "nmt_model_load: path is empty");
+    /* A file that cannot be opened, or is no regular file, is an I/O error;
+     * model_load checks again (for the tools) and reports everything else. */
     char err[1024];
+    size_t size;
+    int fd = open_regular_file(path, &size, err, sizeof err);
+    if (fd < 0) return api_fail(NMT_ERR_IO, "%s", err);
+    close(fd);
     Model *m = model_load(path, NULL, err, sizeof err);
     if (!m) return api_fail(NMT_ERR_MODEL, "%s", err);
     /* Batches run in parallel, each with single-threaded BLAS (as in the tools). */
