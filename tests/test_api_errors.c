@@ -1,12 +1,14 @@
-/* The public C API (include/nmt.h) never ends or hangs its host: a model
- * path that is no regular file (a directory, /dev/zero, a FIFO) or does not
- * exist comes back as a status with a message naming the file and the
- * reason.
+/* The public C API (include/nmt.h) never ends or hangs its host: a bad
+ * environment setting, a model path that is no regular file (a directory,
+ * /dev/zero, a FIFO) or does not exist come back as a status with a message
+ * naming the setting or the file and the reason.
  *
  * A faulty library would end this program, or hang it, or read /dev/zero
  * until memory runs out: each such case runs in a child (this program again,
  * "--child CASE ARG..."), under a time limit and, outside sanitizer builds,
- * a 2 GB data limit, so that a failure is a FAIL line here. */
+ * a 2 GB data limit, so that a failure is a FAIL line here. The environment
+ * is read once per process, which is another reason for a fresh child per
+ * setting. */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -54,9 +56,26 @@ static void child_load(const char *path) {
     nmt_model_free(m);
 }
 
+/* "env VAR=VALUE MODEL": load MODEL and translate one line with VAR set. */
+static void child_env(const char *setting, const char *path) {
+    putenv((char *)setting);
+    nmt_model *m = NULL;
+    nmt_status s = nmt_model_load(path, &m);
+    printf("load %d %s\n", (int)s, nmt_last_error());
+    fflush(stdout);
+    if (s != NMT_OK) return;
+    const char *line[] = {"ein Test"};
+    nmt_result *r = NULL;
+    s = nmt_translate(m, NULL, line, 1, &r);
+    printf("translate %d %s\n", (int)s, nmt_last_error());
+    nmt_result_free(r);
+    nmt_model_free(m);
+}
+
 static int child_main(int argc, char **argv) {
     const char *what = argv[2];
     if (!strcmp(what, "load") && argc == 4) child_load(argv[3]);
+    else if (!strcmp(what, "env") && argc == 5) child_env(argv[3], argv[4]);
     else return 2;
     printf("alive\n");
     return 0;
@@ -158,6 +177,27 @@ static void test_model_truncated_names_the_file(void) {
     EXPECT_STR(nmt_last_error(), want);
 }
 
+static void expect_env(const char *setting, const char *want) {
+    const char *a[] = {"env", setting, model_path};
+    char out[2048];
+    int rc = run_child(a, out, sizeof out);
+    EXPECT_MSG(rc == 0, "child with %s ended with %d", setting, rc);
+    EXPECT_STR(out, want);
+}
+
+static void test_env_gemm_bogus_is_an_error(void) {
+    expect_env("NMT_GEMM=bogus", "load 1 NMT_GEMM=bogus: expected openblas or dnnl\nalive\n");
+}
+
+static void test_env_gemm_precision_fp16_is_an_error(void) {
+    expect_env("NMT_GEMM_PRECISION=fp16", "load 1 NMT_GEMM_PRECISION=fp16: expected fp32 or bf16\nalive\n");
+}
+
+static void test_env_valid_settings_translate(void) {
+    expect_env("NMT_GEMM=openblas", "load 0 \ntranslate 0 \nalive\n");
+    expect_env("NMT_GEMM_PRECISION=bf16", "load 0 \ntranslate 0 \nalive\n");
+}
+
 int main(int argc, char **argv) {
     if (argc >= 3 && !strcmp(argv[1], "--child")) return child_main(argc, argv);
     if (!mkdtemp(dir)) die("mkdtemp: %s", strerror(errno));
@@ -169,6 +209,9 @@ int main(int argc, char **argv) {
     RUN(test_model_path_dev_zero_refused_before_reading);
     RUN(test_model_path_fifo_refused_without_waiting);
     RUN(test_model_truncated_names_the_file);
+    RUN(test_env_gemm_bogus_is_an_error);
+    RUN(test_env_gemm_precision_fp16_is_an_error);
+    RUN(test_env_valid_settings_translate);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "api/handles.h"
+#include "core/blas.h"
 
 /* One message per thread, so concurrent calls never overwrite each other's. */
 static _Thread_local char last_error[1024];
@@ -30,6 +31,11 @@ nmt_status nmt_model_load(const char *path, nmt_model **model) {
     *model = NULL;
     if (!path) return api_fail(NMT_ERR_ARGUMENT, "nmt_model_load: path is NULL");
     if (!*path) return api_fail(NMT_ERR_ARGUMENT, "nmt_model_load: path is empty");
+    /* The products' settings are read from the environment once per
+     * process, at the latest here: a bad one is this call's error, where
+     * nmt_translate would otherwise meet it. */
+    const char *env = gemm_env_error();
+    if (env) return api_fail(NMT_ERR_ARGUMENT, "%s", env);
     /* A file that cannot be opened, or is no regular file, is an I/O error;
      * model_load checks again (for the tools) and reports everything else. */
     char err[1024];

@@ -122,6 +122,11 @@ expect_error score_model_dev_zero "^nmt-score: /dev/zero: not a regular file" \
     limited "$B/nmt-score" -m /dev/zero --src a.src --tgt a.tgt
 expect_error model_missing_says_why "^nmt-translate: nope: cannot open: No such file or directory$" \
     "$B/nmt-translate" -m nope -i a.src
+# The products' settings in the environment: the tools refuse a bad one at start, naming it.
+expect_error env_gemm_bogus "^nmt: NMT_GEMM=bogus: expected openblas or dnnl$" \
+    env NMT_GEMM=bogus "$B/nmt-translate" -m M -i a.src
+expect_error env_gemm_precision_fp16 "^nmt: NMT_GEMM_PRECISION=fp16: expected fp32 or bf16$" \
+    env NMT_GEMM_PRECISION=fp16 "$B/nmt-score" -m M --src a.src --tgt a.tgt
 if [ -w /dev/full ]; then
     expect_error vocab_dev_full "^nmt-vocab: /dev/full: write failed" "$B/nmt-vocab" --src a.src --tgt a.tgt -o /dev/full
     grep -q "(null)" err && fail vocab_dev_full_no_null "$(cat err)" || pass vocab_dev_full_no_null
