@@ -1,7 +1,8 @@
 /* The public C API (include/nmt.h) never ends or hangs its host: a bad
  * environment setting, a model path that is no regular file (a directory,
  * /dev/zero, a FIFO) or does not exist come back as a status with a message
- * naming the setting or the file and the reason.
+ * naming the setting or the file and the reason; oneDNN refusing a product
+ * and a host that used up its pthread keys are survived.
  *
  * A faulty library would end this program, or hang it, or read /dev/zero
  * until memory runs out: each such case runs in a child (this program again,
@@ -9,8 +10,13 @@
  * a 2 GB data limit, so that a failure is a FAIL line here. The environment
  * is read once per process, which is another reason for a fresh child per
  * setting. */
+#define _GNU_SOURCE /* RTLD_NEXT */
+#include <cblas.h>
+#include <dlfcn.h>
+#include <dnnl.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -18,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/blas.h"
 #include "core/util.h"
 #include "model/saved.h"
 #include "nmt.h"
@@ -26,6 +33,24 @@
 
 static char dir[] = "/tmp/nmt_test_api_XXXXXX";
 static char model_path[128];
+
+/* ---- oneDNN refusing to create primitives, on demand ----
+ * This definition takes the place of libdnnl's for the library linked into
+ * this program; it forwards to the real one unless told to refuse. */
+static int refuse_primitives, refused;
+
+dnnl_status_t dnnl_primitive_create(dnnl_primitive_t *primitive, const_dnnl_primitive_desc_t primitive_desc) {
+    static dnnl_status_t (*real)(dnnl_primitive_t *, const_dnnl_primitive_desc_t);
+    if (refuse_primitives) {
+        refused++;
+        return dnnl_out_of_memory;
+    }
+    if (!real) {
+        void *f = dlsym(RTLD_NEXT, "dnnl_primitive_create");
+        memcpy(&real, &f, sizeof f);
+    }
+    return real ? real(primitive, primitive_desc) : dnnl_runtime_error;
+}
 
 /* ---- children ---- */
 
@@ -72,10 +97,53 @@ static void child_env(const char *setting, const char *path) {
     nmt_model_free(m);
 }
 
+/* C = A B + 0.5 C for a 3 x 7 by 7 x 5 product, with gemm() and with cblas directly. */
+enum { M_ = 3, N_ = 5, K_ = 7 };
+static void product(int with_gemm, float *C) {
+    float A[M_ * K_], B[K_ * N_];
+    for (int i = 0; i < M_ * K_; i++) A[i] = (float)((i * 7) % 11) - 5.0f;
+    for (int i = 0; i < K_ * N_; i++) B[i] = (float)((i * 5) % 13) * 0.25f;
+    for (int i = 0; i < M_ * N_; i++) C[i] = (float)i;
+    if (with_gemm) gemm(0, 0, M_, N_, K_, 1.0f, A, K_, B, N_, 0.5f, C, N_);
+    else cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M_, N_, K_, 1.0f, A, K_, B, N_, 0.5f, C, N_);
+}
+
+/* "dnnl-refuses": every primitive creation fails; the products still come out (from OpenBLAS). */
+static void child_dnnl_refuses(void) {
+    if (gemm_backend() != GEMM_DNNL) {
+        printf("skip oneDNN has no CPU engine here\n");
+        return;
+    }
+    float want[M_ * N_], got[M_ * N_];
+    product(0, want);
+    refuse_primitives = 1;
+    product(1, got);
+    product(1, got); /* the refusal is remembered: not asked again */
+    printf("same %d refused %d\n", memcmp(want, got, sizeof got) == 0, refused);
+}
+
+/* "no-keys": the host has used up its pthread keys before the first product. */
+static void child_no_keys(void) {
+    float want[M_ * N_], got[M_ * N_];
+    product(0, want); /* OpenBLAS' own set-up before the keys run out */
+    pthread_key_t k;
+    int n = 0;
+    while (pthread_key_create(&k, NULL) == 0) n++;
+    product(1, got);
+    int same = memcmp(want, got, sizeof got) == 0;
+    /* bf16 on OpenBLAS rounds the factors in per-thread scratch buffers
+     * (gemm_thread_buffer); they are exact in bf16, so the bits stay */
+    gemm_set_precision(GEMM_BF16);
+    product(1, got);
+    printf("same %d keys %d bf16 %d\n", same, n > 0, memcmp(want, got, sizeof got) == 0);
+}
+
 static int child_main(int argc, char **argv) {
     const char *what = argv[2];
     if (!strcmp(what, "load") && argc == 4) child_load(argv[3]);
     else if (!strcmp(what, "env") && argc == 5) child_env(argv[3], argv[4]);
+    else if (!strcmp(what, "dnnl-refuses")) child_dnnl_refuses();
+    else if (!strcmp(what, "no-keys")) child_no_keys();
     else return 2;
     printf("alive\n");
     return 0;
@@ -198,6 +266,27 @@ static void test_env_valid_settings_translate(void) {
     expect_env("NMT_GEMM_PRECISION=bf16", "load 0 \ntranslate 0 \nalive\n");
 }
 
+static void test_dnnl_refusal_falls_back_to_openblas(void) {
+    const char *a[] = {"dnnl-refuses", NULL};
+    char out[512];
+    int rc = run_child(a, out, sizeof out);
+    EXPECT_MSG(rc == 0, "child ended with %d: %s", rc, out);
+    if (!strncmp(out, "skip ", 5)) {
+        SKIP("oneDNN has no CPU engine here");
+        return;
+    }
+    /* one refusal: the second product of the same shape goes straight to OpenBLAS */
+    EXPECT_STR(out, "same 1 refused 1\nalive\n");
+}
+
+static void test_no_pthread_keys_left(void) {
+    const char *a[] = {"no-keys", NULL};
+    char out[512];
+    int rc = run_child(a, out, sizeof out);
+    EXPECT_MSG(rc == 0, "child ended with %d: %s", rc, out);
+    EXPECT_STR(out, "same 1 keys 1 bf16 1\nalive\n");
+}
+
 int main(int argc, char **argv) {
     if (argc >= 3 && !strcmp(argv[1], "--child")) return child_main(argc, argv);
     if (!mkdtemp(dir)) die("mkdtemp: %s", strerror(errno));
@@ -212,6 +301,8 @@ int main(int argc, char **argv) {
     RUN(test_env_gemm_bogus_is_an_error);
     RUN(test_env_gemm_precision_fp16_is_an_error);
     RUN(test_env_valid_settings_translate);
+    RUN(test_dnnl_refusal_falls_back_to_openblas);
+    RUN(test_no_pthread_keys_left);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);

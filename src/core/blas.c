@@ -175,9 +175,14 @@ void gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int 
         return;
     }
     ready();
-    if (backend == GEMM_DNNL) {
-        gemm_dnnl(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, precision == GEMM_BF16);
-    } else if (precision == GEMM_BF16) {
+    /* oneDNN refuses a product only when it cannot create or start the
+     * primitive (out of memory, a shape it has no kernel for), before C is
+     * written: OpenBLAS computes it instead, as a library must not end its
+     * host over a product it can compute another way */
+    if (backend == GEMM_DNNL &&
+        gemm_dnnl(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, precision == GEMM_BF16) == 0)
+        return;
+    if (precision == GEMM_BF16) {
         openblas_bf16(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     } else {
         cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, alpha, A,

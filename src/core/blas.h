@@ -3,7 +3,8 @@
  * gemm() runs on one of two backends, chosen once per process:
  *   - oneDNN's matmul primitive (the default): it picks kernels by the CPU's
  *     ISA at run time (AVX-512, AMX) and has bf16 kernels;
- *   - OpenBLAS' cblas_sgemm, kept for comparison and as the fallback.
+ *   - OpenBLAS' cblas_sgemm, kept for comparison and as the fallback (where
+ *     oneDNN has no CPU engine, and for any product oneDNN refuses to run).
  * NMT_GEMM=openblas|dnnl in the environment selects one.
  *
  * Every product runs on the calling thread alone, whatever the backend:
