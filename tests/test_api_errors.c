@@ -29,6 +29,7 @@
 #include "model/saved.h"
 #include "nmt.h"
 #include "test.h"
+#include "vocab/normalize.h"
 #include "vocab/vocab.h"
 
 static char dir[] = "/tmp/nmt_test_api_XXXXXX";
@@ -287,6 +288,18 @@ static void test_no_pthread_keys_left(void) {
     EXPECT_STR(out, "same 1 keys 1 bf16 1\nalive\n");
 }
 
+/* Invalid UTF-8 reaching utf8proc is an error returned (callers refuse it first). */
+static void test_normalize_failure_is_returned(void) {
+    Buf b = {0};
+    const char *why = text_normalize("\xC3\xA9\xFF", 3, NORM_NFKC, 0, &b);
+    EXPECT(why != NULL);
+    EXPECT(b.data && b.len == 0 && b.data[0] == '\0');
+    why = text_normalize("\xC3\xA9t\xC3\xA9", 6, NORM_NFKC, 1, &b);
+    EXPECT(why == NULL);
+    EXPECT_STR(b.data, "\xC3\xA9t\xC3\xA9");
+    buf_free(&b);
+}
+
 int main(int argc, char **argv) {
     if (argc >= 3 && !strcmp(argv[1], "--child")) return child_main(argc, argv);
     if (!mkdtemp(dir)) die("mkdtemp: %s", strerror(errno));
@@ -303,6 +316,7 @@ int main(int argc, char **argv) {
     RUN(test_env_valid_settings_translate);
     RUN(test_dnnl_refusal_falls_back_to_openblas);
     RUN(test_no_pthread_keys_left);
+    RUN(test_normalize_failure_is_returned);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
