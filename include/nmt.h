@@ -11,12 +11,15 @@
  * line, the argument or the environment variable, and the reason.
  *
  * What can still end the process: running out of memory, and nothing else.
- * The library never calls exit() or abort() for anything a caller or a
- * user controls: settings in the environment, model files (a directory,
- * /dev/zero or a FIFO is refused before reading), input lines and options
- * all come back as a status; when oneDNN refuses a product, OpenBLAS
- * computes it. Memory exhaustion prints "nmt: out of memory (N bytes)" on
- * stderr and exits with status 1, as the tools do.
+ * An allocation that fails (for the model, a batch, a result, a product's
+ * scratch space) prints "nmt: out of memory (...)" on stderr and exits
+ * with status 1, as the tools do. Nothing a caller or a user controls
+ * makes the library call exit() or abort(): settings in the environment,
+ * model files (a directory, /dev/zero or a FIFO is refused before
+ * reading), input lines and options all come back as a status, and a
+ * product oneDNN refuses is computed by OpenBLAS. The library's other
+ * checks that end a program guard the tools' own code paths (reading text
+ * files, training), which no call of this API reaches.
  *
  * Thread safety:
  *   - A loaded nmt_model is read-only: nmt_translate and nmt_score may run
