@@ -160,7 +160,7 @@ static int run_child(const char *const *a, char *out, size_t outsz) {
     if (pid == 0) {
         dup2(fd[1], STDOUT_FILENO);
         close(fd[0]), close(fd[1]);
-#ifndef __SANITIZE_ADDRESS__
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) /* their shadow memory needs more */
         /* a library that reads /dev/zero to the end stops at 2 GB, not at the machine's memory */
         struct rlimit rl = {(rlim_t)2 << 30, (rlim_t)2 << 30};
         setrlimit(RLIMIT_DATA, &rl);
