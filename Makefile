@@ -49,12 +49,15 @@ LIB_SRC := $(sort $(shell find src -name '*.c'))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TOOL_SRC := $(sort $(wildcard tools/*.c))
 TOOLS := $(TOOL_SRC:tools/%.c=$(BIN)/%)
+# what the tools share and the library has no business with: flag parsing that
+# exits, the output files of nmt-translate and nmt-score (tools/common/)
+TOOL_COMMON_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard tools/common/*.c)))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TESTS := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 DEPS_OK := $(BUILD)/.deps-ok
 # libnmt.so (its rules are below)
 SO_MAJOR := 1
-SO_VERSION := 1.0.0
+SO_VERSION := 1.1.0
 SHLIB := $(BUILD)/libnmt.so.$(SO_VERSION)
 PIC_OBJ := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
 
@@ -77,7 +80,7 @@ $(BUILD)/libnmt.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN)/%: $(BUILD)/tools/%.o $(BUILD)/libnmt.a
+$(BIN)/%: $(BUILD)/tools/%.o $(TOOL_COMMON_OBJ) $(BUILD)/libnmt.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS) $(MPI_LIBS)
 

@@ -42,6 +42,10 @@ extern "C" {
 #endif
 
 #define NMT_API_VERSION 1
+/* Functions added since 1.0: minor 1 (libnmt.so.1.1.0) added
+ * nmt_options_set_max_src_len, nmt_options_set_max_len and nmt_result_cut;
+ * #if NMT_API_VERSION_MINOR >= 1 before calling them. */
+#define NMT_API_VERSION_MINOR 1
 
 typedef enum {
     NMT_OK = 0,
@@ -55,7 +59,7 @@ typedef struct nmt_model nmt_model;
 typedef struct nmt_options nmt_options;
 typedef struct nmt_result nmt_result;
 
-/* "1.0.0": the library's version. */
+/* "1.1.0": the library's version. */
 const char *nmt_version(void);
 /* The message of this thread's last failed call ("" when none). */
 const char *nmt_last_error(void);
@@ -82,6 +86,13 @@ nmt_status nmt_options_set_beam(nmt_options *o, int beam);                  /* 1
 nmt_status nmt_options_set_nbest(nmt_options *o, int nbest);                /* 1..beam, default 1 */
 nmt_status nmt_options_set_length_penalty(nmt_options *o, double alpha);    /* 0..10, default 0.6 */
 nmt_status nmt_options_set_max_length_ratio(nmt_options *o, double ratio);  /* 0..100, default 2 */
+/* Input length limits, as the tools' --max-src-len and --max-len: tokens
+ * past the limit are left out (the tools warn; the library counts them in
+ * nmt_result_cut, so check it when inputs can be long).
+ * max_src_len: source subword tokens nmt_translate reads per line.
+ * max_len: subword tokens per side nmt_score reads (the source and the target). */
+nmt_status nmt_options_set_max_src_len(nmt_options *o, int tokens);        /* 1..1048576, default 512 */
+nmt_status nmt_options_set_max_len(nmt_options *o, int tokens);            /* 1..1048576, default 256 */
 nmt_status nmt_options_set_batch(nmt_options *o, int batch);                /* 1..4096, default 32 */
 nmt_status nmt_options_set_threads(nmt_options *o, int threads);            /* 0 = all cores (default) */
 nmt_status nmt_options_set_alignment(nmt_options *o, int on);               /* hard word alignments, default off */
@@ -112,6 +123,10 @@ double nmt_result_score(const nmt_result *r, size_t line, size_t hyp);
 double nmt_result_logprob(const nmt_result *r, size_t line, size_t hyp);
 /* Output subword tokens, plus 1 for a final </s>. */
 size_t nmt_result_steps(const nmt_result *r, size_t line, size_t hyp);
+/* Input subword tokens of the line left out by max_src_len (nmt_translate)
+ * or max_len (nmt_score: the source's and the target's added); 0 when the
+ * whole line was read. The texts, scores and tokens are those of the cut line. */
+size_t nmt_result_cut(const nmt_result *r, size_t line);
 /* Source subword tokens of the line (the attention's columns). */
 size_t nmt_result_src_tokens(const nmt_result *r, size_t line);
 const char *nmt_result_src_token(const nmt_result *r, size_t line, size_t col);

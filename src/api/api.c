@@ -13,7 +13,7 @@
 /* One message per thread, so concurrent calls never overwrite each other's. */
 static _Thread_local char last_error[1024];
 
-const char *nmt_version(void) { return "1.0.0"; }
+const char *nmt_version(void) { return "1.1.0"; }
 const char *nmt_last_error(void) { return last_error; }
 
 nmt_status api_fail(nmt_status status, const char *fmt, ...) {
@@ -58,23 +58,31 @@ void nmt_model_free(nmt_model *model) {
     free(model);
 }
 
-nmt_options *nmt_options_new(void) {
-    nmt_options *o = xcalloc(1, sizeof *o);
+void api_options_default(nmt_options *o) {
+    memset(o, 0, sizeof *o);
     translate_options_default(&o->t);
     o->t.threads = 0;
-    o->t.quiet = 1; /* a library never writes to stderr */
+    o->t.quiet = 1; /* a library never writes to stderr: cuts are reported on the result */
+    ScoreOptions so;
+    score_options_default(&so);
+    o->max_len = so.max_len;
+}
+
+nmt_options *nmt_options_new(void) {
+    nmt_options *o = xmalloc(sizeof *o);
+    api_options_default(o);
     return o;
 }
 
 void nmt_options_free(nmt_options *o) { free(o); }
 
-/* The ranges are nmt-translate's. */
+/* The ranges are nmt-translate's (nmt-score's for max_len). */
 #define CHECK_RANGE(name, v, lo, hi)                                                                             \
     do {                                                                                                         \
         if (!o) return api_fail(NMT_ERR_ARGUMENT, "nmt_options_set_%s: options is NULL", name);                 \
         if (!((v) >= (lo) && (v) <= (hi)))                                                                       \
-            return api_fail(NMT_ERR_ARGUMENT, "%s must be between %g and %g, got %g", name, (double)(lo),        \
-                            (double)(hi), (double)(v));                                                          \
+            return api_fail(NMT_ERR_ARGUMENT, "%s must be between %.10g and %.10g, got %.10g", name,             \
+                            (double)(lo), (double)(hi), (double)(v));                                            \
     } while (0)
 
 nmt_status nmt_options_set_beam(nmt_options *o, int beam) {
@@ -95,6 +103,16 @@ nmt_status nmt_options_set_length_penalty(nmt_options *o, double alpha) {
 nmt_status nmt_options_set_max_length_ratio(nmt_options *o, double ratio) {
     CHECK_RANGE("max_length_ratio", ratio, 0.0, 100.0);
     o->t.search.max_len_ratio = (float)ratio;
+    return NMT_OK;
+}
+nmt_status nmt_options_set_max_src_len(nmt_options *o, int tokens) {
+    CHECK_RANGE("max_src_len", tokens, 1, 1 << 20);
+    o->t.max_src_len = tokens;
+    return NMT_OK;
+}
+nmt_status nmt_options_set_max_len(nmt_options *o, int tokens) {
+    CHECK_RANGE("max_len", tokens, 1, 1 << 20);
+    o->max_len = tokens;
     return NMT_OK;
 }
 nmt_status nmt_options_set_batch(nmt_options *o, int batch) {

@@ -101,6 +101,8 @@ void gemm_precision_flag(const char *flag, const char *value) {
     gemm_set_precision(p);
 }
 
+const char *const GEMM_PRECISION_NAMES[] = {"fp32", "bf16", NULL};
+
 int gemm_parse_precision(const char *name, GemmPrecision *p) {
     if (!strcmp(name, "fp32")) return *p = GEMM_FP32, 0;
     if (!strcmp(name, "bf16")) return *p = GEMM_BF16, 0;

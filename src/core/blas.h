@@ -65,6 +65,8 @@ int gemm_native_bf16(void);
  * NMT_GEMM_PRECISION names, else bf16 when oneDNN runs the products on a
  * CPU with native bf16, else fp32. (The library itself starts at fp32.) */
 GemmPrecision gemm_preferred_precision(void);
+/* The precisions' names in GemmPrecision order, NULL-terminated (tables of flags). */
+extern const char *const GEMM_PRECISION_NAMES[];
 /* "fp32" or "bf16" -> precision: 0, or -1 for anything else. */
 int gemm_parse_precision(const char *name, GemmPrecision *p);
 /* A tool's --precision flag: set the precision named by value, or die naming the flag. */

@@ -8,12 +8,12 @@ const char *norm_form_name(NormForm f) {
     return f == NORM_NFC ? "nfc" : f == NORM_NFKC ? "nfkc" : "none";
 }
 
+const char *const NORM_FORM_NAMES[] = {"none", "nfc", "nfkc", NULL};
+
 int norm_form_parse(const char *name, NormForm *f) {
-    if (strcmp(name, "nfc") == 0) *f = NORM_NFC;
-    else if (strcmp(name, "nfkc") == 0) *f = NORM_NFKC;
-    else if (strcmp(name, "none") == 0) *f = NORM_NONE;
-    else return -1;
-    return 0;
+    for (int k = 0; NORM_FORM_NAMES[k]; k++)
+        if (strcmp(name, NORM_FORM_NAMES[k]) == 0) return *f = (NormForm)k, 0;
+    return -1;
 }
 
 long utf8_invalid_at(const char *s, size_t len) {

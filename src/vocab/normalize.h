@@ -13,6 +13,7 @@
 #include "core/util.h"
 
 typedef enum { NORM_NONE = 0, NORM_NFC = 1, NORM_NFKC = 2 } NormForm;
+extern const char *const NORM_FORM_NAMES[]; /* in NormForm order, NULL-terminated */
 
 /* "none", "nfc", "nfkc". */
 const char *norm_form_name(NormForm f);

@@ -89,10 +89,10 @@ expect_error "symmetrize: link beyond the lengths" "fw.txt:1: link 4-4: source i
 echo keep >kept.txt
 "$ALIGN" --symmetrize union --forward fw.txt --reverse badhyp.txt -o kept.txt 2>/dev/null
 expect_eq "a failed run leaves the output file alone" "$(cat kept.txt)" keep
-expect_error "unknown method" "unknown --symmetrize method 'grow' \(one of intersect, union" \
+expect_error "unknown method" "--symmetrize must be one of intersect, union, grow-diag, grow-diag-final, grow-diag-final-and, got 'grow'" \
     "$ALIGN" --symmetrize grow --forward fw.txt --reverse rv.txt
 expect_error "forward without reverse" "needs both --forward and --reverse" "$ALIGN" --symmetrize union --forward fw.txt
-expect_error "unknown gold format" "unknown --gold-format 'giza'" "$ALIGN" --score gold.talp --gold-format giza
+expect_error "unknown gold format" "--gold-format must be one of pharaoh, talp, got 'giza'" "$ALIGN" --score gold.talp --gold-format giza
 expect_error "bad --iterations" "iterations" "$ALIGN" --src s.txt --tgt t.txt --iterations 0
 expect_error "--symmetrize with one direction" "--symmetrize needs --direction both" \
     "$ALIGN" --src s.txt --tgt t.txt --direction forward --symmetrize union

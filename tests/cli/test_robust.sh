@@ -172,3 +172,18 @@ wait $dead
 [ -e ".M.tmp.$$" ] && pass temp_of_live_process_kept || fail temp_of_live_process_kept
 rm -f ".M.tmp.$$"
 expect_eq no_temp_files_left "$(ls -A | grep -c '\.tmp\.')" 0
+
+# A write that fails names the file and the reason.
+if [ -w /dev/full ]; then
+    expect_error score_alignment_out_full "^nmt-score: /dev/full: cannot write the alignments: No space left on device$" \
+        "$B/nmt-score" -m M --src a.src --tgt a.tgt --alignment hard --alignment-out /dev/full --quiet
+    printf '0-0\n' >h.al
+    printf '1-1\n' >g.talp
+    head -n 1 a.src >one.src
+    expect_error align_score_stdout_full "^nmt-align: cannot write standard output: No space left on device$" \
+        sh -c "'$B/nmt-align' --score g.talp --hyp h.al >/dev/full"
+    expect_error vocab_encode_stdout_full "^nmt-vocab: cannot write standard output: No space left on device$" \
+        sh -c "'$B/nmt-vocab' --encode V --side src <one.src >/dev/full"
+else
+    skip write_errors_named "/dev/full is not writable here"
+fi

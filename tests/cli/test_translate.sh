@@ -156,7 +156,7 @@ EOF
 else
     skip dump_npy_loads_with_numpy "no numpy"
 fi
-expect_error dump_bad_format "jsonl, tsv, npy or html" "$B/nmt-translate" -m "$M" --attention "$T/x" --attention-format png
+expect_error dump_bad_format "--attention-format must be one of jsonl, tsv, npy, html, got .png." "$B/nmt-translate" -m "$M" --attention "$T/x" --attention-format png
 
 # ---- bad input ----
 expect_error model_missing "$T/nope: cannot open: No such file or directory" "$B/nmt-translate" -m "$T/nope" -i "$T/in.txt"
