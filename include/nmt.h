@@ -43,7 +43,8 @@ extern "C" {
 
 #define NMT_API_VERSION 1
 /* Functions added since 1.0: minor 1 (libnmt.so.1.1.0) added
- * nmt_options_set_max_src_len, nmt_options_set_max_len and nmt_result_cut;
+ * nmt_options_set_max_src_len, nmt_options_set_max_len, nmt_result_cut and
+ * nmt_option_info;
  * #if NMT_API_VERSION_MINOR >= 1 before calling them. */
 #define NMT_API_VERSION_MINOR 1
 
@@ -93,6 +94,11 @@ nmt_status nmt_options_set_max_length_ratio(nmt_options *o, double ratio);  /* 0
  * max_len: subword tokens per side nmt_score reads (the source and the target). */
 nmt_status nmt_options_set_max_src_len(nmt_options *o, int tokens);        /* 1..1048576, default 512 */
 nmt_status nmt_options_set_max_len(nmt_options *o, int tokens);            /* 1..1048576, default 256 */
+/* The default and range of the setter nmt_options_set_NAME's option, as
+ * the tools' tables define them (NAME: beam, nbest, length_penalty,
+ * max_length_ratio, max_src_len, max_len, batch, threads); any pointer may
+ * be NULL. For bindings that want the library's own defaults. */
+nmt_status nmt_option_info(const char *name, double *def, double *min, double *max);
 nmt_status nmt_options_set_batch(nmt_options *o, int batch);                /* 1..4096, default 32 */
 nmt_status nmt_options_set_threads(nmt_options *o, int threads);            /* 0 = all cores (default) */
 nmt_status nmt_options_set_alignment(nmt_options *o, int on);               /* hard word alignments, default off */

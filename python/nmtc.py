@@ -109,6 +109,7 @@ for name, res, args in [
     ("nmt_options_set_max_src_len", _I, [_P, _I]),
     ("nmt_options_set_max_len", _I, [_P, _I]),
     ("nmt_options_set_batch", _I, [_P, _I]),
+    ("nmt_option_info", _I, [ctypes.c_char_p, ctypes.POINTER(_D), ctypes.POINTER(_D), ctypes.POINTER(_D)]),
     ("nmt_options_set_threads", _I, [_P, _I]),
     ("nmt_options_set_attention", _I, [_P, _I]),
     ("nmt_translate", _I, [_P, _P, _STRS, _S, ctypes.POINTER(_P)]),
@@ -132,17 +133,21 @@ for name, res, args in [
                           % (_lib_path, name, _lib.nmt_version().decode())) from None
     fn.restype, fn.argtypes = res, args
 
-# The ranges of nmt.h's option setters. They are checked here because ctypes
-# would pass an int beyond C's int range on modulo 2**32 (2**32 + 5 -> 5).
-_RANGES = {
-    "beam": (1, 256),
-    "nbest": (1, 256),
-    "length_penalty": (0.0, 10.0),
-    "max_src_len": (1, 1 << 20),
-    "max_len": (1, 1 << 20),
-    "batch": (1, 4096),
-    "threads": (0, 1024),
-}
+# The defaults and ranges of nmt.h's option setters, asked of the library
+# (they are the tools' tables). The ranges are checked here too, because
+# ctypes would pass an int beyond C's int range on modulo 2**32 (2**32 + 5 -> 5).
+def _option_info(name):
+    d, lo, hi = _D(), _D(), _D()
+    if _lib.nmt_option_info(name.encode(), ctypes.byref(d), ctypes.byref(lo), ctypes.byref(hi)) != 0:
+        raise ImportError(_lib.nmt_last_error().decode("utf-8", "replace"))
+    real = name == "length_penalty"
+    cast = float if real else int
+    return cast(d.value), (cast(lo.value), cast(hi.value))
+
+
+_DEFAULTS, _RANGES = {}, {}
+for _name in ("beam", "nbest", "length_penalty", "max_src_len", "max_len", "batch", "threads"):
+    _DEFAULTS[_name], _RANGES[_name] = _option_info(_name)
 
 
 def _check(status):
@@ -320,7 +325,13 @@ class Model:
                 if not self._busy:
                     self._cond.notify_all()
 
-    def _options(self, beam=5, nbest=1, length_penalty=0.6, batch=32, max_src_len=512, max_len=256,
+    def _options(self,
+                 beam=_DEFAULTS["beam"],
+                 nbest=_DEFAULTS["nbest"],
+                 length_penalty=_DEFAULTS["length_penalty"],
+                 batch=_DEFAULTS["batch"],
+                 max_src_len=_DEFAULTS["max_src_len"],
+                 max_len=_DEFAULTS["max_len"],
                  attention=False):
         # every value is checked before the C options exist, so an error leaks nothing
         values = [(_lib.nmt_options_set_beam, _int("beam", beam)),
@@ -359,7 +370,13 @@ class Model:
             _lib.nmt_options_free(o)
         return _Result(out)
 
-    def translate(self, lines, beam=5, nbest=1, length_penalty=0.6, batch=32, max_src_len=512):
+    def translate(self,
+                  lines,
+                  beam=_DEFAULTS["beam"],
+                  nbest=_DEFAULTS["nbest"],
+                  length_penalty=_DEFAULTS["length_penalty"],
+                  batch=_DEFAULTS["batch"],
+                  max_src_len=_DEFAULTS["max_src_len"]):
         """Translations of a line (str) or of a list of lines, as nmt-translate
         prints them: a str per line, or with nbest > 1 a list of
         (text, score) of the distinct best translations, best first. A line
@@ -377,7 +394,14 @@ class Model:
             _warn_cuts(r.cuts(len(items)), len(items), one, "max_src_len", max_src_len)
         return out[0] if one else out
 
-    def attention(self, src, tgt=None, beam=5, length_penalty=0.6, batch=32, max_src_len=512, max_len=256):
+    def attention(self,
+                  src,
+                  tgt=None,
+                  beam=_DEFAULTS["beam"],
+                  length_penalty=_DEFAULTS["length_penalty"],
+                  batch=_DEFAULTS["batch"],
+                  max_src_len=_DEFAULTS["max_src_len"],
+                  max_len=_DEFAULTS["max_len"]):
         """The attention of the best translation of src (or, given tgt, of
         that target: forced alignment) as an Attention(matrix, src_tokens,
         tgt_tokens, text): a float32 array of target x source subword tokens,
@@ -396,7 +420,11 @@ class Model:
                 _warn_cuts(r.cuts(len(items)), len(items), one, "max_len", max_len)
         return out[0] if one else out
 
-    def score(self, src, tgt, batch=32, max_len=256):
+    def score(self,
+              src,
+              tgt,
+              batch=_DEFAULTS["batch"],
+              max_len=_DEFAULTS["max_len"]):
         """(logprob, steps) of tgt given src, as nmt-score prints them (steps
         counts the final </s>); None for an empty source. Both a str or both
         lists. A side of more than max_len tokens is cut to them (CutWarning)."""

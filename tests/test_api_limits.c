@@ -13,6 +13,20 @@ static char *g_long_t; /* the same as a target */
 
 static void test_version(void) { EXPECT_STR(nmt_version(), "1.1.0"); }
 
+/* nmt_option_info reads the tables nmt-translate and nmt-score parse their flags with. */
+static void test_option_info(void) {
+    double def, lo, hi;
+    EXPECT(nmt_option_info("beam", &def, &lo, &hi) == NMT_OK && def == 5 && lo == 1 && hi == 256);
+    EXPECT(nmt_option_info("length_penalty", &def, &lo, &hi) == NMT_OK && def == 0.6 && lo == 0 && hi == 10);
+    EXPECT(nmt_option_info("max_len", &def, NULL, NULL) == NMT_OK && def == 256);
+    EXPECT(nmt_option_info("batch", &def, &lo, &hi) == NMT_OK && def == 32 && lo == 1 && hi == 4096);
+    EXPECT(nmt_option_info("threads", &def, &lo, &hi) == NMT_OK && def == 0 && lo == 0 && hi == 1024);
+    EXPECT(nmt_option_info("beams", &def, &lo, &hi) == NMT_ERR_ARGUMENT);
+    EXPECT_STR(nmt_last_error(), "nmt_option_info: no option named 'beams'");
+    const FieldSpec *f = translate_option_field("--beam");
+    EXPECT(f && f->def == 5 && f->max == 256); /* the same row */
+}
+
 static void test_limit_setters_ranges(void) {
     nmt_options *o = nmt_options_new();
     EXPECT(nmt_options_set_max_src_len(o, 0) == NMT_ERR_ARGUMENT);
@@ -119,6 +133,7 @@ int main(void) {
     for (size_t k = 0; k <= n; k++)
         g_long_t[k] = (char)(g_long[k] >= 'A' && g_long[k] <= 'Z' ? g_long[k] + 32 : g_long[k]);
     RUN(test_version);
+    RUN(test_option_info);
     RUN(test_limit_setters_ranges);
     RUN(test_translate_cut_reported);
     RUN(test_score_cut_reported);

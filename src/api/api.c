@@ -76,62 +76,104 @@ nmt_options *nmt_options_new(void) {
 
 void nmt_options_free(nmt_options *o) { free(o); }
 
-/* The ranges are nmt-translate's (nmt-score's for max_len). */
-#define CHECK_RANGE(name, v, lo, hi)                                                                             \
+/* The setters' options: each is a row of the library's tables (the ones
+ * nmt-translate and nmt-score parse their flags with), which holds its
+ * range and default. threads alone differs: 0 means all cores here. */
+static const struct {
+    const char *name, *flag;
+    int scoring;
+} API_OPTIONS[] = {
+    {"beam", "--beam", 0},       {"nbest", "--nbest", 0},           {"length_penalty", "--length-penalty", 0},
+    {"max_length_ratio", "--max-length-ratio", 0}, {"max_src_len", "--max-src-len", 0}, {"batch", "--batch", 0},
+    {"threads", "--threads", 0}, {"max_len", "--max-len", 1},
+};
+
+static const FieldSpec *api_option(const char *name) {
+    for (size_t k = 0; k < sizeof API_OPTIONS / sizeof API_OPTIONS[0]; k++)
+        if (!strcmp(API_OPTIONS[k].name, name))
+            return API_OPTIONS[k].scoring ? score_option_field(API_OPTIONS[k].flag)
+                                          : translate_option_field(API_OPTIONS[k].flag);
+    return NULL;
+}
+
+nmt_status nmt_option_info(const char *name, double *def, double *min, double *max) {
+    const FieldSpec *f = name ? api_option(name) : NULL;
+    if (!f) return api_fail(NMT_ERR_ARGUMENT, "nmt_option_info: no option named '%s'", name ? name : "(null)");
+    const int threads = !strcmp(name, "threads");
+    if (def) *def = threads ? 0 : f->def;
+    if (min) *min = threads ? 0 : f->min;
+    if (max) *max = f->max;
+    return NMT_OK;
+}
+
+static nmt_status check_range(const nmt_options *o, const char *name, double v) {
+    if (!o) return api_fail(NMT_ERR_ARGUMENT, "nmt_options_set_%s: options is NULL", name);
+    double lo, hi;
+    nmt_option_info(name, NULL, &lo, &hi);
+    if (!(v >= lo && v <= hi))
+        return api_fail(NMT_ERR_ARGUMENT, "%s must be between %.10g and %.10g, got %.10g", name, lo, hi, v);
+    return NMT_OK;
+}
+#define CHECK_RANGE(name, v)                                                                                     \
     do {                                                                                                         \
-        if (!o) return api_fail(NMT_ERR_ARGUMENT, "nmt_options_set_%s: options is NULL", name);                 \
-        if (!((v) >= (lo) && (v) <= (hi)))                                                                       \
-            return api_fail(NMT_ERR_ARGUMENT, "%s must be between %.10g and %.10g, got %.10g", name,             \
-                            (double)(lo), (double)(hi), (double)(v));                                            \
+        nmt_status st_ = check_range(o, name, (double)(v));                                                      \
+        if (st_ != NMT_OK) return st_;                                                                           \
     } while (0)
 
 nmt_status nmt_options_set_beam(nmt_options *o, int beam) {
-    CHECK_RANGE("beam", beam, 1, 256);
+    CHECK_RANGE("beam", beam);
     o->t.search.beam = beam;
     return NMT_OK;
 }
 nmt_status nmt_options_set_nbest(nmt_options *o, int nbest) {
-    CHECK_RANGE("nbest", nbest, 1, 256);
+    CHECK_RANGE("nbest", nbest);
     o->t.search.nbest = nbest;
     return NMT_OK;
 }
 nmt_status nmt_options_set_length_penalty(nmt_options *o, double alpha) {
-    CHECK_RANGE("length_penalty", alpha, 0.0, 10.0);
+    CHECK_RANGE("length_penalty", alpha);
     o->t.search.length_penalty = (float)alpha;
     return NMT_OK;
 }
 nmt_status nmt_options_set_max_length_ratio(nmt_options *o, double ratio) {
-    CHECK_RANGE("max_length_ratio", ratio, 0.0, 100.0);
+    CHECK_RANGE("max_length_ratio", ratio);
     o->t.search.max_len_ratio = (float)ratio;
     return NMT_OK;
 }
 nmt_status nmt_options_set_max_src_len(nmt_options *o, int tokens) {
-    CHECK_RANGE("max_src_len", tokens, 1, 1 << 20);
+    CHECK_RANGE("max_src_len", tokens);
     o->t.max_src_len = tokens;
     return NMT_OK;
 }
 nmt_status nmt_options_set_max_len(nmt_options *o, int tokens) {
-    CHECK_RANGE("max_len", tokens, 1, 1 << 20);
+    CHECK_RANGE("max_len", tokens);
     o->max_len = tokens;
     return NMT_OK;
 }
 nmt_status nmt_options_set_batch(nmt_options *o, int batch) {
-    CHECK_RANGE("batch", batch, 1, 4096);
+    CHECK_RANGE("batch", batch);
     o->t.batch = batch;
     return NMT_OK;
 }
 nmt_status nmt_options_set_threads(nmt_options *o, int threads) {
-    CHECK_RANGE("threads", threads, 0, 1024);
+    CHECK_RANGE("threads", threads);
     o->t.threads = threads;
     return NMT_OK;
 }
+static nmt_status check_switch(const nmt_options *o, const char *name, int on) {
+    if (!o) return api_fail(NMT_ERR_ARGUMENT, "nmt_options_set_%s: options is NULL", name);
+    if (on != 0 && on != 1) return api_fail(NMT_ERR_ARGUMENT, "%s must be 0 or 1, got %d", name, on);
+    return NMT_OK;
+}
 nmt_status nmt_options_set_alignment(nmt_options *o, int on) {
-    CHECK_RANGE("alignment", on, 0, 1);
+    nmt_status st = check_switch(o, "alignment", on);
+    if (st != NMT_OK) return st;
     o->alignment = on;
     return NMT_OK;
 }
 nmt_status nmt_options_set_attention(nmt_options *o, int on) {
-    CHECK_RANGE("attention", on, 0, 1);
+    nmt_status st = check_switch(o, "attention", on);
+    if (st != NMT_OK) return st;
     o->attention = on;
     return NMT_OK;
 }

@@ -295,3 +295,17 @@ else
     expect_eq python_attention_max_len "$(field att_sc_5 2) $(field att_sc_5 3 | cut -d' ' -f1-2)" \
         "(6, 5) [(0, $((Ks + Kt - 10)))]"
 fi
+
+# ---- the defaults are the library's tables', which the tools' --help and --list-options show ----
+"$PY" - >defaults.out 2>defaults.err <<'PY'
+import inspect, nmtc
+sig = inspect.signature(nmtc.Model.translate).parameters
+print(" ".join("%s=%s" % (k, sig[k].default) for k in ("beam", "nbest", "length_penalty", "batch", "max_src_len")))
+print("max_len=%s" % inspect.signature(nmtc.Model.score).parameters["max_len"].default)
+PY
+tool_default() { "$B/$1" --list-options | awk -F'\t' -v f="$2" '$1 == f { print $5 }'; }
+want="beam=$(tool_default nmt-translate --beam) nbest=$(tool_default nmt-translate --nbest)"
+want+=" length_penalty=$(tool_default nmt-translate --length-penalty) batch=$(tool_default nmt-translate --batch)"
+want+=" max_src_len=$(tool_default nmt-translate --max-src-len)"
+expect_eq python_defaults_are_the_tables "$(head -n 1 defaults.out)" "$want"
+expect_eq python_score_default_is_the_table "$(sed -n 2p defaults.out)" "max_len=$(tool_default nmt-score --max-len)"
