@@ -8,7 +8,18 @@
  * is exposed, so the ABI (libnmt.so.1) stays stable when they change.
  * Every call that can fail returns an nmt_status; on failure
  * nmt_last_error() gives a message (per thread) that names the file, the
- * line or the argument.
+ * line, the argument or the environment variable, and the reason.
+ *
+ * What can still end the process: running out of memory, and nothing else.
+ * An allocation that fails (for the model, a batch, a result, a product's
+ * scratch space) prints "nmt: out of memory (...)" on stderr and exits
+ * with status 1, as the tools do. Nothing a caller or a user controls
+ * makes the library call exit() or abort(): settings in the environment,
+ * model files (a directory, /dev/zero or a FIFO is refused before
+ * reading), input lines and options all come back as a status, and a
+ * product oneDNN refuses is computed by OpenBLAS. The library's other
+ * checks that end a program guard the tools' own code paths (reading text
+ * files, training), which no call of this API reaches.
  *
  * Thread safety:
  *   - A loaded nmt_model is read-only: nmt_translate and nmt_score may run
@@ -20,7 +31,6 @@
  *   - Each call parallelizes internally over `threads` OpenMP threads (one
  *     beam search per batch) and runs OpenBLAS single-threaded; loading a
  *     model sets OpenBLAS to one thread for the whole process.
- *   - Running out of memory ends the process (as the tools do).
  * Results do not depend on the thread count. */
 #ifndef NMT_H
 #define NMT_H
@@ -56,6 +66,17 @@ const char *nmt_version(void);
 const char *nmt_last_error(void);
 
 /* ---- models ---- */
+/* Load a model file (nmt-train's output) into *model (NULL on failure):
+ *   NMT_ERR_ARGUMENT  path NULL or empty; or NMT_GEMM / NMT_GEMM_PRECISION
+ *                     in the environment hold something else than
+ *                     openblas|dnnl / fp32|bf16 ("NMT_GEMM=x: expected
+ *                     openblas or dnnl"). They are read once per process,
+ *                     at the first load, and hold for every later call.
+ *   NMT_ERR_IO        "PATH: cannot open: No such file or directory" (the
+ *                     system's reason), or "PATH: not a regular file (a
+ *                     FIFO)" for anything but a regular file, before reading.
+ *   NMT_ERR_MODEL     not a model file, truncated, corrupted, another format
+ *                     version (the message names the file). */
 nmt_status nmt_model_load(const char *path, nmt_model **model);
 void nmt_model_free(nmt_model *model);
 

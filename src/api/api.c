@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api/handles.h"
+#include "core/blas.h"
 
 /* One message per thread, so concurrent calls never overwrite each other's. */
 static _Thread_local char last_error[1024];
@@ -28,10 +30,19 @@ nmt_status nmt_model_load(const char *path, nmt_model **model) {
     if (!model) return api_fail(NMT_ERR_ARGUMENT, "nmt_model_load: model is NULL");
     *model = NULL;
     if (!path) return api_fail(NMT_ERR_ARGUMENT, "nmt_model_load: path is NULL");
-    FILE *f = fopen(path, "rb");
-    if (!f) return api_fail(NMT_ERR_IO, "%s: cannot open", path);
-    fclose(f);
+    if (!*path) return api_fail(NMT_ERR_ARGUMENT, "nmt_model_load: path is empty");
+    /* The products' settings are read from the environment once per
+     * process, at the latest here: a bad one is this call's error, where
+     * nmt_translate would otherwise meet it. */
+    const char *env = gemm_env_error();
+    if (env) return api_fail(NMT_ERR_ARGUMENT, "%s", env);
+    /* A file that cannot be opened, or is no regular file, is an I/O error;
+     * model_load checks again (for the tools) and reports everything else. */
     char err[1024];
+    size_t size;
+    int fd = open_regular_file(path, &size, err, sizeof err);
+    if (fd < 0) return api_fail(NMT_ERR_IO, "%s", err);
+    close(fd);
     Model *m = model_load(path, NULL, err, sizeof err);
     if (!m) return api_fail(NMT_ERR_MODEL, "%s", err);
     /* Batches run in parallel, each with single-threaded BLAS (as in the tools). */

@@ -3,7 +3,8 @@
  * gemm() runs on one of two backends, chosen once per process:
  *   - oneDNN's matmul primitive (the default): it picks kernels by the CPU's
  *     ISA at run time (AVX-512, AMX) and has bf16 kernels;
- *   - OpenBLAS' cblas_sgemm, kept for comparison and as the fallback.
+ *   - OpenBLAS' cblas_sgemm, kept for comparison and as the fallback (where
+ *     oneDNN has no CPU engine, and for any product oneDNN refuses to run).
  * NMT_GEMM=openblas|dnnl in the environment selects one.
  *
  * Every product runs on the calling thread alone, whatever the backend:
@@ -31,8 +32,15 @@ typedef enum { GEMM_FP32, GEMM_BF16 } GemmPrecision;
 
 /* Call first thing in main(). May re-execute the program (argv unchanged)
  * when OpenBLAS picked kernels slower than the CPU supports. Also pins
- * OpenBLAS to one thread and reads NMT_GEMM. */
+ * OpenBLAS to one thread and reads NMT_GEMM and NMT_GEMM_PRECISION: dies
+ * naming the variable when one holds something else than its choices. */
 void blas_setup(char **argv);
+
+/* NULL when NMT_GEMM and NMT_GEMM_PRECISION are unset or valid, else why
+ * not, e.g. "NMT_GEMM=bogus: expected openblas or dnnl" (the library's
+ * entry points return it; gemm() then runs on the defaults). Both are read
+ * once, at the first call of this or any gemm function. */
+const char *gemm_env_error(void);
 
 /* What runs the products, e.g. "oneDNN avx512_core_amx" or "OpenBLAS Haswell",
  * followed by " bf16" when that precision is set. */

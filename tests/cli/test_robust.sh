@@ -105,9 +105,28 @@ cmp -s s.file s.stdin && pass score_src_from_stdin || fail score_src_from_stdin 
 
 # 7. Messages that say what is wrong.
 mkdir -p adir
-expect_error model_is_directory "adir: .*[Ii]s a directory" "$B/nmt-translate" -m adir -i a.src
+expect_error model_is_directory "^nmt-translate: adir: not a regular file \(a directory\)$" "$B/nmt-translate" -m adir -i a.src
 expect_error vocab_is_directory "adir: .*[Ii]s a directory" "$B/nmt-train" --vocab adir --train-src a.src --train-tgt a.tgt -o d1
 expect_error train_src_is_directory "adir: .*[Ii]s a directory" "$B/nmt-train" "${tiny[@]}" --train-src adir --train-tgt a.tgt -o d1
+# A model that is no regular file is refused before a byte is read: /dev/zero was read until
+# memory ran out, a FIFO without a writer blocked. Each run gets 10 s and, outside sanitizer
+# builds (which reserve terabytes of address space), 4 GB of memory.
+limited() {
+    if [ "${NMT_SAN:-0}" = 1 ]; then timeout 10 "$@"; else (ulimit -v 4000000 && exec timeout 10 "$@"); fi
+}
+mkfifo m.fifo
+expect_error model_dev_zero "^nmt-translate: /dev/zero: not a regular file \(a character device\)$" \
+    limited "$B/nmt-translate" -m /dev/zero -i a.src
+expect_error model_fifo "^nmt-translate: m\.fifo: not a regular file \(a FIFO\)$" limited "$B/nmt-translate" -m m.fifo -i a.src
+expect_error score_model_dev_zero "^nmt-score: /dev/zero: not a regular file" \
+    limited "$B/nmt-score" -m /dev/zero --src a.src --tgt a.tgt
+expect_error model_missing_says_why "^nmt-translate: nope: cannot open: No such file or directory$" \
+    "$B/nmt-translate" -m nope -i a.src
+# The products' settings in the environment: the tools refuse a bad one at start, naming it.
+expect_error env_gemm_bogus "^nmt: NMT_GEMM=bogus: expected openblas or dnnl$" \
+    env NMT_GEMM=bogus "$B/nmt-translate" -m M -i a.src
+expect_error env_gemm_precision_fp16 "^nmt: NMT_GEMM_PRECISION=fp16: expected fp32 or bf16$" \
+    env NMT_GEMM_PRECISION=fp16 "$B/nmt-score" -m M --src a.src --tgt a.tgt
 if [ -w /dev/full ]; then
     expect_error vocab_dev_full "^nmt-vocab: /dev/full: write failed" "$B/nmt-vocab" --src a.src --tgt a.tgt -o /dev/full
     grep -q "(null)" err && fail vocab_dev_full_no_null "$(cat err)" || pass vocab_dev_full_no_null
