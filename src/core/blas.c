@@ -95,12 +95,6 @@ GemmPrecision gemm_preferred_precision(void) {
     return backend == GEMM_DNNL && gemm_native_bf16() ? GEMM_BF16 : GEMM_FP32;
 }
 
-void gemm_precision_flag(const char *flag, const char *value) {
-    GemmPrecision p;
-    if (gemm_parse_precision(value, &p) != 0) die("%s must be fp32 or bf16, got '%s'", flag, value);
-    gemm_set_precision(p);
-}
-
 const char *const GEMM_PRECISION_NAMES[] = {"fp32", "bf16", NULL};
 
 int gemm_parse_precision(const char *name, GemmPrecision *p) {

@@ -69,8 +69,6 @@ GemmPrecision gemm_preferred_precision(void);
 extern const char *const GEMM_PRECISION_NAMES[];
 /* "fp32" or "bf16" -> precision: 0, or -1 for anything else. */
 int gemm_parse_precision(const char *name, GemmPrecision *p);
-/* A tool's --precision flag: set the precision named by value, or die naming the flag. */
-void gemm_precision_flag(const char *flag, const char *value);
 
 /* C[M][N] = alpha * op(A) op(B) + beta * C, all row-major.
  * op(A) is M x K (A is K x M when ta), op(B) is K x N (B is N x K when tb).
