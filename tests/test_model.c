@@ -19,6 +19,7 @@ typedef struct {
     Batch batch;
     Arena arena;
     float eps;
+    float guide; /* the guidance loss's weight (0: none) */
     double scale;
 } ModelCase;
 
@@ -28,17 +29,17 @@ static double model_loss(void *vctx) {
     rng_seed(&rng, 99, 0); /* the same dropout masks on every call */
     memset(c->net.grads, 0, sizeof(float) * c->net.n);
     arena_reset(&c->arena);
-    LossSum s = seq2seq_train_step(&c->net.p, &c->net.g, &c->net.cfg, &c->batch, c->eps, (float)c->scale, &rng,
-                                   &c->arena);
-    /* the guidance term's weight travels in the batch; s.guide is unweighted */
-    return (s.loss + (c->batch.has_guide ? c->batch.guide_weight * s.guide : 0.0)) * c->scale;
+    const LossWeights w = {c->eps, c->guide, (float)c->scale};
+    LossSum s = seq2seq_train_step(&c->net.p, &c->net.g, &c->net.cfg, &c->batch, &w, &rng, &c->arena);
+    /* s.guide is unweighted */
+    return (s.loss + (c->batch.has_guide ? c->guide * s.guide : 0.0)) * c->scale;
 }
 
 /* Gold attention rows for the test batch (Ts 4, Tt 5, B 3): a link to one
  * position, a row split over two, a row over three; other rows (</s>,
  * padding, a token without links) stay unguided. */
-static void fill_test_guide(Batch *b, float weight) {
-    float *g = batch_guide_begin(b, weight);
+static void fill_test_guide(Batch *b) {
+    float *g = batch_guide_begin(b);
     const int rows = b->B, Ts = b->Ts;
 #define G(t, row, j) g[((size_t)(t) * rows + (row)) * Ts + (j)]
     G(0, 0, 0) = 1.0f;
@@ -76,7 +77,7 @@ static void check_model_decoder(AttentionType type, DecoderType decoder, float d
     rng_seed(&rng, 3, type);
     for (size_t i = 0; i < n; i++) c.net.params[i] += 0.3f * (2.0f * rng_uniform(&rng) - 1.0f);
     fill_test_batch(&c.batch);
-    if (guide_weight > 0.0f) fill_test_guide(&c.batch, guide_weight);
+    if (guide_weight > 0.0f) fill_test_guide(&c.batch), c.guide = guide_weight;
     c.eps = eps;
     c.scale = 1.0 / c.batch.n_tgt_tokens;
     model_loss(&c);
@@ -139,10 +140,11 @@ static void test_guide_loss_counts_rows(void) {
     net_alloc(&c.net, &(ModelConfig){.src_vocab = 9, .tgt_vocab = 8, .emb = 3, .hidden = 4, .att_dim = 5});
     model_init_params(&c.net.cfg, c.net.params, 5);
     fill_test_batch(&c.batch);
-    fill_test_guide(&c.batch, 1.0f);
+    fill_test_guide(&c.batch);
     Rng rng;
     rng_seed(&rng, 1, 0);
-    LossSum s = seq2seq_train_step(&c.net.p, &c.net.g, &c.net.cfg, &c.batch, 0.0f, 1.0f, &rng, &c.arena);
+    const LossWeights w = {0.0f, 1.0f, 1.0f};
+    LossSum s = seq2seq_train_step(&c.net.p, &c.net.g, &c.net.cfg, &c.batch, &w, &rng, &c.arena);
     EXPECT(s.guided == 7);
     EXPECT(s.guide > 0.0);
     /* near-uniform attention at initialization: each row costs about log of its source length */
@@ -150,7 +152,7 @@ static void test_guide_loss_counts_rows(void) {
     fill_test_batch(&c.batch); /* a refill leaves no guidance */
     EXPECT(c.batch.has_guide == 0);
     arena_reset(&c.arena);
-    s = seq2seq_train_step(&c.net.p, &c.net.g, &c.net.cfg, &c.batch, 0.0f, 1.0f, &rng, &c.arena);
+    s = seq2seq_train_step(&c.net.p, &c.net.g, &c.net.cfg, &c.batch, &w, &rng, &c.arena);
     EXPECT(s.guided == 0 && s.guide == 0.0);
     net_free(&c.net);
     batch_free(&c.batch);

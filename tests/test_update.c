@@ -92,8 +92,8 @@ static LossSum update_by_hand(const Setup *s, long update, const int *idx, int c
         src[r] = s->src[idx[r]], tgt[r] = s->tgt[idx[r]], slen[r] = s->src_len[idx[r]], tlen[r] = s->tgt_len[idx[r]];
     Batch full = {0}, shard = {0};
     batch_fill(&full, count, src, slen, tgt, tlen);
-    guidance_fill(&s->guide, &full, idx, count, lambda);
-    const float scale = 1.0f / (float)full.n_tgt_tokens;
+    guidance_fill(&s->guide, &full, idx, count);
+    const LossWeights w = {s->o.label_smoothing, lambda, 1.0f / (float)full.n_tgt_tokens};
     float *g = falloc(n);
     ModelParams gv;
     model_bind(&s->m.cfg, g, &gv);
@@ -105,7 +105,7 @@ static LossSum update_by_hand(const Setup *s, long update, const int *idx, int c
         Rng rng; /* the stream update.c gives shard k of this update */
         rng_seed(&rng, s->o.seed, (uint64_t)update * 4096u + (uint64_t)k);
         arena_reset(&arena);
-        LossSum l = seq2seq_train_step(&s->m.p, &gv, &s->m.cfg, &shard, s->o.label_smoothing, scale, &rng, &arena);
+        LossSum l = seq2seq_train_step(&s->m.p, &gv, &s->m.cfg, &shard, &w, &rng, &arena);
         for (size_t i = 0; i < n; i++) total[i] = k == 0 ? g[i] : total[i] + g[i];
         sum.loss += l.loss, sum.nll += l.nll, sum.tokens += l.tokens, sum.guide += l.guide, sum.guided += l.guided;
     }
@@ -124,7 +124,7 @@ static void test_update_is_the_sum_of_its_shards_then_one_step(void) {
     Setup s;
     setup(&s, 2, OPTIM_ADAM, 0.9f);
     Trainer *t = trainer_new(&s.m, &s.o, NULL, NULL);
-    EXPECT(t->max_shards == 4);
+    EXPECT(t->ws.max_shards == 4);
     const size_t n = t->n_params;
     t->st.update = 2;
     const int idx[BATCH] = {8, 3, 0, 5, 1, 7, 2}, bounds[] = {0, 1, 3, 5, 7};
@@ -141,7 +141,7 @@ static void test_update_is_the_sum_of_its_shards_then_one_step(void) {
     EXPECT_MSG(norm > s.o.clip, "gradient norm %g: clipping at %g does not bite", norm, s.o.clip);
 
     const LossSum got = trainer_update(t, &s.d, idx, BATCH);
-    EXPECT_MSG(same_floats(t->grads[0], total, n), "the gradient is not the shards' summed in shard order");
+    EXPECT_MSG(same_floats(t->ws.grads[0], total, n), "the gradient is not the shards' summed in shard order");
     EXPECT_MSG(same_floats(s.m.params, want, n), "the weights are not one optimizer step on the summed gradient");
     EXPECT(!same_floats(s.m.params, before, n));
     EXPECT(same_floats(t->opt.m, ref.m, n) && same_floats(t->opt.v, ref.v, n));
@@ -331,7 +331,7 @@ static void test_memory_floor(void) {
         const int idx[BATCH] = {0, 1, 2, 3, 4, 5, 6};
         trainer_update(t, &s.d, idx, BATCH);
         size_t acts = 0;
-        for (int k = 0; k < t->max_shards; k++) acts += t->arenas[k].pass_total;
+        for (int k = 0; k < t->ws.max_shards; k++) acts += t->ws.arenas[k].pass_total;
         EXPECT(acts > 0);
         EXPECT(trainer_memory_floor(t) == empty + acts * sizeof(float));
         trainer_free(t);
@@ -341,7 +341,7 @@ static void test_memory_floor(void) {
     setup(&s, 1, OPTIM_SGD, 0.0f);
     s.o.batch = 1, s.o.shard_size = 32;
     Trainer *t = trainer_new(&s.m, &s.o, NULL, NULL);
-    EXPECT(t->max_shards == 1);
+    EXPECT(t->ws.max_shards == 1);
     EXPECT(trainer_memory_floor(t) == t->n_params * 2 * sizeof(float));
     trainer_free(t);
     setup_free(&s);
