@@ -6,7 +6,7 @@
 #   make bench      throughput figures (bench/results.json)
 #   make fuzz       build the libFuzzer targets with clang and run each SECONDS seconds (default 60)
 #   make install    PREFIX=/usr/local DESTDIR= : tools, libnmt, nmt.h, nmt.pc, man pages
-#   make uninstall  the same PREFIX and DESTDIR
+#   make uninstall  the same PREFIX and DESTDIR: what install made (and the module's __pycache__)
 #   make man        regenerate man/*.1 from the tools' --help (help2man)
 #   make NATIVE=1   a -march=native build in build-native/ (for comparisons)
 CC := gcc
@@ -170,10 +170,19 @@ mandir := $(PREFIX)/share/man
 pythondir := $(PREFIX)/share/nmtc/python
 TOOL_NAMES := $(TOOL_SRC:tools/%.c=%)
 MAN_PAGES := $(TOOL_NAMES:%=man/%.1)
+INSTALL_DIRS = $(bindir) $(libdir)/pkgconfig $(includedir) $(mandir)/man1 $(pythondir)
+# The directories install creates (those missing before, up to DESTDIR but not DESTDIR itself),
+# recorded so that uninstall removes those and only those, and only when empty: never a
+# directory that was there before, such as an empty /usr/local/bin.
+DIRS_MADE = $(PREFIX)/share/nmtc/installed-dirs
 .PHONY: install uninstall man
 install: all
-	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(libdir)/pkgconfig $(DESTDIR)$(includedir) \
-	    $(DESTDIR)$(mandir)/man1 $(DESTDIR)$(pythondir)
+	@set -e; made=$$(for d in $(INSTALL_DIRS); do \
+	    while [ "$$d" != / ] && [ "$$d" != . ] && [ ! -d "$(DESTDIR)$$d" ]; do echo "$$d"; d=$$(dirname "$$d"); done; \
+	done); \
+	echo install -d $(INSTALL_DIRS:%=$(DESTDIR)%); install -d $(INSTALL_DIRS:%=$(DESTDIR)%); \
+	old=$$([ ! -f "$(DESTDIR)$(DIRS_MADE)" ] || cat "$(DESTDIR)$(DIRS_MADE)"); \
+	printf '%s\n' $$made $$old | sed '/^$$/d' | sort -u >"$(DESTDIR)$(DIRS_MADE)"
 	install -m 755 $(TOOLS) $(DESTDIR)$(bindir)/
 	install -m 755 $(SHLIB) $(DESTDIR)$(libdir)/
 	ln -sf libnmt.so.$(SO_VERSION) $(DESTDIR)$(libdir)/libnmt.so.$(SO_MAJOR)
@@ -189,8 +198,17 @@ uninstall:
 	rm -f $(TOOL_NAMES:%=$(DESTDIR)$(bindir)/%) $(TOOL_NAMES:%=$(DESTDIR)$(mandir)/man1/%.1)
 	rm -f $(DESTDIR)$(libdir)/libnmt.so.$(SO_VERSION) $(DESTDIR)$(libdir)/libnmt.so.$(SO_MAJOR) \
 	    $(DESTDIR)$(libdir)/libnmt.so $(DESTDIR)$(libdir)/libnmt.a $(DESTDIR)$(libdir)/pkgconfig/nmt.pc \
-	    $(DESTDIR)$(includedir)/nmt.h $(DESTDIR)$(pythondir)/nmtc.py
-	-rmdir $(DESTDIR)$(pythondir) $(DESTDIR)$(PREFIX)/share/nmtc 2>/dev/null
+	    $(DESTDIR)$(includedir)/nmt.h $(DESTDIR)$(pythondir)/nmtc.py $(DESTDIR)$(pythondir)/__pycache__/nmtc.*.pyc
+# Then the directories install made, deepest first, and the __pycache__ that running the
+# installed module made: each one when empty; one holding other files stays (named), and a
+# directory that cannot be removed fails the target with rmdir's reason.
+	@set -e; made=$$([ ! -f "$(DESTDIR)$(DIRS_MADE)" ] || cat "$(DESTDIR)$(DIRS_MADE)"); \
+	rm -f "$(DESTDIR)$(DIRS_MADE)"; \
+	for d in $$(printf '%s\n' $(pythondir)/__pycache__ $(pythondir) $(PREFIX)/share/nmtc $$made | sort -ru); do \
+	    [ -d "$(DESTDIR)$$d" ] || continue; \
+	    if [ -n "$$(ls -A "$(DESTDIR)$$d")" ]; then echo "keeping $(DESTDIR)$$d: not empty"; \
+	    else echo "rmdir $(DESTDIR)$$d"; rmdir "$(DESTDIR)$$d"; fi; \
+	done
 
 # The pages are committed; this rewrites them from --help and man/*.h2m (needs help2man,
 # which scripts/deps.sh installs). tests/cli/test_man.sh fails when a page is stale.
