@@ -2,6 +2,7 @@
 #   make            build every tool into bin/
 #   make test       unit + CLI tests, ends with "N passed, M failed"
 #   make test-san   the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make test-tsan  the threaded unit tests (TSAN_TESTS) under ThreadSanitizer, in build-tsan/
 #   make demo       train on the embedded corpus, translate, score, dump attention
 #   make bench      throughput figures (bench/results.json)
 #   make fuzz       build the libFuzzer targets with clang and run each SECONDS seconds (default 60)
@@ -11,6 +12,7 @@
 #   make NATIVE=1   a -march=native build in build-native/ (for comparisons)
 CC := gcc
 SAN ?= 0
+TSAN ?= 0
 # Vectorize the element-wise loops (gates, tanh, exp) that -O2 alone leaves
 # scalar: GCC's default -O2 cost model takes no loop that needs a remainder,
 # and -ftrapping-math keeps the clamps and selects of fast_expf/fast_tanhf
@@ -26,6 +28,11 @@ BUILD := build-san
 BIN := build-san/bin
 OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
+else ifeq ($(TSAN),1)
+BUILD := build-tsan
+BIN := build-tsan/bin
+OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=thread
+LDFLAGS += -fsanitize=thread
 # ---- portable by default: the x86-64 baseline, hot loops cloned per ISA (src/core/cpu.h) ----
 else ifeq ($(NATIVE),1)
 BUILD := build-native
@@ -62,7 +69,7 @@ SHLIB := $(BUILD)/libnmt.so.$(SO_VERSION)
 PIC_OBJ := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
 
 .SECONDARY:
-.PHONY: all test test-san demo bench clean deps fuzz fuzz-build
+.PHONY: all test test-san test-tsan tsan-run demo bench clean deps fuzz fuzz-build
 all: $(BUILD)/libnmt.a $(TOOLS) $(SHLIB)
 
 deps: $(DEPS_OK)
@@ -94,6 +101,20 @@ test: $(TOOLS) $(TESTS) $(SHLIB)
 
 test-san:
 	@$(MAKE) --no-print-directory SAN=1 test
+
+# ThreadSanitizer: the unit tests that run threads of their own (TSAN_TESTS: the C API called
+# from several threads at once), built into build-tsan/ with -fsanitize=thread (the hot loops
+# without per-ISA clones, src/core/cpu.h). A race report fails the test (exit status 66).
+# libgomp is not instrumented, so TSan cannot see an OpenMP team's barriers and reports races
+# in every parallel region of more than one thread that are not there: the tests run with one
+# OpenMP thread (OMP_NUM_THREADS=1, and one thread per call in test_api_threads), which leaves
+# every report about the application's own threads. The suites whose threads are OpenMP
+# teams (test_translate, test_search, test_align, test_optim, test_gemm) are therefore not here.
+TSAN_TESTS := test_api_threads
+test-tsan:
+	@$(MAKE) --no-print-directory TSAN=1 tsan-run
+tsan-run: $(TSAN_TESTS:%=$(BUILD)/tests/%)
+	@OMP_NUM_THREADS=1 bash tests/run.sh $(BUILD) $(BIN) $(TSAN_TESTS)
 
 demo: $(TOOLS)
 	@bash corpora/toy/demo.sh $(BIN)
@@ -144,7 +165,7 @@ fuzz: fuzz-build
 	@bash tests/fuzz/run.sh $(FUZZ_BUILD) $(SECONDS)
 
 clean:
-	rm -rf build build-san build-fuzz build-native bin
+	rm -rf build build-san build-tsan build-fuzz build-native bin
 
 # ---- libnmt.so: the library again as position-independent code (build/pic/), so the
 # tools and libnmt.a keep their non-PIC code. Only the nmt_* API of include/nmt.h is
