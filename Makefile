@@ -20,7 +20,7 @@ TSAN ?= 0
 # -fno-math-errno lets sqrtf be the instruction (no errno to set), which a
 # vector loop needs. None of them lets the compiler change a result (no
 # reassociation, no FMA contraction in -std=c11); sums keep their bits
-# through fixed lanes (core/nn.h).
+# through fixed lanes (nn/nn.h).
 VECTORIZE := -fvect-cost-model=dynamic -fno-trapping-math -fno-math-errno
 NATIVE ?= 0
 ifeq ($(SAN),1)
@@ -33,7 +33,7 @@ BUILD := build-tsan
 BIN := build-tsan/bin
 OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=thread
 LDFLAGS += -fsanitize=thread
-# ---- portable by default: the x86-64 baseline, hot loops cloned per ISA (src/core/cpu.h) ----
+# ---- portable by default: the x86-64 baseline, hot loops cloned per ISA (src/nn/cpu.h) ----
 else ifeq ($(NATIVE),1)
 BUILD := build-native
 BIN := build-native/bin
@@ -47,7 +47,7 @@ endif
 CFLAGS := -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -fopenmp -Isrc -Iinclude $(OPT) -MMD -MP
 LDLIBS := -ldnnl -lopenblas -lutf8proc -lz -lm
 LDFLAGS += -fopenmp
-# Open MPI (only src/core/dist.c includes mpi.h). Expanded when a recipe runs,
+# Open MPI (only src/sys/dist.c includes mpi.h). Expanded when a recipe runs,
 # that is after scripts/deps.sh has installed the packages.
 MPI_CFLAGS = $(shell mpicc --showme:compile)
 MPI_LIBS = $(shell mpicc --showme:link)
@@ -81,7 +81,7 @@ $(DEPS_OK): scripts/deps.sh
 $(BUILD)/%.o: %.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -c $< -o $@
-$(BUILD)/src/core/dist.o: EXTRA_CFLAGS = $(MPI_CFLAGS)
+$(BUILD)/src/sys/dist.o: EXTRA_CFLAGS = $(MPI_CFLAGS)
 
 $(BUILD)/libnmt.a: $(LIB_OBJ)
 	@rm -f $@
@@ -104,7 +104,7 @@ test-san:
 
 # ThreadSanitizer: the unit tests that run threads of their own (TSAN_TESTS: the C API called
 # from several threads at once), built into build-tsan/ with -fsanitize=thread (the hot loops
-# without per-ISA clones, src/core/cpu.h). A race report fails the test (exit status 66).
+# without per-ISA clones, src/nn/cpu.h). A race report fails the test (exit status 66).
 # libgomp is not instrumented, so TSan cannot see an OpenMP team's barriers and reports races
 # in every parallel region of more than one thread that are not there: the tests run with one
 # OpenMP thread (OMP_NUM_THREADS=1, and one thread per call in test_api_threads), which leaves
@@ -147,7 +147,7 @@ $(FUZZ_BUILD)/.deps-ok:
 	@FUZZ=1 CC=$(FUZZ_CC) sh scripts/deps.sh
 	@touch $@
 
-$(FUZZ_BUILD)/src/core/dist.o: EXTRA_CFLAGS = $(MPI_CFLAGS)
+$(FUZZ_BUILD)/src/sys/dist.o: EXTRA_CFLAGS = $(MPI_CFLAGS)
 $(FUZZ_BUILD)/%.o: %.c | $(FUZZ_BUILD)/.deps-ok
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(EXTRA_CFLAGS) -c $< -o $@
@@ -170,7 +170,7 @@ clean:
 # ---- libnmt.so: the library again as position-independent code (build/pic/), so the
 # tools and libnmt.a keep their non-PIC code. Only the nmt_* API of include/nmt.h is
 # exported (src/api/libnmt.map); the .so records every library it needs. ----
-$(BUILD)/pic/src/core/dist.o: EXTRA_CFLAGS = $(MPI_CFLAGS)
+$(BUILD)/pic/src/sys/dist.o: EXTRA_CFLAGS = $(MPI_CFLAGS)
 $(BUILD)/pic/%.o: %.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -fPIC -c $< -o $@

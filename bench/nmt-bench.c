@@ -22,15 +22,19 @@
  * runs data-parallel over the ranks (rank 0 prints). */
 #include <math.h>
 #include <omp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 
-#include "core/blas.h"
-#include "core/dist.h"
-#include "core/rng.h"
-#include "core/util.h"
+#include "nn/blas.h"
+#include "nn/rng.h"
+#include "sys/cli.h"
+#include "sys/dist.h"
+#include "sys/files.h"
+#include "sys/lines.h"
+#include "sys/util.h"
 #include "train/trainer.h"
 #include "translate/translator.h"
 #include "vocab/build.h"
@@ -397,32 +401,53 @@ static int bench_decode(int threads, const char *model_path, const char *input) 
     return 0;
 }
 
+typedef struct {
+    int threads, updates, compare;
+    long params;
+    const char *data, *model, *input;
+} BenchArgs;
+
+#define A(member) offsetof(BenchArgs, member)
+static const FieldSpec BENCH_FIELDS[] = {
+    {NULL, "--threads", FIELD_INT, A(threads), 1, 1, 256, .section = "", .help = "threads"},
+    {NULL, "--updates", FIELD_INT, A(updates), 12, 1, 100000, .section = "", .help = "updates to time (train, reduce)"},
+    {NULL, "--compare", FIELD_INT, A(compare), 0, 0, 1, .flags = FIELD_SWITCH, .section = "",
+     .help = "train: also the other backend and precision"},
+    {NULL, "--params", FIELD_LONG, A(params), 25117610, 1, 17179869184.0, .section = "",
+     .help = "reduce: floats summed (make bench's training model on Multi30k)"},
+    {NULL, "--data", FIELD_INPUT, A(data), .metavar = "DIR", .section = "", .help = "Multi30k (train, bpe)"},
+    {NULL, "--model", FIELD_INPUT, A(model), .section = "", .help = "decode: the model"},
+    {NULL, "--input", FIELD_INPUT, A(input), .section = "", .help = "decode: the text"},
+};
+#undef A
+static const CliTable BENCH_TABLES[] = {{BENCH_FIELDS, (int)(sizeof BENCH_FIELDS / sizeof BENCH_FIELDS[0]), 0}};
+static const char *const BENCH_SECTIONS[] = {"", NULL};
+static const CliCommand BENCH_COMMAND = {
+    "usage: nmt-bench gemm|train|reduce|bpe|decode [options]\n\n", BENCH_TABLES, 1, BENCH_SECTIONS, NULL, NULL, 0, 0};
+
 int main(int argc, char **argv) {
     blas_setup(argv);
     set_program_name(argv[0]);
     dist_init(&argc, &argv);
-    if (argc < 2)
-        die("usage: nmt-bench gemm|train|reduce|bpe|decode [--threads N] [--data DIR] [--updates N] [--compare] "
-            "[--params N] [--model M --input F]");
-    int threads = 1, updates = 12, compare = 0;
-    long params = 25117610; /* make bench's training model on Multi30k */
-    const char *data = NULL, *model = NULL, *input = NULL;
-    for (int i = 2; i < argc; i += 2) {
-        if (!strcmp(argv[i], "--compare")) {
-            compare = 1, i--;
-            continue;
-        }
-        if (i + 1 >= argc) die("%s needs a value", argv[i]);
-        if (!strcmp(argv[i], "--threads")) threads = (int)parse_long("--threads", argv[i + 1], 1, 256);
-        else if (!strcmp(argv[i], "--data")) data = argv[i + 1];
-        else if (!strcmp(argv[i], "--model")) model = argv[i + 1];
-        else if (!strcmp(argv[i], "--input")) input = argv[i + 1];
-        else if (!strcmp(argv[i], "--updates")) updates = (int)parse_long("--updates", argv[i + 1], 1, 100000);
-        else if (!strcmp(argv[i], "--params")) params = parse_long("--params", argv[i + 1], 1, 1L << 34);
-        else die("unknown option %s", argv[i]);
+    if (argc < 2 || argv[1][0] == '-') {
+        cli_help(&BENCH_COMMAND, stderr);
+        return argc < 2 ? 1 : !strcmp(argv[1], "--help") ? 0 : 1;
     }
+    BenchArgs a;
+    memset(&a, 0, sizeof a);
+    fields_set_defaults(BENCH_FIELDS, BENCH_TABLES[0].n, &a);
+    char err[512];
+    /* argv[1] names the benchmark; the flags follow it */
+    int rc = cli_parse(&BENCH_COMMAND, argc - 1, argv + 1, &a, NULL, err, sizeof err);
+    if (rc == CLI_HELP) cli_help(&BENCH_COMMAND, stdout);
+    if (rc == CLI_LIST) cli_list(&BENCH_COMMAND, stdout);
+    if (rc == CLI_HELP || rc == CLI_LIST) return 0;
+    if (rc != CLI_OK) die("%s", err);
+    const int threads = a.threads, updates = a.updates, compare = a.compare;
+    const long params = a.params;
+    const char *data = a.data, *model = a.model, *input = a.input;
     if (!strcmp(argv[1], "gemm")) return bench_gemm(threads);
-    int rc = -1;
+    rc = -1;
     if (!strcmp(argv[1], "train")) rc = bench_train(threads, data, updates, compare);
     if (!strcmp(argv[1], "reduce")) rc = bench_reduce((size_t)params, updates, threads);
     if (rc >= 0) {

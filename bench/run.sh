@@ -20,7 +20,7 @@
 # without it training runs on generated batches of the same shape and the
 # BPE figures are skipped. Decoding uses $BENCH_MODEL (default: the recipe's
 # out/multi30k-de-en/model) on test2016 when it exists, else a random model.
-# NMT_GEMM / NMT_GEMM_PRECISION (src/core/blas.h) choose the default backend.
+# NMT_GEMM / NMT_GEMM_PRECISION (src/nn/blas.h) choose the default backend.
 set -euo pipefail
 build=${1:-build}
 bench="$build/bench/nmt-bench"

@@ -73,7 +73,7 @@ def _library_path():
 
 def _check_blas():
     # The tools re-execute themselves with OPENBLAS_CORETYPE when OpenBLAS picks kernels
-    # below the CPU's (src/core/blas.c); a Python process cannot, so say so.
+    # below the CPU's (src/nn/blas.c); a Python process cannot, so say so.
     try:
         blas = ctypes.CDLL("libopenblas.so.0")
         blas.openblas_get_corename.restype = ctypes.c_char_p

@@ -11,9 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/util.h"
 #include "model/saved.h"
 #include "search/search.h"
+#include "sys/files.h"
+#include "sys/lines.h"
+#include "sys/util.h"
 #include "translate/translator.h"
 #include "vocab/build.h"
 

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "core/rng.h"
+#include "nn/rng.h"
 
 typedef double (*LossFn)(void *ctx);
 

@@ -9,8 +9,8 @@
 
 #include <string.h>
 
-#include "core/rng.h"
-#include "core/util.h"
+#include "nn/rng.h"
+#include "sys/util.h"
 #include "gradcheck.h"
 #include "model/model.h"
 #include "test.h"

@@ -24,9 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/blas.h"
-#include "core/util.h"
 #include "model/saved.h"
+#include "nn/blas.h"
+#include "sys/util.h"
 #include "nmt.h"
 #include "test.h"
 #include "vocab/normalize.h"

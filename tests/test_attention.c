@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "attention/attention.h"
-#include "core/rng.h"
-#include "core/util.h"
+#include "nn/rng.h"
+#include "sys/util.h"
 #include "gradcheck.h"
 #include "layer_net.h"
 #include "test.h"

@@ -4,11 +4,13 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-#include "core/escape.h"
-#include "core/npy.h"
+#include "sys/escape.h"
+#include "sys/npy.h"
 #include "fixture_model.h"
 #include "jsonread.h"
 #include "test.h"
+#include "sys/files.h"
+#include "sys/lines.h"
 #include "translate/attention_dump.h"
 
 /* Records used by every format test: two real sentences and an empty one,

@@ -9,8 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/util.h"
 #include "eval/bleu.h"
+#include "sys/lines.h"
+#include "sys/util.h"
 #include "test.h"
 
 /* ------------------------------------------------------------- helpers */

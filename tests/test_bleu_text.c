@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/util.h"
 #include "eval/bleu.h"
+#include "sys/util.h"
 #include "test.h"
 
 static const char *tok(const char *s) {

@@ -7,9 +7,9 @@
  * scorers, with dropout and recurrent dropout. */
 #include <string.h>
 
-#include "core/rng.h"
-#include "core/util.h"
 #include "decoder/decoder.h"
+#include "nn/rng.h"
+#include "sys/util.h"
 #include "layer_net.h"
 #include "model/batch.h"
 #include "test.h"

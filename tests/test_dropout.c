@@ -1,11 +1,11 @@
-/* Finite-difference checks of dropout (core/dropout.c): the mask's values
+/* Finite-difference checks of dropout (nn/dropout.c): the mask's values
  * and share of zeros at p = 0.3, the gradient through the same mask, and
  * nothing drawn at p = 0. */
 #include <string.h>
 
-#include "core/dropout.h"
-#include "core/rng.h"
-#include "core/util.h"
+#include "nn/dropout.h"
+#include "nn/rng.h"
+#include "sys/util.h"
 #include "layer_net.h"
 #include "test.h"
 

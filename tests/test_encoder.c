@@ -4,9 +4,9 @@
  * initial state reads. */
 #include <string.h>
 
-#include "core/rng.h"
-#include "core/util.h"
 #include "encoder/encoder.h"
+#include "nn/rng.h"
+#include "sys/util.h"
 #include "layer_net.h"
 #include "model/batch.h"
 #include "test.h"

@@ -1,4 +1,4 @@
-/* Tests for the configuration tables (src/core/fields.c) and their users:
+/* Tests for the configuration tables (src/sys/fields.c) and their users:
  * the model's CONF section and the checkpoint's TRST section keep their
  * exact text, every value read back passes the same range as its flag, and
  * a checkpoint whose CRCs are valid but whose settings are not is refused
@@ -6,9 +6,9 @@
 #include <math.h>
 #include <unistd.h>
 
-#include "core/fields.h"
-#include "core/util.h"
 #include "model/config.h"
+#include "sys/fields.h"
+#include "sys/util.h"
 #include "test.h"
 #include "train/checkpoint.h"
 #include "train/state.h"

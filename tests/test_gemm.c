@@ -1,4 +1,4 @@
-/* Tests of gemm() (src/core/blas.h) on both backends: fp32 against a
+/* Tests of gemm() (src/nn/blas.h) on both backends: fp32 against a
  * double-precision reference with the textbook error bound, bf16 against
  * its derived bound, registered bf16 weights, and bit-identical results
  * across threads, repeated calls and primitive-cache evictions. */
@@ -7,10 +7,10 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "core/blas.h"
-#include "core/gemm_impl.h"
-#include "core/rng.h"
-#include "core/util.h"
+#include "nn/blas.h"
+#include "nn/gemm_impl.h"
+#include "nn/rng.h"
+#include "sys/util.h"
 #include "test.h"
 
 typedef struct {

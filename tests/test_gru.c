@@ -1,16 +1,16 @@
-/* Finite-difference checks of the GRU step (core/gru.c): two steps with a
+/* Finite-difference checks of the GRU step (nn/gru.c): two steps with a
  * padded row, whose state must carry over unchanged, with and without a
  * recurrent dropout mask shared by both steps; the gradients of the four
  * weight tensors (the input products' through gru_weight_grads) and of the
  * initial state. */
 #include <string.h>
 
-#include "core/blas.h"
-#include "core/dropout.h"
-#include "core/gru.h"
-#include "core/nn.h"
-#include "core/rng.h"
-#include "core/util.h"
+#include "nn/blas.h"
+#include "nn/dropout.h"
+#include "nn/gru.h"
+#include "nn/nn.h"
+#include "nn/rng.h"
+#include "sys/util.h"
 #include "gradcheck.h"
 #include "test.h"
 

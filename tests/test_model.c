@@ -6,8 +6,8 @@
  * initialization, none after a refill). */
 #include <string.h>
 
-#include "core/rng.h"
-#include "core/util.h"
+#include "nn/rng.h"
+#include "sys/util.h"
 #include "layer_net.h"
 #include "model/batch.h"
 #include "model/seq2seq.h"

@@ -6,7 +6,7 @@
  * thread count. */
 #include <omp.h>
 
-#include "core/util.h"
+#include "sys/util.h"
 #include "test.h"
 #include "train/optim.h"
 #include "train/update.h"

@@ -1,8 +1,9 @@
 /* Tests of the data-safety pieces that are easier to reach from C than from
  * the command line: vocabulary tokens that would break a line, and lines
  * read from memory (how a pipe is read once and then again). */
-#include "core/util.h"
+#include "sys/util.h"
 #include "test.h"
+#include "sys/lines.h"
 #include "vocab/vocab.h"
 
 #include <unistd.h>

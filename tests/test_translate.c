@@ -7,6 +7,7 @@
 #include "fixture_model.h"
 #include "model/average.h"
 #include "test.h"
+#include "sys/lines.h"
 #include "translate/alignment.h"
 #include "translate/scorer.h"
 

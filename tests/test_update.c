@@ -9,11 +9,11 @@
 #include <omp.h>
 #include <string.h>
 
-#include "core/rng.h"
-#include "core/util.h"
 #include "model/batch.h"
 #include "model/model.h"
 #include "model/seq2seq.h"
+#include "nn/rng.h"
+#include "sys/util.h"
 #include "test.h"
 #include "train/guidance.h"
 #include "train/optim.h"

@@ -1,7 +1,10 @@
 /* Tests for src/core: line reader, atomic write, CRC-32, RNG. */
-#include "core/nn.h"
-#include "core/rng.h"
-#include "core/util.h"
+#include "nn/nn.h"
+#include "nn/rng.h"
+#include "sys/atomic.h"
+#include "sys/files.h"
+#include "sys/lines.h"
+#include "sys/util.h"
 #include "test.h"
 
 #include <math.h>

@@ -2,6 +2,7 @@
  * word boundaries, the vocabulary file (round trip, corrupt files), corpus
  * loading, and the round trip of every line of the shared corpora. */
 #include "vocab_helpers.h"
+#include "sys/lines.h"
 
 /* ---- vocabulary ---- */
 

@@ -8,9 +8,10 @@
 #include <unistd.h>
 #include <utf8proc.h>
 
-#include "core/rng.h"
-#include "core/util.h"
+#include "nn/rng.h"
+#include "sys/util.h"
 #include "test.h"
+#include "sys/lines.h"
 #include "vocab/bpe.h"
 #include "vocab/build.h"
 #include "vocab/corpus.h"

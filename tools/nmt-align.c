@@ -7,7 +7,7 @@
 
 #include "align/pipeline.h"
 #include "common/tool.h"
-#include "core/util.h"
+#include "sys/util.h"
 
 static const char USAGE[] =
     "usage: nmt-align --src F --tgt F [-o OUT] [training options]\n"

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "common/tool.h"
-#include "core/util.h"
 #include "model/average.h"
+#include "sys/util.h"
 
 static const char USAGE[] =
     "usage: nmt-average -o OUT MODEL MODEL [MODEL ...]\n"

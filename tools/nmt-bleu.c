@@ -7,8 +7,9 @@
 #include <string.h>
 
 #include "common/tool.h"
-#include "core/util.h"
 #include "eval/bleu.h"
+#include "sys/lines.h"
+#include "sys/util.h"
 
 static const char USAGE[] =
     "usage: nmt-bleu [options] REF [REF2 ...] < HYP\n"

@@ -9,8 +9,10 @@
 
 #include "common/output.h"
 #include "common/tool.h"
-#include "core/blas.h"
-#include "core/util.h"
+#include "nn/blas.h"
+#include "sys/atomic.h"
+#include "sys/lines.h"
+#include "sys/util.h"
 #include "translate/scorer.h"
 #include "vocab/corpus.h"
 
@@ -105,7 +107,7 @@ int main(int argc, char **argv) {
     const int bf16 = gemm_precision() == GEMM_BF16;
     if (bf16) gemm_weights_register(m->params, model_num_params(&m->cfg));
     /* files of different lengths are refused before any output; both are
-     * read once, so pipes work (core/input.h) */
+     * read once, so pipes work (sys/input.h) */
     corpus_check_line_counts(src_path, tgt_path);
     LineReader src, tgt;
     if (linereader_open(&src, src_path) != 0) die("%s: cannot open: %s", src_path, strerror(errno));

@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "common/tool.h"
-#include "core/blas.h"
-#include "core/util.h"
+#include "nn/blas.h"
 #include "search/shortlist.h"
+#include "sys/util.h"
 
 static const char USAGE[] =
     "usage: nmt-shortlist -m MODEL --src F --tgt F -o SHORTLIST [--best K] [--frequent N] [--threads N]\n"

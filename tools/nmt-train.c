@@ -4,12 +4,12 @@
 #include <string.h>
 
 #include "common/tool.h"
-#include "core/blas.h"
-#include "core/lock.h"
-#include "core/paths.h"
-#include "core/dist.h"
-#include "core/util.h"
-#include "core/fields.h"
+#include "nn/blas.h"
+#include "sys/dist.h"
+#include "sys/fields.h"
+#include "sys/lock.h"
+#include "sys/paths.h"
+#include "sys/util.h"
 #include "train/session.h"
 
 #define GUIDED "guided alignment (attention trained towards given word alignments)"

@@ -8,9 +8,10 @@
 
 #include "common/output.h"
 #include "common/tool.h"
-#include "core/blas.h"
-#include "core/util.h"
+#include "nn/blas.h"
 #include "search/shortlist.h"
+#include "sys/lines.h"
+#include "sys/util.h"
 #include "translate/translator.h"
 
 static const char USAGE[] =

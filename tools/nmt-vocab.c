@@ -7,7 +7,8 @@
 #include <string.h>
 
 #include "common/tool.h"
-#include "core/util.h"
+#include "sys/lines.h"
+#include "sys/util.h"
 #include "vocab/build.h"
 #include "vocab/corpus.h"
 #include "vocab/vocab.h"

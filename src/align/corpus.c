@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/util.h"
+#include "sys/lines.h"
+#include "sys/util.h"
 
 void align_corpus_init(AlignCorpus *c) {
     memset(c, 0, sizeof *c);

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/hashmap.h"
+#include "sys/hashmap.h"
 
 typedef struct {
     long nsent;

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/util.h"
+#include "sys/util.h"
 
 enum { BLOCK = 512 };        /* sentences whose posteriors are buffered at once */
 #define LAMBDA_MAX 100.0     /* beyond this the prior is a hard diagonal anyway */

@@ -18,9 +18,9 @@
 
 #include <stdio.h>
 
-#include "core/fields.h"
 #include "align/corpus.h"
 #include "align/pharaoh.h"
+#include "sys/fields.h"
 
 typedef struct {
     int reverse;         /* 0: target words from source words; 1: the other way */

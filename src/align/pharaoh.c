@@ -1,5 +1,7 @@
 /* pharaoh.c — Alignment storage, Pharaoh/talp parsing and writing. */
 #include "align/pharaoh.h"
+#include "sys/atomic.h"
+#include "sys/lines.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/util.h"
+#include "sys/util.h"
 
 typedef struct {
     int32_t src, tgt; /* 0-based token positions */

@@ -1,5 +1,6 @@
 /* pipeline.c — nmt-align's jobs, from files to files. */
 #include "align/pipeline.h"
+#include "sys/lines.h"
 
 #include <errno.h>
 #include <stdlib.h>

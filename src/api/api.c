@@ -8,7 +8,8 @@
 #include <unistd.h>
 
 #include "api/handles.h"
-#include "core/blas.h"
+#include "nn/blas.h"
+#include "sys/files.h"
 
 /* One message per thread, so concurrent calls never overwrite each other's. */
 static _Thread_local char last_error[1024];

@@ -5,9 +5,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "core/blas.h"
-#include "core/cpu.h"
-#include "core/nn.h"
+#include "nn/blas.h"
+#include "nn/cpu.h"
+#include "nn/nn.h"
 
 void attention_keys_forward(const AttentionWeights *w, int Ts, int B, const float *ann, float *keys) {
     const int N = Ts * B, A = w->A, H2 = 2 * w->H;
@@ -80,7 +80,7 @@ NMT_HOT void attention_step_forward(const AttentionWeights *w, const AttentionMe
             if (w->type == ATTENTION_BAHDANAU) {
                 const float *qb = q + (size_t)b * A; /* q [A] */
                 float *p = pre + jb * A;             /* tanh(q + k_j) [A], kept for the backward */
-                float lane[NMT_LANES] = {0};         /* score = v . p in lanes (core/nn.h) */
+                float lane[NMT_LANES] = {0};         /* score = v . p in lanes (nn/nn.h) */
                 int a = 0;
                 for (; a + NMT_LANES <= A; a += NMT_LANES)
                     for (int l = 0; l < NMT_LANES; l++) {

@@ -20,7 +20,7 @@
 #ifndef NMT_ATTENTION_H
 #define NMT_ATTENTION_H
 
-#include "core/layout.h"
+#include "nn/layout.h"
 
 typedef enum { ATTENTION_BAHDANAU = 0, ATTENTION_DOT = 1 } AttentionType;
 
@@ -60,7 +60,7 @@ typedef struct {
 
 /* The arrays of AttentionStepActs but alpha (which a search hands in, to
  * keep), for B rows over Ts positions: their sizes and where their
- * pointers go (core/layout.h). Returns the number of slots (at most 3). */
+ * pointers go (nn/layout.h). Returns the number of slots (at most 3). */
 int attention_step_slots(const AttentionWeights *w, int B, int Ts, AttentionStepActs *a, ActSlot *slots);
 
 /* One decoder step for B query rows s [B][H]: the weights and context

@@ -4,8 +4,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "core/blas.h"
-#include "core/dropout.h"
+#include "nn/blas.h"
+#include "nn/dropout.h"
 
 /* out_in[i] [3H+E] = [s_i ; in_i[E:E+2H] ; in_i[0:E]] for N rows: the output
  * layer's input [s_t ; c_t ; E y_{t-1}] from the state and the GRU input

@@ -15,10 +15,10 @@
 
 #include <stddef.h>
 
-#include "core/nn.h"
-#include "core/rng.h"
 #include "decoder/step.h"
 #include "decoder/weights.h"
+#include "nn/nn.h"
+#include "nn/rng.h"
 
 /* The activations of a teacher-forced sequence of Tt steps over B rows,
  * laid out by decoder_slots. */
@@ -43,7 +43,7 @@ typedef struct {
 
 /* The arrays of DecoderActs (dropout multipliers aside, which
  * dropout_forward takes from the arena): their sizes and where their
- * pointers go (core/layout.h). Returns the number of slots (at most
+ * pointers go (nn/layout.h). Returns the number of slots (at most
  * DECODER_SLOTS). */
 enum { DECODER_SLOTS = DECODER_STEP_SLOTS + 10 };
 int decoder_slots(const DecoderWeights *w, int Tt, int Ts, int B, int rec_dropout, DecoderActs *act, ActSlot *slots);

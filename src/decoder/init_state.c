@@ -3,8 +3,8 @@
 
 #include <stddef.h>
 
-#include "core/blas.h"
-#include "core/nn.h"
+#include "nn/blas.h"
+#include "nn/nn.h"
 
 void init_state_forward(const InitStateWeights *w, int B, const float *summary, float *s0) {
     const int H = w->H;

@@ -3,8 +3,8 @@
 
 #include <stddef.h>
 
-#include "core/blas.h"
-#include "core/nn.h"
+#include "nn/blas.h"
+#include "nn/nn.h"
 
 void output_forward(const OutputWeights *w, int N, const float *o, float *deep, float *logits) {
     const int OI = w->in, LI = w->logit_in, V = w->V;

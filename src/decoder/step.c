@@ -3,8 +3,8 @@
 
 #include <string.h>
 
-#include "core/blas.h"
-#include "core/nn.h"
+#include "nn/blas.h"
+#include "nn/nn.h"
 
 /* xproj [B][3H] = in [B][ldin] Wx^T + bx over the GRU's in columns (search:
  * the embedding is known only now). */

@@ -26,8 +26,8 @@
 #ifndef NMT_DECODER_STEP_H
 #define NMT_DECODER_STEP_H
 
-#include "core/layout.h"
 #include "decoder/weights.h"
+#include "nn/layout.h"
 
 /* The activations of one step over B rows. */
 typedef struct {
@@ -47,7 +47,7 @@ typedef struct {
 /* The arrays of DecoderStepActs for B rows over Ts source positions, all
  * but att.alpha, rec_mask and dscore (which the sequence or the search
  * owns; rec_in only with recurrent dropout): their sizes and where their
- * pointers go (core/layout.h). Returns the number of slots (at most
+ * pointers go (nn/layout.h). Returns the number of slots (at most
  * DECODER_STEP_SLOTS). */
 enum { DECODER_STEP_SLOTS = 10 };
 int decoder_step_slots(const DecoderWeights *w, int B, int Ts, int rec_dropout, DecoderStepActs *a, ActSlot *slots);

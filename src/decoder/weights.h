@@ -5,9 +5,9 @@
 #define NMT_DECODER_WEIGHTS_H
 
 #include "attention/attention.h"
-#include "core/gru.h"
 #include "decoder/init_state.h"
 #include "decoder/output.h"
+#include "nn/gru.h"
 
 /* Where the attention query of step t comes from.
  *   gru:  one GRU; attention reads s_{t-1}, then s_t = GRU([E y_{t-1} ; c_t], s_{t-1}).

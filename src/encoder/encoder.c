@@ -3,8 +3,8 @@
 
 #include <string.h>
 
-#include "core/blas.h"
-#include "core/dropout.h"
+#include "nn/blas.h"
+#include "nn/dropout.h"
 
 int encoder_slots(const EncoderWeights *w, int Ts, int B, int rec_dropout, EncoderActs *act, ActSlot *slots) {
     const size_t N = (size_t)Ts * B, H = (size_t)w->H, rec = rec_dropout != 0;

@@ -13,10 +13,10 @@
 #ifndef NMT_ENCODER_H
 #define NMT_ENCODER_H
 
-#include "core/gru.h"
-#include "core/layout.h"
-#include "core/nn.h"
-#include "core/rng.h"
+#include "nn/gru.h"
+#include "nn/layout.h"
+#include "nn/nn.h"
+#include "nn/rng.h"
 
 /* The encoder's own weights (views into the model's parameter buffer). */
 typedef struct {
@@ -41,7 +41,7 @@ typedef struct {
 
 /* The arrays of EncoderActs (the dropout multipliers aside, which
  * dropout_forward takes from the arena): their sizes and where their
- * pointers go (core/layout.h). Returns the number of slots. */
+ * pointers go (nn/layout.h). Returns the number of slots. */
 enum { ENCODER_SLOTS = 8 };
 int encoder_slots(const EncoderWeights *w, int Ts, int B, int rec_dropout, EncoderActs *act, ActSlot *slots);
 /* Their floats without dropout (scoring's memory estimate). */

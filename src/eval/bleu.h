@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/util.h"
+#include "sys/util.h"
 
 #define BLEU_MAX_ORDER 4
 /* The value of the signature's version field (sacreBLEU prints its own version). */

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/util.h"
+#include "sys/util.h"
 
 /* Same tensors and the same meaning for every token id? (Dropout rates are
  * training settings and may differ.) */

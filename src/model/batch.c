@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/util.h"
+#include "sys/util.h"
 #include "vocab/vocab.h"
 
 static void batch_reserve(Batch *b, int B, int Ts, int Tt) {

@@ -1,5 +1,5 @@
 /* config.h — the model's configuration: the sizes and choices that define
- * its tensors, described once in a table (core/fields.h) that the model
+ * its tensors, described once in a table (sys/fields.h) that the model
  * file's writer and reader, the command-line flags and the resume rules
  * all use. */
 #ifndef NMT_MODEL_CONFIG_H
@@ -8,8 +8,8 @@
 #include <stddef.h>
 
 #include "attention/attention.h"
-#include "core/fields.h"
 #include "decoder/weights.h"
+#include "sys/fields.h"
 
 typedef struct {
     int src_vocab;  /* Vs */

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "core/rng.h"
+#include "nn/rng.h"
 
 /* The one place that decides the order of tensors in the buffer (and so in
  * model files, and the order initialization draws in). Calls

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/util.h"
+#include "sys/atomic.h"
+#include "sys/files.h"
+#include "sys/util.h"
 
 static const char MAGIC[8] = {'N', 'M', 'T', 'C', 'M', 'O', 'D', 'L'};
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/util.h"
+#include "sys/util.h"
 
 Model *model_create(const ModelConfig *cfg, Vocab *vocab, uint64_t seed) {
     Model *m = xcalloc(1, sizeof *m);

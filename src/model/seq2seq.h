@@ -9,12 +9,12 @@
 #ifndef NMT_SEQ2SEQ_H
 #define NMT_SEQ2SEQ_H
 
-#include "core/nn.h"
-#include "core/rng.h"
 #include "decoder/decoder.h"
 #include "encoder/encoder.h"
 #include "model/batch.h"
 #include "model/model.h"
+#include "nn/nn.h"
+#include "nn/rng.h"
 
 typedef struct {
     double loss; /* summed label-smoothed cross-entropy */

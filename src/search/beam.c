@@ -2,10 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/nn.h"
-#include "core/util.h"
+#include "nn/nn.h"
 #include "search/decoding.h"
 #include "search/search.h"
+#include "sys/util.h"
 
 typedef struct {
     double score; /* cumulative log-probability */

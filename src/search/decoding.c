@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/util.h"
 #include "decoder/decoder.h"
 #include "model/batch.h"
 #include "model/seq2seq.h"
 #include "search/shortlist.h"
+#include "sys/util.h"
 #include "vocab/vocab.h"
 
 /* The output layer's rows of the tokens in d->token (V of them), gathered

@@ -13,8 +13,8 @@
 #ifndef NMT_DECODING_H
 #define NMT_DECODING_H
 
-#include "core/nn.h"
 #include "model/model.h"
+#include "nn/nn.h"
 #include "search/shortlist.h"
 
 enum { MAX_OUTPUT_LEN = 1024 }; /* output tokens per sentence, whatever the source length */

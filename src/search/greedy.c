@@ -2,10 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/nn.h"
-#include "core/util.h"
+#include "nn/nn.h"
 #include "search/decoding.h"
 #include "search/search.h"
+#include "sys/util.h"
 
 void greedy_search(const Model *m, const int *const *src, const int *src_len, int n, const SearchOptions *o,
                    NBest *out) {

@@ -12,9 +12,9 @@
 #ifndef NMT_SEARCH_H
 #define NMT_SEARCH_H
 
-#include "core/fields.h"
-#include "core/nn.h"
 #include "model/saved.h"
+#include "nn/nn.h"
+#include "sys/fields.h"
 
 struct Shortlist; /* search/shortlist.h */
 

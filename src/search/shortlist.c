@@ -8,7 +8,9 @@
 
 #include "align/corpus.h"
 #include "align/ibm2.h"
-#include "core/util.h"
+#include "sys/atomic.h"
+#include "sys/lines.h"
+#include "sys/util.h"
 #include "vocab/corpus.h"
 #include "vocab/vocab.h"
 

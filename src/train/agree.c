@@ -7,9 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/blas.h"
-#include "core/dist.h"
-#include "core/util.h"
+#include "nn/blas.h"
+#include "sys/dist.h"
+#include "sys/files.h"
+#include "sys/util.h"
 
 static uint64_t hash_floats(uint64_t h, const float *x, size_t n) {
     return x ? hash64_update(h, x, sizeof(float) * n) : h;

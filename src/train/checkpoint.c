@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/util.h"
+#include "sys/util.h"
 
 char *train_output_path(const char *model_path, const char *suffix) {
     size_t n = strlen(model_path) + strlen(suffix) + 1;

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/rng.h"
-#include "core/util.h"
+#include "nn/rng.h"
+#include "sys/util.h"
 
 enum { POOL_BATCHES = 64 };
 

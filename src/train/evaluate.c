@@ -3,10 +3,10 @@
 
 #include <stdlib.h>
 
-#include "core/util.h"
 #include "eval/bleu.h"
 #include "model/seq2seq.h"
 #include "search/search.h"
+#include "sys/util.h"
 
 double evaluate_loss(const Model *m, const TrainData *d, int batch, int threads, long *tokens) {
     EpochPlan plan;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/input.h"
+#include "sys/input.h"
 
 void fingerprint_line(Buf *b, const char *key, const char *note, const char *fmt, ...) {
     char value[512];

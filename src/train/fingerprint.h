@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#include "core/util.h"
+#include "sys/util.h"
 #include "train/data.h"
 
 /* An input file as the command line named it, e.g. {"--train-src", path}. */
@@ -25,7 +25,7 @@ void fingerprint_line(Buf *b, const char *key, const char *note, const char *fmt
 /* "N bytes, hash H" of a buffer. */
 void fingerprint_bytes(Buf *b, const char *key, const char *note, const void *data, size_t len);
 /* One line per input with a path, keyed by its flag: the size and hash of
- * its bytes as they were read (core/input.h, so nothing is read again),
+ * its bytes as they were read (sys/input.h, so nothing is read again),
  * with the path as the note when with_paths. */
 void fingerprint_inputs(Buf *b, const TrainInput *inputs, int n, int with_paths);
 /* The pairs as training sees them, encoded (so --max-len and the

@@ -7,8 +7,9 @@
 #include <string.h>
 
 #include "align/pharaoh.h"
-#include "core/input.h"
-#include "core/util.h"
+#include "sys/input.h"
+#include "sys/lines.h"
+#include "sys/util.h"
 
 void guidance_load(Guidance *g, const char *path, const Vocab *v, const ParallelCorpus *c, const char *train_src) {
     memset(g, 0, sizeof *g);

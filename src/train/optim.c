@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/cpu.h"
-#include "core/util.h"
+#include "nn/cpu.h"
+#include "sys/util.h"
 
 void optim_init(Optimizer *o, OptimizerType type, size_t n, float clip) {
     memset(o, 0, sizeof *o);
@@ -92,7 +92,7 @@ typedef struct {
     float scale, lr, b1, b2, eps, c1, c2; /* c1, c2: the bias corrections 1 / (1 - beta^t) */
 } AdamStep;
 
-/* Adam on [from, to): element by element, so the hot-loop clones (core/cpu.h)
+/* Adam on [from, to): element by element, so the hot-loop clones (nn/cpu.h)
  * give the same bits at any vector width. */
 NMT_HOT static void adam_range(const AdamStep *st, float *params, float *m, float *v, const float *grads, long from,
                                long to) {

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "core/meter.h" /* format_duration */
+#include "sys/meter.h" /* format_duration */
 #include "train/state.h"
 
 /* Counts since the last progress line. */

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/dist.h"
-#include "core/util.h"
+#include "sys/dist.h"
+#include "sys/util.h"
 
 typedef struct {
     const TrainInput *inputs;

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/blas.h"
-#include "core/util.h"
+#include "nn/blas.h"
+#include "sys/util.h"
 #include "train/agree.h"
 #include "train/checkpoint.h"
 #include "train/fingerprint.h"

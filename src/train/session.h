@@ -8,9 +8,9 @@
 #ifndef NMT_TRAIN_SESSION_H
 #define NMT_TRAIN_SESSION_H
 
-#include "core/fields.h"
 #include "model/config.h"
 #include "model/saved.h"
+#include "sys/fields.h"
 #include "train/guidance.h"
 #include "train/optim.h"
 #include "train/state.h"

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "core/blas.h"
+#include "nn/blas.h"
 
 static const char *const OPTIMIZER_NAMES[] = {"adam", "sgd", NULL};
 static const char *const METRIC_NAMES[] = {"loss", "bleu", NULL};

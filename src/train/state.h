@@ -1,5 +1,5 @@
 /* state.h — the trainer's settings (TrainOptions) and its position
- * (TrainState), each described once as a table (core/fields.h).
+ * (TrainState), each described once as a table (sys/fields.h).
  *
  * The tables give nmt-train its flags and their ranges, the checkpoint its
  * TRST section (written and read back with the same ranges, so a corrupt
@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#include "core/fields.h"
+#include "sys/fields.h"
 #include "train/optim.h"
 
 typedef struct {

@@ -4,7 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "core/util.h"
+#include "sys/lines.h"
+#include "sys/util.h"
 
 static TrainData to_train_data(const ParallelCorpus *c) {
     TrainData d = {.n = c->n};

@@ -9,9 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/blas.h"
-#include "core/dist.h"
-#include "core/util.h"
+#include "nn/blas.h"
+#include "sys/dist.h"
+#include "sys/util.h"
 #include "train/agree.h"
 #include "train/progress.h"
 #include "train/validate.h"

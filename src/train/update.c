@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/blas.h"
-#include "core/dist.h"
-#include "core/util.h"
+#include "nn/blas.h"
+#include "sys/dist.h"
+#include "sys/util.h"
 #include "train/guidance.h"
 
 /* Floats per message of the reduction chain. The chain's time is about

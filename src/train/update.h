@@ -1,5 +1,5 @@
 /* update.h — one training update, data-parallel across OpenMP threads and
- * across the processes of an MPI job (core/dist.h).
+ * across the processes of an MPI job (sys/dist.h).
  *
  * Each minibatch is cut into shards of at most shard_size pairs; every
  * process plans the same minibatch and computes a contiguous run of its

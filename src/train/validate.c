@@ -3,7 +3,7 @@
 
 #include <math.h>
 
-#include "core/util.h"
+#include "sys/util.h"
 #include "train/checkpoint.h"
 #include "train/evaluate.h"
 

@@ -19,7 +19,7 @@
 #ifndef NMT_ALIGNMENT_H
 #define NMT_ALIGNMENT_H
 
-#include "core/util.h"
+#include "sys/util.h"
 #include "vocab/vocab.h"
 
 typedef enum { ALIGN_NONE = 0, ALIGN_HARD, ALIGN_SOFT } AlignMode;

@@ -8,8 +8,9 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include "core/escape.h"
-#include "core/npy.h"
+#include "sys/atomic.h"
+#include "sys/escape.h"
+#include "sys/npy.h"
 #include "translate/attention_marks.h"
 
 struct AttDump {

@@ -35,7 +35,7 @@
 
 #include <stddef.h>
 
-#include "core/util.h"
+#include "sys/util.h"
 #include "vocab/vocab.h"
 
 #define TSV_CORNER "tgt\\src"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/util.h"
+#include "sys/util.h"
 #include "translate/alignment.h"
 
 /* Set bit on every cell of word link (s, t). */

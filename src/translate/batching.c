@@ -3,7 +3,7 @@
 
 #include <stdlib.h>
 
-#include "core/util.h"
+#include "sys/util.h"
 
 typedef struct {
     int len, len2, index, end; /* end: one past the last item of its window */

@@ -4,8 +4,8 @@
 #ifndef NMT_TRANSLATE_FORMAT_H
 #define NMT_TRANSLATE_FORMAT_H
 
-#include "core/util.h"
 #include "search/search.h"
+#include "sys/util.h"
 #include "translate/alignment.h"
 #include "vocab/vocab.h"
 

@@ -8,8 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/meter.h"
 #include "model/seq2seq.h"
+#include "sys/lines.h"
+#include "sys/meter.h"
 #include "translate/batching.h"
 #include "translate/translator.h"
 

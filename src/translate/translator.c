@@ -6,8 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/meter.h"
-#include "core/util.h"
+#include "sys/lines.h"
+#include "sys/meter.h"
+#include "sys/util.h"
 #include "translate/batching.h"
 #include "translate/format.h"
 

@@ -24,10 +24,11 @@
 
 #include <stdio.h>
 
-#include "core/fields.h"
-#include "core/util.h"
-#include "search/search.h"
 #include "model/saved.h"
+#include "search/search.h"
+#include "sys/fields.h"
+#include "sys/lines.h"
+#include "sys/util.h"
 #include "translate/alignment.h"
 #include "translate/attention_dump.h"
 

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/hashmap.h"
+#include "sys/hashmap.h"
 
 /* What bpe_learn produces. Symbols 0..natoms-1 are the atoms (sorted by
  * bytes); merge k joins symbols left[k] and right[k] into result[k], the

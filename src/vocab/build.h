@@ -7,8 +7,8 @@
 
 #include <stdint.h>
 
+#include "sys/hashmap.h"
 #include "vocab/corpus.h"
-#include "core/hashmap.h"
 #include "vocab/normalize.h"
 #include "vocab/vocab.h"
 

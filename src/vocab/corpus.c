@@ -5,14 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/input.h"
+#include "sys/input.h"
+#include "sys/lines.h"
 #include "vocab/normalize.h"
 #include "vocab/tokenize.h"
 
 long corpus_check_line_counts(const char *src_path, const char *tgt_path) {
     if (strcmp(src_path, "-") == 0 && strcmp(tgt_path, "-") == 0)
         die("the source and the target cannot both be standard input");
-    /* count_lines keeps each file's contents (core/input.h): the readers
+    /* count_lines keeps each file's contents (sys/input.h): the readers
      * opened next read that copy, so a pipe works and is read only once */
     long ns = count_lines(src_path), nt = count_lines(tgt_path);
     if (ns != nt)

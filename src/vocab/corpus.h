@@ -13,7 +13,8 @@
 
 #include <stddef.h>
 
-#include "core/util.h"
+#include "sys/lines.h"
+#include "sys/util.h"
 #include "vocab/vocab.h"
 
 typedef struct {

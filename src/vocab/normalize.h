@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/util.h"
+#include "sys/util.h"
 
 typedef enum { NORM_NONE = 0, NORM_NFC = 1, NORM_NFKC = 2 } NormForm;
 extern const char *const NORM_FORM_NAMES[]; /* in NormForm order, NULL-terminated */

@@ -9,8 +9,8 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "sys/hashmap.h"
 #include "vocab/bpe.h"
-#include "core/hashmap.h"
 #include "vocab/normalize.h"
 #include "vocab/vocab.h"
 

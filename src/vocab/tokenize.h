@@ -23,7 +23,7 @@
 
 #include <stddef.h>
 
-#include "core/util.h"
+#include "sys/util.h"
 
 #define TOK_SPACE_MARK "\xE2\x96\x81" /* U+2581 */
 /* Separates atoms inside a pre-token when the caller asks for atoms. It is

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/util.h"
+#include "sys/util.h"
 #include "vocab/normalize.h"
 #include "vocab/table.h"
 #include "vocab/tokenize.h"

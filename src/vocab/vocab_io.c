@@ -22,7 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/util.h"
+#include "sys/atomic.h"
+#include "sys/files.h"
+#include "sys/util.h"
 #include "vocab/table.h"
 #include "vocab/tokenize.h"
 

@@ -1,24 +1,26 @@
 # The include graph of src/ runs one way: a file may include its own folder
 # and folders of a lower layer, never a sibling or a layer above it.
 # The layers, bottom up (docs/architecture.md):
-#   0 core
-#   1 vocab, eval, attention, encoder, align
-#   2 decoder            (composes attention)
-#   3 model              (parameters, the whole model, model files)
-#   4 search
-#   5 train, translate
-#   6 api                (the public C API of include/nmt.h)
+#   0 sys                (errors, memory, files, tables of settings, processes)
+#   1 nn                 (numeric kernels: GEMM, GRU cell, activations, dropout, RNG, layouts)
+#   2 vocab, eval, attention, encoder, align
+#   3 decoder            (composes attention)
+#   4 model              (parameters, the whole model, model files)
+#   5 search
+#   6 train, translate
+#   7 api                (the public C API of include/nmt.h)
 source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/../.."
 rank() {
     case $1 in
-    core) echo 0 ;;
-    vocab | eval | attention | encoder | align) echo 1 ;;
-    decoder) echo 2 ;;
-    model) echo 3 ;;
-    search) echo 4 ;;
-    train | translate) echo 5 ;;
-    api) echo 6 ;;
+    sys) echo 0 ;;
+    nn) echo 1 ;;
+    vocab | eval | attention | encoder | align) echo 2 ;;
+    decoder) echo 3 ;;
+    model) echo 4 ;;
+    search) echo 5 ;;
+    train | translate) echo 6 ;;
+    api) echo 7 ;;
     *) echo "" ;;
     esac
 }
@@ -40,9 +42,10 @@ check_tree() {
 found=$(check_tree .)
 [ -z "$found" ] && pass layers_no_include_runs_upward_or_sideways || fail layers_no_include_runs_upward_or_sideways "$(echo $found)"
 # the check can fail: an upward and a sideways include in a copy are both caught
-mkdir -p "$T/tree/src/model" "$T/tree/src/train" "$T/tree/src/translate"
+mkdir -p "$T/tree/src/model" "$T/tree/src/train" "$T/tree/src/translate" "$T/tree/src/sys"
 echo '#include "train/trainer.h"' >"$T/tree/src/model/x.c"
+echo '#include "nn/blas.h"' >"$T/tree/src/sys/w.c"
 echo '#include "translate/output.h"' >"$T/tree/src/train/y.c"
 echo '#include "model/model.h"' >"$T/tree/src/translate/z.c"
 found=$(check_tree "$T/tree" | sort | tr '\n' ' ')
-expect_eq layers_check_catches_upward_and_sideways "$found" "src/model/x.c->train/trainer.h src/train/y.c->translate/output.h "
+expect_eq layers_check_catches_upward_and_sideways "$found" "src/model/x.c->train/trainer.h src/sys/w.c->nn/blas.h src/train/y.c->translate/output.h "

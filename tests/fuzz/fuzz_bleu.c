@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/util.h"
 #include "eval/bleu.h"
+#include "sys/util.h"
 #include "vocab/normalize.h"
 
 #include "check.h"

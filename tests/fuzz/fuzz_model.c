@@ -14,8 +14,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "core/util.h"
 #include "model/saved.h"
+#include "sys/util.h"
 
 static int fd = -1;
 static char path[64];

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include "sys/atomic.h"
 
 void tool_output_open(ToolOutput *t, const char *out_path, const char *att_path, AttDumpFormat fmt,
                       const char *title) {

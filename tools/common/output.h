@@ -6,7 +6,8 @@
 
 #include <stdio.h>
 
-#include "core/util.h"
+#include "sys/atomic.h"
+#include "sys/util.h"
 #include "translate/attention_dump.h"
 
 typedef struct {

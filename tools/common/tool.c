@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/util.h"
+#include "sys/util.h"
 
 void tool_parse(const CliCommand *cmd, int argc, char **argv, void *args, CliGiven *given) {
     char err[1024];

@@ -1,10 +1,10 @@
 /* tool.h — the start of every command: its flags parsed from its table
- * (src/core/cli.h), --help and --list-options answered, and its files
+ * (src/sys/cli.h), --help and --list-options answered, and its files
  * checked, each failure ending the command with one message. */
 #ifndef NMT_TOOLS_TOOL_H
 #define NMT_TOOLS_TOOL_H
 
-#include "core/cli.h"
+#include "sys/cli.h"
 
 /* Parse argv into args, then check its files (tool_check_files), before
  * the tool looks at anything else: no command can skip the check. Prints

@@ -3,7 +3,7 @@
 #ifndef NMT_NPY_H
 #define NMT_NPY_H
 
-#include "core/util.h"
+#include "sys/util.h"
 
 /* The header for a C-order little-endian float32 array of shape (rows,
  * cols): magic, version, header length and the padded dict, so that the

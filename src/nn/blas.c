@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/gemm_impl.h"
-#include "core/util.h"
+#include "nn/gemm_impl.h"
+#include "sys/util.h"
 
 /* The best OpenBLAS kernel family this CPU can run, or NULL if we have no
  * opinion (then OpenBLAS' own choice stands). */

@@ -1,5 +1,5 @@
 /* fields.c — see fields.h. */
-#include "core/fields.h"
+#include "sys/fields.h"
 
 #include <errno.h>
 #include <math.h>

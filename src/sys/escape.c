@@ -1,5 +1,5 @@
 /* escape.c — see escape.h. */
-#include "core/escape.h"
+#include "sys/escape.h"
 
 #include <string.h>
 

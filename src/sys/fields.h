@@ -14,10 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/util.h"
+#include "sys/util.h"
 
 /* FIELD_INPUT and FIELD_OUTPUT are a path (a const char * member) that a
- * command reads or writes: they exist in command tables only (core/cli.h),
+ * command reads or writes: they exist in command tables only (sys/cli.h),
  * never in files, and are what the check that no output overwrites an
  * input walks. */
 typedef enum {
@@ -37,7 +37,7 @@ enum {
     FIELD_NOT_SAVED = 4,    /* never written or read: a setting of this run only */
     FIELD_SWITCH = 8,       /* its flag takes no value and sets 1 */
     FIELD_RESUME_FREE = 16, /* saved, yet nmt-train --resume may change it (a switch may be turned on) */
-    /* command tables (core/cli.h) only: */
+    /* command tables (sys/cli.h) only: */
     FIELD_MANDATORY = 32,   /* the command line must give it */
     FIELD_STDIO = 64,       /* a path that may be "-": standard input or output */
     FIELD_PLAIN_FILE = 128, /* an output that must be a regular file (files are derived from its name) */
@@ -53,7 +53,7 @@ typedef struct {
     const char *format;       /* printf format in files ("%.9g"); NULL: the type's own (enum: its name) */
     const char *const *names; /* FIELD_ENUM: the values' names, NULL-terminated; "a|b" accepts b for a */
     unsigned flags;
-    /* on the command line (core/cli.h): */
+    /* on the command line (sys/cli.h): */
     const char *alias;   /* a short flag ("-m"), or NULL */
     const char *metavar; /* the value in --help ("N", "FILE"); NULL: from the type */
     const char *help;    /* the --help text, lines separated by "\n"; "(default X)" is appended

@@ -1,5 +1,5 @@
 /* lock.c — see lock.h. */
-#include "core/lock.h"
+#include "sys/lock.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -6,15 +6,15 @@
  * Inverted scaling means inference needs no rescaling: it simply skips it.
  *
  * Recurrent (variational) dropout draws one mask per sequence and applies
- * it at every step (core/gru.h), so it draws with dropout_mask and applies
+ * it at every step (nn/gru.h), so it draws with dropout_mask and applies
  * the mask itself. */
 #ifndef NMT_DROPOUT_H
 #define NMT_DROPOUT_H
 
 #include <stddef.h>
 
-#include "core/nn.h"
-#include "core/rng.h"
+#include "nn/nn.h"
+#include "nn/rng.h"
 
 /* Multipliers: each of the n entries is 0 with probability p, else 1/(1-p). */
 void dropout_mask(float *mask, size_t n, float p, Rng *rng);

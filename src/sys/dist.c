@@ -1,5 +1,5 @@
 /* dist.c — see dist.h. */
-#include "core/dist.h"
+#include "sys/dist.h"
 
 #include <limits.h>
 #include <mpi.h>

@@ -16,7 +16,7 @@
 
 #include <stddef.h>
 
-#include "core/util.h"
+#include "sys/util.h"
 
 /* Join the job when launched by mpirun (call after set_program_name: the
  * program name then carries "rank R of P" for every message). In a job of

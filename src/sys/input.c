@@ -1,12 +1,12 @@
 /* input.c — see input.h. */
-#include "core/input.h"
+#include "sys/input.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "core/util.h"
+#include "sys/util.h"
 
 typedef struct {
     char *path;

@@ -1,11 +1,12 @@
 /* meter.c — see meter.h. */
-#include "core/meter.h"
+#include "sys/meter.h"
 
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/util.h"
+#include "sys/lines.h"
+#include "sys/util.h"
 
 void format_duration(double s, char *out, size_t n) {
     long sec = s < 0 ? 0 : (long)(s + 0.5);
@@ -16,7 +17,7 @@ void format_duration(double s, char *out, size_t n) {
 void meter_start(Meter *m, const LineReader *in, int quiet) {
     struct stat st;
     double size = 0;
-    if (in && in->mem && strcmp(in->path, "-") != 0) size = (double)in->mem_len; /* a file read whole (core/input.h) */
+    if (in && in->mem && strcmp(in->path, "-") != 0) size = (double)in->mem_len; /* a file read whole (sys/input.h) */
     else if (in && in->f && fstat(fileno(in->f), &st) == 0 && S_ISREG(st.st_mode)) size = (double)st.st_size;
     m->on = !quiet && isatty(fileno(stderr)) && size > 0;
     m->in = in;

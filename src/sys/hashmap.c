@@ -1,10 +1,10 @@
 /* hashmap.c — see hashmap.h. Open addressing with linear probing. */
-#include "core/hashmap.h"
+#include "sys/hashmap.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/util.h"
+#include "sys/util.h"
 
 uint64_t hash_bytes(const void *data, size_t n) {
     /* FNV-1a over 8-byte words where possible, finished with a 64-bit mixer. */

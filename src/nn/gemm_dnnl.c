@@ -34,8 +34,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/gemm_impl.h"
-#include "core/util.h"
+#include "nn/gemm_impl.h"
+#include "sys/util.h"
 
 #define SETS 128
 #define WAYS 4

@@ -1,5 +1,5 @@
 /* npy.c — see npy.h. */
-#include "core/npy.h"
+#include "sys/npy.h"
 
 #include <stdio.h>
 

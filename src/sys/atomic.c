@@ -1,4 +1,4 @@
-/* atomic.c — replacing a file atomically (see util.h).
+/* atomic.c — replacing a file atomically (see atomic.h).
  *
  * The data goes to a temporary file beside the destination, is fsynced and
  * renamed over it, so a reader sees the old file or the new one, never a
@@ -20,7 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/util.h"
+#include "sys/atomic.h"
+#include "sys/util.h"
 
 /* The file a write to path lands in: path with every symlink followed. A
  * dangling link gives the path it points to, so the write creates it. */

@@ -9,7 +9,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "core/util.h"
+#include "sys/lines.h"
+#include "sys/util.h"
 
 /* "1h05m" or "4m07s". */
 void format_duration(double seconds, char *out, size_t n);

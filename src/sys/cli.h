@@ -1,7 +1,7 @@
 /* cli.h — a command's flags described once, as tables: parsing, --help,
  * --list-options, and the check that no output overwrites an input.
  *
- * A command is a list of FieldSpec tables (core/fields.h), each with the
+ * A command is a list of FieldSpec tables (sys/fields.h), each with the
  * offset of the struct it fills inside the tool's argument struct: the
  * tool's own table (files, switches, its own numbers) and the library's
  * (the model's configuration, the training options, the search options),
@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "core/fields.h"
+#include "sys/fields.h"
 
 typedef struct {
     const FieldSpec *fields;

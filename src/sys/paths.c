@@ -1,5 +1,5 @@
 /* paths.c — see paths.h. */
-#include "core/paths.h"
+#include "sys/paths.h"
 
 #include <dirent.h>
 #include <stdlib.h>
@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/util.h"
+#include "sys/util.h"
 
 static int stat_input(const char *path, struct stat *st) {
     if (strcmp(path, "-") == 0) return fstat(STDIN_FILENO, st);

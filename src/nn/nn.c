@@ -1,12 +1,12 @@
 /* nn.c — see nn.h. */
-#include "core/nn.h"
+#include "nn/nn.h"
 
 #include <float.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/cpu.h"
-#include "core/util.h"
+#include "nn/cpu.h"
+#include "sys/util.h"
 
 void add_bias_rows(float *Y, const float *b, int rows, int cols) {
     for (int r = 0; r < rows; r++) {

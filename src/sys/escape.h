@@ -2,7 +2,7 @@
 #ifndef NMT_ESCAPE_H
 #define NMT_ESCAPE_H
 
-#include "core/util.h"
+#include "sys/util.h"
 
 /* Append s as a JSON string: quoted, with quotes, backslashes and control
  * characters escaped (UTF-8 passes through). */

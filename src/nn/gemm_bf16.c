@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/blas.h"
-#include "core/gemm_impl.h"
-#include "core/util.h"
+#include "nn/blas.h"
+#include "nn/gemm_impl.h"
+#include "sys/util.h"
 
 /* Branch-free so that the compiler can vectorize the loops below. */
 static inline uint32_t bf16_bits(float f) {

@@ -1,5 +1,5 @@
 /* layout.c — see layout.h. */
-#include "core/layout.h"
+#include "nn/layout.h"
 
 size_t act_floats(const ActSlot *slots, int n) {
     size_t total = 0;

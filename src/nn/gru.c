@@ -1,9 +1,9 @@
 /* gru.c — see gru.h. */
-#include "core/gru.h"
+#include "nn/gru.h"
 
-#include "core/blas.h"
-#include "core/cpu.h"
-#include "core/nn.h"
+#include "nn/blas.h"
+#include "nn/cpu.h"
+#include "nn/nn.h"
 
 NMT_HOT void gru_step_forward(const GruWeights *g, int B, const float *xproj, const float *h_prev, const float *rec_in,
                       const float *mask, float *h, float *cache) {

@@ -1,5 +1,5 @@
 /* dropout.c — see dropout.h. */
-#include "core/dropout.h"
+#include "nn/dropout.h"
 
 void dropout_mask(float *mask, size_t n, float p, Rng *rng) {
     const float keep_scale = 1.0f / (1.0f - p);

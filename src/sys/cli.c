@@ -1,5 +1,5 @@
 /* cli.c — see cli.h. */
-#include "core/cli.h"
+#include "sys/cli.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/util.h"
+#include "sys/util.h"
 
 #define COLUMN 25 /* where the help text of a flag starts */
 
