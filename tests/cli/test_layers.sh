@@ -8,6 +8,7 @@
 #   4 search
 #   5 train, translate
 #   6 api                (the public C API of include/nmt.h)
+#   7 serve              (nmt-serve's HTTP server, over translate)
 source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/../.."
 rank() {
@@ -19,6 +20,7 @@ rank() {
     search) echo 4 ;;
     train | translate) echo 5 ;;
     api) echo 6 ;;
+    serve) echo 7 ;;
     *) echo "" ;;
     esac
 }
