@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """serve-load.py -- concurrent clients against a running nmt-serve, loopback only.
 
-    serve-load.py URL LINES CLIENTS REQUESTS [LINES_PER_REQUEST] [--compare bodies|texts]
+    serve-load.py URL LINES CLIENTS REQUESTS [LINES_PER_REQUEST] [--compare bodies|texts] [--json]
 
 Each of CLIENTS threads sends REQUESTS POST /translate requests of
 LINES_PER_REQUEST lines (its own lines: client c, request r takes the lines
@@ -12,8 +12,8 @@ same bytes (--compare bodies, the default: each request is decoded as
 nmt-translate decodes its lines, whatever runs beside it) or the same
 texts (--compare texts: for nmt-serve --join, where joined requests may
 differ in the last digits of their scores). A lost, failed or mixed-up
-answer is counted. Prints one line of figures and, last, "errors N"; exits
-1 when N > 0. Only 127.0.0.1 / localhost / [::1] URLs are accepted.
+answer is counted. Prints one line of figures (with --json also as a JSON
+line, for bench/results.json) and, last, "errors N"; exits 1 when N > 0. Only 127.0.0.1 / localhost / [::1] URLs are accepted.
 """
 import http.client
 import json
@@ -96,6 +96,11 @@ def main():
     print(f"{clients} clients x {requests} requests x {per} lines: {n / wall:.1f} requests/s, "
           f"{n * per / wall:.1f} sentences/s, latency p50 {pct(0.5):.1f} ms, p90 {pct(0.9):.1f} ms, "
           f"p99 {pct(0.99):.1f} ms, {wall:.2f} s")
+    if "--json" in sys.argv:
+        print(json.dumps({"serve": "load", "clients": clients, "requests": n, "lines_per_request": per,
+                          "requests_per_s": round(n / wall, 2), "sent_per_s": round(n * per / wall, 2),
+                          "p50_ms": round(pct(0.5), 2), "p90_ms": round(pct(0.9), 2), "p99_ms": round(pct(0.99), 2),
+                          "errors": len(errors)}))
     for e in errors[:5]:
         print(e)
     print(f"errors {len(errors)}")

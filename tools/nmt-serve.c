@@ -37,7 +37,7 @@ static const char USAGE[] =
     "(the first one by default). Errors are {\"error\": \"...\", \"status\": N}: 400 bad\n"
     "JSON or options, 413 too large, 422 an invalid line (\"text:3: invalid UTF-8 at\n"
     "byte 5\"), 503 the queue is full. SIGTERM or SIGINT: stop accepting, finish the\n"
-    "requests in flight, exit 0.\n"
+    "requests in flight, exit 0 (a second signal ends it at once).\n"
     "\n";
 
 typedef struct {
@@ -102,6 +102,7 @@ int main(int argc, char **argv) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESETHAND; /* a second signal ends the process at once */
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);

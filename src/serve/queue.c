@@ -24,8 +24,10 @@ static int take(WorkQueue *q, Job **jobs) {
     first->next = NULL;
     int k = 1, lines = first->req.n;
     const int cap = join_line_cap(first);
+    /* a fair share of what waits, so the other workers are not left idle */
+    const int share = (q->waiting + q->n_threads - 1) / q->n_threads, most = share < q->join ? share : q->join;
     Job *prev = NULL;
-    for (Job *j = q->head; j && k < q->join;) {
+    for (Job *j = q->head; j && k < most;) {
         Job *next = j->next;
         if (j->model == first->model && request_joinable(&first->req, &j->req) && lines + j->req.n <= cap) {
             if (prev) prev->next = next;

@@ -252,7 +252,9 @@ static void job_done(Job *job, void *ctx) {
 static enum MHD_Result route(Server *s, Conn *c, const char *url, const char *method) {
     struct MHD_Connection *conn = c->conn;
     const int get = !strcmp(method, "GET") || !strcmp(method, "HEAD"), post = !strcmp(method, "POST");
-    if (is_stopping(s)) return reply_error(s, conn, 503, NULL, "the server is stopping");
+    if (is_stopping(s)) /* /health says so in its own words, for a load balancer */
+        return !strcmp(url, "/health") && get ? reply_json(s, conn, 503, health_json(s))
+                                              : reply_error(s, conn, 503, NULL, "the server is stopping");
     if (!strcmp(url, "/") || !strcmp(url, "/health") || !strcmp(url, "/model")) {
         if (!get) return reply_error(s, conn, 405, "GET, HEAD", "%s takes GET, not %.20s", url, method);
         if (!strcmp(url, "/"))

@@ -8,7 +8,8 @@
  *                     "attention", "model"} -> {"model", "scores": [...],
  *                     "scored", "tokens", "logprob", "perplexity"}
  *   GET  /           the page (serve/page.h)
- *   GET  /health     {"status": "ok", ...}; 503 {"status": "stopping"} while stopping
+ *   GET  /health     {"status": "ok", "workers", "waiting", "decoding", ...}; 503 and
+ *                    "stopping" on a connection still open while the server stops
  *   GET  /model      the models (settings, vocabularies, parameters), the
  *                    request defaults and this server's limits
  *

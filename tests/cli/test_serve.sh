@@ -140,12 +140,13 @@ elif what == "models":
 elif what == "dom":  # the page after the browser ran it
     class P(html.parser.HTMLParser):
         def __init__(s):
-            super().__init__(); s.stack = []; s.out = {"td": [], "m": [], "tgt": [], "src": [], "state": "", "b_in_src": 0}
+            super().__init__(); s.stack = []; s.out = {"td": [], "m": [], "tgt": [], "src": [], "state": "", "b_in_src": 0, "weighed": 0}
         def handle_starttag(s, tag, attrs):
             a = dict(attrs); cls = a.get("class", "") or ""
             if tag == "body": s.out["state"] = a.get("data-state", "")
             if tag == "section": s.out["td"].append(0); s.out["m"].append(0)
             if tag == "td" and s.out["td"]: s.out["td"][-1] += 1; s.out["m"][-1] += cls == "m"
+            if tag == "td" and "data-w" in a and "\u2190" in a.get("title", ""): s.out["weighed"] += 1
             if tag == "b" and any(c == "src" for _, c in s.stack): s.out["b_in_src"] += 1
             s.stack.append((tag, cls))
         def handle_endtag(s, tag):
@@ -156,6 +157,7 @@ elif what == "dom":  # the page after the browser ran it
     print("state", o["state"])
     for k in range(len(o["td"])): print(o["td"][k], o["m"][k])
     print("tgt", "|".join(o["tgt"])); print("src", "|".join(o["src"])); print("b_in_src", o["b_in_src"])
+    print("hover", "every cell" if o["weighed"] == sum(o["td"]) > 0 else f'{o["weighed"]} of {sum(o["td"])} cells')
 EOF
 
 # ---------------------------------------------------------------- the tools' output
@@ -341,12 +343,15 @@ expect_error serve_host_choice "^nmt-serve: --host must be one of 127.0.0.1, ::1
     "$B/nmt-serve" -m "$M" --host 10.1.2.3
 
 # ---------------------------------------------------------------- a busy server: queue, waiting, SIGTERM
-# a request that keeps one worker busy for a while (long lines, a wide beam)
-"$PY" - "$root/corpora/toy/train.src" "$T/slow.json" <<'EOF'
+# a request that keeps one worker busy for a few seconds (long lines, a wide beam; fewer
+# lines for a real model, which decodes much longer outputs)
+slow_lines=400
+[ -n "${NMT_SERVE_MODEL:-}" ] && slow_lines=12
+"$PY" - "$root/corpora/toy/train.src" "$T/slow.json" "$slow_lines" <<'EOF'
 import json, random, sys
 random.seed(7)
 words = open(sys.argv[1], encoding="utf-8").read().split()
-lines = [" ".join(random.choice(words) for _ in range(700))[:4000] for _ in range(400)]
+lines = [" ".join(random.choice(words) for _ in range(700))[:4000] for _ in range(int(sys.argv[3]))]
 json.dump({"text": lines, "beam": 16, "max_length_ratio": 100}, open(sys.argv[2], "w"))
 EOF
 # wait_decoding: until /health says a request is being decoded (at most 10 s)
@@ -395,11 +400,26 @@ if start_server term --workers 1 --max-request-bytes 4000000; then
     if curl -s --noproxy '*' --max-time 5 -o /dev/null "$U/health"; then fail serve_sigterm_stops_accepting; else pass serve_sigterm_stops_accepting; fi
     wait "$slow"
     n=$("$PY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["translations"]))' "$T/term.out" 2>&1)
-    expect_eq serve_sigterm_finishes_the_request_in_flight "$(cat "$T/term.status") $n" "200 400"
+    expect_eq serve_sigterm_finishes_the_request_in_flight "$(cat "$T/term.status") $n" "200 $slow_lines"
     stop_server
     expect_eq serve_sigterm_then_exit_0 "$STOPPED" 0
 else
     fail serve_term_starts "$(cat "$T/serve.term.log")"
+fi
+
+# a second signal does not wait
+if start_server term2 --workers 1 --max-request-bytes 4000000; then
+    curl -s --noproxy '*' --max-time 120 -o /dev/null --data-binary "@$T/slow.json" "$U/translate" &
+    slow=$!
+    wait_decoding
+    kill -TERM "$SPID"
+    sleep 0.2
+    kill -TERM "$SPID"
+    stop_server
+    expect_eq serve_second_sigterm_ends_it_at_once "$STOPPED" 143
+    wait "$slow"
+else
+    fail serve_term2_starts "$(cat "$T/serve.term2.log")"
 fi
 
 # ---------------------------------------------------------------- slow and idle clients
@@ -453,6 +473,7 @@ else
     expect_eq serve_page_shows_the_translation "$(sed -n 's/^tgt //p' "$T/dom.txt")" "$(j texts | paste -sd '|')"
     expect_eq serve_page_escapes_the_text "$(sed -n 's/^src //p' "$T/dom.txt") $(sed -n 's/^b_in_src //p' "$T/dom.txt")" \
         "$(paste -sd '|' "$T/page.txt") 0"
+    expect_eq serve_page_cells_show_their_weight "$(sed -n 's/^hover //p' "$T/dom.txt")" "every cell"
     browse --screenshot="$T/page.png" --window-size=1100,1000 --hide-scrollbars "$url" >/dev/null
     if [ -s "$T/page.png" ] && [ "$(head -c 8 "$T/page.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; then
         pass serve_page_screenshot
