@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """serve-load.py -- concurrent clients against a running nmt-serve, loopback only.
 
-    serve-load.py URL LINES CLIENTS REQUESTS [LINES_PER_REQUEST] [--compare bodies|texts] [--json]
+    serve-load.py URL LINES CLIENTS REQUESTS [LINES_PER_REQUEST] [--compare bodies|sources] [--json]
 
 Each of CLIENTS threads sends REQUESTS POST /translate requests of
 LINES_PER_REQUEST lines (its own lines: client c, request r takes the lines
@@ -9,11 +9,14 @@ at (c * REQUESTS + r) * LINES_PER_REQUEST of the file LINES, wrapping
 around), one after another on one connection, and checks every answer
 against the answer to the same request sent alone before the load: the
 same bytes (--compare bodies, the default: each request is decoded as
-nmt-translate decodes its lines, whatever runs beside it) or the same
-texts (--compare texts: for nmt-serve --join, where joined requests may
-differ in the last digits of their scores). A lost, failed or mixed-up
-answer is counted. Prints one line of figures (with --json also as a JSON
-line, for bench/results.json) and, last, "errors N"; exits 1 when N > 0. Only 127.0.0.1 / localhost / [::1] URLs are accepted.
+nmt-translate decodes its lines, whatever runs beside it) or, for
+nmt-serve --join, whose joined requests may differ in the last digits of
+their scores (and so, at a near-tie, in a text), the same source tokens
+line for line (--compare sources: each answer is about its own lines).
+A lost, failed or mixed-up answer is counted. Prints one line of figures
+(with --json also as a JSON line, for bench/results.json) and, last,
+"errors N"; exits 1 when N > 0. Only 127.0.0.1 / localhost / [::1] URLs
+are accepted.
 """
 import http.client
 import json
@@ -25,8 +28,8 @@ import urllib.parse
 
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    compare = "texts" if "--compare" in sys.argv and sys.argv[sys.argv.index("--compare") + 1] == "texts" else "bodies"
-    args = [a for a in args if a not in ("bodies", "texts")]
+    compare = "sources" if "--compare" in sys.argv and sys.argv[sys.argv.index("--compare") + 1] == "sources" else "bodies"
+    args = [a for a in args if a not in ("bodies", "sources")]
     url, path, clients, requests = args[0], args[1], int(args[2]), int(args[3])
     per = int(args[4]) if len(args) > 4 else 1
     u = urllib.parse.urlparse(url)
@@ -44,8 +47,8 @@ def main():
         resp = conn.getresponse()
         return resp.status, resp.read()
 
-    def texts(raw):
-        return [t["text"] for t in json.loads(raw)["translations"]]
+    def sources(raw):
+        return [t["src_tokens"] for t in json.loads(raw)["translations"]]
 
     # the answers to every request sent alone, one at a time
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
@@ -73,7 +76,7 @@ def main():
                 continue
             dt = time.perf_counter() - t0
             ok = status == 200 and (raw == expected[(c, r)] if compare == "bodies"
-                                    else texts(raw) == texts(expected[(c, r)]))
+                                    else sources(raw) == sources(expected[(c, r)]))
             with lock:
                 latencies.append(dt)
                 if not ok:

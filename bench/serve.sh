@@ -20,7 +20,7 @@ for join in 1 8; do
     done
     [[ "$port" =~ ^[0-9]+$ ]] || { echo "serve.sh: nmt-serve did not start: $(cat "$log")" >&2; exit 1; }
     compare=bodies
-    [ $join -gt 1 ] && compare=texts
+    [ $join -gt 1 ] && compare=sources
     /usr/bin/python3 bench/serve-load.py "http://127.0.0.1:$port" "$input" 8 200 1 --compare $compare --json |
         grep '^{' | sed "s|^{|{\"join\": $join, \"model\": \"$model\", |" >>"$out"
     kill -TERM "$pid"

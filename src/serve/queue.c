@@ -1,7 +1,6 @@
 /* queue.c — see queue.h. */
 #include "serve/queue.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

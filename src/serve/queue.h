@@ -39,7 +39,7 @@ typedef struct {
     int n_threads;
 } WorkQueue;
 
-/* Start workers threads. 0, or -1 with err. */
+/* Start `workers` threads. 0, or -1 with err. */
 int queue_start(WorkQueue *q, int workers, int cap, int join, double max_wait, char *err, size_t errsz);
 /* 0 when the job is queued, -1 when cap jobs already wait or the queue is closing. */
 int queue_push(WorkQueue *q, Job *job);

@@ -93,7 +93,6 @@ struct Server {
 
 /* One request on a connection, from its first header to its completion. */
 typedef struct {
-    Server *s;
     struct MHD_Connection *conn;
     RequestKind kind;
     Buf body;
@@ -285,7 +284,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     Conn *c = *con_cls;
     if (!c) { /* the headers are in */
         c = xcalloc(1, sizeof *c);
-        c->s = s;
         c->conn = conn;
         *con_cls = c;
         count(s, &s->inflight, 1);

@@ -312,9 +312,9 @@ stop_server
 expect_eq serve_sigterm_exit_status "$STOPPED" 0
 grep -q 'stopped after' "$T/serve.main.log" && pass serve_says_it_stopped || fail serve_says_it_stopped "$(tail -2 "$T/serve.main.log")"
 
-# requests joined by a worker (--join): the same texts for every client
+# requests joined by a worker (--join): every client gets the answers about its own lines
 if start_server join --workers 1 --join 8; then
-    if "$PY" "$root/bench/serve-load.py" "$U" "$root/corpora/toy/test.src" 6 8 2 --compare texts >"$T/load.out" 2>&1; then
+    if "$PY" "$root/bench/serve-load.py" "$U" "$root/corpora/toy/test.src" 6 8 2 --compare sources >"$T/load.out" 2>&1; then
         pass serve_join_clients_get_their_own_answers
     else
         fail serve_join_clients_get_their_own_answers "$(tail -n 4 "$T/load.out")"
@@ -345,15 +345,17 @@ expect_error serve_host_choice "^nmt-serve: --host must be one of 127.0.0.1, ::1
 # ---------------------------------------------------------------- a busy server: queue, waiting, SIGTERM
 # a request that keeps one worker busy for a few seconds (long lines, a wide beam; fewer
 # lines for a real model, which decodes much longer outputs)
-slow_lines=400
-[ -n "${NMT_SERVE_MODEL:-}" ] && slow_lines=12
-"$PY" - "$root/corpora/toy/train.src" "$T/slow.json" "$slow_lines" <<'EOF'
+slow_lines=400 slower_lines=2000
+[ -n "${NMT_SERVE_MODEL:-}" ] && slow_lines=12 slower_lines=30
+for f in "slow $slow_lines" "slower $slower_lines"; do
+    "$PY" - "$root/corpora/toy/train.src" "$T/${f% *}.json" "${f#* }" <<'EOF'
 import json, random, sys
 random.seed(7)
 words = open(sys.argv[1], encoding="utf-8").read().split()
 lines = [" ".join(random.choice(words) for _ in range(700))[:4000] for _ in range(int(sys.argv[3]))]
 json.dump({"text": lines, "beam": 16, "max_length_ratio": 100}, open(sys.argv[2], "w"))
 EOF
+done
 # wait_decoding: until /health says a request is being decoded (at most 10 s)
 wait_decoding() {
     local i
@@ -363,8 +365,8 @@ wait_decoding() {
     done
     return 1
 }
-if start_server busy --workers 1 --queue 0 --max-request-bytes 4000000; then
-    curl -s --noproxy '*' --max-time 120 -o "$T/slow.out" -w '%{http_code}' --data-binary "@$T/slow.json" "$U/translate" >"$T/slow.status" &
+if start_server busy --workers 1 --queue 0 --max-lines 2000 --max-request-bytes 16000000; then
+    curl -s --noproxy '*' --max-time 120 -o "$T/slow.out" -w '%{http_code}' --data-binary "@$T/slower.json" "$U/translate" >"$T/slow.status" &
     slow=$!
     if wait_decoding; then
         post /translate '{"text": ["a"]}'
@@ -378,11 +380,12 @@ if start_server busy --workers 1 --queue 0 --max-request-bytes 4000000; then
 else
     fail serve_busy_starts "$(cat "$T/serve.busy.log")"
 fi
-if start_server wait --workers 1 --max-wait 1 --max-request-bytes 4000000; then
-    curl -s --noproxy '*' --max-time 120 -o /dev/null --data-binary "@$T/slow.json" "$U/translate" &
+# (behind the slower request, which takes several seconds even on a fast machine)
+if start_server wait --workers 1 --max-wait 1 --max-lines 2000 --max-request-bytes 16000000; then
+    curl -s --noproxy '*' --max-time 120 -o /dev/null --data-binary "@$T/slower.json" "$U/translate" &
     slow=$!
     wait_decoding
-    post /translate '{"text": ["a"]}' # waits behind the slow one for more than a second
+    post /translate '{"text": ["a"]}' # waits behind the slower one for more than a second
     expect_status serve_503_waited_too_long 503 'waited [0-9.]+ s for a worker.*\(--max-wait 1\)'
     wait "$slow"
     stop_server
