@@ -30,7 +30,7 @@ void seq2seq_encode(const ModelParams *p, int Ts, int B, const int *src, const f
 }
 
 LossSum seq2seq_train_step(const ModelParams *p, const ModelParams *g, const ModelConfig *cfg, const Batch *bt,
-                           float label_smoothing, float scale, Rng *rng, Arena *arena) {
+                           const LossWeights *w, Rng *rng, Arena *arena) {
     const int H = cfg->hidden, B = bt->B, Ts = bt->Ts;
     Encoding e;
     DecoderActs dec;
@@ -38,9 +38,9 @@ LossSum seq2seq_train_step(const ModelParams *p, const ModelParams *g, const Mod
     decoder_forward(&p->dec, bt->Tt, Ts, B, bt->tgt_in, e.enc.ann, e.keys, bt->src_mask, e.s0, cfg->dropout,
                     cfg->rec_dropout, rng, arena, &dec);
     LossSum sum = {.tokens = bt->n_tgt_tokens};
-    sum.loss = decoder_loss(&p->dec, &dec, bt->tgt_out, bt->tgt_mask, label_smoothing, scale, &sum.nll);
-    if (bt->has_guide && bt->guide_weight > 0.0f)
-        sum.guide = decoder_guide_loss(&dec, bt->guide, bt->guide_weight * scale, &sum.guided);
+    sum.loss = decoder_loss(&p->dec, &dec, bt->tgt_out, bt->tgt_mask, w->label_smoothing, w->scale, &sum.nll);
+    if (bt->has_guide && w->guide > 0.0f)
+        sum.guide = decoder_guide_loss(&dec, bt->guide, w->guide * w->scale, &sum.guided);
 
     /* backward, mirroring the forward: decoder, then what seq2seq_encode did, in reverse */
     float *d_ann = arena_take(arena, (size_t)Ts * B * 2 * H);            /* [Ts][B][2H] */

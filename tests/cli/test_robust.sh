@@ -59,7 +59,9 @@ expect_kept average_output_is_input_by_symlink M1 keepM "$B/nmt-average" -o M1.l
 expect_ok translate_new_output_is_fine "$B/nmt-translate" -m M -i a.src -o fresh.out --quiet
 
 # 2. One training run per MODEL: the second names the first; kill -9 leaves no stale lock.
-"$B/nmt-train" "${tiny[@]}" --train-src a.src --train-tgt a.tgt -o L --max-updates 100000000 2>/dev/null &
+# The first runs until killed (--epochs 0: no limit; the default 10 epochs of 200 pairs
+# end in under a second, and the checks below would then race its end).
+"$B/nmt-train" "${tiny[@]}" --train-src a.src --train-tgt a.tgt -o L --epochs 0 --max-updates 100000000 2>/dev/null &
 first=$!
 for _ in $(seq 1 400); do [ -s L.lock ] && break; sleep 0.05; done
 expect_error second_run_refused "L\.lock.*pid $first" "$B/nmt-train" "${tiny[@]}" --train-src a.src --train-tgt a.tgt -o L --max-updates 1
