@@ -444,6 +444,14 @@ EOF
 else
     fail serve_idle_starts "$(cat "$T/serve.idle.log")"
 fi
+# the IPv6 loopback address (skipped where the machine has none)
+if start_server v6 --workers 1 --host ::1; then
+    call GET /health ""
+    expect_eq serve_ipv6_loopback "$STATUS $U" "200 http://[::1]:$PORT"
+    stop_server
+else
+    skip serve_ipv6_loopback "cannot listen on [::1] here: $(head -c 200 "$T/serve.v6.log")"
+fi
 # the port is taken: the reason is named
 if start_server first; then
     expect_error serve_port_in_use "127.0.0.1:$PORT: cannot listen: Address already in use" \
