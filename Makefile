@@ -45,7 +45,8 @@ OPT := -O2 -g $(VECTORIZE)
 endif
 # ---- end portable ----
 CFLAGS := -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -fopenmp -Isrc -Iinclude $(OPT) -MMD -MP
-LDLIBS := -ldnnl -lopenblas -lutf8proc -lz -lm
+# libmicrohttpd and cJSON: nmt-serve's HTTP and JSON (src/serve)
+LDLIBS := -ldnnl -lopenblas -lutf8proc -lz -lm -lmicrohttpd -lcjson
 LDFLAGS += -fopenmp
 # Open MPI (only src/sys/dist.c includes mpi.h). Expanded when a recipe runs,
 # that is after scripts/deps.sh has installed the packages.

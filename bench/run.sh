@@ -12,6 +12,8 @@
 #     update on the same batches (nmt-bench train --compare)
 #   - decoding sentences/s, greedy and beam 5, 1 and 2 threads
 #   - BPE learning (8,000 merges) and encoding speed
+#   - nmt-serve under load (bench/serve.sh): requests/s and latency of 8
+#     concurrent clients, each request decoded alone and joined
 #   - peak resident memory next to the analytic floor
 #   - with mpirun: 2 ranks x 1 thread against 1 rank x 2 threads (alternating,
 #     the ratio of each pair), and the gradient reduction of the training
@@ -56,6 +58,17 @@ else
     for t in 1 2; do run decode --threads $t; done
 fi
 [ -n "$data" ] && run bpe --data "$data"
+# nmt-serve: the decoding model on test2016 when there is one, else a small toy model
+serve_model=$model serve_input=${data:+$data/test2016.de}
+if [ ! -f "$model" ] || [ -z "$data" ]; then
+    serve_model=$(mktemp -d)/toy serve_input=corpora/toy/test.src
+    echo "  a toy model for bench/serve.sh (3 minutes)" >&2
+    "${2:-bin}/nmt-vocab" --src corpora/toy/train.src --tgt corpora/toy/train.tgt --bpe 1000 -o "$serve_model.vocab" >/dev/null 2>&1
+    "${2:-bin}/nmt-train" --vocab "$serve_model.vocab" --train-src corpora/toy/train.src --train-tgt corpora/toy/train.tgt \
+        -o "$serve_model" --emb 64 --hidden 128 --batch 64 --minutes 3 --quiet >/dev/null 2>&1
+fi
+echo "  bench/serve.sh (8 clients, --join 1 and 8)" >&2
+bash bench/serve.sh "${2:-bin}" "$serve_model" "$serve_input" "$tmp" || echo "serve: failed, see above" >&2
 echo "  bench/peer.sh (PyTorch side by side, one epoch each)" >&2
 bash bench/peer.sh "${2:-bin}" "$data" "$tmp" || echo "peer: failed, see above" >&2
 
@@ -102,6 +115,7 @@ function kind_of(kernels) { return kernels ~ /^OpenBLAS/ ? "openblas-fp32" : ker
 /"decode"/ { t = f("threads"); gr[t] = f("greedy_sent_per_s"); bm[t] = f("beam5_sent_per_s"); drss[t] = f("peak_rss_kb"); dmodel = f("model"); dn = f("sentences") }
 /"peer-train"/  { pn = f("nmtc_tokens_per_s"); pp = f("peer_tokens_per_s"); next }
 /"peer-decode"/ { pb = f("beam"); pdn[pb] = f("nmtc_sent_per_s"); pdp[pb] = f("peer_sent_per_s"); next }
+/"serve"/  { sj = f("join"); sreq[sj] = f("requests_per_s"); ssent[sj] = f("sent_per_s"); s50[sj] = f("p50_ms"); s90[sj] = f("p90_ms"); s99[sj] = f("p99_ms"); serr[sj] = f("errors"); smodel = f("model"); sn = f("requests"); next }
 /"bpe"/    { learn = f("learn_seconds"); count = f("count_seconds"); enc = f("encode_mb_per_s") }
 END {
     split("openblas-fp32 onednn-fp32 onednn-bf16", kinds, " ")
@@ -134,6 +148,12 @@ END {
         printf "\nportable build / make NATIVE=1 (1 thread, 3 alternated runs each): training %.3f, greedy %.3f, beam 5 %.3f\n", ntr["portable"] / ntr["native"], ngr["portable"] / ngr["native"], nbm["portable"] / nbm["native"]
     if (learn != "") printf "\nBPE: 8,000 merges learned in %.2f s (+ %.2f s counting); encoding %.1f MB/s\n", learn, count, enc
     else printf "\nBPE: skipped (no Multi30k data)\n"
+    if (sn != "") {
+        printf "\nnmt-serve, 2 workers, %s, 8 clients x %d one-line requests (each answer checked)\n", smodel, sn / 8
+        printf "  %-34s %12s %10s %10s %10s %8s\n", "", "requests/s", "p50 ms", "p90 ms", "p99 ms", "errors"
+        printf "  %-34s %12.1f %10.1f %10.1f %10.1f %8d\n", "each request alone (--join 1)", sreq[1], s50[1], s90[1], s99[1], serr[1]
+        printf "  %-34s %12.1f %10.1f %10.1f %10.1f %8d\n", "up to 8 joined (--join 8)", sreq[8], s50[8], s90[8], s99[8], serr[8]
+    } else printf "\nnmt-serve: skipped (see the reason above)\n"
     if (pn != "") {
         printf "\nside by side with the PyTorch peer (same model math: word vocabularies, emb 256 / hidden 512,\n"
         printf "Bahdanau, batch 64, no dropout, 2 threads; one epoch, then test2016)\n"

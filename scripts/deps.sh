@@ -4,15 +4,18 @@
 set -e
 CC=${CC:-gcc}
 # ---- optional extras: `deps.sh man` (help2man, for make man), `deps.sh test` (Debian's
-# python3-numpy, for the Python module's tests, which skip without it). Never fatal. ----
+# python3-numpy, for the Python module's tests, and chromium, for nmt-serve's page in a
+# headless browser; those tests skip without them). Never fatal. ----
 case ${1:-} in
 man | test)
     if [ "$1" = man ]; then
         command -v help2man >/dev/null 2>&1 && exit 0
         extra=help2man
     else
-        /usr/bin/python3 -c 'import numpy' 2>/dev/null && exit 0
-        extra="python3 python3-numpy"
+        extra=""
+        /usr/bin/python3 -c 'import numpy' 2>/dev/null || extra="python3 python3-numpy"
+        command -v chromium >/dev/null 2>&1 || extra="$extra chromium"
+        [ -z "$extra" ] && exit 0
     fi
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "installing: $extra"
@@ -27,7 +30,7 @@ man | test)
     ;;
 esac
 # ---- end extras ----
-PACKAGES="libutf8proc-dev zlib1g-dev libopenblas-dev libdnnl-dev libopenmpi-dev openmpi-bin"
+PACKAGES="libutf8proc-dev zlib1g-dev libopenblas-dev libdnnl-dev libopenmpi-dev openmpi-bin libmicrohttpd-dev libcjson-dev"
 missing=""
 probe() { # header, library, package
     if ! printf '#include <%s>\nint main(void){return 0;}\n' "$1" | $CC -x c - -o /dev/null "$2" 2>/dev/null; then
@@ -38,6 +41,8 @@ probe utf8proc.h -lutf8proc libutf8proc-dev
 probe cblas.h -lopenblas libopenblas-dev
 probe dnnl.h -ldnnl libdnnl-dev
 probe zlib.h -lz zlib1g-dev
+probe microhttpd.h -lmicrohttpd libmicrohttpd-dev # nmt-serve's HTTP server
+probe cjson/cJSON.h -lcjson libcjson-dev        # and its JSON
 # Open MPI: the header and library through its compiler wrapper, and mpirun
 if ! command -v mpicc >/dev/null 2>&1 ||
     ! printf '#include <mpi.h>\nint main(void){return MPI_Init(0, 0);}\n' |

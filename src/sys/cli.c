@@ -54,6 +54,22 @@ static int positional(const CliCommand *cmd, void *args, const char *a, char *er
     return CLI_OK;
 }
 
+/* A FIELD_REPEATED flag appends its value (checked as the row checks one)
+ * to the list in its member. */
+static int append_value(const FieldSpec *f, void *obj, const char *v, char *why, size_t whysz) {
+    FieldSpec one = *f;
+    one.offset = 0;
+    const char *path = NULL;
+    if (fields_parse_value(&one, v, &path, why, whysz) != 0) return -1;
+    const char ***list = at(obj, f->offset);
+    int n = 0;
+    while (*list && (*list)[n]) n++;
+    *list = xrealloc(*list, (size_t)(n + 2) * sizeof **list);
+    (*list)[n] = path;
+    (*list)[n + 1] = NULL;
+    return 0;
+}
+
 int cli_parse(const CliCommand *cmd, int argc, char **argv, void *args, CliGiven *given, char *err, size_t errsz) {
     CliGiven local = {0};
     if (!given) given = &local;
@@ -109,7 +125,9 @@ int cli_parse(const CliCommand *cmd, int argc, char **argv, void *args, CliGiven
                 v = argv[++i];
             }
             char why[256];
-            if (fields_parse_value(f, v, obj, why, sizeof why) != 0) {
+            int bad = f->flags & FIELD_REPEATED ? append_value(f, obj, v, why, sizeof why)
+                                                : fields_parse_value(f, v, obj, why, sizeof why);
+            if (bad) {
                 snprintf(err, errsz, "%s %s", name, why);
                 return CLI_ERROR;
             }
@@ -129,6 +147,13 @@ int cli_parse(const CliCommand *cmd, int argc, char **argv, void *args, CliGiven
 }
 
 void cli_free(const CliCommand *cmd, void *args) {
+    for (int t = 0; t < cmd->ntables; t++)
+        for (int k = 0; k < cmd->tables[t].n; k++)
+            if (cmd->tables[t].fields[k].flags & FIELD_REPEATED) {
+                const char ***list = at(args, cmd->tables[t].offset + cmd->tables[t].fields[k].offset);
+                free((void *)*list);
+                *list = NULL;
+            }
     if (!cmd->positional) return;
     const char ***list = at(args, cmd->positional_offset);
     free((void *)*list);
@@ -332,10 +357,14 @@ static void collect(const CliCommand *cmd, const void *args, FieldType type, Nam
         for (int k = 0; k < cmd->tables[t].n; k++) {
             const FieldSpec *f = &cmd->tables[t].fields[k];
             if (f->type != type) continue;
-            const char *path = *(const char *const *)cat_(args, cmd->tables[t].offset + f->offset);
-            if (!path || (type == FIELD_OUTPUT && !strcmp(path, "-"))) continue;
-            *list = xrealloc(*list, (size_t)(*n + 1) * sizeof **list);
-            (*list)[(*n)++] = (Named){f->flag, path, f};
+            const void *member = cat_(args, cmd->tables[t].offset + f->offset);
+            const char *one[2] = {*(const char *const *)member, NULL};
+            const char *const *paths = f->flags & FIELD_REPEATED ? *(const char *const *const *)member : one;
+            for (int k2 = 0; paths && paths[k2]; k2++) {
+                if (type == FIELD_OUTPUT && !strcmp(paths[k2], "-")) continue;
+                *list = xrealloc(*list, (size_t)(*n + 1) * sizeof **list);
+                (*list)[(*n)++] = (Named){f->flag, paths[k2], f};
+            }
         }
 }
 

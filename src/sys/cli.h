@@ -56,7 +56,8 @@ enum { CLI_OK = 0, CLI_HELP = 1, CLI_LIST = 2, CLI_ERROR = -1 };
  * --list-options (the caller prints them); or CLI_ERROR with the message
  * in err: an unknown flag, a missing or invalid value, a switch given a
  * value, an argument where none is taken, a FIELD_MANDATORY flag missing.
- * The positional array is malloc'd (cli_free). given may be NULL. */
+ * The positional array and the lists of FIELD_REPEATED flags (each value
+ * appended, in order) are malloc'd (cli_free). given may be NULL. */
 int cli_parse(const CliCommand *cmd, int argc, char **argv, void *args, CliGiven *given, char *err, size_t errsz);
 void cli_free(const CliCommand *cmd, void *args);
 

@@ -42,6 +42,8 @@ enum {
     FIELD_STDIO = 64,       /* a path that may be "-": standard input or output */
     FIELD_PLAIN_FILE = 128, /* an output that must be a regular file (files are derived from its name) */
     FIELD_DIRECTORY = 256,  /* an output that may be a directory (written into) */
+    FIELD_REPEATED = 512,   /* an input flag given once or more: its member is a NULL-terminated
+                             * const char ** of the values in order (cli_free frees it) */
 };
 
 typedef struct {

@@ -163,8 +163,9 @@ static void record_tsv(Buf *b, const AttRecord *r) {
 
 /* ---------- html ---------- */
 
-static const char *HTML_HEAD =
-    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>%s</title>\n<style>\n"
+/* The heatmaps' look (CSS) and their hover readout (JS), shared with the
+ * live page of nmt-serve (serve/page.c), so both look alike. */
+const char ATTDUMP_HTML_STYLE[] =
     "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:1.5em 2em;color:#1d2330;background:#fff}\n"
     "h1{font-size:1.4em;margin:0 0 .3em}\n"
     "p.note{color:#555;margin:.2em 0 1em}\n"
@@ -184,25 +185,28 @@ static const char *HTML_HEAD =
     "#readout{position:fixed;right:1em;top:1em;background:#1d2330;color:#fff;padding:.45em .8em;border-radius:6px;"
     "font:13px ui-monospace,Menlo,Consolas,monospace;display:none;box-shadow:0 2px 8px rgba(0,0,0,.25)}\n"
     "table.heatmap td.m{box-shadow:inset 0 0 0 2px #f28e2b}\n"
-    "table.heatmap td.s::after,table.heatmap td.p::after{content:'';display:block;margin:auto;border-radius:50%%;"
+    "table.heatmap td.s::after,table.heatmap td.p::after{content:'';display:block;margin:auto;border-radius:50%;"
     "box-sizing:border-box;width:10px;height:10px}\n"
     "table.heatmap td.s::after{background:#d7191c;border:1.5px solid #fff}\n"
     "table.heatmap td.p::after{border:2.5px solid #d7191c;width:9px;height:9px}\n"
     "p.marks{font-size:.85em;color:#555;margin:.4em 0 0}\n"
     "p.marks i{display:inline-block;width:12px;height:12px;vertical-align:-2px;margin:0 .25em 0 .9em}\n"
     "p.marks i.m{box-shadow:inset 0 0 0 2px #f28e2b}\n"
-    "p.marks i.s{border-radius:50%%;background:#d7191c;transform:scale(.8)}\n"
-    "p.marks i.p{border-radius:50%%;border:2.5px solid #d7191c;box-sizing:border-box;transform:scale(.8)}\n"
+    "p.marks i.s{border-radius:50%;background:#d7191c;transform:scale(.8)}\n"
+    "p.marks i.p{border-radius:50%;border:2.5px solid #d7191c;box-sizing:border-box;transform:scale(.8)}\n"
     ".legend{display:inline-block;width:160px;height:10px;vertical-align:middle;border:1px solid #ccc;"
-    "background:linear-gradient(to right,#ffffff,#08306b)}\n"
+    "background:linear-gradient(to right,#ffffff,#08306b)}\n";
+
+static const char *HTML_HEAD =
+    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>%s</title>\n<style>\n"
+    "%s"
     "</style>\n</head>\n<body>\n<h1>%s</h1>\n"
     "<p class=\"note\">One heatmap per sentence: rows are target tokens (subwords, then &lt;/s&gt;), columns are "
     "source tokens; &#9601; marks a token that starts after a space. Each row sums to 1. "
     "0 <span class=\"legend\"></span> 1 &mdash; hover a cell to see its weight.</p>\n"
     "<div id=\"readout\"></div>\n";
 
-static const char *HTML_TAIL =
-    "<script>\n"
+const char ATTDUMP_HTML_SCRIPT[] =
     "(function(){\n"
     "  var out=document.getElementById('readout'), lit=[];\n"
     "  function clear(){lit.forEach(function(e){e.classList.remove('hl');});lit=[];}\n"
@@ -216,8 +220,9 @@ static const char *HTML_TAIL =
     "    out.textContent=rh.textContent+'  \\u2190  '+ch.textContent+'   '+td.getAttribute('data-w');\n"
     "    out.style.display='block';\n"
     "  });\n"
-    "})();\n"
-    "</script>\n</body>\n</html>\n";
+    "})();\n";
+
+static const char *HTML_END = "</script>\n</body>\n</html>\n";
 
 static void cell_color(float w, char out[8]) {
     if (!(w >= 0.0f)) w = 0.0f;
@@ -291,7 +296,7 @@ AttDump *attdump_open(const char *path, AttDumpFormat fmt, const char *title, ch
     if (fmt == ATTDUMP_HTML) {
         Buf t = {0};
         html_escape(&t, title ? title : "Attention");
-        buf_printf(&d->buf, HTML_HEAD, t.data, t.data);
+        buf_printf(&d->buf, HTML_HEAD, t.data, ATTDUMP_HTML_STYLE, t.data);
         buf_free(&t);
         if (atomic_write(&d->af, d->buf.data, d->buf.len, err, errsz) != 0) {
             buf_free(&d->buf);
@@ -369,7 +374,8 @@ int attdump_close(AttDump *d, char *err, size_t errsz) {
                 const char *none = "<p class=\"note\">(no sentences)</p>\n";
                 rc = atomic_write(&d->af, none, strlen(none), err, errsz);
             }
-            if (rc == 0) rc = atomic_write(&d->af, HTML_TAIL, strlen(HTML_TAIL), err, errsz);
+            const char *tail[] = {"<script>\n", ATTDUMP_HTML_SCRIPT, HTML_END};
+            for (int k = 0; k < 3 && rc == 0; k++) rc = atomic_write(&d->af, tail[k], strlen(tail[k]), err, errsz);
         }
         if (rc == 0) rc = atomic_commit(&d->af, err, errsz);
     }

@@ -43,6 +43,12 @@
 typedef enum { ATTDUMP_JSONL = 0, ATTDUMP_TSV, ATTDUMP_NPY, ATTDUMP_HTML } AttDumpFormat;
 extern const char *const ATTDUMP_FORMAT_NAMES[]; /* "jsonl", "tsv", "npy", "html" */
 
+/* html: the heatmaps' CSS (inside <style>) and the script that shows a
+ * hovered cell's weight in the element #readout (inside <script>): the
+ * look of the dumps, shared with nmt-serve's page. */
+extern const char ATTDUMP_HTML_STYLE[];
+extern const char ATTDUMP_HTML_SCRIPT[];
+
 /* "jsonl", "tsv", "npy" or "html" -> format. 0, or -1 for anything else. */
 int attdump_parse_format(const char *name, AttDumpFormat *fmt);
 const char *attdump_format_name(AttDumpFormat fmt);

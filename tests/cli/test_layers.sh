@@ -9,6 +9,7 @@
 #   5 search
 #   6 train, translate
 #   7 api                (the public C API of include/nmt.h)
+#   8 serve              (nmt-serve's HTTP server, over translate)
 source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/../.."
 rank() {
@@ -21,6 +22,7 @@ rank() {
     search) echo 5 ;;
     train | translate) echo 6 ;;
     api) echo 7 ;;
+    serve) echo 8 ;;
     *) echo "" ;;
     esac
 }
