@@ -70,7 +70,7 @@ int align_symmetrize_files(const char *fwd, const char *rev, const char *src, co
         snprintf(err, errsz, "line counts differ: %s has %ld lines, %s has %ld", fwd, a.nsent, rev, b.nsent);
         goto done;
     }
-    if (symmetrize(&a, &b, sl, tl, method, &sym, err, errsz) != 0) goto done;
+    if (symmetrize(&a, &b, method, &sym, err, errsz) != 0) goto done;
     rc = alignment_write_file(&sym, out, err, errsz);
 done:
     free(sl);
@@ -138,15 +138,8 @@ int align_train_files(const AlignTrainJob *job, char *err, size_t errsz) {
         if (want[0] && want[1]) {
             Alignment sym;
             alignment_init(&sym);
-            int *sl = xmalloc(((size_t)c.nsent + 1) * sizeof *sl), *tl = xmalloc(((size_t)c.nsent + 1) * sizeof *tl);
-            for (long s = 0; s < c.nsent; s++) {
-                sl[s] = align_corpus_len(&c, 0, s);
-                tl[s] = align_corpus_len(&c, 1, s);
-            }
-            rc = symmetrize(&dir[0], &dir[1], sl, tl, job->method, &sym, err, errsz);
+            rc = symmetrize(&dir[0], &dir[1], job->method, &sym, err, errsz);
             if (rc == 0) rc = alignment_write_file(&sym, job->out, err, errsz);
-            free(sl);
-            free(tl);
             alignment_free(&sym);
         } else {
             rc = alignment_write_file(&dir[want[0] ? 0 : 1], job->out, err, errsz);
