@@ -251,6 +251,21 @@ static void test_aer_by_hand(void) {
     alignment_free(&hyp);
 }
 
+static void test_aer_undefined_ratios(void) {
+    /* 0/0 is NaN, never a plausible 0: precision without hypothesis links,
+     * recall without sure links, AER without either */
+    AerCounts none = {0};
+    EXPECT(isnan(aer_value(&none)) && isnan(aer_precision(&none)) && isnan(aer_recall(&none)));
+    AerCounts no_hyp = {.sentences = 1, .sure = 2, .possible = 3};
+    EXPECT_NEAR(aer_value(&no_hyp), 1.0, 0);
+    EXPECT(isnan(aer_precision(&no_hyp)));
+    EXPECT_NEAR(aer_recall(&no_hyp), 0.0, 0);
+    AerCounts no_sure = {.sentences = 1, .hyp = 4, .possible = 2, .hyp_possible = 1};
+    EXPECT_NEAR(aer_value(&no_sure), 0.75, 1e-12); /* 1 - precision */
+    EXPECT_NEAR(aer_precision(&no_sure), 0.25, 1e-12);
+    EXPECT(isnan(aer_recall(&no_sure)));
+}
+
 static void test_parse_pharaoh_and_talp(void) {
     Alignment a;
     alignment_init(&a);
@@ -322,6 +337,7 @@ int main(void) {
     RUN(test_symmetrize_huge_indices);
     RUN(test_symmetrize_agrees_with_the_grid);
     RUN(test_aer_by_hand);
+    RUN(test_aer_undefined_ratios);
     RUN(test_parse_pharaoh_and_talp);
     RUN(test_parse_errors);
     RUN(test_read_file_errors_name_the_line);

@@ -100,7 +100,21 @@ int align_score_files(const char *gold, int gold_base, const char *hyp, const ch
         goto done;
     }
     memset(counts, 0, sizeof *counts);
-    rc = aer_add(counts, &h, &g, err, errsz);
+    if (aer_add(counts, &h, &g, err, errsz) != 0) goto done;
+    /* Nothing to measure is an error, not a score: an empty gold is the
+     * wrong file (or a cut one), and without sure and hypothesis links AER,
+     * precision and recall are all 0/0. One empty side alone is a real
+     * result (AER 1 without hypothesis links), its undefined ratio NaN. */
+    if (counts->possible == 0) {
+        snprintf(err, errsz, "%s: no gold links to score against", gold);
+        goto done;
+    }
+    if (counts->hyp == 0 && counts->sure == 0) {
+        snprintf(err, errsz, "%s has no sure links and %s no links: AER, precision and recall are undefined", gold,
+                 hyp_name);
+        goto done;
+    }
+    rc = 0;
 done:
     free(sl);
     free(tl);

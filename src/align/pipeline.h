@@ -28,7 +28,11 @@ int align_train_files(const AlignTrainJob *job, char *err, size_t errsz);
 int align_symmetrize_files(const char *fwd, const char *rev, const char *src, const char *tgt, SymMethod method,
                            const char *out, char *err, size_t errsz);
 
-/* gold_base: 1 for talp, 0 for Pharaoh; the hypothesis is 0-based Pharaoh. */
+/* gold_base: 1 for talp, 0 for Pharaoh; the hypothesis is 0-based Pharaoh.
+ * Refused, besides bad input: a gold without any link ("GOLD: no gold links
+ * to score against"), and no sure gold link with no hypothesis link (AER
+ * undefined). With only one of those empty, the undefined ratio (precision
+ * or recall) is NaN (aer.h). */
 int align_score_files(const char *gold, int gold_base, const char *hyp, const char *src, const char *tgt,
                       AerCounts *counts, char *err, size_t errsz);
 

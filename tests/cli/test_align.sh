@@ -151,3 +151,19 @@ printf '1000000001-0\n' >over.fw
 expect_error "an index above 10^9 is refused with FILE:LINE" "over\.fw:1: malformed link '1000000001-0'" \
     "$ALIGN" --symmetrize union --forward over.fw --reverse over.fw
 
+# --- scoring with nothing to score ---
+printf '\n\n' >empty.talp
+printf '\n\n' >empty.hyp
+expect_error "empty gold and hypothesis: no AER" "^nmt-align: empty\.talp: no gold links to score against" \
+    "$ALIGN" --score empty.talp --hyp empty.hyp
+expect_error "empty gold, links in the hypothesis" "empty\.talp: no gold links to score against" \
+    "$ALIGN" --score empty.talp --hyp hyp.txt
+printf '1p1\n\n' >possible.talp
+expect_error "no sure gold links and no hypothesis links" \
+    "possible\.talp has no sure links and empty\.hyp no links: AER, precision and recall are undefined" \
+    "$ALIGN" --score possible.talp --hyp empty.hyp
+expect_eq "no hypothesis links: AER 1, precision undefined" "$("$ALIGN" --score gold.talp --hyp empty.hyp | head -1)" \
+    "AER 1.0000 precision nan recall 0.0000"
+printf '0-0\n\n' >one.hyp
+expect_eq "no sure gold links: recall undefined" "$("$ALIGN" --score possible.talp --hyp one.hyp | head -1)" \
+    "AER 0.0000 precision 1.0000 recall nan"
