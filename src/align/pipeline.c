@@ -52,6 +52,18 @@ static int check_against(const Alignment *a, const char *path, int base, const i
     return 0;
 }
 
+int align_read_checked(Alignment *a, const char *path, int base, int allow_possible, const char *src,
+                       const char *tgt, char *err, size_t errsz) {
+    if (alignment_read_file(a, path, base, allow_possible, err, errsz) != 0) return -1;
+    int *sl = NULL, *tl = NULL, rc = -1;
+    long n = 0;
+    if (align_read_lengths(src, tgt, &sl, &tl, &n, err, errsz) == 0)
+        rc = check_against(a, path, base, sl, tl, n, src, err, errsz);
+    free(sl);
+    free(tl);
+    return rc;
+}
+
 int align_symmetrize_files(const char *fwd, const char *rev, const char *src, const char *tgt, SymMethod method,
                            const char *out, char *err, size_t errsz) {
     Alignment a, b, sym;

@@ -36,6 +36,15 @@ int align_symmetrize_files(const char *fwd, const char *rev, const char *src, co
 int align_score_files(const char *gold, int gold_base, const char *hyp, const char *src, const char *tgt,
                       AerCounts *counts, char *err, size_t errsz);
 
+/* Read a links file (alignment_read_file) and check it against a corpus:
+ * as many lines as src and tgt have, every link inside its line's
+ * whitespace-separated words. The checks nmt-align makes given --src/--tgt,
+ * for every other reader of gold links. 0, or -1 with err ("FILE:LINE: link
+ * 2p3: target index 3 is beyond the 2 target tokens", "line counts differ:
+ * FILE has N lines, SRC has M"). */
+int align_read_checked(Alignment *a, const char *path, int base, int allow_possible, const char *src,
+                       const char *tgt, char *err, size_t errsz);
+
 /* Token counts of every line of two line-parallel files (*n lines). */
 int align_read_lengths(const char *src, const char *tgt, int **src_len, int **tgt_len, long *n, char *err,
                        size_t errsz);
