@@ -10,6 +10,10 @@ void alignment_init(Alignment *a) {
     a->scap = 16;
     a->start = xmalloc((size_t)a->scap * sizeof *a->start);
     a->start[0] = 0;
+    /* never NULL: alignment_links of an empty sentence is links + 0, which C
+     * leaves undefined for a null pointer */
+    a->cap = 64;
+    a->links = xmalloc(a->cap * sizeof *a->links);
 }
 
 void alignment_free(Alignment *a) {
@@ -29,7 +33,7 @@ void alignment_begin(Alignment *a) {
 
 void alignment_add(Alignment *a, int src, int tgt, int possible) {
     if (a->nlinks == a->cap) {
-        a->cap = a->cap ? a->cap * 2 : 64;
+        a->cap *= 2;
         a->links = xrealloc(a->links, a->cap * sizeof *a->links);
     }
     a->links[a->nlinks++] = (AlignLink){src, tgt, possible != 0};
@@ -46,7 +50,7 @@ static int link_cmp(const void *pa, const void *pb) {
 void alignment_finish(Alignment *a) {
     size_t b = a->start[a->nsent - 1], e = a->nlinks;
     AlignLink *l = a->links;
-    if (e - b > 1) qsort(l + b, e - b, sizeof *l, link_cmp); /* l may still be NULL */
+    if (e - b > 1) qsort(l + b, e - b, sizeof *l, link_cmp);
     size_t w = b;
     for (size_t r = b; r < e; r++)
         if (w == b || l[r].src != l[w - 1].src || l[r].tgt != l[w - 1].tgt) l[w++] = l[r];
