@@ -6,6 +6,7 @@
 #include "core/rng.h"
 #include "test.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 /* Parse a Pharaoh line into a one-sentence alignment. */
@@ -322,6 +323,35 @@ static void test_read_file_errors_name_the_line(void) {
     snprintf(want, sizeof want, "%s:3: malformed link '3+3' (expected I-J)", path);
     EXPECT_STR(err, want);
     EXPECT(a.nsent == 2);
+    alignment_free(&a);
+    /* cut inside its last line ("2-2 3-3" to "2-2 3"... or to "2-2"): refused */
+    const char *cut[] = {"0-0 1-1\n2-2", "0-0 1-1\n2-2 3-13", "\xEF\xBB\xBF" "0-0"};
+    for (int k = 0; k < 3; k++) {
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        EXPECT(write(fd, cut[k], strlen(cut[k])) == (ssize_t)strlen(cut[k]));
+        close(fd);
+        alignment_init(&a);
+        EXPECT(alignment_read_file(&a, path, 0, 0, err, sizeof err) == -1);
+        snprintf(want, sizeof want, "%s:%d: no line end after the last line: the file looks cut short", path, k < 2 ? 2 : 1);
+        EXPECT_MSG(strncmp(err, want, strlen(want)) == 0, "%s", err);
+        alignment_free(&a);
+    }
+    /* a byte-order mark and CRLF line ends are fine; a NUL byte is an error, not an exit */
+    const char bom[] = "\xEF\xBB\xBF" "0-0 1-1\r\n2-2\r\n", nul[] = "0-0\n1-1\0 2-2\n";
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    EXPECT(write(fd, bom, sizeof bom - 1) == (ssize_t)(sizeof bom - 1));
+    close(fd);
+    alignment_init(&a);
+    EXPECT(alignment_read_file(&a, path, 0, 0, err, sizeof err) == 0 && a.nsent == 2);
+    EXPECT_STR(line_of(&a, 0), "0-0 1-1");
+    alignment_free(&a);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    EXPECT(write(fd, nul, sizeof nul - 1) == (ssize_t)(sizeof nul - 1));
+    close(fd);
+    alignment_init(&a);
+    EXPECT(alignment_read_file(&a, path, 0, 0, err, sizeof err) == -1);
+    snprintf(want, sizeof want, "%s:2: NUL byte in the line", path);
+    EXPECT_STR(err, want);
     alignment_free(&a);
     unlink(path);
     alignment_init(&a);

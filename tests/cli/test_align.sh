@@ -167,3 +167,11 @@ expect_eq "no hypothesis links: AER 1, precision undefined" "$("$ALIGN" --score 
 printf '0-0\n\n' >one.hyp
 expect_eq "no sure gold links: recall undefined" "$("$ALIGN" --score possible.talp --hyp one.hyp | head -1)" \
     "AER 0.0000 precision 1.0000 recall nan"
+
+# --- a links file cut inside its last line: as many lines as the corpus, valid links, refused ---
+head -c -3 gold.talp >cutgold.talp
+expect_error "gold cut inside its last line" "cutgold\.talp:2: no line end after the last line: the file looks cut short" \
+    "$ALIGN" --score cutgold.talp --hyp hyp.txt --src sc.de --tgt sc.en
+printf '0-0 1-1 2-2 4-4\n0-0 1-1' >cutfw.txt
+expect_error "forward file cut inside its last line" "cutfw\.txt:2: no line end" \
+    "$ALIGN" --symmetrize union --forward cutfw.txt --reverse rv.txt
