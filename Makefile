@@ -2,15 +2,17 @@
 #   make            build every tool into bin/
 #   make test       unit + CLI tests, ends with "N passed, M failed"
 #   make test-san   the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make test-tsan  the threaded unit tests (TSAN_TESTS) under ThreadSanitizer, in build-tsan/
 #   make demo       train on the embedded corpus, translate, score, dump attention
 #   make bench      throughput figures (bench/results.json)
 #   make fuzz       build the libFuzzer targets with clang and run each SECONDS seconds (default 60)
 #   make install    PREFIX=/usr/local DESTDIR= : tools, libnmt, nmt.h, nmt.pc, man pages
-#   make uninstall  the same PREFIX and DESTDIR
+#   make uninstall  the same PREFIX and DESTDIR: what install made (and the module's __pycache__)
 #   make man        regenerate man/*.1 from the tools' --help (help2man)
 #   make NATIVE=1   a -march=native build in build-native/ (for comparisons)
 CC := gcc
 SAN ?= 0
+TSAN ?= 0
 # Vectorize the element-wise loops (gates, tanh, exp) that -O2 alone leaves
 # scalar: GCC's default -O2 cost model takes no loop that needs a remainder,
 # and -ftrapping-math keeps the clamps and selects of fast_expf/fast_tanhf
@@ -26,6 +28,11 @@ BUILD := build-san
 BIN := build-san/bin
 OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
+else ifeq ($(TSAN),1)
+BUILD := build-tsan
+BIN := build-tsan/bin
+OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=thread
+LDFLAGS += -fsanitize=thread
 # ---- portable by default: the x86-64 baseline, hot loops cloned per ISA (src/core/cpu.h) ----
 else ifeq ($(NATIVE),1)
 BUILD := build-native
@@ -49,17 +56,20 @@ LIB_SRC := $(sort $(shell find src -name '*.c'))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TOOL_SRC := $(sort $(wildcard tools/*.c))
 TOOLS := $(TOOL_SRC:tools/%.c=$(BIN)/%)
+# what the tools share and the library has no business with: flag parsing that
+# exits, the output files of nmt-translate and nmt-score (tools/common/)
+TOOL_COMMON_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard tools/common/*.c)))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TESTS := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 DEPS_OK := $(BUILD)/.deps-ok
 # libnmt.so (its rules are below)
 SO_MAJOR := 1
-SO_VERSION := 1.0.0
+SO_VERSION := 1.1.0
 SHLIB := $(BUILD)/libnmt.so.$(SO_VERSION)
 PIC_OBJ := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
 
 .SECONDARY:
-.PHONY: all test test-san demo bench clean deps fuzz fuzz-build
+.PHONY: all test test-san test-tsan tsan-run demo bench clean deps fuzz fuzz-build
 all: $(BUILD)/libnmt.a $(TOOLS) $(SHLIB)
 
 deps: $(DEPS_OK)
@@ -77,7 +87,7 @@ $(BUILD)/libnmt.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN)/%: $(BUILD)/tools/%.o $(BUILD)/libnmt.a
+$(BIN)/%: $(BUILD)/tools/%.o $(TOOL_COMMON_OBJ) $(BUILD)/libnmt.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS) $(MPI_LIBS)
 
@@ -91,6 +101,20 @@ test: $(TOOLS) $(TESTS) $(SHLIB)
 
 test-san:
 	@$(MAKE) --no-print-directory SAN=1 test
+
+# ThreadSanitizer: the unit tests that run threads of their own (TSAN_TESTS: the C API called
+# from several threads at once), built into build-tsan/ with -fsanitize=thread (the hot loops
+# without per-ISA clones, src/core/cpu.h). A race report fails the test (exit status 66).
+# libgomp is not instrumented, so TSan cannot see an OpenMP team's barriers and reports races
+# in every parallel region of more than one thread that are not there: the tests run with one
+# OpenMP thread (OMP_NUM_THREADS=1, and one thread per call in test_api_threads), which leaves
+# every report about the application's own threads. The suites whose threads are OpenMP
+# teams (test_translate, test_search, test_align, test_optim, test_gemm) are therefore not here.
+TSAN_TESTS := test_api_threads
+test-tsan:
+	@$(MAKE) --no-print-directory TSAN=1 tsan-run
+tsan-run: $(TSAN_TESTS:%=$(BUILD)/tests/%)
+	@OMP_NUM_THREADS=1 bash tests/run.sh $(BUILD) $(BIN) $(TSAN_TESTS)
 
 demo: $(TOOLS)
 	@bash corpora/toy/demo.sh $(BIN)
@@ -141,7 +165,7 @@ fuzz: fuzz-build
 	@bash tests/fuzz/run.sh $(FUZZ_BUILD) $(SECONDS)
 
 clean:
-	rm -rf build build-san build-fuzz build-native bin
+	rm -rf build build-san build-tsan build-fuzz build-native bin
 
 # ---- libnmt.so: the library again as position-independent code (build/pic/), so the
 # tools and libnmt.a keep their non-PIC code. Only the nmt_* API of include/nmt.h is
@@ -167,10 +191,19 @@ mandir := $(PREFIX)/share/man
 pythondir := $(PREFIX)/share/nmtc/python
 TOOL_NAMES := $(TOOL_SRC:tools/%.c=%)
 MAN_PAGES := $(TOOL_NAMES:%=man/%.1)
+INSTALL_DIRS = $(bindir) $(libdir)/pkgconfig $(includedir) $(mandir)/man1 $(pythondir)
+# The directories install creates (those missing before, up to DESTDIR but not DESTDIR itself),
+# recorded so that uninstall removes those and only those, and only when empty: never a
+# directory that was there before, such as an empty /usr/local/bin.
+DIRS_MADE = $(PREFIX)/share/nmtc/installed-dirs
 .PHONY: install uninstall man
 install: all
-	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(libdir)/pkgconfig $(DESTDIR)$(includedir) \
-	    $(DESTDIR)$(mandir)/man1 $(DESTDIR)$(pythondir)
+	@set -e; made=$$(for d in $(INSTALL_DIRS); do \
+	    while [ "$$d" != / ] && [ "$$d" != . ] && [ ! -d "$(DESTDIR)$$d" ]; do echo "$$d"; d=$$(dirname "$$d"); done; \
+	done); \
+	echo install -d $(INSTALL_DIRS:%=$(DESTDIR)%); install -d $(INSTALL_DIRS:%=$(DESTDIR)%); \
+	old=$$([ ! -f "$(DESTDIR)$(DIRS_MADE)" ] || cat "$(DESTDIR)$(DIRS_MADE)"); \
+	printf '%s\n' $$made $$old | sed '/^$$/d' | sort -u >"$(DESTDIR)$(DIRS_MADE)"
 	install -m 755 $(TOOLS) $(DESTDIR)$(bindir)/
 	install -m 755 $(SHLIB) $(DESTDIR)$(libdir)/
 	ln -sf libnmt.so.$(SO_VERSION) $(DESTDIR)$(libdir)/libnmt.so.$(SO_MAJOR)
@@ -186,8 +219,17 @@ uninstall:
 	rm -f $(TOOL_NAMES:%=$(DESTDIR)$(bindir)/%) $(TOOL_NAMES:%=$(DESTDIR)$(mandir)/man1/%.1)
 	rm -f $(DESTDIR)$(libdir)/libnmt.so.$(SO_VERSION) $(DESTDIR)$(libdir)/libnmt.so.$(SO_MAJOR) \
 	    $(DESTDIR)$(libdir)/libnmt.so $(DESTDIR)$(libdir)/libnmt.a $(DESTDIR)$(libdir)/pkgconfig/nmt.pc \
-	    $(DESTDIR)$(includedir)/nmt.h $(DESTDIR)$(pythondir)/nmtc.py
-	-rmdir $(DESTDIR)$(pythondir) $(DESTDIR)$(PREFIX)/share/nmtc 2>/dev/null
+	    $(DESTDIR)$(includedir)/nmt.h $(DESTDIR)$(pythondir)/nmtc.py $(DESTDIR)$(pythondir)/__pycache__/nmtc.*.pyc
+# Then the directories install made, deepest first, and the __pycache__ that running the
+# installed module made: each one when empty; one holding other files stays (named), and a
+# directory that cannot be removed fails the target with rmdir's reason.
+	@set -e; made=$$([ ! -f "$(DESTDIR)$(DIRS_MADE)" ] || cat "$(DESTDIR)$(DIRS_MADE)"); \
+	rm -f "$(DESTDIR)$(DIRS_MADE)"; \
+	for d in $$(printf '%s\n' $(pythondir)/__pycache__ $(pythondir) $(PREFIX)/share/nmtc $$made | sort -ru); do \
+	    [ -d "$(DESTDIR)$$d" ] || continue; \
+	    if [ -n "$$(ls -A "$(DESTDIR)$$d")" ]; then echo "keeping $(DESTDIR)$$d: not empty"; \
+	    else echo "rmdir $(DESTDIR)$$d"; rmdir "$(DESTDIR)$$d"; fi; \
+	done
 
 # The pages are committed; this rewrites them from --help and man/*.h2m (needs help2man,
 # which scripts/deps.sh installs). tests/cli/test_man.sh fails when a page is stale.

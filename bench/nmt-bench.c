@@ -112,17 +112,9 @@ static int bench_gemm(int threads) {
     return 0;
 }
 
-/* Forward-pass FLOPs of the matrix products for one pair (Ts, Tt). */
-static double forward_flops(const ModelConfig *c, int Ts, int Tt) {
-    const double E = c->emb, H = c->hidden, V = c->tgt_vocab, O = model_out_in(c);
-    const double A = c->attention == ATTENTION_BAHDANAU ? c->att_dim : H;
-    double enc = Ts * (12.0 * H * (E + H) + 4.0 * H * A);
-    double step = 2.0 * (E + 2 * H) * 3 * H + 6.0 * H * H + 4.0 * H * Ts + 2.0 * (c->deep_output ? E : O) * V;
-    if (c->deep_output) step += 2.0 * O * E;
-    if (c->attention == ATTENTION_BAHDANAU) step += 2.0 * H * A;
-    if (c->decoder == DECODER_CGRU) step += 6.0 * H * H; /* the second GRU's recurrent product */
-    return enc + Tt * step + 4.0 * H * H;
-}
+/* Forward-pass FLOPs of the matrix products for one pair (Ts, Tt): twice
+ * the multiply-adds the layers count (model/seq2seq.h). */
+static double forward_flops(const ModelConfig *c, int Ts, int Tt) { return 2.0 * seq2seq_forward_madds(c, Ts, Tt); }
 
 typedef struct {
     TrainData d;

@@ -8,7 +8,18 @@
  * is exposed, so the ABI (libnmt.so.1) stays stable when they change.
  * Every call that can fail returns an nmt_status; on failure
  * nmt_last_error() gives a message (per thread) that names the file, the
- * line or the argument.
+ * line, the argument or the environment variable, and the reason.
+ *
+ * What can still end the process: running out of memory, and nothing else.
+ * An allocation that fails (for the model, a batch, a result, a product's
+ * scratch space) prints "nmt: out of memory (...)" on stderr and exits
+ * with status 1, as the tools do. Nothing a caller or a user controls
+ * makes the library call exit() or abort(): settings in the environment,
+ * model files (a directory, /dev/zero or a FIFO is refused before
+ * reading), input lines and options all come back as a status, and a
+ * product oneDNN refuses is computed by OpenBLAS. The library's other
+ * checks that end a program guard the tools' own code paths (reading text
+ * files, training), which no call of this API reaches.
  *
  * Thread safety:
  *   - A loaded nmt_model is read-only: nmt_translate and nmt_score may run
@@ -20,7 +31,6 @@
  *   - Each call parallelizes internally over `threads` OpenMP threads (one
  *     beam search per batch) and runs OpenBLAS single-threaded; loading a
  *     model sets OpenBLAS to one thread for the whole process.
- *   - Running out of memory ends the process (as the tools do).
  * Results do not depend on the thread count. */
 #ifndef NMT_H
 #define NMT_H
@@ -32,6 +42,11 @@ extern "C" {
 #endif
 
 #define NMT_API_VERSION 1
+/* Functions added since 1.0: minor 1 (libnmt.so.1.1.0) added
+ * nmt_options_set_max_src_len, nmt_options_set_max_len, nmt_result_cut and
+ * nmt_option_info;
+ * #if NMT_API_VERSION_MINOR >= 1 before calling them. */
+#define NMT_API_VERSION_MINOR 1
 
 typedef enum {
     NMT_OK = 0,
@@ -45,12 +60,23 @@ typedef struct nmt_model nmt_model;
 typedef struct nmt_options nmt_options;
 typedef struct nmt_result nmt_result;
 
-/* "1.0.0": the library's version. */
+/* "1.1.0": the library's version. */
 const char *nmt_version(void);
 /* The message of this thread's last failed call ("" when none). */
 const char *nmt_last_error(void);
 
 /* ---- models ---- */
+/* Load a model file (nmt-train's output) into *model (NULL on failure):
+ *   NMT_ERR_ARGUMENT  path NULL or empty; or NMT_GEMM / NMT_GEMM_PRECISION
+ *                     in the environment hold something else than
+ *                     openblas|dnnl / fp32|bf16 ("NMT_GEMM=x: expected
+ *                     openblas or dnnl"). They are read once per process,
+ *                     at the first load, and hold for every later call.
+ *   NMT_ERR_IO        "PATH: cannot open: No such file or directory" (the
+ *                     system's reason), or "PATH: not a regular file (a
+ *                     FIFO)" for anything but a regular file, before reading.
+ *   NMT_ERR_MODEL     not a model file, truncated, corrupted, another format
+ *                     version (the message names the file). */
 nmt_status nmt_model_load(const char *path, nmt_model **model);
 void nmt_model_free(nmt_model *model);
 
@@ -61,6 +87,18 @@ nmt_status nmt_options_set_beam(nmt_options *o, int beam);                  /* 1
 nmt_status nmt_options_set_nbest(nmt_options *o, int nbest);                /* 1..beam, default 1 */
 nmt_status nmt_options_set_length_penalty(nmt_options *o, double alpha);    /* 0..10, default 0.6 */
 nmt_status nmt_options_set_max_length_ratio(nmt_options *o, double ratio);  /* 0..100, default 2 */
+/* Input length limits, as the tools' --max-src-len and --max-len: tokens
+ * past the limit are left out (the tools warn; the library counts them in
+ * nmt_result_cut, so check it when inputs can be long).
+ * max_src_len: source subword tokens nmt_translate reads per line.
+ * max_len: subword tokens per side nmt_score reads (the source and the target). */
+nmt_status nmt_options_set_max_src_len(nmt_options *o, int tokens);        /* 1..1048576, default 512 */
+nmt_status nmt_options_set_max_len(nmt_options *o, int tokens);            /* 1..1048576, default 256 */
+/* The default and range of the setter nmt_options_set_NAME's option, as
+ * the tools' tables define them (NAME: beam, nbest, length_penalty,
+ * max_length_ratio, max_src_len, max_len, batch, threads); any pointer may
+ * be NULL. For bindings that want the library's own defaults. */
+nmt_status nmt_option_info(const char *name, double *def, double *min, double *max);
 nmt_status nmt_options_set_batch(nmt_options *o, int batch);                /* 1..4096, default 32 */
 nmt_status nmt_options_set_threads(nmt_options *o, int threads);            /* 0 = all cores (default) */
 nmt_status nmt_options_set_alignment(nmt_options *o, int on);               /* hard word alignments, default off */
@@ -91,6 +129,10 @@ double nmt_result_score(const nmt_result *r, size_t line, size_t hyp);
 double nmt_result_logprob(const nmt_result *r, size_t line, size_t hyp);
 /* Output subword tokens, plus 1 for a final </s>. */
 size_t nmt_result_steps(const nmt_result *r, size_t line, size_t hyp);
+/* Input subword tokens of the line left out by max_src_len (nmt_translate)
+ * or max_len (nmt_score: the source's and the target's added); 0 when the
+ * whole line was read. The texts, scores and tokens are those of the cut line. */
+size_t nmt_result_cut(const nmt_result *r, size_t line);
 /* Source subword tokens of the line (the attention's columns). */
 size_t nmt_result_src_tokens(const nmt_result *r, size_t line);
 const char *nmt_result_src_token(const nmt_result *r, size_t line, size_t col);

@@ -15,21 +15,46 @@ the attention matrices.
 The library is found through $NMTC_LIBRARY, else beside an installed module
 (PREFIX/share/nmtc/python -> PREFIX/lib), else in the source tree's build/,
 else by the loader's usual search. A model may be used from several Python
-threads at once (the C calls release the GIL).
+threads at once (the C calls release the GIL); close() waits for the calls
+other threads have in flight, and later calls raise ValueError.
+
+Arguments are checked before they reach C: a line is a str (bytes are
+refused: decode them first) without NUL characters; where one line or a
+list is accepted, score's and attention's tgt must be of the same kind as
+src; integers must be ints in the library's ranges (bools and floats are
+refused), else TypeError or ValueError naming the argument.
+
+Lines longer than the limits (max_src_len source tokens when translating,
+max_len tokens per side when scoring, as nmt-translate's --max-src-len and
+nmt-score's --max-len) are cut to them, as the tools do; each call that
+cut a line issues a CutWarning (warnings.simplefilter("error",
+nmtc.CutWarning) makes it an error), whose .cuts lists (index, tokens left
+out) per cut line.
 """
 import collections
 import ctypes
 import ctypes.util
+import operator
 import os
+import threading
 import warnings
 
-__all__ = ["Model", "Attention", "NmtError"]
+__all__ = ["Model", "Attention", "NmtError", "CutWarning"]
 
 Attention = collections.namedtuple("Attention", "matrix src_tokens tgt_tokens text")
 
 
 class NmtError(RuntimeError):
     """A failed library call, with the library's message."""
+
+
+class CutWarning(UserWarning):
+    """Lines longer than max_src_len / max_len were cut to it. cuts: the
+    (index, tokens left out) of each cut line, index 0 for a single str."""
+
+    def __init__(self, message, cuts):
+        super().__init__(message)
+        self.cuts = cuts
 
 
 def _library_path():
@@ -67,10 +92,12 @@ def _check_blas():
 
 
 _check_blas()
-_lib = ctypes.CDLL(_library_path())
+_lib_path = _library_path()
+_lib = ctypes.CDLL(_lib_path)
 _P, _I, _D, _S = ctypes.c_void_p, ctypes.c_int, ctypes.c_double, ctypes.c_size_t
 _STRS = ctypes.POINTER(ctypes.c_char_p)
 for name, res, args in [
+    ("nmt_version", ctypes.c_char_p, []),
     ("nmt_last_error", ctypes.c_char_p, []),
     ("nmt_model_load", _I, [ctypes.c_char_p, ctypes.POINTER(_P)]),
     ("nmt_model_free", None, [_P]),
@@ -79,7 +106,10 @@ for name, res, args in [
     ("nmt_options_set_beam", _I, [_P, _I]),
     ("nmt_options_set_nbest", _I, [_P, _I]),
     ("nmt_options_set_length_penalty", _I, [_P, _D]),
+    ("nmt_options_set_max_src_len", _I, [_P, _I]),
+    ("nmt_options_set_max_len", _I, [_P, _I]),
     ("nmt_options_set_batch", _I, [_P, _I]),
+    ("nmt_option_info", _I, [ctypes.c_char_p, ctypes.POINTER(_D), ctypes.POINTER(_D), ctypes.POINTER(_D)]),
     ("nmt_options_set_threads", _I, [_P, _I]),
     ("nmt_options_set_attention", _I, [_P, _I]),
     ("nmt_translate", _I, [_P, _P, _STRS, _S, ctypes.POINTER(_P)]),
@@ -90,13 +120,34 @@ for name, res, args in [
     ("nmt_result_score", _D, [_P, _S, _S]),
     ("nmt_result_logprob", _D, [_P, _S, _S]),
     ("nmt_result_steps", _S, [_P, _S, _S]),
+    ("nmt_result_cut", _S, [_P, _S]),
     ("nmt_result_src_tokens", _S, [_P, _S]),
     ("nmt_result_src_token", ctypes.c_char_p, [_P, _S, _S]),
     ("nmt_result_tgt_token", ctypes.c_char_p, [_P, _S, _S, _S]),
     ("nmt_result_attention", ctypes.POINTER(ctypes.c_float), [_P, _S, _S, ctypes.POINTER(_S), ctypes.POINTER(_S)]),
 ]:
-    fn = getattr(_lib, name)
+    try:
+        fn = getattr(_lib, name)
+    except AttributeError:
+        raise ImportError("%s has no %s: it is libnmt %s, this module needs 1.1 or later"
+                          % (_lib_path, name, _lib.nmt_version().decode())) from None
     fn.restype, fn.argtypes = res, args
+
+# The defaults and ranges of nmt.h's option setters, asked of the library
+# (they are the tools' tables). The ranges are checked here too, because
+# ctypes would pass an int beyond C's int range on modulo 2**32 (2**32 + 5 -> 5).
+def _option_info(name):
+    d, lo, hi = _D(), _D(), _D()
+    if _lib.nmt_option_info(name.encode(), ctypes.byref(d), ctypes.byref(lo), ctypes.byref(hi)) != 0:
+        raise ImportError(_lib.nmt_last_error().decode("utf-8", "replace"))
+    real = name == "length_penalty"
+    cast = float if real else int
+    return cast(d.value), (cast(lo.value), cast(hi.value))
+
+
+_DEFAULTS, _RANGES = {}, {}
+for _name in ("beam", "nbest", "length_penalty", "max_src_len", "max_len", "batch", "threads"):
+    _DEFAULTS[_name], _RANGES[_name] = _option_info(_name)
 
 
 def _check(status):
@@ -104,12 +155,62 @@ def _check(status):
         raise NmtError(_lib.nmt_last_error().decode("utf-8", "replace"))
 
 
-def _strings(items):
+def _int(name, value):
+    lo, hi = _RANGES[name]
+    # bool is an int subclass and numpy's bool_ has an __index__ on some versions: neither is a count
+    if isinstance(value, bool) or type(value).__name__ == "bool_" or not hasattr(type(value), "__index__"):
+        raise TypeError("%s must be an int, got %s" % (name, type(value).__name__))
+    value = operator.index(value)
+    if not lo <= value <= hi:
+        raise ValueError("%s must be between %d and %d, got %d" % (name, lo, hi, value))
+    return value
+
+
+def _real(name, value):
+    lo, hi = _RANGES[name]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(type(value), "__float__"):
+        raise TypeError("%s must be a number, got %s" % (name, type(value).__name__))
+    value = float(value)
+    if not lo <= value <= hi:  # also refuses NaN
+        raise ValueError("%s must be between %g and %g, got %r" % (name, lo, hi, value))
+    return value
+
+
+def _text(label, s):
+    """s as the NUL-terminated UTF-8 the library reads."""
+    if not isinstance(s, str):
+        hint = " (decode it first)" if isinstance(s, (bytes, bytearray)) else ""
+        raise TypeError("%s must be a str, got %s%s" % (label, type(s).__name__, hint))
+    if "\0" in s:
+        # C strings end at a NUL: the rest of the line would silently be left out
+        raise ValueError("%s contains a NUL character (at index %d)" % (label, s.index("\0")))
+    try:
+        return s.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise ValueError("%s is not valid Unicode at index %d: %s" % (label, e.start, e.reason)) from None
+
+
+def _lines(name, value, kind=None):
+    """(one, items): a str is one line, any other iterable a list of lines.
+    kind (the src's one) makes the tgt match it."""
+    if kind is True and not isinstance(value, str):
+        raise TypeError("%s must be a str like src, got %s" % (name, type(value).__name__))
+    if isinstance(value, str):
+        if kind is False:
+            raise TypeError("%s must be a list of str like src, got str" % name)
+        return True, [value]
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        raise TypeError("%s: expected a str or a list of str, got %s" % (name, type(value).__name__))
+    try:
+        return False, list(value)
+    except TypeError:
+        raise TypeError("%s: expected a str or a list of str, got %s" % (name, type(value).__name__)) from None
+
+
+def _strings(name, one, items):
     arr = (ctypes.c_char_p * max(len(items), 1))()
     for i, s in enumerate(items):
-        if not isinstance(s, str):
-            raise TypeError("lines must be str, got %r" % type(s).__name__)
-        arr[i] = s.encode("utf-8")
+        arr[i] = _text(name if one else "%s[%d]" % (name, i), s)
     return arr
 
 
@@ -126,6 +227,9 @@ class _Result:
     def text(self, i, k=0):
         return _lib.nmt_result_text(self.h, i, k).decode("utf-8")
 
+    def cuts(self, n):
+        return [(i, c) for i, c in ((i, _lib.nmt_result_cut(self.h, i)) for i in range(n)) if c]
+
     def attention(self, i, k=0):
         import numpy
         rows, cols = _S(), _S()
@@ -137,64 +241,149 @@ class _Result:
         return Attention(matrix.reshape(rows.value, cols.value), src, tgt, self.text(i, k))
 
 
+def _warn_cuts(cuts, n, one, limit_name, limit):
+    """A CutWarning for the lines the library cut (the tools warn in the same case)."""
+    if not cuts:
+        return
+    if limit_name == "max_src_len":
+        unit, has, done = "line", "more than %s=%d source tokens" % (limit_name, limit), "are translated"
+    else:
+        unit, has, done = "pair", "a side of more than %s=%d tokens" % (limit_name, limit), "of each side are scored"
+    if one:
+        head = "the %s has %s: only the first %d %s (%d tokens left out)" % (unit, has, limit, done, cuts[0][1])
+    else:
+        shown = ", ".join("%s %d: %d" % (unit, i, c) for i, c in cuts[:5]) + (", ..." if len(cuts) > 5 else "")
+        head = "%d of %d %ss %s %s: only the first %d %s (tokens left out: %s)" % (
+            len(cuts), n, unit, "has" if len(cuts) == 1 else "have", has, limit, done, shown)
+    tail = "; pass a larger %s (up to %d) to read more" % (limit_name, _RANGES[limit_name][1])
+    warnings.warn(CutWarning(head + tail, cuts), stacklevel=3)  # at the caller of translate/score/attention
+
+
 class Model:
     """A loaded model. threads: OpenMP threads per call (0 = all cores); the
-    results do not depend on it."""
+    results do not depend on it. close() (or the end of a with block) frees
+    it once the calls in flight have returned."""
 
     def __init__(self, path, threads=0):
+        self._h = None
+        self._cond = threading.Condition()
+        self._busy = 0  # calls in flight in the library
+        self.threads = _int("threads", threads)
+        try:
+            encoded = os.fsencode(path)
+        except TypeError:
+            raise TypeError("path must be a str, bytes or os.PathLike, got %s" % type(path).__name__) from None
+        if b"\0" in encoded:
+            raise ValueError("path contains a NUL character (at index %d)" % encoded.index(b"\0"))
         handle = _P()
-        _check(_lib.nmt_model_load(os.fsencode(path), ctypes.byref(handle)))
+        _check(_lib.nmt_model_load(encoded, ctypes.byref(handle)))
         self._h = handle
-        self.threads = threads
+
+    @property
+    def closed(self):
+        """True once close() has been called."""
+        return self._h is None
 
     def close(self):
-        if getattr(self, "_h", None):
-            _lib.nmt_model_free(self._h)
-            self._h = None
+        """Free the model: at once when idle, else after the calls other
+        threads have in flight return (new calls already raise ValueError).
+        Closing again does nothing."""
+        cond = getattr(self, "_cond", None)
+        if cond is None:  # __init__ failed before there was anything to free
+            return
+        with cond:
+            handle, self._h = self._h, None
+            while self._busy:
+                cond.wait()
+            if handle:
+                _lib.nmt_model_free(handle)
 
-    __del__ = close
+    def __del__(self):
+        # No call can be in flight here (each holds a reference to the model).
+        self.close()
 
     def __enter__(self):
+        if self._h is None:
+            raise ValueError("the model is closed")
         return self
 
     def __exit__(self, *exc):
         self.close()
 
-    def _options(self, beam=5, nbest=1, length_penalty=0.6, batch=32, attention=False):
+    def _call(self, fn, *args):
+        """fn(model handle, *args), counted as in flight so close() waits for it."""
+        with self._cond:
+            if self._h is None:
+                raise ValueError("the model is closed")
+            self._busy += 1
+            handle = self._h
+        try:
+            return fn(handle, *args)
+        finally:
+            with self._cond:
+                self._busy -= 1
+                if not self._busy:
+                    self._cond.notify_all()
+
+    def _options(self,
+                 beam=_DEFAULTS["beam"],
+                 nbest=_DEFAULTS["nbest"],
+                 length_penalty=_DEFAULTS["length_penalty"],
+                 batch=_DEFAULTS["batch"],
+                 max_src_len=_DEFAULTS["max_src_len"],
+                 max_len=_DEFAULTS["max_len"],
+                 attention=False):
+        # every value is checked before the C options exist, so an error leaks nothing
+        values = [(_lib.nmt_options_set_beam, _int("beam", beam)),
+                  (_lib.nmt_options_set_nbest, _int("nbest", nbest)),
+                  (_lib.nmt_options_set_length_penalty, _real("length_penalty", length_penalty)),
+                  (_lib.nmt_options_set_batch, _int("batch", batch)),
+                  (_lib.nmt_options_set_max_src_len, _int("max_src_len", max_src_len)),
+                  (_lib.nmt_options_set_max_len, _int("max_len", max_len)),
+                  (_lib.nmt_options_set_threads, _int("threads", self.threads)),
+                  (_lib.nmt_options_set_attention, int(bool(attention)))]
+        if values[1][1] > values[0][1]:
+            raise ValueError("nbest must be at most the beam (%d), got %d" % (values[0][1], values[1][1]))
         o = _lib.nmt_options_new()
         try:
-            _check(_lib.nmt_options_set_beam(o, beam))
-            _check(_lib.nmt_options_set_nbest(o, nbest))
-            _check(_lib.nmt_options_set_length_penalty(o, length_penalty))
-            _check(_lib.nmt_options_set_batch(o, batch))
-            _check(_lib.nmt_options_set_threads(o, self.threads))
-            _check(_lib.nmt_options_set_attention(o, int(attention)))
+            for setter, value in values:
+                _check(setter(o, value))
         except NmtError:
             _lib.nmt_options_free(o)
             raise
         return o
 
-    def _run(self, src, tgt=None, **opts):
+    def _run(self, src, tgt, opts):
+        """src and tgt: (name, one, items); tgt None to translate."""
+        n = len(src[2])
+        if tgt is not None and len(tgt[2]) != n:
+            raise ValueError("%d sources but %d targets" % (n, len(tgt[2])))
+        arrays = [_strings(*src)] + ([] if tgt is None else [_strings(*tgt)])
         o = self._options(**opts)
         out = _P()
         try:
             if tgt is None:
-                _check(_lib.nmt_translate(self._h, o, _strings(src), len(src), ctypes.byref(out)))
+                self._call(lambda h: _check(_lib.nmt_translate(h, o, arrays[0], n, ctypes.byref(out))))
             else:
-                if len(src) != len(tgt):
-                    raise ValueError("%d sources but %d targets" % (len(src), len(tgt)))
-                _check(_lib.nmt_score(self._h, o, _strings(src), _strings(tgt), len(src), ctypes.byref(out)))
+                self._call(lambda h: _check(_lib.nmt_score(h, o, arrays[0], arrays[1], n, ctypes.byref(out))))
         finally:
             _lib.nmt_options_free(o)
         return _Result(out)
 
-    def translate(self, lines, beam=5, nbest=1, length_penalty=0.6, batch=32):
+    def translate(self,
+                  lines,
+                  beam=_DEFAULTS["beam"],
+                  nbest=_DEFAULTS["nbest"],
+                  length_penalty=_DEFAULTS["length_penalty"],
+                  batch=_DEFAULTS["batch"],
+                  max_src_len=_DEFAULTS["max_src_len"]):
         """Translations of a line (str) or of a list of lines, as nmt-translate
         prints them: a str per line, or with nbest > 1 a list of
-        (text, score) of the distinct best translations, best first."""
-        one = isinstance(lines, str)
-        items = [lines] if one else list(lines)
-        with self._run(items, beam=beam, nbest=nbest, length_penalty=length_penalty, batch=batch) as r:
+        (text, score) of the distinct best translations, best first. A line
+        of more than max_src_len source tokens is cut to them (CutWarning)."""
+        one, items = _lines("lines", lines)
+        opts = dict(beam=beam, nbest=nbest, length_penalty=length_penalty, batch=batch, max_src_len=max_src_len)
+        with self._run(("lines", one, items), None, opts) as r:
             out = []
             for i in range(len(items)):
                 if nbest == 1:
@@ -202,26 +391,47 @@ class Model:
                 else:
                     out.append([(r.text(i, k), _lib.nmt_result_score(r.h, i, k))
                                 for k in range(_lib.nmt_result_hypotheses(r.h, i))])
+            _warn_cuts(r.cuts(len(items)), len(items), one, "max_src_len", max_src_len)
         return out[0] if one else out
 
-    def attention(self, src, tgt=None, beam=5, length_penalty=0.6, batch=32):
+    def attention(self,
+                  src,
+                  tgt=None,
+                  beam=_DEFAULTS["beam"],
+                  length_penalty=_DEFAULTS["length_penalty"],
+                  batch=_DEFAULTS["batch"],
+                  max_src_len=_DEFAULTS["max_src_len"],
+                  max_len=_DEFAULTS["max_len"]):
         """The attention of the best translation of src (or, given tgt, of
         that target: forced alignment) as an Attention(matrix, src_tokens,
         tgt_tokens, text): a float32 array of target x source subword tokens,
-        the last row </s>. A str gives one, a list a list."""
-        one = isinstance(src, str)
-        items = [src] if one else list(src)
-        tgts = None if tgt is None else ([tgt] if isinstance(tgt, str) else list(tgt))
-        with self._run(items, tgts, beam=beam, length_penalty=length_penalty, batch=batch, attention=True) as r:
+        the last row </s>. A str gives one, a list a list (tgt the same
+        kind as src). max_src_len limits the source when translating,
+        max_len each side given tgt (CutWarning when a line is cut)."""
+        one, items = _lines("src", src)
+        pair = None if tgt is None else ("tgt",) + _lines("tgt", tgt, one)
+        opts = dict(beam=beam, length_penalty=length_penalty, batch=batch, max_src_len=max_src_len, max_len=max_len,
+                    attention=True)
+        with self._run(("src", one, items), pair, opts) as r:
             out = [r.attention(i) if _lib.nmt_result_hypotheses(r.h, i) else None for i in range(len(items))]
+            if tgt is None:
+                _warn_cuts(r.cuts(len(items)), len(items), one, "max_src_len", max_src_len)
+            else:
+                _warn_cuts(r.cuts(len(items)), len(items), one, "max_len", max_len)
         return out[0] if one else out
 
-    def score(self, src, tgt, batch=32):
+    def score(self,
+              src,
+              tgt,
+              batch=_DEFAULTS["batch"],
+              max_len=_DEFAULTS["max_len"]):
         """(logprob, steps) of tgt given src, as nmt-score prints them (steps
-        counts the final </s>); None for an empty source. str or lists."""
-        one = isinstance(src, str)
-        items, tgts = ([src], [tgt]) if one else (list(src), list(tgt))
-        with self._run(items, tgts, batch=batch) as r:
+        counts the final </s>); None for an empty source. Both a str or both
+        lists. A side of more than max_len tokens is cut to them (CutWarning)."""
+        one, items = _lines("src", src)
+        pair = ("tgt",) + _lines("tgt", tgt, one)
+        with self._run(("src", one, items), pair, dict(batch=batch, max_len=max_len)) as r:
             out = [(_lib.nmt_result_logprob(r.h, i, 0), _lib.nmt_result_steps(r.h, i, 0))
                    if _lib.nmt_result_hypotheses(r.h, i) else None for i in range(len(items))]
+            _warn_cuts(r.cuts(len(items)), len(items), one, "max_len", max_len)
         return out[0] if one else out

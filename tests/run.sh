@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Run every unit-test program and CLI test, then print "N passed, M failed, K skipped".
-# Usage: tests/run.sh BUILD_DIR BIN_DIR
+# Usage: tests/run.sh BUILD_DIR BIN_DIR [TEST...]
 # Unit tests are $BUILD_DIR/tests/test_*; CLI tests are tests/cli/*.sh, which get
 # NMT_BIN (the tools) and a scratch NMT_TMP. Every program prints PASS/FAIL/SKIP lines.
+# Given TESTs (unit-test names, as make test-tsan gives), only those run, and no CLI test.
 set -u
 build=${1:-build}
 bin=${2:-bin}
+shift $(($# < 2 ? $# : 2))
+only=("$@")
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 log=$(mktemp)
@@ -29,11 +32,19 @@ run_one() { # name, command...
     cat "$log.out" >>"$log"
     echo "  ($name: $((SECONDS - start)) s)" >&2
 }
-for t in "$build"/tests/test_*; do
-    [ -x "$t" ] || continue
-    run_one "$(basename "$t")" "$t"
-done
+if [ ${#only[@]} -gt 0 ]; then
+    for name in "${only[@]}"; do
+        t=$build/tests/$name
+        if [ -x "$t" ]; then run_one "$name" "$t"; else echo "FAIL $name (no $t)" | tee -a "$log"; status=1; fi
+    done
+else
+    for t in "$build"/tests/test_*; do
+        [ -x "$t" ] || continue
+        run_one "$(basename "$t")" "$t"
+    done
+fi
 for t in tests/cli/test_*.sh; do
+    [ ${#only[@]} -eq 0 ] || break
     [ -f "$t" ] || continue
     tmp=$(mktemp -d)
     run_one "$(basename "$t")" env NMT_BIN="$root/$bin" NMT_TMP="$tmp" bash "$t"

@@ -1,8 +1,9 @@
 /* Tests for the optimizer (src/train/optim.c) and its split among the
- * processes of a job (optimizer_slice in src/train/update.c): Adam's first
- * step by hand, the gradient norm against a plain sum, and the sharded
- * update — partial norms summed by slices, each slice stepped on its own —
- * giving the very bits of one step over everything, under any thread count. */
+ * processes of a job: Adam's first step by hand, the gradient norm against
+ * a plain sum, and the sharded update — partial norms summed by slices
+ * (optimizer_slice, whose plan test_update.c checks), each slice stepped on
+ * its own — giving the very bits of one step over everything, under any
+ * thread count. */
 #include <omp.h>
 
 #include "core/util.h"
@@ -41,26 +42,6 @@ static void test_grad_norm_against_plain_sum(void) {
     EXPECT_NEAR(grad_norm(g, n), sqrtl(plain), 1e-12 * sqrtl(plain));
     EXPECT(optim_chunks(n) == 4 && optim_chunks(OPTIM_CHUNK) == 1 && optim_chunks(0) == 0);
     free(g);
-}
-
-static void test_slices_cover_whole_chunks_in_rank_order(void) {
-    const size_t sizes[] = {1, OPTIM_CHUNK - 1, OPTIM_CHUNK, 5 * OPTIM_CHUNK + 7, 19 * OPTIM_CHUNK};
-    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++)
-        for (int P = 1; P <= 7; P++) {
-            size_t next = 0, biggest = 0, smallest = (size_t)-1;
-            for (int r = 0; r < P; r++) {
-                size_t lo, len;
-                optimizer_slice(sizes[k], P, r, &lo, &len);
-                EXPECT_MSG(lo == next, "n %zu P %d rank %d starts at %zu, not %zu", sizes[k], P, r, lo, next);
-                EXPECT_MSG(lo % OPTIM_CHUNK == 0 || len == 0, "rank %d starts inside a chunk", r);
-                next = lo + len;
-                if (optim_chunks(len) > biggest) biggest = optim_chunks(len);
-                if (optim_chunks(len) < smallest) smallest = optim_chunks(len);
-            }
-            EXPECT_MSG(next == sizes[k], "n %zu P %d: slices end at %zu", sizes[k], P, next);
-            /* near-equal: no slice has more than one chunk more than another */
-            EXPECT_MSG(biggest - smallest <= 1, "n %zu P %d: %zu chunks against %zu", sizes[k], P, biggest, smallest);
-        }
 }
 
 /* One Adam optimizer with moving average over n weights after two steps:
@@ -149,7 +130,6 @@ static void test_sharded_step_gives_the_bits_of_one_step(void) {
 int main(void) {
     RUN(test_adam_first_step_by_hand);
     RUN(test_grad_norm_against_plain_sum);
-    RUN(test_slices_cover_whole_chunks_in_rank_order);
     RUN(test_sharded_step_gives_the_bits_of_one_step);
     TEST_EXIT();
 }

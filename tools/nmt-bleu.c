@@ -1,40 +1,57 @@
 /* nmt-bleu — corpus BLEU of a hypothesis file against references, as sacreBLEU 2.x
  * computes it by default. See src/eval/bleu.h and --help. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/tool.h"
 #include "core/util.h"
 #include "eval/bleu.h"
 
-static void usage(FILE *f) {
-    fprintf(f,
-            "usage: nmt-bleu [options] REF [REF2 ...] < HYP\n"
-            "       nmt-bleu [options] -i HYP REF [REF2 ...]\n"
-            "\n"
-            "Corpus BLEU of the hypothesis lines against one or more line-aligned\n"
-            "reference files, computed exactly as sacreBLEU 2.x does by default:\n"
-            "13a tokenization, n-grams up to 4, 'exp' smoothing, brevity penalty\n"
-            "against the closest reference length, n-gram counts clipped by the\n"
-            "maximum over the references. Input is raw (detokenized) UTF-8 text.\n"
-            "\n"
-            "Prints the score line and the signature, for example\n"
-            "  BLEU = 78.55 100.0/91.8/83.5/76.0 (BP = 0.899 ratio = 0.904 hyp_len = 5600 ref_len = 6195)\n"
-            "  nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:%s\n"
-            "\n"
-            "Options:\n"
-            "  -i, --input FILE    read the hypothesis from FILE instead of stdin\n"
-            "  -lc, --lowercase    lowercase hypothesis and references first (case:lc)\n"
-            "  -b, --score-only    print only the score, e.g. 78.55\n"
-            "  -h, --help          show this help\n"
-            "\n"
-            "Every file must have the same number of lines. As in sacreBLEU, trailing\n"
-            "whitespace is ignored, an empty hypothesis line scores nothing, and an\n"
-            "empty reference line is left out of its segment; a segment whose\n"
-            "references are all empty is an error.\n",
-            BLEU_SIGNATURE_VERSION);
-}
+static const char USAGE[] =
+    "usage: nmt-bleu [options] REF [REF2 ...] < HYP\n"
+    "       nmt-bleu [options] -i HYP REF [REF2 ...]\n"
+    "\n"
+    "Corpus BLEU of the hypothesis lines against one or more line-aligned\n"
+    "reference files, computed exactly as sacreBLEU 2.x does by default:\n"
+    "13a tokenization, n-grams up to 4, 'exp' smoothing, brevity penalty\n"
+    "against the closest reference length, n-gram counts clipped by the\n"
+    "maximum over the references. Input is raw (detokenized) UTF-8 text.\n"
+    "\n"
+    "Prints the score line and the signature, for example\n"
+    "  BLEU = 78.55 100.0/91.8/83.5/76.0 (BP = 0.899 ratio = 0.904 hyp_len = 5600 ref_len = 6195)\n"
+    "  nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:" BLEU_SIGNATURE_VERSION "\n"
+    "\n";
+static const char EPILOG[] =
+    "\n"
+    "Every file must have the same number of lines. As in sacreBLEU, trailing\n"
+    "whitespace is ignored, an empty hypothesis line scores nothing, and an\n"
+    "empty reference line is left out of its segment; a segment whose\n"
+    "references are all empty is an error.\n";
+
+typedef struct {
+    const char *input;
+    int lowercase, score_only;
+    const char **refs;
+    int nrefs;
+} Args;
+
+#define A(member) offsetof(Args, member)
+static const FieldSpec FIELDS[] = {
+    {NULL, "--input", FIELD_INPUT, A(input), .alias = "-i", .flags = FIELD_STDIO, .section = "Options",
+     .help = "read the hypothesis from FILE instead of stdin"},
+    {NULL, "--lowercase", FIELD_INT, A(lowercase), 0, 0, 1, .alias = "-lc", .flags = FIELD_SWITCH,
+     .section = "Options", .help = "lowercase hypothesis and references first (case:lc)"},
+    {NULL, "--score-only", FIELD_INT, A(score_only), 0, 0, 1, .alias = "-b", .flags = FIELD_SWITCH,
+     .section = "Options", .help = "print only the score, e.g. 78.55"},
+};
+#undef A
+static const CliTable TABLES[] = {{FIELDS, (int)(sizeof FIELDS / sizeof FIELDS[0]), 0}};
+static const char *const SECTIONS[] = {"Options", NULL};
+static const CliCommand COMMAND = {USAGE, TABLES, 1, SECTIONS, EPILOG, "REF", offsetof(Args, refs),
+                                   offsetof(Args, nrefs)};
 
 /* Lines left in r after the current one (reads to the end). */
 static long remaining_lines(LineReader *r) {
@@ -45,36 +62,12 @@ static long remaining_lines(LineReader *r) {
 
 int main(int argc, char **argv) {
     set_program_name(argv[0]);
-    const char *hyp_path = NULL;
-    int lowercase = 0, score_only = 0;
-    const char **ref_paths = xmalloc((size_t)argc * sizeof *ref_paths);
-    int nrefs = 0, options_done = 0;
-
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (options_done || a[0] != '-' || a[1] == '\0') {
-            ref_paths[nrefs++] = a;
-        } else if (strcmp(a, "--") == 0) {
-            options_done = 1;
-        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            usage(stdout);
-            free(ref_paths);
-            return 0;
-        } else if (strcmp(a, "-i") == 0 || strcmp(a, "--input") == 0) {
-            if (i + 1 >= argc) die("%s needs a file name (try --help)", a);
-            hyp_path = argv[++i];
-        } else if (strncmp(a, "--input=", 8) == 0) {
-            hyp_path = a + 8;
-        } else if (strcmp(a, "-lc") == 0 || strcmp(a, "--lowercase") == 0) {
-            lowercase = 1;
-        } else if (strcmp(a, "-b") == 0 || strcmp(a, "--score-only") == 0) {
-            score_only = 1;
-        } else {
-            die("unknown option %s (try --help)", a);
-        }
-    }
-    if (nrefs == 0) die("no reference file given (usage: nmt-bleu [options] REF [REF2 ...] < HYP; try --help)");
-    if (!hyp_path) hyp_path = "-";
+    Args a = {0};
+    tool_parse(&COMMAND, argc, argv, &a, NULL);
+    if (a.nrefs == 0) die("no reference file given (usage: nmt-bleu [options] REF [REF2 ...] < HYP; try --help)");
+    const char *hyp_path = a.input ? a.input : "-";
+    const char **ref_paths = a.refs;
+    const int nrefs = a.nrefs, lowercase = a.lowercase, score_only = a.score_only;
 
     LineReader hyp;
     if (linereader_open(&hyp, hyp_path) != 0) die("cannot open hypothesis file %s: %s", hyp_path, strerror(errno));
@@ -149,7 +142,7 @@ int main(int argc, char **argv) {
         bleu_signature(&stats, sig, sizeof sig);
         printf("%s\n%s\n", out, sig);
     }
-    if (fflush(stdout) != 0 || ferror(stdout)) die("cannot write the output: %s", strerror(errno));
+    tool_flush_stdout();
 
     bleu_stats_free(&stats);
     linereader_close(&hyp);
@@ -158,6 +151,6 @@ int main(int argc, char **argv) {
     free(texts);
     free(lens);
     free(got);
-    free(ref_paths);
+    cli_free(&COMMAND, &a);
     return 0;
 }

@@ -2,19 +2,19 @@
  * forced-alignment attention dumps. */
 #include <errno.h>
 #include <omp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/args.h"
+#include "common/output.h"
+#include "common/tool.h"
 #include "core/blas.h"
-#include "core/paths.h"
 #include "core/util.h"
-#include "translate/output.h"
 #include "translate/scorer.h"
 #include "vocab/corpus.h"
 
-static const char *USAGE =
+static const char USAGE[] =
     "usage: nmt-score -m MODEL --src FILE --tgt FILE [--batch N] [--threads N]\n"
     "                 [--attention FILE] [--attention-format jsonl|tsv|npy|html] [-o FILE]\n"
     "                 [--alignment hard|soft [--alignment-out FILE] [--alignment-row current|next]]\n"
@@ -30,100 +30,73 @@ static const char *USAGE =
     "  nmt-score: N pairs scored, T target tokens, log-prob L, perplexity P\n"
     "with the corpus perplexity P = exp(-(sum of LOGPROB) / (sum of LENGTH)).\n"
     "\n"
-    "  -m, --model MODEL      model file from nmt-train\n"
-    "  --src FILE             source text, one sentence per line ('-' for stdin)\n"
-    "  --tgt FILE             target text, same number of lines\n"
-    "  -o, --output FILE      write the scores there, atomically (default stdout)\n"
-    "  --batch N              pairs scored together (default 32; fewer for long pairs)\n"
-    "  --threads N            batches scored in parallel (default: all cores); the\n"
-    "                         scores do not depend on it\n"
-    "  --precision fp32|bf16  the products' precision (default bf16 on CPUs\n"
-    "                         that compute it natively, else fp32; or NMT_GEMM_PRECISION)\n"
-    "  --max-len N            score only the first N tokens of a longer side, with a\n"
-    "                         warning (default 256)\n"
-    "  --attention FILE       dump the attention of the given target (forced alignment):\n"
-    "                         rows are the target subwords and </s>, columns the source\n"
-    "                         subwords, each row summing to 1\n"
-    "  --attention-format F   jsonl, tsv, npy (FILE is a directory) or html, as in\n"
-    "                         nmt-translate --help. Default: from the FILE's extension\n"
-    "                         (.jsonl .tsv .html .npy), else jsonl. Ids are 1-based line\n"
-    "                         numbers\n"
-    "  --alignment hard|soft  the forced alignment of each pair as text, with nmt-translate's\n"
-    "                         conventions: hard = Pharaoh links SRC-TGT between the\n"
-    "                         whitespace-separated words of the (normalized) lines, each target\n"
-    "                         word linked to the source word its subwords attend to most\n"
-    "                         (subword rows merged to words); soft = every weight, one group\n"
-    "                         per target subword and </s>. Appended to each score line as\n"
-    "                         \"LOGPROB<TAB>LENGTH ||| 0-0 1-2 2-1\"\n"
-    "  --alignment-out FILE   write the alignments there instead, one line per pair (empty\n"
-    "                         for a pair not scored), as nmt-align --score and --symmetrize\n"
-    "                         read them; the score lines stay as without --alignment\n"
-    "  --alignment-row R      current (default): target token t's row is the attention of the\n"
-    "                         step that predicts it (its query s_{t-1} has not seen the\n"
-    "                         token); next: the row of step t+1, whose query s_t has\n"
-    "                         (for analysing attention that lags one word behind)\n"
-    "  --gold-alignment TALP  with an html attention dump: mark gold links (talp: 1-based,\n"
-    "                         i-j sure, ipj possible, one line per pair) on the heatmaps,\n"
-    "                         beside the outlined cells of the model's own hard alignment\n"
-    "  --skip-invalid         a pair with invalid UTF-8 gives an empty line and is\n"
-    "                         counted, instead of stopping with FILE:LINE\n"
-    "  --quiet                no warnings and no summary on stderr\n"
-    "  -h, --help             this help\n";
+    "";
 
-static const char *const VALUE_FLAGS[] = {"-m", "--model", "--src", "--tgt", "-o", "--output", "--batch",
-                                          "--threads", "--max-len", "--attention", "--attention-format", "--precision",
-                                          "--alignment", "--alignment-out", "--alignment-row", "--gold-alignment", NULL};
+typedef struct {
+    const char *model, *src, *tgt, *output, *attention, *alignment_out, *gold;
+    int attention_format, precision;
+    ScoreOptions opt;
+} Args;
+
+#define A(member) offsetof(Args, member)
+static const FieldSpec TOOL_FIELDS[] = {
+    {NULL, "--model", FIELD_INPUT, A(model), .alias = "-m", .metavar = "MODEL", .flags = FIELD_MANDATORY,
+     .section = "", .help = "model file from nmt-train"},
+    {NULL, "--src", FIELD_INPUT, A(src), .flags = FIELD_MANDATORY | FIELD_STDIO, .section = "",
+     .help = "source text, one sentence per line ('-' for stdin)"},
+    {NULL, "--tgt", FIELD_INPUT, A(tgt), .flags = FIELD_MANDATORY | FIELD_STDIO, .section = "",
+     .help = "target text, same number of lines"},
+    {NULL, "--output", FIELD_OUTPUT, A(output), .alias = "-o", .flags = FIELD_STDIO, .section = "",
+     .help = "write the scores there, atomically (default stdout)"},
+    {NULL, "--precision", FIELD_ENUM, A(precision), 0, 0, 1, NULL, GEMM_PRECISION_NAMES, .section = "",
+     .help = "the products' precision (default bf16 on CPUs\n"
+             "that compute it natively, else fp32; or NMT_GEMM_PRECISION)"},
+    {NULL, "--attention", FIELD_OUTPUT, A(attention), .flags = FIELD_DIRECTORY, .section = "attention",
+     .help = "dump the attention of the given target (forced alignment):\n"
+             "rows are the target subwords and </s>, columns the source\n"
+             "subwords, each row summing to 1"},
+    {NULL, "--attention-format", FIELD_ENUM, A(attention_format), -1, 0, 3, NULL, ATTDUMP_FORMAT_NAMES,
+     .metavar = "F", .section = "attention",
+     .help = "jsonl, tsv, npy (FILE is a directory) or html, as in\n"
+             "nmt-translate --help. Default: from the FILE's extension\n"
+             "(.jsonl .tsv .html .npy), else jsonl. Ids are 1-based line\n"
+             "numbers"},
+    {NULL, "--gold-alignment", FIELD_INPUT, A(gold), .metavar = "TALP", .section = "attention",
+     .help = "with an html attention dump: mark gold links (talp: 1-based,\n"
+             "i-j sure, ipj possible, one line per pair) on the heatmaps,\n"
+             "beside the outlined cells of the model's own hard alignment"},
+    {NULL, "--alignment-out", FIELD_OUTPUT, A(alignment_out), .section = "alignment",
+     .help = "write the alignments there instead, one line per pair (empty\n"
+             "for a pair not scored), as nmt-align --score and --symmetrize\n"
+             "read them; the score lines stay as without --alignment"},
+};
+#undef A
+static const char *const SECTIONS[] = {"", "attention", "alignment", "input errors", NULL};
 
 int main(int argc, char **argv) {
     blas_setup(argv);
-    gemm_set_precision(gemm_preferred_precision()); /* --precision overrides */
     set_program_name(argv[0]);
-    ScoreOptions o;
-    score_options_default(&o);
-    o.threads = omp_get_num_procs();
-    const char *model_path = NULL, *src_path = NULL, *tgt_path = NULL, *out_path = NULL, *att_path = NULL,
-               *att_format = NULL, *align_out = NULL, *gold_path = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            fputs(USAGE, stdout);
-            return 0;
-        }
-        if (!strcmp(a, "--skip-invalid")) { o.skip_invalid = 1; continue; }
-        if (!strcmp(a, "--quiet")) { o.quiet = 1; continue; }
-        const char *v = arg_value(argc, argv, &i, VALUE_FLAGS);
-        if (!strcmp(a, "-m") || !strcmp(a, "--model")) model_path = v;
-        else if (!strcmp(a, "--src")) src_path = v;
-        else if (!strcmp(a, "--tgt")) tgt_path = v;
-        else if (!strcmp(a, "-o") || !strcmp(a, "--output")) out_path = v;
-        else if (!strcmp(a, "--batch")) o.batch = (int)parse_long(a, v, 1, 4096);
-        else if (!strcmp(a, "--threads")) o.threads = (int)parse_long(a, v, 1, 1024);
-        else if (!strcmp(a, "--max-len")) o.max_len = (int)parse_long(a, v, 1, 1 << 20);
-        else if (!strcmp(a, "--attention")) att_path = v;
-        else if (!strcmp(a, "--attention-format")) att_format = v;
-        else if (!strcmp(a, "--alignment")) {
-            if (!strcmp(v, "hard")) o.alignment = ALIGN_HARD;
-            else if (!strcmp(v, "soft")) o.alignment = ALIGN_SOFT;
-            else die("--alignment must be hard or soft, got '%s'", v);
-        } else if (!strcmp(a, "--alignment-out")) align_out = v;
-        else if (!strcmp(a, "--alignment-row")) {
-            if (!strcmp(v, "current")) o.align_next = 0;
-            else if (!strcmp(v, "next")) o.align_next = 1;
-            else die("--alignment-row must be current or next, got '%s'", v);
-        } else if (!strcmp(a, "--gold-alignment")) gold_path = v;
-        else if (!strcmp(a, "--precision")) gemm_precision_flag(a, v);
-        else die("unknown option %s (see --help)", a);
-    }
-    if (!model_path) die("-m MODEL is required (see --help)");
-    if (!src_path || !tgt_path) die("--src and --tgt are required (see --help)");
+    const CliTable tables[] = {{TOOL_FIELDS, (int)(sizeof TOOL_FIELDS / sizeof TOOL_FIELDS[0]), 0},
+                               {SCORE_OPTION_FIELDS, SCORE_OPTION_NFIELDS, offsetof(Args, opt)}};
+    const CliCommand cmd = {USAGE, tables, 2, SECTIONS, NULL, NULL, 0, 0};
+    Args a;
+    memset(&a, 0, sizeof a);
+    fields_set_defaults(TOOL_FIELDS, tables[0].n, &a);
+    score_options_default(&a.opt);
+    a.opt.threads = omp_get_num_procs();
+    a.precision = (int)gemm_preferred_precision(); /* bf16 on CPUs that compute it natively */
+    tool_parse(&cmd, argc, argv, &a, NULL);
+    gemm_set_precision((GemmPrecision)a.precision);
+    ScoreOptions o = a.opt;
+    const char *model_path = a.model, *src_path = a.src, *tgt_path = a.tgt, *out_path = a.output,
+               *att_path = a.attention, *align_out = a.alignment_out, *gold_path = a.gold;
+    const char *att_format = a.attention_format >= 0 ? ATTDUMP_FORMAT_NAMES[a.attention_format] : NULL;
     if (!strcmp(src_path, "-") && !strcmp(tgt_path, "-")) die("--src and --tgt cannot both be stdin");
     AttDumpFormat fmt = tool_attention_format(att_path, att_format);
     if ((align_out || o.align_next) && o.alignment == ALIGN_NONE)
         die("--alignment-out and --alignment-row need --alignment hard|soft");
     if (gold_path && (!att_path || fmt != ATTDUMP_HTML)) die("--gold-alignment needs an html --attention dump");
 
-    const char *inputs[] = {model_path, src_path, tgt_path}, *outputs[] = {out_path, att_path};
-    paths_refuse_overwrite(inputs, 3, outputs, 2);
 
     char err[1024];
     Model *m = model_load(model_path, NULL, err, sizeof err);
@@ -145,6 +118,7 @@ int main(int argc, char **argv) {
     if (align_out) {
         if (atomic_open(&af, align_out, err, sizeof err) != 0) die("%s", err);
         o.align_out = af.f;
+        o.align_out_name = align_out;
     }
     if (output.dump && (o.alignment != ALIGN_NONE || gold_path)) attdump_mark_alignment(output.dump);
     if (gold_path && attdump_load_gold(output.dump, gold_path, src_path, tgt_path, err, sizeof err) != 0) {

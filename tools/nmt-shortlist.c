@@ -1,11 +1,11 @@
 /* nmt-shortlist — build a lexical shortlist for nmt-translate --shortlist. */
 #include <omp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "core/args.h"
+#include "common/tool.h"
 #include "core/blas.h"
-#include "core/paths.h"
 #include "core/util.h"
 #include "search/shortlist.h"
 
@@ -19,42 +19,45 @@ static const char USAGE[] =
     "vocabulary are always allowed. nmt-translate --shortlist SHORTLIST then computes\n"
     "the output layer only over the union of the candidates of a batch's source tokens,\n"
     "the frequent tokens and </s>.\n"
-    "\n"
-    "  -m, --model MODEL      model file (its vocabulary tokenizes the text)\n"
-    "  --src F, --tgt F       the training text, one sentence per line\n"
-    "  -o, --output FILE      the shortlist, written atomically\n"
-    "  --best K               candidates per source token (default 100)\n"
-    "  --frequent N           target tokens always allowed (default 1000)\n"
-    "  --threads N            OpenMP threads for the aligner (default: all cores); the\n"
-    "                         shortlist does not depend on it\n"
-    "  -h, --help             this help\n";
+    "\n";
 
-static const char *const VALUE_FLAGS[] = {"-m",     "--model",    "--src",     "--tgt", "-o",
-                                          "--output", "--best", "--frequent", "--threads", NULL};
+typedef struct {
+    const char *model, *src, *tgt, *output;
+    int best, frequent, threads;
+} Args;
+
+#define A(member) offsetof(Args, member)
+static const FieldSpec FIELDS[] = {
+    {NULL, "--model", FIELD_INPUT, A(model), .alias = "-m", .metavar = "MODEL", .flags = FIELD_MANDATORY,
+     .section = "", .help = "model file (its vocabulary tokenizes the text)"},
+    {NULL, "--src", FIELD_INPUT, A(src), .flags = FIELD_MANDATORY, .section = "",
+     .help = "the training text's source side, one sentence per line"},
+    {NULL, "--tgt", FIELD_INPUT, A(tgt), .flags = FIELD_MANDATORY, .section = "", .help = "its target side"},
+    {NULL, "--output", FIELD_OUTPUT, A(output), .alias = "-o", .flags = FIELD_MANDATORY, .section = "",
+     .help = "the shortlist, written atomically"},
+    {NULL, "--best", FIELD_INT, A(best), 100, 1, 1 << 20, .metavar = "K", .section = "",
+     .help = "candidates per source token"},
+    {NULL, "--frequent", FIELD_INT, A(frequent), 1000, 0, 1 << 24, .section = "",
+     .help = "target tokens always allowed"},
+    {NULL, "--threads", FIELD_INT, A(threads), 1, 1, 1024, .section = "",
+     .help = "OpenMP threads for the aligner (default: all cores); the\n"
+             "shortlist does not depend on it"},
+};
+#undef A
+static const CliTable TABLES[] = {{FIELDS, (int)(sizeof FIELDS / sizeof FIELDS[0]), 0}};
+static const char *const SECTIONS[] = {"", NULL};
+static const CliCommand COMMAND = {USAGE, TABLES, 1, SECTIONS, NULL, NULL, 0, 0};
 
 int main(int argc, char **argv) {
     blas_setup(argv);
     set_program_name(argv[0]);
-    const char *model_path = NULL, *src = NULL, *tgt = NULL, *out = NULL;
-    int best = 100, frequent = 1000, threads = omp_get_num_procs();
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            fputs(USAGE, stdout);
-            return 0;
-        }
-        const char *v = arg_value(argc, argv, &i, VALUE_FLAGS);
-        if (!strcmp(a, "-m") || !strcmp(a, "--model")) model_path = v;
-        else if (!strcmp(a, "--src")) src = v;
-        else if (!strcmp(a, "--tgt")) tgt = v;
-        else if (!strcmp(a, "-o") || !strcmp(a, "--output")) out = v;
-        else if (!strcmp(a, "--best")) best = (int)parse_long(a, v, 1, 1 << 20);
-        else if (!strcmp(a, "--frequent")) frequent = (int)parse_long(a, v, 0, 1 << 24);
-        else if (!strcmp(a, "--threads")) threads = (int)parse_long(a, v, 1, 1024);
-    }
-    if (!model_path || !src || !tgt || !out) die("-m, --src, --tgt and -o are required (see --help)");
-    const char *inputs[] = {model_path, src, tgt}, *outputs[] = {out};
-    paths_refuse_overwrite(inputs, 3, outputs, 1);
+    Args a;
+    memset(&a, 0, sizeof a);
+    fields_set_defaults(FIELDS, TABLES[0].n, &a);
+    a.threads = omp_get_num_procs();
+    tool_parse(&COMMAND, argc, argv, &a, NULL);
+    const char *model_path = a.model, *src = a.src, *tgt = a.tgt, *out = a.output;
+    const int best = a.best, frequent = a.frequent, threads = a.threads;
     char err[1024];
     Model *m = model_load(model_path, NULL, err, sizeof err);
     if (!m) die("%s", err);

@@ -1,19 +1,19 @@
 /* nmt-translate — translate raw text with a trained model. */
 #include <errno.h>
 #include <omp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/args.h"
+#include "common/output.h"
+#include "common/tool.h"
 #include "core/blas.h"
-#include "core/paths.h"
 #include "core/util.h"
 #include "search/shortlist.h"
-#include "translate/output.h"
 #include "translate/translator.h"
 
-static const char *USAGE =
+static const char USAGE[] =
     "usage: nmt-translate -m MODEL [--beam N] [--nbest N] [--length-penalty A] [--max-length-ratio R]\n"
     "                     [--batch N] [--threads N] [--attention FILE] [--attention-format jsonl|tsv|npy|html]\n"
     "                     [--alignment hard|soft] [-i FILE] [-o FILE]\n"
@@ -22,116 +22,79 @@ static const char *USAGE =
     "translation per input line, in order (stdout or -o); an empty line gives an empty\n"
     "line. Lines are translated in chunks, so output starts before a long input is\n"
     "read to the end (line by line when the input is a terminal).\n"
-    "\n"
-    "search:\n"
-    "  -m, --model MODEL      model file from nmt-train\n"
-    "  --beam N               beam size (default 5); 1 is greedy decoding\n"
-    "  --nbest N              print the N best distinct translations per line (N <= beam)\n"
-    "                         as Moses n-best lines \"ID ||| translation ||| score\", ID\n"
-    "                         0-based, best first (an empty line gives one entry with\n"
-    "                         an empty translation and score 0)\n"
-    "  --length-penalty A     rank finished hypotheses by logprob / length^A, length\n"
-    "                         counting the final </s> (default 0.6; 0 = raw logprob)\n"
-    "  --max-length-ratio R   at most R x source tokens + 10 output tokens, and never\n"
-    "                         more than 1024 (default 2)\n"
-    "  --max-src-len N        translate only the first N tokens of a longer line, with a\n"
-    "                         warning (default 512)\n"
-    "speed:\n"
-    "  --batch N              sentences decoded together (default 32; scores may differ\n"
-    "                         in the last digits between batch sizes)\n"
-    "  --threads N            batches decoded in parallel (default: all cores); the\n"
-    "                         output does not depend on it\n"
-    "  --precision fp32|bf16  the products' precision (default bf16 on CPUs\n"
-    "                         that compute it natively, else fp32; or NMT_GEMM_PRECISION);\n"
-    "                         bf16 keeps a bf16 copy of the weights, made once at load\n"
-    "  --shortlist FILE       compute the output layer only over each batch's lexical\n"
-    "                         shortlist from nmt-shortlist (the candidates of its source\n"
-    "                         tokens, the frequent target tokens and </s>)\n"
-    "output:\n"
-    "  -i, --input FILE       input text (default stdin)\n"
-    "  -o, --output FILE      output file, written atomically (default stdout)\n"
-    "  --alignment hard|soft  append \" ||| \" and a word alignment (in n-best lines, a\n"
-    "                         field before the score). hard: Pharaoh pairs \"s-t\" of\n"
-    "                         0-based source and output word indices (words = the\n"
-    "                         whitespace-separated words; subword attention summed over a\n"
-    "                         source word's pieces, averaged over a target word's pieces,\n"
-    "                         each target word linked to its best source word). soft:\n"
-    "                         the full subword matrix as Marian prints it, one comma-\n"
-    "                         separated row per output token and </s>, rows separated by\n"
-    "                         spaces\n"
-    "  --attention FILE       dump, for every line, the attention of its (best)\n"
-    "                         translation: target x source subword tokens, one row per\n"
-    "                         output token and </s>, each row summing to 1, with the tokens\n"
-    "  --attention-format F   jsonl: one JSON object per line {id, src, tgt, src_tokens,\n"
-    "                         tgt_tokens, attention}; tsv: a labelled block per sentence;\n"
-    "                         npy: FILE is a directory of NNNNNN.npy (float32) and\n"
-    "                         NNNNNN.json (tokens) per sentence; html: one self-contained\n"
-    "                         page with a heatmap per sentence (with --alignment, the\n"
-    "                         cells of the printed word links are outlined; gold links\n"
-    "                         can be marked on forced alignments: nmt-score\n"
-    "                         --gold-alignment). Default: from the FILE's\n"
-    "                         extension (.jsonl .tsv .html .npy), else jsonl. Ids are\n"
-    "                         1-based line numbers\n"
-    "input errors:\n"
-    "  --skip-invalid         a line with invalid UTF-8 gives an empty output line and is\n"
-    "                         counted, instead of stopping with FILE:LINE\n"
-    "  --quiet                no warnings and no summary on stderr\n"
-    "  -h, --help             this help\n";
+    "\n";
 
-static const char *const VALUE_FLAGS[] = {"-m", "--model", "-i", "--input", "-o", "--output", "--beam", "--nbest",
-                                          "--length-penalty", "--max-length-ratio", "--max-src-len", "--batch",
-                                          "--threads", "--attention", "--attention-format", "--alignment", "--shortlist",
-                                          "--precision",
-                                          NULL};
+typedef struct {
+    const char *model, *input, *output, *attention, *shortlist;
+    int attention_format, precision;
+    TranslateOptions opt;
+} Args;
+
+#define A(member) offsetof(Args, member)
+static const FieldSpec TOOL_FIELDS[] = {
+    {NULL, "--model", FIELD_INPUT, A(model), .alias = "-m", .metavar = "MODEL", .flags = FIELD_MANDATORY,
+     .section = "", .help = "model file from nmt-train"},
+    {NULL, "--precision", FIELD_ENUM, A(precision), 0, 0, 1, NULL, GEMM_PRECISION_NAMES, .section = "speed",
+     .help = "the products' precision (default bf16 on CPUs\n"
+             "that compute it natively, else fp32; or NMT_GEMM_PRECISION);\n"
+             "bf16 keeps a bf16 copy of the weights, made once at load"},
+    {NULL, "--shortlist", FIELD_INPUT, A(shortlist), .section = "speed",
+     .help = "compute the output layer only over each batch's lexical\n"
+             "shortlist from nmt-shortlist (the candidates of its source\n"
+             "tokens, the frequent target tokens and </s>)"},
+    {NULL, "--input", FIELD_INPUT, A(input), .alias = "-i", .flags = FIELD_STDIO, .section = "output",
+     .help = "input text (default stdin)"},
+    {NULL, "--output", FIELD_OUTPUT, A(output), .alias = "-o", .flags = FIELD_STDIO, .section = "output",
+     .help = "output file, written atomically (default stdout)"},
+    {NULL, "--attention", FIELD_OUTPUT, A(attention), .flags = FIELD_DIRECTORY, .section = "output",
+     .help = "dump, for every line, the attention of its (best)\n"
+             "translation: target x source subword tokens, one row per\n"
+             "output token and </s>, each row summing to 1, with the tokens"},
+    {NULL, "--attention-format", FIELD_ENUM, A(attention_format), -1, 0, 3, NULL, ATTDUMP_FORMAT_NAMES,
+     .metavar = "F", .section = "output",
+     .help = "jsonl: one JSON object per line {id, src, tgt, src_tokens,\n"
+             "tgt_tokens, attention}; tsv: a labelled block per sentence;\n"
+             "npy: FILE is a directory of NNNNNN.npy (float32) and\n"
+             "NNNNNN.json (tokens) per sentence; html: one self-contained\n"
+             "page with a heatmap per sentence (with --alignment, the\n"
+             "cells of the printed word links are outlined; gold links\n"
+             "can be marked on forced alignments: nmt-score\n"
+             "--gold-alignment). Default: from the FILE's\n"
+             "extension (.jsonl .tsv .html .npy), else jsonl. Ids are\n"
+             "1-based line numbers"},
+};
+#undef A
+
+static const char *const SECTIONS[] = {"", "search", "speed", "output", "input errors", NULL};
 
 int main(int argc, char **argv) {
     blas_setup(argv);
-    gemm_set_precision(gemm_preferred_precision()); /* --precision overrides */
     set_program_name(argv[0]);
-    TranslateOptions o;
-    translate_options_default(&o);
-    o.threads = omp_get_num_procs();
-    const char *model_path = NULL, *in_path = "-", *out_path = NULL, *att_path = NULL, *att_format = NULL,
-               *shortlist_path = NULL;
-    int nbest_given = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            fputs(USAGE, stdout);
-            return 0;
-        }
-        if (!strcmp(a, "--skip-invalid")) { o.skip_invalid = 1; continue; }
-        if (!strcmp(a, "--quiet")) { o.quiet = 1; continue; }
-        const char *v = arg_value(argc, argv, &i, VALUE_FLAGS);
-        if (!strcmp(a, "-m") || !strcmp(a, "--model")) model_path = v;
-        else if (!strcmp(a, "-i") || !strcmp(a, "--input")) in_path = v;
-        else if (!strcmp(a, "-o") || !strcmp(a, "--output")) out_path = v;
-        else if (!strcmp(a, "--beam")) o.search.beam = (int)parse_long(a, v, 1, 256);
-        else if (!strcmp(a, "--nbest")) o.search.nbest = (int)parse_long(a, v, 1, 256), nbest_given = 1;
-        else if (!strcmp(a, "--length-penalty")) o.search.length_penalty = (float)parse_double(a, v, 0.0, 10.0);
-        else if (!strcmp(a, "--max-length-ratio")) o.search.max_len_ratio = (float)parse_double(a, v, 0.0, 100.0);
-        else if (!strcmp(a, "--max-src-len")) o.max_src_len = (int)parse_long(a, v, 1, 1 << 20);
-        else if (!strcmp(a, "--batch")) o.batch = (int)parse_long(a, v, 1, 4096);
-        else if (!strcmp(a, "--threads")) o.threads = (int)parse_long(a, v, 1, 1024);
-        else if (!strcmp(a, "--attention")) att_path = v;
-        else if (!strcmp(a, "--attention-format")) att_format = v;
-        else if (!strcmp(a, "--shortlist")) shortlist_path = v;
-        else if (!strcmp(a, "--precision")) gemm_precision_flag(a, v);
-        else if (!strcmp(a, "--alignment")) {
-            if (!strcmp(v, "hard")) o.alignment = ALIGN_HARD;
-            else if (!strcmp(v, "soft")) o.alignment = ALIGN_SOFT;
-            else die("--alignment must be hard or soft, got '%s'", v);
-        } else die("unknown option %s (see --help)", a);
-    }
-    if (!model_path) die("-m MODEL is required (see --help)");
+    const CliTable tables[] = {{SEARCH_OPTION_FIELDS, SEARCH_OPTION_NFIELDS, offsetof(Args, opt.search)},
+                               {TRANSLATE_OPTION_FIELDS, TRANSLATE_OPTION_NFIELDS, offsetof(Args, opt)},
+                               {TOOL_FIELDS, (int)(sizeof TOOL_FIELDS / sizeof TOOL_FIELDS[0]), 0}};
+    const CliCommand cmd = {USAGE, tables, 3, SECTIONS, NULL, NULL, 0, 0};
+    Args a;
+    memset(&a, 0, sizeof a);
+    fields_set_defaults(TOOL_FIELDS, tables[2].n, &a);
+    translate_options_default(&a.opt);
+    a.opt.threads = omp_get_num_procs();
+    a.precision = (int)gemm_preferred_precision(); /* bf16 on CPUs that compute it natively */
+    a.input = "-";
+    CliGiven given;
+    tool_parse(&cmd, argc, argv, &a, &given);
+    gemm_set_precision((GemmPrecision)a.precision);
+    TranslateOptions o = a.opt;
+    const char *model_path = a.model, *in_path = a.input, *out_path = a.output, *att_path = a.attention,
+               *shortlist_path = a.shortlist;
+    const char *att_format = a.attention_format >= 0 ? ATTDUMP_FORMAT_NAMES[a.attention_format] : NULL;
+    int nbest_given = cli_given(&given, "--nbest");
     if (nbest_given && o.search.nbest > o.search.beam)
         die("--nbest %d is larger than the beam (%d): use --beam %d or more", o.search.nbest, o.search.beam,
             o.search.nbest);
     o.print_nbest = nbest_given;
     AttDumpFormat fmt = tool_attention_format(att_path, att_format);
 
-    const char *inputs[] = {model_path, in_path, shortlist_path}, *outputs[] = {out_path, att_path};
-    paths_refuse_overwrite(inputs, shortlist_path ? 3 : 2, outputs, 2);
 
     char err[1024];
     if (translate_options_check(&o, err, sizeof err) != 0) die("%s", err);

@@ -2,10 +2,11 @@
  * subwords) from a parallel corpus into a vocabulary file; show one; or
  * apply one to text in a pipeline. The work is done in src/vocab. */
 #include <omp.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/paths.h"
+#include "common/tool.h"
 #include "core/util.h"
 #include "vocab/build.h"
 #include "vocab/corpus.h"
@@ -20,23 +21,8 @@ static const char USAGE[] =
     "Learning reads raw sentences, one per line, line i of --tgt translating line i\n"
     "of --src (UTF-8; CRLF and a byte-order mark are fine). Pairs with an empty side\n"
     "are left out and counted.\n"
-    "  --src FILE            source-language training text\n"
-    "  --tgt FILE            target-language training text (same number of lines)\n"
-    "  -o, --output VOCAB    vocabulary file to write (atomically)\n"
-    "  --bpe MERGES          learn MERGES byte-pair-encoding merges per table; without\n"
-    "                        it tokens are whole words\n"
-    "  --joint               one table for both sides (BPE learned on both texts)\n"
-    "  --lowercase           apply Unicode case folding to all text\n"
-    "  --normalize FORM      Unicode normalization: nfc (default), nfkc or none\n"
-    "  --min-count N         words only: words seen fewer than N times become <unk> (default 1)\n"
-    "  --max-size N          words only: keep the N-4 most frequent tokens besides the\n"
-    "                        specials <pad> <unk> <s> </s> (default: no limit)\n"
-    "  --threads N           threads for counting and encoding (default: all cores);\n"
-    "                        results do not depend on it\n"
-    "  --skip-invalid        skip line pairs with invalid UTF-8 and report how many,\n"
-    "                        instead of stopping at the first (with --encode and\n"
-    "                        --decode: write an empty line for each)\n"
-    "  -h, --help            this help\n"
+    "\n";
+static const char EPILOG[] =
     "\n"
     "Tokens: a space becomes \"\xE2\x96\x81\" (U+2581) in front of the next token;\n"
     "decoding joins tokens and turns it back into a space, so decode(encode(x)) is\n"
@@ -45,48 +31,60 @@ static const char USAGE[] =
     "byte or invalid UTF-8: each input line gives exactly one output line.\n";
 
 typedef struct {
-    const char *src, *tgt, *out, *show, *encode, *decode, *side;
+    const char *src, *tgt, *out, *show, *encode, *decode;
+    int side, threads;
     VocabConfig cfg;
-    int threads;
-    int min_count_set, max_size_set;
 } Args;
 
-static const char *need_value(int argc, char **argv, int *i) {
-    if (*i + 1 >= argc) die("%s needs a value (see --help)", argv[*i]);
-    return argv[++*i];
-}
+static const char *const SIDE_NAMES[] = {"src", "tgt", NULL}; /* VocabSide order */
 
-static void parse_args(int argc, char **argv, Args *a) {
+#define A(member) offsetof(Args, member)
+static const FieldSpec FIELDS[] = {
+    {NULL, "--src", FIELD_INPUT, A(src), .section = "", .help = "source-language training text"},
+    {NULL, "--tgt", FIELD_INPUT, A(tgt), .section = "",
+     .help = "target-language training text (same number of lines)"},
+    {NULL, "--output", FIELD_OUTPUT, A(out), .alias = "-o", .metavar = "VOCAB", .section = "",
+     .help = "vocabulary file to write (atomically)"},
+    {NULL, "--bpe", FIELD_INT, A(cfg.bpe_merges), 0, 1, 1 << 24, .metavar = "MERGES", .section = "",
+     .help = "learn MERGES byte-pair-encoding merges per table; without\n"
+             "it tokens are whole words"},
+    {NULL, "--joint", FIELD_INT, A(cfg.joint), 0, 0, 1, .flags = FIELD_SWITCH, .section = "",
+     .help = "one table for both sides (BPE learned on both texts)"},
+    {NULL, "--lowercase", FIELD_INT, A(cfg.lowercase), 0, 0, 1, .flags = FIELD_SWITCH, .section = "",
+     .help = "apply Unicode case folding to all text"},
+    {NULL, "--normalize", FIELD_ENUM, A(cfg.norm), NORM_NFC, NORM_NONE, NORM_NFKC, NULL, NORM_FORM_NAMES,
+     .metavar = "FORM", .section = "", .help = "Unicode normalization: nfc, nfkc or none"},
+    {NULL, "--min-count", FIELD_LONG, A(cfg.min_count), 1, 1, 1099511627776.0, .section = "",
+     .help = "words only: words seen fewer than N times become <unk>"},
+    {NULL, "--max-size", FIELD_LONG, A(cfg.max_size), 0, VOCAB_NUM_SPECIALS + 1, 1073741824.0, .section = "",
+     .help = "words only: keep the N-4 most frequent tokens besides the\n"
+             "specials <pad> <unk> <s> </s> (default: no limit)"},
+    {NULL, "--threads", FIELD_INT, A(threads), 0, 1, 1024, .section = "",
+     .help = "threads for counting and encoding (default: all cores);\n"
+             "results do not depend on it"},
+    {NULL, "--skip-invalid", FIELD_INT, A(cfg.skip_invalid), 0, 0, 1, .flags = FIELD_SWITCH, .section = "",
+     .help = "skip line pairs with invalid UTF-8 and report how many,\n"
+             "instead of stopping at the first (with --encode and\n"
+             "--decode: write an empty line for each)"},
+    {NULL, "--show", FIELD_INPUT, A(show), .metavar = "VOCAB", .section = "using a vocabulary",
+     .help = "print the vocabulary readably: settings, tokens and counts"},
+    {NULL, "--encode", FIELD_INPUT, A(encode), .metavar = "VOCAB", .section = "using a vocabulary",
+     .help = "raw lines on stdin -> tokens on stdout"},
+    {NULL, "--decode", FIELD_INPUT, A(decode), .metavar = "VOCAB", .section = "using a vocabulary",
+     .help = "tokens on stdin -> raw lines on stdout"},
+    {NULL, "--side", FIELD_ENUM, A(side), -1, 0, 1, NULL, SIDE_NAMES, .section = "using a vocabulary",
+     .help = "which table --encode and --decode use"},
+};
+#undef A
+static const CliTable TABLES[] = {{FIELDS, (int)(sizeof FIELDS / sizeof FIELDS[0]), 0}};
+static const char *const SECTIONS[] = {"", "using a vocabulary", NULL};
+static const CliCommand COMMAND = {USAGE, TABLES, 1, SECTIONS, EPILOG, NULL, 0, 0};
+
+static void parse_args(int argc, char **argv, Args *a, CliGiven *given) {
     memset(a, 0, sizeof *a);
+    fields_set_defaults(FIELDS, TABLES[0].n, a);
     vocab_config_init(&a->cfg);
-    for (int i = 1; i < argc; i++) {
-        const char *f = argv[i];
-        if (!strcmp(f, "-h") || !strcmp(f, "--help")) {
-            fputs(USAGE, stdout);
-            exit(0);
-        } else if (!strcmp(f, "--src")) a->src = need_value(argc, argv, &i);
-        else if (!strcmp(f, "--tgt")) a->tgt = need_value(argc, argv, &i);
-        else if (!strcmp(f, "-o") || !strcmp(f, "--output")) a->out = need_value(argc, argv, &i);
-        else if (!strcmp(f, "--show")) a->show = need_value(argc, argv, &i);
-        else if (!strcmp(f, "--encode")) a->encode = need_value(argc, argv, &i);
-        else if (!strcmp(f, "--decode")) a->decode = need_value(argc, argv, &i);
-        else if (!strcmp(f, "--side")) a->side = need_value(argc, argv, &i);
-        else if (!strcmp(f, "--bpe")) a->cfg.bpe_merges = (int)parse_long(f, need_value(argc, argv, &i), 1, 1 << 24);
-        else if (!strcmp(f, "--joint")) a->cfg.joint = 1;
-        else if (!strcmp(f, "--lowercase")) a->cfg.lowercase = 1;
-        else if (!strcmp(f, "--skip-invalid")) a->cfg.skip_invalid = 1;
-        else if (!strcmp(f, "--normalize")) {
-            const char *v = need_value(argc, argv, &i);
-            if (norm_form_parse(v, &a->cfg.norm)) die("--normalize must be nfc, nfkc or none, got '%s'", v);
-        } else if (!strcmp(f, "--min-count")) {
-            a->cfg.min_count = parse_long(f, need_value(argc, argv, &i), 1, 1L << 40);
-            a->min_count_set = 1;
-        } else if (!strcmp(f, "--max-size")) {
-            a->cfg.max_size = parse_long(f, need_value(argc, argv, &i), VOCAB_NUM_SPECIALS + 1, 1L << 30);
-            a->max_size_set = 1;
-        } else if (!strcmp(f, "--threads")) a->threads = (int)parse_long(f, need_value(argc, argv, &i), 1, 1024);
-        else die("unknown argument '%s' (see --help)", f);
-    }
+    tool_parse(&COMMAND, argc, argv, a, given);
 }
 
 static Vocab *load_or_die(const char *path) {
@@ -96,11 +94,9 @@ static Vocab *load_or_die(const char *path) {
     return v;
 }
 
-static VocabSide parse_side(const char *side) {
-    if (!side) die("--encode and --decode need --side src or --side tgt");
-    if (!strcmp(side, "src")) return VOCAB_SRC;
-    if (!strcmp(side, "tgt")) return VOCAB_TGT;
-    die("--side must be src or tgt, got '%s'", side);
+static VocabSide side_of(int side) {
+    if (side < 0) die("--encode and --decode need --side src or --side tgt");
+    return (VocabSide)side;
 }
 
 /* Lines of stdin -> lines of stdout, in batches encoded or decoded in parallel. */
@@ -156,17 +152,15 @@ static void run_pipeline(const Vocab *v, VocabSide side, int encode, int skip_in
     free(in);
     free(out);
     free(len);
-    if (fflush(stdout) != 0 || ferror(stdout)) die("cannot write standard output");
+    tool_flush_stdout();
     if (skipped) warn("%ld lines with invalid UTF-8 written as empty lines", skipped);
 }
 
-static void learn(const Args *a) {
+static void learn(const Args *a, const CliGiven *given) {
     if (!a->src || !a->tgt) die("learning needs --src FILE and --tgt FILE (see --help)");
     if (!a->out) die("learning needs -o VOCAB, the file to write (see --help)");
-    if (a->cfg.bpe_merges && (a->min_count_set || a->max_size_set))
+    if (a->cfg.bpe_merges && (cli_given(given, "--min-count") || cli_given(given, "--max-size")))
         die("--min-count and --max-size apply to word vocabularies; with --bpe the size is set by the merges");
-    const char *inputs[] = {a->src, a->tgt};
-    paths_refuse_overwrite(inputs, 2, &a->out, 1);
     double t0 = now_seconds();
     CorpusStats st;
     Vocab *v = vocab_build(&a->cfg, a->src, a->tgt, &st);
@@ -188,7 +182,8 @@ static void learn(const Args *a) {
 int main(int argc, char **argv) {
     set_program_name(argv[0]);
     Args a;
-    parse_args(argc, argv, &a);
+    CliGiven given;
+    parse_args(argc, argv, &a, &given);
     if (a.threads) omp_set_num_threads(a.threads);
     int modes = !!a.show + !!a.encode + !!a.decode + !!(a.src || a.tgt || a.out);
     if (modes == 0) die("nothing to do (see --help)");
@@ -199,11 +194,11 @@ int main(int argc, char **argv) {
         vocab_free(v);
     } else if (a.encode || a.decode) {
         Vocab *v = load_or_die(a.encode ? a.encode : a.decode);
-        run_pipeline(v, parse_side(a.side), a.encode != NULL, a.cfg.skip_invalid);
+        run_pipeline(v, side_of(a.side), a.encode != NULL, a.cfg.skip_invalid);
         vocab_free(v);
     } else {
-        learn(&a);
+        learn(&a, &given);
     }
-    if (fflush(stdout) != 0) die("cannot write standard output");
+    tool_flush_stdout();
     return 0;
 }

@@ -3,6 +3,7 @@
 #include "align/ibm2.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +13,26 @@
 enum { BLOCK = 512 };        /* sentences whose posteriors are buffered at once */
 #define LAMBDA_MAX 100.0     /* beyond this the prior is a hard diagonal anyway */
 
+#define F(member) offsetof(Ibm2Options, member)
+const FieldSpec IBM2_OPTION_FIELDS[] = {
+    {NULL, "--iterations", FIELD_INT, F(iterations), 5, 1, 1000, .section = "", .help = "EM iterations"},
+    {NULL, "--p0", FIELD_DOUBLE, F(p0), 0.15, 0, 0.999, .metavar = "P", .section = "",
+     .help = "probability of aligning to NULL (0: no NULL)"},
+    {NULL, "--tension", FIELD_DOUBLE, F(lambda), 4, 0, 100, .metavar = "L", .section = "",
+     .help = "initial diagonal tension lambda"},
+    {NULL, "--alpha", FIELD_DOUBLE, F(alpha), 0.01, 0, 1e6, .metavar = "A", .section = "",
+     .help = "variational Bayes with a Dirichlet(A) prior on t\n"
+             "(0: plain maximum-likelihood EM)"},
+    {NULL, "--threads", FIELD_INT, F(threads), 0, 1, 1024, .section = "",
+     .help = "OpenMP threads (default: all cores; results are identical for any N)"},
+};
+#undef F
+const int IBM2_OPTION_NFIELDS = (int)(sizeof IBM2_OPTION_FIELDS / sizeof IBM2_OPTION_FIELDS[0]);
+
 void ibm2_options_default(Ibm2Options *o) {
-    *o = (Ibm2Options){.reverse = 0, .iterations = 5, .p0 = 0.15, .lambda = 4.0, .optimize_lambda = 1,
-                       .alpha = 0.01, .threads = 0};
+    memset(o, 0, sizeof *o);
+    fields_set_defaults(IBM2_OPTION_FIELDS, IBM2_OPTION_NFIELDS, o);
+    o->optimize_lambda = 1;
 }
 
 double ibm2_digamma(double x) {

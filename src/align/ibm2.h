@@ -18,6 +18,7 @@
 
 #include <stdio.h>
 
+#include "core/fields.h"
 #include "align/corpus.h"
 #include "align/pharaoh.h"
 
@@ -46,6 +47,9 @@ typedef struct {
     int iteration;        /* iterations done */
 } Ibm2Model;
 
+/* The options' table (flags, ranges, defaults, help: nmt-align). */
+extern const FieldSpec IBM2_OPTION_FIELDS[];
+extern const int IBM2_OPTION_NFIELDS;
 void ibm2_options_default(Ibm2Options *o);
 /* Uniform t, prior at o->lambda; the corpus must outlive the model. */
 void ibm2_init(Ibm2Model *m, const AlignCorpus *c, const Ibm2Options *o);

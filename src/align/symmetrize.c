@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *const SYM_METHOD_CHOICES[] = {"intersect|intersection", "union", "grow-diag", "grow-diag-final",
+                                          "grow-diag-final-and|gdfa", NULL};
+
 static const struct {
     const char *name;
     SymMethod method;

@@ -26,6 +26,9 @@ typedef enum { SYM_INTERSECT, SYM_UNION, SYM_GROW_DIAG, SYM_GROW_DIAG_FINAL, SYM
  * "grow-diag-final-and" (or "gdfa"). Returns 0, or -1 when unknown. */
 int sym_method_parse(const char *name, SymMethod *out);
 const char *sym_method_name(SymMethod m);
+/* The names in SymMethod order, each with its alternatives after '|'
+ * (a table of flags, core/fields.h), NULL-terminated. */
+extern const char *const SYM_METHOD_CHOICES[];
 /* The list of names, for --help and error messages. */
 #define SYM_METHOD_NAMES "intersect, union, grow-diag, grow-diag-final, grow-diag-final-and"
 

@@ -13,6 +13,7 @@ struct nmt_model {
 
 struct nmt_options {
     TranslateOptions t; /* search, batch, threads (0 = all cores), max_src_len */
+    int max_len;        /* nmt_score: tokens per side (ScoreOptions.max_len) */
     int attention;      /* keep attention matrices in results */
     int alignment;      /* hard word alignments in results */
 };
@@ -29,6 +30,7 @@ typedef struct {
 typedef struct {
     char **src_tokens; /* [Ts] */
     int Ts;
+    long cut;          /* input tokens left out by max_src_len / max_len (both sides when scoring) */
     ResultHyp *hyps;
     int n;
 } ResultLine;
@@ -42,5 +44,7 @@ struct nmt_result {
 nmt_status api_fail(nmt_status status, const char *fmt, ...) NMT_PRINTF(2, 3);
 /* The thread count options ask for (0 means all cores). */
 int api_threads(const nmt_options *o);
+/* Fill o with the defaults of nmt_options_new (what NULL options mean). */
+void api_options_default(nmt_options *o);
 
 #endif

@@ -11,9 +11,7 @@
 
 static const nmt_options *options_or_default(const nmt_options *o, nmt_options *def) {
     if (o) return o;
-    memset(def, 0, sizeof *def);
-    translate_options_default(&def->t);
-    def->t.threads = 0, def->t.quiet = 1;
+    api_options_default(def);
     return def;
 }
 
@@ -62,15 +60,16 @@ static nmt_result *result_new(size_t n) {
     return r;
 }
 
-/* Encode n lines of one side; sentence k (non-empty) is line which[k]. */
+/* Encode n lines of one side; sentence k (non-empty) is line which[k];
+ * cut[i] tokens of line i were left out by max_len. */
 typedef struct {
     int **ids, *len, *which, n_ok;
-    long *pos;
+    long *pos, *cut;
 } Encoded;
 
 static void encoded_free(Encoded *e, size_t n) {
     for (size_t i = 0; i < n; i++) free(e->ids[i]);
-    free(e->ids), free(e->len), free(e->which), free(e->pos);
+    free(e->ids), free(e->len), free(e->which), free(e->pos), free(e->cut);
 }
 
 static nmt_status encode_side(const Vocab *v, VocabSide side, const char *const *lines, size_t n, const char *name,
@@ -79,13 +78,16 @@ static nmt_status encode_side(const Vocab *v, VocabSide side, const char *const 
     e->len = xcalloc(n + 1, sizeof(int));
     e->which = xmalloc(sizeof(int) * (n + 1));
     e->pos = xmalloc(sizeof(long) * (n + 1));
+    e->cut = xcalloc(n + 1, sizeof(long));
     e->n_ok = 0;
     for (size_t i = 0; i < n; i++) {
         if (!lines[i]) return api_fail(NMT_ERR_ARGUMENT, "%s line %zu is NULL", name, i + 1);
         char why[64];
         int k = vocab_encode(v, side, lines[i], strlen(lines[i]), &e->ids[i], why, sizeof why);
         if (k < 0) return api_fail(NMT_ERR_INPUT, "%s:%zu: %s", name, i + 1, why);
-        e->len[i] = k < max_len ? k : max_len; /* as the tools cut, without their warning */
+        /* As the tools cut; the library does not warn but reports the cut on the result. */
+        e->len[i] = k < max_len ? k : max_len;
+        e->cut[i] = k - e->len[i];
     }
     return NMT_OK;
 }
@@ -115,7 +117,10 @@ nmt_status nmt_translate(const nmt_model *model, const nmt_options *options, con
     NBest *nb = xcalloc((size_t)e.n_ok + 1, sizeof(NBest));
     translate_ids_at(m, &to, (const int *const *)sp, sl, e.pos, e.n_ok, nb);
     nmt_result *r = result_new(n);
-    for (size_t i = 0; i < n; i++) hyp_empty(&r->lines[i]); /* replaced below for decoded lines */
+    for (size_t i = 0; i < n; i++) { /* empty hypotheses, replaced below for decoded lines */
+        hyp_empty(&r->lines[i]);
+        r->lines[i].cut = e.cut[i];
+    }
     for (int k = 0; k < e.n_ok; k++) {
         const int i = e.which[k];
         ResultLine *L = &r->lines[i];
@@ -154,7 +159,7 @@ nmt_status nmt_score(const nmt_model *model, const nmt_options *options, const c
     const Model *m = model->m;
     ScoreOptions so;
     score_options_default(&so);
-    so.batch = o->t.batch, so.threads = api_threads(o), so.quiet = 1;
+    so.batch = o->t.batch, so.threads = api_threads(o), so.max_len = o->max_len, so.quiet = 1;
     Encoded es, et;
     nmt_status st = encode_side(m->vocab, VOCAB_SRC, src, n, "source", so.max_len, &es);
     if (st == NMT_OK) st = encode_side(m->vocab, VOCAB_TGT, tgt, n, "target", so.max_len, &et);
@@ -176,6 +181,7 @@ nmt_status nmt_score(const nmt_model *model, const nmt_options *options, const c
     nmt_result *r = result_new(n);
     for (int k = 0; k < nk; k++) {
         ResultLine *L = &r->lines[es.which[k]];
+        L->cut = es.cut[es.which[k]] + et.cut[es.which[k]];
         L->Ts = sl[k];
         L->src_tokens = token_labels(m->vocab, VOCAB_SRC, sp[k], sl[k], 0);
         L->n = 1;
@@ -231,6 +237,10 @@ double nmt_result_logprob(const nmt_result *r, size_t line, size_t hyp) {
 size_t nmt_result_steps(const nmt_result *r, size_t line, size_t hyp) {
     const ResultHyp *h = hyp_at(r, line, hyp);
     return h ? (size_t)h->steps : 0;
+}
+size_t nmt_result_cut(const nmt_result *r, size_t line) {
+    const ResultLine *L = line_at(r, line);
+    return L ? (size_t)L->cut : 0;
 }
 size_t nmt_result_src_tokens(const nmt_result *r, size_t line) {
     const ResultLine *L = line_at(r, line);

@@ -39,10 +39,29 @@ static void masked_softmax(float *e, const float *mask, int Ts, int B, int b) {
     for (int j = 0; j < Ts; j++) e[j] *= inv;
 }
 
-NMT_HOT void attention_step_forward(const AttentionWeights *w, int Ts, int B, int n_src, const int *row_src, const float *ann,
-                            const float *keys, const float *mask, const float *s, float *alpha, float *ctx, float *q,
-                            float *pre) {
-    const int A = w->A, H = w->H, H2 = 2 * H;
+int attention_step_slots(const AttentionWeights *w, int B, int Ts, AttentionStepActs *a, ActSlot *slots) {
+    const size_t A = (size_t)w->A, bahdanau = w->type == ATTENTION_BAHDANAU;
+    int n = 0;
+    slots[n++] = (ActSlot){&a->ctx, (size_t)B * 2 * w->H, 1};  /* [B][2H], read before the next step */
+    slots[n++] = (ActSlot){&a->q, bahdanau * B * A, 0};         /* [B][A] */
+    slots[n++] = (ActSlot){&a->pre, bahdanau * Ts * B * A, 0};  /* [Ts][B][A] */
+    return n;
+}
+
+double attention_step_madds(AttentionType type, int A, int H, int Ts) {
+    /* the query projection q = W s (Bahdanau) and the weighted sum c = sum_j a_j h_j */
+    const double query = type == ATTENTION_BAHDANAU ? (double)A * H : 0.0;
+    return query + (double)Ts * 2 * H;
+}
+
+double attention_keys_madds(int A, int H) { return (double)A * 2 * H; }
+
+NMT_HOT void attention_step_forward(const AttentionWeights *w, const AttentionMemory *mem, int B, const float *s,
+                                    AttentionStepActs *act) {
+    const int A = w->A, H = w->H, H2 = 2 * H, Ts = mem->Ts, n_src = mem->n_src;
+    const int *row_src = mem->row_src;
+    const float *ann = mem->ann, *keys = mem->keys, *mask = mem->mask;
+    float *alpha = act->alpha, *ctx = act->ctx, *q = act->q, *pre = act->pre;
     /* q [B][A] = s [B][H] W^T */
     if (w->type == ATTENTION_BAHDANAU) gemm(0, 1, B, A, H, 1.0f, s, H, w->W, H, 0.0f, q, A);
     const float inv_sqrt_h = 1.0f / sqrtf((float)H);
@@ -89,11 +108,12 @@ NMT_HOT void attention_step_forward(const AttentionWeights *w, int Ts, int B, in
     }
 }
 
-NMT_HOT void attention_step_backward(const AttentionWeights *w, const AttentionWeights *dw, int Ts, int B, const float *ann,
-                             const float *keys, const float *mask, const float *s, const float *alpha,
-                             const float *pre, const float *dctx, const float *dscore, float *d_ann, float *dkeys,
-                             float *ds, float *dq, float *scratch) {
-    const int A = w->A, H = w->H, H2 = 2 * H;
+NMT_HOT void attention_step_backward(const AttentionWeights *w, const AttentionWeights *dw, const AttentionMemory *mem,
+                                     int B, const float *s, const AttentionStepActs *act, const float *dctx,
+                                     const float *dscore, const AttentionStepGrads *g) {
+    const int A = w->A, H = w->H, H2 = 2 * H, Ts = mem->Ts;
+    const float *ann = mem->ann, *keys = mem->keys, *mask = mem->mask, *alpha = act->alpha, *pre = act->pre;
+    float *d_ann = g->d_ann, *dkeys = g->dkeys, *ds = g->ds, *dq = g->dq, *scratch = g->scratch;
     const float inv_sqrt_h = 1.0f / sqrtf((float)H);
     if (w->type == ATTENTION_BAHDANAU) memset(dq, 0, sizeof(float) * (size_t)B * A);
     for (int b = 0; b < B; b++) {

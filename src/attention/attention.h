@@ -20,6 +20,8 @@
 #ifndef NMT_ATTENTION_H
 #define NMT_ATTENTION_H
 
+#include "core/layout.h"
+
 typedef enum { ATTENTION_BAHDANAU = 0, ATTENTION_DOT = 1 } AttentionType;
 
 /* U [A][2H]; Bahdanau also b [A], W [A][H], v [A] (NULL for dot, where A = H). */
@@ -37,31 +39,59 @@ void attention_keys_forward(const AttentionWeights *w, int Ts, int B, const floa
 void attention_keys_backward(const AttentionWeights *w, const AttentionWeights *dw, int Ts, int B, const float *ann,
                              const float *dkeys, float *d_ann);
 
-/* One decoder step for B query rows. s [B][H]. Writes alpha [B][Ts],
- * ctx [B][2H]. For Bahdanau also writes the caches q [B][A] (W s) and pre
- * [Ts][B][A] (the tanh values); both may be NULL for dot.
- * ann, keys and mask are laid out for n_src sentences ([Ts][n_src][...]);
- * row b attends to sentence row_src[b], so that the hypotheses of a search
- * share their sentence's encoding instead of copies. row_src NULL: row b
- * reads sentence b (n_src = B), as in training. */
-void attention_step_forward(const AttentionWeights *w, int Ts, int B, int n_src, const int *row_src, const float *ann,
-                            const float *keys, const float *mask, const float *s, float *alpha, float *ctx, float *q,
-                            float *pre);
+/* What a step attends to: the encoded source sentences, ann [Ts][n_src][2H],
+ * keys [Ts][n_src][A] and mask [Ts][n_src]. Query row b attends to sentence
+ * row_src[b], so that the hypotheses of a search share their sentence's
+ * encoding instead of copies; row_src NULL: row b reads sentence b
+ * (n_src = B), as in training. */
+typedef struct {
+    int Ts, n_src;
+    const int *row_src;
+    const float *ann, *keys, *mask;
+} AttentionMemory;
 
-/* Backward of one step, given dctx [B][2H] and, optionally, dscore [B][Ts]:
- * a gradient w.r.t. the scores e from a loss on the weights themselves
- * (guided alignment), added to the one that reaches e through the context
- * (NULL: none). It adds:
- *   d_ann [Ts][B][2H] += (through the weighted sum),
- *   dkeys [Ts][B][A]  += (through the scores; to attention_keys_backward),
- *   ds [B][H]         += (through the query),
- *   dw->v             += (Bahdanau),
- * and writes dq [B][A] (Bahdanau: the gradient w.r.t. q = W s, kept for
- * attention_query_backward). scratch holds at least B*Ts floats. */
-void attention_step_backward(const AttentionWeights *w, const AttentionWeights *dw, int Ts, int B, const float *ann,
-                             const float *keys, const float *mask, const float *s, const float *alpha,
-                             const float *pre, const float *dctx, const float *dscore, float *d_ann, float *dkeys,
-                             float *ds, float *dq, float *scratch);
+/* One step's activations over B query rows. */
+typedef struct {
+    float *alpha; /* [B][Ts] the weights */
+    float *ctx;   /* [B][2H] the context c = sum_j a_j h_j */
+    float *q;     /* Bahdanau: [B][A] the query projection W s; NULL for dot */
+    float *pre;   /* Bahdanau: [Ts][B][A] tanh(q + k_j), kept for the backward; NULL for dot */
+} AttentionStepActs;
+
+/* The arrays of AttentionStepActs but alpha (which a search hands in, to
+ * keep), for B rows over Ts positions: their sizes and where their
+ * pointers go (core/layout.h). Returns the number of slots (at most 3). */
+int attention_step_slots(const AttentionWeights *w, int B, int Ts, AttentionStepActs *a, ActSlot *slots);
+
+/* One decoder step for B query rows s [B][H]: the weights and context
+ * into a (and the caches q, pre for Bahdanau). */
+void attention_step_forward(const AttentionWeights *w, const AttentionMemory *mem, int B, const float *s,
+                            AttentionStepActs *a);
+
+/* The gradients a step's backward leaves. */
+typedef struct {
+    float *d_ann;   /* [Ts][B][2H] += through the weighted sum */
+    float *dkeys;   /* [Ts][B][A]  += through the scores (to attention_keys_backward) */
+    float *ds;      /* [B][H]      += through the query */
+    float *dq;      /* Bahdanau: [B][A], written: the gradient w.r.t. q = W s, for attention_query_backward */
+    float *scratch; /* B * Ts floats */
+} AttentionStepGrads;
+
+/* Backward of one step (training: mem->n_src = B, no row_src), given dctx
+ * [B][2H] and, optionally, dscore [B][Ts]: a gradient w.r.t. the scores e
+ * from a loss on the weights themselves (guided alignment), added to the
+ * one that reaches e through the context (NULL: none). Adds into g's
+ * arrays as they say and into dw->v (Bahdanau). */
+void attention_step_backward(const AttentionWeights *w, const AttentionWeights *dw, const AttentionMemory *mem, int B,
+                             const float *s, const AttentionStepActs *a, const float *dctx, const float *dscore,
+                             const AttentionStepGrads *g);
+
+/* Multiply-adds of one step for one query row over Ts positions: the query
+ * projection and the weighted sum (the scores, element-wise work, are left
+ * out, as every FLOP count here counts the products), for FLOP counts. */
+double attention_step_madds(AttentionType type, int A, int H, int Ts);
+/* Multiply-adds of the keys of one source position. */
+double attention_keys_madds(int A, int H);
 
 /* The query projection's weight gradient over N = steps x batch rows at
  * once (Bahdanau; nothing for dot): dW += dq_all^T s_all, with

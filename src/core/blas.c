@@ -45,22 +45,27 @@ static GemmPrecision precision = GEMM_FP32;
 static pthread_once_t env_once = PTHREAD_ONCE_INIT;
 
 static int precision_from_env; /* NMT_GEMM_PRECISION named it */
+/* Why NMT_GEMM or NMT_GEMM_PRECISION was refused ("" when both are fine):
+ * kept rather than acted on, because a library must not end its host; the
+ * tools die with it in blas_setup(), nmt_model_load() returns it. */
+static char env_error[256];
+static int dnnl_missing; /* oneDNN was asked for but has no CPU engine here */
 
 static void read_env(void) {
     const char *b = getenv("NMT_GEMM"), *p = getenv("NMT_GEMM_PRECISION");
-    precision_from_env = p && *p;
     if (b && *b) {
         if (!strcmp(b, "openblas")) backend = GEMM_OPENBLAS;
         else if (!strcmp(b, "dnnl") || !strcmp(b, "onednn")) backend = GEMM_DNNL;
-        else die("NMT_GEMM=%s: expected openblas or dnnl", b);
+        else snprintf(env_error, sizeof env_error, "NMT_GEMM=%s: expected openblas or dnnl", b);
     }
     if (p && *p) {
-        if (!strcmp(p, "bf16")) precision = GEMM_BF16;
-        else if (!strcmp(p, "fp32")) precision = GEMM_FP32;
-        else die("NMT_GEMM_PRECISION=%s: expected fp32 or bf16", p);
+        if (!strcmp(p, "bf16")) precision = GEMM_BF16, precision_from_env = 1;
+        else if (!strcmp(p, "fp32")) precision = GEMM_FP32, precision_from_env = 1;
+        else if (!env_error[0])
+            snprintf(env_error, sizeof env_error, "NMT_GEMM_PRECISION=%s: expected fp32 or bf16", p);
     }
     if (backend == GEMM_DNNL && !gemm_dnnl_available()) {
-        fprintf(stderr, "warning: oneDNN has no CPU engine here; using OpenBLAS\n");
+        dnnl_missing = 1;
         backend = GEMM_OPENBLAS;
     }
 }
@@ -69,6 +74,11 @@ static void ready(void) { pthread_once(&env_once, read_env); }
 
 GemmBackend gemm_backend(void) { return ready(), backend; }
 GemmPrecision gemm_precision(void) { return ready(), precision; }
+
+const char *gemm_env_error(void) {
+    ready();
+    return env_error[0] ? env_error : NULL;
+}
 
 int gemm_native_bf16(void) {
     __builtin_cpu_init();
@@ -85,11 +95,7 @@ GemmPrecision gemm_preferred_precision(void) {
     return backend == GEMM_DNNL && gemm_native_bf16() ? GEMM_BF16 : GEMM_FP32;
 }
 
-void gemm_precision_flag(const char *flag, const char *value) {
-    GemmPrecision p;
-    if (gemm_parse_precision(value, &p) != 0) die("%s must be fp32 or bf16, got '%s'", flag, value);
-    gemm_set_precision(p);
-}
+const char *const GEMM_PRECISION_NAMES[] = {"fp32", "bf16", NULL};
 
 int gemm_parse_precision(const char *name, GemmPrecision *p) {
     if (!strcmp(name, "fp32")) return *p = GEMM_FP32, 0;
@@ -121,7 +127,9 @@ void blas_setup(char **argv) {
         /* If re-execution is impossible, go on with the slower kernels. */
     }
     openblas_set_num_threads(1);
-    ready();
+    const char *why = gemm_env_error();
+    if (why) die("%s", why);
+    if (dnnl_missing) fprintf(stderr, "warning: oneDNN has no CPU engine here; using OpenBLAS\n");
 }
 
 const char *blas_kernel_name(void) {
@@ -163,9 +171,14 @@ void gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int 
         return;
     }
     ready();
-    if (backend == GEMM_DNNL) {
-        gemm_dnnl(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, precision == GEMM_BF16);
-    } else if (precision == GEMM_BF16) {
+    /* oneDNN refuses a product only when it cannot create or start the
+     * primitive (out of memory, a shape it has no kernel for), before C is
+     * written: OpenBLAS computes it instead, as a library must not end its
+     * host over a product it can compute another way */
+    if (backend == GEMM_DNNL &&
+        gemm_dnnl(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, precision == GEMM_BF16) == 0)
+        return;
+    if (precision == GEMM_BF16) {
         openblas_bf16(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     } else {
         cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, alpha, A,

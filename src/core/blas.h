@@ -3,7 +3,8 @@
  * gemm() runs on one of two backends, chosen once per process:
  *   - oneDNN's matmul primitive (the default): it picks kernels by the CPU's
  *     ISA at run time (AVX-512, AMX) and has bf16 kernels;
- *   - OpenBLAS' cblas_sgemm, kept for comparison and as the fallback.
+ *   - OpenBLAS' cblas_sgemm, kept for comparison and as the fallback (where
+ *     oneDNN has no CPU engine, and for any product oneDNN refuses to run).
  * NMT_GEMM=openblas|dnnl in the environment selects one.
  *
  * Every product runs on the calling thread alone, whatever the backend:
@@ -31,8 +32,15 @@ typedef enum { GEMM_FP32, GEMM_BF16 } GemmPrecision;
 
 /* Call first thing in main(). May re-execute the program (argv unchanged)
  * when OpenBLAS picked kernels slower than the CPU supports. Also pins
- * OpenBLAS to one thread and reads NMT_GEMM. */
+ * OpenBLAS to one thread and reads NMT_GEMM and NMT_GEMM_PRECISION: dies
+ * naming the variable when one holds something else than its choices. */
 void blas_setup(char **argv);
+
+/* NULL when NMT_GEMM and NMT_GEMM_PRECISION are unset or valid, else why
+ * not, e.g. "NMT_GEMM=bogus: expected openblas or dnnl" (the library's
+ * entry points return it; gemm() then runs on the defaults). Both are read
+ * once, at the first call of this or any gemm function. */
+const char *gemm_env_error(void);
 
 /* What runs the products, e.g. "oneDNN avx512_core_amx" or "OpenBLAS Haswell",
  * followed by " bf16" when that precision is set. */
@@ -57,10 +65,10 @@ int gemm_native_bf16(void);
  * NMT_GEMM_PRECISION names, else bf16 when oneDNN runs the products on a
  * CPU with native bf16, else fp32. (The library itself starts at fp32.) */
 GemmPrecision gemm_preferred_precision(void);
+/* The precisions' names in GemmPrecision order, NULL-terminated (tables of flags). */
+extern const char *const GEMM_PRECISION_NAMES[];
 /* "fp32" or "bf16" -> precision: 0, or -1 for anything else. */
 int gemm_parse_precision(const char *name, GemmPrecision *p);
-/* A tool's --precision flag: set the precision named by value, or die naming the flag. */
-void gemm_precision_flag(const char *flag, const char *value);
 
 /* C[M][N] = alpha * op(A) op(B) + beta * C, all row-major.
  * op(A) is M x K (A is K x M when ta), op(B) is K x N (B is N x K when tb).

@@ -14,13 +14,15 @@
  * byte, as tests/compat checks.
  *
  * No clones when the compiler already targets AVX2 or better (make
- * NATIVE=1), under the sanitizers (their run-time starts after ifunc
- * resolvers run), or off x86-64 and GCC/ELF. */
+ * NATIVE=1), under the sanitizers (AddressSanitizer's and ThreadSanitizer's
+ * run-times start after the ifunc resolvers run, and an instrumented
+ * resolver called before them crashes the program before main), or off
+ * x86-64 and GCC/ELF. */
 #ifndef NMT_CPU_H
 #define NMT_CPU_H
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__ELF__) && !defined(__AVX2__) && \
-    !defined(__SANITIZE_ADDRESS__) && !defined(NMT_NO_CLONES)
+    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) && !defined(NMT_NO_CLONES)
 #define NMT_HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define NMT_HOT

@@ -21,6 +21,8 @@ static double value_of(const FieldSpec *f, const void *obj) {
     case FIELD_U64: return (double)*(const uint64_t *)p;
     case FIELD_FLOAT: return *(const float *)p;
     case FIELD_DOUBLE: return *(const double *)p;
+    case FIELD_INPUT:
+    case FIELD_OUTPUT: return 0;
     }
     return 0;
 }
@@ -34,11 +36,30 @@ static void set_number(const FieldSpec *f, void *obj, double v) {
     case FIELD_U64: *(uint64_t *)p = (uint64_t)v; break;
     case FIELD_FLOAT: *(float *)p = (float)v; break;
     case FIELD_DOUBLE: *(double *)p = v; break;
+    case FIELD_INPUT:
+    case FIELD_OUTPUT: break; /* paths have no numeric value */
     }
 }
 
+int fields_name_len(const char *name) { return (int)strcspn(name, "|"); }
+
+/* text is the name or one of its alternatives ("intersect|intersection"). */
+static int name_matches(const char *name, const char *text) {
+    size_t len = strlen(text);
+    for (const char *p = name;; p++) {
+        size_t k = strcspn(p, "|");
+        if (k == len && !strncmp(p, text, len)) return 1;
+        p += k;
+        if (!*p) return 0;
+    }
+}
+
+static int is_path(const FieldSpec *f) { return f->type == FIELD_INPUT || f->type == FIELD_OUTPUT; }
+
 void fields_set_defaults(const FieldSpec *f, int n, void *obj) {
-    for (int i = 0; i < n; i++) set_number(&f[i], obj, f[i].def);
+    for (int i = 0; i < n; i++)
+        if (is_path(&f[i])) *(const char **)member(&f[i], obj) = NULL;
+        else set_number(&f[i], obj, f[i].def);
 }
 
 void fields_format(const FieldSpec *f, const void *obj, char *out, size_t outsz) {
@@ -48,13 +69,16 @@ void fields_format(const FieldSpec *f, const void *obj, char *out, size_t outsz)
     case FIELD_ENUM: {
         int v = *(const int *)p;
         if (f->format) snprintf(out, outsz, f->format, v);
-        else snprintf(out, outsz, "%s", v >= 0 && v <= (int)f->max ? f->names[v] : "?");
+        else if (v >= 0 && v <= (int)f->max) snprintf(out, outsz, "%.*s", fields_name_len(f->names[v]), f->names[v]);
+        else snprintf(out, outsz, "?");
         break;
     }
     case FIELD_LONG: snprintf(out, outsz, f->format ? f->format : "%ld", *(const long *)p); break;
     case FIELD_U64: snprintf(out, outsz, "%llu", (unsigned long long)*(const uint64_t *)p); break;
     case FIELD_FLOAT: snprintf(out, outsz, f->format ? f->format : "%.9g", (double)*(const float *)p); break;
     case FIELD_DOUBLE: snprintf(out, outsz, f->format ? f->format : "%.17g", *(const double *)p); break;
+    case FIELD_INPUT:
+    case FIELD_OUTPUT: snprintf(out, outsz, "%s", *(const char *const *)p ? *(const char *const *)p : ""); break;
     }
 }
 
@@ -77,7 +101,7 @@ static int holds_default(const FieldSpec *f, const void *obj) {
 void fields_write(const FieldSpec *f, int n, const void *obj, Buf *out) {
     char text[128];
     for (int i = 0; i < n; i++) {
-        if (f[i].flags & FIELD_NOT_SAVED) continue;
+        if ((f[i].flags & FIELD_NOT_SAVED) || is_path(&f[i])) continue;
         if ((f[i].flags & FIELD_OMIT_DEFAULT) && holds_default(&f[i], obj)) continue;
         fields_format(&f[i], obj, text, sizeof text);
         buf_printf(out, "%s=%s\n", f[i].key, text);
@@ -86,20 +110,34 @@ void fields_write(const FieldSpec *f, int n, const void *obj, Buf *out) {
 
 /* Parse text into a scratch value of the field's type, then check its
  * range. 0, or -1 with a reason in why. */
-static int parse_value(const FieldSpec *f, const char *text, void *obj, char *why, size_t whysz) {
+int fields_parse_value(const FieldSpec *f, const char *text, void *obj, char *why, size_t whysz) {
     char *end;
+    if (is_path(f)) {
+        if (!*text) {
+            snprintf(why, whysz, "needs a file name, got an empty one");
+            return -1;
+        }
+        if (!strcmp(text, "-") && !(f->flags & FIELD_STDIO)) {
+            snprintf(why, whysz, "needs a file name ('-' for standard %s is not accepted here)",
+                     f->type == FIELD_INPUT ? "input" : "output");
+            return -1;
+        }
+        *(const char **)member(f, obj) = text; /* argv outlives the command */
+        return 0;
+    }
     errno = 0;
     double v;
     if (f->type == FIELD_ENUM) {
-        for (int k = 0; f->names[k]; k++)
-            if (!strcmp(text, f->names[k])) {
+        for (int k = (int)f->min; k <= (int)f->max && f->names[k]; k++)
+            if (name_matches(f->names[k], text)) {
                 set_number(f, obj, k);
                 return 0;
             }
         long k = strtol(text, &end, 10); /* files may hold the index */
         if (errno || end == text || *end || k < f->min || k > f->max) {
             Buf names = {0};
-            for (int j = 0; f->names[j]; j++) buf_printf(&names, "%s%s", j ? ", " : "", f->names[j]);
+            for (int j = (int)f->min; j <= (int)f->max && f->names[j]; j++)
+                buf_printf(&names, "%s%.*s", j > (int)f->min ? ", " : "", fields_name_len(f->names[j]), f->names[j]);
             snprintf(why, whysz, "must be one of %s, got '%s'", names.data, text);
             buf_free(&names);
             return -1;
@@ -151,9 +189,9 @@ static void read_visit(void *vctx, const char *key, const char *value) {
     ReadCtx *c = vctx;
     if (c->failed) return;
     for (int i = 0; i < c->n; i++) {
-        if ((c->f[i].flags & FIELD_NOT_SAVED) || strcmp(c->f[i].key, key)) continue;
+        if ((c->f[i].flags & FIELD_NOT_SAVED) || !c->f[i].key || strcmp(c->f[i].key, key)) continue;
         c->seen[i] = 1;
-        if (parse_value(&c->f[i], value, c->obj, c->why, sizeof c->why) != 0) c->failed = 1, c->key = c->f[i].key;
+        if (fields_parse_value(&c->f[i], value, c->obj, c->why, sizeof c->why) != 0) c->failed = 1, c->key = c->f[i].key;
         return;
     }
 }
@@ -178,7 +216,7 @@ int fields_read(const FieldSpec *f, int n, const char *text, size_t len, void *o
 
 const FieldSpec *fields_find_flag(const FieldSpec *f, int n, const char *flag) {
     for (int i = 0; i < n; i++)
-        if (f[i].flag && !strcmp(f[i].flag, flag)) return &f[i];
+        if ((f[i].flag && !strcmp(f[i].flag, flag)) || (f[i].alias && !strcmp(f[i].alias, flag))) return &f[i];
     return NULL;
 }
 
@@ -196,7 +234,7 @@ int fields_parse_flag(const FieldSpec *f, int n, const char *flag, const char *v
         return -1;
     }
     char why[256];
-    if (parse_value(s, value, obj, why, sizeof why) != 0) {
+    if (fields_parse_value(s, value, obj, why, sizeof why) != 0) {
         snprintf(err, errsz, "%s %s", flag, why);
         return -1;
     }
@@ -205,6 +243,7 @@ int fields_parse_flag(const FieldSpec *f, int n, const char *flag, const char *v
 
 int fields_check(const FieldSpec *f, int n, const void *obj, const char *where, char *err, size_t errsz) {
     for (int i = 0; i < n; i++) {
+        if (is_path(&f[i])) continue;
         double v = value_of(&f[i], obj);
         if (!(v >= f[i].min && v <= f[i].max)) {
             char text[128];
@@ -218,7 +257,8 @@ int fields_check(const FieldSpec *f, int n, const void *obj, const char *where, 
 }
 
 static size_t member_size(const FieldSpec *f) {
-    return f->type == FIELD_LONG     ? sizeof(long)
+    return is_path(f)                ? sizeof(const char *)
+           : f->type == FIELD_LONG   ? sizeof(long)
            : f->type == FIELD_U64    ? sizeof(uint64_t)
            : f->type == FIELD_DOUBLE ? sizeof(double)
            : f->type == FIELD_FLOAT  ? sizeof(float)

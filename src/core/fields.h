@@ -16,13 +16,32 @@
 
 #include "core/util.h"
 
-typedef enum { FIELD_INT, FIELD_LONG, FIELD_U64, FIELD_FLOAT, FIELD_DOUBLE, FIELD_ENUM } FieldType;
+/* FIELD_INPUT and FIELD_OUTPUT are a path (a const char * member) that a
+ * command reads or writes: they exist in command tables only (core/cli.h),
+ * never in files, and are what the check that no output overwrites an
+ * input walks. */
+typedef enum {
+    FIELD_INT,
+    FIELD_LONG,
+    FIELD_U64,
+    FIELD_FLOAT,
+    FIELD_DOUBLE,
+    FIELD_ENUM,
+    FIELD_INPUT,
+    FIELD_OUTPUT
+} FieldType;
 
 enum {
     FIELD_REQUIRED = 1,     /* reading fails without it (else it keeps its default) */
     FIELD_OMIT_DEFAULT = 2, /* written only when it differs from the default */
     FIELD_NOT_SAVED = 4,    /* never written or read: a setting of this run only */
     FIELD_SWITCH = 8,       /* its flag takes no value and sets 1 */
+    FIELD_RESUME_FREE = 16, /* saved, yet nmt-train --resume may change it (a switch may be turned on) */
+    /* command tables (core/cli.h) only: */
+    FIELD_MANDATORY = 32,   /* the command line must give it */
+    FIELD_STDIO = 64,       /* a path that may be "-": standard input or output */
+    FIELD_PLAIN_FILE = 128, /* an output that must be a regular file (files are derived from its name) */
+    FIELD_DIRECTORY = 256,  /* an output that may be a directory (written into) */
 };
 
 typedef struct {
@@ -32,8 +51,14 @@ typedef struct {
     size_t offset;            /* offsetof the member */
     double def, min, max;     /* default and the inclusive range of valid values */
     const char *format;       /* printf format in files ("%.9g"); NULL: the type's own (enum: its name) */
-    const char *const *names; /* FIELD_ENUM: the values' names, NULL-terminated */
+    const char *const *names; /* FIELD_ENUM: the values' names, NULL-terminated; "a|b" accepts b for a */
     unsigned flags;
+    /* on the command line (core/cli.h): */
+    const char *alias;   /* a short flag ("-m"), or NULL */
+    const char *metavar; /* the value in --help ("N", "FILE"); NULL: from the type */
+    const char *help;    /* the --help text, lines separated by "\n"; "(default X)" is appended
+                          * from def unless the text already says "default" */
+    const char *section; /* the --help heading it is listed under (CliCommand.sections) */
 } FieldSpec;
 
 /* Every field to its default. */
@@ -55,7 +80,13 @@ int fields_read(const FieldSpec *f, int n, const char *text, size_t len, void *o
  * tells whether the flag consumes a value. */
 int fields_parse_flag(const FieldSpec *f, int n, const char *flag, const char *value, void *obj, int *takes_value,
                       char *err, size_t errsz);
-/* The spec for a flag, or NULL. */
+/* Set the field from text, checking its range. 0, or -1 with the reason
+ * in why ("must be between 1 and 256, got 0"), for a message that names
+ * the flag or the key. */
+int fields_parse_value(const FieldSpec *f, const char *text, void *obj, char *why, size_t whysz);
+/* The length of an enum name without its alternatives ("gdfa" in "gdfa|x"). */
+int fields_name_len(const char *name);
+/* The spec for a flag or its alias, or NULL. */
 const FieldSpec *fields_find_flag(const FieldSpec *f, int n, const char *flag);
 
 /* 0 when every field is in range, else -1 naming the first one that is not. */

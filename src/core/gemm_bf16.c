@@ -135,25 +135,29 @@ typedef struct {
     size_t cap[SLOTS];
 } Buffers;
 
+/* The calling thread's buffers; the key only frees them when the thread
+ * ends. Without a key (a host that used up its PTHREAD_KEYS_MAX) they
+ * still work, they are then just not freed with their thread. */
+static _Thread_local Buffers *thread_buffers;
 static pthread_key_t buffers_key;
+static int buffers_key_ok;
 static pthread_once_t buffers_once = PTHREAD_ONCE_INIT;
 
 static void buffers_free(void *v) {
     Buffers *b = v;
     for (int i = 0; i < SLOTS; i++) free(b->p[i]);
     free(b);
+    thread_buffers = NULL; /* runs on the ending thread: a later call there starts anew */
 }
 
-static void buffers_init(void) {
-    if (pthread_key_create(&buffers_key, buffers_free) != 0) die("pthread_key_create failed");
-}
+static void buffers_init(void) { buffers_key_ok = pthread_key_create(&buffers_key, buffers_free) == 0; }
 
 void *gemm_thread_buffer(int slot, size_t bytes) {
     pthread_once(&buffers_once, buffers_init);
-    Buffers *b = pthread_getspecific(buffers_key);
+    Buffers *b = thread_buffers;
     if (!b) {
-        b = xcalloc(1, sizeof *b);
-        pthread_setspecific(buffers_key, b);
+        b = thread_buffers = xcalloc(1, sizeof *b);
+        if (buffers_key_ok) pthread_setspecific(buffers_key, b);
     }
     if (bytes > b->cap[slot]) {
         free(b->p[slot]);

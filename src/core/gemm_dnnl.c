@@ -19,7 +19,13 @@
  * disturb other threads.
  *
  * Scratchpads are user-managed: one growable buffer per thread instead of
- * one allocation per primitive. */
+ * one allocation per primitive.
+ *
+ * A failure of oneDNN (out of memory, a shape it has no kernel for) never
+ * ends the process: gemm_dnnl() returns -1 before C is written and gemm()
+ * runs the product on OpenBLAS. A primitive that could not be created is
+ * remembered as such in the cache, so the same product is not retried at
+ * every call. */
 #define _POSIX_C_SOURCE 200809L
 #include <dnnl.h>
 #include <omp.h>
@@ -59,14 +65,15 @@ static int engine_ok;
 static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
 static pthread_key_t cache_key;
 
-static void check(dnnl_status_t s, const char *what) {
-    if (s != dnnl_success) die("oneDNN: %s failed (status %d)", what, (int)s);
-}
+static int ok(dnnl_status_t s) { return s == dnnl_success; }
 
+/* Also an entry whose creation failed half-way (its missing handles are NULL). */
 static void entry_free(Entry *e) {
     if (!e->used) return;
-    dnnl_primitive_destroy(e->prim);
-    dnnl_memory_destroy(e->a), dnnl_memory_destroy(e->b), dnnl_memory_destroy(e->c);
+    if (e->prim) dnnl_primitive_destroy(e->prim);
+    if (e->a) dnnl_memory_destroy(e->a);
+    if (e->b) dnnl_memory_destroy(e->b);
+    if (e->c) dnnl_memory_destroy(e->c);
     if (e->scratch) dnnl_memory_destroy(e->scratch);
     memset(e, 0, sizeof *e);
 }
@@ -80,8 +87,9 @@ static void cache_free(void *v) {
 }
 
 static void engine_init(void) {
-    engine_ok = dnnl_engine_create(&engine, dnnl_cpu, 0) == dnnl_success;
-    if (pthread_key_create(&cache_key, cache_free) != 0) die("pthread_key_create failed");
+    /* without a key (a host that used up its PTHREAD_KEYS_MAX) there are no
+     * per-thread caches, so no oneDNN: OpenBLAS runs the products */
+    engine_ok = ok(dnnl_engine_create(&engine, dnnl_cpu, 0)) && pthread_key_create(&cache_key, cache_free) == 0;
 }
 
 int gemm_dnnl_available(void) {
@@ -89,58 +97,71 @@ int gemm_dnnl_available(void) {
     return engine_ok;
 }
 
+/* The calling thread's cache, or NULL when oneDNN cannot give it a stream. */
 static ThreadCache *thread_cache(void) {
     ThreadCache *tc = pthread_getspecific(cache_key);
     if (!tc) {
         tc = xcalloc(1, sizeof *tc);
-        check(dnnl_stream_create(&tc->stream, engine, dnnl_stream_default_flags), "stream_create");
-        pthread_setspecific(cache_key, tc);
+        if (!ok(dnnl_stream_create(&tc->stream, engine, dnnl_stream_default_flags)) ||
+            pthread_setspecific(cache_key, tc) != 0) {
+            if (tc->stream) dnnl_stream_destroy(tc->stream);
+            free(tc);
+            return NULL;
+        }
     }
     return tc;
 }
 
 /* Row-major matrix of rows x cols, element (i, j) at i * rs + j * cs. */
-static void md(dnnl_memory_desc_t *d, int rows, int cols, int rs, int cs, dnnl_data_type_t t) {
+static int md(dnnl_memory_desc_t *d, int rows, int cols, int rs, int cs, dnnl_data_type_t t) {
     dnnl_dims_t dims = {rows, cols}, strides = {rs, cs};
-    check(dnnl_memory_desc_init_by_strides(d, 2, dims, t, strides), "memory_desc_init");
+    return ok(dnnl_memory_desc_init_by_strides(d, 2, dims, t, strides));
 }
 
-static void entry_create(Entry *e, const Key *k) {
-    dnnl_data_type_t in = k->bf16 ? dnnl_bf16 : dnnl_f32;
-    dnnl_memory_desc_t a, b, c;
-    /* op(A) is M x K: A stored M x K, or K x M read with swapped strides */
-    md(&a, k->M, k->K, k->ta ? 1 : k->lda, k->ta ? k->lda : 1, in);
-    md(&b, k->K, k->N, k->tb ? 1 : k->ldb, k->tb ? k->ldb : 1, in);
-    md(&c, k->M, k->N, k->ldc, 1, dnnl_f32);
-    dnnl_matmul_desc_t desc;
-    check(dnnl_matmul_desc_init(&desc, &a, &b, NULL, &c), "matmul_desc_init");
-    dnnl_primitive_attr_t attr;
-    dnnl_post_ops_t ops;
-    check(dnnl_primitive_attr_create(&attr), "attr_create");
-    check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "scratchpad_mode");
-    float alpha, beta;
-    memcpy(&alpha, &k->alpha, sizeof alpha), memcpy(&beta, &k->beta, sizeof beta);
-    if (alpha != 1.0f) check(dnnl_primitive_attr_set_output_scales(attr, 1, 0, &alpha), "output_scales");
-    if (beta != 0.0f) { /* C = alpha AB + beta C; without the post-op C is only written */
-        check(dnnl_post_ops_create(&ops), "post_ops_create");
-        check(dnnl_post_ops_append_sum(ops, beta), "append_sum");
-        check(dnnl_primitive_attr_set_post_ops(attr, ops), "set_post_ops");
-        dnnl_post_ops_destroy(ops);
-    }
-    dnnl_primitive_desc_t pd;
-    check(dnnl_primitive_desc_create(&pd, &desc, attr, engine, NULL), "matmul primitive_desc_create");
-    dnnl_primitive_attr_destroy(attr);
-    check(dnnl_primitive_create(&e->prim, pd), "primitive_create");
-    check(dnnl_memory_create(&e->a, &a, engine, DNNL_MEMORY_NONE), "memory_create");
-    check(dnnl_memory_create(&e->b, &b, engine, DNNL_MEMORY_NONE), "memory_create");
-    check(dnnl_memory_create(&e->c, &c, engine, DNNL_MEMORY_NONE), "memory_create");
-    const dnnl_memory_desc_t *sd = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
-    e->scratch_bytes = sd ? dnnl_memory_desc_get_size(sd) : 0;
-    e->scratch = NULL;
-    if (e->scratch_bytes) check(dnnl_memory_create(&e->scratch, sd, engine, DNNL_MEMORY_NONE), "memory_create");
-    dnnl_primitive_desc_destroy(pd);
+static int new_memory(dnnl_memory_t *m, const dnnl_memory_desc_t *d) {
+    return ok(dnnl_memory_create(m, d, engine, DNNL_MEMORY_NONE));
+}
+
+/* Fill e with the primitive for k: 0, or -1 when oneDNN refused (e then
+ * holds k without a primitive, so that lookup() finds the failure). */
+static int entry_create(Entry *e, const Key *k) {
+    memset(e, 0, sizeof *e);
     e->key = *k;
     e->used = 1;
+    dnnl_data_type_t in = k->bf16 ? dnnl_bf16 : dnnl_f32;
+    dnnl_memory_desc_t a, b, c;
+    dnnl_matmul_desc_t desc;
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_post_ops_t ops = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    float alpha, beta;
+    memcpy(&alpha, &k->alpha, sizeof alpha), memcpy(&beta, &k->beta, sizeof beta);
+    /* op(A) is M x K: A stored M x K, or K x M read with swapped strides */
+    int done = md(&a, k->M, k->K, k->ta ? 1 : k->lda, k->ta ? k->lda : 1, in) &&
+               md(&b, k->K, k->N, k->tb ? 1 : k->ldb, k->tb ? k->ldb : 1, in) &&
+               md(&c, k->M, k->N, k->ldc, 1, dnnl_f32) && ok(dnnl_matmul_desc_init(&desc, &a, &b, NULL, &c)) &&
+               ok(dnnl_primitive_attr_create(&attr)) &&
+               ok(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user)) &&
+               (alpha == 1.0f || ok(dnnl_primitive_attr_set_output_scales(attr, 1, 0, &alpha))) &&
+               /* C = alpha AB + beta C; without the post-op C is only written */
+               (beta == 0.0f || (ok(dnnl_post_ops_create(&ops)) && ok(dnnl_post_ops_append_sum(ops, beta)) &&
+                                 ok(dnnl_primitive_attr_set_post_ops(attr, ops)))) &&
+               ok(dnnl_primitive_desc_create(&pd, &desc, attr, engine, NULL)) &&
+               ok(dnnl_primitive_create(&e->prim, pd)) && new_memory(&e->a, &a) && new_memory(&e->b, &b) &&
+               new_memory(&e->c, &c);
+    if (done) {
+        const dnnl_memory_desc_t *sd = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+        e->scratch_bytes = sd ? dnnl_memory_desc_get_size(sd) : 0;
+        if (e->scratch_bytes) done = new_memory(&e->scratch, sd);
+    }
+    if (ops) dnnl_post_ops_destroy(ops);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    if (done) return 0;
+    entry_free(e);
+    e->key = *k;
+    e->used = 1;
+    return -1;
 }
 
 static unsigned key_hash(const Key *k) {
@@ -165,24 +186,26 @@ static Entry *lookup(ThreadCache *tc, const Key *k) {
     return victim;
 }
 
-static void run(const Key *k, const void *A, const void *B, float *C) {
+/* 0, or -1 when oneDNN refused the product (then C is untouched: the CPU
+ * engine checks everything before it computes). */
+static int run(const Key *k, const void *A, const void *B, float *C) {
     /* one thread, created and run alike everywhere: see the top of the file */
     const int saved = omp_get_max_threads();
     if (saved != 1) omp_set_num_threads(1);
     ThreadCache *tc = thread_cache();
-    Entry *e = lookup(tc, k);
-    check(dnnl_memory_set_data_handle(e->a, (void *)A), "set_data_handle");
-    check(dnnl_memory_set_data_handle(e->b, (void *)B), "set_data_handle");
-    check(dnnl_memory_set_data_handle(e->c, C), "set_data_handle");
-    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, e->a}, {DNNL_ARG_WEIGHTS, e->b}, {DNNL_ARG_DST, e->c}};
-    int nargs = 3;
-    if (e->scratch) {
-        check(dnnl_memory_set_data_handle(e->scratch, gemm_thread_buffer(3, e->scratch_bytes)), "set_data_handle");
-        args[nargs++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, e->scratch};
+    Entry *e = tc ? lookup(tc, k) : NULL;
+    int done = e && e->prim && ok(dnnl_memory_set_data_handle(e->a, (void *)A)) &&
+               ok(dnnl_memory_set_data_handle(e->b, (void *)B)) && ok(dnnl_memory_set_data_handle(e->c, C)) &&
+               (!e->scratch ||
+                ok(dnnl_memory_set_data_handle(e->scratch, gemm_thread_buffer(3, e->scratch_bytes))));
+    if (done) {
+        dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, e->a}, {DNNL_ARG_WEIGHTS, e->b}, {DNNL_ARG_DST, e->c},
+                                   {DNNL_ARG_SCRATCHPAD, e->scratch}};
+        done = ok(dnnl_primitive_execute(e->prim, tc->stream, e->scratch ? 4 : 3, args)) &&
+               ok(dnnl_stream_wait(tc->stream));
     }
-    check(dnnl_primitive_execute(e->prim, tc->stream, nargs, args), "matmul execute");
-    check(dnnl_stream_wait(tc->stream), "stream_wait");
     if (saved != 1) omp_set_num_threads(saved);
+    return done ? 0 : -1;
 }
 
 /* A bf16 view of a stored factor X [rows][cols] (row stride *ld), grown by
@@ -210,9 +233,9 @@ static const uint16_t *bf16_operand(const float *X, int rows, int cols, int *ld,
     return buf;
 }
 
-void gemm_dnnl(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
-               float beta, float *C, int ldc, int bf16) {
-    if (!gemm_dnnl_available()) die("oneDNN: no CPU engine");
+int gemm_dnnl(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
+              float beta, float *C, int ldc, int bf16) {
+    if (!gemm_dnnl_available()) return -1;
     const void *a = A, *b = B;
     if (bf16) {
         /* bf16 products on an odd K run one zero term longer: oneDNN 2.6's AMX
@@ -226,7 +249,7 @@ void gemm_dnnl(int ta, int tb, int M, int N, int K, float alpha, const float *A,
     }
     Key k = {ta, tb, M, N, K, lda, ldb, ldc, bf16, 0, 0};
     memcpy(&k.alpha, &alpha, sizeof alpha), memcpy(&k.beta, &beta, sizeof beta);
-    run(&k, a, b, C);
+    return run(&k, a, b, C);
 }
 
 static const char *isa_name(dnnl_cpu_isa_t isa) {
@@ -251,11 +274,11 @@ const char *gemm_dnnl_describe(int bf16) {
         Entry e = {0};
         const int saved = omp_get_max_threads();
         omp_set_num_threads(1);
-        entry_create(&e, &k);
+        const int made = entry_create(&e, &k) == 0;
         omp_set_num_threads(saved);
-        const char *impl = "?";
+        const char *impl = made ? "?" : "no matmul primitive";
         const_dnnl_primitive_desc_t pd;
-        if (dnnl_primitive_get_primitive_desc(e.prim, &pd) == dnnl_success)
+        if (made && dnnl_primitive_get_primitive_desc(e.prim, &pd) == dnnl_success)
             dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
         snprintf(text[bf16], sizeof text[bf16], "%s, max ISA %s", impl, isa_name(dnnl_get_effective_cpu_isa()));
         entry_free(&e);

@@ -20,8 +20,10 @@ void *gemm_thread_buffer(int slot, size_t bytes);
 
 /* The oneDNN backend (gemm_dnnl.c): 0 when oneDNN has no CPU engine here. */
 int gemm_dnnl_available(void);
-void gemm_dnnl(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
-               float beta, float *C, int ldc, int bf16);
+/* gemm() on oneDNN: 0, or -1 with C untouched when oneDNN refused the
+ * product (the caller then computes it another way). */
+int gemm_dnnl(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
+              float beta, float *C, int ldc, int bf16);
 /* Implementation oneDNN picks for the model's typical product, and the
  * highest ISA it may use, e.g. "brg:avx512_core, max ISA avx512_core_amx". */
 const char *gemm_dnnl_describe(int bf16);

@@ -89,3 +89,5 @@ void gru_weight_grads(const GruWeights *dg, int N, const float *x, int ldx, cons
     colsum_add(dg->bx, dxproj, N, 3 * H);
     colsum_add(dg->bh, dhproj, N, 3 * H);
 }
+
+double gru_step_madds(int in, int H) { return 3.0 * H * in + 3.0 * H * H; }

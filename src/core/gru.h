@@ -38,6 +38,10 @@ void gru_step_forward(const GruWeights *g, int B, const float *xproj, const floa
 void gru_step_backward(const GruWeights *g, int B, const float *h_prev, const float *rec_mask, const float *mask,
                        const float *cache, const float *dh, float *dxproj, float *dhproj, float *dh_prev);
 
+/* Multiply-adds of one step for one row (the input and the recurrent
+ * products: 3H x in and 3H x H), for FLOP counts. */
+double gru_step_madds(int in, int H);
+
 /* rec_in [B][H] = h_prev * rec_mask (the recurrent dropout of one step). */
 void gru_rec_dropout(int B, int H, const float *h_prev, const float *rec_mask, float *rec_in);
 

@@ -5,6 +5,7 @@
 #include "core/input.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <zlib.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -222,6 +223,72 @@ char *read_file(const char *path, size_t *len) {
     if (!b.data) buf_reserve(&b, 0), b.data[0] = '\0';
     *len = b.len;
     return b.data;
+}
+
+static const char *file_kind(mode_t mode) {
+    return S_ISDIR(mode)    ? "a directory"
+           : S_ISFIFO(mode) ? "a FIFO"
+           : S_ISCHR(mode)  ? "a character device"
+           : S_ISBLK(mode)  ? "a block device"
+           : S_ISSOCK(mode) ? "a socket"
+                            : "of an unknown kind";
+}
+
+int open_regular_file(const char *path, size_t *size, char *err, size_t errsz) {
+    /* O_NONBLOCK: opening a FIFO would wait for a writer before fstat could refuse it */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errsz, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        snprintf(err, errsz, "%s: cannot read: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errsz, "%s: not a regular file (%s)", path, file_kind(st.st_mode));
+        close(fd);
+        return -1;
+    }
+    if ((uintmax_t)st.st_size >= SIZE_MAX) {
+        snprintf(err, errsz, "%s: cannot read: %s", path, strerror(EFBIG));
+        close(fd);
+        return -1;
+    }
+    *size = (size_t)st.st_size;
+    return fd;
+}
+
+char *read_regular_file(const char *path, size_t *len, char *err, size_t errsz) {
+    size_t size;
+    int fd = open_regular_file(path, &size, err, errsz);
+    if (fd < 0) return NULL;
+    /* malloc, not xmalloc: a file too large for memory is an error of this file, not the end of the program */
+    char *data = malloc(size + 1);
+    if (!data) {
+        snprintf(err, errsz, "%s: cannot read %zu bytes: %s", path, size, strerror(ENOMEM));
+        close(fd);
+        return NULL;
+    }
+    size_t got = 0;
+    while (got < size) { /* never past the size fstat gave: a file that grows is read as it was */
+        ssize_t n = read(fd, data + got, size - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            snprintf(err, errsz, "%s: cannot read: %s", path, strerror(errno));
+            free(data);
+            close(fd);
+            return NULL;
+        }
+        if (n == 0) break; /* it shrank: the caller's checks find what is missing */
+        got += (size_t)n;
+    }
+    close(fd);
+    data[got] = '\0';
+    *len = got;
+    return data;
 }
 
 uint32_t crc32_update(uint32_t crc, const void *data, size_t n) {

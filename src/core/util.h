@@ -81,6 +81,18 @@ long count_lines(const char *path);
 /* Read a whole file; returns NULL (errno set, EISDIR for a directory) on failure. */
 char *read_file(const char *path, size_t *len);
 
+/* Open a regular file for reading: anything else (a directory, a FIFO, a
+ * device such as /dev/zero) is refused as "PATH: not a regular file (a
+ * FIFO)" before a byte is read, and without waiting for a FIFO's writer.
+ * The descriptor, with *size set from fstat; or -1 with "PATH: reason"
+ * (strerror where the system gave one) in err. */
+int open_regular_file(const char *path, size_t *size, char *err, size_t errsz);
+/* Read a whole regular file (open_regular_file), never more than the size
+ * it had when opened, into a NUL-terminated malloc'd buffer; NULL with
+ * "PATH: reason" in err, also when memory runs out. For files of any size
+ * whose reading must not end the program (models in the library). */
+char *read_regular_file(const char *path, size_t *len, char *err, size_t errsz);
+
 /* Write data to path atomically: a temporary file ".NAME.tmp.PID" in the
  * destination's directory, fsync, then rename. The old file stays intact
  * on any failure. A symlink is written through (its target is replaced,

@@ -20,82 +20,79 @@ static void output_input(int N, int H, int E, const float *s, const float *in, f
     }
 }
 
-/* Step t's activations inside the whole sequence's buffers. */
-static DecoderStepActs step_acts(const DecoderWeights *w, const DecoderActs *a, int t) {
-    const int B = a->B, H = w->H, A = w->att.A;
-    const size_t rows = (size_t)t * B;
-    return (DecoderStepActs){
-        .in = a->dec_in + rows * (w->E + 2 * H),
-        .xproj = a->xproj + rows * 3 * H,
-        .ctx = a->ctx,
-        .cache = a->cache + rows * 4 * H,
-        .alpha = a->alpha + rows * a->Ts,
-        .q = a->q ? a->q + rows * A : NULL,
-        .pre = a->pre ? a->pre + rows * a->Ts * A : NULL,
-        .rec_mask = a->rec_mask,
-        .rec_in = a->rec_in ? a->rec_in + rows * H : NULL,
-        .query = a->query ? a->query + rows * H : NULL,
-        .xproj2 = a->xproj2,
-        .cache2 = a->cache2 ? a->cache2 + rows * 4 * H : NULL,
-    };
+int decoder_slots(const DecoderWeights *w, int Tt, int Ts, int B, int rec_dropout, DecoderActs *act, ActSlot *slots) {
+    const size_t N = (size_t)Tt * B, H = (size_t)w->H, E = (size_t)w->E;
+    act->step = (DecoderStepActs){0}; /* what the slots leave out: alpha, rec_mask and dscore per step */
+    act->n_step_slots = decoder_step_slots(w, B, Ts, rec_dropout, &act->step, act->step_slots);
+    int n = 0;
+    for (int i = 0; i < act->n_step_slots; i++) slots[n++] = act->step_slots[i];
+    act_repeat(slots, n, Tt); /* in, xproj, cache, q, pre, rec_in, query, cache2: [Tt][B][...] */
+    slots[n++] = (ActSlot){&act->emb, N * E, 0};                          /* [Tt][B][E] */
+    slots[n++] = (ActSlot){&act->s, (Tt + 1) * B * H, 0};                 /* [Tt+1][B][H] */
+    slots[n++] = (ActSlot){&act->rec_mask, (rec_dropout != 0) * B * H, 0}; /* [B][H] */
+    slots[n++] = (ActSlot){&act->alpha, N * Ts, 0};                       /* [Tt][B][Ts] */
+    slots[n++] = (ActSlot){&act->out_in, N * w->out.in, 0};               /* [Tt][B][3H+E] */
+    slots[n++] = (ActSlot){&act->deep, (w->out.deep_W != NULL) * N * E, 0}; /* [Tt][B][E] */
+    slots[n++] = (ActSlot){&act->logits, N * w->V, 0};                    /* [Tt][B][Vt] */
+    return n;
+}
+
+size_t decoder_floats(const DecoderWeights *w, int Tt, int Ts, int B) {
+    DecoderActs act;
+    ActSlot slots[DECODER_SLOTS];
+    return act_floats(slots, decoder_slots(w, Tt, Ts, B, 0, &act, slots));
+}
+
+/* Step t's activations inside the whole sequence's buffers: each per-step
+ * array at t steps in, a scratch array as it is. */
+static DecoderStepActs step_acts(const DecoderActs *act, int t) {
+    DecoderStepActs a = act->step;
+    /* the slots point into act->step; the same fields of a are at the same offsets */
+    for (int i = 0; i < act->n_step_slots; i++) {
+        const ActSlot *sl = &act->step_slots[i];
+        float **field = (float **)((char *)&a + ((const char *)sl->at - (const char *)&act->step));
+        if (*field && !sl->scratch) *field += (size_t)t * sl->floats;
+    }
+    a.att.alpha = act->alpha + (size_t)t * act->B * act->Ts;
+    a.rec_mask = act->rec_mask;
+    return a;
 }
 
 void decoder_forward(const DecoderWeights *w, int Tt, int Ts, int B, const int *tgt_in, const float *ann,
                      const float *keys, const float *src_mask, const float *s0, float dropout, float rec_dropout,
                      Rng *rng, Arena *arena, DecoderActs *act) {
-    const int N = Tt * B, E = w->E, H = w->H, A = w->att.A, V = w->V;
+    const int N = Tt * B, E = w->E, H = w->H;
     const int DI = E + 2 * H, OI = w->out.in;
     const size_t BH = (size_t)B * H;
     act->Tt = Tt, act->Ts = Ts, act->B = B;
     act->guide = NULL, act->guide_scale = 0.0f;
+    ActSlot slots[DECODER_SLOTS];
+    const int n = decoder_slots(w, Tt, Ts, B, rec_dropout > 0.0f, act, slots);
+    act_carve(slots, n, arena_take(arena, act_floats(slots, n)));
+    float *dec_in = act->step.in; /* [Tt][B][E+2H] the GRU inputs: embedding (after dropout) ; context */
 
     /* target embeddings [N][E], after dropout, into the first E columns of dec_in */
-    act->dec_in = arena_take(arena, (size_t)N * DI);
-    float *emb = arena_take(arena, (size_t)N * E);
-    embed_lookup(w->tgt_emb, E, tgt_in, N, emb);
-    act->emb_drop = dropout_forward(emb, (size_t)N * E, dropout, rng, arena);
-    for (int i = 0; i < N; i++) memcpy(act->dec_in + (size_t)i * DI, emb + (size_t)i * E, sizeof(float) * (size_t)E);
-    act->rec_mask = act->rec_in = NULL;
-    if (rec_dropout > 0.0f) {
-        act->rec_mask = arena_take(arena, BH);
-        dropout_mask(act->rec_mask, BH, rec_dropout, rng);
-        act->rec_in = arena_take(arena, (size_t)N * H);
-    }
+    embed_lookup(w->tgt_emb, E, tgt_in, N, act->emb);
+    act->emb_drop = dropout_forward(act->emb, (size_t)N * E, dropout, rng, arena);
+    for (int i = 0; i < N; i++) memcpy(dec_in + (size_t)i * DI, act->emb + (size_t)i * E, sizeof(float) * (size_t)E);
+    if (act->rec_mask) dropout_mask(act->rec_mask, BH, rec_dropout, rng);
 
     /* the embedding part of every step's input projection, in one product:
      * xproj [N][3H] = dec_in[:, :E] [N][E] Wx[:, :E]^T + bx
      * (gru: Wx [3H][E+2H], the context part follows in the steps; cgru: GRU1's Wx [3H][E]) */
-    act->xproj = arena_take(arena, (size_t)N * 3 * H);
-    gemm(0, 1, N, 3 * H, E, 1.0f, act->dec_in, DI, w->gru.Wx, w->gru.in, 0.0f, act->xproj, 3 * H);
-    add_bias_rows(act->xproj, w->gru.bx, N, 3 * H);
+    gemm(0, 1, N, 3 * H, E, 1.0f, dec_in, DI, w->gru.Wx, w->gru.in, 0.0f, act->step.xproj, 3 * H);
+    add_bias_rows(act->step.xproj, w->gru.bx, N, 3 * H);
 
-    act->s = arena_take(arena, (size_t)(Tt + 1) * BH);
     memcpy(act->s, s0, sizeof(float) * BH);
-    act->cache = arena_take(arena, (size_t)N * 4 * H);
-    act->alpha = arena_take(arena, (size_t)N * Ts);
-    act->q = act->pre = NULL;
-    if (w->att.type == ATTENTION_BAHDANAU) {
-        act->q = arena_take(arena, (size_t)N * A);
-        act->pre = arena_take(arena, (size_t)Tt * Ts * B * A);
-    }
-    act->ctx = arena_take(arena, (size_t)B * 2 * H);
-    act->query = act->cache2 = act->xproj2 = NULL;
-    if (w->type == DECODER_CGRU) {
-        act->query = arena_take(arena, (size_t)N * H);
-        act->cache2 = arena_take(arena, (size_t)N * 4 * H);
-        act->xproj2 = arena_take(arena, (size_t)B * 3 * H);
-    }
+    const AttentionMemory mem = {Ts, B, NULL, ann, keys, src_mask};
     for (int t = 0; t < Tt; t++) {
-        DecoderStepActs a = step_acts(w, act, t);
-        decoder_step_forward(w, Ts, B, B, NULL, ann, keys, src_mask, act->s + t * BH, 1, &a, act->s + (t + 1) * BH);
+        DecoderStepActs a = step_acts(act, t);
+        decoder_step_forward(w, &mem, B, act->s + t * BH, 1, &a, act->s + (t + 1) * BH);
     }
 
     /* output layer over all steps: [s_t ; c_t ; emb_{t-1}] */
-    act->out_in = arena_take(arena, (size_t)N * OI);
-    output_input(N, H, E, act->s + BH, act->dec_in, act->out_in);
+    output_input(N, H, E, act->s + BH, dec_in, act->out_in);
     act->out_drop = dropout_forward(act->out_in, (size_t)N * OI, dropout, rng, arena);
-    act->deep = w->out.deep_W ? arena_take(arena, (size_t)N * E) : NULL;
-    act->logits = arena_take(arena, (size_t)N * V);
     output_forward(&w->out, N, act->out_in, act->deep, act->logits);
 }
 
@@ -169,6 +166,7 @@ void decoder_backward(const DecoderWeights *w, const DecoderWeights *g, const in
     float *dscore = act->guide ? arena_take(arena, (size_t)B * Ts) : NULL;
     memset(d_ann, 0, sizeof(float) * (size_t)Ts * B * 2 * H);
     memset(dkeys, 0, sizeof(float) * (size_t)Ts * B * A);
+    const AttentionMemory mem = {Ts, B, NULL, ann, keys, src_mask};
     for (int t = Tt - 1; t >= 0; t--) {
         /* in the forward pass out_in[t][b] = [s_{t+1} ; c_t ; emb] (s is offset by one: s[0] = s_0) */
         const float *d_out_t = d_out + (size_t)t * B * OI;
@@ -176,7 +174,7 @@ void decoder_backward(const DecoderWeights *w, const DecoderWeights *g, const in
             for (int i = 0; i < H; i++) ds[(size_t)b * H + i] += d_out_t[(size_t)b * OI + i];
             memcpy(dc + (size_t)b * 2 * H, d_out_t + (size_t)b * OI + H, sizeof(float) * 2 * (size_t)H);
         }
-        DecoderStepActs a = step_acts(w, act, t);
+        DecoderStepActs a = step_acts(act, t);
         if (dscore) guide_step_grad(act, t, dscore), a.dscore = dscore;
         const size_t rows = (size_t)t * B;
         DecoderStepGrads gr = {
@@ -187,16 +185,19 @@ void decoder_backward(const DecoderWeights *w, const DecoderWeights *g, const in
             .dq = dq ? dq + rows * A : NULL,
             .dquery = dquery,
             .scratch = scratch,
+            .d_ann = d_ann,
+            .dkeys = dkeys,
         };
-        decoder_step_backward(w, g, Ts, B, ann, keys, src_mask, act->s + t * BH, &a, ds, dc, &gr, ds_prev, d_ann, dkeys);
+        decoder_step_backward(w, g, &mem, B, act->s + t * BH, &a, ds, dc, &gr, ds_prev);
         float *swap = ds;
         ds = ds_prev, ds_prev = swap;
     }
     memcpy(ds0, ds, sizeof(float) * BH);
     /* the weight products deferred from the steps, over all steps at once */
-    gru_weight_grads(&g->gru, N, act->dec_in, DI, act->rec_in ? act->rec_in : act->s, dxproj, dhproj);
-    if (cgru) gru_weight_grads(&g->gru2, N, act->dec_in + E, DI, act->query, dxproj2, dhproj2); /* x = c_t, h = s'_t */
-    attention_query_backward(&w->att, &g->att, N, dq, cgru ? act->query : act->s);
+    const float *dec_in = act->step.in, *query = act->step.query; /* [Tt][B][E+2H], cgru: [Tt][B][H] */
+    gru_weight_grads(&g->gru, N, dec_in, DI, act->step.rec_in ? act->step.rec_in : act->s, dxproj, dhproj);
+    if (cgru) gru_weight_grads(&g->gru2, N, dec_in + E, DI, query, dxproj2, dhproj2); /* x = c_t, h = s'_t */
+    attention_query_backward(&w->att, &g->att, N, dq, cgru ? query : act->s);
 
     /* target embeddings: from the GRU input and from the output layer */
     float *demb = arena_take(arena, (size_t)N * E);
@@ -207,41 +208,38 @@ void decoder_backward(const DecoderWeights *w, const DecoderWeights *g, const in
     embed_backward(g->tgt_emb, E, tgt_in, N, demb);
 }
 
-size_t decoder_search_scratch(const DecoderWeights *w, int B, int Ts) {
-    const int E = w->E, H = w->H, A = w->att.A;
-    return (size_t)B * (E + 2 * H) /* GRU input */
-           + (size_t)B * 3 * H     /* xproj */
-           + (size_t)B * 4 * H     /* GRU cache */
-           + (size_t)B * w->out.in /* output input */
-           + (size_t)B * 2 * H     /* context */
-           + (size_t)B * A         /* q */
-           + (size_t)Ts * B * A    /* pre */
-           + (size_t)B * E         /* deep output */
-           + (w->type == DECODER_CGRU ? (size_t)B * (H + 3 * H + 4 * H) : 0); /* query, xproj2, cache2 */
+/* The scratch of a search step: one step's arrays, the output layer's
+ * input and the deep output's activations. */
+typedef struct {
+    DecoderStepActs step;
+    float *out_in, *deep;
+} SearchScratch;
+
+static int search_slots(const DecoderWeights *w, int B, int Ts, SearchScratch *sc, ActSlot *slots) {
+    int n = decoder_step_slots(w, B, Ts, 0, &sc->step, slots);
+    slots[n++] = (ActSlot){&sc->out_in, (size_t)B * w->out.in, 0};                    /* [B][3H+E] */
+    slots[n++] = (ActSlot){&sc->deep, (w->out.deep_W != NULL) * (size_t)B * w->E, 0}; /* [B][E] */
+    return n;
 }
 
-void decoder_search_step(const DecoderWeights *w, int Ts, int B, int n_src, const int *row_src, const float *ann,
-                         const float *keys, const float *mask, const int *y_prev, const float *s_prev, float *s,
-                         float *logprobs, float *alpha, float *scratch) {
-    const int E = w->E, H = w->H, A = w->att.A, V = w->V, DI = E + 2 * H;
-    DecoderStepActs a = {.alpha = alpha};
-    a.in = scratch;
-    a.xproj = a.in + (size_t)B * DI;
-    a.cache = a.xproj + (size_t)B * 3 * H;
-    float *out_in = a.cache + (size_t)B * 4 * H;
-    a.ctx = out_in + (size_t)B * w->out.in;
-    float *q = a.ctx + (size_t)B * 2 * H, *pre = q + (size_t)B * A;
-    float *deep = pre + (size_t)Ts * B * A;
-    if (w->att.type == ATTENTION_BAHDANAU) a.q = q, a.pre = pre;
-    if (w->type == DECODER_CGRU) {
-        a.query = deep + (size_t)B * E;
-        a.xproj2 = a.query + (size_t)B * H;
-        a.cache2 = a.xproj2 + (size_t)B * 3 * H;
-    }
+size_t decoder_search_scratch(const DecoderWeights *w, int B, int Ts) {
+    SearchScratch sc;
+    ActSlot slots[DECODER_STEP_SLOTS + 2];
+    return act_floats(slots, search_slots(w, B, Ts, &sc, slots));
+}
+
+void decoder_search_step(const DecoderWeights *w, const AttentionMemory *mem, int B, const int *y_prev,
+                         const float *s_prev, float *s, float *logprobs, float *alpha, float *scratch) {
+    const int E = w->E, H = w->H, V = w->V, DI = E + 2 * H;
+    SearchScratch sc = {0};
+    ActSlot slots[DECODER_STEP_SLOTS + 2];
+    act_carve(slots, search_slots(w, B, mem->Ts, &sc, slots), scratch);
+    DecoderStepActs *a = &sc.step;
+    a->att.alpha = alpha;
     for (int b = 0; b < B; b++)
-        memcpy(a.in + (size_t)b * DI, w->tgt_emb + (size_t)y_prev[b] * E, sizeof(float) * (size_t)E);
-    decoder_step_forward(w, Ts, B, n_src, row_src, ann, keys, mask, s_prev, 0, &a, s);
-    output_input(B, H, E, s, a.in, out_in);
-    output_forward(&w->out, B, out_in, deep, logprobs);
+        memcpy(a->in + (size_t)b * DI, w->tgt_emb + (size_t)y_prev[b] * E, sizeof(float) * (size_t)E);
+    decoder_step_forward(w, mem, B, s_prev, 0, a, s);
+    output_input(B, H, E, s, a->in, sc.out_in);
+    output_forward(&w->out, B, sc.out_in, sc.deep, logprobs);
     for (int b = 0; b < B; b++) log_softmax_row(logprobs + (size_t)b * V, V);
 }

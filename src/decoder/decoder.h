@@ -20,21 +20,19 @@
 #include "decoder/step.h"
 #include "decoder/weights.h"
 
+/* The activations of a teacher-forced sequence of Tt steps over B rows,
+ * laid out by decoder_slots. */
 typedef struct {
     int Tt, Ts, B;
-    float *dec_in;   /* [Tt][B][E+2H] GRU inputs: embedding (after dropout) ; context */
+    DecoderStepActs step;  /* step 0 of every per-step array: each holds the Tt steps one after another
+                            * ([Tt][B][...]), a step's scratch (ctx, xproj2) one step; step t: step_acts */
+    ActSlot step_slots[DECODER_STEP_SLOTS]; /* the per-step arrays' sizes, for step_acts */
+    int n_step_slots;
+    float *emb;      /* [Tt][B][E] target embeddings before they are copied into step.in */
     float *emb_drop; /* [Tt][B][E] dropout multipliers, or NULL */
-    float *xproj;    /* [Tt][B][3H] */
-    float *ctx;      /* [B][2H] scratch of the steps */
     float *s;        /* [Tt+1][B][H], s[0] = s_0 */
-    float *cache;    /* [Tt][B][4H] */
     float *rec_mask; /* [B][H] recurrent dropout mask, or NULL */
-    float *rec_in;   /* [Tt][B][H] the recurrent product's input under recurrent dropout, or NULL */
     float *alpha;    /* [Tt][B][Ts] attention weights */
-    float *q, *pre;  /* Bahdanau caches: [Tt][B][A], [Tt][Ts][B][A] */
-    float *query;    /* cgru: [Tt][B][H] s'_t, the queries; NULL for gru (the queries are s[0..Tt-1]) */
-    float *cache2;   /* cgru: [Tt][B][4H] GRU2's caches */
-    float *xproj2;   /* cgru: [B][3H] scratch of the steps */
     float *out_in;   /* [Tt][B][3H+E] output layer input, after dropout */
     float *out_drop; /* [Tt][B][3H+E] or NULL */
     float *deep;     /* [Tt][B][E] deep output activations, or NULL */
@@ -42,6 +40,15 @@ typedef struct {
     const float *guide; /* guided alignment, set by decoder_guide_loss: gold rows [Tt][B][Ts], or NULL */
     float guide_scale;  /* the weight of the guidance loss in the gradient decoder_backward adds */
 } DecoderActs;
+
+/* The arrays of DecoderActs (dropout multipliers aside, which
+ * dropout_forward takes from the arena): their sizes and where their
+ * pointers go (core/layout.h). Returns the number of slots (at most
+ * DECODER_SLOTS). */
+enum { DECODER_SLOTS = DECODER_STEP_SLOTS + 10 };
+int decoder_slots(const DecoderWeights *w, int Tt, int Ts, int B, int rec_dropout, DecoderActs *act, ActSlot *slots);
+/* Their floats: what a teacher-forced forward pass takes (scoring's memory estimate). */
+size_t decoder_floats(const DecoderWeights *w, int Tt, int Ts, int B);
 
 /* Teacher-forced forward pass up to the logits. tgt_in [Tt][B] (<s> y1 ..),
  * ann [Ts][B][2H] and src_mask [Ts][B] from the encoder, keys [Ts][B][A]
@@ -75,14 +82,13 @@ void decoder_backward(const DecoderWeights *w, const DecoderWeights *g, const in
                       const float *keys, const float *src_mask, DecoderActs *act, float *d_ann, float *dkeys,
                       float *ds0, Arena *arena);
 
-/* One search step for B hypothesis rows over n_src encoded sentences
- * (ann/keys/mask [Ts][n_src][...]; row b belongs to sentence row_src[b]).
- * y_prev [B], s_prev [B][H]. Writes s [B][H], logprobs [B][Vt]
- * (log-softmax) and alpha [B][Ts]. scratch: at least
- * decoder_search_scratch(w, B, Ts) floats. */
-void decoder_search_step(const DecoderWeights *w, int Ts, int B, int n_src, const int *row_src, const float *ann,
-                         const float *keys, const float *mask, const int *y_prev, const float *s_prev, float *s,
-                         float *logprobs, float *alpha, float *scratch);
+/* One search step for B hypothesis rows over the encoded sentences of mem
+ * (row b belongs to sentence mem->row_src[b]). y_prev [B], s_prev [B][H].
+ * Writes s [B][H], logprobs [B][Vt] (log-softmax) and alpha [B][Ts].
+ * scratch: decoder_search_scratch(w, B, Ts) floats, laid out by
+ * decoder_search_slots. */
+void decoder_search_step(const DecoderWeights *w, const AttentionMemory *mem, int B, const int *y_prev,
+                         const float *s_prev, float *s, float *logprobs, float *alpha, float *scratch);
 size_t decoder_search_scratch(const DecoderWeights *w, int B, int Ts);
 
 #endif

@@ -23,3 +23,5 @@ void init_state_backward(const InitStateWeights *w, const InitStateWeights *dw, 
     colsum_add(dw->b, ds0, B, H);
     gemm(0, 0, B, 2 * H, H, 1.0f, ds0, H, w->W, 2 * H, 0.0f, d_summary, 2 * H); /* d_summary [B][2H] = dpre W */
 }
+
+double init_state_madds(int H) { return 2.0 * H * H; }

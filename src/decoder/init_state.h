@@ -12,6 +12,9 @@ typedef struct {
     int H;
 } InitStateWeights;
 
+/* Multiply-adds for one row (W [H][2H]), for FLOP counts. */
+double init_state_madds(int H);
+
 /* s0 [B][H] from summary [B][2H] (encoder_summary_forward). */
 void init_state_forward(const InitStateWeights *w, int B, const float *summary, float *s0);
 

@@ -41,3 +41,11 @@ void output_backward(const OutputWeights *w, const OutputWeights *dw, int N, con
     colsum_add(dw->deep_b, dt, N, LI);
     gemm(0, 0, N, OI, LI, 1.0f, dt, LI, w->deep_W, OI, 0.0f, d_o, OI); /* d_o [N][in] = dt deep_W */
 }
+
+double output_madds_of(int in, int E, int V, int deep) {
+    return deep ? (double)E * in + (double)V * E : (double)V * in;
+}
+
+double output_madds(const OutputWeights *w) {
+    return output_madds_of(w->in, w->deep_W ? w->logit_in : 0, w->V, w->deep_W != NULL);
+}

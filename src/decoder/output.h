@@ -20,6 +20,11 @@ typedef struct {
     int V;
 } OutputWeights;
 
+/* Multiply-adds for one row (the deep layer, then the logits), for FLOP counts. */
+double output_madds(const OutputWeights *w);
+/* The same from the sizes: o's width in, the embedding size E, V, deep or not. */
+double output_madds_of(int in, int E, int V, int deep);
+
 /* logits [N][V] from o [N][in]. With the deep output, deep [N][E]
  * receives t for the backward pass (unused otherwise, may be NULL). */
 void output_forward(const OutputWeights *w, int N, const float *o, float *deep, float *logits);

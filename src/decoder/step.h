@@ -26,16 +26,15 @@
 #ifndef NMT_DECODER_STEP_H
 #define NMT_DECODER_STEP_H
 
+#include "core/layout.h"
 #include "decoder/weights.h"
 
 /* The activations of one step over B rows. */
 typedef struct {
     float *in;             /* [B][E+2H] [E y_{t-1} ; c_t]: the caller fills the first E columns, the step writes c_t */
     float *xproj;          /* [B][3H] the input projection of the GRU that reads E y_{t-1} (gru: and c_t) */
-    float *ctx;            /* [B][2H] scratch for c_t */
     float *cache;          /* [B][4H] GRU step cache (cgru: GRU1's) */
-    float *alpha;          /* [B][Ts] attention weights */
-    float *q, *pre;        /* Bahdanau caches [B][A] and [Ts][B][A]; NULL for dot */
+    AttentionStepActs att; /* alpha [B][Ts], ctx [B][2H] (scratch for c_t), Bahdanau's q and pre */
     const float *rec_mask; /* [B][H] recurrent dropout mask, or NULL */
     float *rec_in;         /* [B][H] s_{t-1} * rec_mask (with rec_mask) */
     float *query;          /* cgru: [B][H] s'_t, the attention query and GRU2's previous state */
@@ -45,31 +44,40 @@ typedef struct {
                             * (guided alignment), or NULL */
 } DecoderStepActs;
 
-/* The gradients one backward step writes (overwriting), for the products
- * over all steps that follow the loop. */
+/* The arrays of DecoderStepActs for B rows over Ts source positions, all
+ * but att.alpha, rec_mask and dscore (which the sequence or the search
+ * owns; rec_in only with recurrent dropout): their sizes and where their
+ * pointers go (core/layout.h). Returns the number of slots (at most
+ * DECODER_STEP_SLOTS). */
+enum { DECODER_STEP_SLOTS = 10 };
+int decoder_step_slots(const DecoderWeights *w, int B, int Ts, int rec_dropout, DecoderStepActs *a, ActSlot *slots);
+
+/* The gradients one backward step leaves, for the products over all steps
+ * that follow the loop (written) and the source side (added into). */
 typedef struct {
     float *dxproj, *dhproj;   /* [B][3H] the GRU's projections (cgru: GRU1's), for gru_weight_grads */
     float *dxproj2, *dhproj2; /* cgru: [B][3H] GRU2's projections */
     float *dq;                /* Bahdanau: [B][A] w.r.t. the query projection, for attention_query_backward */
     float *dquery;            /* cgru: [B][H] scratch, the gradient w.r.t. s'_t */
     float *scratch;           /* B * Ts floats */
+    float *d_ann;             /* [Ts][B][2H] += */
+    float *dkeys;             /* [Ts][B][A] += */
 } DecoderStepGrads;
 
-/* s [B][H] from s_prev [B][H]; ann [Ts][n_src][2H], keys [Ts][n_src][A]
- * and mask [Ts][n_src] hold the encoded sentences, and row b attends to
- * sentence row_src[b] (NULL: row b to sentence b, n_src = B). */
-void decoder_step_forward(const DecoderWeights *w, int Ts, int B, int n_src, const int *row_src, const float *ann,
-                          const float *keys, const float *mask, const float *s_prev, int embedding_projected,
-                          DecoderStepActs *a, float *s);
+/* s [B][H] from s_prev [B][H], attending to mem (attention/attention.h). */
+void decoder_step_forward(const DecoderWeights *w, const AttentionMemory *mem, int B, const float *s_prev,
+                          int embedding_projected, DecoderStepActs *a, float *s);
 
 /* Backward of one teacher-forced step. ds [B][H]: the gradient w.r.t. s_t;
  * dctx [B][2H]: the gradient w.r.t. c_t from the output layer (the step
- * adds the GRU input's share). Writes the fields of gr and ds_prev [B][H]
- * (overwritten); adds into d_ann [Ts][B][2H], dkeys [Ts][B][A] and
- * g->att.v. */
-void decoder_step_backward(const DecoderWeights *w, const DecoderWeights *g, int Ts, int B, const float *ann,
-                           const float *keys, const float *mask, const float *s_prev, const DecoderStepActs *a,
-                           const float *ds, float *dctx, const DecoderStepGrads *gr, float *ds_prev, float *d_ann,
-                           float *dkeys);
+ * adds the GRU input's share). Writes ds_prev [B][H] and gr's step arrays
+ * (overwritten); adds into gr->d_ann, gr->dkeys and g->att.v. */
+void decoder_step_backward(const DecoderWeights *w, const DecoderWeights *g, const AttentionMemory *mem, int B,
+                           const float *s_prev, const DecoderStepActs *a, const float *ds, float *dctx,
+                           const DecoderStepGrads *gr, float *ds_prev);
+
+/* Multiply-adds of one step for one row over Ts source positions (both
+ * GRUs for cgru, the attention), the output layer left out. */
+double decoder_step_madds(DecoderType type, AttentionType att, int E, int H, int A, int Ts);
 
 #endif

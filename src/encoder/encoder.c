@@ -6,20 +6,41 @@
 #include "core/blas.h"
 #include "core/dropout.h"
 
+int encoder_slots(const EncoderWeights *w, int Ts, int B, int rec_dropout, EncoderActs *act, ActSlot *slots) {
+    const size_t N = (size_t)Ts * B, H = (size_t)w->H, rec = rec_dropout != 0;
+    int n = 0;
+    slots[n++] = (ActSlot){&act->emb, N * w->E, 0};          /* [Ts][B][E] */
+    slots[n++] = (ActSlot){&act->xproj, 2 * N * 3 * H, 0};   /* [2][Ts][B][3H] */
+    slots[n++] = (ActSlot){&act->cache, 2 * N * 4 * H, 0};   /* [2][Ts][B][4H] */
+    slots[n++] = (ActSlot){&act->hf, (N + B) * H, 0};        /* [Ts+1][B][H] */
+    slots[n++] = (ActSlot){&act->hb, (N + B) * H, 0};        /* [Ts+1][B][H] */
+    slots[n++] = (ActSlot){&act->ann, N * 2 * H, 0};         /* [Ts][B][2H] */
+    slots[n++] = (ActSlot){&act->rec_mask, rec * 2 * B * H, 0}; /* [2][B][H] */
+    slots[n++] = (ActSlot){&act->rec_in, rec * 2 * N * H, 0};   /* [2][Ts][B][H] */
+    return n;
+}
+
+size_t encoder_floats(const EncoderWeights *w, int Ts, int B) {
+    EncoderActs act;
+    ActSlot slots[ENCODER_SLOTS];
+    return act_floats(slots, encoder_slots(w, Ts, B, 0, &act, slots));
+}
+
+double encoder_madds(int E, int H) { return 2 * gru_step_madds(E, H); }
+
 void encoder_forward(const EncoderWeights *w, int Ts, int B, const int *src, const float *mask, float dropout,
                      float rec_dropout, Rng *rng, Arena *arena, EncoderActs *act) {
     const int N = Ts * B, E = w->E, H = w->H;
     const size_t BH = (size_t)B * H;
     act->Ts = Ts;
     act->B = B;
-    act->emb = arena_take(arena, (size_t)N * E); /* [Ts][B][E] */
+    ActSlot slots[ENCODER_SLOTS];
+    const int n = encoder_slots(w, Ts, B, rec_dropout > 0.0f, act, slots);
+    act_carve(slots, n, arena_take(arena, act_floats(slots, n)));
+    memset(act->hf, 0, sizeof(float) * (size_t)(Ts + 1) * BH); /* hf[0] = 0, the rest written by the steps */
+    memset(act->hb, 0, sizeof(float) * (size_t)(Ts + 1) * BH); /* hb[Ts] = 0, likewise */
     embed_lookup(w->src_emb, E, src, N, act->emb);
     act->emb_drop = dropout_forward(act->emb, (size_t)N * E, dropout, rng, arena);
-    act->xproj = arena_take(arena, (size_t)2 * N * 3 * H);
-    act->cache = arena_take(arena, (size_t)2 * N * 4 * H);
-    act->hf = arena_take_zero(arena, (size_t)(Ts + 1) * BH);
-    act->hb = arena_take_zero(arena, (size_t)(Ts + 1) * BH);
-    act->ann = arena_take(arena, (size_t)N * 2 * H);
     /* both directions' input projections, for all steps in one product each:
      * xproj[d] [N][3H] = emb [N][E] Wx^T + bx */
     const GruWeights *dir[2] = {&w->fwd, &w->bwd};
@@ -28,12 +49,9 @@ void encoder_forward(const EncoderWeights *w, int Ts, int B, const int *src, con
         gemm(0, 1, N, 3 * H, E, 1.0f, act->emb, E, dir[d]->Wx, E, 0.0f, xp, 3 * H);
         add_bias_rows(xp, dir[d]->bx, N, 3 * H);
     }
-    act->rec_mask = act->rec_in = NULL;
     float *in_f = NULL, *in_b = NULL; /* step t's recurrent input, [Ts][B][H] each */
-    if (rec_dropout > 0.0f) {
-        act->rec_mask = arena_take(arena, 2 * BH);
+    if (act->rec_mask) {
         dropout_mask(act->rec_mask, 2 * BH, rec_dropout, rng);
-        act->rec_in = arena_take(arena, (size_t)2 * N * H);
         in_f = act->rec_in, in_b = act->rec_in + (size_t)N * H;
     }
     float *cache_f = act->cache, *cache_b = act->cache + (size_t)N * 4 * H;

@@ -14,6 +14,7 @@
 #define NMT_ENCODER_H
 
 #include "core/gru.h"
+#include "core/layout.h"
 #include "core/nn.h"
 #include "core/rng.h"
 
@@ -37,6 +38,16 @@ typedef struct {
     float *rec_in;   /* [2][Ts][B][H] the recurrent products' inputs under recurrent dropout, or NULL */
     float *ann;      /* [Ts][B][2H] annotations */
 } EncoderActs;
+
+/* The arrays of EncoderActs (the dropout multipliers aside, which
+ * dropout_forward takes from the arena): their sizes and where their
+ * pointers go (core/layout.h). Returns the number of slots. */
+enum { ENCODER_SLOTS = 8 };
+int encoder_slots(const EncoderWeights *w, int Ts, int B, int rec_dropout, EncoderActs *act, ActSlot *slots);
+/* Their floats without dropout (scoring's memory estimate). */
+size_t encoder_floats(const EncoderWeights *w, int Ts, int B);
+/* Multiply-adds per source token: both directions' GRU steps. */
+double encoder_madds(int E, int H);
 
 /* Forward pass over src [Ts][B] (token ids) with mask [Ts][B] (1 real, 0
  * padding). dropout > 0 draws embedding dropout from rng, rec_dropout > 0

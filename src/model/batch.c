@@ -51,7 +51,7 @@ void batch_fill(Batch *b, int B, const int *const *src, const int *src_len, cons
         }
 }
 
-float *batch_guide_begin(Batch *b, float weight) {
+float *batch_guide_begin(Batch *b) {
     const int n = b->Tt * b->B * b->Ts;
     if (n > b->cap_guide) {
         b->cap_guide = n;
@@ -59,7 +59,6 @@ float *batch_guide_begin(Batch *b, float weight) {
     }
     memset(b->guide, 0, sizeof(float) * (size_t)n);
     b->has_guide = 1;
-    b->guide_weight = weight;
     return b->guide;
 }
 
@@ -82,7 +81,7 @@ void batch_slice(Batch *out, const Batch *in, int start, int count) {
         }
     out->has_guide = 0;
     if (in->has_guide) {
-        float *g = batch_guide_begin(out, in->guide_weight);
+        float *g = batch_guide_begin(out);
         const size_t Ts = (size_t)in->Ts;
         for (int t = 0; t < in->Tt; t++)
             memcpy(g + (size_t)t * count * Ts, in->guide + ((size_t)t * in->B + start) * Ts,

@@ -17,11 +17,10 @@ typedef struct {
     int cap_src, cap_tgt; /* allocated Ts*B and Tt*B */
     /* Guided alignment (training only): row (t, b) of guide is the gold
      * attention of target step t over the Ts source positions, summing to
-     * 1, or all zeros for a step without guidance. Valid when has_guide;
-     * guide_weight is the guidance loss's weight (lambda) for this update. */
+     * 1, or all zeros for a step without guidance. Valid when has_guide
+     * (its weight comes with the loss's others: seq2seq.h, LossWeights). */
     float *guide;     /* [Tt][B][Ts] */
     int has_guide;
-    float guide_weight;
     int cap_guide;
 } Batch;
 
@@ -32,8 +31,8 @@ typedef struct {
 void batch_fill(Batch *b, int B, const int *const *src, const int *src_len, const int *const *tgt,
                 const int *tgt_len);
 /* Make b's guide array (zeroed, [Tt][B][Ts] for its current shape), set
- * has_guide and the weight, and return the array for the caller to fill. */
-float *batch_guide_begin(Batch *b, float weight);
+ * has_guide, and return the array for the caller to fill. */
+float *batch_guide_begin(Batch *b);
 /* Rows [start, start+count) of a batch as a batch of their own (shares no memory). */
 void batch_slice(Batch *out, const Batch *in, int start, int count);
 void batch_free(Batch *b);

@@ -12,19 +12,18 @@ static const char *const DECODER_NAMES[] = {"gru", "cgru", NULL};
  * passes the same range as the flag. att_dim 0 on the command line means
  * "the hidden size" and is resolved before the check. */
 const FieldSpec MODEL_CONFIG_FIELDS[] = {
-    {"src_vocab", NULL, FIELD_INT, F(src_vocab), 0, 5, 1 << 30, NULL, NULL, FIELD_REQUIRED},
-    {"tgt_vocab", NULL, FIELD_INT, F(tgt_vocab), 0, 5, 1 << 30, NULL, NULL, FIELD_REQUIRED},
-    {"emb", "--emb", FIELD_INT, F(emb), 256, 1, 65536, NULL, NULL, FIELD_REQUIRED},
-    {"hidden", "--hidden", FIELD_INT, F(hidden), 512, 1, 65536, NULL, NULL, FIELD_REQUIRED},
-    {"att_dim", "--att-dim", FIELD_INT, F(att_dim), 0, 1, 65536, NULL, NULL, FIELD_REQUIRED},
-    {"attention", "--attention", FIELD_ENUM, F(attention), ATTENTION_BAHDANAU, 0, 1, NULL, ATTENTION_NAMES,
-     FIELD_REQUIRED},
-    {"dropout", "--dropout", FIELD_FLOAT, F(dropout), 0.2, 0, 0.95, NULL, NULL, 0},
-    {"deep_output", "--deep-output", FIELD_INT, F(deep_output), 0, 0, 1, NULL, NULL, FIELD_SWITCH},
-    {"tie_target", "--tie-embeddings", FIELD_INT, F(tie_target), 0, 0, 1, NULL, NULL, FIELD_SWITCH},
-    {"rec_dropout", "--rec-dropout", FIELD_FLOAT, F(rec_dropout), 0, 0, 0.95, NULL, NULL, FIELD_OMIT_DEFAULT},
+    {"src_vocab", NULL, FIELD_INT, F(src_vocab), 0, 5, 1 << 30, NULL, NULL, .flags = FIELD_REQUIRED},
+    {"tgt_vocab", NULL, FIELD_INT, F(tgt_vocab), 0, 5, 1 << 30, NULL, NULL, .flags = FIELD_REQUIRED},
+    {"emb", "--emb", FIELD_INT, F(emb), 256, 1, 65536, NULL, NULL, .flags = FIELD_REQUIRED, .section = "model", .help = "embedding size"},
+    {"hidden", "--hidden", FIELD_INT, F(hidden), 512, 1, 65536, NULL, NULL, .flags = FIELD_REQUIRED, .section = "model", .help = "GRU size, per encoder direction and in the decoder"},
+    {"att_dim", "--att-dim", FIELD_INT, F(att_dim), 0, 1, 65536, NULL, NULL, .flags = FIELD_REQUIRED, .section = "model", .help = "Bahdanau attention size (default: --hidden)"},
+    {"attention", "--attention", FIELD_ENUM, F(attention), ATTENTION_BAHDANAU, 0, 1, NULL, ATTENTION_NAMES, .flags = FIELD_REQUIRED, .section = "model", .help = "attention scorer"},
+    {"dropout", "--dropout", FIELD_FLOAT, F(dropout), 0.2, 0, 0.95, NULL, NULL, .flags = 0, .section = "model", .help = "dropout on embeddings and the output layer's input"},
+    {"deep_output", "--deep-output", FIELD_INT, F(deep_output), 0, 0, 1, NULL, NULL, .flags = FIELD_SWITCH, .section = "model", .help = "a tanh layer of --emb units between [s;c;y] and the logits\n(cheaper than the direct output layer when --emb < 3 x --hidden:\nmore updates per minute, fewer per BLEU point; see the Multi30k\nexperiments)"},
+    {"tie_target", "--tie-embeddings", FIELD_INT, F(tie_target), 0, 0, 1, NULL, NULL, .flags = FIELD_SWITCH, .section = "model", .help = "with --deep-output: the logits use the target embeddings as\ntheir weights (one matrix instead of two)"},
+    {"rec_dropout", "--rec-dropout", FIELD_FLOAT, F(rec_dropout), 0, 0, 0.95, NULL, NULL, .flags = FIELD_OMIT_DEFAULT, .section = "model", .help = "variational dropout on the GRUs' recurrent inputs: one mask per\nsentence, reused at every step"},
     /* written only for cgru, so that files of the plain decoder keep their bytes */
-    {"decoder", "--decoder", FIELD_ENUM, F(decoder), DECODER_GRU, 0, 1, NULL, DECODER_NAMES, FIELD_OMIT_DEFAULT},
+    {"decoder", "--decoder", FIELD_ENUM, F(decoder), DECODER_GRU, 0, 1, NULL, DECODER_NAMES, .flags = FIELD_OMIT_DEFAULT, .section = "model", .help = "gru: attention reads s_{t-1}, then one GRU reads [y_{t-1} ; c_t];\ncgru (conditional GRU): a first GRU reads y_{t-1}, attention\nreads its state, a second GRU reads c_t (the recipes use cgru,\nwhich translates and aligns better: README)"},
 };
 #undef F
 const int MODEL_CONFIG_NFIELDS = (int)(sizeof MODEL_CONFIG_FIELDS / sizeof MODEL_CONFIG_FIELDS[0]);

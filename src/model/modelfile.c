@@ -1,7 +1,6 @@
 /* modelfile.c — see modelfile.h. */
 #include "model/modelfile.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,12 +27,15 @@ int modelfile_write(const char *path, const Section *sections, int n, char *err,
 
 int modelfile_read(const char *path, ModelFile *mf, char *err, size_t errsz) {
     memset(mf, 0, sizeof *mf);
-    size_t len;
-    char *raw = read_file(path, &len);
-    if (!raw) {
-        snprintf(err, errsz, "%s: cannot read: %s", path, strerror(errno));
+    if (!*path) {
+        snprintf(err, errsz, "the model file name is empty");
         return -1;
     }
+    /* a regular file only, read no further than its size: /dev/zero or a
+     * FIFO would otherwise be read until memory runs out, or block */
+    size_t len;
+    char *raw = read_regular_file(path, &len, err, errsz);
+    if (!raw) return -1;
     if (len < 16 || memcmp(raw, MAGIC, sizeof MAGIC) != 0) {
         snprintf(err, errsz, "%s: not an nmtc model file (wrong magic number)", path);
         free(raw);

@@ -32,7 +32,9 @@ typedef struct {
     int n;
 } ModelFile;
 
-/* Read and verify a whole file. 0, or -1 with a message naming the file. */
+/* Read and verify a whole file, which must be a regular file (a FIFO or
+ * /dev/zero is refused before reading). 0, or -1 with a message naming the
+ * file and the reason ("PATH: cannot open: No such file or directory"). */
 int modelfile_read(const char *path, ModelFile *mf, char *err, size_t errsz);
 /* The section with this tag, or NULL. */
 const Section *modelfile_find(const ModelFile *mf, const char *tag);

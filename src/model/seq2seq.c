@@ -3,6 +3,20 @@
 
 #include <string.h>
 
+size_t seq2seq_forward_floats(const ModelParams *p, int B, int Ts, int Tt) {
+    const size_t H = (size_t)p->enc.H, A = (size_t)p->dec.att.A;
+    return encoder_floats(&p->enc, Ts, B) + (size_t)B * 2 * H /* summary */ + (size_t)B * H /* s0 */ +
+           (size_t)Ts * B * A /* keys */ + decoder_floats(&p->dec, Tt, Ts, B);
+}
+
+double seq2seq_forward_madds(const ModelConfig *c, int Ts, int Tt) {
+    const int E = c->emb, H = c->hidden, A = c->attention == ATTENTION_BAHDANAU ? c->att_dim : H;
+    const double source = encoder_madds(E, H) + attention_keys_madds(A, H);
+    const double step = decoder_step_madds((DecoderType)c->decoder, (AttentionType)c->attention, E, H, A, Ts) +
+                        output_madds_of(model_out_in(c), E, c->tgt_vocab, c->deep_output);
+    return Ts * source + init_state_madds(H) + Tt * step;
+}
+
 void seq2seq_encode(const ModelParams *p, int Ts, int B, const int *src, const float *mask, float dropout,
                     float rec_dropout, Rng *rng, Arena *arena, Encoding *e) {
     const int H = p->enc.H, A = p->dec.att.A;
@@ -16,7 +30,7 @@ void seq2seq_encode(const ModelParams *p, int Ts, int B, const int *src, const f
 }
 
 LossSum seq2seq_train_step(const ModelParams *p, const ModelParams *g, const ModelConfig *cfg, const Batch *bt,
-                           float label_smoothing, float scale, Rng *rng, Arena *arena) {
+                           const LossWeights *w, Rng *rng, Arena *arena) {
     const int H = cfg->hidden, B = bt->B, Ts = bt->Ts;
     Encoding e;
     DecoderActs dec;
@@ -24,9 +38,9 @@ LossSum seq2seq_train_step(const ModelParams *p, const ModelParams *g, const Mod
     decoder_forward(&p->dec, bt->Tt, Ts, B, bt->tgt_in, e.enc.ann, e.keys, bt->src_mask, e.s0, cfg->dropout,
                     cfg->rec_dropout, rng, arena, &dec);
     LossSum sum = {.tokens = bt->n_tgt_tokens};
-    sum.loss = decoder_loss(&p->dec, &dec, bt->tgt_out, bt->tgt_mask, label_smoothing, scale, &sum.nll);
-    if (bt->has_guide && bt->guide_weight > 0.0f)
-        sum.guide = decoder_guide_loss(&dec, bt->guide, bt->guide_weight * scale, &sum.guided);
+    sum.loss = decoder_loss(&p->dec, &dec, bt->tgt_out, bt->tgt_mask, w->label_smoothing, w->scale, &sum.nll);
+    if (bt->has_guide && w->guide > 0.0f)
+        sum.guide = decoder_guide_loss(&dec, bt->guide, w->guide * w->scale, &sum.guided);
 
     /* backward, mirroring the forward: decoder, then what seq2seq_encode did, in reverse */
     float *d_ann = arena_take(arena, (size_t)Ts * B * 2 * H);            /* [Ts][B][2H] */

@@ -32,20 +32,34 @@ typedef struct {
     float *keys;     /* [Ts][B][A] attention keys */
 } Encoding;
 
+/* The floats of activations a teacher-forced forward pass (seq2seq_forward)
+ * takes for B pairs padded to Ts x Tt, from the layers' own layouts: what
+ * scoring plans its batches by. */
+size_t seq2seq_forward_floats(const ModelParams *p, int B, int Ts, int Tt);
+/* Multiply-adds of the matrix products of that pass for one pair, from the
+ * layers' own counts (the benchmark's FLOPs are twice this). */
+double seq2seq_forward_madds(const ModelConfig *c, int Ts, int Tt);
+
 /* Encode src [Ts][B] with mask [Ts][B]; dropout and rec_dropout draw from
  * rng when > 0 (training). Buffers come from the arena. */
 void seq2seq_encode(const ModelParams *p, int Ts, int B, const int *src, const float *mask, float dropout,
                     float rec_dropout, Rng *rng, Arena *arena, Encoding *e);
 
-/* Forward and backward on bt. Adds the gradient of scale * (summed loss)
- * into g (so scale = 1 / tokens-in-the-whole-minibatch gives the mean).
- * With guidance in bt (has_guide), the summed loss also holds
- * bt->guide_weight * (the guidance cross-entropy, LossSum.guide), so the
+/* The weights of the training loss's terms, passed together. */
+typedef struct {
+    float label_smoothing; /* eps of the translation cross-entropy */
+    float guide;           /* lambda of the guided-alignment cross-entropy (0: none) */
+    float scale;           /* of the whole sum: 1 / the minibatch's target tokens gives the mean */
+} LossWeights;
+
+/* Forward and backward on bt. Adds the gradient of w->scale * (summed
+ * loss) into g. With guidance in bt (has_guide), the summed loss also
+ * holds w->guide * (the guidance cross-entropy, LossSum.guide), so the
  * guidance is normalized by the same token count as the translation loss.
  * Dropout masks are drawn from rng. Activations come from the arena
  * (reset by the caller). */
 LossSum seq2seq_train_step(const ModelParams *p, const ModelParams *g, const ModelConfig *cfg, const Batch *bt,
-                           float label_smoothing, float scale, Rng *rng, Arena *arena);
+                           const LossWeights *w, Rng *rng, Arena *arena);
 
 /* Teacher-forced forward pass without dropout. Fills e and dec
  * (activations in the arena; dec->alpha holds the attention weights) and,

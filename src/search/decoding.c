@@ -76,8 +76,8 @@ void decoding_init(Decoding *d, const ModelParams *p, const int *const *src, con
 
 void decoding_step(Decoding *d) {
     if (d->live == 0) return;
-    decoder_search_step(&d->dec, d->Ts, d->live * d->R, d->n, d->row_src, d->ann, d->keys, d->mask, d->y_prev,
-                        d->s, d->s_new, d->logp, d->alpha, d->scratch);
+    const AttentionMemory mem = {d->Ts, d->n, d->row_src, d->ann, d->keys, d->mask};
+    decoder_search_step(&d->dec, &mem, d->live * d->R, d->y_prev, d->s, d->s_new, d->logp, d->alpha, d->scratch);
 }
 
 void decoding_retire(Decoding *d, const int *done) {

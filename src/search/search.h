@@ -12,6 +12,7 @@
 #ifndef NMT_SEARCH_H
 #define NMT_SEARCH_H
 
+#include "core/fields.h"
 #include "core/nn.h"
 #include "model/saved.h"
 
@@ -28,6 +29,10 @@ typedef struct {
                           * batch then writes into pages it has touched before instead of fresh ones */
 } SearchOptions;
 
+/* The options' table: flags, ranges, defaults and help (nmt-translate's
+ * search section, the C API's setters, the Python module's defaults). */
+extern const FieldSpec SEARCH_OPTION_FIELDS[];
+extern const int SEARCH_OPTION_NFIELDS;
 void search_options_default(SearchOptions *o);
 
 typedef struct {

@@ -71,8 +71,8 @@ void guidance_free(Guidance *g) {
     memset(g, 0, sizeof *g);
 }
 
-void guidance_fill(const Guidance *g, Batch *b, const int *idx, int count, float lambda) {
-    float *guide = batch_guide_begin(b, lambda);
+void guidance_fill(const Guidance *g, Batch *b, const int *idx, int count) {
+    float *guide = batch_guide_begin(b);
     const int B = b->B, Ts = b->Ts;
     for (int r = 0; r < count; r++) {
         const int i = idx[r];

@@ -35,8 +35,8 @@ void guidance_load(Guidance *g, const char *path, const Vocab *v, const Parallel
 void guidance_free(Guidance *g);
 
 /* Fill the gold rows of b (filled by batch_fill from the pairs idx[0..count)
- * in that order) with guidance weight lambda. */
-void guidance_fill(const Guidance *g, Batch *b, const int *idx, int count, float lambda);
+ * in that order); the loss's weight is guidance_weight's (LossWeights.guide). */
+void guidance_fill(const Guidance *g, Batch *b, const int *idx, int count);
 
 /* The guidance weight at an update: --guided-alignment-weight times
  * --guided-alignment-decay for every --guided-alignment-decay-every updates

@@ -1,10 +1,12 @@
 /* trainer.c — see trainer.h. */
 #include "train/trainer.h"
 
+#include <errno.h>
 #include <omp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "core/blas.h"
@@ -34,6 +36,43 @@ static void on_signal(int sig) {
         ssize_t rc = write(2, stop_note, stop_note_len);
         (void)rc; /* nothing to do about a failed note */
     }
+}
+
+/* A test hook, not a feature: NMT_TEST_SIGNAL_AT_UPDATE=N makes the process
+ * raise SIGTERM in itself right after update N (before that update's
+ * validation and checkpoint, when one is due), so that the tests of signals
+ * and --resume (tests/cli/test_signals.sh, test_mpi.sh) interrupt a run at a
+ * known update instead of racing it with kill, and cannot pass on a run that
+ * ended before the signal. N:INT raises SIGINT, N:KILL SIGKILL (kill -9 at a
+ * known point). Under mpirun only rank NMT_TEST_SIGNAL_RANK (default 0)
+ * raises it. Returns the update (0: no hook for this rank) and sets *sig. */
+static long test_signal_update(int rank, int *sig) {
+    const char *v = getenv("NMT_TEST_SIGNAL_AT_UPDATE");
+    *sig = SIGTERM;
+    if (!v || !*v) return 0;
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    int ok = !errno && end != v && n >= 1;
+    if (*end == ':') {
+        if (!strcmp(end + 1, "TERM")) *sig = SIGTERM;
+        else if (!strcmp(end + 1, "INT")) *sig = SIGINT;
+        else if (!strcmp(end + 1, "KILL")) *sig = SIGKILL;
+        else ok = 0;
+    } else if (*end) {
+        ok = 0;
+    }
+    if (!ok)
+        die("NMT_TEST_SIGNAL_AT_UPDATE=%s: expected an update number >= 1, optionally followed by :TERM, :INT "
+            "or :KILL", v);
+    const char *r = getenv("NMT_TEST_SIGNAL_RANK");
+    long want = 0;
+    if (r && *r) {
+        errno = 0;
+        want = strtol(r, &end, 10);
+        if (errno || end == r || *end || want < 0) die("NMT_TEST_SIGNAL_RANK=%s: expected a rank >= 0", r);
+    }
+    return want == rank ? n : 0;
 }
 
 enum { STOP_TIME = 1, STOP_SIGNAL = 2 };
@@ -95,6 +134,8 @@ int train_run(Model *m, const TrainData *train, const TrainData *valid, const Tr
     if (stop_note_len >= sizeof stop_note) stop_note_len = sizeof stop_note - 1;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
+    int test_sig;
+    const long test_sig_update = test_signal_update(t->rank, &test_sig);
 
     char ranks_note[64] = "";
     if (t->ranks > 1) snprintf(ranks_note, sizeof ranks_note, " in each of %d processes", t->ranks);
@@ -139,6 +180,7 @@ int train_run(Model *m, const TrainData *train, const TrainData *valid, const Tr
 
         double now = now_seconds();
         progress_maybe_print(&window, o, &t->st, tty, now, t->st.elapsed + (now - t0), plan.n_batches);
+        if (t->st.update == test_sig_update) raise(test_sig);
 
         if (o->valid_every && t->st.update % o->valid_every == 0) {
             double elapsed = t->st.elapsed + (now_seconds() - t0);

@@ -87,53 +87,53 @@ Trainer *trainer_new(Model *m, const TrainOptions *o, const TrainState *resume_s
     t->rank = dist_rank(), t->ranks = dist_size();
     int first, own;
     shard_range((o->batch + o->shard_size - 1) / o->shard_size, t->ranks, 0, &first, &own); /* rank 0 has the most */
-    t->max_shards = own > 0 ? own : 1; /* a rank without shards still receives the total */
-    if (t->ranks > 1) t->incoming = falloc(t->n_params);
-    t->shard_optimizer = shard_the_optimizer(t->ranks);
-    t->slice_lo = xmalloc(sizeof(size_t) * (size_t)t->ranks), t->slice_len = xmalloc(sizeof(size_t) * (size_t)t->ranks);
+    t->ws.max_shards = own > 0 ? own : 1; /* a rank without shards still receives the total */
+    if (t->ranks > 1) t->ws.incoming = falloc(t->n_params);
+    t->ws.shard_optimizer = shard_the_optimizer(t->ranks);
+    t->ws.slice_lo = xmalloc(sizeof(size_t) * (size_t)t->ranks), t->ws.slice_len = xmalloc(sizeof(size_t) * (size_t)t->ranks);
     for (int r = 0; r < t->ranks; r++) {
-        if (t->shard_optimizer)
-            optimizer_slice(t->n_params, t->ranks, r, &t->slice_lo[r], &t->slice_len[r]);
+        if (t->ws.shard_optimizer)
+            optimizer_slice(t->n_params, t->ranks, r, &t->ws.slice_lo[r], &t->ws.slice_len[r]);
         else
-            t->slice_lo[r] = 0, t->slice_len[r] = t->n_params; /* every rank updates everything */
+            t->ws.slice_lo[r] = 0, t->ws.slice_len[r] = t->n_params; /* every rank updates everything */
     }
-    t->norm_mine = xcalloc(optim_chunks(t->n_params) + 1, sizeof(double));
-    t->norm_all = xcalloc(optim_chunks(t->n_params) + 1, sizeof(double));
-    t->grads = xcalloc((size_t)t->max_shards, sizeof(float *));
-    t->gviews = xcalloc((size_t)t->max_shards, sizeof(ModelParams));
-    t->arenas = xcalloc((size_t)t->max_shards, sizeof(Arena));
-    t->shards = xcalloc((size_t)t->max_shards, sizeof(Batch));
-    for (int s = 0; s < t->max_shards; s++) {
-        t->grads[s] = falloc(t->n_params);
-        model_bind(&m->cfg, t->grads[s], &t->gviews[s]);
+    t->ws.norm_mine = xcalloc(optim_chunks(t->n_params) + 1, sizeof(double));
+    t->ws.norm_all = xcalloc(optim_chunks(t->n_params) + 1, sizeof(double));
+    t->ws.grads = xcalloc((size_t)t->ws.max_shards, sizeof(float *));
+    t->ws.gviews = xcalloc((size_t)t->ws.max_shards, sizeof(ModelParams));
+    t->ws.arenas = xcalloc((size_t)t->ws.max_shards, sizeof(Arena));
+    t->ws.shards = xcalloc((size_t)t->ws.max_shards, sizeof(Batch));
+    for (int s = 0; s < t->ws.max_shards; s++) {
+        t->ws.grads[s] = falloc(t->n_params);
+        model_bind(&m->cfg, t->ws.grads[s], &t->ws.gviews[s]);
     }
-    t->src_ptr = xmalloc(sizeof(int *) * (size_t)o->batch);
-    t->tgt_ptr = xmalloc(sizeof(int *) * (size_t)o->batch);
-    t->src_len = xmalloc(sizeof(int) * (size_t)o->batch);
-    t->tgt_len = xmalloc(sizeof(int) * (size_t)o->batch);
+    t->ws.src_ptr = xmalloc(sizeof(int *) * (size_t)o->batch);
+    t->ws.tgt_ptr = xmalloc(sizeof(int *) * (size_t)o->batch);
+    t->ws.src_len = xmalloc(sizeof(int) * (size_t)o->batch);
+    t->ws.tgt_len = xmalloc(sizeof(int) * (size_t)o->batch);
     return t;
 }
 
 void trainer_free(Trainer *t) {
     if (t->o->precision == GEMM_BF16) gemm_weights_forget(t->m->params);
-    for (int s = 0; s < t->max_shards; s++) {
-        free(t->grads[s]);
-        arena_free(&t->arenas[s]);
-        batch_free(&t->shards[s]);
+    for (int s = 0; s < t->ws.max_shards; s++) {
+        free(t->ws.grads[s]);
+        arena_free(&t->ws.arenas[s]);
+        batch_free(&t->ws.shards[s]);
     }
-    batch_free(&t->full);
-    free(t->grads), free(t->gviews), free(t->arenas), free(t->shards);
-    free(t->src_ptr), free(t->tgt_ptr), free(t->src_len), free(t->tgt_len);
+    batch_free(&t->ws.full);
+    free(t->ws.grads), free(t->ws.gviews), free(t->ws.arenas), free(t->ws.shards);
+    free(t->ws.src_ptr), free(t->ws.tgt_ptr), free(t->ws.src_len), free(t->ws.tgt_len);
     optim_free(&t->opt);
     free(t->raw);
-    free(t->incoming);
-    free(t->slice_lo), free(t->slice_len), free(t->norm_mine), free(t->norm_all);
+    free(t->ws.incoming);
+    free(t->ws.slice_lo), free(t->ws.slice_len), free(t->ws.norm_mine), free(t->ws.norm_all);
     free(t);
 }
 
 size_t trainer_memory_floor(const Trainer *t) {
-    size_t floats = t->n_params * (1 + (t->opt.m ? 2 : 0) + (size_t)t->max_shards + (t->incoming ? 1 : 0));
-    for (int s = 0; s < t->max_shards; s++) floats += t->arenas[s].pass_total;
+    size_t floats = t->n_params * (1 + (t->opt.m ? 2 : 0) + (size_t)t->ws.max_shards + (t->ws.incoming ? 1 : 0));
+    for (int s = 0; s < t->ws.max_shards; s++) floats += t->ws.arenas[s].pass_total;
     return floats * sizeof(float);
 }
 
@@ -147,7 +147,7 @@ typedef struct {
  * (a rank without shards passes the running sum on as it came). */
 static void sum_shards(void *vctx, const float *incoming, size_t lo, size_t hi) {
     const ShardSum *c = vctx;
-    float *g0 = c->t->grads[0], *const *g = c->t->grads;
+    float *g0 = c->t->ws.grads[0], *const *g = c->t->ws.grads;
     const int own = c->own;
     if (!incoming && own == 1) return;
     const long a = (long)lo, b = (long)hi;
@@ -164,26 +164,26 @@ static void sum_shards(void *vctx, const float *incoming, size_t lo, size_t hi) 
 static float *reduce_gradients(Trainer *t, int own) {
     ShardSum c = {t, own};
     const int r = t->rank, prev = r - 1, next = r + 1 < t->ranks ? r + 1 : -1;
-    const size_t need_here = t->slice_lo[r] + t->slice_len[r];
-    const size_t need_below = r > 0 ? t->slice_lo[r - 1] + t->slice_len[r - 1] : 0;
-    return dist_chain(t->grads[0], t->incoming, t->n_params, chain_chunk(t->n_params, t->ranks), prev, next,
+    const size_t need_here = t->ws.slice_lo[r] + t->ws.slice_len[r];
+    const size_t need_below = r > 0 ? t->ws.slice_lo[r - 1] + t->ws.slice_len[r - 1] : 0;
+    return dist_chain(t->ws.grads[0], t->ws.incoming, t->n_params, chain_chunk(t->n_params, t->ranks), prev, next,
                       need_here, need_below, sum_shards, &c);
 }
 
 /* The norm chunks [*c_lo, *c_hi) of rank r's optimizer slice (whole
  * chunks, but for the last; none for a rank without a slice). */
 static void slice_chunks(const Trainer *t, int r, size_t *c_lo, size_t *c_hi) {
-    *c_lo = t->slice_lo[r] / OPTIM_CHUNK;
-    *c_hi = t->slice_len[r] ? optim_chunks(t->slice_lo[r] + t->slice_len[r]) : *c_lo;
+    *c_lo = t->ws.slice_lo[r] / OPTIM_CHUNK;
+    *c_hi = t->ws.slice_len[r] ? optim_chunks(t->ws.slice_lo[r] + t->ws.slice_len[r]) : *c_lo;
 }
 
 /* The global gradient norm: this rank's chunks summed here, every rank's
  * partial sums gathered and added in chunk order (as one process adds them). */
 static double global_grad_norm(Trainer *t, const float *total) {
     const size_t chunks = optim_chunks(t->n_params);
-    if (!t->shard_optimizer) { /* this rank's slice is everything */
-        grad_norm_partials(total, t->n_params, 0, chunks, t->norm_all);
-        return grad_norm_total(t->norm_all, chunks);
+    if (!t->ws.shard_optimizer) { /* this rank's slice is everything */
+        grad_norm_partials(total, t->n_params, 0, chunks, t->ws.norm_all);
+        return grad_norm_total(t->ws.norm_all, chunks);
     }
     size_t c_lo, c_hi, bytes_of[t->ranks];
     for (int r = 0; r < t->ranks; r++) {
@@ -191,16 +191,16 @@ static double global_grad_norm(Trainer *t, const float *total) {
         bytes_of[r] = sizeof(double) * (c_hi - c_lo);
     }
     slice_chunks(t, t->rank, &c_lo, &c_hi);
-    grad_norm_partials(total, t->n_params, c_lo, c_hi, t->norm_mine);
-    dist_allgather(t->norm_mine, t->norm_all, bytes_of);
-    return grad_norm_total(t->norm_all, chunks);
+    grad_norm_partials(total, t->n_params, c_lo, c_hi, t->ws.norm_mine);
+    dist_allgather(t->ws.norm_mine, t->ws.norm_all, bytes_of);
+    return grad_norm_total(t->ws.norm_all, chunks);
 }
 
 void trainer_gather_optimizer(Trainer *t) {
-    if (!t->shard_optimizer) return;
-    if (t->opt.m) dist_allgather_floats(t->opt.m, t->slice_lo, t->slice_len);
-    if (t->opt.v) dist_allgather_floats(t->opt.v, t->slice_lo, t->slice_len);
-    if (t->opt.ema) dist_allgather_floats(t->opt.ema, t->slice_lo, t->slice_len);
+    if (!t->ws.shard_optimizer) return;
+    if (t->opt.m) dist_allgather_floats(t->opt.m, t->ws.slice_lo, t->ws.slice_len);
+    if (t->opt.v) dist_allgather_floats(t->opt.v, t->ws.slice_lo, t->ws.slice_len);
+    if (t->opt.ema) dist_allgather_floats(t->opt.ema, t->ws.slice_lo, t->ws.slice_len);
 }
 
 /* Every shard's losses, summed in shard order on every rank (as one
@@ -235,14 +235,15 @@ static LossSum gather_losses(const Trainer *t, const LossSum *mine, int S, int o
 LossSum trainer_update(Trainer *t, const TrainData *d, const int *idx, int count) {
     const TrainOptions *o = t->o;
     for (int i = 0; i < count; i++) {
-        t->src_ptr[i] = d->src[idx[i]], t->src_len[i] = d->src_len[idx[i]];
-        t->tgt_ptr[i] = d->tgt[idx[i]], t->tgt_len[i] = d->tgt_len[idx[i]];
+        t->ws.src_ptr[i] = d->src[idx[i]], t->ws.src_len[i] = d->src_len[idx[i]];
+        t->ws.tgt_ptr[i] = d->tgt[idx[i]], t->ws.tgt_len[i] = d->tgt_len[idx[i]];
     }
     /* every rank fills the whole minibatch: the loss is scaled by its token count */
-    batch_fill(&t->full, count, t->src_ptr, t->src_len, t->tgt_ptr, t->tgt_len);
-    if (d->guide) guidance_fill(d->guide, &t->full, idx, count, guidance_weight(o, t->st.update));
+    batch_fill(&t->ws.full, count, t->ws.src_ptr, t->ws.src_len, t->ws.tgt_ptr, t->ws.tgt_len);
+    if (d->guide) guidance_fill(d->guide, &t->ws.full, idx, count);
     const int S = (count + o->shard_size - 1) / o->shard_size;
-    const float scale = 1.0f / (float)t->full.n_tgt_tokens;
+    const LossWeights weights = {o->label_smoothing, d->guide ? guidance_weight(o, t->st.update) : 0.0f,
+                                 1.0f / (float)t->ws.full.n_tgt_tokens};
     int first, own;
     shard_range(S, t->ranks, t->rank, &first, &own);
     LossSum sums[own > 0 ? own : 1];
@@ -251,22 +252,22 @@ LossSum trainer_update(Trainer *t, const TrainData *d, const int *idx, int count
         /* near-equal shards: sizes depend on count and S only */
         const int s = first + j;
         int lo = (int)((long)count * s / S), hi = (int)((long)count * (s + 1) / S);
-        batch_slice(&t->shards[j], &t->full, lo, hi - lo);
-        memset(t->grads[j], 0, sizeof(float) * t->n_params);
+        batch_slice(&t->ws.shards[j], &t->ws.full, lo, hi - lo);
+        memset(t->ws.grads[j], 0, sizeof(float) * t->n_params);
         Rng rng; /* seeded by the shard's number, not by who computes it */
         rng_seed(&rng, o->seed, (uint64_t)t->st.update * 4096u + (uint64_t)s);
-        arena_reset(&t->arenas[j]);
-        sums[j] = seq2seq_train_step(&t->m->p, &t->gviews[j], &t->m->cfg, &t->shards[j], o->label_smoothing, scale,
-                                     &rng, &t->arenas[j]);
+        arena_reset(&t->ws.arenas[j]);
+        sums[j] = seq2seq_train_step(&t->m->p, &t->ws.gviews[j], &t->m->cfg, &t->ws.shards[j], &weights, &rng,
+                                     &t->ws.arenas[j]);
     }
     const double t0 = now_seconds();
     float *total = reduce_gradients(t, own);
     const double norm = global_grad_norm(t, total);
     const double t1 = now_seconds();
-    const size_t lo = t->slice_lo[t->rank];
-    optim_step_range(&t->opt, t->m->params, total, trainer_lr(t), norm, lo, lo + t->slice_len[t->rank]);
+    const size_t lo = t->ws.slice_lo[t->rank];
+    optim_step_range(&t->opt, t->m->params, total, trainer_lr(t), norm, lo, lo + t->ws.slice_len[t->rank]);
     const double t2 = now_seconds();
-    if (t->shard_optimizer) dist_allgather_floats(t->m->params, t->slice_lo, t->slice_len); /* every rank's slice */
+    if (t->ws.shard_optimizer) dist_allgather_floats(t->m->params, t->ws.slice_lo, t->ws.slice_len); /* every rank's slice */
     if (t->ranks > 1) {
         t->comm_seconds += (t1 - t0) + (now_seconds() - t2);
         t->comm_updates++;

@@ -32,27 +32,36 @@
 #include "train/optim.h"
 #include "train/state.h"
 
+/* The update's own workspace: the shards' gradient buffers, batches and
+ * arenas, and what the ranks' reduction needs. Only update.c writes it
+ * (tests read it). */
+typedef struct {
+    int max_shards;      /* the most shards of one minibatch this rank computes (at least 1) */
+    float **grads;       /* [max_shards] gradient buffers, the first is the sum */
+    ModelParams *gviews; /* [max_shards] views over each */
+    Arena *arenas;       /* [max_shards] */
+    Batch full, *shards; /* the minibatch, and [max_shards] slices of it */
+    const int **src_ptr, **tgt_ptr; /* [batch] the minibatch's pairs */
+    int *src_len, *tgt_len;
+    float *incoming;     /* the running sum from the previous rank (jobs of several ranks) */
+    int shard_optimizer;          /* ranks split the optimizer step (else each takes all of it) */
+    size_t *slice_lo, *slice_len; /* [ranks] the parameter slice each rank's optimizer updates */
+    double *norm_mine, *norm_all; /* partial gradient norms: this rank's chunks, every chunk */
+} UpdateWorkspace;
+
+/* A training run's state as the updates carry it: the model, the options,
+ * the counters and the optimizer, this process's place in the job. */
 typedef struct {
     Model *m;
     const TrainOptions *o;
     TrainState st;
     Optimizer opt;
+    size_t n_params;
     int rank, ranks;     /* this process in the job (0 of 1 alone) */
-    int max_shards;      /* the most shards of one minibatch this rank computes (at least 1) */
-    float **grads;       /* [max_shards] gradient buffers, the first is the sum */
-    float *incoming;     /* the running sum from the previous rank (jobs of several ranks) */
-    int shard_optimizer;          /* ranks split the optimizer step (else each takes all of it) */
-    size_t *slice_lo, *slice_len; /* [ranks] the parameter slice each rank's optimizer updates */
-    double *norm_mine, *norm_all; /* partial gradient norms: this rank's chunks, every chunk */
     double comm_seconds; /* time in the reduction and the weights' gathering (several ranks) */
     long comm_updates;
-    ModelParams *gviews; /* views over each */
-    Arena *arenas;       /* [max_shards] */
-    Batch full, *shards;
-    size_t n_params;
-    const int **src_ptr, **tgt_ptr;
-    int *src_len, *tgt_len;
-    float *raw; /* the training weights while the moving average is swapped in */
+    float *raw;          /* the training weights while the moving average is swapped in */
+    UpdateWorkspace ws;
 } Trainer;
 
 /* A trainer for m; resume_state/resume_optim (from a checkpoint) or NULL

@@ -23,6 +23,7 @@
 #include "vocab/vocab.h"
 
 typedef enum { ALIGN_NONE = 0, ALIGN_HARD, ALIGN_SOFT } AlignMode;
+extern const char *const ALIGN_MODE_NAMES[]; /* "none", "hard", "soft" */
 
 /* Merge the subword attention att [rows][Ts] (rows >= tgt_len: one row per
  * output token, any further row — </s> — is ignored) to word level.

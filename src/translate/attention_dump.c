@@ -24,7 +24,8 @@ struct AttDump {
     int has_gold;
 };
 
-static const char *const FORMAT_NAMES[] = {"jsonl", "tsv", "npy", "html"};
+const char *const ATTDUMP_FORMAT_NAMES[] = {"jsonl", "tsv", "npy", "html", NULL}; /* AttDumpFormat order */
+#define FORMAT_NAMES ATTDUMP_FORMAT_NAMES
 
 static int ends_with(const char *s, const char *suffix) {
     size_t n = strlen(s), k = strlen(suffix);

@@ -41,6 +41,7 @@
 #define TSV_CORNER "tgt\\src"
 
 typedef enum { ATTDUMP_JSONL = 0, ATTDUMP_TSV, ATTDUMP_NPY, ATTDUMP_HTML } AttDumpFormat;
+extern const char *const ATTDUMP_FORMAT_NAMES[]; /* "jsonl", "tsv", "npy", "html" */
 
 /* "jsonl", "tsv", "npy" or "html" -> format. 0, or -1 for anything else. */
 int attdump_parse_format(const char *name, AttDumpFormat *fmt);

@@ -1,7 +1,9 @@
 /* scorer.c — see scorer.h. */
 #include "translate/scorer.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,26 +15,65 @@
 
 enum { BATCH_BUDGET_FLOATS = 1 << 25 }; /* 128 MB of activations per batch */
 
+static const char *const ALIGN_ROW_NAMES[] = {"current", "next", NULL};
+
+#define F(member) offsetof(ScoreOptions, member)
+const FieldSpec SCORE_OPTION_FIELDS[] = {
+    {NULL, "--batch", FIELD_INT, F(batch), 32, 1, 4096, .section = "",
+     .help = "pairs scored together (fewer for long pairs)"},
+    {NULL, "--threads", FIELD_INT, F(threads), 1, 1, 1024, .section = "",
+     .help = "batches scored in parallel (default: all cores); the\n"
+             "scores do not depend on it"},
+    {NULL, "--max-len", FIELD_INT, F(max_len), 256, 1, 1 << 20, .section = "",
+     .help = "score only the first N tokens of a longer side, with a\n"
+             "warning"},
+    {NULL, "--alignment", FIELD_ENUM, F(alignment), ALIGN_NONE, ALIGN_HARD, ALIGN_SOFT, NULL, ALIGN_MODE_NAMES,
+     .section = "alignment",
+     .help = "the forced alignment of each pair as text, with nmt-translate's\n"
+             "conventions: hard = Pharaoh links SRC-TGT between the\n"
+             "whitespace-separated words of the (normalized) lines, each target\n"
+             "word linked to the source word its subwords attend to most\n"
+             "(subword rows merged to words); soft = every weight, one group\n"
+             "per target subword and </s>. Appended to each score line as\n"
+             "\"LOGPROB<TAB>LENGTH ||| 0-0 1-2 2-1\""},
+    {NULL, "--alignment-row", FIELD_ENUM, F(align_next), 0, 0, 1, NULL, ALIGN_ROW_NAMES, .metavar = "R",
+     .section = "alignment",
+     .help = "current (default): target token t's row is the attention of the\n"
+             "step that predicts it (its query s_{t-1} has not seen the\n"
+             "token); next: the row of step t+1, whose query s_t has\n"
+             "(for analysing attention that lags one word behind)"},
+    {NULL, "--skip-invalid", FIELD_INT, F(skip_invalid), 0, 0, 1, NULL, NULL, FIELD_SWITCH, .section = "input errors",
+     .help = "a pair with invalid UTF-8 gives an empty line and is\n"
+             "counted, instead of stopping with FILE:LINE"},
+    {NULL, "--quiet", FIELD_INT, F(quiet), 0, 0, 1, NULL, NULL, FIELD_SWITCH, .section = "input errors",
+     .help = "no warnings and no summary on stderr"},
+};
+#undef F
+const int SCORE_OPTION_NFIELDS = (int)(sizeof SCORE_OPTION_FIELDS / sizeof SCORE_OPTION_FIELDS[0]);
+
+const FieldSpec *score_option_field(const char *flag) {
+    return fields_find_flag(SCORE_OPTION_FIELDS, SCORE_OPTION_NFIELDS, flag);
+}
+
+/* -1, with a message naming the alignments' file and the reason (errno of the failed write). */
+static int alignments_unwritable(const ScoreOptions *o, char *err, size_t errsz) {
+    snprintf(err, errsz, "%s: cannot write the alignments: %s", o->align_out_name ? o->align_out_name : "<alignments>",
+             strerror(errno ? errno : EIO));
+    return -1;
+}
+
 void score_options_default(ScoreOptions *o) {
     memset(o, 0, sizeof *o);
-    o->batch = 32;
-    o->threads = 1;
-    o->max_len = 256;
+    fields_set_defaults(SCORE_OPTION_FIELDS, SCORE_OPTION_NFIELDS, o);
 }
 
 double score_perplexity(const ScoreStats *st) { return st->tokens > 0 ? exp(-st->logprob / (double)st->tokens) : 1.0; }
 
-/* Floats of activations seq2seq_forward takes per pair of a batch padded to Ts x Tt. */
-static long pair_cost(const ModelConfig *c, int Ts, int Tt) {
-    const long H = c->hidden, E = c->emb, A = c->att_dim > 0 ? c->att_dim : c->hidden;
-    const long pre = c->attention == ATTENTION_BAHDANAU ? A : 0;
-    const long cgru = c->decoder == DECODER_CGRU ? 5 * H : 0; /* per step: the query s'_t and GRU2's cache */
-    return (long)Tt * (c->tgt_vocab + (long)Ts * (pre + 1) + 12 * H + 2 * E + A + cgru) +
-           (long)Ts * (2 * E + 16 * H + A);
+/* A scoring batch costs its activations (seq2seq_forward_floats): count
+ * pairs padded to the longest source and target. */
+static long score_cost(const void *params, int count, int Ts, int Tt) {
+    return (long)seq2seq_forward_floats(params, count, Ts, Tt);
 }
-
-/* A scoring batch costs its activations: count pairs padded to the longest source and target. */
-static long score_cost(const void *ctx, int count, int Ts, int Tt) { return (long)count * pair_cost(ctx, Ts, Tt); }
 
 static void score_sentences(const Model *m, const ScoreOptions *o, const int *const *src, const int *src_len,
                             const int *const *tgt, const int *tgt_len, const long *pos, int n, double *logprob,
@@ -42,7 +83,7 @@ static void score_sentences(const Model *m, const ScoreOptions *o, const int *co
     for (int i = 0; i < n; i++) tgt_steps[i] = tgt_len[i] + 1;
     BatchPlan plan;
     batch_plan_make(&plan, n, src_len, tgt_steps, pos, (long)TRANSLATE_WINDOW_BATCHES * o->batch, o->batch,
-                    BATCH_BUDGET_FLOATS, score_cost, &m->cfg);
+                    BATCH_BUDGET_FLOATS, score_cost, &m->p);
     free(tgt_steps);
     const int threads = o->threads < plan.n_tasks ? o->threads : plan.n_tasks;
 #pragma omp parallel num_threads(threads)
@@ -282,10 +323,8 @@ int score_stream(const Model *m, const ScoreOptions *o, LineReader *src, LineRea
                 else if (c.status[i] == PAIR_OK) buf_puts(ab, " ||| ");
                 if (c.status[i] == PAIR_OK) put_alignment(m, o, &c, i, ab);
                 if (o->align_out) buf_puts(ab, "\n");
-                if (o->align_out && fwrite(alines.data, 1, alines.len, o->align_out) != alines.len) {
-                    snprintf(err, errsz, "cannot write the alignments: write error");
-                    rc = -1;
-                }
+                if (o->align_out && fwrite(alines.data, 1, alines.len, o->align_out) != alines.len)
+                    rc = alignments_unwritable(o, err, errsz);
             }
             buf_puts(&line, "\n");
             if (fwrite(line.data, 1, line.len, out) != line.len) {
@@ -308,9 +347,7 @@ int score_stream(const Model *m, const ScoreOptions *o, LineReader *src, LineRea
     meter_end(&meter);
     pc_free(&c);
     buf_free(&line), buf_free(&alines);
-    if (rc == 0 && o->align_out && (fflush(o->align_out) != 0 || ferror(o->align_out))) {
-        snprintf(err, errsz, "cannot write the alignments: write error");
-        rc = -1;
-    }
+    if (rc == 0 && o->align_out && (fflush(o->align_out) != 0 || ferror(o->align_out)))
+        rc = alignments_unwritable(o, err, errsz);
     return rc;
 }

@@ -20,6 +20,7 @@
 
 #include <stdio.h>
 
+#include "core/fields.h"
 #include "core/util.h"
 #include "model/saved.h"
 #include "translate/alignment.h"
@@ -38,7 +39,13 @@ typedef struct {
     AlignMode alignment;
     int align_next;   /* take target token t's row from step t + 1 (the query s_t, which has read y_t) */
     FILE *align_out;
+    const char *align_out_name; /* align_out's path, for messages */
 } ScoreOptions;
+
+/* The options' table (nmt-score, the C API's scoring setters). */
+extern const FieldSpec SCORE_OPTION_FIELDS[];
+extern const int SCORE_OPTION_NFIELDS;
+const FieldSpec *score_option_field(const char *flag);
 
 void score_options_default(ScoreOptions *o);
 

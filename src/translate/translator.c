@@ -1,6 +1,7 @@
 /* translator.c — see translator.h. */
 #include "translate/translator.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,13 +13,48 @@
 
 enum { TOKENS_PER_SENTENCE = 64 }; /* batch token budget: batch x this many source tokens */
 
+const char *const ALIGN_MODE_NAMES[] = {"none", "hard", "soft", NULL}; /* AlignMode order */
+
+#define F(member) offsetof(TranslateOptions, member)
+const FieldSpec TRANSLATE_OPTION_FIELDS[] = {
+    {NULL, "--max-src-len", FIELD_INT, F(max_src_len), 512, 1, 1 << 20, .section = "search",
+     .help = "translate only the first N tokens of a longer line, with a\n"
+             "warning"},
+    {NULL, "--batch", FIELD_INT, F(batch), 32, 1, 4096, .section = "speed",
+     .help = "sentences decoded together (scores may differ in the last\n"
+             "digits between batch sizes)"},
+    {NULL, "--threads", FIELD_INT, F(threads), 1, 1, 1024, .section = "speed",
+     .help = "batches decoded in parallel (default: all cores); the\n"
+             "output does not depend on it"},
+    {NULL, "--alignment", FIELD_ENUM, F(alignment), ALIGN_NONE, ALIGN_HARD, ALIGN_SOFT, NULL, ALIGN_MODE_NAMES,
+     .section = "output",
+     .help = "append \" ||| \" and a word alignment (in n-best lines, a\n"
+             "field before the score). hard: Pharaoh pairs \"s-t\" of\n"
+             "0-based source and output word indices (words = the\n"
+             "whitespace-separated words; subword attention summed over a\n"
+             "source word's pieces, averaged over a target word's pieces,\n"
+             "each target word linked to its best source word). soft:\n"
+             "the full subword matrix as Marian prints it, one comma-\n"
+             "separated row per output token and </s>, rows separated by\n"
+             "spaces"},
+    {NULL, "--skip-invalid", FIELD_INT, F(skip_invalid), 0, 0, 1, NULL, NULL, FIELD_SWITCH, .section = "input errors",
+     .help = "a line with invalid UTF-8 gives an empty output line and is\n"
+             "counted, instead of stopping with FILE:LINE"},
+    {NULL, "--quiet", FIELD_INT, F(quiet), 0, 0, 1, NULL, NULL, FIELD_SWITCH, .section = "input errors",
+     .help = "no warnings and no summary on stderr"},
+};
+#undef F
+const int TRANSLATE_OPTION_NFIELDS = (int)(sizeof TRANSLATE_OPTION_FIELDS / sizeof TRANSLATE_OPTION_FIELDS[0]);
+
+const FieldSpec *translate_option_field(const char *flag) {
+    const FieldSpec *f = fields_find_flag(TRANSLATE_OPTION_FIELDS, TRANSLATE_OPTION_NFIELDS, flag);
+    return f ? f : fields_find_flag(SEARCH_OPTION_FIELDS, SEARCH_OPTION_NFIELDS, flag);
+}
+
 void translate_options_default(TranslateOptions *o) {
     memset(o, 0, sizeof *o);
-    search_options_default(&o->search);
-    o->batch = 32;
-    o->threads = 1;
-    o->max_src_len = 512;
-    o->alignment = ALIGN_NONE;
+    search_options_default(&o->search); /* SEARCH_OPTION_FIELDS */
+    fields_set_defaults(TRANSLATE_OPTION_FIELDS, TRANSLATE_OPTION_NFIELDS, o);
 }
 
 int translate_options_check(const TranslateOptions *o, char *err, size_t errsz) {

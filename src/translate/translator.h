@@ -24,6 +24,7 @@
 
 #include <stdio.h>
 
+#include "core/fields.h"
 #include "core/util.h"
 #include "search/search.h"
 #include "model/saved.h"
@@ -42,6 +43,14 @@ typedef struct {
     AlignMode alignment;  /* append " ||| " and the word alignment */
     int quiet;            /* no warnings on stderr */
 } TranslateOptions;
+
+/* The options' table: flags, ranges, defaults and help, read by
+ * nmt-translate, the C API's setters and (through nmt_options_default_*)
+ * the Python module. */
+extern const FieldSpec TRANSLATE_OPTION_FIELDS[];
+extern const int TRANSLATE_OPTION_NFIELDS;
+/* The row of a flag of TRANSLATE_OPTION_FIELDS or SEARCH_OPTION_FIELDS, for its range ("--beam"). */
+const FieldSpec *translate_option_field(const char *flag);
 
 void translate_options_default(TranslateOptions *o);
 /* 0 when the options are consistent, else -1 with a message. */

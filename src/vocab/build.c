@@ -53,7 +53,9 @@ void vocab_count_words(const VocabConfig *cfg, const char *src_path, const char 
 #pragma omp for schedule(dynamic, 256)
             for (int i = 0; i < 2 * n; i++) {
                 int s = i & 1, k = i >> 1;
-                text_normalize(b.text[s].data + b.off[s][k], b.len[s][k], cfg->norm, cfg->lowercase, &norm);
+                const char *why =
+                    text_normalize(b.text[s].data + b.off[s][k], b.len[s][k], cfg->norm, cfg->lowercase, &norm);
+                if (why) die("internal error: normalization failed: %s", why); /* the pair reader checked UTF-8 */
                 tok_split(norm.data, norm.len, 1, count_one, &mine[s]);
             }
             buf_free(&norm);

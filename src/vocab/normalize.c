@@ -8,12 +8,12 @@ const char *norm_form_name(NormForm f) {
     return f == NORM_NFC ? "nfc" : f == NORM_NFKC ? "nfkc" : "none";
 }
 
+const char *const NORM_FORM_NAMES[] = {"none", "nfc", "nfkc", NULL};
+
 int norm_form_parse(const char *name, NormForm *f) {
-    if (strcmp(name, "nfc") == 0) *f = NORM_NFC;
-    else if (strcmp(name, "nfkc") == 0) *f = NORM_NFKC;
-    else if (strcmp(name, "none") == 0) *f = NORM_NONE;
-    else return -1;
-    return 0;
+    for (int k = 0; NORM_FORM_NAMES[k]; k++)
+        if (strcmp(name, NORM_FORM_NAMES[k]) == 0) return *f = (NormForm)k, 0;
+    return -1;
 }
 
 long utf8_invalid_at(const char *s, size_t len) {
@@ -63,7 +63,7 @@ static int nfc_by_inspection(const char *s, size_t len) {
     return 1;
 }
 
-void text_normalize(const char *s, size_t len, NormForm form, int casefold, Buf *out) {
+const char *text_normalize(const char *s, size_t len, NormForm form, int casefold, Buf *out) {
     out->len = 0;
     /* ASCII is already in every normal form; case folding is then tolower. */
     if (all_ascii(s, len)) {
@@ -71,11 +71,11 @@ void text_normalize(const char *s, size_t len, NormForm form, int casefold, Buf 
         if (casefold)
             for (size_t i = 0; i < len; i++)
                 if (out->data[i] >= 'A' && out->data[i] <= 'Z') out->data[i] = (char)(out->data[i] + 32);
-        return;
+        return NULL;
     }
     if (!casefold && (form == NORM_NONE || (form == NORM_NFC && nfc_by_inspection(s, len)))) {
         buf_append(out, s, len);
-        return;
+        return NULL;
     }
     utf8proc_option_t opt = casefold ? UTF8PROC_CASEFOLD : 0;
     if (form != NORM_NONE) opt |= UTF8PROC_STABLE | UTF8PROC_COMPOSE;
@@ -96,9 +96,11 @@ void text_normalize(const char *s, size_t len, NormForm form, int casefold, Buf 
         buf = xmalloc((size_t)cap * sizeof *buf);
         n = utf8proc_decompose((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, buf, cap, opt);
     }
-    if (n < 0) die("internal error: normalization failed: %s", utf8proc_errmsg(n));
-    utf8proc_ssize_t bytes = utf8proc_reencode(buf, n, opt);
-    if (bytes < 0) die("internal error: normalization failed: %s", utf8proc_errmsg(bytes));
-    buf_append(out, buf, (size_t)bytes);
+    /* utf8proc fails only on invalid UTF-8, which the callers refuse
+     * first; still an error to return rather than an exit, as this runs
+     * inside the library's calls */
+    utf8proc_ssize_t bytes = n < 0 ? n : utf8proc_reencode(buf, n, opt);
+    buf_append(out, buf, bytes < 0 ? 0 : (size_t)bytes); /* empty on failure, NUL-terminated either way */
     if (buf != local) free(buf);
+    return bytes < 0 ? utf8proc_errmsg(bytes) : NULL;
 }

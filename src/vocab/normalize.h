@@ -13,6 +13,7 @@
 #include "core/util.h"
 
 typedef enum { NORM_NONE = 0, NORM_NFC = 1, NORM_NFKC = 2 } NormForm;
+extern const char *const NORM_FORM_NAMES[]; /* in NormForm order, NULL-terminated */
 
 /* "none", "nfc", "nfkc". */
 const char *norm_form_name(NormForm f);
@@ -26,8 +27,9 @@ long utf8_invalid_at(const char *s, size_t len);
 
 /* Normalize valid UTF-8 text into out (its contents are replaced;
  * out->data is NUL-terminated). casefold applies Unicode case folding,
- * which is what --lowercase means. */
-void text_normalize(const char *s, size_t len, NormForm form, int casefold, Buf *out);
+ * which is what --lowercase means. NULL, or utf8proc's reason when it
+ * could not (text that is not valid UTF-8; out is then empty). */
+const char *text_normalize(const char *s, size_t len, NormForm form, int casefold, Buf *out);
 
 /* 1 for the non-ASCII characters text_normalize knows to be unchanged by
  * NFC in any context, so common European text skips utf8proc. */

@@ -230,7 +230,13 @@ int vocab_encode(const Vocab *v, VocabSide side, const char *text, size_t len, i
         return -1;
     }
     Buf norm = {0};
-    text_normalize(text, len, v->norm, v->lowercase, &norm);
+    const char *why = text_normalize(text, len, v->norm, v->lowercase, &norm);
+    if (why) {
+        snprintf(err, errsz, "cannot normalize: %s", why);
+        buf_free(&norm);
+        *ids = NULL;
+        return -1;
+    }
     EncodeCtx e = {.t = vocab_table(v, side)};
     if (e.t->is_bpe) {
         int slot = v->joint ? 0 : side;

@@ -59,7 +59,9 @@ expect_kept average_output_is_input_by_symlink M1 keepM "$B/nmt-average" -o M1.l
 expect_ok translate_new_output_is_fine "$B/nmt-translate" -m M -i a.src -o fresh.out --quiet
 
 # 2. One training run per MODEL: the second names the first; kill -9 leaves no stale lock.
-"$B/nmt-train" "${tiny[@]}" --train-src a.src --train-tgt a.tgt -o L --max-updates 100000000 2>/dev/null &
+# The first runs until killed (--epochs 0: no limit; the default 10 epochs of 200 pairs
+# end in under a second, and the checks below would then race its end).
+"$B/nmt-train" "${tiny[@]}" --train-src a.src --train-tgt a.tgt -o L --epochs 0 --max-updates 100000000 2>/dev/null &
 first=$!
 for _ in $(seq 1 400); do [ -s L.lock ] && break; sleep 0.05; done
 expect_error second_run_refused "L\.lock.*pid $first" "$B/nmt-train" "${tiny[@]}" --train-src a.src --train-tgt a.tgt -o L --max-updates 1
@@ -105,9 +107,28 @@ cmp -s s.file s.stdin && pass score_src_from_stdin || fail score_src_from_stdin 
 
 # 7. Messages that say what is wrong.
 mkdir -p adir
-expect_error model_is_directory "adir: .*[Ii]s a directory" "$B/nmt-translate" -m adir -i a.src
+expect_error model_is_directory "^nmt-translate: adir: not a regular file \(a directory\)$" "$B/nmt-translate" -m adir -i a.src
 expect_error vocab_is_directory "adir: .*[Ii]s a directory" "$B/nmt-train" --vocab adir --train-src a.src --train-tgt a.tgt -o d1
 expect_error train_src_is_directory "adir: .*[Ii]s a directory" "$B/nmt-train" "${tiny[@]}" --train-src adir --train-tgt a.tgt -o d1
+# A model that is no regular file is refused before a byte is read: /dev/zero was read until
+# memory ran out, a FIFO without a writer blocked. Each run gets 10 s and, outside sanitizer
+# builds (which reserve terabytes of address space), 4 GB of memory.
+limited() {
+    if [ "${NMT_SAN:-0}" = 1 ]; then timeout 10 "$@"; else (ulimit -v 4000000 && exec timeout 10 "$@"); fi
+}
+mkfifo m.fifo
+expect_error model_dev_zero "^nmt-translate: /dev/zero: not a regular file \(a character device\)$" \
+    limited "$B/nmt-translate" -m /dev/zero -i a.src
+expect_error model_fifo "^nmt-translate: m\.fifo: not a regular file \(a FIFO\)$" limited "$B/nmt-translate" -m m.fifo -i a.src
+expect_error score_model_dev_zero "^nmt-score: /dev/zero: not a regular file" \
+    limited "$B/nmt-score" -m /dev/zero --src a.src --tgt a.tgt
+expect_error model_missing_says_why "^nmt-translate: nope: cannot open: No such file or directory$" \
+    "$B/nmt-translate" -m nope -i a.src
+# The products' settings in the environment: the tools refuse a bad one at start, naming it.
+expect_error env_gemm_bogus "^nmt: NMT_GEMM=bogus: expected openblas or dnnl$" \
+    env NMT_GEMM=bogus "$B/nmt-translate" -m M -i a.src
+expect_error env_gemm_precision_fp16 "^nmt: NMT_GEMM_PRECISION=fp16: expected fp32 or bf16$" \
+    env NMT_GEMM_PRECISION=fp16 "$B/nmt-score" -m M --src a.src --tgt a.tgt
 if [ -w /dev/full ]; then
     expect_error vocab_dev_full "^nmt-vocab: /dev/full: write failed" "$B/nmt-vocab" --src a.src --tgt a.tgt -o /dev/full
     grep -q "(null)" err && fail vocab_dev_full_no_null "$(cat err)" || pass vocab_dev_full_no_null
@@ -153,6 +174,21 @@ wait $dead
 [ -e ".M.tmp.$$" ] && pass temp_of_live_process_kept || fail temp_of_live_process_kept
 rm -f ".M.tmp.$$"
 expect_eq no_temp_files_left "$(ls -A | grep -c '\.tmp\.')" 0
+
+# A write that fails names the file and the reason.
+if [ -w /dev/full ]; then
+    expect_error score_alignment_out_full "^nmt-score: /dev/full: cannot write the alignments: No space left on device$" \
+        "$B/nmt-score" -m M --src a.src --tgt a.tgt --alignment hard --alignment-out /dev/full --quiet
+    printf '0-0\n' >h.al
+    printf '1-1\n' >g.talp
+    head -n 1 a.src >one.src
+    expect_error align_score_stdout_full "^nmt-align: cannot write standard output: No space left on device$" \
+        sh -c "'$B/nmt-align' --score g.talp --hyp h.al >/dev/full"
+    expect_error vocab_encode_stdout_full "^nmt-vocab: cannot write standard output: No space left on device$" \
+        sh -c "'$B/nmt-vocab' --encode V --side src <one.src >/dev/full"
+else
+    skip write_errors_named "/dev/full is not writable here"
+fi
 
 # 9. nmt-score --gold-alignment: nmt-align --score's reader and checks (one line per pair,
 # every link inside its line's words), refused before anything is scored or written.

@@ -1,6 +1,8 @@
 # CLI tests of nmt-train's signals: the first SIGTERM asks for a clean stop
 # (a validation under way finishes first), a second one ends the process at
 # once with the signal's status and leaves the files already written intact.
+# The signals come at known updates: nmt-train's test hook NMT_TEST_SIGNAL_AT_UPDATE
+# (src/train/trainer.c) raises them, so no check can pass on a run that finished first.
 source "$(dirname "$0")/lib.sh"
 toy_pairs || { fail vocab_for_signal_tests "nmt-vocab failed"; exit 0; }
 toy=corpora/toy
@@ -16,57 +18,65 @@ settings=(--vocab "$T/V" --train-src "$T/tr.src" --train-tgt "$T/tr.tgt" --emb 3
 "$B/nmt-train" "${settings[@]}" --valid-src "$T/va.src" --valid-tgt "$T/va.tgt" -o "$T/m" --max-updates 5 --quiet 2>/dev/null
 for f in "" .last .ckpt; do cp "$T/m$f" "$T/before$f"; done
 
-"$B/nmt-train" "${settings[@]}" --valid-src "$T/big.src" --valid-tgt "$T/big.tgt" --valid-bleu -o "$T/m" \
-    --max-updates 100 2>"$T/err" &
+# nmt-train's test hook (src/train/trainer.c) raises the first SIGTERM right after update 5,
+# before that update's validation: the note is then on stderr, the validation under way,
+# and the second SIGTERM comes from here.
+NMT_TEST_SIGNAL_AT_UPDATE=5 "$B/nmt-train" "${settings[@]}" --valid-src "$T/big.src" --valid-tgt "$T/big.tgt" \
+    --valid-bleu -o "$T/m" --max-updates 100 2>"$T/err" &
 pid=$!
-# the progress line of update 5 comes just before the validation starts
-for _ in $(seq 1 2400); do grep -q "update 5 " "$T/err" && break; kill -0 $pid 2>/dev/null || break; sleep 0.05; done
-sleep 0.5
-kill -TERM $pid 2>/dev/null
-sleep 0.5
+note="stopping after this update and a checkpoint (a validation under way finishes first); a second signal ends it at once"
+for _ in $(seq 1 2400); do grep -qF "$note" "$T/err" && break; kill -0 $pid 2>/dev/null || break; sleep 0.05; done
 alive=$(kill -0 $pid 2>/dev/null && echo yes || echo no)
-validated=$(grep -q "validation at update 5" "$T/err" && echo yes || echo no)
 kill -TERM $pid 2>/dev/null
 start=$SECONDS
 for _ in $(seq 1 100); do kill -0 $pid 2>/dev/null || break; sleep 0.05; done
 wait $pid
 rc=$?
-if [ $validated = yes ]; then
-    skip second_sigterm_ends_at_once "the validation took less than a second"
+[ $alive = yes ] && grep -qF "$note" "$T/err" && grep -q "update 5 " "$T/err" && ! grep -q "update 10 " "$T/err" &&
+    pass first_sigterm_after_update_5_lets_validation_go_on ||
+    fail first_sigterm_after_update_5_lets_validation_go_on "alive $alive: $(tail -c 400 "$T/err")"
+if [ $alive = yes ] && grep -q "validation at update 5" "$T/err"; then
+    skip second_sigterm_ends_at_once "the validation took less than the time between the two signals"
+elif [ $rc -eq 143 ] && [ $((SECONDS - start)) -le 5 ]; then
+    pass second_sigterm_ends_at_once
 else
-    [ $alive = yes ] && grep -q "stopping after this update and a checkpoint (a validation under way finishes first); a second signal ends it at once" "$T/err" &&
-        pass first_sigterm_lets_validation_go_on || fail first_sigterm_lets_validation_go_on "$(tail -c 400 "$T/err")"
-    if [ $rc -eq 143 ] && [ $((SECONDS - start)) -le 5 ]; then
-        pass second_sigterm_ends_at_once
-    else
-        fail second_sigterm_ends_at_once "exit $rc after $((SECONDS - start)) s: $(tail -c 400 "$T/err")"
-    fi
+    fail second_sigterm_ends_at_once "exit $rc after $((SECONDS - start)) s: $(tail -c 400 "$T/err")"
 fi
 intact=yes
 for f in "" .last .ckpt; do cmp -s "$T/m$f" "$T/before$f" || intact=no; done
 expect_eq files_intact_after_second_sigterm "$intact" yes
 expect_ok files_still_load "$B/nmt-score" -m "$T/m" --src "$T/va.src" --tgt "$T/va.tgt" --quiet
 
-# A single SIGTERM between validations: a clean stop with status 130 and a checkpoint
-# that --resume continues to the uninterrupted run's model.
+# A single SIGTERM between validations, raised by the hook right after update 12 of 45
+# (validations every 5): a clean stop with status 130 and a checkpoint of update 12 that
+# --resume continues to the uninterrupted run's model, byte for byte.
 quick=(--vocab "$T/V" --train-src "$T/tr.src" --train-tgt "$T/tr.tgt" --emb 64 --hidden 96 --batch 40 --valid-every 5
        --seed 3 --threads 2 --max-updates 45)
 "$B/nmt-train" "${quick[@]}" --quiet -o "$T/full" 2>/dev/null
-"$B/nmt-train" "${quick[@]}" -o "$T/s" 2>"$T/err" &
-pid=$!
-for _ in $(seq 1 1200); do [ -f "$T/s.ckpt" ] && break; sleep 0.05; done
-kill -TERM $pid 2>/dev/null
-wait $pid
+NMT_TEST_SIGNAL_AT_UPDATE=12 "$B/nmt-train" "${quick[@]}" -o "$T/s" 2>"$T/err"
+expect_eq single_sigterm_exit_status "$?" 130
+grep -q "interrupted after 12 updates" "$T/err" && grep -q "continue with --resume" "$T/err" &&
+    pass single_sigterm_stops_after_update_12_says_resume || fail single_sigterm_stops_after_update_12_says_resume "$(tail -c 400 "$T/err")"
+if cmp -s "$T/full.last" "$T/s.last"; then fail interrupted_run_differs_from_full_run "the same .last as the full run"
+else pass interrupted_run_differs_from_full_run; fi
+# The resumed run must start from the interruption, or the comparison below would only
+# compare the full run with itself.
+if "$B/nmt-train" "${quick[@]}" --quiet -o "$T/s" --resume 2>"$T/err"; then
+    if ! grep -qF "resuming from $T/s.ckpt at update 12" "$T/err"; then
+        fail sigterm_then_resume_equals_uninterrupted "the resume did not start at update 12: $(head -c 400 "$T/err")"
+    elif cmp -s "$T/full" "$T/s" && cmp -s "$T/full.last" "$T/s.last"; then
+        pass sigterm_then_resume_equals_uninterrupted
+    else
+        fail sigterm_then_resume_equals_uninterrupted "the resumed run's files differ from the uninterrupted run's"
+    fi
+else
+    fail sigterm_then_resume_equals_uninterrupted "resume failed: $(head -c 400 "$T/err")"
+fi
+# SIGINT (Ctrl-C) stops the same way.
+NMT_TEST_SIGNAL_AT_UPDATE=7:INT "$B/nmt-train" "${quick[@]}" -o "$T/i" 2>"$T/err"
 rc=$?
-if grep -q "interrupted after" "$T/err"; then
-    expect_eq single_sigterm_exit_status "$rc" 130
-    grep -q "continue with --resume" "$T/err" && pass single_sigterm_says_resume || fail single_sigterm_says_resume
-else
-    skip single_sigterm_exit_status "the run finished before the signal"
-fi
-if "$B/nmt-train" "${quick[@]}" --quiet -o "$T/s" --resume 2>"$T/err" && cmp -s "$T/full" "$T/s" &&
-    cmp -s "$T/full.last" "$T/s.last"; then
-    pass sigterm_then_resume_equals_uninterrupted
-else
-    fail sigterm_then_resume_equals_uninterrupted "$(head -c 400 "$T/err")"
-fi
+[ $rc -eq 130 ] && grep -q "interrupted after 7 updates" "$T/err" && pass sigint_stops_after_update_7 ||
+    fail sigint_stops_after_update_7 "exit $rc: $(tail -c 400 "$T/err")"
+# The hook refuses a value it cannot read rather than letting a test run uninterrupted.
+expect_error test_hook_bad_value_refused "NMT_TEST_SIGNAL_AT_UPDATE=12:HUP: expected an update number" \
+    env NMT_TEST_SIGNAL_AT_UPDATE=12:HUP "$B/nmt-train" "${quick[@]}" -o "$T/h"

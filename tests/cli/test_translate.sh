@@ -156,10 +156,10 @@ EOF
 else
     skip dump_npy_loads_with_numpy "no numpy"
 fi
-expect_error dump_bad_format "jsonl, tsv, npy or html" "$B/nmt-translate" -m "$M" --attention "$T/x" --attention-format png
+expect_error dump_bad_format "--attention-format must be one of jsonl, tsv, npy, html, got .png." "$B/nmt-translate" -m "$M" --attention "$T/x" --attention-format png
 
 # ---- bad input ----
-expect_error model_missing "$T/nope: cannot read" "$B/nmt-translate" -m "$T/nope" -i "$T/in.txt"
+expect_error model_missing "$T/nope: cannot open: No such file or directory" "$B/nmt-translate" -m "$T/nope" -i "$T/in.txt"
 expect_error model_wrong_type "not an nmtc model file" "$B/nmt-translate" -m "$T/in.txt" -i "$T/in.txt"
 expect_error model_vocab_not_model "not an nmtc model file" "$B/nmt-translate" -m "$T/V" -i "$T/in.txt"
 head -c 5000 "$M" >"$T/trunc"

@@ -28,7 +28,7 @@ expect_eq "show: counts in both tables" "$(grep -P '\t▁Hund$' show2.txt | cut 
 expect_eq "show: per-side tables" "$(grep -c '^table src: ' show2.txt) $(grep -c '^table tgt: ' show2.txt)" "1 1"
 expect_eq "show: word vocabulary" "$(grep -c '^subwords: none' show2.txt)" 1
 expect_error "bpe with min-count refused" "apply to word vocabularies" "$V" --src src.txt --tgt tgt.txt -o x.vocab --bpe 5 --min-count 2
-expect_error "bad normalize value" "--normalize must be nfc, nfkc or none" "$V" --src src.txt --tgt tgt.txt -o x.vocab --normalize nfd
+expect_error "bad normalize value" "--normalize must be one of none, nfc, nfkc, got .nfd." "$V" --src src.txt --tgt tgt.txt -o x.vocab --normalize nfd
 expect_error "missing -o" "needs -o VOCAB" "$V" --src src.txt --tgt tgt.txt
 
 # word-vocabulary cuts, case folding, normalization forms

@@ -1,5 +1,5 @@
 /* output.c — see output.h. */
-#include "translate/output.h"
+#include "output.h"
 
 #include <errno.h>
 #include <stdio.h>

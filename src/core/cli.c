@@ -1,0 +1,381 @@
+/* cli.c — see cli.h. */
+#include "core/cli.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/util.h"
+
+#define COLUMN 25 /* where the help text of a flag starts */
+
+static void *at(void *args, size_t offset) { return (char *)args + offset; }
+static const void *cat_(const void *args, size_t offset) { return (const char *)args + offset; }
+
+int cli_given(const CliGiven *g, const char *flag) {
+    for (int i = 0; i < g->n; i++)
+        if (!strcmp(g->spec[i]->flag, flag) || (g->spec[i]->alias && !strcmp(g->spec[i]->alias, flag))) return 1;
+    return 0;
+}
+
+/* The row for a flag, and the table it is in. */
+static const FieldSpec *find(const CliCommand *cmd, const char *flag, const CliTable **table) {
+    for (int t = 0; t < cmd->ntables; t++) {
+        const FieldSpec *f = fields_find_flag(cmd->tables[t].fields, cmd->tables[t].n, flag);
+        if (f) {
+            *table = &cmd->tables[t];
+            return f;
+        }
+    }
+    return NULL;
+}
+
+static void note(CliGiven *g, const FieldSpec *f) {
+    if (!g) return;
+    for (int i = 0; i < g->n; i++)
+        if (g->spec[i] == f) return;
+    if (g->n < CLI_MAX_GIVEN) g->spec[g->n++] = f;
+}
+
+static int positional(const CliCommand *cmd, void *args, const char *a, char *err, size_t errsz) {
+    if (!cmd->positional) {
+        snprintf(err, errsz, "unexpected argument '%s' (see --help)", a);
+        return CLI_ERROR;
+    }
+    const char ***list = at(args, cmd->positional_offset);
+    int *count = at(args, cmd->positional_count_offset);
+    *list = xrealloc(*list, (size_t)(*count + 2) * sizeof **list);
+    (*list)[(*count)++] = a;
+    (*list)[*count] = NULL;
+    return CLI_OK;
+}
+
+int cli_parse(const CliCommand *cmd, int argc, char **argv, void *args, CliGiven *given, char *err, size_t errsz) {
+    CliGiven local = {0};
+    if (!given) given = &local;
+    given->n = 0;
+    if (cmd->positional) {
+        *(const char ***)at(args, cmd->positional_offset) = NULL;
+        *(int *)at(args, cmd->positional_count_offset) = 0;
+    }
+    int flags_done = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (flags_done || a[0] != '-' || !a[1]) {
+            if (positional(cmd, args, a, err, errsz) != CLI_OK) return CLI_ERROR;
+            continue;
+        }
+        if (!strcmp(a, "--")) {
+            flags_done = 1;
+            continue;
+        }
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) return CLI_HELP;
+        if (!strcmp(a, "--list-options")) return CLI_LIST;
+        /* "--flag=value" */
+        char name[128];
+        const char *inline_value = NULL, *eq = strchr(a, '=');
+        if (eq && a[1] == '-' && (size_t)(eq - a) < sizeof name) {
+            memcpy(name, a, (size_t)(eq - a));
+            name[eq - a] = '\0';
+            inline_value = eq + 1;
+        } else {
+            snprintf(name, sizeof name, "%s", a);
+        }
+        const CliTable *table;
+        const FieldSpec *f = find(cmd, name, &table);
+        if (!f) {
+            snprintf(err, errsz, "unknown option %s (see --help)", name);
+            return CLI_ERROR;
+        }
+        void *obj = at(args, table->offset);
+        if (f->flags & FIELD_SWITCH) {
+            if (inline_value) {
+                snprintf(err, errsz, "%s takes no value (see --help)", name);
+                return CLI_ERROR;
+            }
+            int takes;
+            fields_parse_flag(f, 1, f->flag, NULL, obj, &takes, err, errsz);
+        } else {
+            const char *v = inline_value;
+            if (!v) {
+                if (i + 1 >= argc) {
+                    snprintf(err, errsz, "%s needs a value (see --help)", name);
+                    return CLI_ERROR;
+                }
+                v = argv[++i];
+            }
+            char why[256];
+            if (fields_parse_value(f, v, obj, why, sizeof why) != 0) {
+                snprintf(err, errsz, "%s %s", name, why);
+                return CLI_ERROR;
+            }
+        }
+        note(given, f);
+    }
+    for (int t = 0; t < cmd->ntables; t++)
+        for (int k = 0; k < cmd->tables[t].n; k++) {
+            const FieldSpec *f = &cmd->tables[t].fields[k];
+            if ((f->flags & FIELD_MANDATORY) && !cli_given(given, f->flag)) {
+                snprintf(err, errsz, "%s%s%s %s is required (see --help)", f->alias ? f->alias : "",
+                         f->alias ? "/" : "", f->flag, f->metavar ? f->metavar : "");
+                return CLI_ERROR;
+            }
+        }
+    return CLI_OK;
+}
+
+void cli_free(const CliCommand *cmd, void *args) {
+    if (!cmd->positional) return;
+    const char ***list = at(args, cmd->positional_offset);
+    free((void *)*list);
+    *list = NULL;
+}
+
+/* ---- --help and --list-options ---- */
+
+static int takes_value(const FieldSpec *f) { return !(f->flags & FIELD_SWITCH); }
+
+static const char *kind_name(const FieldSpec *f) {
+    if (f->flags & FIELD_SWITCH) return "switch";
+    switch (f->type) {
+    case FIELD_INT: return "int";
+    case FIELD_LONG: return "long";
+    case FIELD_U64: return "long";
+    case FIELD_FLOAT: return "float";
+    case FIELD_DOUBLE: return "double";
+    case FIELD_ENUM: return "choice";
+    case FIELD_INPUT: return "input";
+    case FIELD_OUTPUT: return "output";
+    }
+    return "?";
+}
+
+/* The value's name: the row's, or "a|b|c" for a choice, N, X, FILE. */
+static void metavar(const FieldSpec *f, char *out, size_t outsz) {
+    if (f->metavar) {
+        snprintf(out, outsz, "%s", f->metavar);
+        return;
+    }
+    out[0] = '\0';
+    switch (f->type) {
+    case FIELD_ENUM: {
+        size_t len = 0;
+        for (int k = (int)f->min; k <= (int)f->max && f->names[k]; k++)
+            len += (size_t)snprintf(out + len, len < outsz ? outsz - len : 0, "%s%.*s", k > (int)f->min ? "|" : "",
+                                    fields_name_len(f->names[k]), f->names[k]);
+        break;
+    }
+    case FIELD_INT:
+    case FIELD_LONG:
+    case FIELD_U64: snprintf(out, outsz, "N"); break;
+    case FIELD_FLOAT:
+    case FIELD_DOUBLE: snprintf(out, outsz, "X"); break;
+    case FIELD_INPUT:
+    case FIELD_OUTPUT: snprintf(out, outsz, "FILE"); break;
+    }
+}
+
+/* The default as a person reads it, or "" when there is none to show. */
+static void default_text(const FieldSpec *f, char *out, size_t outsz) {
+    out[0] = '\0';
+    if (!takes_value(f)) return;
+    switch (f->type) {
+    case FIELD_ENUM:
+        if (f->def >= f->min && f->def <= f->max)
+            snprintf(out, outsz, "%.*s", fields_name_len(f->names[(int)f->def]), f->names[(int)f->def]);
+        break;
+    case FIELD_INT:
+    case FIELD_LONG:
+    case FIELD_U64:
+        if (f->def >= f->min && f->def <= f->max) snprintf(out, outsz, "%.0f", f->def);
+        break;
+    case FIELD_FLOAT:
+    case FIELD_DOUBLE: snprintf(out, outsz, "%g", f->def); break;
+    case FIELD_INPUT:
+    case FIELD_OUTPUT: break;
+    }
+}
+
+static void help_row(const FieldSpec *f, FILE *out) {
+    char mv[256], head[512], def[64];
+    metavar(f, mv, sizeof mv);
+    snprintf(head, sizeof head, "  %s%s%s%s%s", f->alias ? f->alias : "", f->alias ? ", " : "", f->flag,
+             takes_value(f) ? " " : "", takes_value(f) ? mv : "");
+    fputs(head, out);
+    int col = (int)strlen(head);
+    if (col > COLUMN - 2) {
+        fputc('\n', out);
+        col = 0;
+    }
+    default_text(f, def, sizeof def);
+    const char *text = f->help ? f->help : "";
+    int show_default = def[0] && !strstr(text, "default");
+    for (int first = 1;; first = 0) {
+        const char *nl = strchr(text, '\n');
+        size_t len = nl ? (size_t)(nl - text) : strlen(text);
+        fprintf(out, "%*s%.*s", first ? COLUMN - col : COLUMN, "", (int)len, text);
+        if (!nl) break;
+        fputc('\n', out);
+        text = nl + 1;
+    }
+    if (show_default) fprintf(out, " (default %s)", def);
+    fputc('\n', out);
+}
+
+void cli_help(const CliCommand *cmd, FILE *out) {
+    fputs(cmd->usage, out);
+    for (int s = 0; cmd->sections[s]; s++) {
+        if (cmd->sections[s][0]) fprintf(out, "%s:\n", cmd->sections[s]);
+        for (int t = 0; t < cmd->ntables; t++)
+            for (int k = 0; k < cmd->tables[t].n; k++) {
+                const FieldSpec *f = &cmd->tables[t].fields[k];
+                if (f->flag && f->section && !strcmp(f->section, cmd->sections[s])) help_row(f, out);
+            }
+    }
+    fprintf(out, "  -h, --help%*sthis help\n", COLUMN - 12, "");
+    if (cmd->epilog) fputs(cmd->epilog, out);
+}
+
+void cli_list(const CliCommand *cmd, FILE *out) {
+    for (int t = 0; t < cmd->ntables; t++)
+        for (int k = 0; k < cmd->tables[t].n; k++) {
+            const FieldSpec *f = &cmd->tables[t].fields[k];
+            if (!f->flag) continue;
+            char mv[256], def[64];
+            metavar(f, mv, sizeof mv);
+            default_text(f, def, sizeof def);
+            int numeric = takes_value(f) && f->type != FIELD_INPUT && f->type != FIELD_OUTPUT;
+            fprintf(out, "%s\t%s\t%s\t%s\t%s", f->flag, f->alias ? f->alias : "-", kind_name(f),
+                    takes_value(f) ? mv : "-", def[0] ? def : "-");
+            if (numeric) fprintf(out, "\t%.15g\t%.15g\n", f->min, f->max);
+            else fputs("\t-\t-\n", out);
+        }
+}
+
+/* ---- the file check ---- */
+
+typedef struct {
+    const char *flag, *path;
+    const FieldSpec *spec; /* NULL for derived outputs and positional inputs */
+} Named;
+
+/* The path with its directory resolved ("./x", "d/../x" and a symlinked
+ * directory all give one name), for outputs that do not exist yet; NULL
+ * when the directory does not exist. */
+static char *canonical(const char *path) {
+    char *copy1 = xstrdup(path), *copy2 = xstrdup(path);
+    char dir[PATH_MAX];
+    char *res = NULL;
+    if (realpath(dirname(copy1), dir)) {
+        const char *base = basename(copy2);
+        res = xmalloc(strlen(dir) + strlen(base) + 2);
+        sprintf(res, "%s/%s", dir, base);
+    }
+    free(copy1);
+    free(copy2);
+    return res;
+}
+
+static int stat_path(const char *path, struct stat *st) {
+    if (!strcmp(path, "-")) return fstat(STDIN_FILENO, st);
+    return stat(path, st);
+}
+
+/* 1 when a and b are one file: the same inode when both exist, else the same canonical name. */
+static int same_file(const char *a, const char *b) {
+    struct stat sa, sb;
+    int ea = stat_path(a, &sa) == 0, eb = stat_path(b, &sb) == 0;
+    if (ea && eb) return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    if (ea != eb || !strcmp(a, "-") || !strcmp(b, "-")) return 0;
+    char *ca = canonical(a), *cb = canonical(b);
+    int same = ca && cb && !strcmp(ca, cb);
+    free(ca);
+    free(cb);
+    return same;
+}
+
+/* The output can be written: checked before any work, so a run cannot
+ * compute for hours and then fail on a mistyped directory. */
+static int check_writable(const Named *o, char *err, size_t errsz) {
+    struct stat st;
+    int exists = stat(o->path, &st) == 0;
+    unsigned flags = o->spec ? o->spec->flags : FIELD_PLAIN_FILE;
+    if (exists && S_ISDIR(st.st_mode) && !(flags & FIELD_DIRECTORY)) {
+        snprintf(err, errsz, "%s %s: is a directory", o->flag, o->path);
+        return -1;
+    }
+    if (exists && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+        if (flags & FIELD_PLAIN_FILE) {
+            snprintf(err, errsz, "%s %s: not a regular file (files named after it are written beside it)", o->flag,
+                     o->path);
+            return -1;
+        }
+        return 0; /* a device or a pipe, written in place */
+    }
+    char *copy = xstrdup(o->path);
+    const char *dir = exists && S_ISDIR(st.st_mode) ? o->path : dirname(copy);
+    int rc = 0;
+    if (access(dir, W_OK | X_OK) != 0) {
+        snprintf(err, errsz, "%s %s: cannot write in %s: %s", o->flag, o->path, dir, strerror(errno));
+        rc = -1;
+    }
+    free(copy);
+    return rc;
+}
+
+static void collect(const CliCommand *cmd, const void *args, FieldType type, Named **list, int *n) {
+    for (int t = 0; t < cmd->ntables; t++)
+        for (int k = 0; k < cmd->tables[t].n; k++) {
+            const FieldSpec *f = &cmd->tables[t].fields[k];
+            if (f->type != type) continue;
+            const char *path = *(const char *const *)cat_(args, cmd->tables[t].offset + f->offset);
+            if (!path || (type == FIELD_OUTPUT && !strcmp(path, "-"))) continue;
+            *list = xrealloc(*list, (size_t)(*n + 1) * sizeof **list);
+            (*list)[(*n)++] = (Named){f->flag, path, f};
+        }
+}
+
+int cli_check_files(const CliCommand *cmd, const void *args, const CliPath *extra, int nextra, char *err,
+                    size_t errsz) {
+    Named *in = NULL, *out = NULL;
+    int nin = 0, nout = 0, rc = 0;
+    collect(cmd, args, FIELD_INPUT, &in, &nin);
+    if (cmd->positional) {
+        const char *const *list = *(const char *const *const *)cat_(args, cmd->positional_offset);
+        int count = *(const int *)cat_(args, cmd->positional_count_offset);
+        for (int k = 0; k < count; k++) {
+            in = xrealloc(in, (size_t)(nin + 1) * sizeof *in);
+            in[nin++] = (Named){cmd->positional, list[k], NULL};
+        }
+    }
+    collect(cmd, args, FIELD_OUTPUT, &out, &nout);
+    for (int k = 0; k < nextra; k++) {
+        out = xrealloc(out, (size_t)(nout + 1) * sizeof *out);
+        out[nout++] = (Named){extra[k].flag, extra[k].path, NULL};
+    }
+    for (int o = 0; o < nout && rc == 0; o++) {
+        rc = check_writable(&out[o], err, errsz);
+        for (int i = 0; i < nin && rc == 0; i++)
+            if (same_file(out[o].path, in[i].path)) {
+                snprintf(err, errsz, "refusing to write %s (%s): it is the same file as the input %s (%s)",
+                         out[o].path, out[o].flag, strcmp(in[i].path, "-") ? in[i].path : "<stdin>", in[i].flag);
+                rc = -1;
+            }
+        for (int p = 0; p < o && rc == 0; p++) {
+            struct stat st;
+            if (stat(out[o].path, &st) == 0 && S_ISCHR(st.st_mode)) continue; /* /dev/null twice is fine */
+            if (same_file(out[o].path, out[p].path)) {
+                snprintf(err, errsz, "%s and %s name the same file %s: one output would overwrite the other",
+                         out[p].flag, out[o].flag, out[o].path);
+                rc = -1;
+            }
+        }
+    }
+    free(in);
+    free(out);
+    return rc;
+}

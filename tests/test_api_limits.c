@@ -1,0 +1,144 @@
+/* The C API's input length limits (nmt.h, 1.1): nmt_options_set_max_src_len
+ * and nmt_options_set_max_len with the tools' ranges, and nmt_result_cut
+ * reporting the tokens left out of a line longer than the limit, for
+ * nmt_translate and nmt_score, with options and with the defaults (NULL). */
+#include "nmt.h"
+
+#include "fixture_model.h"
+#include "test.h"
+
+static nmt_model *g_api;
+static char *g_long;  /* the test sentences joined: far more than 512 source tokens */
+static char *g_long_t; /* the same as a target */
+
+static void test_version(void) { EXPECT_STR(nmt_version(), "1.1.0"); }
+
+/* nmt_option_info reads the tables nmt-translate and nmt-score parse their flags with. */
+static void test_option_info(void) {
+    double def, lo, hi;
+    EXPECT(nmt_option_info("beam", &def, &lo, &hi) == NMT_OK && def == 5 && lo == 1 && hi == 256);
+    EXPECT(nmt_option_info("length_penalty", &def, &lo, &hi) == NMT_OK && def == 0.6 && lo == 0 && hi == 10);
+    EXPECT(nmt_option_info("max_len", &def, NULL, NULL) == NMT_OK && def == 256);
+    EXPECT(nmt_option_info("batch", &def, &lo, &hi) == NMT_OK && def == 32 && lo == 1 && hi == 4096);
+    EXPECT(nmt_option_info("threads", &def, &lo, &hi) == NMT_OK && def == 0 && lo == 0 && hi == 1024);
+    EXPECT(nmt_option_info("beams", &def, &lo, &hi) == NMT_ERR_ARGUMENT);
+    EXPECT_STR(nmt_last_error(), "nmt_option_info: no option named 'beams'");
+    const FieldSpec *f = translate_option_field("--beam");
+    EXPECT(f && f->def == 5 && f->max == 256); /* the same row */
+}
+
+static void test_limit_setters_ranges(void) {
+    nmt_options *o = nmt_options_new();
+    EXPECT(nmt_options_set_max_src_len(o, 0) == NMT_ERR_ARGUMENT);
+    EXPECT_STR(nmt_last_error(), "max_src_len must be between 1 and 1048576, got 0");
+    EXPECT(nmt_options_set_max_src_len(o, (1 << 20) + 1) == NMT_ERR_ARGUMENT);
+    EXPECT(nmt_options_set_max_src_len(o, 1 << 20) == NMT_OK);
+    EXPECT(nmt_options_set_max_src_len(o, 1) == NMT_OK);
+    EXPECT(nmt_options_set_max_len(o, -5) == NMT_ERR_ARGUMENT);
+    EXPECT_STR(nmt_last_error(), "max_len must be between 1 and 1048576, got -5");
+    EXPECT(nmt_options_set_max_len(o, (1 << 20) + 1) == NMT_ERR_ARGUMENT);
+    EXPECT(nmt_options_set_max_len(o, 1 << 20) == NMT_OK);
+    EXPECT(nmt_options_set_max_src_len(NULL, 5) == NMT_ERR_ARGUMENT);
+    EXPECT_STR(nmt_last_error(), "nmt_options_set_max_src_len: options is NULL");
+    EXPECT(nmt_options_set_max_len(NULL, 5) == NMT_ERR_ARGUMENT);
+    EXPECT_STR(nmt_last_error(), "nmt_options_set_max_len: options is NULL");
+    nmt_options_free(o);
+    EXPECT(nmt_result_cut(NULL, 0) == 0);
+}
+
+/* Translate {short, long, empty} with options o (NULL: the defaults). */
+static nmt_result *translate3(const nmt_options *o) {
+    const char *lines[3] = {g_lines[0], g_long, ""};
+    nmt_result *r = NULL;
+    EXPECT_MSG(nmt_translate(g_api, o, lines, 3, &r) == NMT_OK, "%s", nmt_last_error());
+    return r;
+}
+
+static void test_translate_cut_reported(void) {
+    nmt_options *o = nmt_options_new();
+    nmt_options_set_beam(o, 1);
+    nmt_options_set_max_src_len(o, 1 << 20);
+    nmt_result *whole = translate3(o);
+    const size_t K = nmt_result_src_tokens(whole, 1);
+    EXPECT_MSG(K > 600, "the long line has %zu tokens", K);
+    EXPECT(nmt_result_cut(whole, 0) == 0 && nmt_result_cut(whole, 1) == 0 && nmt_result_cut(whole, 2) == 0);
+
+    /* the default: 512 source tokens, as nmt-translate */
+    nmt_result *def = translate3(NULL);
+    EXPECT(nmt_result_src_tokens(def, 1) == 512);
+    EXPECT_MSG(nmt_result_cut(def, 1) == K - 512, "cut %zu, expected %zu", nmt_result_cut(def, 1), K - 512);
+    EXPECT(nmt_result_cut(def, 0) == 0 && nmt_result_cut(def, 2) == 0 && nmt_result_cut(def, 3) == 0);
+
+    /* a limit of 7: the first 7 tokens of the line, the rest counted */
+    nmt_options_set_max_src_len(o, 7);
+    nmt_result *seven = translate3(o);
+    EXPECT(nmt_result_src_tokens(seven, 1) == 7);
+    EXPECT(nmt_result_cut(seven, 1) == K - 7);
+    for (size_t j = 0; j < 7; j++) EXPECT_STR(nmt_result_src_token(seven, 1, j), nmt_result_src_token(whole, 1, j));
+    const size_t K0 = nmt_result_src_tokens(whole, 0);
+    EXPECT(nmt_result_cut(seven, 0) == (K0 > 7 ? K0 - 7 : 0));
+    nmt_result_free(whole), nmt_result_free(def), nmt_result_free(seven);
+    nmt_options_free(o);
+}
+
+/* Score {short pair, long pair, empty source} with options o (NULL: the defaults). */
+static nmt_result *score3(const nmt_options *o) {
+    const char *src[3] = {g_lines[1], g_long, ""}, *tgt[3] = {"a dog .", g_long_t, g_long_t};
+    nmt_result *r = NULL;
+    EXPECT_MSG(nmt_score(g_api, o, src, tgt, 3, &r) == NMT_OK, "%s", nmt_last_error());
+    return r;
+}
+
+static void test_score_cut_reported(void) {
+    nmt_options *o = nmt_options_new();
+    nmt_options_set_max_len(o, 1 << 20);
+    nmt_result *whole = score3(o);
+    const size_t Ks = nmt_result_src_tokens(whole, 1), Kt = nmt_result_steps(whole, 1, 0) - 1;
+    EXPECT_MSG(Ks > 300 && Kt > 300, "the long pair has %zu and %zu tokens", Ks, Kt);
+    EXPECT(nmt_result_cut(whole, 0) == 0 && nmt_result_cut(whole, 1) == 0);
+
+    /* the default: 256 tokens per side, as nmt-score */
+    nmt_result *def = score3(NULL);
+    EXPECT(nmt_result_src_tokens(def, 1) == 256 && nmt_result_steps(def, 1, 0) == 257);
+    EXPECT_MSG(nmt_result_cut(def, 1) == (Ks - 256) + (Kt - 256), "cut %zu, expected %zu", nmt_result_cut(def, 1),
+               (Ks - 256) + (Kt - 256));
+    EXPECT(nmt_result_cut(def, 0) == 0);
+    EXPECT(nmt_result_hypotheses(def, 2) == 0 && nmt_result_cut(def, 2) == 0); /* empty source: not scored */
+    EXPECT(nmt_result_logprob(def, 1, 0) > nmt_result_logprob(whole, 1, 0)); /* fewer tokens scored */
+
+    nmt_options_set_max_len(o, 5);
+    nmt_result *five = score3(o);
+    EXPECT(nmt_result_src_tokens(five, 1) == 5 && nmt_result_steps(five, 1, 0) == 6);
+    EXPECT(nmt_result_cut(five, 1) == (Ks - 5) + (Kt - 5));
+    for (size_t j = 0; j < 5; j++) {
+        EXPECT_STR(nmt_result_src_token(five, 1, j), nmt_result_src_token(whole, 1, j));
+        EXPECT_STR(nmt_result_tgt_token(five, 1, 0, j), nmt_result_tgt_token(whole, 1, 0, j));
+    }
+    nmt_result_free(whole), nmt_result_free(def), nmt_result_free(five);
+    nmt_options_free(o);
+}
+
+int main(void) {
+    fixture_init();
+    char path[128], err[1024];
+    snprintf(path, sizeof path, "%s/api.model", g_dir);
+    if (model_save(g_model, path, NULL, 0, err, sizeof err) != 0) die("%s", err);
+    if (nmt_model_load(path, &g_api) != NMT_OK) die("%s", nmt_last_error());
+    size_t n = 0;
+    for (int i = 0; i < N_SENT; i++) n += strlen(g_lines[i]) + 1;
+    g_long = xmalloc(n + 1), g_long_t = xmalloc(n + 1);
+    g_long[0] = 0;
+    for (int i = 0; i < N_SENT; i++) strcat(strcat(g_long, g_lines[i]), " ");
+    /* the target side: the same text, lower-cased ASCII, tokenizes on the target vocabulary too */
+    for (size_t k = 0; k <= n; k++)
+        g_long_t[k] = (char)(g_long[k] >= 'A' && g_long[k] <= 'Z' ? g_long[k] + 32 : g_long[k]);
+    RUN(test_version);
+    RUN(test_option_info);
+    RUN(test_limit_setters_ranges);
+    RUN(test_translate_cut_reported);
+    RUN(test_score_cut_reported);
+    free(g_long), free(g_long_t);
+    nmt_model_free(g_api);
+    fixture_free();
+    TEST_EXIT();
+}

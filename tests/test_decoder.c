@@ -1,0 +1,172 @@
+/* Finite-difference checks of the decoder (src/decoder/), each part with
+ * its inputs as well as its weights: the initial state from the encoder's
+ * summary; the output layer, direct, deep and deep with the target
+ * embeddings tied; and the teacher-forced decoder on given annotations,
+ * keys and s_0 (its step function, the query's deferred weight gradient
+ * and the output layer together), plain GRU and conditional GRU, both
+ * scorers, with dropout and recurrent dropout. */
+#include <string.h>
+
+#include "core/rng.h"
+#include "core/util.h"
+#include "decoder/decoder.h"
+#include "layer_net.h"
+#include "model/batch.h"
+#include "test.h"
+
+/* ---- initial state: L = w . s0 ---- */
+typedef struct {
+    Net net;
+    float summary[B * 2 * H], w[B * H];
+} InitCase;
+
+static double init_loss(void *vctx) {
+    InitCase *c = vctx;
+    float s0[B * H];
+    init_state_forward(&c->net.p.dec.init, B, c->summary, s0);
+    return dot_d(c->w, s0, B * H);
+}
+
+static void test_init_state_gradients(void) {
+    InitCase c;
+    net_init(&c.net, ATTENTION_BAHDANAU, 0, 0, 3);
+    Rng rng;
+    rng_seed(&rng, 4, 0);
+    fill_uniform(c.summary, B * 2 * H, 1.0f, &rng);
+    fill_uniform(c.w, B * H, 1.0f, &rng);
+    float s0[B * H], ds0[B * H], d_summary[B * 2 * H];
+    init_state_forward(&c.net.p.dec.init, B, c.summary, s0);
+    memcpy(ds0, c.w, sizeof ds0);
+    init_state_backward(&c.net.p.dec.init, &c.net.g.dec.init, B, c.summary, s0, ds0, d_summary);
+    check_tensors(&c.net, (const char *const[]){"init_", NULL}, init_loss, &c, c.net.grads);
+    check_input("summary", c.summary, d_summary, B * 2 * H, init_loss, &c);
+    net_free(&c.net);
+}
+
+/* ---- output layer: L = w . logits over N rows ---- */
+enum { N_OUT = 5 };
+typedef struct {
+    Net net;
+    float o[N_OUT * (3 * H + E)], w[N_OUT * 8];
+} OutCase;
+
+static double out_loss(void *vctx) {
+    OutCase *c = vctx;
+    float deep[N_OUT * E], logits[N_OUT * 8];
+    output_forward(&c->net.p.dec.out, N_OUT, c->o, deep, logits);
+    return dot_d(c->w, logits, N_OUT * 8);
+}
+
+static void check_output(int deep_output, int tied) {
+    OutCase c;
+    net_init(&c.net, ATTENTION_DOT, deep_output, tied, 5);
+    Rng rng;
+    rng_seed(&rng, 6, 0);
+    const int OI = 3 * H + E;
+    fill_uniform(c.o, (size_t)N_OUT * OI, 1.0f, &rng);
+    fill_uniform(c.w, N_OUT * 8, 1.0f, &rng);
+    float deep[N_OUT * E], logits[N_OUT * 8], d_o[N_OUT * (3 * H + E)];
+    output_forward(&c.net.p.dec.out, N_OUT, c.o, deep, logits);
+    output_backward(&c.net.p.dec.out, &c.net.g.dec.out, N_OUT, c.o, deep, c.w, d_o);
+    /* tied: the logits' weights are the target embeddings, checked as tgt_emb */
+    const char *const direct[] = {"out_", NULL}, *const deep_names[] = {"out_", "deep_", NULL},
+                      *const tied_names[] = {"out_", "deep_", "tgt_emb", NULL};
+    check_tensors(&c.net, tied ? tied_names : deep_output ? deep_names : direct, out_loss, &c, c.net.grads);
+    check_input("o", c.o, d_o, (size_t)N_OUT * OI, out_loss, &c);
+    net_free(&c.net);
+}
+
+static void test_output_gradients_direct(void) { check_output(0, 0); }
+static void test_output_gradients_deep(void) { check_output(1, 0); }
+static void test_output_gradients_deep_tied(void) { check_output(1, 1); }
+
+/* ---- the teacher-forced decoder on given annotations, keys and s_0 ---- */
+typedef struct {
+    Net net;
+    Batch bt;
+    Arena arena;
+    float ann[TS * B * 2 * H], keys[TS * B * 5], s0[B * H];
+    float d_ann[TS * B * 2 * H], dkeys[TS * B * 5], ds0[B * H];
+    float dropout, rec_dropout;
+} DecCase;
+
+static double dec_run(DecCase *c, int backward) {
+    Rng rng;
+    rng_seed(&rng, 31, 0);
+    arena_reset(&c->arena);
+    const DecoderWeights *w = &c->net.p.dec;
+    DecoderActs act;
+    decoder_forward(w, c->bt.Tt, c->bt.Ts, B, c->bt.tgt_in, c->ann, c->keys, c->bt.src_mask, c->s0, c->dropout,
+                    c->rec_dropout, &rng, &c->arena, &act);
+    /* the mean over tokens (scale), as training takes it */
+    const float scale = 1.0f / (float)c->bt.n_tgt_tokens;
+    double nll, L = scale * decoder_loss(w, &act, c->bt.tgt_out, c->bt.tgt_mask, 0.1f, scale, &nll);
+    if (backward)
+        decoder_backward(w, &c->net.g.dec, c->bt.tgt_in, c->ann, c->keys, c->bt.src_mask, &act, c->d_ann, c->dkeys,
+                         c->ds0, &c->arena);
+    return L;
+}
+
+static double dec_loss(void *vctx) { return dec_run(vctx, 0); }
+
+static void check_decoder(AttentionType type, DecoderType decoder, int deep, float dropout, float rec_dropout) {
+    DecCase c;
+    memset(&c, 0, sizeof c);
+    net_init_decoder(&c.net, type, decoder, deep, 0, 17);
+    c.dropout = dropout, c.rec_dropout = rec_dropout;
+    int s0[] = {4, 5, 6, 7}, s1[] = {8, 4}, s2[] = {5, 5, 6};
+    int t0[] = {4, 5}, t1[] = {7, 4, 5}, t2[] = {6};
+    const int *src[] = {s0, s1, s2}, *tgt[] = {t0, t1, t2};
+    int slen[] = {4, 2, 3}, tlen[] = {2, 3, 1};
+    batch_fill(&c.bt, B, src, slen, tgt, tlen);
+    Rng rng;
+    rng_seed(&rng, 18, 0);
+    const int A = c.net.p.dec.att.A;
+    fill_uniform(c.ann, TS * B * 2 * H, 1.0f, &rng);
+    for (int j = 0; j < TS; j++) /* annotations are zero at padding, as the encoder leaves them */
+        for (int b = 0; b < B; b++)
+            if (j >= slen[b]) memset(c.ann + ((size_t)j * B + b) * 2 * H, 0, sizeof(float) * 2 * H);
+    fill_uniform(c.keys, (size_t)TS * B * A, 1.0f, &rng);
+    fill_uniform(c.s0, B * H, 0.8f, &rng);
+    dec_run(&c, 1);
+    g_atol = 2e-4, g_rtol = 2e-2; /* as the whole-model check in test_model.c */
+    float *analytic = falloc(c.net.n);
+    memcpy(analytic, c.net.grads, sizeof(float) * c.net.n);
+    const char *const names[] = {"tgt_emb", "att_W", "att_v", "dec.", "dec2.", "deep_", "out_", NULL};
+    check_tensors(&c.net, names, dec_loss, &c, analytic);
+    /* only the real source positions have a gradient; padded ones are never read */
+    check_input("ann", c.ann, c.d_ann, TS * B * 2 * H, dec_loss, &c);
+    check_input("keys", c.keys, c.dkeys, (size_t)TS * B * A, dec_loss, &c);
+    check_input("s0", c.s0, c.ds0, B * H, dec_loss, &c);
+    g_atol = 1e-4, g_rtol = 1e-2;
+    free(analytic);
+    batch_free(&c.bt);
+    arena_free(&c.arena);
+    net_free(&c.net);
+}
+
+static void test_decoder_gradients_bahdanau(void) { check_decoder(ATTENTION_BAHDANAU, DECODER_GRU, 0, 0.0f, 0.0f); }
+static void test_decoder_gradients_dot_deep(void) { check_decoder(ATTENTION_DOT, DECODER_GRU, 1, 0.0f, 0.0f); }
+static void test_decoder_gradients_dropout(void) { check_decoder(ATTENTION_BAHDANAU, DECODER_GRU, 1, 0.2f, 0.3f); }
+/* the conditional GRU: two GRUs per step, the query between them */
+static void test_cgru_decoder_gradients_bahdanau(void) {
+    check_decoder(ATTENTION_BAHDANAU, DECODER_CGRU, 0, 0.0f, 0.0f);
+}
+static void test_cgru_decoder_gradients_dot_deep(void) { check_decoder(ATTENTION_DOT, DECODER_CGRU, 1, 0.0f, 0.0f); }
+static void test_cgru_decoder_gradients_dropout(void) {
+    check_decoder(ATTENTION_BAHDANAU, DECODER_CGRU, 1, 0.2f, 0.3f);
+}
+
+int main(void) {
+    RUN(test_init_state_gradients);
+    RUN(test_output_gradients_direct);
+    RUN(test_output_gradients_deep);
+    RUN(test_output_gradients_deep_tied);
+    RUN(test_decoder_gradients_bahdanau);
+    RUN(test_decoder_gradients_dot_deep);
+    RUN(test_decoder_gradients_dropout);
+    RUN(test_cgru_decoder_gradients_bahdanau);
+    RUN(test_cgru_decoder_gradients_dot_deep);
+    RUN(test_cgru_decoder_gradients_dropout);
+    TEST_EXIT();
+}
