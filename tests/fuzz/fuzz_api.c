@@ -9,22 +9,25 @@
  * GRU with dot attention and a deep, tied output layer.
  *
  * Input: byte 0 picks translate or score, the model and default (NULL)
- * options; bytes 1-8 pick beam, n-best, length penalty, length ratio,
- * batch, threads, alignment and attention from tables of interesting values
- * (the range ends, just outside them, NaN, infinities); the rest is the
- * text, lines split at '\n' or NUL (at most 8), and for scoring each line
- * split at its first tab into source and target. A setter must accept
- * exactly the documented range and leave a refused value unused. The call
- * must fail exactly when it should (n-best above the beam, invalid UTF-8
- * on the first such line, with the line named) and otherwise give a result
- * that keeps every promise of nmt.h: one entry per line, 1..nbest distinct
- * hypotheses best first (translation; one per scored pair, none for an
- * empty source), UTF-8 texts without line breaks, attention rows that sum
- * to 1 over the source tokens, alignment pairs inside the tokens, NULL or 0
- * out of range, and the same bytes with one thread as with two. A search
- * that could take long (beam^2 x steps above a bound) is set up but not
- * run, to keep the executions per second up: a beam of 256 meets only the
- * setters. A violation aborts. */
+ * options; bytes 1-9 pick beam, n-best, length penalty, length ratio,
+ * batch, threads, alignment, attention and the length limit of the call
+ * (max_src_len or max_len) from tables of interesting values (the range
+ * ends, just outside them, NaN, infinities); the rest is the text, lines
+ * split at '\n' or NUL (at most 8), and for scoring each line split at its
+ * first tab into source and target. A setter must accept exactly the
+ * documented range and leave a refused value unused, and nmt_option_info
+ * must agree with every setter. The call must fail exactly when it should
+ * (n-best above the beam, invalid UTF-8 on the first such line, with the
+ * line named) and otherwise give a result that keeps every promise of
+ * nmt.h: one entry per line, 1..nbest distinct hypotheses best first
+ * (translation; one per scored pair, none for an empty source), no side
+ * longer than its limit and a cut reported only where a side reached it,
+ * UTF-8 texts without line breaks, attention rows that sum to 1 over the
+ * source tokens, alignment pairs inside the tokens, NULL or 0 out of range,
+ * and the same bytes with one thread as with two. A search that could take
+ * long (beam^2 x steps above a bound) is set up but not run, to keep the
+ * executions per second up: a beam of 256 meets only the setters. A
+ * violation aborts. */
 #define _GNU_SOURCE
 #include <float.h>
 #include <limits.h>
@@ -102,6 +105,7 @@ static const double RATIOS[] = {-1, 0, 0.01, 0.5, 1, 2, 2, 3, 100, 100.5, NAN, I
 static const int BATCHES[] = {INT_MIN, 0, 1, 2, 3, 32, 4096, 4097};
 static const int THREADS[] = {-1, 0, 1, 2, 1024, 1025};
 static const int SWITCHES[] = {-1, 0, 1, 1, 2, INT_MAX};
+static const int LIMITS[] = {INT_MIN, -1, 0, 1, 2, 3, 5, 8, 256, 512, 1048576, 1048577, INT_MAX};
 #define PICK(table, byte) table[(byte) % (sizeof table / sizeof table[0])]
 
 /* A setter's status: OK exactly inside [lo, hi]; a refusal names the option. */
@@ -111,17 +115,55 @@ static const int SWITCHES[] = {-1, 0, 1, 1, 2, INT_MAX};
         const nmt_status st_ = fn(opt, v);                                                                     \
         CHECK(st_ == (in ? NMT_OK : NMT_ERR_ARGUMENT));                                                        \
         if (in) cur = v;                                                                                       \
-        else CHECK(strncmp(nmt_last_error(), name " must be between", strlen(name " must be between")) == 0); \
+        else CHECK(strncmp(nmt_last_error(), name " must be ", strlen(name " must be ")) == 0);               \
     } while (0)
 
 static int valid_utf8(const char *s) { return utf8_invalid_at(s, strlen(s)) < 0; }
 
+/* nmt_option_info agrees with the setters: the default and both ends
+ * accepted, just outside refused. */
+static void check_option_info(void) {
+    static const char *const NAMES[] = {"beam", "nbest", "length_penalty", "max_length_ratio", "max_src_len",
+                                        "max_len", "batch", "threads"};
+    nmt_options *o = nmt_options_new();
+    for (size_t k = 0; k < sizeof NAMES / sizeof NAMES[0]; k++) {
+        double def = NAN, lo = NAN, hi = NAN;
+        CHECK(nmt_option_info(NAMES[k], &def, &lo, &hi) == NMT_OK);
+        CHECK(lo <= def && def <= hi);
+        const int integer = k != 2 && k != 3;
+        const double step = integer ? 1 : 1e-6, vals[5] = {def, lo, hi, lo - step, hi + step};
+        for (int v = 0; v < 5; v++) {
+            nmt_status st;
+            switch (k) {
+            case 0: st = nmt_options_set_beam(o, (int)vals[v]); break;
+            case 1: st = nmt_options_set_nbest(o, (int)vals[v]); break;
+            case 2: st = nmt_options_set_length_penalty(o, vals[v]); break;
+            case 3: st = nmt_options_set_max_length_ratio(o, vals[v]); break;
+            case 4: st = nmt_options_set_max_src_len(o, (int)vals[v]); break;
+            case 5: st = nmt_options_set_max_len(o, (int)vals[v]); break;
+            case 6: st = nmt_options_set_batch(o, (int)vals[v]); break;
+            default: st = nmt_options_set_threads(o, (int)vals[v]); break;
+            }
+            CHECK(st == (v < 3 ? NMT_OK : NMT_ERR_ARGUMENT));
+        }
+    }
+    CHECK(nmt_option_info("bogus", NULL, NULL, NULL) == NMT_ERR_ARGUMENT);
+    CHECK(nmt_option_info(NULL, NULL, NULL, NULL) == NMT_ERR_ARGUMENT);
+    nmt_options_free(o);
+}
+
 /* The promises of one result of n lines (src[i] empty: an empty entry). */
 static void check_result(const nmt_result *r, size_t n, const char *const *src, int scoring, int nbest,
-                         int attention, int alignment) {
+                         int attention, int alignment, int limit) {
     CHECK(nmt_result_lines(r) == n);
     for (size_t i = 0; i < n; i++) {
         const size_t nh = nmt_result_hypotheses(r, i), cols = nmt_result_src_tokens(r, i);
+        const size_t cut = nmt_result_cut(r, i);
+        /* the limit holds, and a line is cut only where a side reached it */
+        CHECK(cols <= (size_t)limit);
+        if (cut && !scoring) CHECK(cols == (size_t)limit);
+        if (cut && scoring) CHECK(cols == (size_t)limit || (nh == 1 && nmt_result_steps(r, i, 0) == (size_t)limit + 1));
+        if (scoring && nh) CHECK(nmt_result_steps(r, i, 0) <= (size_t)limit + 1);
         if (scoring) CHECK(nh == (cols ? 1u : 0u)); /* none for a source without tokens */
         else CHECK(nh >= 1 && nh <= (size_t)nbest && (cols || (nh == 1 && !*nmt_result_text(r, i, 0))));
         if (!*src[i]) CHECK(cols == 0);
@@ -162,7 +204,7 @@ static void check_result(const nmt_result *r, size_t n, const char *const *src, 
         CHECK(nmt_result_text(r, i, nh) == NULL && nmt_result_score(r, i, nh) == 0 && nmt_result_steps(r, i, nh) == 0);
         size_t rows = 1, cols2 = 1;
         CHECK(nmt_result_attention(r, i, nh, &rows, &cols2) == NULL && rows == 0 && cols2 == 0);
-        CHECK(nmt_result_hypotheses(r, n + i) == 0);
+        CHECK(nmt_result_hypotheses(r, n + i) == 0 && nmt_result_cut(r, n + i) == 0);
     }
     CHECK(nmt_result_text(r, n, 0) == NULL && nmt_result_src_tokens(r, n) == 0);
 }
@@ -183,12 +225,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!models[0]) {
         models[0] = build(DECODER_GRU, ATTENTION_BAHDANAU, 0);
         models[1] = build(DECODER_CGRU, ATTENTION_DOT, 1);
+        check_option_info();
     }
-    if (size < 9) return 0;
+    if (size < 10) return 0;
     const int scoring = data[0] & 1, defaults = (data[0] >> 2 & 3) == 0;
     const nmt_model *model = models[(data[0] >> 1) & 1];
     nmt_options *opt = nmt_options_new();
-    int beam = 5, nbest = 1, batch = 32, threads = 0, alignment = 0, attention = 0;
+    int beam = 5, nbest = 1, batch = 32, threads = 0, alignment = 0, attention = 0, max_src_len = 512, max_len = 256;
     double penalty = 0.6, ratio = 2;
     SET(nmt_options_set_beam, "beam", PICK(BEAMS, data[1]), 1, 256, beam);
     SET(nmt_options_set_nbest, "nbest", PICK(NBESTS, data[2]), 1, 256, nbest);
@@ -198,14 +241,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     SET(nmt_options_set_threads, "threads", PICK(THREADS, data[6]), 0, 1024, threads);
     SET(nmt_options_set_alignment, "alignment", PICK(SWITCHES, data[7]), 0, 1, alignment);
     SET(nmt_options_set_attention, "attention", PICK(SWITCHES, data[8]), 0, 1, attention);
+    /* one byte for the limit of the call made */
+    if (data[0] & 1) SET(nmt_options_set_max_len, "max_len", PICK(LIMITS, data[9]), 1, 1048576, max_len);
+    else SET(nmt_options_set_max_src_len, "max_src_len", PICK(LIMITS, data[9]), 1, 1048576, max_src_len);
     CHECK(nmt_options_set_beam(NULL, 5) == NMT_ERR_ARGUMENT);
     (void)penalty, (void)batch;
     if (threads > 2) nmt_options_set_threads(opt, threads = 2); /* no more threads than the cores */
-    if (defaults) beam = 5, nbest = 1, ratio = 2, alignment = attention = 0;
+    if (defaults) beam = 5, nbest = 1, ratio = 2, alignment = attention = 0, max_src_len = 512, max_len = 256;
 
     /* the lines: split at '\n' and NUL */
-    const char *text = (const char *)data + 9;
-    const size_t len = size - 9;
+    const char *text = (const char *)data + 10;
+    const size_t len = size - 10;
     char *copy = malloc(len + 1), *lines[8], *tgt[8];
     memcpy(copy, text, len);
     copy[len] = '\0';
@@ -231,7 +277,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
      * bytes) may take ceil(ratio x T) + 10 steps, each ranking beam x V
      * candidates into a list of about beam (so beam^2 per step). */
     double work = 0;
-    for (size_t i = 0; i < n; i++) work += (double)beam * (beam + 4) * (ratio * (double)strlen(lines[i]) + 11.0);
+    for (size_t i = 0; i < n; i++) {
+        const double tokens = fmin((double)strlen(lines[i]), (double)max_src_len);
+        work += (double)beam * (beam + 4) * (ratio * tokens + 11.0);
+    }
     const int cheap = scoring || work <= 1e4;
     nmt_options *used = defaults ? NULL : opt;
     nmt_result *r = (nmt_result *)1;
@@ -252,7 +301,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             CHECK(strncmp(nmt_last_error(), want, strlen(want)) == 0);
         } else {
             CHECK(st == NMT_OK && r != NULL);
-            check_result(r, n, (const char *const *)lines, scoring, nbest, attention, alignment);
+            check_result(r, n, (const char *const *)lines, scoring, nbest, attention, alignment,
+                         scoring ? max_len : max_src_len);
             /* results do not depend on the thread count */
             if (!defaults && threads != 1 && (scoring || work <= 2e3)) {
                 nmt_options_set_threads(opt, 1);
