@@ -90,3 +90,6 @@ case $B in *build-san*) as_limit=unlimited ;; *) as_limit=400000 ;; esac
 (ulimit -v $as_limit && "$B/nmt-shortlist" -m "$T/m" --src "$T/tr.src" --tgt "$T/tr.tgt" --best 1000000 --frequent 30 \
     --threads 1 -o "$T/sl.big" 2>"$T/err") && tr_sl "$T/sl.big" >/dev/null 2>&1 &&
     pass shortlist_huge_best || fail shortlist_huge_best "$(head -c 300 "$T/err")"
+# from a pipe (process substitution): the same file
+tr_sl <(cat "$T/sl") >"$T/short.pipe" 2>/dev/null && cmp -s "$T/short" "$T/short.pipe" && pass shortlist_from_a_pipe ||
+    fail shortlist_from_a_pipe
