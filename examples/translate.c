@@ -2,10 +2,10 @@
  * beam 5 and print each translation, its score and its word alignment.
  *   cc translate.c -o translate $(pkg-config --cflags --libs nmt)
  *   ./translate MODEL < input.txt */
+#define _POSIX_C_SOURCE 200809L /* getline */
 #include <nmt.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 int main(int argc, char **argv) {
     if (argc != 2) {
@@ -17,19 +17,24 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s\n", nmt_last_error());
         return 1;
     }
-    char *lines[256], buf[4096];
-    size_t n = 0;
-    while (n < 256 && fgets(buf, sizeof buf, stdin)) {
-        buf[strcspn(buf, "\r\n")] = '\0';
-        lines[n] = malloc(strlen(buf) + 1);
-        strcpy(lines[n++], buf);
+    /* any number of lines of any length: getline grows each line's buffer */
+    char **lines = NULL, *line = NULL;
+    size_t n = 0, cap = 0, line_cap = 0;
+    ssize_t len;
+    while ((len = getline(&line, &line_cap, stdin)) >= 0) {
+        if (len > 0 && line[len - 1] == '\n') line[--len] = '\0';
+        if (len > 0 && line[len - 1] == '\r') line[--len] = '\0';
+        if (n == cap && !(lines = realloc(lines, (cap = cap ? 2 * cap : 64) * sizeof *lines))) return perror("realloc"), 1;
+        lines[n++] = line;
+        line = NULL, line_cap = 0;
     }
+    free(line);
+    if (ferror(stdin)) return perror("stdin"), 1;
     nmt_options *opt = nmt_options_new();
     nmt_options_set_beam(opt, 5);
     nmt_options_set_alignment(opt, 1);
     nmt_result *res;
-    nmt_status st = nmt_translate(model, opt, (const char *const *)lines, n, &res);
-    if (st != NMT_OK) {
+    if (nmt_translate(model, opt, (const char *const *)lines, n, &res) != NMT_OK) {
         fprintf(stderr, "%s\n", nmt_last_error());
         return 1;
     }
@@ -41,8 +46,9 @@ int main(int argc, char **argv) {
         putchar('\n');
         free(lines[i]);
     }
+    free(lines);
     nmt_result_free(res);
     nmt_options_free(opt);
     nmt_model_free(model);
-    return 0;
+    return fflush(stdout) == 0 && !ferror(stdout) ? 0 : (perror("stdout"), 1);
 }

@@ -3,8 +3,10 @@
  * their error messages. */
 #include "align/aer.h"
 #include "align/symmetrize.h"
+#include "nn/rng.h"
 #include "test.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 /* Parse a Pharaoh line into a one-sentence alignment. */
@@ -26,11 +28,11 @@ static const char *line_of(const Alignment *a, long s) {
     return out;
 }
 
-static const char *sym(const char *fwd, const char *rev, int n, int m, SymMethod method) {
+static const char *sym(const char *fwd, const char *rev, SymMethod method) {
     Alignment f = links(fwd), r = links(rev), o;
     alignment_init(&o);
     symmetrize_sentence(alignment_links(&f, 0), alignment_count(&f, 0), alignment_links(&r, 0),
-                        alignment_count(&r, 0), n, m, method, &o);
+                        alignment_count(&r, 0), method, &o);
     const char *s = line_of(&o, 0);
     alignment_free(&f);
     alignment_free(&r);
@@ -47,11 +49,11 @@ static void test_symmetrize_grow_diag_chain(void) {
      * and touches 3-3, but by then source 3 and target 2 are both aligned, so
      * it stays out; final-and adds nothing. */
     const char *f = "0-0 1-1 3-2 3-3", *r = "0-0 1-2 2-3 3-3";
-    EXPECT_STR(sym(f, r, 4, 4, SYM_INTERSECT), "0-0 3-3");
-    EXPECT_STR(sym(f, r, 4, 4, SYM_UNION), "0-0 1-1 1-2 2-3 3-2 3-3");
-    EXPECT_STR(sym(f, r, 4, 4, SYM_GROW_DIAG), "0-0 1-1 1-2 2-3 3-3");
-    EXPECT_STR(sym(f, r, 4, 4, SYM_GROW_DIAG_FINAL), "0-0 1-1 1-2 2-3 3-3");
-    EXPECT_STR(sym(f, r, 4, 4, SYM_GROW_DIAG_FINAL_AND), "0-0 1-1 1-2 2-3 3-3");
+    EXPECT_STR(sym(f, r, SYM_INTERSECT), "0-0 3-3");
+    EXPECT_STR(sym(f, r, SYM_UNION), "0-0 1-1 1-2 2-3 3-2 3-3");
+    EXPECT_STR(sym(f, r, SYM_GROW_DIAG), "0-0 1-1 1-2 2-3 3-3");
+    EXPECT_STR(sym(f, r, SYM_GROW_DIAG_FINAL), "0-0 1-1 1-2 2-3 3-3");
+    EXPECT_STR(sym(f, r, SYM_GROW_DIAG_FINAL_AND), "0-0 1-1 1-2 2-3 3-3");
 }
 
 static void test_symmetrize_final_and_differs(void) {
@@ -62,15 +64,15 @@ static void test_symmetrize_final_and_differs(void) {
      * (source 3 free). final-and (both words free): 4-4 only, since target 0
      * is taken by 0-0. So grow-diag added 2-2 and final-and 4-4. */
     const char *f = "0-0 1-1 2-2 4-4", *r = "0-0 1-1 3-0";
-    EXPECT_STR(sym(f, r, 5, 5, SYM_INTERSECT), "0-0 1-1");
-    EXPECT_STR(sym(f, r, 5, 5, SYM_UNION), "0-0 1-1 2-2 3-0 4-4");
-    EXPECT_STR(sym(f, r, 5, 5, SYM_GROW_DIAG), "0-0 1-1 2-2");
-    EXPECT_STR(sym(f, r, 5, 5, SYM_GROW_DIAG_FINAL), "0-0 1-1 2-2 3-0 4-4");
-    EXPECT_STR(sym(f, r, 5, 5, SYM_GROW_DIAG_FINAL_AND), "0-0 1-1 2-2 4-4");
+    EXPECT_STR(sym(f, r, SYM_INTERSECT), "0-0 1-1");
+    EXPECT_STR(sym(f, r, SYM_UNION), "0-0 1-1 2-2 3-0 4-4");
+    EXPECT_STR(sym(f, r, SYM_GROW_DIAG), "0-0 1-1 2-2");
+    EXPECT_STR(sym(f, r, SYM_GROW_DIAG_FINAL), "0-0 1-1 2-2 3-0 4-4");
+    EXPECT_STR(sym(f, r, SYM_GROW_DIAG_FINAL_AND), "0-0 1-1 2-2 4-4");
     /* final-and takes forward's links first: both offer a link to the free
      * source 2, forward 2-2 and reverse 2-3; only the first fits. */
-    EXPECT_STR(sym("0-0 2-2", "0-0 2-3", 4, 4, SYM_GROW_DIAG_FINAL_AND), "0-0 2-2");
-    EXPECT_STR(sym("", "", 3, 3, SYM_GROW_DIAG_FINAL_AND), "");
+    EXPECT_STR(sym("0-0 2-2", "0-0 2-3", SYM_GROW_DIAG_FINAL_AND), "0-0 2-2");
+    EXPECT_STR(sym("", "", SYM_GROW_DIAG_FINAL_AND), "");
 }
 
 static void test_symmetrize_methods_by_name(void) {
@@ -80,9 +82,8 @@ static void test_symmetrize_methods_by_name(void) {
     EXPECT(sym_method_parse("union", &m) == 0 && m == SYM_UNION);
     EXPECT(sym_method_parse("grow", &m) == -1);
     EXPECT_STR(sym_method_name(SYM_GROW_DIAG), "grow-diag");
-    /* Without lengths the grid is as large as the largest index (3 x 2 here):
-     * from 0-0 grow-diag adds the diagonal 1-1, then from 1-1 the union link
-     * 2-1 below it (source 2 free). */
+    /* Whole alignments: from 0-0 grow-diag adds the diagonal 1-1, then from
+     * 1-1 the union link 2-1 below it (source 2 free). */
     Alignment f, r, o;
     alignment_init(&f);
     alignment_init(&r);
@@ -90,14 +91,128 @@ static void test_symmetrize_methods_by_name(void) {
     char err[200];
     alignment_parse_line(&f, "0-0 1-1", 0, 0, err, sizeof err);
     alignment_parse_line(&r, "0-0 2-1", 0, 0, err, sizeof err);
-    EXPECT(symmetrize(&f, &r, NULL, NULL, SYM_GROW_DIAG_FINAL_AND, &o, err, sizeof err) == 0);
+    EXPECT(symmetrize(&f, &r, SYM_GROW_DIAG_FINAL_AND, &o, err, sizeof err) == 0);
     EXPECT_STR(line_of(&o, 0), "0-0 1-1 2-1");
     alignment_parse_line(&f, "", 0, 0, err, sizeof err);
-    EXPECT(symmetrize(&f, &r, NULL, NULL, SYM_UNION, &o, err, sizeof err) == -1);
+    EXPECT(symmetrize(&f, &r, SYM_UNION, &o, err, sizeof err) == -1);
     EXPECT_STR(err, "the forward alignment has 2 sentences, the reverse 1");
     alignment_free(&f);
     alignment_free(&r);
     alignment_free(&o);
+}
+
+static void test_symmetrize_huge_indices(void) {
+    /* Without --src/--tgt the grid used to be (largest index + 1)^2 cells:
+     * 46340-46340 overflowed its int cell index (a crash) and 20000-20000
+     * took 400 MB. Only the links count now, whatever their indices. */
+    EXPECT_STR(sym("0-0 46340-46340", "0-0 46340-46340 46341-46341", SYM_GROW_DIAG_FINAL_AND),
+               "0-0 46340-46340 46341-46341");
+    EXPECT_STR(sym("999999999-999999999 0-5", "999999998-999999998 999999999-999999999", SYM_GROW_DIAG_FINAL),
+               "0-5 999999998-999999998 999999999-999999999");
+    EXPECT_STR(sym("999999999-0", "0-999999999", SYM_UNION), "0-999999999 999999999-0");
+    EXPECT_STR(sym("999999999-0", "0-999999999", SYM_INTERSECT), "");
+    Alignment f, r, o;
+    alignment_init(&f);
+    alignment_init(&r);
+    alignment_init(&o);
+    char err[200];
+    for (int s = 0; s < 1000; s++) { /* 1000 sentences of a 20000 x 20000 "grid" */
+        alignment_parse_line(&f, "0-0 20000-20000 19999-19998", 0, 0, err, sizeof err);
+        alignment_parse_line(&r, "0-0 20000-20000 19999-19999", 0, 0, err, sizeof err);
+    }
+    EXPECT(symmetrize(&f, &r, SYM_GROW_DIAG_FINAL_AND, &o, err, sizeof err) == 0);
+    EXPECT(o.nsent == 1000);
+    EXPECT_STR(line_of(&o, 999), "0-0 19999-19998 19999-19999 20000-20000");
+    alignment_free(&f);
+    alignment_free(&r);
+    alignment_free(&o);
+}
+
+/* The grid algorithm symmetrize.c used before it worked on the union only:
+ * n x m cells swept target-major until a sweep adds nothing, as Moses does.
+ * The reference the sparse version must agree with, link for link. */
+static void grid_symmetrize(const AlignLink *fwd, size_t nf, const AlignLink *rev, size_t nr, int n, int m,
+                            SymMethod method, Buf *out) {
+    enum { F = 1, R = 2, C = 4 };
+    unsigned char *cell = calloc((size_t)n * m + 1, 1);
+    int *sl = calloc((size_t)n + 1, sizeof(int)), *tl = calloc((size_t)m + 1, sizeof(int));
+#define CHOOSE(i, j) (cell[(i) * m + (j)] |= C, sl[i]++, tl[j]++)
+    for (size_t k = 0; k < nf; k++) cell[fwd[k].src * m + fwd[k].tgt] |= F;
+    for (size_t k = 0; k < nr; k++) cell[rev[k].src * m + rev[k].tgt] |= R;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < m; j++) {
+            int c = cell[i * m + j];
+            if (method == SYM_UNION ? (c & (F | R)) != 0 : (c & (F | R)) == (F | R)) CHOOSE(i, j);
+        }
+    static const int DT[8] = {-1, 0, 1, 0, -1, -1, 1, 1}, DS[8] = {0, -1, 0, 1, -1, 1, -1, 1};
+    for (int added = method >= SYM_GROW_DIAG; added;) {
+        added = 0;
+        for (int j = 0; j < m; j++)
+            for (int i = 0; i < n; i++) {
+                if (!(cell[i * m + j] & C)) continue;
+                for (int k = 0; k < 8; k++) {
+                    int ni = i + DS[k], nj = j + DT[k];
+                    if (ni < 0 || nj < 0 || ni >= n || nj >= m) continue;
+                    int c = cell[ni * m + nj];
+                    if ((c & C) || !(c & (F | R)) || (sl[ni] && tl[nj])) continue;
+                    CHOOSE(ni, nj);
+                    added = 1;
+                }
+            }
+    }
+    if (method == SYM_GROW_DIAG_FINAL || method == SYM_GROW_DIAG_FINAL_AND)
+        for (int bit = F; bit <= R; bit <<= 1)
+            for (int j = 0; j < m; j++)
+                for (int i = 0; i < n; i++) {
+                    int c = cell[i * m + j];
+                    if ((c & C) || !(c & bit)) continue;
+                    if (method == SYM_GROW_DIAG_FINAL_AND ? (!sl[i] && !tl[j]) : (!sl[i] || !tl[j])) CHOOSE(i, j);
+                }
+#undef CHOOSE
+    int first = 1;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < m; j++)
+            if (cell[i * m + j] & C) buf_printf(out, "%s%d-%d", first ? "" : " ", i, j), first = 0;
+    free(cell), free(sl), free(tl);
+}
+
+static void test_symmetrize_agrees_with_the_grid(void) {
+    /* 20,000 random sentence pairs up to 9 x 9, dense and sparse link sets:
+     * every method gives the grid's links (grow-diag's chains, which the
+     * sparse version replays from a heap of visits, included). */
+    Rng rng;
+    rng_seed(&rng, 11, 0);
+    int bad = 0;
+    for (int t = 0; t < 20000 && bad < 5; t++) {
+        const int n = 1 + (int)rng_below(&rng, 9), m = 1 + (int)rng_below(&rng, 9);
+        const uint32_t density = 1 + rng_below(&rng, 60);
+        Alignment f, r, o;
+        alignment_init(&f), alignment_init(&r), alignment_init(&o);
+        alignment_begin(&f), alignment_begin(&r);
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < m; j++) {
+                if (rng_below(&rng, 100) < density) alignment_add(&f, i, j, 0);
+                if (rng_below(&rng, 100) < density) alignment_add(&r, i, j, 0);
+            }
+        alignment_finish(&f), alignment_finish(&r);
+        for (SymMethod method = SYM_INTERSECT; method <= SYM_GROW_DIAG_FINAL_AND; method++) {
+            Buf want = {0};
+            grid_symmetrize(alignment_links(&f, 0), alignment_count(&f, 0), alignment_links(&r, 0),
+                            alignment_count(&r, 0), n, m, method, &want);
+            buf_append(&want, "", 1);
+            symmetrize_sentence(alignment_links(&f, 0), alignment_count(&f, 0), alignment_links(&r, 0),
+                                alignment_count(&r, 0), method, &o);
+            char got[512];
+            snprintf(got, sizeof got, "%s", line_of(&o, o.nsent - 1));
+            if (strcmp(got, want.data) != 0 && bad++ < 5) {
+                fprintf(stderr, "  %s on %d x %d, forward '%s'", sym_method_name(method), n, m, line_of(&f, 0));
+                fprintf(stderr, " reverse '%s': got '%s', the grid gives '%s'\n", line_of(&r, 0), got, want.data);
+            }
+            buf_free(&want);
+        }
+        alignment_free(&f), alignment_free(&r), alignment_free(&o);
+    }
+    EXPECT(bad == 0);
 }
 
 static void test_aer_by_hand(void) {
@@ -135,6 +250,21 @@ static void test_aer_by_hand(void) {
     alignment_free(&h2);
     alignment_free(&gold);
     alignment_free(&hyp);
+}
+
+static void test_aer_undefined_ratios(void) {
+    /* 0/0 is NaN, never a plausible 0: precision without hypothesis links,
+     * recall without sure links, AER without either */
+    AerCounts none = {0};
+    EXPECT(isnan(aer_value(&none)) && isnan(aer_precision(&none)) && isnan(aer_recall(&none)));
+    AerCounts no_hyp = {.sentences = 1, .sure = 2, .possible = 3};
+    EXPECT_NEAR(aer_value(&no_hyp), 1.0, 0);
+    EXPECT(isnan(aer_precision(&no_hyp)));
+    EXPECT_NEAR(aer_recall(&no_hyp), 0.0, 0);
+    AerCounts no_sure = {.sentences = 1, .hyp = 4, .possible = 2, .hyp_possible = 1};
+    EXPECT_NEAR(aer_value(&no_sure), 0.75, 1e-12); /* 1 - precision */
+    EXPECT_NEAR(aer_precision(&no_sure), 0.25, 1e-12);
+    EXPECT(isnan(aer_recall(&no_sure)));
 }
 
 static void test_parse_pharaoh_and_talp(void) {
@@ -194,6 +324,35 @@ static void test_read_file_errors_name_the_line(void) {
     EXPECT_STR(err, want);
     EXPECT(a.nsent == 2);
     alignment_free(&a);
+    /* cut inside its last line ("2-2 3-3" to "2-2 3"... or to "2-2"): refused */
+    const char *cut[] = {"0-0 1-1\n2-2", "0-0 1-1\n2-2 3-13", "\xEF\xBB\xBF" "0-0"};
+    for (int k = 0; k < 3; k++) {
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        EXPECT(write(fd, cut[k], strlen(cut[k])) == (ssize_t)strlen(cut[k]));
+        close(fd);
+        alignment_init(&a);
+        EXPECT(alignment_read_file(&a, path, 0, 0, err, sizeof err) == -1);
+        snprintf(want, sizeof want, "%s:%d: no line end after the last line: the file looks cut short", path, k < 2 ? 2 : 1);
+        EXPECT_MSG(strncmp(err, want, strlen(want)) == 0, "%s", err);
+        alignment_free(&a);
+    }
+    /* a byte-order mark and CRLF line ends are fine; a NUL byte is an error, not an exit */
+    const char bom[] = "\xEF\xBB\xBF" "0-0 1-1\r\n2-2\r\n", nul[] = "0-0\n1-1\0 2-2\n";
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    EXPECT(write(fd, bom, sizeof bom - 1) == (ssize_t)(sizeof bom - 1));
+    close(fd);
+    alignment_init(&a);
+    EXPECT(alignment_read_file(&a, path, 0, 0, err, sizeof err) == 0 && a.nsent == 2);
+    EXPECT_STR(line_of(&a, 0), "0-0 1-1");
+    alignment_free(&a);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    EXPECT(write(fd, nul, sizeof nul - 1) == (ssize_t)(sizeof nul - 1));
+    close(fd);
+    alignment_init(&a);
+    EXPECT(alignment_read_file(&a, path, 0, 0, err, sizeof err) == -1);
+    snprintf(want, sizeof want, "%s:2: NUL byte in the line", path);
+    EXPECT_STR(err, want);
+    alignment_free(&a);
     unlink(path);
     alignment_init(&a);
     EXPECT(alignment_read_file(&a, "/nonexistent/x", 0, 0, err, sizeof err) == -1);
@@ -205,7 +364,10 @@ int main(void) {
     RUN(test_symmetrize_grow_diag_chain);
     RUN(test_symmetrize_final_and_differs);
     RUN(test_symmetrize_methods_by_name);
+    RUN(test_symmetrize_huge_indices);
+    RUN(test_symmetrize_agrees_with_the_grid);
     RUN(test_aer_by_hand);
+    RUN(test_aer_undefined_ratios);
     RUN(test_parse_pharaoh_and_talp);
     RUN(test_parse_errors);
     RUN(test_read_file_errors_name_the_line);

@@ -123,7 +123,7 @@ int main(int argc, char **argv) {
         o.align_out_name = align_out;
     }
     if (output.dump && (o.alignment != ALIGN_NONE || gold_path)) attdump_mark_alignment(output.dump);
-    if (gold_path && attdump_load_gold(output.dump, gold_path, err, sizeof err) != 0) {
+    if (gold_path && attdump_load_gold(output.dump, gold_path, src_path, tgt_path, err, sizeof err) != 0) {
         if (align_out) atomic_abort(&af);
         tool_output_finish(&output, -1, err);
     }

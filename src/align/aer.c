@@ -1,6 +1,7 @@
 /* aer.c — corpus-level AER, precision and recall. */
 #include "align/aer.h"
 
+#include <math.h>
 #include <stdio.h>
 
 void aer_add_sentence(AerCounts *c, const AlignLink *hyp, size_t nh, const AlignLink *gold, size_t ng) {
@@ -38,8 +39,9 @@ int aer_add(AerCounts *c, const Alignment *hyp, const Alignment *gold, char *err
 
 double aer_value(const AerCounts *c) {
     long den = c->hyp + c->sure;
-    return den ? 1.0 - (double)(c->hyp_sure + c->hyp_possible) / (double)den : 0.0;
+    return den ? 1.0 - (double)(c->hyp_sure + c->hyp_possible) / (double)den : NAN;
 }
 
-double aer_precision(const AerCounts *c) { return c->hyp ? (double)c->hyp_possible / (double)c->hyp : 0.0; }
-double aer_recall(const AerCounts *c) { return c->sure ? (double)c->hyp_sure / (double)c->sure : 0.0; }
+/* 0/0 is no figure: NaN, never a plausible-looking 0 */
+double aer_precision(const AerCounts *c) { return c->hyp ? (double)c->hyp_possible / (double)c->hyp : NAN; }
+double aer_recall(const AerCounts *c) { return c->sure ? (double)c->hyp_sure / (double)c->sure : NAN; }

@@ -5,7 +5,10 @@
  *   precision = |A ∩ P| / |A|,  recall = |A ∩ S| / |S|,
  *   AER = 1 - (|A ∩ S| + |A ∩ P|) / (|A| + |S|).
  * Counts are summed over the corpus first (corpus-level figures, as the
- * published AERs are). */
+ * published AERs are). A ratio whose denominator is 0 is undefined and comes
+ * back as NaN (printed "nan"): precision without hypothesis links, recall
+ * without sure links, AER with neither (align_score_files refuses that case,
+ * and a gold without any link, before anything is computed). */
 #ifndef NMT_ALIGN_AER_H
 #define NMT_ALIGN_AER_H
 
@@ -25,8 +28,8 @@ typedef struct {
 void aer_add_sentence(AerCounts *c, const AlignLink *hyp, size_t nh, const AlignLink *gold, size_t ng);
 /* Every sentence; -1 with err when the sentence counts differ. */
 int aer_add(AerCounts *c, const Alignment *hyp, const Alignment *gold, char *err, size_t errsz);
-double aer_value(const AerCounts *c);     /* 0 when there is nothing to compare */
-double aer_precision(const AerCounts *c); /* 0 for an empty hypothesis */
-double aer_recall(const AerCounts *c);    /* 0 without sure links */
+double aer_value(const AerCounts *c);     /* NaN without hypothesis and sure links */
+double aer_precision(const AerCounts *c); /* NaN for an empty hypothesis */
+double aer_recall(const AerCounts *c);    /* NaN without sure links */
 
 #endif

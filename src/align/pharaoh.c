@@ -4,14 +4,21 @@
 #include "sys/lines.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "sys/input.h"
 
 void alignment_init(Alignment *a) {
     memset(a, 0, sizeof *a);
     a->scap = 16;
     a->start = xmalloc((size_t)a->scap * sizeof *a->start);
     a->start[0] = 0;
+    /* never NULL: alignment_links of an empty sentence is links + 0, which C
+     * leaves undefined for a null pointer */
+    a->cap = 64;
+    a->links = xmalloc(a->cap * sizeof *a->links);
 }
 
 void alignment_free(Alignment *a) {
@@ -31,7 +38,7 @@ void alignment_begin(Alignment *a) {
 
 void alignment_add(Alignment *a, int src, int tgt, int possible) {
     if (a->nlinks == a->cap) {
-        a->cap = a->cap ? a->cap * 2 : 64;
+        a->cap *= 2;
         a->links = xrealloc(a->links, a->cap * sizeof *a->links);
     }
     a->links[a->nlinks++] = (AlignLink){src, tgt, possible != 0};
@@ -48,7 +55,7 @@ static int link_cmp(const void *pa, const void *pb) {
 void alignment_finish(Alignment *a) {
     size_t b = a->start[a->nsent - 1], e = a->nlinks;
     AlignLink *l = a->links;
-    if (e - b > 1) qsort(l + b, e - b, sizeof *l, link_cmp); /* l may still be NULL */
+    if (e - b > 1) qsort(l + b, e - b, sizeof *l, link_cmp);
     size_t w = b;
     for (size_t r = b; r < e; r++)
         if (w == b || l[r].src != l[w - 1].src || l[r].tgt != l[w - 1].tgt) l[w++] = l[r];
@@ -106,27 +113,67 @@ fail:
     return -1;
 }
 
+/* The next line of a file or of an input's copy in memory, with its line
+ * end; its length, or -1 at the end. */
+static ssize_t next_line(FILE *f, const char *mem, size_t mem_len, size_t *pos, char **line, size_t *cap) {
+    if (!mem) return getline(line, cap, f);
+    if (*pos >= mem_len) return -1;
+    const char *s = mem + *pos, *nl = memchr(s, '\n', mem_len - *pos);
+    const size_t n = nl ? (size_t)(nl - s) + 1 : mem_len - *pos;
+    if (n + 1 > *cap) *line = xrealloc(*line, *cap = n + 1);
+    memcpy(*line, s, n);
+    (*line)[n] = '\0';
+    *pos += n;
+    return (ssize_t)n;
+}
+
 int alignment_read_file(Alignment *a, const char *path, int base, int allow_possible, char *err, size_t errsz) {
-    LineReader r;
-    if (linereader_open(&r, path) != 0) {
-        snprintf(err, errsz, "cannot open %s: %s", path, strerror(errno));
-        return -1;
+    const int is_stdin = strcmp(path, "-") == 0;
+    const char *name = is_stdin ? "<stdin>" : path;
+    size_t mem_len = 0, pos = 0;
+    const char *mem = input_cached(path, &mem_len); /* read once already (a pipe, --guided-alignment) */
+    FILE *f = NULL;
+    if (!mem) {
+        f = is_stdin ? stdin : fopen(path, "rb");
+        if (!f) {
+            snprintf(err, errsz, "cannot open %s: %s", path, strerror(errno));
+            return -1;
+        }
     }
-    char why[200];
+    char *line = NULL, why[200];
+    size_t cap = 0;
+    long lineno = 0;
     int rc = 0;
-    while (linereader_next(&r)) {
-        if (memchr(r.line, '\0', r.len)) {
-            snprintf(err, errsz, "%s:%ld: NUL byte in the line", path, r.lineno);
+    ssize_t n;
+    while (rc == 0 && (n = next_line(f, mem, mem_len, &pos, &line, &cap)) >= 0) {
+        size_t len = (size_t)n;
+        lineno++;
+        /* A line without its line end can only be the last one, and a file
+         * cut inside a line reads as valid links as often as not ("3-14"
+         * cut to "3-1", or at a space): every writer ends its lines. */
+        const int ended = len > 0 && line[len - 1] == '\n';
+        if (ended) len--;
+        if (len && line[len - 1] == '\r') len--;
+        line[len] = '\0';
+        if (lineno == 1 && len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) memmove(line, line + 3, (len -= 3) + 1);
+        if (memchr(line, '\0', len)) {
+            snprintf(err, errsz, "%s:%ld: NUL byte in the line", name, lineno);
             rc = -1;
-            break;
-        }
-        if (alignment_parse_line(a, r.line, base, allow_possible, why, sizeof why) != 0) {
-            snprintf(err, errsz, "%s:%ld: %s", path, r.lineno, why);
+        } else if (!ended) {
+            snprintf(err, errsz, "%s:%ld: no line end after the last line: the file looks cut short (if it is whole, "
+                     "end it with a newline)", name, lineno);
             rc = -1;
-            break;
+        } else if (alignment_parse_line(a, line, base, allow_possible, why, sizeof why) != 0) {
+            snprintf(err, errsz, "%s:%ld: %s", name, lineno, why);
+            rc = -1;
         }
     }
-    linereader_close(&r);
+    if (rc == 0 && f && ferror(f)) {
+        snprintf(err, errsz, "%s: read error after line %ld: %s", name, lineno, strerror(errno));
+        rc = -1;
+    }
+    free(line);
+    if (f && f != stdin) fclose(f);
     return rc;
 }
 

@@ -46,7 +46,12 @@ static inline const AlignLink *alignment_links(const Alignment *a, long s) { ret
  * allow_possible accepts "ipj". Returns 0, or -1 with a message in err
  * (the sentence is then left out). */
 int alignment_parse_line(Alignment *a, const char *line, int base, int allow_possible, char *err, size_t errsz);
-/* Read a whole file ("-" = stdin); errors read "FILE:LINE: message". */
+/* Read a whole file ("-" = stdin, or the copy of an input read once,
+ * sys/input.h); errors read "FILE:LINE: message". The files have no header
+ * or count: their length is checked against a corpus or another file by
+ * the callers, and a file cut inside a line is caught here, since every
+ * line must end with a line end (CRLF too; a UTF-8 byte-order mark is
+ * dropped). A NUL byte is an error, not an exit. */
 int alignment_read_file(Alignment *a, const char *path, int base, int allow_possible, char *err, size_t errsz);
 /* Check sentence s against its lengths; the message shows the link in the
  * file's base, e.g. "link 3-7: target index 7 is beyond the 5 target tokens". */

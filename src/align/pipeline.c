@@ -53,6 +53,18 @@ static int check_against(const Alignment *a, const char *path, int base, const i
     return 0;
 }
 
+int align_read_checked(Alignment *a, const char *path, int base, int allow_possible, const char *src,
+                       const char *tgt, char *err, size_t errsz) {
+    if (alignment_read_file(a, path, base, allow_possible, err, errsz) != 0) return -1;
+    int *sl = NULL, *tl = NULL, rc = -1;
+    long n = 0;
+    if (align_read_lengths(src, tgt, &sl, &tl, &n, err, errsz) == 0)
+        rc = check_against(a, path, base, sl, tl, n, src, err, errsz);
+    free(sl);
+    free(tl);
+    return rc;
+}
+
 int align_symmetrize_files(const char *fwd, const char *rev, const char *src, const char *tgt, SymMethod method,
                            const char *out, char *err, size_t errsz) {
     Alignment a, b, sym;
@@ -71,7 +83,7 @@ int align_symmetrize_files(const char *fwd, const char *rev, const char *src, co
         snprintf(err, errsz, "line counts differ: %s has %ld lines, %s has %ld", fwd, a.nsent, rev, b.nsent);
         goto done;
     }
-    if (symmetrize(&a, &b, sl, tl, method, &sym, err, errsz) != 0) goto done;
+    if (symmetrize(&a, &b, method, &sym, err, errsz) != 0) goto done;
     rc = alignment_write_file(&sym, out, err, errsz);
 done:
     free(sl);
@@ -101,7 +113,21 @@ int align_score_files(const char *gold, int gold_base, const char *hyp, const ch
         goto done;
     }
     memset(counts, 0, sizeof *counts);
-    rc = aer_add(counts, &h, &g, err, errsz);
+    if (aer_add(counts, &h, &g, err, errsz) != 0) goto done;
+    /* Nothing to measure is an error, not a score: an empty gold is the
+     * wrong file (or a cut one), and without sure and hypothesis links AER,
+     * precision and recall are all 0/0. One empty side alone is a real
+     * result (AER 1 without hypothesis links), its undefined ratio NaN. */
+    if (counts->possible == 0) {
+        snprintf(err, errsz, "%s: no gold links to score against", gold);
+        goto done;
+    }
+    if (counts->hyp == 0 && counts->sure == 0) {
+        snprintf(err, errsz, "%s has no sure links and %s no links: AER, precision and recall are undefined", gold,
+                 hyp_name);
+        goto done;
+    }
+    rc = 0;
 done:
     free(sl);
     free(tl);
@@ -139,15 +165,8 @@ int align_train_files(const AlignTrainJob *job, char *err, size_t errsz) {
         if (want[0] && want[1]) {
             Alignment sym;
             alignment_init(&sym);
-            int *sl = xmalloc(((size_t)c.nsent + 1) * sizeof *sl), *tl = xmalloc(((size_t)c.nsent + 1) * sizeof *tl);
-            for (long s = 0; s < c.nsent; s++) {
-                sl[s] = align_corpus_len(&c, 0, s);
-                tl[s] = align_corpus_len(&c, 1, s);
-            }
-            rc = symmetrize(&dir[0], &dir[1], sl, tl, job->method, &sym, err, errsz);
+            rc = symmetrize(&dir[0], &dir[1], job->method, &sym, err, errsz);
             if (rc == 0) rc = alignment_write_file(&sym, job->out, err, errsz);
-            free(sl);
-            free(tl);
             alignment_free(&sym);
         } else {
             rc = alignment_write_file(&dir[want[0] ? 0 : 1], job->out, err, errsz);

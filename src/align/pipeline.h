@@ -28,9 +28,22 @@ int align_train_files(const AlignTrainJob *job, char *err, size_t errsz);
 int align_symmetrize_files(const char *fwd, const char *rev, const char *src, const char *tgt, SymMethod method,
                            const char *out, char *err, size_t errsz);
 
-/* gold_base: 1 for talp, 0 for Pharaoh; the hypothesis is 0-based Pharaoh. */
+/* gold_base: 1 for talp, 0 for Pharaoh; the hypothesis is 0-based Pharaoh.
+ * Refused, besides bad input: a gold without any link ("GOLD: no gold links
+ * to score against"), and no sure gold link with no hypothesis link (AER
+ * undefined). With only one of those empty, the undefined ratio (precision
+ * or recall) is NaN (aer.h). */
 int align_score_files(const char *gold, int gold_base, const char *hyp, const char *src, const char *tgt,
                       AerCounts *counts, char *err, size_t errsz);
+
+/* Read a links file (alignment_read_file) and check it against a corpus:
+ * as many lines as src and tgt have, every link inside its line's
+ * whitespace-separated words. The checks nmt-align makes given --src/--tgt,
+ * for every other reader of gold links. 0, or -1 with err ("FILE:LINE: link
+ * 2p3: target index 3 is beyond the 2 target tokens", "line counts differ:
+ * FILE has N lines, SRC has M"). */
+int align_read_checked(Alignment *a, const char *path, int base, int allow_possible, const char *src,
+                       const char *tgt, char *err, size_t errsz);
 
 /* Token counts of every line of two line-parallel files (*n lines). */
 int align_read_lengths(const char *src, const char *tgt, int **src_len, int **tgt_len, long *n, char *err,

@@ -13,7 +13,8 @@
  *   grow-diag-final-and  then add union links whose source AND target words
  *                        are both unaligned (forward's links first, then reverse's)
  * The output is sorted by (source, target). docs/align.md gives the order in
- * which grow-diag visits points, which decides ties. */
+ * which grow-diag visits points, which decides ties. Only the union's links
+ * are ever looked at, never a grid of source x target cells. */
 #ifndef NMT_ALIGN_SYMMETRIZE_H
 #define NMT_ALIGN_SYMMETRIZE_H
 
@@ -31,13 +32,16 @@ extern const char *const SYM_METHOD_CHOICES[];
 /* The list of names, for --help and error messages. */
 #define SYM_METHOD_NAMES "intersect, union, grow-diag, grow-diag-final, grow-diag-final-and"
 
-/* Symmetrize one sentence pair of n source and m target tokens (every link
- * must lie inside) and append it to out as a new sentence. */
-void symmetrize_sentence(const AlignLink *fwd, size_t nf, const AlignLink *rev, size_t nr, int n, int m,
-                         SymMethod method, Alignment *out);
-/* Every sentence; src_len / tgt_len give the lengths (NULL: the largest index
- * used + 1). Returns 0, or -1 with err when the sentence counts differ. */
-int symmetrize(const Alignment *fwd, const Alignment *rev, const int *src_len, const int *tgt_len,
-               SymMethod method, Alignment *out, char *err, size_t errsz);
+/* Symmetrize one sentence pair and append it to out as a new sentence. The
+ * links need not be sorted; repeats count once. Work and memory grow with
+ * the number of links (O(L log L)), not with their indices or the lengths:
+ * with every link inside the sentence, the lengths bound nothing the links
+ * do not, so they are not asked for (check them with
+ * alignment_check_sentence first). */
+void symmetrize_sentence(const AlignLink *fwd, size_t nf, const AlignLink *rev, size_t nr, SymMethod method,
+                         Alignment *out);
+/* Every sentence. Returns 0, or -1 with err when the sentence counts differ. */
+int symmetrize(const Alignment *fwd, const Alignment *rev, SymMethod method, Alignment *out, char *err,
+               size_t errsz);
 
 #endif

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "align/pipeline.h"
 #include "sys/atomic.h"
 #include "sys/escape.h"
 #include "sys/npy.h"
@@ -360,10 +361,13 @@ int attdump_write_ids(AttDump *d, long id, const Vocab *v, const int *src, int T
 
 void attdump_mark_alignment(AttDump *d) { d->mark_model = 1; }
 
-int attdump_load_gold(AttDump *d, const char *talp_path, char *err, size_t errsz) {
+int attdump_load_gold(AttDump *d, const char *talp_path, const char *src_path, const char *tgt_path, char *err,
+                      size_t errsz) {
     if (!d->has_gold) alignment_init(&d->gold);
     d->has_gold = 1;
-    return alignment_read_file(&d->gold, talp_path, 1, 1, err, errsz);
+    /* nmt-align --score's reader and checks: a gold file that does not fit
+     * the pairs is refused here, before anything is scored or written */
+    return align_read_checked(&d->gold, talp_path, 1, 1, src_path, tgt_path, err, errsz);
 }
 
 int attdump_close(AttDump *d, char *err, size_t errsz) {

@@ -82,10 +82,14 @@ int attdump_write_ids(AttDump *d, long id, const Vocab *v, const int *src, int T
 /* html only (no effect on the other formats): outline the cells of the
  * model's own hard word alignment in every heatmap written by
  * attdump_write_ids; and mark the gold links of a talp file (1-based,
- * "i-j" sure, "ipj" possible, line k for the record with id k). 0, or -1
- * with err ("FILE:LINE: ..."). */
+ * "i-j" sure, "ipj" possible, line k for the record with id k) of the
+ * pairs of src_path and tgt_path. The file is read and checked as nmt-align
+ * --score checks gold given --src/--tgt (align/pipeline.h): one line per
+ * pair, every link inside its line's whitespace-separated words. 0, or -1
+ * with err ("FILE:LINE: ...", or "line counts differ: ..."). */
 void attdump_mark_alignment(AttDump *d);
-int attdump_load_gold(AttDump *d, const char *talp_path, char *err, size_t errsz);
+int attdump_load_gold(AttDump *d, const char *talp_path, const char *src_path, const char *tgt_path, char *err,
+                      size_t errsz);
 /* Finish and close (the atomic rename happens here). 0, or -1 with err. */
 int attdump_close(AttDump *d, char *err, size_t errsz);
 /* Give up: remove the temporary file, free everything. */

@@ -138,3 +138,48 @@ else
         ;;
     esac
 fi
+
+# --- symmetrizing without --src/--tgt: the work follows the links, not the largest index ---
+printf '0-0 46340-46340\n1-1\n' >big.fw
+printf '0-0 46340-46340 46341-46341\n1-1\n' >big.rv
+expect_eq "symmetrize an index of 46340 without lengths" \
+    "$("$ALIGN" --symmetrize gdfa --forward big.fw --reverse big.rv 2>&1 | tr '\n' '|')" "0-0 46340-46340 46341-46341|1-1|"
+for k in $(seq 200); do echo "0-0 20000-20000 19999-19998"; done >many.fw
+for k in $(seq 200); do echo "0-0 20000-20000 19999-19999"; done >many.rv
+# in 100 MB of address space: a 20000 x 20000 grid took 400 MB per sentence (ASan reserves
+# terabytes of shadow memory, so the sanitizer build runs without the limit)
+case $B in *build-san*) as_limit=unlimited ;; *) as_limit=100000 ;; esac
+(ulimit -v $as_limit && "$ALIGN" --symmetrize grow-diag-final-and --forward many.fw --reverse many.rv -o many.sym) 2>err
+expect_eq "200 sentences with index 20000 (in 100 MB)" "$(sort -u many.sym 2>/dev/null) $(wc -l <many.sym 2>/dev/null)" \
+    "0-0 19999-19998 19999-19999 20000-20000 200"
+printf '999999999-999999999\n' >huge.fw
+expect_eq "symmetrize an index of 999999999" \
+    "$("$ALIGN" --symmetrize union --forward huge.fw --reverse huge.fw 2>&1)" "999999999-999999999"
+printf '1000000001-0\n' >over.fw
+expect_error "an index above 10^9 is refused with FILE:LINE" "over\.fw:1: malformed link '1000000001-0'" \
+    "$ALIGN" --symmetrize union --forward over.fw --reverse over.fw
+
+# --- scoring with nothing to score ---
+printf '\n\n' >empty.talp
+printf '\n\n' >empty.hyp
+expect_error "empty gold and hypothesis: no AER" "^nmt-align: empty\.talp: no gold links to score against" \
+    "$ALIGN" --score empty.talp --hyp empty.hyp
+expect_error "empty gold, links in the hypothesis" "empty\.talp: no gold links to score against" \
+    "$ALIGN" --score empty.talp --hyp hyp.txt
+printf '1p1\n\n' >possible.talp
+expect_error "no sure gold links and no hypothesis links" \
+    "possible\.talp has no sure links and empty\.hyp no links: AER, precision and recall are undefined" \
+    "$ALIGN" --score possible.talp --hyp empty.hyp
+expect_eq "no hypothesis links: AER 1, precision undefined" "$("$ALIGN" --score gold.talp --hyp empty.hyp | head -1)" \
+    "AER 1.0000 precision nan recall 0.0000"
+printf '0-0\n\n' >one.hyp
+expect_eq "no sure gold links: recall undefined" "$("$ALIGN" --score possible.talp --hyp one.hyp | head -1)" \
+    "AER 0.0000 precision 1.0000 recall nan"
+
+# --- a links file cut inside its last line: as many lines as the corpus, valid links, refused ---
+head -c -3 gold.talp >cutgold.talp
+expect_error "gold cut inside its last line" "cutgold\.talp:2: no line end after the last line: the file looks cut short" \
+    "$ALIGN" --score cutgold.talp --hyp hyp.txt --src sc.de --tgt sc.en
+printf '0-0 1-1 2-2 4-4\n0-0 1-1' >cutfw.txt
+expect_error "forward file cut inside its last line" "cutfw\.txt:2: no line end" \
+    "$ALIGN" --symmetrize union --forward cutfw.txt --reverse rv.txt

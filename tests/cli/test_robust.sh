@@ -189,3 +189,27 @@ if [ -w /dev/full ]; then
 else
     skip write_errors_named "/dev/full is not writable here"
 fi
+
+# 9. nmt-score --gold-alignment: nmt-align --score's reader and checks (one line per pair,
+# every link inside its line's words), refused before anything is scored or written.
+awk 'NR == FNR { n[NR] = NF; next } { print "1-1 " n[FNR] "p" NF }' a.src a.tgt >gold.talp
+gold_score() { "$B/nmt-score" -m M --src a.src --tgt a.tgt --attention g.html --quiet -o g.out --gold-alignment "$@"; }
+expect_ok score_gold_that_fits gold_score gold.talp
+grep -q "possible: 1" g.html && pass score_gold_marked || fail score_gold_marked
+rm -f g.html g.out
+last7=$(awk 'NR == 7 { print NF }' a.tgt)
+awk -v t=$((last7 + 1)) 'NR == 7 { $0 = $0 " 1-" t } { print }' gold.talp >beyond.talp
+expect_error score_gold_link_beyond_words \
+    "beyond\.talp:7: link 1-$((last7 + 1)): target index $((last7 + 1)) is beyond the $last7 target tokens" \
+    gold_score beyond.talp
+[ ! -e g.html ] && [ ! -e g.out ] && pass score_gold_refused_before_output || fail score_gold_refused_before_output
+head -n 199 gold.talp >short.talp
+expect_error score_gold_fewer_lines "line counts differ: short\.talp has 199 lines, a\.src has 200" gold_score short.talp
+{ cat gold.talp; echo "1-1"; } >long.talp
+expect_error score_gold_more_lines "line counts differ: long\.talp has 201 lines, a\.src has 200" gold_score long.talp
+[ ! -e g.html ] && [ ! -e g.out ] && pass score_gold_counts_refused_before_output ||
+    fail score_gold_counts_refused_before_output
+timeout 30 "$B/nmt-score" -m M --src - --tgt a.tgt --attention g.html --quiet --gold-alignment beyond.talp <a.src \
+    >/dev/null 2>err
+grep -q "beyond\.talp:7: link" err && pass score_gold_checked_against_stdin || fail score_gold_checked_against_stdin "$(head -c 300 err)"
+rm -f g.html g.out

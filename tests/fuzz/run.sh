@@ -8,7 +8,7 @@
 set -u
 build=$1 seconds=$2
 shift 2
-targets=${*:-vocab model text bleu}
+targets=${*:-vocab model text bleu links shortlist api}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 status=0
 export OMP_NUM_THREADS=1 # the targets are single-threaded; spare the cores
