@@ -27,7 +27,7 @@ else
     fail translate_progress_on_terminal "$(head -c 300 "$T/tty.txt" | cat -v)"
 fi
 cmp -s "$T/tty.out" "$T/plain.out" && pass translate_progress_same_output || fail translate_progress_same_output
-grep -q $'\e\[Knmt-translate: 10000 lines, 10000 translated' "$T/tty.txt" && pass translate_progress_erased_before_summary ||
+grep -q $'\e\[Knmt-translate: 30000 lines, 30000 translated' "$T/tty.txt" && pass translate_progress_erased_before_summary ||
     fail translate_progress_erased_before_summary "$(tail -c 200 "$T/tty.txt" | cat -v)"
 script -qec "$(q "${sc[@]}" -o "$T/tty.scores")" /dev/null >"$T/tty-sc.txt" 2>&1
 grep -qE 'nmt-score: [0-9]+ lines  [0-9.]+ lines/s  [0-9]+%  ETA' "$T/tty-sc.txt" && pass score_progress_on_terminal ||
