@@ -35,34 +35,19 @@ static const char USAGE[] =
     "";
 
 typedef struct {
-    const char *model, *src, *tgt, *output, *attention, *alignment_out, *gold;
-    int attention_format, precision;
+    DecodeArgs d; /* -m, --precision, --attention, --attention-format */
+    const char *src, *tgt, *output, *alignment_out, *gold;
     ScoreOptions opt;
 } Args;
 
 #define A(member) offsetof(Args, member)
 static const FieldSpec TOOL_FIELDS[] = {
-    {NULL, "--model", FIELD_INPUT, A(model), .alias = "-m", .metavar = "MODEL", .flags = FIELD_MANDATORY,
-     .section = "", .help = "model file from nmt-train"},
     {NULL, "--src", FIELD_INPUT, A(src), .flags = FIELD_MANDATORY | FIELD_STDIO, .section = "",
      .help = "source text, one sentence per line ('-' for stdin)"},
     {NULL, "--tgt", FIELD_INPUT, A(tgt), .flags = FIELD_MANDATORY | FIELD_STDIO, .section = "",
      .help = "target text, same number of lines"},
     {NULL, "--output", FIELD_OUTPUT, A(output), .alias = "-o", .flags = FIELD_STDIO, .section = "",
      .help = "write the scores there, atomically (default stdout)"},
-    {NULL, "--precision", FIELD_ENUM, A(precision), 0, 0, 1, NULL, GEMM_PRECISION_NAMES, .section = "",
-     .help = "the products' precision (default bf16 on CPUs\n"
-             "that compute it natively, else fp32; or NMT_GEMM_PRECISION)"},
-    {NULL, "--attention", FIELD_OUTPUT, A(attention), .flags = FIELD_DIRECTORY, .section = "attention",
-     .help = "dump the attention of the given target (forced alignment):\n"
-             "rows are the target subwords and </s>, columns the source\n"
-             "subwords, each row summing to 1"},
-    {NULL, "--attention-format", FIELD_ENUM, A(attention_format), -1, 0, 3, NULL, ATTDUMP_FORMAT_NAMES,
-     .metavar = "F", .section = "attention",
-     .help = "jsonl, tsv, npy (FILE is a directory) or html, as in\n"
-             "nmt-translate --help. Default: from the FILE's extension\n"
-             "(.jsonl .tsv .html .npy), else jsonl. Ids are 1-based line\n"
-             "numbers"},
     {NULL, "--gold-alignment", FIELD_INPUT, A(gold), .metavar = "TALP", .section = "attention",
      .help = "with an html attention dump: mark gold links (talp: 1-based,\n"
              "i-j sure, ipj possible, one line per pair) on the heatmaps,\n"
@@ -78,23 +63,22 @@ static const char *const SECTIONS[] = {"", "attention", "alignment", "input erro
 int main(int argc, char **argv) {
     blas_setup(argv);
     set_program_name(argv[0]);
-    const CliTable tables[] = {{TOOL_FIELDS, (int)(sizeof TOOL_FIELDS / sizeof TOOL_FIELDS[0]), 0},
+    const CliTable tables[] = {{DECODE_FIELDS, DECODE_NFIELDS, offsetof(Args, d)},
+                               {TOOL_FIELDS, (int)(sizeof TOOL_FIELDS / sizeof TOOL_FIELDS[0]), 0},
                                {SCORE_OPTION_FIELDS, SCORE_OPTION_NFIELDS, offsetof(Args, opt)}};
-    const CliCommand cmd = {USAGE, tables, 2, SECTIONS, NULL, NULL, 0, 0};
+    const CliCommand cmd = {USAGE, tables, 3, SECTIONS, NULL, NULL, 0, 0};
     Args a;
     memset(&a, 0, sizeof a);
-    fields_set_defaults(TOOL_FIELDS, tables[0].n, &a);
+    fields_set_defaults(TOOL_FIELDS, tables[1].n, &a);
+    decode_args_default(&a.d);
     score_options_default(&a.opt);
     a.opt.threads = omp_get_num_procs();
-    a.precision = (int)gemm_preferred_precision(); /* bf16 on CPUs that compute it natively */
     tool_parse(&cmd, argc, argv, &a, NULL);
-    gemm_set_precision((GemmPrecision)a.precision);
+    const AttDumpFormat fmt = decode_args_apply(&a.d);
     ScoreOptions o = a.opt;
-    const char *model_path = a.model, *src_path = a.src, *tgt_path = a.tgt, *out_path = a.output,
-               *att_path = a.attention, *align_out = a.alignment_out, *gold_path = a.gold;
-    const char *att_format = a.attention_format >= 0 ? ATTDUMP_FORMAT_NAMES[a.attention_format] : NULL;
+    const char *model_path = a.d.model, *src_path = a.src, *tgt_path = a.tgt, *out_path = a.output,
+               *att_path = a.d.attention, *align_out = a.alignment_out, *gold_path = a.gold;
     if (!strcmp(src_path, "-") && !strcmp(tgt_path, "-")) die("--src and --tgt cannot both be stdin");
-    AttDumpFormat fmt = tool_attention_format(att_path, att_format);
     if ((align_out || o.align_next) && o.alignment == ALIGN_NONE)
         die("--alignment-out and --alignment-row need --alignment hard|soft");
     if (gold_path && (!att_path || fmt != ATTDUMP_HTML)) die("--gold-alignment needs an html --attention dump");

@@ -26,19 +26,13 @@ static const char USAGE[] =
     "\n";
 
 typedef struct {
-    const char *model, *input, *output, *attention, *shortlist;
-    int attention_format, precision;
+    DecodeArgs d; /* -m, --precision, --attention, --attention-format */
+    const char *input, *output, *shortlist;
     TranslateOptions opt;
 } Args;
 
 #define A(member) offsetof(Args, member)
 static const FieldSpec TOOL_FIELDS[] = {
-    {NULL, "--model", FIELD_INPUT, A(model), .alias = "-m", .metavar = "MODEL", .flags = FIELD_MANDATORY,
-     .section = "", .help = "model file from nmt-train"},
-    {NULL, "--precision", FIELD_ENUM, A(precision), 0, 0, 1, NULL, GEMM_PRECISION_NAMES, .section = "speed",
-     .help = "the products' precision (default bf16 on CPUs\n"
-             "that compute it natively, else fp32; or NMT_GEMM_PRECISION);\n"
-             "bf16 keeps a bf16 copy of the weights, made once at load"},
     {NULL, "--shortlist", FIELD_INPUT, A(shortlist), .section = "speed",
      .help = "compute the output layer only over each batch's lexical\n"
              "shortlist from nmt-shortlist (the candidates of its source\n"
@@ -47,54 +41,37 @@ static const FieldSpec TOOL_FIELDS[] = {
      .help = "input text (default stdin)"},
     {NULL, "--output", FIELD_OUTPUT, A(output), .alias = "-o", .flags = FIELD_STDIO, .section = "output",
      .help = "output file, written atomically (default stdout)"},
-    {NULL, "--attention", FIELD_OUTPUT, A(attention), .flags = FIELD_DIRECTORY, .section = "output",
-     .help = "dump, for every line, the attention of its (best)\n"
-             "translation: target x source subword tokens, one row per\n"
-             "output token and </s>, each row summing to 1, with the tokens"},
-    {NULL, "--attention-format", FIELD_ENUM, A(attention_format), -1, 0, 3, NULL, ATTDUMP_FORMAT_NAMES,
-     .metavar = "F", .section = "output",
-     .help = "jsonl: one JSON object per line {id, src, tgt, src_tokens,\n"
-             "tgt_tokens, attention}; tsv: a labelled block per sentence;\n"
-             "npy: FILE is a directory of NNNNNN.npy (float32) and\n"
-             "NNNNNN.json (tokens) per sentence; html: one self-contained\n"
-             "page with a heatmap per sentence (with --alignment, the\n"
-             "cells of the printed word links are outlined; gold links\n"
-             "can be marked on forced alignments: nmt-score\n"
-             "--gold-alignment). Default: from the FILE's\n"
-             "extension (.jsonl .tsv .html .npy), else jsonl. Ids are\n"
-             "1-based line numbers"},
 };
 #undef A
 
-static const char *const SECTIONS[] = {"", "search", "speed", "output", "input errors", NULL};
+static const char *const SECTIONS[] = {"", "search", "speed", "output", "attention", "input errors", NULL};
 
 int main(int argc, char **argv) {
     blas_setup(argv);
     set_program_name(argv[0]);
     const CliTable tables[] = {{SEARCH_OPTION_FIELDS, SEARCH_OPTION_NFIELDS, offsetof(Args, opt.search)},
                                {TRANSLATE_OPTION_FIELDS, TRANSLATE_OPTION_NFIELDS, offsetof(Args, opt)},
+                               {DECODE_FIELDS, DECODE_NFIELDS, offsetof(Args, d)},
                                {TOOL_FIELDS, (int)(sizeof TOOL_FIELDS / sizeof TOOL_FIELDS[0]), 0}};
-    const CliCommand cmd = {USAGE, tables, 3, SECTIONS, NULL, NULL, 0, 0};
+    const CliCommand cmd = {USAGE, tables, 4, SECTIONS, NULL, NULL, 0, 0};
     Args a;
     memset(&a, 0, sizeof a);
-    fields_set_defaults(TOOL_FIELDS, tables[2].n, &a);
+    fields_set_defaults(TOOL_FIELDS, tables[3].n, &a);
+    decode_args_default(&a.d);
     translate_options_default(&a.opt);
     a.opt.threads = omp_get_num_procs();
-    a.precision = (int)gemm_preferred_precision(); /* bf16 on CPUs that compute it natively */
     a.input = "-";
     CliGiven given;
     tool_parse(&cmd, argc, argv, &a, &given);
-    gemm_set_precision((GemmPrecision)a.precision);
+    const AttDumpFormat fmt = decode_args_apply(&a.d);
     TranslateOptions o = a.opt;
-    const char *model_path = a.model, *in_path = a.input, *out_path = a.output, *att_path = a.attention,
+    const char *model_path = a.d.model, *in_path = a.input, *out_path = a.output, *att_path = a.d.attention,
                *shortlist_path = a.shortlist;
-    const char *att_format = a.attention_format >= 0 ? ATTDUMP_FORMAT_NAMES[a.attention_format] : NULL;
     int nbest_given = cli_given(&given, "--nbest");
     if (nbest_given && o.search.nbest > o.search.beam)
         die("--nbest %d is larger than the beam (%d): use --beam %d or more", o.search.nbest, o.search.beam,
             o.search.nbest);
     o.print_nbest = nbest_given;
-    AttDumpFormat fmt = tool_attention_format(att_path, att_format);
 
 
     char err[1024];

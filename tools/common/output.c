@@ -1,7 +1,10 @@
 /* output.c — see output.h. */
 #include "output.h"
 
+#include "nn/blas.h"
+
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include "sys/atomic.h"
@@ -58,4 +61,44 @@ void tool_report_invalid(long count, const char *unit, const char *first) {
     if (count == 0) return;
     fprintf(stderr, "%s: %ld %s%s with invalid UTF-8 written as empty lines (first: %s)\n", program_name(), count, unit,
             count == 1 ? "" : "s", first);
+}
+
+#define A(member) offsetof(DecodeArgs, member)
+const FieldSpec DECODE_FIELDS[] = {
+    {NULL, "--model", FIELD_INPUT, A(model), .alias = "-m", .metavar = "MODEL", .flags = FIELD_MANDATORY,
+     .section = "", .help = "model file from nmt-train"},
+    {NULL, "--precision", FIELD_ENUM, A(precision), 0, 0, 1, NULL, GEMM_PRECISION_NAMES, .section = "",
+     .help = "the products' precision (default bf16 on CPUs\n"
+             "that compute it natively, else fp32; or NMT_GEMM_PRECISION);\n"
+             "bf16 keeps a bf16 copy of the weights, made once at load"},
+    {NULL, "--attention", FIELD_OUTPUT, A(attention), .flags = FIELD_DIRECTORY, .section = "attention",
+     .help = "dump, for every line, the attention of its output (nmt-translate:\n"
+             "the best translation; nmt-score: the given target, a forced\n"
+             "alignment): target x source subword tokens, one row per target\n"
+             "token and </s>, each row summing to 1, with the tokens"},
+    {NULL, "--attention-format", FIELD_ENUM, A(attention_format), -1, 0, 3, NULL, ATTDUMP_FORMAT_NAMES,
+     .metavar = "F", .section = "attention",
+     .help = "jsonl: one JSON object per line {id, src, tgt, src_tokens,\n"
+             "tgt_tokens, attention}; tsv: a labelled block per sentence;\n"
+             "npy: FILE is a directory of NNNNNN.npy (float32) and\n"
+             "NNNNNN.json (tokens) per sentence; html: one self-contained\n"
+             "page with a heatmap per sentence (with --alignment, the\n"
+             "cells of the printed word links are outlined; gold links\n"
+             "can be marked on forced alignments: nmt-score\n"
+             "--gold-alignment). Default: from the FILE's\n"
+             "extension (.jsonl .tsv .html .npy), else jsonl. Ids are\n"
+             "1-based line numbers"},
+};
+#undef A
+const int DECODE_NFIELDS = (int)(sizeof DECODE_FIELDS / sizeof DECODE_FIELDS[0]);
+
+void decode_args_default(DecodeArgs *a) {
+    fields_set_defaults(DECODE_FIELDS, DECODE_NFIELDS, a);
+    a->precision = (int)gemm_preferred_precision(); /* bf16 on CPUs that compute it natively */
+}
+
+AttDumpFormat decode_args_apply(const DecodeArgs *a) {
+    gemm_set_precision((GemmPrecision)a->precision);
+    return tool_attention_format(a->attention, a->attention_format >= 0 ? ATTDUMP_FORMAT_NAMES[a->attention_format]
+                                                                        : NULL);
 }

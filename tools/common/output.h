@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "sys/atomic.h"
+#include "sys/fields.h"
 #include "sys/util.h"
 #include "translate/attention_dump.h"
 
@@ -16,6 +17,19 @@ typedef struct {
     AttDump *dump; /* NULL without --attention */
     const char *name; /* the output's path, for messages */
 } ToolOutput;
+
+/* The flags nmt-translate and nmt-score share, one table for both: the
+ * model, the products' precision and the attention dump. */
+typedef struct {
+    const char *model, *attention;
+    int precision, attention_format; /* GemmPrecision; AttDumpFormat or -1 (from the file's name) */
+} DecodeArgs;
+extern const FieldSpec DECODE_FIELDS[];
+extern const int DECODE_NFIELDS;
+/* Their defaults (the machine's preferred precision) before parsing. */
+void decode_args_default(DecodeArgs *a);
+/* The dump's format (tool_attention_format) and the products' precision set, after parsing. */
+AttDumpFormat decode_args_apply(const DecodeArgs *a);
 
 /* out_path NULL or "-" is stdout; att_path NULL means no dump. Dies with a
  * message naming the file when one cannot be created. */
