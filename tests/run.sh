@@ -40,6 +40,8 @@ if [ ${#only[@]} -gt 0 ]; then
 else
     for t in "$build"/tests/test_*; do
         [ -x "$t" ] || continue
+        # a program whose source is gone (a test renamed or split) is a stale build, not a test
+        [ -f "tests/$(basename "$t").c" ] || continue
         run_one "$(basename "$t")" "$t"
     done
 fi
