@@ -45,15 +45,19 @@ OPT := -O2 -g $(VECTORIZE)
 endif
 # ---- end portable ----
 CFLAGS := -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -fopenmp -Isrc -Iinclude $(OPT) -MMD -MP
-# libmicrohttpd and cJSON: nmt-serve's HTTP and JSON (src/serve)
-LDLIBS := -ldnnl -lopenblas -lutf8proc -lz -lm -lmicrohttpd -lcjson
+LDLIBS := -ldnnl -lopenblas -lutf8proc -lz -lm
+# libmicrohttpd and cJSON: nmt-serve's HTTP and JSON (src/serve), linked into nmt-serve alone
+SERVE_LIBS := -lmicrohttpd -lcjson
 LDFLAGS += -fopenmp
 # Open MPI (only src/sys/dist.c includes mpi.h). Expanded when a recipe runs,
 # that is after scripts/deps.sh has installed the packages.
 MPI_CFLAGS = $(shell mpicc --showme:compile)
 MPI_LIBS = $(shell mpicc --showme:link)
 
-LIB_SRC := $(sort $(shell find src -name '*.c'))
+# the library: every folder of src/ but serve/, which only nmt-serve links, so
+# that libnmt (and the Python module over it) needs no HTTP or JSON library
+LIB_SRC := $(sort $(shell find src -name '*.c' -not -path 'src/serve/*'))
+SERVE_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard src/serve/*.c)))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TOOL_SRC := $(sort $(wildcard tools/*.c))
 TOOLS := $(TOOL_SRC:tools/%.c=$(BIN)/%)
@@ -91,6 +95,10 @@ $(BUILD)/libnmt.a: $(LIB_OBJ)
 $(BIN)/%: $(BUILD)/tools/%.o $(TOOL_COMMON_OBJ) $(BUILD)/libnmt.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS) $(MPI_LIBS)
+
+$(BIN)/nmt-serve: $(BUILD)/tools/nmt-serve.o $(TOOL_COMMON_OBJ) $(SERVE_OBJ) $(BUILD)/libnmt.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS) $(SERVE_LIBS) $(MPI_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libnmt.a
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS) $(MPI_LIBS)

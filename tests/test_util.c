@@ -1,4 +1,4 @@
-/* Tests for src/core: line reader, atomic write, CRC-32, RNG. */
+/* Tests for src/sys: line reader, atomic write, CRC-32, RNG. */
 #include "nn/nn.h"
 #include "nn/rng.h"
 #include "sys/atomic.h"

@@ -110,7 +110,7 @@ nmt_status nmt_option_info(const char *name, double *def, double *min, double *m
 static nmt_status check_range(const nmt_options *o, const char *name, double v) {
     if (!o) return api_fail(NMT_ERR_ARGUMENT, "nmt_options_set_%s: options is NULL", name);
     double lo, hi;
-    nmt_option_info(name, NULL, &lo, &hi);
+    if (nmt_option_info(name, NULL, &lo, &hi) != NMT_OK) return NMT_ERR_ARGUMENT; /* its message is set */
     if (!(v >= lo && v <= hi))
         return api_fail(NMT_ERR_ARGUMENT, "%s must be between %.10g and %.10g, got %.10g", name, lo, hi, v);
     return NMT_OK;

@@ -23,13 +23,19 @@ static void output_input(int N, int H, int E, const float *s, const float *in, f
 int decoder_slots(const DecoderWeights *w, int Tt, int Ts, int B, int rec_dropout, DecoderActs *act, ActSlot *slots) {
     const size_t N = (size_t)Tt * B, H = (size_t)w->H, E = (size_t)w->E;
     act->step = (DecoderStepActs){0}; /* what the slots leave out: alpha, rec_mask and dscore per step */
-    act->n_step_slots = decoder_step_slots(w, B, Ts, rec_dropout, &act->step, act->step_slots);
+    ActSlot step[DECODER_STEP_SLOTS];
+    act->n_step_slots = decoder_step_slots(w, B, Ts, rec_dropout, &act->step, step);
     int n = 0;
-    for (int i = 0; i < act->n_step_slots; i++) slots[n++] = act->step_slots[i];
+    for (int i = 0; i < act->n_step_slots; i++) {
+        /* offsets, not pointers, so that step_acts holds for a copy of act too */
+        act->step_offset[i] = (size_t)((const char *)step[i].at - (const char *)&act->step);
+        act->step_floats[i] = step[i].scratch ? 0 : step[i].floats;
+        slots[n++] = step[i];
+    }
     act_repeat(slots, n, Tt); /* in, xproj, cache, q, pre, rec_in, query, cache2: [Tt][B][...] */
     slots[n++] = (ActSlot){&act->emb, N * E, 0};                          /* [Tt][B][E] */
-    slots[n++] = (ActSlot){&act->s, (Tt + 1) * B * H, 0};                 /* [Tt+1][B][H] */
-    slots[n++] = (ActSlot){&act->rec_mask, (rec_dropout != 0) * B * H, 0}; /* [B][H] */
+    slots[n++] = (ActSlot){&act->s, ((size_t)Tt + 1) * B * H, 0};                 /* [Tt+1][B][H] */
+    slots[n++] = (ActSlot){&act->rec_mask, (size_t)(rec_dropout != 0) * B * H, 0}; /* [B][H] */
     slots[n++] = (ActSlot){&act->alpha, N * Ts, 0};                       /* [Tt][B][Ts] */
     slots[n++] = (ActSlot){&act->out_in, N * w->out.in, 0};               /* [Tt][B][3H+E] */
     slots[n++] = (ActSlot){&act->deep, (w->out.deep_W != NULL) * N * E, 0}; /* [Tt][B][E] */
@@ -47,11 +53,9 @@ size_t decoder_floats(const DecoderWeights *w, int Tt, int Ts, int B) {
  * array at t steps in, a scratch array as it is. */
 static DecoderStepActs step_acts(const DecoderActs *act, int t) {
     DecoderStepActs a = act->step;
-    /* the slots point into act->step; the same fields of a are at the same offsets */
     for (int i = 0; i < act->n_step_slots; i++) {
-        const ActSlot *sl = &act->step_slots[i];
-        float **field = (float **)((char *)&a + ((const char *)sl->at - (const char *)&act->step));
-        if (*field && !sl->scratch) *field += (size_t)t * sl->floats;
+        float **field = (float **)((char *)&a + act->step_offset[i]);
+        if (*field) *field += (size_t)t * act->step_floats[i];
     }
     a.att.alpha = act->alpha + (size_t)t * act->B * act->Ts;
     a.rec_mask = act->rec_mask;

@@ -26,7 +26,8 @@ typedef struct {
     int Tt, Ts, B;
     DecoderStepActs step;  /* step 0 of every per-step array: each holds the Tt steps one after another
                             * ([Tt][B][...]), a step's scratch (ctx, xproj2) one step; step t: step_acts */
-    ActSlot step_slots[DECODER_STEP_SLOTS]; /* the per-step arrays' sizes, for step_acts */
+    size_t step_offset[DECODER_STEP_SLOTS]; /* each per-step array's place in DecoderStepActs */
+    size_t step_floats[DECODER_STEP_SLOTS]; /* and its floats per step (0: a step's scratch, not advanced) */
     int n_step_slots;
     float *emb;      /* [Tt][B][E] target embeddings before they are copied into step.in */
     float *emb_drop; /* [Tt][B][E] dropout multipliers, or NULL */

@@ -4,8 +4,8 @@
  * list then sizes a block (act_floats: memory estimates, scratch sizes)
  * and points the arrays into it (act_carve), so the size and the carving
  * can never disagree. */
-#ifndef NMT_CORE_LAYOUT_H
-#define NMT_CORE_LAYOUT_H
+#ifndef NMT_NN_LAYOUT_H
+#define NMT_NN_LAYOUT_H
 
 #include <stddef.h>
 

@@ -109,6 +109,7 @@ int queue_start(WorkQueue *q, int workers, int cap, int join, double max_wait, c
     memset(q, 0, sizeof *q);
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->more, NULL);
+    q->initialized = 1;
     q->cap = cap, q->join = join > 0 ? join : 1, q->max_wait = max_wait;
     q->threads = xcalloc((size_t)workers, sizeof(pthread_t));
     for (int i = 0; i < workers; i++) {
@@ -158,6 +159,12 @@ void queue_stop(WorkQueue *q) {
     free(q->threads);
     q->threads = NULL;
     q->n_threads = 0;
+}
+
+void queue_free(WorkQueue *q) {
+    if (q->threads) queue_stop(q);
+    if (!q->initialized) return;
     pthread_cond_destroy(&q->more);
     pthread_mutex_destroy(&q->mu);
+    q->initialized = 0;
 }

@@ -37,6 +37,7 @@ typedef struct {
     long decoded, joined, expired;    /* jobs decoded; of them, decoded with an earlier one; answered 503 */
     pthread_t *threads;
     int n_threads;
+    int initialized;   /* mu and more exist (queue_free destroys them) */
 } WorkQueue;
 
 /* Start `workers` threads. 0, or -1 with err. */
@@ -45,7 +46,10 @@ int queue_start(WorkQueue *q, int workers, int cap, int join, double max_wait, c
 int queue_push(WorkQueue *q, Job *job);
 /* Jobs waiting and jobs being decoded. */
 void queue_counts(WorkQueue *q, int *waiting, int *running);
-/* Finish every queued job, then end the workers. */
+/* Finish every queued job, then end the workers; later pushes are refused
+ * (the queue stays usable for queue_push and queue_counts). */
 void queue_stop(WorkQueue *q);
+/* Stop it if it runs, and free what it holds: after nothing can reach it. */
+void queue_free(WorkQueue *q);
 
 #endif

@@ -133,14 +133,15 @@ static int get_lines(const cJSON *root, const char *key, const ServeOptions *o, 
     return 0;
 }
 
-static void free_lines(char **lines, int n) {
-    for (int i = 0; lines && i < n; i++) free(lines[i]);
+/* lines is NULL-terminated (get_lines), whatever count its request ended with. */
+static void free_lines(char **lines) {
+    for (int i = 0; lines && lines[i]; i++) free(lines[i]);
     free(lines);
 }
 
 void request_free(ServeRequest *r) {
-    free_lines(r->src, r->n);
-    free_lines(r->tgt, r->n);
+    free_lines(r->src);
+    free_lines(r->tgt);
     memset(r, 0, sizeof *r);
 }
 

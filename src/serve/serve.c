@@ -425,7 +425,6 @@ Server *serve_start(const ServeOptions *o, const ServeModel *models, int n_model
     }
     int fd = open_listener(o, &s->port, err, errsz);
     if (fd < 0) {
-        queue_stop(&s->q);
         serve_free(s);
         return NULL;
     }
@@ -438,7 +437,6 @@ Server *serve_start(const ServeOptions *o, const ServeModel *models, int n_model
     if (!s->daemon) {
         snprintf(err, errsz, "cannot start the HTTP server (libmicrohttpd) on port %d", s->port);
         close(fd);
-        queue_stop(&s->q);
         serve_free(s);
         return NULL;
     }
@@ -482,6 +480,9 @@ void serve_wait(Server *s) {
         if (inflight == 0 || (waiting + running == 0 && now_seconds() - t0 > s->o.timeout)) break;
         usleep(10000);
     }
+    /* the workers end first, then the HTTP side: a body that arrives in
+     * between is refused by the closed queue (503), which stays valid
+     * until serve_free */
     queue_stop(&s->q);
     MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
@@ -490,7 +491,7 @@ void serve_wait(Server *s) {
 void serve_free(Server *s) {
     if (!s) return;
     if (s->daemon) MHD_stop_daemon(s->daemon);
-    if (s->q.threads) queue_stop(&s->q);
+    queue_free(&s->q);
     for (int i = 0; i < 2; i++)
         if (s->stop_pipe[i] >= 0) close(s->stop_pipe[i]);
     pthread_mutex_destroy(&s->mu);

@@ -189,8 +189,8 @@ static void metavar(const FieldSpec *f, char *out, size_t outsz) {
     switch (f->type) {
     case FIELD_ENUM: {
         size_t len = 0;
-        for (int k = (int)f->min; k <= (int)f->max && f->names[k]; k++)
-            len += (size_t)snprintf(out + len, len < outsz ? outsz - len : 0, "%s%.*s", k > (int)f->min ? "|" : "",
+        for (int k = (int)f->min; k <= (int)f->max && f->names[k] && len < outsz; k++)
+            len += (size_t)snprintf(out + len, outsz - len, "%s%.*s", k > (int)f->min ? "|" : "",
                                     fields_name_len(f->names[k]), f->names[k]);
         break;
     }
@@ -341,8 +341,10 @@ static int check_writable(const Named *o, char *err, size_t errsz) {
         }
         return 0; /* a device or a pipe, written in place */
     }
-    char *copy = xstrdup(o->path);
-    const char *dir = exists && S_ISDIR(st.st_mode) ? o->path : dirname(copy);
+    /* an existing file is replaced where it really is: a symlink's target (sys/atomic.h) */
+    char resolved[PATH_MAX];
+    char *copy = xstrdup(exists && realpath(o->path, resolved) ? resolved : o->path);
+    const char *dir = exists && S_ISDIR(st.st_mode) ? copy : dirname(copy);
     int rc = 0;
     if (access(dir, W_OK | X_OK) != 0) {
         snprintf(err, errsz, "%s %s: cannot write in %s: %s", o->flag, o->path, dir, strerror(errno));
@@ -388,7 +390,11 @@ int cli_check_files(const CliCommand *cmd, const void *args, const CliPath *extr
     }
     for (int o = 0; o < nout && rc == 0; o++) {
         rc = check_writable(&out[o], err, errsz);
-        for (int i = 0; i < nin && rc == 0; i++)
+        struct stat so;
+        /* a device, a pipe or a terminal is written in place, never replaced:
+         * /dev/null as output while stdin is /dev/null destroys nothing */
+        const int in_place = stat(out[o].path, &so) == 0 && !S_ISREG(so.st_mode) && !S_ISDIR(so.st_mode);
+        for (int i = 0; i < nin && rc == 0 && !in_place; i++)
             if (same_file(out[o].path, in[i].path)) {
                 snprintf(err, errsz, "refusing to write %s (%s): it is the same file as the input %s (%s)",
                          out[o].path, out[o].flag, strcmp(in[i].path, "-") ? in[i].path : "<stdin>", in[i].flag);

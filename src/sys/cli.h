@@ -12,8 +12,8 @@
  * cli_check_files: an output that is an input, or two outputs naming one
  * file, are refused before any work, and so is an output that cannot be
  * created. Nothing here exits: the tools decide (tools/common/tool.h). */
-#ifndef NMT_CORE_CLI_H
-#define NMT_CORE_CLI_H
+#ifndef NMT_SYS_CLI_H
+#define NMT_SYS_CLI_H
 
 #include <stddef.h>
 #include <stdio.h>

@@ -12,8 +12,8 @@
  * from can be compared later (between the ranks of a job, and on --resume
  * with the run that wrote the checkpoint) without reading anything again.
  * Single-threaded: call from the main thread. */
-#ifndef NMT_CORE_INPUT_H
-#define NMT_CORE_INPUT_H
+#ifndef NMT_SYS_INPUT_H
+#define NMT_SYS_INPUT_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -7,8 +7,8 @@
  * never blocks a later run. The holder writes its pid into the file, for
  * the message the next one prints. The file itself stays (removing it
  * would let a third process lock a file nobody else can see). */
-#ifndef NMT_CORE_LOCK_H
-#define NMT_CORE_LOCK_H
+#ifndef NMT_SYS_LOCK_H
+#define NMT_SYS_LOCK_H
 
 #include <stddef.h>
 

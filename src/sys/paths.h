@@ -5,8 +5,8 @@
  * file" is the same device and inode, so a hard link, a symlink or "./x"
  * for "x" is caught; an output that does not exist yet cannot be an
  * input. */
-#ifndef NMT_CORE_PATHS_H
-#define NMT_CORE_PATHS_H
+#ifndef NMT_SYS_PATHS_H
+#define NMT_SYS_PATHS_H
 
 /* Dies with a message naming both when an output is the same file as an
  * input. NULL entries are skipped; an input "-" is standard input (which

@@ -46,8 +46,8 @@ typedef struct {
 } TranslateOptions;
 
 /* The options' table: flags, ranges, defaults and help, read by
- * nmt-translate, the C API's setters and (through nmt_options_default_*)
- * the Python module. */
+ * nmt-translate, the C API's setters and (through nmt_option_info) the
+ * Python module. */
 extern const FieldSpec TRANSLATE_OPTION_FIELDS[];
 extern const int TRANSLATE_OPTION_NFIELDS;
 /* The row of a flag of TRANSLATE_OPTION_FIELDS or SEARCH_OPTION_FIELDS, for its range ("--beam"). */

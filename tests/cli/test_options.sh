@@ -157,3 +157,5 @@ expect_error train_o_missing_directory "--output nodir/m: cannot write in nodir:
     "$B/nmt-train" --vocab s.de --train-src s.de --train-tgt s.en -o nodir/m
 expect_eq train_o_missing_directory_no_lock "$(ls nodir* m.lock 2>/dev/null | wc -l)" 0
 echo "info: the walk checked $total pairs of files over $(ls "$B"/nmt-* | wc -l) tools"
+# A device is written in place, never replaced: /dev/null as output while stdin is /dev/null too.
+expect_ok output_dev_null_with_stdin_dev_null sh -c "'$B/nmt-align' --src s.de --tgt s.en -o /dev/null </dev/null"

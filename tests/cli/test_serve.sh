@@ -266,6 +266,11 @@ post /translate '{"text": ["a\\u0000b"]}'
 expect_eq serve_escaped_backslash_is_no_nul "$STATUS" 200
 post /score '{"src": ["a", "b"], "tgt": ["a"]}'
 expect_status serve_400_pair_counts 400 '"src" has 2 lines but "tgt" has 1'
+# more sources than targets by two, and the other way: the arrays are freed by their own lengths
+post /score '{"src": ["a", "b", "c"], "tgt": ["a"]}'
+expect_status serve_400_pair_counts_3_1 400 '"src" has 3 lines but "tgt" has 1'
+post /score '{"src": ["a"], "tgt": ["a", "b", "c"]}'
+expect_status serve_400_pair_counts_1_3 400 '"src" has 1 lines but "tgt" has 3'
 post /score '{"src": ["a"]}'
 expect_status serve_400_missing_lines 400 'the request has no "tgt"'
 printf '{"text": ["ok", "b\xffd"]}' >"$T/bad.json"

@@ -1,8 +1,8 @@
 /* output.h — where nmt-translate and nmt-score put their results: the main
  * output (stdout, or a file written atomically) and an optional attention
  * dump, opened together and committed or discarded together. */
-#ifndef NMT_TRANSLATE_OUTPUT_H
-#define NMT_TRANSLATE_OUTPUT_H
+#ifndef NMT_TOOLS_OUTPUT_H
+#define NMT_TOOLS_OUTPUT_H
 
 #include <stdio.h>
 
