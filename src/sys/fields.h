@@ -36,7 +36,7 @@ enum {
     FIELD_OMIT_DEFAULT = 2, /* written only when it differs from the default */
     FIELD_NOT_SAVED = 4,    /* never written or read: a setting of this run only */
     FIELD_SWITCH = 8,       /* its flag takes no value and sets 1 */
-    FIELD_RESUME_FREE = 16, /* saved, yet nmt-train --resume may change it (a switch may be turned on) */
+    FIELD_RESUME_FREE = 16, /* a saved switch that nmt-train --resume may turn on (train/state.c) */
     /* command tables (sys/cli.h) only: */
     FIELD_MANDATORY = 32,   /* the command line must give it */
     FIELD_STDIO = 64,       /* a path that may be "-": standard input or output */

@@ -89,11 +89,13 @@ int train_state_read(const char *text, size_t len, TrainState *st, TrainOptions 
 void train_options_resume(TrainOptions *saved, const TrainOptions *cmdline) {
     for (int i = 0; i < TRAIN_OPTION_NFIELDS; i++) {
         const FieldSpec *f = &TRAIN_OPTION_FIELDS[i];
-        if (!(f->flags & FIELD_NOT_SAVED)) continue;
-        fields_copy(f, saved, cmdline);
+        if (f->flags & FIELD_NOT_SAVED) fields_copy(f, saved, cmdline);
+        /* a saved switch the command line may turn on (--keep-snapshots: it only adds files) */
+        else if ((f->flags & FIELD_RESUME_FREE) && (f->flags & FIELD_SWITCH) &&
+                 *(const int *)((const char *)cmdline + f->offset))
+            fields_copy(f, saved, cmdline);
     }
     saved->model_path = cmdline->model_path;
     saved->log_path = cmdline->log_path;
     saved->quiet = cmdline->quiet;
-    saved->keep_snapshots |= cmdline->keep_snapshots; /* may be switched on later: it only adds files */
 }
