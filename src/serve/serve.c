@@ -1,20 +1,18 @@
-/* serve.c — see serve.h: the options, the HTTP side (libmicrohttpd), the
- * routes, and starting and stopping. */
+/* serve.c — see serve.h: the HTTP side (libmicrohttpd), the routes, and
+ * starting and stopping. The options are in options.c, the listening
+ * socket in listen.c. */
 #include "serve/serve.h"
 
-#include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "model/model.h"
@@ -22,57 +20,11 @@
 #include "sys/escape.h"
 #include "sys/util.h"
 #include "nmt.h"
+#include "serve/info.h"
+#include "serve/listen.h"
 #include "serve/page.h"
 #include "serve/queue.h"
 #include "serve/request.h"
-
-const char *const SERVE_HOST_NAMES[] = {"127.0.0.1|localhost", "::1", "0.0.0.0|any", "::", NULL};
-
-#define F(member) offsetof(ServeOptions, member)
-const FieldSpec SERVE_OPTION_FIELDS[] = {
-    {NULL, "--host", FIELD_ENUM, F(host), 0, 0, 3, NULL, SERVE_HOST_NAMES, .metavar = "ADDR", .section = "",
-     .help = "listen on 127.0.0.1 (the default) or ::1, the loopback\n"
-             "addresses (this machine only), or on every address of\n"
-             "the machine: 0.0.0.0 (IPv4), :: (IPv6 and IPv4)"},
-    {NULL, "--port", FIELD_INT, F(port), 8080, 0, 65535, .section = "",
-     .help = "the TCP port; 0 takes a free one (printed at start)"},
-    {NULL, "--workers", FIELD_INT, F(workers), 1, 1, 1024, .section = "requests",
-     .help = "requests decoded at once, each on one thread, all on\n"
-             "the same models (default: all cores)"},
-    {NULL, "--queue", FIELD_INT, F(queue), 64, 0, 1 << 20, .section = "requests",
-     .help = "requests that may wait for a worker; one more is\n"
-             "answered 503"},
-    {NULL, "--join", FIELD_INT, F(join), 1, 1, 256, .section = "requests",
-     .help = "a worker decodes up to N waiting /translate requests\n"
-             "of one model and the same options as one input: more\n"
-             "sentences/s from many small requests, but their scores\n"
-             "may differ in the last digits from nmt-translate's for\n"
-             "each request alone (as between --batch sizes). 1: each\n"
-             "request is decoded alone, as nmt-translate decodes it"},
-    {NULL, "--max-wait", FIELD_INT, F(max_wait), 60, 1, 86400, .metavar = "S", .section = "requests",
-     .help = "seconds a request may wait for a worker; it is then\n"
-             "answered 503 without being decoded"},
-    {NULL, "--timeout", FIELD_INT, F(timeout), 30, 1, 86400, .metavar = "S", .section = "requests",
-     .help = "seconds a client may stay silent (a slow upload, an\n"
-             "idle connection) before its connection is closed"},
-    {NULL, "--max-connections", FIELD_INT, F(max_connections), 256, 1, 65536, .section = "limits",
-     .help = "connections open at once; more are refused"},
-    {NULL, "--max-request-bytes", FIELD_LONG, F(max_request_bytes), 1 << 20, 64, 1 << 30, .section = "limits",
-     .help = "a larger request body is answered 413"},
-    {NULL, "--max-lines", FIELD_INT, F(max_lines), 1000, 1, 1 << 20, .section = "limits",
-     .help = "lines (or pairs) per request; more are answered 413"},
-    {NULL, "--max-line-bytes", FIELD_INT, F(max_line_bytes), 4096, 1, 1 << 24, .section = "limits",
-     .help = "bytes per line; a longer line is answered 413"},
-    {NULL, "--max-beam", FIELD_INT, F(max_beam), 16, 1, 256, .section = "limits",
-     .help = "the largest beam a request may ask for (400 above)"},
-};
-#undef F
-const int SERVE_OPTION_NFIELDS = (int)(sizeof SERVE_OPTION_FIELDS / sizeof SERVE_OPTION_FIELDS[0]);
-
-void serve_options_default(ServeOptions *o) {
-    memset(o, 0, sizeof *o);
-    fields_set_defaults(SERVE_OPTION_FIELDS, SERVE_OPTION_NFIELDS, o);
-}
 
 struct Server {
     ServeOptions o;
@@ -180,66 +132,6 @@ static char *health_json(Server *s) {
     return b.data;
 }
 
-/* GET /model: each model's settings, vocabularies and size; the request
- * defaults (the library's rows); this server's limits (its own rows). */
-static char *model_info_json(const Server *s) {
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "version", nmt_version());
-    cJSON_AddStringToObject(root, "precision", GEMM_PRECISION_NAMES[gemm_precision()]);
-    cJSON *list = cJSON_AddArrayToObject(root, "models");
-    for (int k = 0; k < s->n_models; k++) {
-        const Model *m = s->models[k].model;
-        cJSON *o = cJSON_CreateObject(), *set = cJSON_CreateObject(), *voc = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "name", s->models[k].name);
-        cJSON_AddNumberToObject(o, "parameters", (double)model_num_params(&m->cfg));
-        cJSON_AddNumberToObject(voc, "src", vocab_size(m->vocab, VOCAB_SRC));
-        cJSON_AddNumberToObject(voc, "tgt", vocab_size(m->vocab, VOCAB_TGT));
-        cJSON_AddItemToObject(o, "vocabulary", voc);
-        for (int i = 0; i < MODEL_CONFIG_NFIELDS; i++) {
-            const FieldSpec *f = &MODEL_CONFIG_FIELDS[i];
-            if (!f->key) continue;
-            char text[128];
-            fields_format(f, &m->cfg, text, sizeof text);
-            if (f->type == FIELD_ENUM) cJSON_AddStringToObject(set, f->key, text);
-            else cJSON_AddNumberToObject(set, f->key, strtod(text, NULL));
-        }
-        cJSON_AddItemToObject(o, "settings", set);
-        cJSON_AddNumberToObject(o, "attention_heads", 1); /* nmtc's attention is one head (docs/model.md) */
-        cJSON_AddItemToArray(list, o);
-    }
-    static const struct {
-        const char *key, *flag;
-        int scoring;
-    } DEFAULTS[] = {{"beam", "--beam", 0},
-                    {"nbest", "--nbest", 0},
-                    {"length_penalty", "--length-penalty", 0},
-                    {"max_length_ratio", "--max-length-ratio", 0},
-                    {"batch", "--batch", 0},
-                    {"max_src_len", "--max-src-len", 0},
-                    {"max_len", "--max-len", 1}};
-    cJSON *def = cJSON_AddObjectToObject(root, "defaults");
-    for (size_t i = 0; i < sizeof DEFAULTS / sizeof DEFAULTS[0]; i++) {
-        const FieldSpec *f = DEFAULTS[i].scoring ? score_option_field(DEFAULTS[i].flag)
-                                                 : translate_option_field(DEFAULTS[i].flag);
-        cJSON_AddNumberToObject(def, DEFAULTS[i].key, f->def);
-    }
-    cJSON *lim = cJSON_AddObjectToObject(root, "limits");
-    for (int i = 0; i < SERVE_OPTION_NFIELDS; i++) {
-        const FieldSpec *f = &SERVE_OPTION_FIELDS[i];
-        if (f->type == FIELD_ENUM || !strcmp(f->flag, "--port")) continue;
-        char key[64], text[64];
-        snprintf(key, sizeof key, "%s", f->flag + 2);
-        for (char *p = key; *p; p++)
-            if (*p == '-') *p = '_';
-        fields_format(f, &s->o, text, sizeof text);
-        cJSON_AddNumberToObject(lim, key, strtod(text, NULL));
-    }
-    char *text = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-    if (!text) die("out of memory (a JSON answer)");
-    return text;
-}
-
 /* ---------- requests ---------- */
 
 static void job_done(Job *job, void *ctx) {
@@ -343,47 +235,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 /* ---------- starting and stopping ---------- */
 
-/* The listening socket, opened here so that a failure names its reason. */
-static int open_listener(const ServeOptions *o, int *port, char *err, size_t errsz) {
-    char host[64];
-    snprintf(host, sizeof host, "%.*s", fields_name_len(SERVE_HOST_NAMES[o->host]), SERVE_HOST_NAMES[o->host]);
-    const int v6 = strchr(host, ':') != NULL;
-    struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof ss);
-    socklen_t len;
-    if (v6) {
-        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-        a->sin6_family = AF_INET6;
-        a->sin6_port = htons((uint16_t)o->port);
-        inet_pton(AF_INET6, host, &a->sin6_addr);
-        len = sizeof *a;
-    } else {
-        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-        a->sin_family = AF_INET;
-        a->sin_port = htons((uint16_t)o->port);
-        inet_pton(AF_INET, host, &a->sin_addr);
-        len = sizeof *a;
-    }
-    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        snprintf(err, errsz, "cannot open a socket: %s", strerror(errno));
-        return -1;
-    }
-    const int one = 1, v6only = !strcmp(host, "::1");
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (v6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only); /* "::" takes IPv4 too */
-    if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 128) != 0) {
-        snprintf(err, errsz, "%s%s%s:%d: cannot listen: %s", v6 ? "[" : "", host, v6 ? "]" : "", o->port,
-                 strerror(errno));
-        close(fd);
-        return -1;
-    }
-    len = sizeof ss;
-    getsockname(fd, (struct sockaddr *)&ss, &len);
-    *port = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port : ((struct sockaddr_in *)&ss)->sin_port);
-    return fd;
-}
-
 static void *json_alloc(size_t n) { return xmalloc(n); }
 
 Server *serve_start(const ServeOptions *o, const ServeModel *models, int n_models, char *err, size_t errsz) {
@@ -411,7 +262,7 @@ Server *serve_start(const ServeOptions *o, const ServeModel *models, int n_model
     pthread_mutex_init(&s->mu, NULL);
     s->started = now_seconds();
     page_html(&s->page);
-    s->model_info = model_info_json(s);
+    s->model_info = serve_model_info(&s->o, s->models, s->n_models);
     if (pipe(s->stop_pipe) != 0 || fcntl(s->stop_pipe[0], F_SETFD, FD_CLOEXEC) != 0 ||
         fcntl(s->stop_pipe[1], F_SETFD, FD_CLOEXEC) != 0) {
         snprintf(err, errsz, "cannot make a pipe: %s", strerror(errno));
@@ -423,7 +274,7 @@ Server *serve_start(const ServeOptions *o, const ServeModel *models, int n_model
         serve_free(s);
         return NULL;
     }
-    int fd = open_listener(o, &s->port, err, errsz);
+    int fd = serve_listen(o, &s->port, err, errsz);
     if (fd < 0) {
         serve_free(s);
         return NULL;
