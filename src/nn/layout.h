@@ -20,8 +20,9 @@ size_t act_floats(const ActSlot *slots, int n);
 /* The slots of one step as a sequence of T steps: each kept array T times
  * its floats ([T][...], step t at t x floats), a scratch array once. */
 void act_repeat(ActSlot *slots, int n, int T);
-/* Point each slot into block, one after another, in order; a slot of 0
- * floats gets NULL. Returns the floats used (act_floats). */
+/* Point each slot into block, one after another, in order, each on a
+ * 64-byte boundary (block is arena-aligned); a slot of 0 floats gets
+ * NULL. Returns the floats used (act_floats). */
 size_t act_carve(const ActSlot *slots, int n, float *block);
 
 #endif
