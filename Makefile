@@ -145,7 +145,8 @@ $(BUILD)/bench/nmt-bench: $(BUILD)/bench/nmt-bench.o $(BUILD)/libnmt.a
 FUZZ_BUILD := build-fuzz
 FUZZ_CC := clang
 FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -fopenmp -Isrc -Iinclude -O1 -g -fno-omit-frame-pointer \
-	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -Wno-pass-failed -MMD -MP
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -Wno-pass-failed -MMD -MP \
+	-fsanitize-coverage-ignorelist=tests/fuzz/coverage-ignore.txt
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 FUZZ_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
@@ -157,7 +158,7 @@ $(FUZZ_BUILD)/.deps-ok:
 	@touch $@
 
 $(FUZZ_BUILD)/src/sys/dist.o: EXTRA_CFLAGS = $(MPI_CFLAGS)
-$(FUZZ_BUILD)/%.o: %.c | $(FUZZ_BUILD)/.deps-ok
+$(FUZZ_BUILD)/%.o: %.c tests/fuzz/coverage-ignore.txt | $(FUZZ_BUILD)/.deps-ok
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(EXTRA_CFLAGS) -c $< -o $@
 
