@@ -26,12 +26,12 @@ int decoder_step_slots(const DecoderWeights *w, int B, int Ts, int rec_dropout, 
     int n = 0;
     slots[n++] = (ActSlot){&a->in, (size_t)B * (w->E + 2 * H), 0}; /* [B][E+2H] */
     slots[n++] = (ActSlot){&a->xproj, (size_t)B * 3 * H, 0};       /* [B][3H] */
-    slots[n++] = (ActSlot){&a->cache, (size_t)B * 4 * H, 0};       /* [B][4H] */
+    slots[n++] = (ActSlot){&a->cache, (size_t)B * gru_cache_width(&w->gru), 0}; /* [B][C] */
     n += attention_step_slots(&w->att, B, Ts, &a->att, slots + n); /* ctx [B][2H], q [B][A], pre [Ts][B][A] */
     slots[n++] = (ActSlot){&a->rec_in, rec * B * H, 0};            /* [B][H] */
     slots[n++] = (ActSlot){&a->query, cgru * B * H, 0};            /* [B][H] */
     slots[n++] = (ActSlot){&a->xproj2, cgru * B * 3 * H, 1};       /* [B][3H] */
-    slots[n++] = (ActSlot){&a->cache2, cgru * B * 4 * H, 0};       /* [B][4H] */
+    slots[n++] = (ActSlot){&a->cache2, cgru * B * (w->gru2.H ? gru_cache_width(&w->gru2) : 0), 0}; /* [B][C] */
     return n;
 }
 

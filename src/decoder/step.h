@@ -33,13 +33,13 @@
 typedef struct {
     float *in;             /* [B][E+2H] [E y_{t-1} ; c_t]: the caller fills the first E columns, the step writes c_t */
     float *xproj;          /* [B][3H] the input projection of the GRU that reads E y_{t-1} (gru: and c_t) */
-    float *cache;          /* [B][4H] GRU step cache (cgru: GRU1's) */
+    float *cache;          /* [B][C] GRU step cache (cgru: GRU1's), C = gru_cache_width */
     AttentionStepActs att; /* alpha [B][Ts], ctx [B][2H] (scratch for c_t), Bahdanau's q and pre */
     const float *rec_mask; /* [B][H] recurrent dropout mask, or NULL */
     float *rec_in;         /* [B][H] s_{t-1} * rec_mask (with rec_mask) */
     float *query;          /* cgru: [B][H] s'_t, the attention query and GRU2's previous state */
     float *xproj2;         /* cgru: [B][3H] scratch for GRU2's input projection W2x c_t + b2x */
-    float *cache2;         /* cgru: [B][4H] GRU2's step cache */
+    float *cache2;         /* cgru: [B][C] GRU2's step cache */
     const float *dscore;   /* backward only: [B][Ts] extra gradient w.r.t. the attention scores
                             * (guided alignment), or NULL */
 } DecoderStepActs;

@@ -11,7 +11,7 @@ int encoder_slots(const EncoderWeights *w, int Ts, int B, int rec_dropout, Encod
     int n = 0;
     slots[n++] = (ActSlot){&act->emb, N * w->E, 0};          /* [Ts][B][E] */
     slots[n++] = (ActSlot){&act->xproj, 2 * N * 3 * H, 0};   /* [2][Ts][B][3H] */
-    slots[n++] = (ActSlot){&act->cache, 2 * N * 4 * H, 0};   /* [2][Ts][B][4H] */
+    slots[n++] = (ActSlot){&act->cache, 2 * N * gru_cache_width(&w->fwd), 0}; /* [2][Ts][B][C] */
     slots[n++] = (ActSlot){&act->hf, (N + B) * H, 0};        /* [Ts+1][B][H] */
     slots[n++] = (ActSlot){&act->hb, (N + B) * H, 0};        /* [Ts+1][B][H] */
     slots[n++] = (ActSlot){&act->ann, N * 2 * H, 0};         /* [Ts][B][2H] */
@@ -30,7 +30,7 @@ double encoder_madds(int E, int H) { return 2 * gru_step_madds(E, H); }
 
 void encoder_forward(const EncoderWeights *w, int Ts, int B, const int *src, const float *mask, float dropout,
                      float rec_dropout, Rng *rng, Arena *arena, EncoderActs *act) {
-    const int N = Ts * B, E = w->E, H = w->H;
+    const int N = Ts * B, E = w->E, H = w->H, C = gru_cache_width(&w->fwd);
     const size_t BH = (size_t)B * H;
     act->Ts = Ts;
     act->B = B;
@@ -54,19 +54,19 @@ void encoder_forward(const EncoderWeights *w, int Ts, int B, const int *src, con
         dropout_mask(act->rec_mask, 2 * BH, rec_dropout, rng);
         in_f = act->rec_in, in_b = act->rec_in + (size_t)N * H;
     }
-    float *cache_f = act->cache, *cache_b = act->cache + (size_t)N * 4 * H;
+    float *cache_f = act->cache, *cache_b = act->cache + (size_t)N * C;
     float *xp_f = act->xproj, *xp_b = act->xproj + (size_t)N * 3 * H;
     for (int t = 0; t < Ts; t++) { /* forward direction: hf[t+1] from hf[t] and token t */
         float *rin = NULL;
         if (in_f) gru_rec_dropout(B, H, act->hf + t * BH, act->rec_mask, rin = in_f + t * BH);
         gru_step_forward(&w->fwd, B, xp_f + (size_t)t * B * 3 * H, act->hf + t * BH, rin, mask + t * B,
-                         act->hf + (t + 1) * BH, cache_f + (size_t)t * B * 4 * H);
+                         act->hf + (t + 1) * BH, cache_f + (size_t)t * B * C);
     }
     for (int t = Ts - 1; t >= 0; t--) { /* backward direction: hb[t] from hb[t+1] and token t */
         float *rin = NULL;
         if (in_b) gru_rec_dropout(B, H, act->hb + (t + 1) * BH, act->rec_mask + BH, rin = in_b + t * BH);
         gru_step_forward(&w->bwd, B, xp_b + (size_t)t * B * 3 * H, act->hb + (t + 1) * BH, rin, mask + t * B,
-                         act->hb + t * BH, cache_b + (size_t)t * B * 4 * H);
+                         act->hb + t * BH, cache_b + (size_t)t * B * C);
     }
     /* ann[t][b] [2H] = [hf[t+1][b] ; hb[t][b]], zero at padding */
     for (int t = 0; t < Ts; t++)
@@ -83,12 +83,12 @@ void encoder_forward(const EncoderWeights *w, int Ts, int B, const int *src, con
 
 void encoder_backward(const EncoderWeights *w, const EncoderWeights *g, const int *src, const float *mask,
                       const EncoderActs *act, const float *d_ann, const float *d_final, Arena *arena) {
-    const int Ts = act->Ts, B = act->B, N = Ts * B, E = w->E, H = w->H;
+    const int Ts = act->Ts, B = act->B, N = Ts * B, E = w->E, H = w->H, C = gru_cache_width(&w->fwd);
     const size_t BH = (size_t)B * H;
     float *dxproj = arena_take(arena, (size_t)2 * N * 3 * H); /* [2][Ts][B][3H] */
     float *dhproj = arena_take(arena, (size_t)2 * N * 3 * H); /* [2][Ts][B][3H] */
     float *dh = arena_take(arena, BH), *dh_prev = arena_take(arena, BH);
-    const float *cache_f = act->cache, *cache_b = act->cache + (size_t)N * 4 * H;
+    const float *cache_f = act->cache, *cache_b = act->cache + (size_t)N * C;
     float *dx_f = dxproj, *dx_b = dxproj + (size_t)N * 3 * H;
     float *dhp_f = dhproj, *dhp_b = dhproj + (size_t)N * 3 * H;
 
@@ -102,7 +102,7 @@ void encoder_backward(const EncoderWeights *w, const EncoderWeights *g, const in
             if (mask[t * B + b] != 0.0f)
                 for (int i = 0; i < H; i++) d[i] += da[i];
         }
-        gru_step_backward(&w->fwd, B, act->hf + t * BH, act->rec_mask, mask + t * B, cache_f + (size_t)t * B * 4 * H,
+        gru_step_backward(&w->fwd, B, act->hf + t * BH, act->rec_mask, mask + t * B, cache_f + (size_t)t * B * C,
                           dh, dx_f + (size_t)t * B * 3 * H, dhp_f + (size_t)t * B * 3 * H, dh_prev);
         float *swap = dh;
         dh = dh_prev, dh_prev = swap;
@@ -118,7 +118,7 @@ void encoder_backward(const EncoderWeights *w, const EncoderWeights *g, const in
                 for (int i = 0; i < H; i++) d[i] += da[i];
         }
         gru_step_backward(&w->bwd, B, act->hb + (t + 1) * BH, act->rec_mask ? act->rec_mask + BH : NULL, mask + t * B,
-                          cache_b + (size_t)t * B * 4 * H, dh, dx_b + (size_t)t * B * 3 * H,
+                          cache_b + (size_t)t * B * C, dh, dx_b + (size_t)t * B * 3 * H,
                           dhp_b + (size_t)t * B * 3 * H, dh_prev);
         float *swap = dh;
         dh = dh_prev, dh_prev = swap;

@@ -33,7 +33,7 @@ typedef struct {
     float *xproj;    /* [2][Ts][B][3H] input projections, forward then backward direction */
     float *hf;       /* [Ts+1][B][H] forward states: hf[0] = 0, hf[t+1] after token t */
     float *hb;       /* [Ts+1][B][H] backward states: hb[Ts] = 0, hb[t] after token t */
-    float *cache;    /* [2][Ts][B][4H] GRU step caches */
+    float *cache;    /* [2][Ts][B][C] GRU step caches, C = gru_cache_width */
     float *rec_mask; /* [2][B][H] recurrent dropout masks, forward then backward direction, or NULL */
     float *rec_in;   /* [2][Ts][B][H] the recurrent products' inputs under recurrent dropout, or NULL */
     float *ann;      /* [Ts][B][2H] annotations */

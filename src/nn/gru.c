@@ -5,6 +5,8 @@
 #include "nn/cpu.h"
 #include "nn/nn.h"
 
+int gru_cache_width(const GruWeights *g) { return 4 * g->H; }
+
 NMT_HOT void gru_step_forward(const GruWeights *g, int B, const float *xproj, const float *h_prev, const float *rec_in,
                       const float *mask, float *h, float *cache) {
     const int H = g->H;

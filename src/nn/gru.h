@@ -23,10 +23,14 @@ typedef struct {
     int in, H;
 } GruWeights;
 
+/* Floats per batch row of a step's cache (4H: r, z, n, hn). Callers size
+ * their caches with it, never with 4H, so the cell can keep more. */
+int gru_cache_width(const GruWeights *g);
+
 /* xproj [B][3H] (Wx x + bx), h_prev [B][H], rec_in [B][H] (the recurrent
  * product's input: h_prev times its dropout mask, or NULL for h_prev itself),
- * mask [B] or NULL. Writes h [B][H] and cache [B][4H] (r, z, n, hn) for the
- * backward step. */
+ * mask [B] or NULL. Writes h [B][H] and cache [B][gru_cache_width] (r, z, n,
+ * hn) for the backward step. */
 void gru_step_forward(const GruWeights *g, int B, const float *xproj, const float *h_prev, const float *rec_in,
                       const float *mask, float *h, float *cache);
 
