@@ -69,6 +69,9 @@ static inline void check_tensors(Net *net, const char *const *prefixes, LossFn l
                                  table[k].size, loss, ctx, 1e-3, g_atol, g_rtol, 300);
         EXPECT_MSG(r.failed == 0, "%s: %d of %d entries off", table[k].name, r.failed, r.checked);
         EXPECT_MSG(r.significant > 0, "%s: no entry with a gradient above 1e-3", table[k].name);
+        EXPECT_MSG(gradcheck_catches(net->params + table[k].offset, analytic + table[k].offset, table[k].size, loss,
+                                     ctx, 1e-3, g_atol, g_rtol),
+                   "%s: a wrong gradient went unnoticed", table[k].name);
         checked++;
     }
     EXPECT(checked > 0);
@@ -78,6 +81,7 @@ static inline void check_input(const char *name, float *x, const float *dx, size
     GradReport r = gradcheck(name, x, dx, n, loss, ctx, 1e-3, g_atol, g_rtol, 300);
     EXPECT_MSG(r.failed == 0, "%s: %d of %d entries off", name, r.failed, r.checked);
     EXPECT_MSG(r.significant > 0, "%s: no entry with a gradient above 1e-3", name);
+    EXPECT_MSG(gradcheck_catches(x, dx, n, loss, ctx, 1e-3, g_atol, g_rtol), "%s: a wrong gradient went unnoticed", name);
 }
 
 #endif

@@ -118,18 +118,25 @@ static void check_attention(AttentionType type) {
     attention_query_backward(&c.w, &c.dw, 2 * A_B, &dq[0][0], &c.s[0][0]);
 
     GradReport r = gradcheck("U", c.w.U, c.dw.U, nU, att_loss, &c, 1e-2, 1e-4, 1e-2, 1000);
+
+    EXPECT_MSG(gradcheck_catches(c.w.U, c.dw.U, nU, att_loss, &c, 1e-2, 1e-4, 1e-2), "U: a wrong gradient went unnoticed");
     EXPECT_MSG(r.failed == 0, "U: %d of %d off", r.failed, r.checked);
     r = gradcheck("ann", c.ann, d_ann, sizeof c.ann / sizeof(float), att_loss, &c, 1e-3, 1e-4, 1e-2, 1000);
+    EXPECT_MSG(gradcheck_catches(c.ann, d_ann, sizeof c.ann / sizeof(float), att_loss, &c, 1e-3, 1e-4, 1e-2), "ann: a wrong gradient went unnoticed");
     EXPECT_MSG(r.failed == 0, "ann: %d of %d off", r.failed, r.checked);
     r = gradcheck("s", &c.s[0][0], &ds[0][0], sizeof c.s / sizeof(float), att_loss, &c, 1e-3, 1e-4, 1e-2, 1000);
+    EXPECT_MSG(gradcheck_catches(&c.s[0][0], &ds[0][0], sizeof c.s / sizeof(float), att_loss, &c, 1e-3, 1e-4, 1e-2), "s: a wrong gradient went unnoticed");
     EXPECT_MSG(r.failed == 0, "s: %d of %d off", r.failed, r.checked);
     EXPECT(r.significant > r.checked / 2);
     if (type == ATTENTION_BAHDANAU) {
         r = gradcheck("W", c.w.W, c.dw.W, nW, att_loss, &c, 1e-3, 1e-4, 1e-2, 1000);
+        EXPECT_MSG(gradcheck_catches(c.w.W, c.dw.W, nW, att_loss, &c, 1e-3, 1e-4, 1e-2), "W: a wrong gradient went unnoticed");
         EXPECT_MSG(r.failed == 0, "W: %d of %d off", r.failed, r.checked);
         r = gradcheck("b", c.w.b, c.dw.b, A, att_loss, &c, 1e-3, 1e-4, 1e-2, 1000);
+        EXPECT_MSG(gradcheck_catches(c.w.b, c.dw.b, A, att_loss, &c, 1e-3, 1e-4, 1e-2), "b: a wrong gradient went unnoticed");
         EXPECT_MSG(r.failed == 0, "b: %d of %d off", r.failed, r.checked);
         r = gradcheck("v", c.w.v, c.dw.v, A, att_loss, &c, 1e-3, 1e-4, 1e-2, 1000);
+        EXPECT_MSG(gradcheck_catches(c.w.v, c.dw.v, A, att_loss, &c, 1e-3, 1e-4, 1e-2), "v: a wrong gradient went unnoticed");
         EXPECT_MSG(r.failed == 0, "v: %d of %d off", r.failed, r.checked);
     }
     free(w);

@@ -94,10 +94,12 @@ static void check_gru_step(int rec_dropout) {
      * off by 0.9e-4 with OpenBLAS, 1.2e-4 with oneDNN; both within 3e-6 at 1e-2) */
     for (int k = 0; k < 4; k++) {
         r = gradcheck(names[k], params[k], grads[k], sizes[k], gru_loss, &c, 1e-2, 1e-4, 1e-2, 1000);
+        EXPECT_MSG(gradcheck_catches(params[k], grads[k], sizes[k], gru_loss, &c, 1e-2, 1e-4, 1e-2), "%s: a wrong gradient went unnoticed", names[k]);
         EXPECT_MSG(r.failed == 0, "%s: %d of %d entries off", names[k], r.failed, r.checked);
         EXPECT(r.significant > r.checked / 2);
     }
     r = gradcheck("h0", c.h0, dh0, B * H, gru_loss, &c, 1e-3, 1e-4, 1e-2, 1000);
+    EXPECT_MSG(gradcheck_catches(c.h0, dh0, B * H, gru_loss, &c, 1e-3, 1e-4, 1e-2), "h0: a wrong gradient went unnoticed");
     EXPECT_MSG(r.failed == 0, "h0: %d of %d entries off", r.failed, r.checked);
     free(w);
 }

@@ -89,6 +89,7 @@ static void check_model_decoder(AttentionType type, DecoderType decoder, float d
     for (int k = 0; k < count; k++) {
         GradReport r = gradcheck(table[k].name, c.net.params + table[k].offset, analytic + table[k].offset,
                                  table[k].size, model_loss, &c, 1e-3, 2e-4, 2e-2, 400);
+        EXPECT_MSG(gradcheck_catches(c.net.params + table[k].offset, analytic + table[k].offset, table[k].size, model_loss, &c, 1e-3, 2e-4, 2e-2), "%s: a wrong gradient went unnoticed", table[k].name);
         EXPECT_MSG(r.failed == 0, "%s: %d of %d entries off", table[k].name, r.failed, r.checked);
         significant += r.significant;
         checked += r.checked;
