@@ -6,10 +6,29 @@
 # Prints, for 2..64 hosts on 10, 25 and 100 Gbit/s links, the predicted reduction time per
 # update and the speed-up in tokens/s over one host, with the global batch growing with the
 # hosts (each host keeps its share). The chunk size is the trainer's (train/update.c).
+# bench/scale-out.sh --reduce-ms HOSTS GBIT PARAMS [ALPHA_US] prints the predicted reduction
+# time of one update in ms for one point (bench/emulate-hosts.sh compares it with a measurement).
 set -euo pipefail
+# T_red(P) of docs/scale-out.md, in seconds: awk function text shared by both uses
+reduce_fn='function reduce_s(P, n, B, a,    G, c) {
+    G = 4 * n
+    c = n / (4 * P); if (c < 16384) c = 16384; if (c > 1048576) c = 1048576
+    c *= 4
+    # the running sum up the chain and the total back down at once: each
+    # direction of a link carries G bytes in G / c messages, and the last
+    # chunk crosses 2 (P - 1) hops
+    return (G + 2 * (P - 1) * c) / B + (G / c + 2 * (P - 1)) * a
+}'
+if [ "${1:-}" = --reduce-ms ]; then
+    [ $# -ge 4 ] || { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 64; }
+    awk -v P="$2" -v gb="$3" -v n="$4" -v alpha_us="${5:-30}" "$reduce_fn"'
+        BEGIN { printf "%.1f\n", 1e3 * reduce_s(P, n, gb * 1e9 / 8, alpha_us * 1e-6) }'
+    exit 0
+fi
 [ $# -ge 2 ] || { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 64; }
-awk -v t1="$1" -v n="$2" -v alpha_us="${3:-30}" 'BEGIN {
-    G = 4 * n; a = alpha_us * 1e-6
+awk -v t1="$1" -v n="$2" -v alpha_us="${3:-30}" "$reduce_fn"'
+BEGIN {
+    a = alpha_us * 1e-6
     printf "%6s", "hosts"
     split("10 25 100", gb, " ")
     for (j = 1; j <= 3; j++) printf "  %9s Gbit/s: ms  speed-up", gb[j]
@@ -17,13 +36,7 @@ awk -v t1="$1" -v n="$2" -v alpha_us="${3:-30}" 'BEGIN {
     for (P = 2; P <= 64; P *= 2) {
         printf "%6d", P
         for (j = 1; j <= 3; j++) {
-            B = gb[j] * 1e9 / 8
-            c = n / (4 * P); if (c < 16384) c = 16384; if (c > 1048576) c = 1048576
-            c *= 4
-            # the running sum up the chain and the total back down at once: each
-            # direction of a link carries G bytes in G / c messages, and the last
-            # chunk crosses 2 (P - 1) hops
-            red = (G + 2 * (P - 1) * c) / B + (G / c + 2 * (P - 1)) * a
+            red = reduce_s(P, n, gb[j] * 1e9 / 8, a)
             printf "  %20.0f  %8.1fx", 1e3 * red, P * t1 / (t1 + red)
         }
         printf "\n"
