@@ -105,7 +105,7 @@ emu_mpirun() { # ARGS...: one rank per emulated host, TCP over the shaped links 
     ip netns exec "$tag-head" mpirun -np "$hosts" -H "$hostlist" --bind-to none \
         --mca plm_rsh_agent "$work/agent" --mca plm_rsh_no_tree_spawn 1 --mca routed direct --mca btl tcp,self \
         --mca btl_tcp_if_include 10.77.0.0/24 --mca oob_tcp_if_include 10.77.0.0/24 \
-        -x OMP_NUM_THREADS=1 -x OPENBLAS_NUM_THREADS=1 "$@"
+        -x OMP_NUM_THREADS=1 -x OPENBLAS_NUM_THREADS=1 ${EMU_MPI_EXTRA:-} "$@"
 }
 json() { sed -n "s/.*\"$1\": \\([0-9.]*\\).*/\\1/p" | head -n 1; } # FIELD < one JSON line
 predict_ms() { "$here/scale-out.sh" --reduce-ms "$1" "$2" "$3"; }  # HOSTS GBIT PARAMS

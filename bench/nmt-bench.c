@@ -265,31 +265,36 @@ static void add_incoming(void *vctx, const float *incoming, size_t lo, size_t hi
 }
 
 /* The communication of one update alone, every rank owning one shard, as
- * train/update.c does it: the chain up, the totals back down as far as each
- * rank's optimizer slice, and the updated slices gathered by every rank. */
+ * train/update.c does it: the chain up, then, when the ranks share one host
+ * and split the optimizer step, the totals back down as far as each rank's
+ * slice and the updated slices gathered by every rank; across hosts, the
+ * totals all the way back down and nothing gathered. */
 static int bench_reduce(size_t n, int reps, int threads) {
-    const int P = dist_size(), r = dist_rank();
+    const int P = dist_size(), r = dist_rank(), split = update_shards_optimizer(P);
     float *g = falloc(n), *in = falloc(n);
     for (size_t i = 0; i < n; i++) g[i] = (float)(i % 17) * 1e-3f;
     AddCtx c = {g, threads};
     size_t *lo = xmalloc(sizeof(size_t) * (size_t)P), *len = xmalloc(sizeof(size_t) * (size_t)P);
-    for (int q = 0; q < P; q++) optimizer_slice(n, P, q, &lo[q], &len[q]);
+    for (int q = 0; q < P; q++) {
+        if (split) optimizer_slice(n, P, q, &lo[q], &len[q]);
+        else lo[q] = 0, len[q] = n;
+    }
     double best = 1e30, total = 0.0;
     for (int k = 0; k < reps + 1; k++) {
         dist_or(0); /* start together */
         double t0 = now_seconds();
         dist_chain(g, in, n, chain_chunk(n, P), r - 1, r + 1 < P ? r + 1 : -1, lo[r] + len[r],
                    r > 0 ? lo[r - 1] + len[r - 1] : 0, add_incoming, &c);
-        dist_allgather_floats(g, lo, len);
+        if (split) dist_allgather_floats(g, lo, len);
         double dt = now_seconds() - t0;
         if (k == 0) continue; /* the first one pays for connections */
         total += dt;
         if (dt < best) best = dt;
     }
     if (r == 0)
-        printf("{\"bench\": \"reduce\", \"ranks\": %d, \"floats\": %zu, \"mean_ms\": %.2f, \"best_ms\": %.2f, "
-               "\"gbit_per_s\": %.2f}\n",
-               P, n, 1e3 * total / reps, 1e3 * best, 8.0 * sizeof(float) * n / (total / reps) / 1e9);
+        printf("{\"bench\": \"reduce\", \"ranks\": %d, \"split_step\": %d, \"floats\": %zu, \"mean_ms\": %.2f, "
+               "\"best_ms\": %.2f, \"gbit_per_s\": %.2f}\n",
+               P, split, n, 1e3 * total / reps, 1e3 * best, 8.0 * sizeof(float) * n / (total / reps) / 1e9);
     free(g), free(in), free(lo), free(len);
     return 0;
 }

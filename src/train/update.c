@@ -53,13 +53,11 @@ void trainer_use_average(Trainer *t, int on) {
     if (t->o->precision == GEMM_BF16) gemm_weights_refresh(t->m->params);
 }
 
-/* Whether the ranks split the optimizer step (each its slice, then every
- * slice to every rank) rather than each taking the whole step: on one host
- * the weights' gathering costs a memory copy and saves each rank most of a
- * memory-bound pass, across hosts it doubles the bytes on the busiest link
- * (docs/scale-out.md). NMT_SHARD_OPTIMIZER=0|1 overrides; the ranks decide
- * together (any rank against it: none shards). Both give the same bits. */
-static int shard_the_optimizer(int ranks) {
+/* On one host the weights' gathering costs a memory copy and saves each
+ * rank most of a memory-bound pass; across hosts it doubles the bytes on the
+ * busiest link (docs/scale-out.md). The ranks decide together (any rank
+ * against it: none shards). Both give the same bits. */
+int update_shards_optimizer(int ranks) {
     if (ranks == 1) return 0;
     const char *env = getenv("NMT_SHARD_OPTIMIZER");
     int against = env ? !strcmp(env, "0") : dist_local_size() != ranks;
@@ -89,7 +87,7 @@ Trainer *trainer_new(Model *m, const TrainOptions *o, const TrainState *resume_s
     shard_range((o->batch + o->shard_size - 1) / o->shard_size, t->ranks, 0, &first, &own); /* rank 0 has the most */
     t->ws.max_shards = own > 0 ? own : 1; /* a rank without shards still receives the total */
     if (t->ranks > 1) t->ws.incoming = falloc(t->n_params);
-    t->ws.shard_optimizer = shard_the_optimizer(t->ranks);
+    t->ws.shard_optimizer = update_shards_optimizer(t->ranks);
     t->ws.slice_lo = xmalloc(sizeof(size_t) * (size_t)t->ranks), t->ws.slice_len = xmalloc(sizeof(size_t) * (size_t)t->ranks);
     for (int r = 0; r < t->ranks; r++) {
         if (t->ws.shard_optimizer)

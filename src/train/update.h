@@ -80,6 +80,11 @@ void optimizer_slice(size_t n, int P, int r, size_t *lo, size_t *len);
 /* The Adam moments and moving average of every slice on every rank: call
  * on all ranks before anything reads them (validation, saving, checks). */
 void trainer_gather_optimizer(Trainer *t);
+/* 1 when the ranks split the optimizer step (each its slice, then every
+ * slice to every rank), 0 when each takes the whole step: split when all
+ * ranks share one host, unless NMT_SHARD_OPTIMIZER=0|1 says otherwise.
+ * Collective: every rank calls it. */
+int update_shards_optimizer(int ranks);
 /* Floats per message when P ranks reduce n floats. */
 size_t chain_chunk(size_t n, int ranks);
 /* The learning rate of the next update: --lr-warmup N ramps it linearly
