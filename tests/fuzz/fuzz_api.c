@@ -209,14 +209,27 @@ static void check_result(const nmt_result *r, size_t n, const char *const *src, 
     CHECK(nmt_result_text(r, n, 0) == NULL && nmt_result_src_tokens(r, n) == 0);
 }
 
+/* 1 when a and b hold the same texts and scores; else 0, after printing the
+ * first difference (a failure must say what differed to be fixed). */
 static int same_result(const nmt_result *a, const nmt_result *b) {
-    if (nmt_result_lines(a) != nmt_result_lines(b)) return 0;
+    if (nmt_result_lines(a) != nmt_result_lines(b)) {
+        fprintf(stderr, "lines: %zu against %zu\n", nmt_result_lines(a), nmt_result_lines(b));
+        return 0;
+    }
     for (size_t i = 0; i < nmt_result_lines(a); i++) {
-        if (nmt_result_hypotheses(a, i) != nmt_result_hypotheses(b, i)) return 0;
+        if (nmt_result_hypotheses(a, i) != nmt_result_hypotheses(b, i)) {
+            fprintf(stderr, "line %zu: %zu against %zu hypotheses\n", i, nmt_result_hypotheses(a, i),
+                    nmt_result_hypotheses(b, i));
+            return 0;
+        }
         for (size_t h = 0; h < nmt_result_hypotheses(a, i); h++)
             if (strcmp(nmt_result_text(a, i, h), nmt_result_text(b, i, h)) != 0 ||
-                nmt_result_score(a, i, h) != nmt_result_score(b, i, h))
+                nmt_result_score(a, i, h) != nmt_result_score(b, i, h)) {
+                fprintf(stderr, "line %zu hypothesis %zu: \"%s\" %.17g against \"%s\" %.17g\n", i, h,
+                        nmt_result_text(a, i, h), nmt_result_score(a, i, h), nmt_result_text(b, i, h),
+                        nmt_result_score(b, i, h));
                 return 0;
+            }
     }
     return 1;
 }
