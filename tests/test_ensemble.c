@@ -102,7 +102,8 @@ static void test_scores_are_the_weighted_average(void) {
             weighted &= fabs(lw[i] - (0.75 * la[i] + 0.25 * lb[i])) <= 1e-9 * fabs(la[i]);
             self &= laa[i] == la[i];
             differ += la[i] != lb[i];
-            attention &= att_e[i] && !memcmp(att_e[i], att_b[i], sizeof(float) * (size_t)(g_src_len[i] + 1) * g_src_len[i]);
+            attention &= att_e[i] && !memcmp(att_e[i], att_b[i], sizeof(float) * (size_t)(g_src_len[i] + 1) *
+                                                                     (size_t)g_src_len[i]);
         }
         EXPECT_MSG(differ > N_SENT / 2, "the two models should score differently (%d of %d)", differ, N_SENT);
         EXPECT_MSG(avg, "A+B: %.9f, expected (%.9f + %.9f) / 2", lab[0], la[0], lb[0]);

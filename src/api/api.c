@@ -63,8 +63,9 @@ nmt_status nmt_ensemble_load(const char *const *paths, const double *weights, si
         return api_fail(NMT_ERR_ARGUMENT, "nmt_ensemble_load: n is %zu; an ensemble has 1 to %d models", n,
                         ENSEMBLE_MAX_MODELS);
     if (attention_model >= n)
-        return api_fail(NMT_ERR_ARGUMENT, "nmt_ensemble_load: attention_model is %zu but there are %zu models (0-based)",
-                        attention_model, n);
+        return api_fail(NMT_ERR_ARGUMENT,
+                        "nmt_ensemble_load: attention_model is %zu but there are %zu models (0-based)", attention_model,
+                        n);
     char err[1024];
     if (weights && ensemble_check_weights(weights, (int)n, err, sizeof err) != 0)
         return api_fail(NMT_ERR_ARGUMENT, "nmt_ensemble_load: %s", err);
@@ -81,7 +82,7 @@ nmt_status nmt_ensemble_load(const char *const *paths, const double *weights, si
         if (fd < 0) return api_fail(NMT_ERR_IO, "%s", err);
         close(fd);
     }
-    Model *m = ensemble_load((const char *const *)paths, (int)n, weights, (int)attention_model, err, sizeof err);
+    Model *m = ensemble_load(paths, (int)n, weights, (int)attention_model, err, sizeof err);
     if (!m) return api_fail(NMT_ERR_MODEL, "%s", err);
     openblas_set_num_threads(1);
     *model = xmalloc(sizeof **model);

@@ -72,8 +72,8 @@ Model *ensemble_load(const char *const *paths, int n, const double *weights, int
     first->ensemble = e;
     double sum = 0;
     for (int k = 0; k < n; k++) sum += weights ? weights[k] : 1.0;
-    /* w / sum: equal weights give exactly 1/n, so a model with itself
-     * (0.5 a + 0.5 a) averages to exactly a */
+    /* w / sum: equal weights give every model the same weight, exactly 1/2
+     * for two, so a model with itself (0.5 a + 0.5 a) averages to exactly a */
     for (int k = 0; k < n; k++) e->weight[k] = (weights ? weights[k] : 1.0) / sum;
     char why[256];
     int bad = 0;
@@ -82,8 +82,9 @@ Model *ensemble_load(const char *const *paths, int n, const double *weights, int
         bad = 1;
         if (!m) break;
         if (side_differs(first->vocab, m->vocab, VOCAB_TGT, why, sizeof why)) {
-            snprintf(err, errsz, "%s: target vocabulary differs from %s's (%s); the models of an ensemble must share it",
-                     paths[k], paths[0], why);
+            snprintf(err, errsz,
+                     "%s: target vocabulary differs from %s's (%s); the models of an ensemble must share it", paths[k],
+                     paths[0], why);
             break;
         }
         /* the source is encoded once, with the first model's pipeline */
