@@ -44,9 +44,9 @@ extern "C" {
 #define NMT_API_VERSION 1
 /* Functions added since 1.0: minor 1 (libnmt.so.1.1.0) added
  * nmt_options_set_max_src_len, nmt_options_set_max_len, nmt_result_cut and
- * nmt_option_info;
- * #if NMT_API_VERSION_MINOR >= 1 before calling them. */
-#define NMT_API_VERSION_MINOR 1
+ * nmt_option_info; minor 2 (libnmt.so.1.2.0) added nmt_ensemble_load;
+ * #if NMT_API_VERSION_MINOR >= 1 (or 2) before calling them. */
+#define NMT_API_VERSION_MINOR 2
 
 typedef enum {
     NMT_OK = 0,
@@ -60,7 +60,7 @@ typedef struct nmt_model nmt_model;
 typedef struct nmt_options nmt_options;
 typedef struct nmt_result nmt_result;
 
-/* "1.1.0": the library's version. */
+/* "1.2.0": the library's version. */
 const char *nmt_version(void);
 /* The message of this thread's last failed call ("" when none). */
 const char *nmt_last_error(void);
@@ -79,6 +79,18 @@ const char *nmt_last_error(void);
  *                     version (the message names the file). */
 nmt_status nmt_model_load(const char *path, nmt_model **model);
 void nmt_model_free(nmt_model *model);
+/* Load paths[0..n) as one ensemble into *model (NULL on failure): every
+ * nmt_translate and nmt_score call then decodes with all of them, each
+ * token scored by the weighted average of the models' log-probabilities
+ * (weights: n positive finite numbers, or NULL for all equal), with the
+ * attention and alignments of model attention_model (0-based). An ensemble
+ * of a model with itself gives exactly that model's results; n == 1 is
+ * nmt_model_load. nmt_model_free frees every model. Errors as
+ * nmt_model_load's, and NMT_ERR_ARGUMENT for paths, n (1..64), weights or
+ * attention_model out of range; NMT_ERR_MODEL for models whose vocabularies
+ * differ ("B: target vocabulary differs from A's (...)"). (Since 1.2.) */
+nmt_status nmt_ensemble_load(const char *const *paths, const double *weights, size_t n, size_t attention_model,
+                             nmt_model **model);
 
 /* ---- options (defaults as nmt-translate's) ---- */
 nmt_options *nmt_options_new(void);

@@ -132,6 +132,11 @@ for name, res, args in [
         raise ImportError("%s has no %s: it is libnmt %s, this module needs 1.1 or later"
                           % (_lib_path, name, _lib.nmt_version().decode())) from None
     fn.restype, fn.argtypes = res, args
+# Since libnmt 1.2; Model([a, b]) asks for it, a single path does not.
+_ensemble_load = getattr(_lib, "nmt_ensemble_load", None)
+if _ensemble_load is not None:
+    _ensemble_load.restype = _I
+    _ensemble_load.argtypes = [_STRS, ctypes.POINTER(_D), _S, _S, ctypes.POINTER(_P)]
 
 # The defaults and ranges of nmt.h's option setters, asked of the library
 # (they are the tools' tables). The ranges are checked here too, because
@@ -259,24 +264,56 @@ def _warn_cuts(cuts, n, one, limit_name, limit):
     warnings.warn(CutWarning(head + tail, cuts), stacklevel=3)  # at the caller of translate/score/attention
 
 
+def _encode_path(path):
+    try:
+        encoded = os.fsencode(path)
+    except TypeError:
+        raise TypeError("path must be a str, bytes or os.PathLike, got %s" % type(path).__name__) from None
+    if b"\0" in encoded:
+        raise ValueError("path contains a NUL character (at index %d)" % encoded.index(b"\0"))
+    return encoded
+
+
 class Model:
     """A loaded model. threads: OpenMP threads per call (0 = all cores); the
     results do not depend on it. close() (or the end of a with block) frees
-    it once the calls in flight have returned."""
+    it once the calls in flight have returned.
 
-    def __init__(self, path, threads=0):
+    path may be a list of model files: an ensemble (libnmt 1.2). Every call
+    then decodes with all of them, each token scored by the weighted average
+    of the models' log-probabilities (weights: one positive number per model,
+    default all equal); attention and alignments are those of the model at
+    index attention_model. The models must share the vocabulary; a model
+    with itself gives exactly that model's results."""
+
+    def __init__(self, path, threads=0, weights=None, attention_model=0):
         self._h = None
         self._cond = threading.Condition()
         self._busy = 0  # calls in flight in the library
         self.threads = _int("threads", threads)
-        try:
-            encoded = os.fsencode(path)
-        except TypeError:
-            raise TypeError("path must be a str, bytes or os.PathLike, got %s" % type(path).__name__) from None
-        if b"\0" in encoded:
-            raise ValueError("path contains a NUL character (at index %d)" % encoded.index(b"\0"))
         handle = _P()
-        _check(_lib.nmt_model_load(encoded, ctypes.byref(handle)))
+        if isinstance(path, (list, tuple)):
+            if _ensemble_load is None:
+                raise NotImplementedError("%s is libnmt %s: ensembles need 1.2 or later"
+                                          % (_lib_path, _lib.nmt_version().decode()))
+            encoded = [_encode_path(p) for p in path]
+            if not encoded:
+                raise ValueError("an ensemble needs at least one model path")
+            w = None
+            if weights is not None:
+                weights = [float(x) for x in weights]
+                if len(weights) != len(encoded):
+                    raise ValueError("%d weights for %d models (one per model)" % (len(weights), len(encoded)))
+                w = (_D * len(weights))(*weights)
+            if not isinstance(attention_model, int) or not 0 <= attention_model < len(encoded):
+                raise ValueError("attention_model must be an index of the models (0 to %d), got %r"
+                                 % (len(encoded) - 1, attention_model))
+            _check(_ensemble_load((ctypes.c_char_p * len(encoded))(*encoded), w, len(encoded), attention_model,
+                                  ctypes.byref(handle)))
+        else:
+            if weights is not None or attention_model != 0:
+                raise ValueError("weights and attention_model are for a list of model paths (an ensemble)")
+            _check(_lib.nmt_model_load(_encode_path(path), ctypes.byref(handle)))
         self._h = handle
 
     @property

@@ -18,6 +18,7 @@
 
 static const char USAGE[] =
     "usage: nmt-score -m MODEL --src FILE --tgt FILE [--batch N] [--threads N]\n"
+    "                 [-m MODEL2 ... [--weights W1,W2,...] [--attention-model K]]\n"
     "                 [--attention FILE] [--attention-format jsonl|tsv|npy|html] [-o FILE]\n"
     "                 [--alignment hard|soft [--alignment-out FILE] [--alignment-row current|next]]\n"
     "                 [--gold-alignment TALP]\n"
@@ -31,6 +32,11 @@ static const char USAGE[] =
     "counted. At the end a summary goes to stderr:\n"
     "  nmt-score: N pairs scored, T target tokens, log-prob L, perplexity P\n"
     "with the corpus perplexity P = exp(-(sum of LOGPROB) / (sum of LENGTH)).\n"
+    "\n"
+    "With -m given more than once the models score as an ensemble: each token's\n"
+    "log-probability is the weighted average of the models' (--weights W1,W2,...,\n"
+    "one positive weight per -m, default all equal), so LOGPROB is the weighted\n"
+    "average of the models' own LOGPROBs. The models must share the vocabulary.\n"
     "\n"
     "";
 
@@ -73,10 +79,11 @@ int main(int argc, char **argv) {
     decode_args_default(&a.d);
     score_options_default(&a.opt);
     a.opt.threads = omp_get_num_procs();
+    decode_args_take_weights(&a.d, &argc, argv);
     tool_parse(&cmd, argc, argv, &a, NULL);
     const AttDumpFormat fmt = decode_args_apply(&a.d);
     ScoreOptions o = a.opt;
-    const char *model_path = a.d.model, *src_path = a.src, *tgt_path = a.tgt, *out_path = a.output,
+    const char *model_path = a.d.models[0], *src_path = a.src, *tgt_path = a.tgt, *out_path = a.output,
                *att_path = a.d.attention, *align_out = a.alignment_out, *gold_path = a.gold;
     if (!strcmp(src_path, "-") && !strcmp(tgt_path, "-")) die("--src and --tgt cannot both be stdin");
     if ((align_out || o.align_next) && o.alignment == ALIGN_NONE)
@@ -85,11 +92,7 @@ int main(int argc, char **argv) {
 
 
     char err[1024];
-    Model *m = model_load(model_path, NULL, err, sizeof err);
-    if (!m) die("%s", err);
-    /* bf16 products: convert the weights once, not per product */
-    const int bf16 = gemm_precision() == GEMM_BF16;
-    if (bf16) gemm_weights_register(m->params, model_num_params(&m->cfg));
+    Model *m = decode_args_load(&a.d);
     /* files of different lengths are refused before any output; both are
      * read once, so pipes work (sys/input.h) */
     corpus_check_line_counts(src_path, tgt_path);
@@ -127,7 +130,7 @@ int main(int argc, char **argv) {
     tool_report_invalid(st.invalid, "pair", st.first_invalid);
     linereader_close(&src);
     linereader_close(&tgt);
-    if (bf16) gemm_weights_forget(m->params);
-    model_free(m);
+    decode_args_unload(m);
+    cli_free(&cmd, &a);
     return 0;
 }

@@ -18,11 +18,19 @@ static const char USAGE[] =
     "usage: nmt-translate -m MODEL [--beam N] [--nbest N] [--length-penalty A] [--max-length-ratio R]\n"
     "                     [--batch N] [--threads N] [--attention FILE] [--attention-format jsonl|tsv|npy|html]\n"
     "                     [--alignment hard|soft] [-i FILE] [-o FILE]\n"
+    "                     [-m MODEL2 ... [--weights W1,W2,...] [--attention-model K]]\n"
     "\n"
     "Reads raw text, one sentence per line (stdin or -i), and writes one detokenized\n"
     "translation per input line, in order (stdout or -o); an empty line gives an empty\n"
     "line. Lines are translated in chunks, so output starts before a long input is\n"
     "read to the end (line by line when the input is a terminal).\n"
+    "\n"
+    "With -m given more than once the models translate as an ensemble: at every\n"
+    "step each model scores the same hypotheses and the search ranks them by the\n"
+    "weighted average of the models' log-probabilities (--weights W1,W2,..., one\n"
+    "positive weight per -m, default all equal). The models must share the\n"
+    "vocabulary; their architectures may differ. The attention and --alignment\n"
+    "are those of one model (--attention-model K, default the first).\n"
     "\n";
 
 typedef struct {
@@ -62,10 +70,11 @@ int main(int argc, char **argv) {
     a.opt.threads = omp_get_num_procs();
     a.input = "-";
     CliGiven given;
+    decode_args_take_weights(&a.d, &argc, argv);
     tool_parse(&cmd, argc, argv, &a, &given);
     const AttDumpFormat fmt = decode_args_apply(&a.d);
     TranslateOptions o = a.opt;
-    const char *model_path = a.d.model, *in_path = a.input, *out_path = a.output, *att_path = a.d.attention,
+    const char *model_path = a.d.models[0], *in_path = a.input, *out_path = a.output, *att_path = a.d.attention,
                *shortlist_path = a.shortlist;
     int nbest_given = cli_given(&given, "--nbest");
     if (nbest_given && o.search.nbest > o.search.beam)
@@ -76,16 +85,12 @@ int main(int argc, char **argv) {
 
     char err[1024];
     if (translate_options_check(&o, err, sizeof err) != 0) die("%s", err);
-    Model *m = model_load(model_path, NULL, err, sizeof err);
-    if (!m) die("%s", err);
+    Model *m = decode_args_load(&a.d);
     Shortlist shortlist;
     if (shortlist_path) {
         if (shortlist_load(&shortlist, shortlist_path, m, err, sizeof err) != 0) die("%s", err);
         o.search.shortlist = &shortlist;
     }
-    /* bf16 products: convert the weights once, not per product */
-    const int bf16 = gemm_precision() == GEMM_BF16;
-    if (bf16) gemm_weights_register(m->params, model_num_params(&m->cfg));
     LineReader in;
     if (linereader_open(&in, in_path) != 0) die("%s: cannot open: %s", in_path, strerror(errno));
     char title[512];
@@ -109,7 +114,7 @@ int main(int argc, char **argv) {
     tool_report_invalid(st.invalid, "line", st.first_invalid);
     linereader_close(&in);
     if (shortlist_path) shortlist_free(&shortlist);
-    if (bf16) gemm_weights_forget(m->params);
-    model_free(m);
+    decode_args_unload(m);
+    cli_free(&cmd, &a);
     return 0;
 }

@@ -8,13 +8,14 @@
 #include <unistd.h>
 
 #include "api/handles.h"
+#include "model/ensemble.h"
 #include "nn/blas.h"
 #include "sys/files.h"
 
 /* One message per thread, so concurrent calls never overwrite each other's. */
 static _Thread_local char last_error[1024];
 
-const char *nmt_version(void) { return "1.1.0"; }
+const char *nmt_version(void) { return "1.2.0"; }
 const char *nmt_last_error(void) { return last_error; }
 
 nmt_status api_fail(nmt_status status, const char *fmt, ...) {
@@ -47,6 +48,42 @@ nmt_status nmt_model_load(const char *path, nmt_model **model) {
     Model *m = model_load(path, NULL, err, sizeof err);
     if (!m) return api_fail(NMT_ERR_MODEL, "%s", err);
     /* Batches run in parallel, each with single-threaded BLAS (as in the tools). */
+    openblas_set_num_threads(1);
+    *model = xmalloc(sizeof **model);
+    (*model)->m = m;
+    return NMT_OK;
+}
+
+nmt_status nmt_ensemble_load(const char *const *paths, const double *weights, size_t n, size_t attention_model,
+                             nmt_model **model) {
+    if (!model) return api_fail(NMT_ERR_ARGUMENT, "nmt_ensemble_load: model is NULL");
+    *model = NULL;
+    if (!paths) return api_fail(NMT_ERR_ARGUMENT, "nmt_ensemble_load: paths is NULL");
+    if (n < 1 || n > ENSEMBLE_MAX_MODELS)
+        return api_fail(NMT_ERR_ARGUMENT, "nmt_ensemble_load: n is %zu; an ensemble has 1 to %d models", n,
+                        ENSEMBLE_MAX_MODELS);
+    if (attention_model >= n)
+        return api_fail(NMT_ERR_ARGUMENT,
+                        "nmt_ensemble_load: attention_model is %zu but there are %zu models (0-based)", attention_model,
+                        n);
+    char err[1024];
+    if (weights && ensemble_check_weights(weights, (int)n, err, sizeof err) != 0)
+        return api_fail(NMT_ERR_ARGUMENT, "nmt_ensemble_load: %s", err);
+    /* each file as nmt_model_load checks it: the I/O errors before reading */
+    for (size_t k = 0; k < n; k++) {
+        if (!paths[k]) return api_fail(NMT_ERR_ARGUMENT, "nmt_ensemble_load: paths[%zu] is NULL", k);
+        if (!*paths[k]) return api_fail(NMT_ERR_ARGUMENT, "nmt_ensemble_load: paths[%zu] is empty", k);
+    }
+    const char *env = gemm_env_error();
+    if (env) return api_fail(NMT_ERR_ARGUMENT, "%s", env);
+    for (size_t k = 0; k < n; k++) {
+        size_t size;
+        int fd = open_regular_file(paths[k], &size, err, sizeof err);
+        if (fd < 0) return api_fail(NMT_ERR_IO, "%s", err);
+        close(fd);
+    }
+    Model *m = ensemble_load(paths, (int)n, weights, (int)attention_model, err, sizeof err);
+    if (!m) return api_fail(NMT_ERR_MODEL, "%s", err);
     openblas_set_num_threads(1);
     *model = xmalloc(sizeof **model);
     (*model)->m = m;

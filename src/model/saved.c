@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/ensemble.h"
 #include "sys/util.h"
 
 Model *model_create(const ModelConfig *cfg, Vocab *vocab, uint64_t seed) {
@@ -81,6 +82,7 @@ fail:
 
 void model_free(Model *m) {
     if (!m) return;
+    ensemble_free(m->ensemble);
     if (m->vocab) vocab_free(m->vocab);
     free(m->vocab_bytes);
     free(m->params);

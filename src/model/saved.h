@@ -7,6 +7,8 @@
 #include "model/modelfile.h"
 #include "vocab/vocab.h"
 
+struct Ensemble; /* model/ensemble.h */
+
 typedef struct {
     ModelConfig cfg;
     float *params; /* model_num_params(&cfg) floats */
@@ -14,6 +16,7 @@ typedef struct {
     Vocab *vocab;
     char *vocab_bytes; /* the serialized vocabulary, embedded in the file */
     size_t vocab_len;
+    struct Ensemble *ensemble; /* NULL, or the models decoded with this one (model/ensemble.h), freed with it */
 } Model;
 
 /* A new model with random weights. Takes ownership of vocab. The vocabulary

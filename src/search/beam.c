@@ -55,8 +55,8 @@ void beam_search(const Model *m, const int *const *src, const int *src_len, int 
     const int G = K > 1 ? K : -1; /* row of the greedy path inside each sentence's group, if any */
     const int R = K > 1 ? K + 1 : 1;
     Decoding d;
-    decoding_init(&d, &m->p, src, src_len, n, R, o->max_len_ratio, o->shortlist, o->workspace);
-    const int rows = n * R, Ts = d.Ts, H = d.H, V = d.V, T = d.max_steps;
+    decoding_init_model(&d, m, src, src_len, n, R, o->max_len_ratio, o->shortlist, o->workspace);
+    const int rows = n * R, Ts = d.Ts, V = d.V, T = d.max_steps;
     int *hist_tok = xmalloc(sizeof(int) * (size_t)T * rows), *hist_parent = xmalloc(sizeof(int) * (size_t)T * rows);
     float *hist_alpha = o->want_attention ? xmalloc(sizeof(float) * (size_t)T * rows * Ts) : NULL;
     double *cum = xmalloc(sizeof(double) * (size_t)rows), *cum_new = xmalloc(sizeof(double) * (size_t)rows);
@@ -141,7 +141,7 @@ void beam_search(const Model *m, const int *const *src, const int *src_len, int 
             const int base = i * R, packed = decoding_row(&d, i, 0);
             for (int k = 0; k < R; k++) {
                 const int r = base + k, p = hist_parent[(size_t)t * rows + r] - base;
-                memcpy(d.s + (size_t)(packed + k) * H, d.s_new + (size_t)(packed + p) * H, sizeof(float) * (size_t)H);
+                decoding_take_state(&d, packed + k, packed + p);
                 d.y_prev[packed + k] = alive_new[r] ? hist_tok[(size_t)t * rows + r] : VOCAB_PAD;
             }
         }

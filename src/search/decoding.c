@@ -7,6 +7,7 @@
 
 #include "decoder/decoder.h"
 #include "model/batch.h"
+#include "model/ensemble.h"
 #include "model/seq2seq.h"
 #include "search/shortlist.h"
 #include "sys/util.h"
@@ -74,10 +75,55 @@ void decoding_init(Decoding *d, const ModelParams *p, const int *const *src, con
     }
 }
 
-void decoding_step(Decoding *d) {
-    if (d->live == 0) return;
+void decoding_init_model(Decoding *d, const Model *m, const int *const *src, const int *src_len, int n, int R,
+                         float ratio, const Shortlist *shortlist, Arena *workspace) {
+    decoding_init(d, &m->p, src, src_len, n, R, ratio, shortlist, workspace);
+    const Ensemble *e = m->ensemble;
+    if (!e) return;
+    d->n_member = e->n - 1;
+    d->weight = e->weight;
+    d->attention = e->attention;
+    d->member = xcalloc((size_t)d->n_member, sizeof(Decoding));
+    for (int k = 0; k < d->n_member; k++) /* the workspace is the lead's: the others keep their own */
+        decoding_init(&d->member[k], &e->models[k + 1]->p, src, src_len, n, R, ratio, shortlist, NULL);
+}
+
+static void step_one(Decoding *d) {
     const AttentionMemory mem = {d->Ts, d->n, d->row_src, d->ann, d->keys, d->mask};
     decoder_search_step(&d->dec, &mem, d->live * d->R, d->y_prev, d->s, d->s_new, d->logp, d->alpha, d->scratch);
+}
+
+void decoding_step(Decoding *d) {
+    if (d->live == 0) return;
+    step_one(d);
+    if (!d->member) return;
+    const int rows = d->live * d->R;
+    for (int k = 0; k < d->n_member; k++) {
+        Decoding *x = &d->member[k];
+        memcpy(x->y_prev, d->y_prev, sizeof(int) * (size_t)rows);
+        step_one(x);
+    }
+    /* sum_m w_m log p_m in double, models in order: with one model twice,
+     * 0.5 a + 0.5 a is exactly a */
+    const size_t cells = (size_t)rows * d->V;
+    for (size_t c = 0; c < cells; c++) {
+        double acc = d->weight[0] * (double)d->logp[c];
+        for (int k = 0; k < d->n_member; k++) acc += d->weight[k + 1] * (double)d->member[k].logp[c];
+        d->logp[c] = (float)acc;
+    }
+    if (d->attention > 0)
+        memcpy(d->alpha, d->member[d->attention - 1].alpha, sizeof(float) * (size_t)rows * d->Ts);
+}
+
+void decoding_advance(Decoding *d) {
+    float *swap = d->s;
+    d->s = d->s_new, d->s_new = swap;
+    for (int k = 0; k < d->n_member; k++) decoding_advance(&d->member[k]);
+}
+
+void decoding_take_state(Decoding *d, int to, int from) {
+    memcpy(d->s + (size_t)to * d->H, d->s_new + (size_t)from * d->H, sizeof(float) * (size_t)d->H);
+    for (int k = 0; k < d->n_member; k++) decoding_take_state(&d->member[k], to, from);
 }
 
 void decoding_retire(Decoding *d, const int *done) {
@@ -99,9 +145,12 @@ void decoding_retire(Decoding *d, const int *done) {
         live++;
     }
     d->live = live;
+    for (int k = 0; k < d->n_member; k++) decoding_retire(&d->member[k], done);
 }
 
 void decoding_free(Decoding *d) {
+    for (int k = 0; k < d->n_member; k++) decoding_free(&d->member[k]);
+    free(d->member);
     if (d->arena == &d->own_arena) arena_free(&d->own_arena);
     free(d->max_len);
     free(d->token);

@@ -10,7 +10,7 @@
 void greedy_search(const Model *m, const int *const *src, const int *src_len, int n, const SearchOptions *o,
                    NBest *out) {
     Decoding d;
-    decoding_init(&d, &m->p, src, src_len, n, 1, o->max_len_ratio, o->shortlist, o->workspace);
+    decoding_init_model(&d, m, src, src_len, n, 1, o->max_len_ratio, o->shortlist, o->workspace);
     const int Ts = d.Ts;
     int **tokens = xcalloc((size_t)n, sizeof(int *));
     float **att = xcalloc((size_t)n, sizeof(float *));
@@ -37,8 +37,7 @@ void greedy_search(const Model *m, const int *const *src, const int *src_len, in
             if (y == VOCAB_EOS || t + 1 >= d.max_len[i]) done[i] = 1, left--, finished++;
             d.y_prev[r] = y;
         }
-        float *swap = d.s;
-        d.s = d.s_new, d.s_new = swap;
+        decoding_advance(&d);
         if (finished) decoding_retire(&d, done);
     }
     for (int i = 0; i < n; i++) {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "model/ensemble.h"
 #include "model/seq2seq.h"
 #include "sys/lines.h"
 #include "sys/meter.h"
@@ -76,10 +77,9 @@ static long score_cost(const void *params, int count, int Ts, int Tt) {
     return (long)seq2seq_forward_floats(params, count, Ts, Tt);
 }
 
-static void score_sentences(const Model *m, const ScoreOptions *o, const int *const *src, const int *src_len,
+static void score_one_model(const Model *m, const ScoreOptions *o, const int *const *src, const int *src_len,
                             const int *const *tgt, const int *tgt_len, const long *pos, int n, double *logprob,
                             float **att) {
-    if (n <= 0) return;
     int *tgt_steps = xmalloc(sizeof(int) * (size_t)(n + 1)); /* target tokens + </s> */
     for (int i = 0; i < n; i++) tgt_steps[i] = tgt_len[i] + 1;
     BatchPlan plan;
@@ -123,6 +123,28 @@ static void score_sentences(const Model *m, const ScoreOptions *o, const int *co
         arena_free(&arena);
     }
     batch_plan_free(&plan);
+}
+
+/* An ensemble's log-probability of a pair is the weighted average of its
+ * models' per-token log-probabilities summed over the tokens, which is the
+ * weighted average of the models' sums: each model scores the pairs with its
+ * own batches (as it would alone) and the sums are averaged, in model
+ * order (0.5 a + 0.5 a is exactly a). The attention is the attention model's. */
+static void score_sentences(const Model *m, const ScoreOptions *o, const int *const *src, const int *src_len,
+                            const int *const *tgt, const int *tgt_len, const long *pos, int n, double *logprob,
+                            float **att) {
+    if (n <= 0) return;
+    const Ensemble *e = m->ensemble;
+    if (!e) {
+        score_one_model(m, o, src, src_len, tgt, tgt_len, pos, n, logprob, att);
+        return;
+    }
+    double *lp = xmalloc(sizeof(double) * (size_t)n);
+    for (int k = 0; k < e->n; k++) {
+        score_one_model(e->models[k], o, src, src_len, tgt, tgt_len, pos, n, lp, k == e->attention ? att : NULL);
+        for (int i = 0; i < n; i++) logprob[i] = k == 0 ? e->weight[0] * lp[i] : logprob[i] + e->weight[k] * lp[i];
+    }
+    free(lp);
 }
 
 void score_ids_at(const Model *m, const ScoreOptions *o, const int *const *src, const int *src_len,

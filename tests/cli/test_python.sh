@@ -309,3 +309,53 @@ want+=" length_penalty=$(tool_default nmt-translate --length-penalty) batch=$(to
 want+=" max_src_len=$(tool_default nmt-translate --max-src-len)"
 expect_eq python_defaults_are_the_tables "$(head -n 1 defaults.out)" "$want"
 expect_eq python_score_default_is_the_table "$(sed -n 2p defaults.out)" "max_len=$(tool_default nmt-score --max-len)"
+
+# ---- ensembles: Model([a, b], weights=...) gives what nmt-translate / nmt-score print with -m a -m b --weights ----
+# a second model of another size on the same vocabulary, and one on another vocabulary
+"$B/nmt-train" --vocab V --train-src train.src --train-tgt train.tgt -o M2 --emb 12 --hidden 20 --max-updates 40 \
+    --batch 32 --dropout 0 --threads 2 --seed 5 --quiet >/dev/null 2>&1
+"$B/nmt-vocab" --src train.src --tgt train.tgt --bpe 80 -o V3 --threads 2 >/dev/null 2>&1
+"$B/nmt-train" --vocab V3 --train-src train.src --train-tgt train.tgt -o M3 --emb 8 --hidden 8 --max-updates 1 \
+    --batch 32 --threads 2 --quiet >/dev/null 2>&1
+if [ ! -s M2 ] || [ ! -s M3 ]; then
+    fail python_ensemble_models "could not train the second models"
+else
+    "$B/nmt-translate" -m M -m M2 --weights 1,3 -i src.txt --nbest 2 --beam 3 --quiet >tool-ens.nbest
+    "$B/nmt-score" -m M -m M2 --weights 1,3 --src src.txt --tgt tgt.txt --quiet >tool-ens.scores
+    "$PY" - >ens.out 2>ens.err <<'PY'
+import nmtc
+src = open("src.txt", encoding="utf-8").read().split("\n")[:-1]
+tgt = open("tgt.txt", encoding="utf-8").read().split("\n")[:-1]
+def save(name, lines):
+    open(name, "w", encoding="utf-8").write("".join(l + "\n" for l in lines))
+with nmtc.Model(["M", "M"]) as m:
+    save("py-self.1best", m.translate(src))
+    save("py-self.nbest", ["%d ||| %s ||| %.6f" % (i, t, s) for i, hyps in enumerate(m.translate(src, nbest=3))
+                           for t, s in (hyps if src[i] else [("", 0.0)])])
+    save("py-self.scores", ["" if x is None else "%.6f\t%d" % x for x in m.score(src, tgt)])
+with nmtc.Model(["M", "M2"], weights=[1, 3]) as m:
+    save("py-ens.nbest", ["%d ||| %s ||| %.6f" % (i, t, s)
+                          for i, hyps in enumerate(m.translate(src, nbest=2, beam=3))
+                          for t, s in (hyps if src[i] else [("", 0.0)])])
+    save("py-ens.scores", ["" if x is None else "%.6f\t%d" % x for x in m.score(src, tgt)])
+try:
+    nmtc.Model(["M", "M3"])
+except nmtc.NmtError as e:
+    print("vocab", str(e).startswith("M3: target vocabulary differs from M's ("))
+for kw in ({"weights": [1]}, {"weights": [1, -1]}, {"attention_model": 2}):
+    try:
+        nmtc.Model(["M", "M"], **kw)
+    except (ValueError, nmtc.NmtError) as e:
+        print("refused", type(e).__name__, e)
+PY
+    [ $? -eq 0 ] || fail python_ensemble_runs "$(tail -n 5 ens.err)"
+    expect_eq python_self_ensemble_translates_as_the_model "$(md5sum <py-self.1best)" "$(md5sum <tool.1best)"
+    expect_eq python_self_ensemble_nbest_as_the_model "$(md5sum <py-self.nbest)" "$(md5sum <tool.nbest)"
+    expect_eq python_self_ensemble_scores_as_the_model "$(md5sum <py-self.scores)" "$(md5sum <tool.scores)"
+    expect_eq python_ensemble_nbest_equals_nmt_translate "$(md5sum <py-ens.nbest)" "$(md5sum <tool-ens.nbest)"
+    expect_eq python_ensemble_scores_equal_nmt_score "$(md5sum <py-ens.scores)" "$(md5sum <tool-ens.scores)"
+    expect_eq python_ensemble_vocabulary_refused "$(grep ^vocab ens.out)" "vocab True"
+    expect_eq python_ensemble_arguments_refused "$(grep ^refused ens.out)" "refused ValueError 1 weights for 2 models (one per model)
+refused NmtError nmt_ensemble_load: weight 2 is -1: the weights must be positive and finite
+refused ValueError attention_model must be an index of the models (0 to 1), got 2"
+fi

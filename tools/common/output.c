@@ -1,6 +1,7 @@
 /* output.c — see output.h. */
 #include "output.h"
 
+#include "model/ensemble.h"
 #include "nn/blas.h"
 
 #include <errno.h>
@@ -65,8 +66,14 @@ void tool_report_invalid(long count, const char *unit, const char *first) {
 
 #define A(member) offsetof(DecodeArgs, member)
 const FieldSpec DECODE_FIELDS[] = {
-    {NULL, "--model", FIELD_INPUT, A(model), .alias = "-m", .metavar = "MODEL", .flags = FIELD_MANDATORY,
-     .section = "", .help = "model file from nmt-train"},
+    {NULL, "--model", FIELD_INPUT, A(models), .alias = "-m", .metavar = "MODEL",
+     .flags = FIELD_MANDATORY | FIELD_REPEATED, .section = "",
+     .help = "model file from nmt-train; give -m again to decode an\n"
+             "ensemble: every model scores each step and the scores are\n"
+             "the weighted average of their log-probabilities (the\n"
+             "models must share the vocabulary). --weights W1,W2,...\n"
+             "weighs them, one positive weight per -m in order (default:\n"
+             "all equal)"},
     {NULL, "--precision", FIELD_ENUM, A(precision), 0, 0, 1, NULL, GEMM_PRECISION_NAMES, .section = "",
      .help = "the products' precision (default bf16 on CPUs\n"
              "that compute it natively, else fp32; or NMT_GEMM_PRECISION);\n"
@@ -88,6 +95,10 @@ const FieldSpec DECODE_FIELDS[] = {
              "--gold-alignment). Default: from the FILE's\n"
              "extension (.jsonl .tsv .html .npy), else jsonl. Ids are\n"
              "1-based line numbers"},
+    {NULL, "--attention-model", FIELD_INT, A(attention_model), 1, 1, ENSEMBLE_MAX_MODELS, .metavar = "K",
+     .section = "attention",
+     .help = "in an ensemble, report the attention (--attention,\n"
+             "--alignment) of the K-th model given with -m"},
 };
 #undef A
 const int DECODE_NFIELDS = (int)(sizeof DECODE_FIELDS / sizeof DECODE_FIELDS[0]);
@@ -95,6 +106,61 @@ const int DECODE_NFIELDS = (int)(sizeof DECODE_FIELDS / sizeof DECODE_FIELDS[0])
 void decode_args_default(DecodeArgs *a) {
     fields_set_defaults(DECODE_FIELDS, DECODE_NFIELDS, a);
     a->precision = (int)gemm_preferred_precision(); /* bf16 on CPUs that compute it natively */
+}
+
+void decode_args_take_weights(DecodeArgs *a, int *argc, char **argv) {
+    int out = 1;
+    for (int i = 1; i < *argc; i++) {
+        if (!strcmp(argv[i], "--")) { /* the flags end here: keep the rest as it is */
+            while (i < *argc) argv[out++] = argv[i++];
+            break;
+        }
+        if (!strcmp(argv[i], "--weights")) {
+            if (i + 1 >= *argc) die("--weights needs a value: W1,W2,... (one weight per -m)");
+            a->weights = argv[++i];
+        } else if (!strncmp(argv[i], "--weights=", 10)) {
+            a->weights = argv[i] + 10;
+        } else {
+            argv[out++] = argv[i];
+        }
+    }
+    argv[out] = NULL;
+    *argc = out;
+}
+
+int decode_args_count(const DecodeArgs *a) {
+    int n = 0;
+    while (a->models[n]) n++;
+    return n;
+}
+
+Model *decode_args_load(const DecodeArgs *a) {
+    const int n = decode_args_count(a);
+    char err[1024];
+    if (n > ENSEMBLE_MAX_MODELS) die("-m is given %d times; an ensemble has at most %d models", n, ENSEMBLE_MAX_MODELS);
+    if (a->attention_model > n)
+        die("--attention-model %d: there %s only %d model%s (-m)", a->attention_model, n == 1 ? "is" : "are", n,
+            n == 1 ? "" : "s");
+    double w[ENSEMBLE_MAX_MODELS];
+    if (a->weights && ensemble_parse_weights(a->weights, w, n, err, sizeof err) != 0) die("%s", err);
+    Model *m = ensemble_load(a->models, n, a->weights ? w : NULL, a->attention_model - 1, err, sizeof err);
+    if (!m) die("%s", err);
+    /* bf16 products: convert the weights once, not per product */
+    if (gemm_precision() == GEMM_BF16)
+        for (int k = 0; k < n; k++) {
+            const Model *x = m->ensemble ? m->ensemble->models[k] : m;
+            gemm_weights_register(x->params, model_num_params(&x->cfg));
+        }
+    return m;
+}
+
+void decode_args_unload(Model *m) {
+    if (!m) return;
+    if (gemm_precision() == GEMM_BF16) {
+        const int n = m->ensemble ? m->ensemble->n : 1;
+        for (int k = 0; k < n; k++) gemm_weights_forget(m->ensemble ? m->ensemble->models[k]->params : m->params);
+    }
+    model_free(m);
 }
 
 AttDumpFormat decode_args_apply(const DecodeArgs *a) {

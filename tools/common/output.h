@@ -9,6 +9,7 @@
 #include "sys/atomic.h"
 #include "sys/fields.h"
 #include "sys/util.h"
+#include "model/saved.h"
 #include "translate/attention_dump.h"
 
 typedef struct {
@@ -21,8 +22,11 @@ typedef struct {
 /* The flags nmt-translate and nmt-score share, one table for both: the
  * model, the products' precision and the attention dump. */
 typedef struct {
-    const char *model, *attention;
+    const char **models;   /* -m, given once or more (NULL-terminated): more than one is an ensemble */
+    const char *attention;
     int precision, attention_format; /* GemmPrecision; AttDumpFormat or -1 (from the file's name) */
+    int attention_model;   /* 1-based: the ensemble's model whose attention is reported */
+    const char *weights;   /* --weights W1,W2,... (taken out of argv by decode_args_take_weights), or NULL */
 } DecodeArgs;
 extern const FieldSpec DECODE_FIELDS[];
 extern const int DECODE_NFIELDS;
@@ -30,6 +34,20 @@ extern const int DECODE_NFIELDS;
 void decode_args_default(DecodeArgs *a);
 /* The dump's format (tool_attention_format) and the products' precision set, after parsing. */
 AttDumpFormat decode_args_apply(const DecodeArgs *a);
+
+/* --weights is a list of numbers, a kind of value the option tables do not
+ * hold: take "--weights W" / "--weights=W" out of argv (argc updated) into
+ * a->weights before tool_parse sees the rest; dies when the value is missing. */
+void decode_args_take_weights(DecodeArgs *a, int *argc, char **argv);
+/* The model of -m, or the ensemble of every -m with --weights and
+ * --attention-model (model/ensemble.h), with the bf16 copies of the weights
+ * made when the products are bf16. Dies with a message naming the file or
+ * the flag. */
+Model *decode_args_load(const DecodeArgs *a);
+/* The models' count (-m given how many times). */
+int decode_args_count(const DecodeArgs *a);
+/* Release what decode_args_load returned. */
+void decode_args_unload(Model *m);
 
 /* out_path NULL or "-" is stdout; att_path NULL means no dump. Dies with a
  * message naming the file when one cannot be created. */
