@@ -79,7 +79,6 @@ int main(int argc, char **argv) {
     decode_args_default(&a.d);
     score_options_default(&a.opt);
     a.opt.threads = omp_get_num_procs();
-    decode_args_take_weights(&a.d, &argc, argv);
     tool_parse(&cmd, argc, argv, &a, NULL);
     const AttDumpFormat fmt = decode_args_apply(&a.d);
     ScoreOptions o = a.opt;

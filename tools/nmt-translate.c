@@ -70,7 +70,6 @@ int main(int argc, char **argv) {
     a.opt.threads = omp_get_num_procs();
     a.input = "-";
     CliGiven given;
-    decode_args_take_weights(&a.d, &argc, argv);
     tool_parse(&cmd, argc, argv, &a, &given);
     const AttDumpFormat fmt = decode_args_apply(&a.d);
     TranslateOptions o = a.opt;

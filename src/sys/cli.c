@@ -169,6 +169,7 @@ static const char *kind_name(const FieldSpec *f) {
     case FIELD_ENUM: return "choice";
     case FIELD_INPUT: return "input";
     case FIELD_OUTPUT: return "output";
+    case FIELD_TEXT: return "text";
     }
     return "?";
 }
@@ -195,6 +196,7 @@ static void metavar(const FieldSpec *f, char *out, size_t outsz) {
     case FIELD_DOUBLE: snprintf(out, outsz, "X"); break;
     case FIELD_INPUT:
     case FIELD_OUTPUT: snprintf(out, outsz, "FILE"); break;
+    case FIELD_TEXT: snprintf(out, outsz, "TEXT"); break;
     }
 }
 
@@ -215,7 +217,8 @@ static void default_text(const FieldSpec *f, char *out, size_t outsz) {
     case FIELD_FLOAT:
     case FIELD_DOUBLE: snprintf(out, outsz, "%g", f->def); break;
     case FIELD_INPUT:
-    case FIELD_OUTPUT: break;
+    case FIELD_OUTPUT:
+    case FIELD_TEXT: break;
     }
 }
 
@@ -267,7 +270,7 @@ void cli_list(const CliCommand *cmd, FILE *out) {
             char mv[256], def[64];
             metavar(f, mv, sizeof mv);
             default_text(f, def, sizeof def);
-            int numeric = takes_value(f) && f->type != FIELD_INPUT && f->type != FIELD_OUTPUT;
+            int numeric = takes_value(f) && f->type != FIELD_INPUT && f->type != FIELD_OUTPUT && f->type != FIELD_TEXT;
             fprintf(out, "%s\t%s\t%s\t%s\t%s", f->flag, f->alias ? f->alias : "-", kind_name(f),
                     takes_value(f) ? mv : "-", def[0] ? def : "-");
             if (numeric) fprintf(out, "\t%.15g\t%.15g\n", f->min, f->max);

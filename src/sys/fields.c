@@ -22,7 +22,8 @@ static double value_of(const FieldSpec *f, const void *obj) {
     case FIELD_FLOAT: return *(const float *)p;
     case FIELD_DOUBLE: return *(const double *)p;
     case FIELD_INPUT:
-    case FIELD_OUTPUT: return 0;
+    case FIELD_OUTPUT:
+    case FIELD_TEXT: return 0;
     }
     return 0;
 }
@@ -37,7 +38,8 @@ static void set_number(const FieldSpec *f, void *obj, double v) {
     case FIELD_FLOAT: *(float *)p = (float)v; break;
     case FIELD_DOUBLE: *(double *)p = v; break;
     case FIELD_INPUT:
-    case FIELD_OUTPUT: break; /* paths have no numeric value */
+    case FIELD_OUTPUT:
+    case FIELD_TEXT: break; /* paths and texts have no numeric value */
     }
 }
 
@@ -55,10 +57,12 @@ static int name_matches(const char *name, const char *text) {
 }
 
 static int is_path(const FieldSpec *f) { return f->type == FIELD_INPUT || f->type == FIELD_OUTPUT; }
+/* Held as a const char *: paths and texts. */
+static int is_string(const FieldSpec *f) { return is_path(f) || f->type == FIELD_TEXT; }
 
 void fields_set_defaults(const FieldSpec *f, int n, void *obj) {
     for (int i = 0; i < n; i++)
-        if (is_path(&f[i])) *(const char **)member(&f[i], obj) = NULL;
+        if (is_string(&f[i])) *(const char **)member(&f[i], obj) = NULL;
         else set_number(&f[i], obj, f[i].def);
 }
 
@@ -78,7 +82,8 @@ void fields_format(const FieldSpec *f, const void *obj, char *out, size_t outsz)
     case FIELD_FLOAT: snprintf(out, outsz, f->format ? f->format : "%.9g", (double)*(const float *)p); break;
     case FIELD_DOUBLE: snprintf(out, outsz, f->format ? f->format : "%.17g", *(const double *)p); break;
     case FIELD_INPUT:
-    case FIELD_OUTPUT: snprintf(out, outsz, "%s", *(const char *const *)p ? *(const char *const *)p : ""); break;
+    case FIELD_OUTPUT:
+    case FIELD_TEXT: snprintf(out, outsz, "%s", *(const char *const *)p ? *(const char *const *)p : ""); break;
     }
 }
 
@@ -101,7 +106,7 @@ static int holds_default(const FieldSpec *f, const void *obj) {
 void fields_write(const FieldSpec *f, int n, const void *obj, Buf *out) {
     char text[128];
     for (int i = 0; i < n; i++) {
-        if ((f[i].flags & FIELD_NOT_SAVED) || is_path(&f[i])) continue;
+        if ((f[i].flags & FIELD_NOT_SAVED) || is_string(&f[i])) continue;
         if ((f[i].flags & FIELD_OMIT_DEFAULT) && holds_default(&f[i], obj)) continue;
         fields_format(&f[i], obj, text, sizeof text);
         buf_printf(out, "%s=%s\n", f[i].key, text);
@@ -112,6 +117,14 @@ void fields_write(const FieldSpec *f, int n, const void *obj, Buf *out) {
  * range. 0, or -1 with a reason in why. */
 int fields_parse_value(const FieldSpec *f, const char *text, void *obj, char *why, size_t whysz) {
     char *end;
+    if (f->type == FIELD_TEXT) {
+        if (!*text) {
+            snprintf(why, whysz, "needs a value, got an empty one");
+            return -1;
+        }
+        *(const char **)member(f, obj) = text; /* argv outlives the command */
+        return 0;
+    }
     if (is_path(f)) {
         if (!*text) {
             snprintf(why, whysz, "needs a file name, got an empty one");
@@ -243,7 +256,7 @@ int fields_parse_flag(const FieldSpec *f, int n, const char *flag, const char *v
 
 int fields_check(const FieldSpec *f, int n, const void *obj, const char *where, char *err, size_t errsz) {
     for (int i = 0; i < n; i++) {
-        if (is_path(&f[i])) continue;
+        if (is_string(&f[i])) continue;
         double v = value_of(&f[i], obj);
         if (!(v >= f[i].min && v <= f[i].max)) {
             char text[128];
@@ -257,7 +270,7 @@ int fields_check(const FieldSpec *f, int n, const void *obj, const char *where, 
 }
 
 static size_t member_size(const FieldSpec *f) {
-    return is_path(f)                ? sizeof(const char *)
+    return is_string(f)              ? sizeof(const char *)
            : f->type == FIELD_LONG   ? sizeof(long)
            : f->type == FIELD_U64    ? sizeof(uint64_t)
            : f->type == FIELD_DOUBLE ? sizeof(double)

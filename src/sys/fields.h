@@ -28,7 +28,9 @@ typedef enum {
     FIELD_DOUBLE,
     FIELD_ENUM,
     FIELD_INPUT,
-    FIELD_OUTPUT
+    FIELD_OUTPUT,
+    FIELD_TEXT /* command tables only: a value the command parses itself (a list of
+                * numbers, ...), kept as the const char * of argv; never a file */
 } FieldType;
 
 enum {

@@ -19,7 +19,7 @@ for tool in "$B"/nmt-*; do
     while IFS=$'\t' read -r flag alias kind _; do
         grep -qE -- "(^|[ ,])$flag( |$)" <<<"$help" || missing+=" $flag"
         sed -e 's/\\-/-/g' -e 's/\\f[A-Z]//g' "$root/man/$name.1" | grep -qF -- "$flag" || missing+=" $flag(man)"
-        case $kind in switch | int | long | float | double | choice | input | output) ;; *) odd+=" $flag:$kind" ;; esac
+        case $kind in switch | int | long | float | double | choice | input | output | text) ;; *) odd+=" $flag:$kind" ;; esac
     done <<<"$list"
     for opt in $(grep -E '^  -' <<<"$help" | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u); do
         [ "$opt" = --help ] && continue

@@ -71,9 +71,10 @@ const FieldSpec DECODE_FIELDS[] = {
      .help = "model file from nmt-train; give -m again to decode an\n"
              "ensemble: every model scores each step and the scores are\n"
              "the weighted average of their log-probabilities (the\n"
-             "models must share the vocabulary). --weights W1,W2,...\n"
-             "weighs them, one positive weight per -m in order (default:\n"
-             "all equal)"},
+             "models must share the vocabulary)"},
+    {NULL, "--weights", FIELD_TEXT, A(weights), .metavar = "W1,W2,...", .section = "",
+     .help = "an ensemble's weights, one positive number per -m in order\n"
+             "(default: all equal)"},
     {NULL, "--precision", FIELD_ENUM, A(precision), 0, 0, 1, NULL, GEMM_PRECISION_NAMES, .section = "",
      .help = "the products' precision (default bf16 on CPUs\n"
              "that compute it natively, else fp32; or NMT_GEMM_PRECISION);\n"
@@ -106,26 +107,6 @@ const int DECODE_NFIELDS = (int)(sizeof DECODE_FIELDS / sizeof DECODE_FIELDS[0])
 void decode_args_default(DecodeArgs *a) {
     fields_set_defaults(DECODE_FIELDS, DECODE_NFIELDS, a);
     a->precision = (int)gemm_preferred_precision(); /* bf16 on CPUs that compute it natively */
-}
-
-void decode_args_take_weights(DecodeArgs *a, int *argc, char **argv) {
-    int out = 1;
-    for (int i = 1; i < *argc; i++) {
-        if (!strcmp(argv[i], "--")) { /* the flags end here: keep the rest as it is */
-            while (i < *argc) argv[out++] = argv[i++];
-            break;
-        }
-        if (!strcmp(argv[i], "--weights")) {
-            if (i + 1 >= *argc) die("--weights needs a value: W1,W2,... (one weight per -m)");
-            a->weights = argv[++i];
-        } else if (!strncmp(argv[i], "--weights=", 10)) {
-            a->weights = argv[i] + 10;
-        } else {
-            argv[out++] = argv[i];
-        }
-    }
-    argv[out] = NULL;
-    *argc = out;
 }
 
 int decode_args_count(const DecodeArgs *a) {

@@ -26,7 +26,7 @@ typedef struct {
     const char *attention;
     int precision, attention_format; /* GemmPrecision; AttDumpFormat or -1 (from the file's name) */
     int attention_model;   /* 1-based: the ensemble's model whose attention is reported */
-    const char *weights;   /* --weights W1,W2,... (taken out of argv by decode_args_take_weights), or NULL */
+    const char *weights;   /* --weights W1,W2,..., or NULL */
 } DecodeArgs;
 extern const FieldSpec DECODE_FIELDS[];
 extern const int DECODE_NFIELDS;
@@ -35,10 +35,6 @@ void decode_args_default(DecodeArgs *a);
 /* The dump's format (tool_attention_format) and the products' precision set, after parsing. */
 AttDumpFormat decode_args_apply(const DecodeArgs *a);
 
-/* --weights is a list of numbers, a kind of value the option tables do not
- * hold: take "--weights W" / "--weights=W" out of argv (argc updated) into
- * a->weights before tool_parse sees the rest; dies when the value is missing. */
-void decode_args_take_weights(DecodeArgs *a, int *argc, char **argv);
 /* The model of -m, or the ensemble of every -m with --weights and
  * --attention-model (model/ensemble.h), with the bf16 copies of the weights
  * made when the products are bf16. Dies with a message naming the file or
