@@ -44,6 +44,10 @@ int model_config_check(const ModelConfig *c, char *err, size_t errsz) {
         snprintf(err, errsz, "tied target embeddings need the deep output layer");
         return -1;
     }
+    if (c->layer_norm && c->hidden < 2) { /* a 1-unit segment normalizes to 0: the gates would read only biases */
+        snprintf(err, errsz, "--layer-norm needs --hidden of at least 2, got %d", c->hidden);
+        return -1;
+    }
     return 0;
 }
 
