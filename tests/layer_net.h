@@ -38,13 +38,19 @@ static inline void net_alloc(Net *net, const ModelConfig *cfg) {
     model_bind(&net->cfg, net->grads, &net->g);
 }
 
-static inline void net_init_decoder(Net *net, AttentionType type, DecoderType decoder, int deep, int tied,
-                                    unsigned seed) {
+static inline void net_init_decoder_ln(Net *net, AttentionType type, DecoderType decoder, int deep, int tied,
+                                       int layer_norm, unsigned seed) {
     net_alloc(net, &(ModelConfig){.src_vocab = 9, .tgt_vocab = 8, .emb = 3, .hidden = 4, .att_dim = 5,
-                                  .attention = type, .decoder = decoder, .deep_output = deep, .tie_target = tied});
+                                  .attention = type, .decoder = decoder, .deep_output = deep, .tie_target = tied,
+                                  .layer_norm = layer_norm});
     Rng rng;
     rng_seed(&rng, seed, 1);
     fill_uniform(net->params, net->n, 0.8f, &rng); /* biases too: every term must matter */
+}
+
+static inline void net_init_decoder(Net *net, AttentionType type, DecoderType decoder, int deep, int tied,
+                                    unsigned seed) {
+    net_init_decoder_ln(net, type, decoder, deep, tied, 0, seed);
 }
 
 static inline void net_init(Net *net, AttentionType type, int deep, int tied, unsigned seed) {
@@ -59,8 +65,9 @@ static double g_atol = 1e-4, g_rtol = 1e-2;
 /* Check every tensor of the net whose name starts with one of prefixes. */
 static inline void check_tensors(Net *net, const char *const *prefixes, LossFn loss, void *ctx,
                                  const float *analytic) {
-    ParamInfo table[32];
-    int count = model_param_table(&net->cfg, table, 32), checked = 0;
+    ParamInfo table[64]; /* cgru with layer normalization: 44 */
+    int count = model_param_table(&net->cfg, table, 64), checked = 0;
+    EXPECT(count <= 64);
     for (int k = 0; k < count; k++) {
         int want = 0;
         for (const char *const *p = prefixes; *p && !want; p++) want = !strncmp(table[k].name, *p, strlen(*p));

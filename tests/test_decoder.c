@@ -109,10 +109,11 @@ static double dec_run(DecCase *c, int backward) {
 
 static double dec_loss(void *vctx) { return dec_run(vctx, 0); }
 
-static void check_decoder(AttentionType type, DecoderType decoder, int deep, float dropout, float rec_dropout) {
+static void check_decoder_ln(AttentionType type, DecoderType decoder, int deep, float dropout, float rec_dropout,
+                             int layer_norm) {
     DecCase c;
     memset(&c, 0, sizeof c);
-    net_init_decoder(&c.net, type, decoder, deep, 0, 17);
+    net_init_decoder_ln(&c.net, type, decoder, deep, 0, layer_norm, 17);
     c.dropout = dropout, c.rec_dropout = rec_dropout;
     int s0[] = {4, 5, 6, 7}, s1[] = {8, 4}, s2[] = {5, 5, 6};
     int t0[] = {4, 5}, t1[] = {7, 4, 5}, t2[] = {6};
@@ -145,6 +146,10 @@ static void check_decoder(AttentionType type, DecoderType decoder, int deep, flo
     net_free(&c.net);
 }
 
+static void check_decoder(AttentionType type, DecoderType decoder, int deep, float dropout, float rec_dropout) {
+    check_decoder_ln(type, decoder, deep, dropout, rec_dropout, 0);
+}
+
 static void test_decoder_gradients_bahdanau(void) { check_decoder(ATTENTION_BAHDANAU, DECODER_GRU, 0, 0.0f, 0.0f); }
 static void test_decoder_gradients_dot_deep(void) { check_decoder(ATTENTION_DOT, DECODER_GRU, 1, 0.0f, 0.0f); }
 static void test_decoder_gradients_dropout(void) { check_decoder(ATTENTION_BAHDANAU, DECODER_GRU, 1, 0.2f, 0.3f); }
@@ -155,6 +160,13 @@ static void test_cgru_decoder_gradients_bahdanau(void) {
 static void test_cgru_decoder_gradients_dot_deep(void) { check_decoder(ATTENTION_DOT, DECODER_CGRU, 1, 0.0f, 0.0f); }
 static void test_cgru_decoder_gradients_dropout(void) {
     check_decoder(ATTENTION_BAHDANAU, DECODER_CGRU, 1, 0.2f, 0.3f);
+}
+/* layer-normalized GRUs: the decoder's GRU, and both of the cgru's */
+static void test_decoder_gradients_layer_norm(void) {
+    check_decoder_ln(ATTENTION_BAHDANAU, DECODER_GRU, 1, 0.2f, 0.3f, 1);
+}
+static void test_cgru_decoder_gradients_layer_norm(void) {
+    check_decoder_ln(ATTENTION_BAHDANAU, DECODER_CGRU, 0, 0.2f, 0.3f, 1);
 }
 
 int main(void) {
@@ -168,5 +180,7 @@ int main(void) {
     RUN(test_cgru_decoder_gradients_bahdanau);
     RUN(test_cgru_decoder_gradients_dot_deep);
     RUN(test_cgru_decoder_gradients_dropout);
+    RUN(test_decoder_gradients_layer_norm);
+    RUN(test_cgru_decoder_gradients_layer_norm);
     TEST_EXIT();
 }

@@ -62,6 +62,12 @@ static void test_model_config_values_checked(void) {
                         "field dropout must be between 0 and 0.95");
     expect_config_error("src_vocab=300\ntgt_vocab=310\nemb=16\nhidden=24\natt_dim=24\nattention=dot\ntie_target=1\n",
                         "tied target embeddings need the deep output layer");
+    expect_config_error("src_vocab=300\ntgt_vocab=310\nemb=16\nhidden=1\natt_dim=24\nattention=dot\nlayer_norm=1\n",
+                        "m.bin: bad model configuration: --layer-norm needs --hidden of at least 2, got 1");
+    const char *ln = "src_vocab=300\ntgt_vocab=310\nemb=16\nhidden=2\natt_dim=24\nattention=dot\nlayer_norm=1\n";
+    EXPECT(model_config_read(ln, strlen(ln), &c, "m.bin", err, sizeof err) == 0 && c.layer_norm == 1);
+    expect_config_error("src_vocab=300\ntgt_vocab=310\nemb=16\nhidden=24\natt_dim=24\nattention=dot\nlayer_norm=2\n",
+                        "field layer_norm must be between 0 and 1, got 2");
 }
 
 static void test_train_state_text_is_stable(void) {

@@ -62,14 +62,14 @@ static void fill_test_batch(Batch *b) {
     batch_fill(b, 3, src, slen, tgt, tlen);
 }
 
-static void check_model_decoder(AttentionType type, DecoderType decoder, float dropout, float rec_dropout, float eps,
-                                int deep_output, int tie_target, float guide_weight) {
+static void check_model_ln(AttentionType type, DecoderType decoder, float dropout, float rec_dropout, float eps,
+                           int deep_output, int tie_target, float guide_weight, int layer_norm) {
     ModelCase c;
     memset(&c, 0, sizeof c);
     net_alloc(&c.net, &(ModelConfig){.src_vocab = 9, .tgt_vocab = 8, .emb = 3, .hidden = 4, .att_dim = 5,
                                      .attention = type, .decoder = decoder, .dropout = dropout,
                                      .rec_dropout = rec_dropout, .deep_output = deep_output,
-                                     .tie_target = tie_target});
+                                     .tie_target = tie_target, .layer_norm = layer_norm});
     const size_t n = c.net.n;
     model_init_params(&c.net.cfg, c.net.params, 5);
     /* larger weights than the init so every term matters */
@@ -83,8 +83,9 @@ static void check_model_decoder(AttentionType type, DecoderType decoder, float d
     model_loss(&c);
     float *analytic = falloc(n);
     memcpy(analytic, c.net.grads, sizeof(float) * n);
-    ParamInfo table[32];
-    int count = model_param_table(&c.net.cfg, table, 32);
+    ParamInfo table[64]; /* cgru with layer normalization: 44 */
+    int count = model_param_table(&c.net.cfg, table, 64);
+    EXPECT(count <= 64);
     int significant = 0, checked = 0;
     for (int k = 0; k < count; k++) {
         GradReport r = gradcheck(table[k].name, c.net.params + table[k].offset, analytic + table[k].offset,
@@ -101,6 +102,11 @@ static void check_model_decoder(AttentionType type, DecoderType decoder, float d
     net_free(&c.net);
     batch_free(&c.batch);
     arena_free(&c.arena);
+}
+
+static void check_model_decoder(AttentionType type, DecoderType decoder, float dropout, float rec_dropout, float eps,
+                                int deep_output, int tie_target, float guide_weight) {
+    check_model_ln(type, decoder, dropout, rec_dropout, eps, deep_output, tie_target, guide_weight, 0);
 }
 
 static void check_model(AttentionType type, float dropout, float rec_dropout, float eps, int deep_output,
@@ -130,6 +136,14 @@ static void test_model_gradients_cgru_guided_bahdanau(void) {
 }
 static void test_model_gradients_cgru_guided_dot(void) {
     check_model_decoder(ATTENTION_DOT, DECODER_CGRU, 0.0f, 0.0f, 0.0f, 0, 0, 2.0f);
+}
+/* layer-normalized GRUs (every GRU of the model, so both decoders), with
+ * dropout, recurrent dropout and guidance */
+static void test_model_gradients_layer_norm_gru(void) {
+    check_model_ln(ATTENTION_BAHDANAU, DECODER_GRU, 0.2f, 0.3f, 0.1f, 0, 0, 0.0f, 1);
+}
+static void test_model_gradients_layer_norm_cgru(void) {
+    check_model_ln(ATTENTION_DOT, DECODER_CGRU, 0.2f, 0.3f, 0.1f, 1, 1, 2.0f, 1);
 }
 
 /* The guidance loss's bookkeeping: the guided rows are counted, the loss of
@@ -171,6 +185,8 @@ int main(void) {
     RUN(test_model_gradients_guided_dot);
     RUN(test_model_gradients_cgru_guided_bahdanau);
     RUN(test_model_gradients_cgru_guided_dot);
+    RUN(test_model_gradients_layer_norm_gru);
+    RUN(test_model_gradients_layer_norm_cgru);
     RUN(test_guide_loss_counts_rows);
     TEST_EXIT();
 }

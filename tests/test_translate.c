@@ -278,6 +278,41 @@ static void test_cgru_score_matches_search_and_reloads(void) {
     g_model = plain;
 }
 
+/* Layer-normalized GRUs (both decoders): the model has the LN vectors
+ * (gains 1, biases 0 at the start), scoring (teacher forcing) agrees with
+ * search (one step at a time), and the model file keeps the option and the
+ * vectors. */
+static void test_layer_norm_score_matches_search_and_reloads(void) {
+    Model *plain = g_model;
+    for (int decoder = DECODER_GRU; decoder <= DECODER_CGRU; decoder++) {
+        g_model = fixture_build_model_ln((DecoderType)decoder, 1);
+        const GruWeights *gru = &g_model->p.dec.gru;
+        EXPECT(g_model->cfg.layer_norm == 1 && gru->ln_gx != NULL && g_model->p.enc.bwd.ln_bh != NULL);
+        EXPECT(gru->ln_gx[0] == 1.0f && gru->ln_bx[0] == 0.0f); /* gains start at 1, biases at 0 */
+        EXPECT(decoder == DECODER_GRU || g_model->p.dec.gru2.ln_gh != NULL);
+        /* 4 vectors of 3H per GRU: 2 in the encoder, 1 or 2 in the decoder */
+        const size_t ln = (size_t)(decoder == DECODER_CGRU ? 4 : 3) * 4 * 3 * g_model->cfg.hidden;
+        ModelConfig off = g_model->cfg;
+        off.layer_norm = 0;
+        EXPECT(model_num_params(&g_model->cfg) == model_num_params(&off) + ln);
+        test_score_matches_search();
+        char path[128], err[1024];
+        snprintf(path, sizeof path, "%s/ln.model", g_dir);
+        EXPECT(model_save(g_model, path, NULL, 0, err, sizeof err) == 0);
+        ModelFile mf;
+        Model *back = model_load(path, &mf, err, sizeof err);
+        EXPECT_MSG(back != NULL, "%s", err);
+        if (back) {
+            EXPECT(back->cfg.layer_norm == 1);
+            EXPECT(!memcmp(back->params, g_model->params, sizeof(float) * model_num_params(&g_model->cfg)));
+            model_free(back);
+            modelfile_free(&mf);
+        }
+        model_free(g_model);
+    }
+    g_model = plain;
+}
+
 static void test_score_stream(void) {
     char sp[128], tp[128], op[128];
     snprintf(sp, sizeof sp, "%s/s.txt", g_dir);
@@ -394,6 +429,7 @@ int main(void) {
     RUN(test_alignment_word_merge_and_hard);
     RUN(test_score_matches_search);
     RUN(test_cgru_score_matches_search_and_reloads);
+    RUN(test_layer_norm_score_matches_search_and_reloads);
     RUN(test_score_stream);
     RUN(test_average_is_elementwise_mean);
     fixture_free();

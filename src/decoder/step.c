@@ -90,7 +90,7 @@ static void gru_step_back(const DecoderWeights *w, const DecoderWeights *g, cons
                           const DecoderStepGrads *gr, float *ds_prev) {
     const int E = w->E, H = w->H, DI = E + 2 * H;
     /* in the forward pass s = GRU(xproj, s_prev) */
-    gru_step_backward(&w->gru, B, s_prev, a->rec_mask, NULL, a->cache, ds, gr->dxproj, gr->dhproj, ds_prev);
+    gru_step_backward(&w->gru, &g->gru, B, s_prev, a->rec_mask, NULL, a->cache, ds, gr->dxproj, gr->dhproj, ds_prev);
     /* in the forward pass xproj [B][3H] held in[:, E:] Wx[:, E:]^T with in[:, E:] = c_t:
      * dctx [B][2H] += dxproj [B][3H] Wx[:, E:] */
     gemm(0, 0, B, 2 * H, 3 * H, 1.0f, gr->dxproj, 3 * H, w->gru.Wx + E, DI, 1.0f, dctx, 2 * H);
@@ -103,14 +103,16 @@ static void cgru_step_back(const DecoderWeights *w, const DecoderWeights *g, con
                            const DecoderStepGrads *gr, float *ds_prev) {
     const int H = w->H;
     /* s_t = GRU2(xproj2, s'_t): dquery [B][H] = ds_t through GRU2's state */
-    gru_step_backward(&w->gru2, B, a->query, NULL, NULL, a->cache2, ds, gr->dxproj2, gr->dhproj2, gr->dquery);
+    gru_step_backward(&w->gru2, &g->gru2, B, a->query, NULL, NULL, a->cache2, ds, gr->dxproj2, gr->dhproj2,
+                      gr->dquery);
     /* xproj2 [B][3H] = c_t W2x^T + b2x: dctx [B][2H] += dxproj2 [B][3H] W2x */
     gemm(0, 0, B, 2 * H, 3 * H, 1.0f, gr->dxproj2, 3 * H, w->gru2.Wx, 2 * H, 1.0f, dctx, 2 * H);
     /* c_t = attention(s'_t): dquery += the query's share */
     const AttentionStepGrads ag = attention_grads(gr, gr->dquery);
     attention_step_backward(&w->att, &g->att, mem, B, a->query, &a->att, dctx, a->dscore, &ag);
     /* s'_t = GRU1(xproj, s_{t-1}) */
-    gru_step_backward(&w->gru, B, s_prev, a->rec_mask, NULL, a->cache, gr->dquery, gr->dxproj, gr->dhproj, ds_prev);
+    gru_step_backward(&w->gru, &g->gru, B, s_prev, a->rec_mask, NULL, a->cache, gr->dquery, gr->dxproj, gr->dhproj,
+                      ds_prev);
 }
 
 void decoder_step_backward(const DecoderWeights *w, const DecoderWeights *g, const AttentionMemory *mem, int B,

@@ -102,8 +102,9 @@ void encoder_backward(const EncoderWeights *w, const EncoderWeights *g, const in
             if (mask[t * B + b] != 0.0f)
                 for (int i = 0; i < H; i++) d[i] += da[i];
         }
-        gru_step_backward(&w->fwd, B, act->hf + t * BH, act->rec_mask, mask + t * B, cache_f + (size_t)t * B * C,
-                          dh, dx_f + (size_t)t * B * 3 * H, dhp_f + (size_t)t * B * 3 * H, dh_prev);
+        gru_step_backward(&w->fwd, &g->fwd, B, act->hf + t * BH, act->rec_mask, mask + t * B,
+                          cache_f + (size_t)t * B * C, dh, dx_f + (size_t)t * B * 3 * H,
+                          dhp_f + (size_t)t * B * 3 * H, dh_prev);
         float *swap = dh;
         dh = dh_prev, dh_prev = swap;
     }
@@ -117,8 +118,8 @@ void encoder_backward(const EncoderWeights *w, const EncoderWeights *g, const in
             if (mask[t * B + b] != 0.0f)
                 for (int i = 0; i < H; i++) d[i] += da[i];
         }
-        gru_step_backward(&w->bwd, B, act->hb + (t + 1) * BH, act->rec_mask ? act->rec_mask + BH : NULL, mask + t * B,
-                          cache_b + (size_t)t * B * C, dh, dx_b + (size_t)t * B * 3 * H,
+        gru_step_backward(&w->bwd, &g->bwd, B, act->hb + (t + 1) * BH, act->rec_mask ? act->rec_mask + BH : NULL,
+                          mask + t * B, cache_b + (size_t)t * B * C, dh, dx_b + (size_t)t * B * 3 * H,
                           dhp_b + (size_t)t * B * 3 * H, dh_prev);
         float *swap = dh;
         dh = dh_prev, dh_prev = swap;

@@ -24,6 +24,7 @@ const FieldSpec MODEL_CONFIG_FIELDS[] = {
     {"rec_dropout", "--rec-dropout", FIELD_FLOAT, F(rec_dropout), 0, 0, 0.95, NULL, NULL, .flags = FIELD_OMIT_DEFAULT, .section = "model", .help = "variational dropout on the GRUs' recurrent inputs: one mask per\nsentence, reused at every step"},
     /* written only for cgru, so that files of the plain decoder keep their bytes */
     {"decoder", "--decoder", FIELD_ENUM, F(decoder), DECODER_GRU, 0, 1, NULL, DECODER_NAMES, .flags = FIELD_OMIT_DEFAULT, .section = "model", .help = "gru: attention reads s_{t-1}, then one GRU reads [y_{t-1} ; c_t];\ncgru (conditional GRU): a first GRU reads y_{t-1}, attention\nreads its state, a second GRU reads c_t (the recipes use cgru,\nwhich translates and aligns better: README)"},
+    {"layer_norm", "--layer-norm", FIELD_INT, F(layer_norm), 0, 0, 1, NULL, NULL, .flags = FIELD_SWITCH | FIELD_OMIT_DEFAULT, .section = "model", .help = "layer normalization in every GRU: each gate's input and\nrecurrent projections are normalized over their units, then\nscaled and shifted by learned gains and biases"},
 };
 #undef F
 const int MODEL_CONFIG_NFIELDS = (int)(sizeof MODEL_CONFIG_FIELDS / sizeof MODEL_CONFIG_FIELDS[0]);
@@ -41,6 +42,10 @@ int model_config_check(const ModelConfig *c, char *err, size_t errsz) {
     if (fields_check(MODEL_CONFIG_FIELDS, MODEL_CONFIG_NFIELDS, c, "model configuration", err, errsz) != 0) return -1;
     if (c->tie_target && !c->deep_output) {
         snprintf(err, errsz, "tied target embeddings need the deep output layer");
+        return -1;
+    }
+    if (c->layer_norm && c->hidden < 2) { /* a 1-unit segment normalizes to 0: the gates would read only biases */
+        snprintf(err, errsz, "--layer-norm needs --hidden of at least 2, got %d", c->hidden);
         return -1;
     }
     return 0;

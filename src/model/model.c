@@ -9,10 +9,11 @@
 /* The one place that decides the order of tensors in the buffer (and so in
  * model files, and the order initialization draws in). Calls
  * visit(name, kind, rows, cols, view) for each tensor; view may be NULL. */
-typedef enum { KIND_MATRIX, KIND_BIAS, KIND_EMBEDDING, KIND_VECTOR } ParamKind;
+typedef enum { KIND_MATRIX, KIND_BIAS, KIND_EMBEDDING, KIND_VECTOR, KIND_GAIN } ParamKind;
 typedef void (*Visitor)(void *ctx, const char *name, ParamKind kind, int rows, int cols, float **view);
 
-static void visit_gru(Visitor visit, void *ctx, const char *prefix, GruWeights *g, int in, int H) {
+static void visit_gru(Visitor visit, void *ctx, const ModelConfig *c, const char *prefix, GruWeights *g, int in,
+                      int H) {
     char name[64];
     g->in = in;
     g->H = H;
@@ -20,6 +21,13 @@ static void visit_gru(Visitor visit, void *ctx, const char *prefix, GruWeights *
     snprintf(name, sizeof name, "%s.Wh", prefix), visit(ctx, name, KIND_MATRIX, 3 * H, H, &g->Wh);
     snprintf(name, sizeof name, "%s.bx", prefix), visit(ctx, name, KIND_BIAS, 1, 3 * H, &g->bx);
     snprintf(name, sizeof name, "%s.bh", prefix), visit(ctx, name, KIND_BIAS, 1, 3 * H, &g->bh);
+    g->ln_gx = g->ln_bx = g->ln_gh = g->ln_bh = NULL;
+    if (c->layer_norm) {
+        snprintf(name, sizeof name, "%s.ln_gx", prefix), visit(ctx, name, KIND_GAIN, 1, 3 * H, &g->ln_gx);
+        snprintf(name, sizeof name, "%s.ln_bx", prefix), visit(ctx, name, KIND_BIAS, 1, 3 * H, &g->ln_bx);
+        snprintf(name, sizeof name, "%s.ln_gh", prefix), visit(ctx, name, KIND_GAIN, 1, 3 * H, &g->ln_gh);
+        snprintf(name, sizeof name, "%s.ln_bh", prefix), visit(ctx, name, KIND_BIAS, 1, 3 * H, &g->ln_bh);
+    }
 }
 
 static void visit_attention(Visitor visit, void *ctx, const ModelConfig *c, AttentionWeights *a) {
@@ -64,8 +72,8 @@ static void visit_all(const ModelConfig *c, ModelParams *p, Visitor visit, void 
     dec->V = c->tgt_vocab;
     visit(ctx, "src_emb", KIND_EMBEDDING, c->src_vocab, E, &enc->src_emb);
     visit(ctx, "tgt_emb", KIND_EMBEDDING, c->tgt_vocab, E, &dec->tgt_emb);
-    visit_gru(visit, ctx, "enc_fwd", &enc->fwd, E, H);
-    visit_gru(visit, ctx, "enc_bwd", &enc->bwd, E, H);
+    visit_gru(visit, ctx, c, "enc_fwd", &enc->fwd, E, H);
+    visit_gru(visit, ctx, c, "enc_bwd", &enc->bwd, E, H);
     dec->init.H = H;
     visit(ctx, "init_W", KIND_MATRIX, H, 2 * H, &dec->init.W);
     visit(ctx, "init_b", KIND_BIAS, 1, H, &dec->init.b);
@@ -73,10 +81,10 @@ static void visit_all(const ModelConfig *c, ModelParams *p, Visitor visit, void 
     dec->type = c->decoder;
     dec->gru2 = (GruWeights){0};
     if (c->decoder == DECODER_CGRU) {
-        visit_gru(visit, ctx, "dec", &dec->gru, E, H);
-        visit_gru(visit, ctx, "dec2", &dec->gru2, 2 * H, H);
+        visit_gru(visit, ctx, c, "dec", &dec->gru, E, H);
+        visit_gru(visit, ctx, c, "dec2", &dec->gru2, 2 * H, H);
     } else {
-        visit_gru(visit, ctx, "dec", &dec->gru, E + 2 * H, H);
+        visit_gru(visit, ctx, c, "dec", &dec->gru, E + 2 * H, H);
     }
     visit_output(visit, ctx, c, dec);
 }
@@ -141,6 +149,9 @@ static void init_visit(void *vctx, const char *name, ParamKind kind, int rows, i
     switch (kind) {
     case KIND_BIAS:
         for (size_t i = 0; i < size; i++) w[i] = 0.0f;
+        return;
+    case KIND_GAIN: /* the normalized value passes unscaled at first */
+        for (size_t i = 0; i < size; i++) w[i] = 1.0f;
         return;
     case KIND_EMBEDDING: limit = 0.1f; break;
     case KIND_VECTOR: limit = sqrtf(6.0f / (float)(cols + 1)); break;

@@ -49,6 +49,14 @@ if NMT_SHARD_OPTIMIZER=0 timeout 300 "${mpi[@]}" -np 3 "$B/nmt-train" "${common[
 else
     fail np3_whole_optimizer_step_on_every_rank_same_model "$(tail -5 "$T/rerr")"
 fi
+# layer-normalized GRUs: the same bytes over 3 ranks as in one process
+"$B/nmt-train" "${common[@]}" --layer-norm -o "$T/one_ln" 2>"$T/err_ln" || fail single_process_layer_norm "$(tail -3 "$T/err_ln")"
+if timeout 300 "${mpi[@]}" -np 3 "$B/nmt-train" "${common[@]}" --layer-norm -o "$T/np3_ln" 2>"$T/err_ln" &&
+    grep -aq "^layer_norm=1$" "$T/one_ln.last" && cmp -s "$T/one_ln" "$T/np3_ln" && cmp -s "$T/one_ln.last" "$T/np3_ln.last"; then
+    pass np3_layer_norm_same_model_as_one_process
+else
+    fail np3_layer_norm_same_model_as_one_process "$(tail -5 "$T/err_ln")"
+fi
 grep -q "rank 0 of 6" "$T/err" && grep -q "gradient reduction over 6 processes" "$T/err" &&
     pass ranks_name_themselves_and_report_reduction || fail ranks_name_themselves_and_report_reduction "$(tail -3 "$T/err")"
 
