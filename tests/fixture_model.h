@@ -47,7 +47,7 @@ static inline Model *fixture_build_model(DecoderType decoder) {
     CorpusStats cs;
     Vocab *v = vocab_build(&vc, s, t, &cs);
     ModelConfig cfg = {.emb = 16, .hidden = 24, .att_dim = 16, .attention = ATTENTION_BAHDANAU, .decoder = decoder,
-                       .dropout = 0.0f};
+                       .dropout = 0.0f, .enc_depth = 1, .dec_depth = 1};
     Model *m = model_create(&cfg, v, 7);
     /* A random model with small weights repeats one token forever. Larger
      * embeddings make its outputs depend on the input, sharper output

@@ -1,7 +1,8 @@
 /* Finite-difference checks of the whole model (model/seq2seq.c: encoder,
  * attention, decoder, output layer and loss) on a tiny padded batch: both
  * scorers, both decoders (gru, cgru), dropout, recurrent dropout, label
- * smoothing, the deep and tied output, and the guided-alignment loss; and
+ * smoothing, the deep and tied output, the guided-alignment loss, and
+ * stacked encoder and decoder layers (--enc-depth, --dec-depth); and
  * the guidance loss's bookkeeping (rows counted, its size at
  * initialization, none after a refill). */
 #include <string.h>
@@ -62,14 +63,16 @@ static void fill_test_batch(Batch *b) {
     batch_fill(b, 3, src, slen, tgt, tlen);
 }
 
-static void check_model_decoder(AttentionType type, DecoderType decoder, float dropout, float rec_dropout, float eps,
-                                int deep_output, int tie_target, float guide_weight) {
+static void check_model_depth(AttentionType type, DecoderType decoder, float dropout, float rec_dropout, float eps,
+                              int deep_output, int tie_target, float guide_weight, int enc_depth, int dec_depth) {
     ModelCase c;
     memset(&c, 0, sizeof c);
     net_alloc(&c.net, &(ModelConfig){.src_vocab = 9, .tgt_vocab = 8, .emb = 3, .hidden = 4, .att_dim = 5,
                                      .attention = type, .decoder = decoder, .dropout = dropout,
                                      .rec_dropout = rec_dropout, .deep_output = deep_output,
-                                     .tie_target = tie_target});
+                                     .tie_target = tie_target, .enc_depth = enc_depth, .dec_depth = dec_depth});
+    /* a stack's rounding needs a wider step (see test_encoder.c) */
+    const double h = enc_depth > 1 || dec_depth > 1 ? 1e-2 : 1e-3;
     const size_t n = c.net.n;
     model_init_params(&c.net.cfg, c.net.params, 5);
     /* larger weights than the init so every term matters */
@@ -83,13 +86,13 @@ static void check_model_decoder(AttentionType type, DecoderType decoder, float d
     model_loss(&c);
     float *analytic = falloc(n);
     memcpy(analytic, c.net.grads, sizeof(float) * n);
-    ParamInfo table[32];
-    int count = model_param_table(&c.net.cfg, table, 32);
+    ParamInfo table[64];
+    int count = model_param_table(&c.net.cfg, table, 64);
     int significant = 0, checked = 0;
     for (int k = 0; k < count; k++) {
         GradReport r = gradcheck(table[k].name, c.net.params + table[k].offset, analytic + table[k].offset,
-                                 table[k].size, model_loss, &c, 1e-3, 2e-4, 2e-2, 400);
-        EXPECT_MSG(gradcheck_catches(c.net.params + table[k].offset, analytic + table[k].offset, table[k].size, model_loss, &c, 1e-3, 2e-4, 2e-2), "%s: a wrong gradient went unnoticed", table[k].name);
+                                 table[k].size, model_loss, &c, h, 2e-4, 2e-2, 400);
+        EXPECT_MSG(gradcheck_catches(c.net.params + table[k].offset, analytic + table[k].offset, table[k].size, model_loss, &c, h, 2e-4, 2e-2), "%s: a wrong gradient went unnoticed", table[k].name);
         EXPECT_MSG(r.failed == 0, "%s: %d of %d entries off", table[k].name, r.failed, r.checked);
         significant += r.significant;
         checked += r.checked;
@@ -101,6 +104,11 @@ static void check_model_decoder(AttentionType type, DecoderType decoder, float d
     net_free(&c.net);
     batch_free(&c.batch);
     arena_free(&c.arena);
+}
+
+static void check_model_decoder(AttentionType type, DecoderType decoder, float dropout, float rec_dropout, float eps,
+                                int deep_output, int tie_target, float guide_weight) {
+    check_model_depth(type, decoder, dropout, rec_dropout, eps, deep_output, tie_target, guide_weight, 1, 1);
 }
 
 static void check_model(AttentionType type, float dropout, float rec_dropout, float eps, int deep_output,
@@ -130,6 +138,20 @@ static void test_model_gradients_cgru_guided_bahdanau(void) {
 }
 static void test_model_gradients_cgru_guided_dot(void) {
     check_model_decoder(ATTENTION_DOT, DECODER_CGRU, 0.0f, 0.0f, 0.0f, 0, 0, 2.0f);
+}
+/* stacked layers: the encoder's and the decoder's, each alone and together,
+ * with dropout, recurrent dropout and guidance */
+static void test_model_gradients_enc_depth3(void) {
+    check_model_depth(ATTENTION_BAHDANAU, DECODER_GRU, 0.2f, 0.3f, 0.1f, 0, 0, 0.0f, 3, 1);
+}
+static void test_model_gradients_dec_depth3_cgru(void) {
+    check_model_depth(ATTENTION_BAHDANAU, DECODER_CGRU, 0.2f, 0.3f, 0.1f, 1, 1, 2.0f, 1, 3);
+}
+static void test_model_gradients_depth2_dot(void) {
+    check_model_depth(ATTENTION_DOT, DECODER_GRU, 0.0f, 0.0f, 0.0f, 0, 0, 0.0f, 2, 2);
+}
+static void test_model_gradients_depth2_cgru_dropout(void) {
+    check_model_depth(ATTENTION_DOT, DECODER_CGRU, 0.3f, 0.2f, 0.1f, 0, 0, 0.0f, 2, 2);
 }
 
 /* The guidance loss's bookkeeping: the guided rows are counted, the loss of
@@ -171,6 +193,10 @@ int main(void) {
     RUN(test_model_gradients_guided_dot);
     RUN(test_model_gradients_cgru_guided_bahdanau);
     RUN(test_model_gradients_cgru_guided_dot);
+    RUN(test_model_gradients_enc_depth3);
+    RUN(test_model_gradients_dec_depth3_cgru);
+    RUN(test_model_gradients_depth2_dot);
+    RUN(test_model_gradients_depth2_cgru_dropout);
     RUN(test_guide_loss_counts_rows);
     TEST_EXIT();
 }
