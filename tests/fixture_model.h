@@ -35,9 +35,10 @@ static inline void write_head(const char *from, const char *to, int n) {
     linereader_close(&r);
 }
 
-/* The fixture's model with the given decoder, on a vocabulary built anew
- * from the fixture's training text (the same every time). */
-static inline Model *fixture_build_model(DecoderType decoder) {
+/* The fixture's model with the given decoder and depths (--enc-depth,
+ * --dec-depth), on a vocabulary built anew from the fixture's training
+ * text (the same every time). */
+static inline Model *fixture_build_deep(DecoderType decoder, int enc_depth, int dec_depth) {
     char s[128], t[128];
     snprintf(s, sizeof s, "%s/train.src", g_dir);
     snprintf(t, sizeof t, "%s/train.tgt", g_dir);
@@ -47,7 +48,7 @@ static inline Model *fixture_build_model(DecoderType decoder) {
     CorpusStats cs;
     Vocab *v = vocab_build(&vc, s, t, &cs);
     ModelConfig cfg = {.emb = 16, .hidden = 24, .att_dim = 16, .attention = ATTENTION_BAHDANAU, .decoder = decoder,
-                       .dropout = 0.0f, .enc_depth = 1, .dec_depth = 1};
+                       .dropout = 0.0f, .enc_depth = enc_depth, .dec_depth = dec_depth};
     Model *m = model_create(&cfg, v, 7);
     /* A random model with small weights repeats one token forever. Larger
      * embeddings make its outputs depend on the input, sharper output
@@ -59,6 +60,9 @@ static inline Model *fixture_build_model(DecoderType decoder) {
     m->p.dec.out.b[VOCAB_EOS] += 1.0f;
     return m;
 }
+
+/* The fixture's model of one layer each with the given decoder. */
+static inline Model *fixture_build_model(DecoderType decoder) { return fixture_build_deep(decoder, 1, 1); }
 
 static inline void fixture_init(void) {
     snprintf(g_dir, sizeof g_dir, "/tmp/nmt_test_tr_XXXXXX");
