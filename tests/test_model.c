@@ -154,6 +154,20 @@ static void test_model_gradients_depth2_cgru_dropout(void) {
     check_model_depth(ATTENTION_DOT, DECODER_CGRU, 0.3f, 0.2f, 0.1f, 0, 0, 0.0f, 2, 2);
 }
 
+/* The multiply-add count (the benchmark's FLOPs) includes the stacked
+ * layers: per source token 2 directions x (3H x 2H + 3H x H) per encoder
+ * layer above the first, per target step 3H x 3H + 3H x H per decoder
+ * layer above the step. */
+static void test_forward_madds_count_depth(void) {
+    ModelConfig c;
+    model_config_default(&c);
+    c.src_vocab = c.tgt_vocab = 100, c.emb = 8, c.hidden = 10, c.att_dim = 10;
+    const double one = seq2seq_forward_madds(&c, 7, 5);
+    c.enc_depth = 3, c.dec_depth = 4;
+    const double deep = seq2seq_forward_madds(&c, 7, 5), H = 10;
+    EXPECT_NEAR(deep - one, 7 * 2 * 2 * (6 * H * H + 3 * H * H) + 5 * 3 * (9 * H * H + 3 * H * H), 1e-9);
+}
+
 /* The guidance loss's bookkeeping: the guided rows are counted, the loss of
  * a near-uniform (initial) attention is about the log of each row's source
  * length, and a refilled batch carries no guidance. */
@@ -197,6 +211,7 @@ int main(void) {
     RUN(test_model_gradients_dec_depth3_cgru);
     RUN(test_model_gradients_depth2_dot);
     RUN(test_model_gradients_depth2_cgru_dropout);
+    RUN(test_forward_madds_count_depth);
     RUN(test_guide_loss_counts_rows);
     TEST_EXIT();
 }
