@@ -159,7 +159,8 @@ static Vocab *multi30k_vocab(const char *dir, char *src, char *tgt, size_t n) {
  * same batches (one model, trained by all in turn): load from other jobs on
  * the machine then falls on all alike, and the ratios hold. */
 static int bench_train(int threads, const char *data_dir, int updates, int compare) {
-    ModelConfig cfg = {.emb = 256, .hidden = 512, .att_dim = 512, .attention = ATTENTION_BAHDANAU, .dropout = 0.2f};
+    ModelConfig cfg = {.emb = 256, .hidden = 512, .att_dim = 512, .attention = ATTENTION_BAHDANAU, .dropout = 0.2f,
+                       .enc_depth = 1, .dec_depth = 1};
     TrainData d;
     Data gen = {0};
     ParallelCorpus *pc = NULL;
@@ -364,7 +365,7 @@ static int bench_decode(int threads, const char *model_path, const char *input) 
         linereader_close(&r);
     } else {
         random.cfg = (ModelConfig){.src_vocab = 8000, .tgt_vocab = 8000, .emb = 256, .hidden = 512, .att_dim = 512,
-                                   .attention = ATTENTION_BAHDANAU};
+                                   .attention = ATTENTION_BAHDANAU, .enc_depth = 1, .dec_depth = 1};
         random.params = falloc(model_num_params(&random.cfg));
         model_bind(&random.cfg, random.params, &random.p);
         model_init_params(&random.cfg, random.params, 1);

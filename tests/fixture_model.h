@@ -35,10 +35,11 @@ static inline void write_head(const char *from, const char *to, int n) {
     linereader_close(&r);
 }
 
-/* The fixture's model with the given decoder (and layer-normalized GRUs
- * when layer_norm is 1), on a vocabulary built anew from the fixture's
- * training text (the same every time). */
-static inline Model *fixture_build_model_ln(DecoderType decoder, int layer_norm) {
+/* The fixture's model with the given decoder, layer-normalized GRUs when
+ * layer_norm is 1 (--layer-norm) and the given depths (--enc-depth,
+ * --dec-depth), on a vocabulary built anew from the fixture's training
+ * text (the same every time). */
+static inline Model *fixture_build(DecoderType decoder, int layer_norm, int enc_depth, int dec_depth) {
     char s[128], t[128];
     snprintf(s, sizeof s, "%s/train.src", g_dir);
     snprintf(t, sizeof t, "%s/train.tgt", g_dir);
@@ -48,7 +49,7 @@ static inline Model *fixture_build_model_ln(DecoderType decoder, int layer_norm)
     CorpusStats cs;
     Vocab *v = vocab_build(&vc, s, t, &cs);
     ModelConfig cfg = {.emb = 16, .hidden = 24, .att_dim = 16, .attention = ATTENTION_BAHDANAU, .decoder = decoder,
-                       .dropout = 0.0f, .layer_norm = layer_norm};
+                       .dropout = 0.0f, .layer_norm = layer_norm, .enc_depth = enc_depth, .dec_depth = dec_depth};
     Model *m = model_create(&cfg, v, 7);
     /* A random model with small weights repeats one token forever. Larger
      * embeddings make its outputs depend on the input, sharper output
@@ -61,7 +62,13 @@ static inline Model *fixture_build_model_ln(DecoderType decoder, int layer_norm)
     return m;
 }
 
-static inline Model *fixture_build_model(DecoderType decoder) { return fixture_build_model_ln(decoder, 0); }
+static inline Model *fixture_build_model(DecoderType decoder) { return fixture_build(decoder, 0, 1, 1); }
+static inline Model *fixture_build_model_ln(DecoderType decoder, int layer_norm) {
+    return fixture_build(decoder, layer_norm, 1, 1);
+}
+static inline Model *fixture_build_deep(DecoderType decoder, int enc_depth, int dec_depth) {
+    return fixture_build(decoder, 0, enc_depth, dec_depth);
+}
 
 static inline void fixture_init(void) {
     snprintf(g_dir, sizeof g_dir, "/tmp/nmt_test_tr_XXXXXX");

@@ -4,7 +4,8 @@
  * embeddings tied; and the teacher-forced decoder on given annotations,
  * keys and s_0 (its step function, the query's deferred weight gradient
  * and the output layer together), plain GRU and conditional GRU, both
- * scorers, with dropout and recurrent dropout. */
+ * scorers, with dropout and recurrent dropout; and stacks of 2 and 3
+ * layers (--dec-depth) over either. */
 #include <string.h>
 
 #include "decoder/decoder.h"
@@ -109,11 +110,11 @@ static double dec_run(DecCase *c, int backward) {
 
 static double dec_loss(void *vctx) { return dec_run(vctx, 0); }
 
-static void check_decoder_ln(AttentionType type, DecoderType decoder, int deep, float dropout, float rec_dropout,
-                             int layer_norm) {
+static void check_decoder_full(AttentionType type, DecoderType decoder, int deep, float dropout, float rec_dropout,
+                               int layer_norm, int depth) {
     DecCase c;
     memset(&c, 0, sizeof c);
-    net_init_decoder_ln(&c.net, type, decoder, deep, 0, layer_norm, 17);
+    net_init_full(&c.net, type, decoder, deep, 0, layer_norm, 1, depth, 17);
     c.dropout = dropout, c.rec_dropout = rec_dropout;
     int s0[] = {4, 5, 6, 7}, s1[] = {8, 4}, s2[] = {5, 5, 6};
     int t0[] = {4, 5}, t1[] = {7, 4, 5}, t2[] = {6};
@@ -131,15 +132,21 @@ static void check_decoder_ln(AttentionType type, DecoderType decoder, int deep, 
     fill_uniform(c.s0, B * H, 0.8f, &rng);
     dec_run(&c, 1);
     g_atol = 2e-4, g_rtol = 2e-2; /* as the whole-model check in test_model.c */
+    if (depth > 1) g_h = 1e-2;    /* a stack's rounding (see test_encoder.c) */
     float *analytic = falloc(c.net.n);
     memcpy(analytic, c.net.grads, sizeof(float) * c.net.n);
-    const char *const names[] = {"tgt_emb", "att_W", "att_v", "dec.", "dec2.", "deep_", "out_", NULL};
+    const char *const names[] = {"tgt_emb", "att_W", "att_v", "dec.", "dec2.", "dec_l", "deep_", "out_", NULL};
     check_tensors(&c.net, names, dec_loss, &c, analytic);
     /* only the real source positions have a gradient; padded ones are never read */
     check_input("ann", c.ann, c.d_ann, TS * B * 2 * H, dec_loss, &c);
     check_input("keys", c.keys, c.dkeys, (size_t)TS * B * A, dec_loss, &c);
     check_input("s0", c.s0, c.ds0, B * H, dec_loss, &c);
-    g_atol = 1e-4, g_rtol = 1e-2;
+    g_atol = 1e-4, g_rtol = 1e-2, g_h = 1e-3;
+    ParamInfo table[64];
+    const int count = model_param_table(&c.net.cfg, table, 64);
+    int layers = 0;
+    for (int k = 0; k < count; k++) layers += !strncmp(table[k].name, "dec_l", 5) && strstr(table[k].name, ".Wx");
+    EXPECT_MSG(layers == depth - 1, "%d layers above the step for depth %d", layers, depth);
     free(analytic);
     batch_free(&c.bt);
     arena_free(&c.arena);
@@ -147,7 +154,15 @@ static void check_decoder_ln(AttentionType type, DecoderType decoder, int deep, 
 }
 
 static void check_decoder(AttentionType type, DecoderType decoder, int deep, float dropout, float rec_dropout) {
-    check_decoder_ln(type, decoder, deep, dropout, rec_dropout, 0);
+    check_decoder_full(type, decoder, deep, dropout, rec_dropout, 0, 1);
+}
+static void check_decoder_ln(AttentionType type, DecoderType decoder, int deep, float dropout, float rec_dropout,
+                             int layer_norm) {
+    check_decoder_full(type, decoder, deep, dropout, rec_dropout, layer_norm, 1);
+}
+static void check_decoder_depth(AttentionType type, DecoderType decoder, int deep, float dropout, float rec_dropout,
+                                int depth) {
+    check_decoder_full(type, decoder, deep, dropout, rec_dropout, 0, depth);
 }
 
 static void test_decoder_gradients_bahdanau(void) { check_decoder(ATTENTION_BAHDANAU, DECODER_GRU, 0, 0.0f, 0.0f); }
@@ -169,6 +184,23 @@ static void test_cgru_decoder_gradients_layer_norm(void) {
     check_decoder_ln(ATTENTION_BAHDANAU, DECODER_CGRU, 0, 0.2f, 0.3f, 1);
 }
 
+/* stacks above the step (--dec-depth): with and without dropout, both decoders */
+static void test_decoder_gradients_depth2(void) { check_decoder_depth(ATTENTION_BAHDANAU, DECODER_GRU, 0, 0.0f, 0.0f, 2); }
+static void test_decoder_gradients_depth3_dropout(void) {
+    check_decoder_depth(ATTENTION_BAHDANAU, DECODER_GRU, 1, 0.2f, 0.3f, 3);
+}
+static void test_cgru_decoder_gradients_depth2_dropout(void) {
+    check_decoder_depth(ATTENTION_DOT, DECODER_CGRU, 0, 0.2f, 0.3f, 2);
+}
+static void test_cgru_decoder_gradients_depth3(void) {
+    check_decoder_depth(ATTENTION_BAHDANAU, DECODER_CGRU, 1, 0.0f, 0.0f, 3);
+}
+
+/* both at once: the layers above the step are layer-normalized too */
+static void test_cgru_decoder_gradients_layer_norm_depth2(void) {
+    check_decoder_full(ATTENTION_BAHDANAU, DECODER_CGRU, 0, 0.2f, 0.3f, 1, 2);
+}
+
 int main(void) {
     RUN(test_init_state_gradients);
     RUN(test_output_gradients_direct);
@@ -182,5 +214,10 @@ int main(void) {
     RUN(test_cgru_decoder_gradients_dropout);
     RUN(test_decoder_gradients_layer_norm);
     RUN(test_cgru_decoder_gradients_layer_norm);
+    RUN(test_decoder_gradients_depth2);
+    RUN(test_decoder_gradients_depth3_dropout);
+    RUN(test_cgru_decoder_gradients_depth2_dropout);
+    RUN(test_cgru_decoder_gradients_depth3);
+    RUN(test_cgru_decoder_gradients_layer_norm_depth2);
     TEST_EXIT();
 }

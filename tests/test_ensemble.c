@@ -236,7 +236,8 @@ int main(void) {
     vocab_config_init(&vc);
     vc.bpe_merges = 100;
     CorpusStats cs;
-    ModelConfig cfg = {.emb = 8, .hidden = 8, .att_dim = 8, .attention = ATTENTION_BAHDANAU, .decoder = DECODER_GRU};
+    ModelConfig cfg = {.emb = 8, .hidden = 8, .att_dim = 8, .attention = ATTENTION_BAHDANAU, .decoder = DECODER_GRU,
+                       .enc_depth = 1, .dec_depth = 1};
     Model *v = model_create(&cfg, vocab_build(&vc, s, t, &cs), 3);
     if (model_save(v, g_path_v, NULL, 0, err, sizeof err) != 0) die("%s", err);
     model_free(v);

@@ -1,7 +1,8 @@
 /* Finite-difference checks of the whole model (model/seq2seq.c: encoder,
  * attention, decoder, output layer and loss) on a tiny padded batch: both
  * scorers, both decoders (gru, cgru), dropout, recurrent dropout, label
- * smoothing, the deep and tied output, and the guided-alignment loss; and
+ * smoothing, the deep and tied output, the guided-alignment loss, and
+ * stacked encoder and decoder layers (--enc-depth, --dec-depth); and
  * the guidance loss's bookkeeping (rows counted, its size at
  * initialization, none after a refill). */
 #include <string.h>
@@ -62,14 +63,21 @@ static void fill_test_batch(Batch *b) {
     batch_fill(b, 3, src, slen, tgt, tlen);
 }
 
-static void check_model_ln(AttentionType type, DecoderType decoder, float dropout, float rec_dropout, float eps,
-                           int deep_output, int tie_target, float guide_weight, int layer_norm) {
+static void check_model_full(AttentionType type, DecoderType decoder, float dropout, float rec_dropout, float eps,
+                             int deep_output, int tie_target, float guide_weight, int layer_norm, int enc_depth,
+                             int dec_depth) {
     ModelCase c;
     memset(&c, 0, sizeof c);
     net_alloc(&c.net, &(ModelConfig){.src_vocab = 9, .tgt_vocab = 8, .emb = 3, .hidden = 4, .att_dim = 5,
                                      .attention = type, .decoder = decoder, .dropout = dropout,
                                      .rec_dropout = rec_dropout, .deep_output = deep_output,
-                                     .tie_target = tie_target, .layer_norm = layer_norm});
+                                     .tie_target = tie_target, .layer_norm = layer_norm, .enc_depth = enc_depth,
+                                     .dec_depth = dec_depth});
+    /* a stack's rounding needs a wider step (see test_encoder.c), but not
+     * as wide under layer normalization, whose curvature over 4-unit
+     * segments makes 1e-2 a coarse step (bx entries 12% off there; all
+     * agree at 3e-3 and 1e-3) */
+    const double h = layer_norm ? 3e-3 : enc_depth > 1 || dec_depth > 1 ? 1e-2 : 1e-3;
     const size_t n = c.net.n;
     model_init_params(&c.net.cfg, c.net.params, 5);
     /* larger weights than the init so every term matters */
@@ -83,14 +91,14 @@ static void check_model_ln(AttentionType type, DecoderType decoder, float dropou
     model_loss(&c);
     float *analytic = falloc(n);
     memcpy(analytic, c.net.grads, sizeof(float) * n);
-    ParamInfo table[64]; /* cgru with layer normalization: 44 */
-    int count = model_param_table(&c.net.cfg, table, 64);
-    EXPECT(count <= 64);
+    ParamInfo table[128]; /* cgru, 3 layers each, layer normalization: 92 */
+    int count = model_param_table(&c.net.cfg, table, 128);
+    EXPECT(count <= 128);
     int significant = 0, checked = 0;
     for (int k = 0; k < count; k++) {
         GradReport r = gradcheck(table[k].name, c.net.params + table[k].offset, analytic + table[k].offset,
-                                 table[k].size, model_loss, &c, 1e-3, 2e-4, 2e-2, 400);
-        EXPECT_MSG(gradcheck_catches(c.net.params + table[k].offset, analytic + table[k].offset, table[k].size, model_loss, &c, 1e-3, 2e-4, 2e-2), "%s: a wrong gradient went unnoticed", table[k].name);
+                                 table[k].size, model_loss, &c, h, 2e-4, 2e-2, 400);
+        EXPECT_MSG(gradcheck_catches(c.net.params + table[k].offset, analytic + table[k].offset, table[k].size, model_loss, &c, h, 2e-4, 2e-2), "%s: a wrong gradient went unnoticed", table[k].name);
         EXPECT_MSG(r.failed == 0, "%s: %d of %d entries off", table[k].name, r.failed, r.checked);
         significant += r.significant;
         checked += r.checked;
@@ -106,7 +114,7 @@ static void check_model_ln(AttentionType type, DecoderType decoder, float dropou
 
 static void check_model_decoder(AttentionType type, DecoderType decoder, float dropout, float rec_dropout, float eps,
                                 int deep_output, int tie_target, float guide_weight) {
-    check_model_ln(type, decoder, dropout, rec_dropout, eps, deep_output, tie_target, guide_weight, 0);
+    check_model_full(type, decoder, dropout, rec_dropout, eps, deep_output, tie_target, guide_weight, 0, 1, 1);
 }
 
 static void check_model(AttentionType type, float dropout, float rec_dropout, float eps, int deep_output,
@@ -140,10 +148,42 @@ static void test_model_gradients_cgru_guided_dot(void) {
 /* layer-normalized GRUs (every GRU of the model, so both decoders), with
  * dropout, recurrent dropout and guidance */
 static void test_model_gradients_layer_norm_gru(void) {
-    check_model_ln(ATTENTION_BAHDANAU, DECODER_GRU, 0.2f, 0.3f, 0.1f, 0, 0, 0.0f, 1);
+    check_model_full(ATTENTION_BAHDANAU, DECODER_GRU, 0.2f, 0.3f, 0.1f, 0, 0, 0.0f, 1, 1, 1);
 }
 static void test_model_gradients_layer_norm_cgru(void) {
-    check_model_ln(ATTENTION_DOT, DECODER_CGRU, 0.2f, 0.3f, 0.1f, 1, 1, 2.0f, 1);
+    check_model_full(ATTENTION_DOT, DECODER_CGRU, 0.2f, 0.3f, 0.1f, 1, 1, 2.0f, 1, 1, 1);
+}
+/* stacked layers: the encoder's and the decoder's, each alone and together,
+ * with dropout, recurrent dropout and guidance */
+static void test_model_gradients_enc_depth3(void) {
+    check_model_full(ATTENTION_BAHDANAU, DECODER_GRU, 0.2f, 0.3f, 0.1f, 0, 0, 0.0f, 0, 3, 1);
+}
+static void test_model_gradients_dec_depth3_cgru(void) {
+    check_model_full(ATTENTION_BAHDANAU, DECODER_CGRU, 0.2f, 0.3f, 0.1f, 1, 1, 2.0f, 0, 1, 3);
+}
+static void test_model_gradients_depth2_dot(void) {
+    check_model_full(ATTENTION_DOT, DECODER_GRU, 0.0f, 0.0f, 0.0f, 0, 0, 0.0f, 0, 2, 2);
+}
+static void test_model_gradients_depth2_cgru_dropout(void) {
+    check_model_full(ATTENTION_DOT, DECODER_CGRU, 0.3f, 0.2f, 0.1f, 0, 0, 0.0f, 0, 2, 2);
+}
+/* both: every layer of the stacks layer-normalized */
+static void test_model_gradients_layer_norm_depth2(void) {
+    check_model_full(ATTENTION_BAHDANAU, DECODER_CGRU, 0.2f, 0.3f, 0.1f, 1, 1, 2.0f, 1, 2, 2);
+}
+
+/* The multiply-add count (the benchmark's FLOPs) includes the stacked
+ * layers: per source token 2 directions x (3H x 2H + 3H x H) per encoder
+ * layer above the first, per target step 3H x 3H + 3H x H per decoder
+ * layer above the step. */
+static void test_forward_madds_count_depth(void) {
+    ModelConfig c;
+    model_config_default(&c);
+    c.src_vocab = c.tgt_vocab = 100, c.emb = 8, c.hidden = 10, c.att_dim = 10;
+    const double one = seq2seq_forward_madds(&c, 7, 5);
+    c.enc_depth = 3, c.dec_depth = 4;
+    const double deep = seq2seq_forward_madds(&c, 7, 5), H = 10;
+    EXPECT_NEAR(deep - one, 7 * 2 * 2 * (6 * H * H + 3 * H * H) + 5 * 3 * (9 * H * H + 3 * H * H), 1e-9);
 }
 
 /* The guidance loss's bookkeeping: the guided rows are counted, the loss of
@@ -187,6 +227,12 @@ int main(void) {
     RUN(test_model_gradients_cgru_guided_dot);
     RUN(test_model_gradients_layer_norm_gru);
     RUN(test_model_gradients_layer_norm_cgru);
+    RUN(test_model_gradients_enc_depth3);
+    RUN(test_model_gradients_dec_depth3_cgru);
+    RUN(test_model_gradients_depth2_dot);
+    RUN(test_model_gradients_depth2_cgru_dropout);
+    RUN(test_forward_madds_count_depth);
+    RUN(test_model_gradients_layer_norm_depth2);
     RUN(test_guide_loss_counts_rows);
     TEST_EXIT();
 }

@@ -215,8 +215,10 @@ static void test_alignment_word_merge_and_hard(void) {
 
 /* ---------- scoring ---------- */
 
-static void test_score_matches_search(void) {
-    TranslateOptions o = opts(1, 1);
+/* Scoring (teacher forcing) gives each translation of a beam of the given
+ * width the log-probability and attention the search found for it. */
+static void check_score_matches_search(int beam) {
+    TranslateOptions o = opts(beam, 1);
     o.search.want_attention = 1;
     NBest g[N_SENT];
     translate_ids(g_model, &o, (const int *const *)g_src, g_src_len, N_SENT, g);
@@ -252,6 +254,8 @@ static void test_score_matches_search(void) {
     for (int i = 0; i < N_SENT; i++) free(att[i]);
     free_all(g, N_SENT);
 }
+
+static void test_score_matches_search(void) { check_score_matches_search(1); }
 
 /* The conditional-GRU decoder: scoring (teacher forcing, the embedding
  * projection of all steps at once) agrees with search (one step at a
@@ -312,6 +316,35 @@ static void test_layer_norm_score_matches_search_and_reloads(void) {
     }
     g_model = plain;
 }
+
+/* Stacked layers (--enc-depth, --dec-depth): a hypothesis's state is every
+ * decoder layer's, and the beam moves all of it with the hypothesis; scoring
+ * runs the layers over whole sentences. Both agree, greedy and with a beam,
+ * for both decoders; the model file keeps the depths. */
+static void check_deep_score_matches_search(DecoderType decoder) {
+    Model *plain = g_model;
+    g_model = fixture_build_deep(decoder, 2, 3);
+    EXPECT(g_model->p.enc.depth == 2 && g_model->p.dec.depth == 3 && g_model->p.dec.up[1].Wx != NULL);
+    check_score_matches_search(1);
+    check_score_matches_search(4);
+    char path[128], err[1024];
+    snprintf(path, sizeof path, "%s/deep.model", g_dir);
+    EXPECT(model_save(g_model, path, NULL, 0, err, sizeof err) == 0);
+    ModelFile mf;
+    Model *back = model_load(path, &mf, err, sizeof err);
+    EXPECT_MSG(back != NULL, "%s", err);
+    if (back) {
+        EXPECT(back->cfg.enc_depth == 2 && back->cfg.dec_depth == 3);
+        EXPECT(!memcmp(back->params, g_model->params, sizeof(float) * model_num_params(&g_model->cfg)));
+        model_free(back);
+        modelfile_free(&mf);
+    }
+    model_free(g_model);
+    g_model = plain;
+}
+
+static void test_deep_score_matches_search(void) { check_deep_score_matches_search(DECODER_GRU); }
+static void test_deep_cgru_score_matches_search(void) { check_deep_score_matches_search(DECODER_CGRU); }
 
 static void test_score_stream(void) {
     char sp[128], tp[128], op[128];
@@ -430,6 +463,8 @@ int main(void) {
     RUN(test_score_matches_search);
     RUN(test_cgru_score_matches_search_and_reloads);
     RUN(test_layer_norm_score_matches_search_and_reloads);
+    RUN(test_deep_score_matches_search);
+    RUN(test_deep_cgru_score_matches_search);
     RUN(test_score_stream);
     RUN(test_average_is_elementwise_mean);
     fixture_free();

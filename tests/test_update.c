@@ -62,7 +62,7 @@ static void setup(Setup *s, int threads, OptimizerType optimizer, float ema_deca
 
     s->m.cfg = (ModelConfig){.src_vocab = 9, .tgt_vocab = 8, .emb = 3, .hidden = 4, .att_dim = 5,
                              .attention = ATTENTION_BAHDANAU, .decoder = DECODER_CGRU, .dropout = 0.2f,
-                             .rec_dropout = 0.1f};
+                             .rec_dropout = 0.1f, .enc_depth = 1, .dec_depth = 1};
     s->m.params = falloc(model_num_params(&s->m.cfg));
     model_bind(&s->m.cfg, s->m.params, &s->m.p);
     model_init_params(&s->m.cfg, s->m.params, 11);

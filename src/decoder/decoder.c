@@ -34,8 +34,9 @@ int decoder_slots(const DecoderWeights *w, int Tt, int Ts, int B, int rec_dropou
     }
     act_repeat(slots, n, Tt); /* in, xproj, cache, q, pre, rec_in, query, cache2: [Tt][B][...] */
     slots[n++] = (ActSlot){&act->emb, N * E, 0};                          /* [Tt][B][E] */
-    slots[n++] = (ActSlot){&act->s, ((size_t)Tt + 1) * B * H, 0};                 /* [Tt+1][B][H] */
-    slots[n++] = (ActSlot){&act->rec_mask, (size_t)(rec_dropout != 0) * B * H, 0}; /* [B][H] */
+    const size_t D = (size_t)w->depth;
+    slots[n++] = (ActSlot){&act->s, D * ((size_t)Tt + 1) * B * H, 0};                 /* [D][Tt+1][B][H] */
+    slots[n++] = (ActSlot){&act->rec_mask, (size_t)(rec_dropout != 0) * D * B * H, 0}; /* [D][B][H] */
     slots[n++] = (ActSlot){&act->alpha, N * Ts, 0};                       /* [Tt][B][Ts] */
     slots[n++] = (ActSlot){&act->out_in, N * w->out.in, 0};               /* [Tt][B][3H+E] */
     slots[n++] = (ActSlot){&act->deep, (w->out.deep_W != NULL) * N * E, 0}; /* [Tt][B][E] */
@@ -59,6 +60,9 @@ static DecoderStepActs step_acts(const DecoderActs *act, int t) {
     }
     a.att.alpha = act->alpha + (size_t)t * act->B * act->Ts;
     a.rec_mask = act->rec_mask;
+    const size_t BH = (size_t)act->B * act->H;
+    a.up_drop = act->up_drop ? act->up_drop + (size_t)t * (act->depth - 1) * BH : NULL;
+    a.layer_stride = ((size_t)act->Tt + 1) * BH; /* layer l's states follow layer l-1's [Tt+1][B][H] */
     return a;
 }
 
@@ -70,6 +74,7 @@ void decoder_forward(const DecoderWeights *w, int Tt, int Ts, int B, const int *
     const size_t BH = (size_t)B * H;
     act->Tt = Tt, act->Ts = Ts, act->B = B;
     act->guide = NULL, act->guide_scale = 0.0f;
+    act->depth = w->depth, act->H = H;
     ActSlot slots[DECODER_SLOTS];
     const int n = decoder_slots(w, Tt, Ts, B, rec_dropout > 0.0f, act, slots);
     act_carve(slots, n, arena_take(arena, act_floats(slots, n)));
@@ -79,7 +84,13 @@ void decoder_forward(const DecoderWeights *w, int Tt, int Ts, int B, const int *
     embed_lookup(w->tgt_emb, E, tgt_in, N, act->emb);
     act->emb_drop = dropout_forward(act->emb, (size_t)N * E, dropout, rng, arena);
     for (int i = 0; i < N; i++) memcpy(dec_in + (size_t)i * DI, act->emb + (size_t)i * E, sizeof(float) * (size_t)E);
-    if (act->rec_mask) dropout_mask(act->rec_mask, BH, rec_dropout, rng);
+    if (act->rec_mask) dropout_mask(act->rec_mask, w->depth * BH, rec_dropout, rng);
+    act->up_drop = NULL; /* the upper layers' input dropout, a fresh mask per step and layer */
+    if (w->depth > 1 && dropout > 0.0f) {
+        const size_t n_drop = (size_t)Tt * (w->depth - 1) * BH;
+        act->up_drop = arena_take(arena, n_drop);
+        dropout_mask(act->up_drop, n_drop, dropout, rng);
+    }
 
     /* the embedding part of every step's input projection, in one product:
      * xproj [N][3H] = dec_in[:, :E] [N][E] Wx[:, :E]^T + bx
@@ -87,15 +98,15 @@ void decoder_forward(const DecoderWeights *w, int Tt, int Ts, int B, const int *
     gemm(0, 1, N, 3 * H, E, 1.0f, dec_in, DI, w->gru.Wx, w->gru.in, 0.0f, act->step.xproj, 3 * H);
     add_bias_rows(act->step.xproj, w->gru.bx, N, 3 * H);
 
-    memcpy(act->s, s0, sizeof(float) * BH);
+    for (int l = 0; l < w->depth; l++) memcpy(act->s + l * (Tt + 1) * BH, s0, sizeof(float) * BH);
     const AttentionMemory mem = {Ts, B, NULL, ann, keys, src_mask};
     for (int t = 0; t < Tt; t++) {
         DecoderStepActs a = step_acts(act, t);
         decoder_step_forward(w, &mem, B, act->s + t * BH, 1, &a, act->s + (t + 1) * BH);
     }
 
-    /* output layer over all steps: [s_t ; c_t ; emb_{t-1}] */
-    output_input(N, H, E, act->s + BH, dec_in, act->out_in);
+    /* output layer over all steps: [s_t ; c_t ; emb_{t-1}], s_t the top u^depth_t when deeper */
+    output_input(N, H, E, w->depth > 1 ? act->step.top : act->s + BH, dec_in, act->out_in);
     act->out_drop = dropout_forward(act->out_in, (size_t)N * OI, dropout, rng, arena);
     output_forward(&w->out, N, act->out_in, act->deep, act->logits);
 }
@@ -163,8 +174,14 @@ void decoder_backward(const DecoderWeights *w, const DecoderWeights *g, const in
     float *dxproj2 = cgru ? arena_take(arena, (size_t)N * 3 * H) : NULL; /* [Tt][B][3H] */
     float *dhproj2 = cgru ? arena_take(arena, (size_t)N * 3 * H) : NULL; /* [Tt][B][3H] */
     float *dq = w->att.type == ATTENTION_BAHDANAU ? arena_take(arena, (size_t)N * A) : NULL; /* [Tt][B][A] */
-    float *ds = arena_take_zero(arena, BH), *ds_prev = arena_take(arena, BH);
+    const int D = w->depth;
+    float *ds = arena_take_zero(arena, D * BH), *ds_prev = arena_take(arena, D * BH); /* [D][B][H] */
     float *dc = arena_take(arena, (size_t)B * 2 * H);
+    /* the layers above: their projections' gradients [D-1][Tt][B][3H], a step's scratch */
+    float *up_dxproj = D > 1 ? arena_take(arena, (size_t)(D - 1) * N * 3 * H) : NULL;
+    float *up_dhproj = D > 1 ? arena_take(arena, (size_t)(D - 1) * N * 3 * H) : NULL;
+    float *up_dx = D > 1 ? arena_take(arena, (size_t)B * 3 * H) : NULL;
+    float *up_ds = D > 1 ? arena_take(arena, BH) : NULL, *dtop = D > 1 ? arena_take(arena, BH) : NULL;
     float *dquery = cgru ? arena_take(arena, BH) : NULL;
     float *scratch = arena_take(arena, (size_t)B * Ts);
     float *dscore = act->guide ? arena_take(arena, (size_t)B * Ts) : NULL;
@@ -175,7 +192,9 @@ void decoder_backward(const DecoderWeights *w, const DecoderWeights *g, const in
         /* in the forward pass out_in[t][b] = [s_{t+1} ; c_t ; emb] (s is offset by one: s[0] = s_0) */
         const float *d_out_t = d_out + (size_t)t * B * OI;
         for (int b = 0; b < B; b++) {
-            for (int i = 0; i < H; i++) ds[(size_t)b * H + i] += d_out_t[(size_t)b * OI + i];
+            if (D > 1) memcpy(dtop + (size_t)b * H, d_out_t + (size_t)b * OI, sizeof(float) * (size_t)H); /* u^D_t */
+            else
+                for (int i = 0; i < H; i++) ds[(size_t)b * H + i] += d_out_t[(size_t)b * OI + i];
             memcpy(dc + (size_t)b * 2 * H, d_out_t + (size_t)b * OI + H, sizeof(float) * 2 * (size_t)H);
         }
         DecoderStepActs a = step_acts(act, t);
@@ -191,17 +210,33 @@ void decoder_backward(const DecoderWeights *w, const DecoderWeights *g, const in
             .scratch = scratch,
             .d_ann = d_ann,
             .dkeys = dkeys,
+            .up_dx = up_dx,
+            .up_ds = up_ds,
+            .dtop = dtop,
         };
+        for (int l = 2; l <= D; l++) {
+            gr.up_dxproj[l - 2] = up_dxproj + ((size_t)(l - 2) * N + rows) * 3 * H;
+            gr.up_dhproj[l - 2] = up_dhproj + ((size_t)(l - 2) * N + rows) * 3 * H;
+        }
         decoder_step_backward(w, g, &mem, B, act->s + t * BH, &a, ds, dc, &gr, ds_prev);
         float *swap = ds;
         ds = ds_prev, ds_prev = swap;
     }
+    /* every layer starts from s_0 */
     memcpy(ds0, ds, sizeof(float) * BH);
+    for (int l = 1; l < D; l++)
+        for (size_t i = 0; i < BH; i++) ds0[i] += ds[l * BH + i];
     /* the weight products deferred from the steps, over all steps at once */
     const float *dec_in = act->step.in, *query = act->step.query; /* [Tt][B][E+2H], cgru: [Tt][B][H] */
     gru_weight_grads(&g->gru, N, dec_in, DI, act->step.rec_in ? act->step.rec_in : act->s, dxproj, dhproj);
     if (cgru) gru_weight_grads(&g->gru2, N, dec_in + E, DI, query, dxproj2, dhproj2); /* x = c_t, h = s'_t */
     attention_query_backward(&w->att, &g->att, N, dq, cgru ? query : act->s);
+    for (int l = 2; l <= D; l++) { /* x = [m^l u^{l-1}_t ; c_t], h = layer l's s_{t-1} (after recurrent dropout) */
+        const float *h = act->step.up_rec_in[l - 2] ? act->step.up_rec_in[l - 2]
+                                                     : act->s + (size_t)(l - 1) * (Tt + 1) * BH;
+        gru_weight_grads(&g->up[l - 2], N, act->step.up_in[l - 2], 3 * H, h, up_dxproj + (size_t)(l - 2) * N * 3 * H,
+                         up_dhproj + (size_t)(l - 2) * N * 3 * H);
+    }
 
     /* target embeddings: from the GRU input and from the output layer */
     float *demb = arena_take(arena, (size_t)N * E);
@@ -217,33 +252,61 @@ void decoder_backward(const DecoderWeights *w, const DecoderWeights *g, const in
 typedef struct {
     DecoderStepActs step;
     float *out_in, *deep;
+    float *s_prev, *s; /* depth > 1: [depth][B][H] the states layer by layer, as the step reads them */
 } SearchScratch;
 
 static int search_slots(const DecoderWeights *w, int B, int Ts, SearchScratch *sc, ActSlot *slots) {
     int n = decoder_step_slots(w, B, Ts, 0, &sc->step, slots);
     slots[n++] = (ActSlot){&sc->out_in, (size_t)B * w->out.in, 0};                    /* [B][3H+E] */
     slots[n++] = (ActSlot){&sc->deep, (w->out.deep_W != NULL) * (size_t)B * w->E, 0}; /* [B][E] */
+    const size_t layered = w->depth > 1 ? (size_t)w->depth * B * w->H : 0;
+    slots[n++] = (ActSlot){&sc->s_prev, layered, 0}; /* [D][B][H] */
+    slots[n++] = (ActSlot){&sc->s, layered, 0};      /* [D][B][H] */
     return n;
 }
 
 size_t decoder_search_scratch(const DecoderWeights *w, int B, int Ts) {
     SearchScratch sc;
-    ActSlot slots[DECODER_STEP_SLOTS + 2];
+    ActSlot slots[DECODER_STEP_SLOTS + 4];
     return act_floats(slots, search_slots(w, B, Ts, &sc, slots));
+}
+
+int decoder_state_floats(const DecoderWeights *w) { return w->depth * w->H; }
+
+/* A search state's rows [B][D][H] -> the step's layers [D][B][H]. */
+static void state_to_layers(int B, int D, int H, const float *rows, float *layers) {
+    for (int b = 0; b < B; b++)
+        for (int l = 0; l < D; l++)
+            memcpy(layers + ((size_t)l * B + b) * H, rows + ((size_t)b * D + l) * H, sizeof(float) * (size_t)H);
+}
+
+/* And back: layers [D][B][H] -> rows [B][D][H]. */
+static void state_to_rows(int B, int D, int H, const float *layers, float *rows) {
+    for (int b = 0; b < B; b++)
+        for (int l = 0; l < D; l++)
+            memcpy(rows + ((size_t)b * D + l) * H, layers + ((size_t)l * B + b) * H, sizeof(float) * (size_t)H);
 }
 
 void decoder_search_step(const DecoderWeights *w, const AttentionMemory *mem, int B, const int *y_prev,
                          const float *s_prev, float *s, float *logprobs, float *alpha, float *scratch) {
     const int E = w->E, H = w->H, V = w->V, DI = E + 2 * H;
     SearchScratch sc = {0};
-    ActSlot slots[DECODER_STEP_SLOTS + 2];
+    ActSlot slots[DECODER_STEP_SLOTS + 4];
     act_carve(slots, search_slots(w, B, mem->Ts, &sc, slots), scratch);
     DecoderStepActs *a = &sc.step;
     a->att.alpha = alpha;
     for (int b = 0; b < B; b++)
         memcpy(a->in + (size_t)b * DI, w->tgt_emb + (size_t)y_prev[b] * E, sizeof(float) * (size_t)E);
-    decoder_step_forward(w, mem, B, s_prev, 0, a, s);
-    output_input(B, H, E, s, a->in, sc.out_in);
+    if (w->depth > 1) {
+        /* a hypothesis keeps its layers together (the beam moves rows); the step reads them layer by layer */
+        a->layer_stride = (size_t)B * H;
+        state_to_layers(B, w->depth, H, s_prev, sc.s_prev);
+        decoder_step_forward(w, mem, B, sc.s_prev, 0, a, sc.s);
+        state_to_rows(B, w->depth, H, sc.s, s);
+    } else {
+        decoder_step_forward(w, mem, B, s_prev, 0, a, s);
+    }
+    output_input(B, H, E, w->depth > 1 ? a->top : s, a->in, sc.out_in);
     output_forward(&w->out, B, sc.out_in, sc.deep, logprobs);
     for (int b = 0; b < B; b++) log_softmax_row(logprobs + (size_t)b * V, V);
 }

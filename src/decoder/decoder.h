@@ -2,8 +2,9 @@
  * one search step.
  *
  *   s_0      = init_state(encoder summary)          (decoder/init_state.h)
- *   c_t, s_t = decoder step(s_{t-1}, y_{t-1})       (decoder/step.h: gru or cgru)
- *   logits_t = output([s_t ; c_t ; E_tgt y_{t-1}])  (decoder/output.h)
+ *   c_t, s_t = decoder step(s_{t-1}, y_{t-1})       (decoder/step.h: gru or cgru,
+ *                                                     and the layers above with depth > 1)
+ *   logits_t = output([s_t ; c_t ; E_tgt y_{t-1}])  (decoder/output.h; s_t: u^depth_t)
  *
  * decoder_forward / decoder_backward run the teacher-forced sequence (the
  * initial state and the attention keys come from the caller, which owns
@@ -31,8 +32,8 @@ typedef struct {
     int n_step_slots;
     float *emb;      /* [Tt][B][E] target embeddings before they are copied into step.in */
     float *emb_drop; /* [Tt][B][E] dropout multipliers, or NULL */
-    float *s;        /* [Tt+1][B][H], s[0] = s_0 */
-    float *rec_mask; /* [B][H] recurrent dropout mask, or NULL */
+    float *s;        /* [depth][Tt+1][B][H], s[0] = s_0 in every layer */
+    float *rec_mask; /* [depth][B][H] recurrent dropout masks, or NULL */
     float *alpha;    /* [Tt][B][Ts] attention weights */
     float *out_in;   /* [Tt][B][3H+E] output layer input, after dropout */
     float *out_drop; /* [Tt][B][3H+E] or NULL */
@@ -40,6 +41,8 @@ typedef struct {
     float *logits;   /* [Tt][B][Vt]; after decoder_loss, the gradient */
     const float *guide; /* guided alignment, set by decoder_guide_loss: gold rows [Tt][B][Ts], or NULL */
     float guide_scale;  /* the weight of the guidance loss in the gradient decoder_backward adds */
+    float *up_drop;     /* [Tt][depth-1][B][H] dropout multipliers on the upper layers' inputs, or NULL */
+    int depth, H;
 } DecoderActs;
 
 /* The arrays of DecoderActs (dropout multipliers aside, which
@@ -83,9 +86,13 @@ void decoder_backward(const DecoderWeights *w, const DecoderWeights *g, const in
                       const float *keys, const float *src_mask, DecoderActs *act, float *d_ann, float *dkeys,
                       float *ds0, Arena *arena);
 
+/* Floats of one hypothesis's state: every layer's, depth x H. */
+int decoder_state_floats(const DecoderWeights *w);
+
 /* One search step for B hypothesis rows over the encoded sentences of mem
- * (row b belongs to sentence mem->row_src[b]). y_prev [B], s_prev [B][H].
- * Writes s [B][H], logprobs [B][Vt] (log-softmax) and alpha [B][Ts].
+ * (row b belongs to sentence mem->row_src[b]). y_prev [B], s_prev [B][S]
+ * (S = decoder_state_floats: row b's layers one after another).
+ * Writes s [B][S], logprobs [B][Vt] (log-softmax) and alpha [B][Ts].
  * scratch: decoder_search_scratch(w, B, Ts) floats, laid out by
  * decoder_search_slots. */
 void decoder_search_step(const DecoderWeights *w, const AttentionMemory *mem, int B, const int *y_prev,

@@ -17,6 +17,9 @@
  *         word for y_t knowing y_{t-1}. */
 typedef enum { DECODER_GRU = 0, DECODER_CGRU = 1 } DecoderType;
 
+/* The most layers --dec-depth allows. */
+enum { DECODER_MAX_DEPTH = 16 };
+
 typedef struct {
     float *tgt_emb;        /* [Vt][E] */
     InitStateWeights init; /* s_0 from the encoder summary */
@@ -26,6 +29,8 @@ typedef struct {
     OutputWeights out;     /* out.W is tgt_emb itself when the embeddings are tied */
     DecoderType type;
     int E, H, V;
+    int depth;             /* GRU layers: the (c)GRU step, then depth - 1 layers above it */
+    GruWeights up[DECODER_MAX_DEPTH - 1]; /* layer l = 2..depth at up[l-2]: in = 3H, [u^{l-1}_t ; c_t] */
 } DecoderWeights;
 
 #endif

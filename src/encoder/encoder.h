@@ -6,6 +6,12 @@
  * through padded steps, the backward GRU starts at zero on the last real
  * token, and annotations at padded positions are zero.
  *
+ * With depth D > 1 (--enc-depth) layer l = 2..D is a bidirectional GRU over
+ * the annotations of layer l - 1 (after dropout, a fresh mask per layer),
+ * and adds them to its own: ann_l = [fwd_l ; bwd_l] + ann_{l-1} (a residual
+ * connection, so the gradient reaches the lower layers undamped). The
+ * decoder reads the top layer: its annotations and its final states.
+ *
  * Forward/backward pairs, side by side in encoder.c:
  *   encoder_forward         / encoder_backward
  *   encoder_summary_forward / encoder_summary_backward  (the final states the
@@ -18,13 +24,32 @@
 #include "nn/nn.h"
 #include "nn/rng.h"
 
+/* The most layers --enc-depth allows. */
+enum { ENCODER_MAX_DEPTH = 16 };
+
 /* The encoder's own weights (views into the model's parameter buffer). */
 typedef struct {
     float *src_emb;    /* [Vs][E] */
     GruWeights fwd;    /* in = E */
     GruWeights bwd;    /* in = E */
     int E, H;
+    int depth;         /* stacked bidirectional layers */
+    GruWeights up_fwd[ENCODER_MAX_DEPTH - 1]; /* layer l = 2..depth at [l-2]: in = 2H, the annotations below */
+    GruWeights up_bwd[ENCODER_MAX_DEPTH - 1];
 } EncoderWeights;
+
+/* The activations of a layer above the first (the first's are EncoderActs'
+ * own fields, its input the embeddings). */
+typedef struct {
+    float *in;       /* [Ts][B][2H] the input: the annotations below, after dropout */
+    float *in_drop;  /* [Ts][B][2H] dropout multipliers, or NULL */
+    float *xproj;    /* [2][Ts][B][3H] input projections, forward then backward direction */
+    float *hf, *hb;  /* [Ts+1][B][H] forward and backward states, as in EncoderActs */
+    float *cache;    /* [2][Ts][B][C] GRU step caches */
+    float *rec_mask; /* [2][B][H] recurrent dropout masks, or NULL */
+    float *rec_in;   /* [2][Ts][B][H] the recurrent products' inputs under recurrent dropout, or NULL */
+    float *ann;      /* [Ts][B][2H] [fwd ; bwd] + the annotations below */
+} EncoderLayerActs;
 
 typedef struct {
     int Ts, B;
@@ -37,17 +62,22 @@ typedef struct {
     float *rec_mask; /* [2][B][H] recurrent dropout masks, forward then backward direction, or NULL */
     float *rec_in;   /* [2][Ts][B][H] the recurrent products' inputs under recurrent dropout, or NULL */
     float *ann;      /* [Ts][B][2H] annotations */
+    int depth;
+    EncoderLayerActs up[ENCODER_MAX_DEPTH - 1]; /* layer l = 2..depth at [l-2] */
+    float *top;      /* [Ts][B][2H] the top layer's annotations (ann at depth 1): what the decoder reads */
 } EncoderActs;
 
 /* The arrays of EncoderActs (the dropout multipliers aside, which
  * dropout_forward takes from the arena): their sizes and where their
  * pointers go (nn/layout.h). Returns the number of slots. */
-enum { ENCODER_SLOTS = 8 };
+enum { ENCODER_SLOTS = 8 * ENCODER_MAX_DEPTH };
 int encoder_slots(const EncoderWeights *w, int Ts, int B, int rec_dropout, EncoderActs *act, ActSlot *slots);
 /* Their floats without dropout (scoring's memory estimate). */
 size_t encoder_floats(const EncoderWeights *w, int Ts, int B);
 /* Multiply-adds per source token: both directions' GRU steps. */
 double encoder_madds(int E, int H);
+/* Those the layers above the first add, per source token. */
+double encoder_upper_madds(int H, int depth);
 
 /* Forward pass over src [Ts][B] (token ids) with mask [Ts][B] (1 real, 0
  * padding). dropout > 0 draws embedding dropout from rng, rec_dropout > 0
@@ -56,13 +86,13 @@ double encoder_madds(int E, int H);
 void encoder_forward(const EncoderWeights *w, int Ts, int B, const int *src, const float *mask, float dropout,
                      float rec_dropout, Rng *rng, Arena *arena, EncoderActs *act);
 
-/* Backward pass given d_ann [Ts][B][2H] (gradient w.r.t. the annotations)
- * and d_final [2][B][H] (w.r.t. the final states hf[Ts] and hb[0], from
- * encoder_summary_backward). Adds into g. */
+/* Backward pass given d_ann [Ts][B][2H] (gradient w.r.t. the top layer's
+ * annotations) and d_final [2][B][H] (w.r.t. its final states hf[Ts] and
+ * hb[0], from encoder_summary_backward). Adds into g. */
 void encoder_backward(const EncoderWeights *w, const EncoderWeights *g, const int *src, const float *mask,
                       const EncoderActs *act, const float *d_ann, const float *d_final, Arena *arena);
 
-/* The final states, as the decoder's initial state reads them:
+/* The top layer's final states, as the decoder's initial state reads them:
  * out [B][2H] = [hf[Ts] ; hb[0]] (forward after the last token, backward
  * after the first). */
 void encoder_summary_forward(const EncoderActs *act, int H, float *out);

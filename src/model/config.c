@@ -25,6 +25,8 @@ const FieldSpec MODEL_CONFIG_FIELDS[] = {
     /* written only for cgru, so that files of the plain decoder keep their bytes */
     {"decoder", "--decoder", FIELD_ENUM, F(decoder), DECODER_GRU, 0, 1, NULL, DECODER_NAMES, .flags = FIELD_OMIT_DEFAULT, .section = "model", .help = "gru: attention reads s_{t-1}, then one GRU reads [y_{t-1} ; c_t];\ncgru (conditional GRU): a first GRU reads y_{t-1}, attention\nreads its state, a second GRU reads c_t (the recipes use cgru,\nwhich translates and aligns better: README)"},
     {"layer_norm", "--layer-norm", FIELD_INT, F(layer_norm), 0, 0, 1, NULL, NULL, .flags = FIELD_SWITCH | FIELD_OMIT_DEFAULT, .section = "model", .help = "layer normalization in every GRU: each gate's input and\nrecurrent projections are normalized over their units, then\nscaled and shifted by learned gains and biases"},
+    {"enc_depth", "--enc-depth", FIELD_INT, F(enc_depth), 1, 1, ENCODER_MAX_DEPTH, NULL, NULL, .flags = FIELD_OMIT_DEFAULT, .section = "model", .help = "stacked bidirectional GRU layers in the encoder; from the second\nup each reads the previous layer's annotations (after dropout) and\nadds them to its own (a residual connection)"},
+    {"dec_depth", "--dec-depth", FIELD_INT, F(dec_depth), 1, 1, DECODER_MAX_DEPTH, NULL, NULL, .flags = FIELD_OMIT_DEFAULT, .section = "model", .help = "GRU layers in the decoder: the --decoder step, then layers that\neach read [the layer below (after dropout) ; c_t] and add the layer\nbelow to their state (a residual connection)"},
 };
 #undef F
 const int MODEL_CONFIG_NFIELDS = (int)(sizeof MODEL_CONFIG_FIELDS / sizeof MODEL_CONFIG_FIELDS[0]);
@@ -57,7 +59,7 @@ void model_config_write(const ModelConfig *c, Buf *out) {
 }
 
 int model_config_read(const char *text, size_t len, ModelConfig *c, const char *where, char *err, size_t errsz) {
-    memset(c, 0, sizeof *c);
+    model_config_default(c); /* a field the file leaves out (FIELD_OMIT_DEFAULT) holds its default */
     if (fields_read(MODEL_CONFIG_FIELDS, MODEL_CONFIG_NFIELDS, text, len, c, where, err, errsz) != 0) return -1;
     char why[256];
     if (model_config_check(c, why, sizeof why) != 0) {

@@ -9,6 +9,7 @@
 
 #include "attention/attention.h"
 #include "decoder/weights.h"
+#include "encoder/encoder.h"
 #include "sys/fields.h"
 
 typedef struct {
@@ -24,6 +25,8 @@ typedef struct {
     int deep_output; /* 1: t = tanh(deep_W [s;c;y] + deep_b) (E wide), logits = out_W t + out_b */
     int tie_target;  /* with deep_output: out_W is tgt_emb (one matrix for both) */
     int layer_norm;  /* 1: every GRU normalizes each gate's input and recurrent projections (nn/gru.h) */
+    int enc_depth;   /* stacked bidirectional GRU layers in the encoder (1..ENCODER_MAX_DEPTH) */
+    int dec_depth;   /* GRU layers in the decoder: the (c)GRU step and dec_depth - 1 above it */
 } ModelConfig;
 
 /* The table: key in the model file's CONF section, flag, range. */

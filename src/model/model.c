@@ -74,6 +74,12 @@ static void visit_all(const ModelConfig *c, ModelParams *p, Visitor visit, void 
     visit(ctx, "tgt_emb", KIND_EMBEDDING, c->tgt_vocab, E, &dec->tgt_emb);
     visit_gru(visit, ctx, c, "enc_fwd", &enc->fwd, E, H);
     visit_gru(visit, ctx, c, "enc_bwd", &enc->bwd, E, H);
+    enc->depth = c->enc_depth;
+    for (int l = 2; l <= c->enc_depth; l++) { /* layer l reads the 2H-wide annotations of layer l - 1 */
+        char name[32];
+        snprintf(name, sizeof name, "enc_fwd%d", l), visit_gru(visit, ctx, c, name, &enc->up_fwd[l - 2], 2 * H, H);
+        snprintf(name, sizeof name, "enc_bwd%d", l), visit_gru(visit, ctx, c, name, &enc->up_bwd[l - 2], 2 * H, H);
+    }
     dec->init.H = H;
     visit(ctx, "init_W", KIND_MATRIX, H, 2 * H, &dec->init.W);
     visit(ctx, "init_b", KIND_BIAS, 1, H, &dec->init.b);
@@ -85,6 +91,11 @@ static void visit_all(const ModelConfig *c, ModelParams *p, Visitor visit, void 
         visit_gru(visit, ctx, c, "dec2", &dec->gru2, 2 * H, H);
     } else {
         visit_gru(visit, ctx, c, "dec", &dec->gru, E + 2 * H, H);
+    }
+    dec->depth = c->dec_depth;
+    for (int l = 2; l <= c->dec_depth; l++) { /* layer l reads [u^{l-1}_t ; c_t], 3H wide */
+        char name[32];
+        snprintf(name, sizeof name, "dec_l%d", l), visit_gru(visit, ctx, c, name, &dec->up[l - 2], 3 * H, H);
     }
     visit_output(visit, ctx, c, dec);
 }

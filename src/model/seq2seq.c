@@ -11,8 +11,9 @@ size_t seq2seq_forward_floats(const ModelParams *p, int B, int Ts, int Tt) {
 
 double seq2seq_forward_madds(const ModelConfig *c, int Ts, int Tt) {
     const int E = c->emb, H = c->hidden, A = c->attention == ATTENTION_BAHDANAU ? c->att_dim : H;
-    const double source = encoder_madds(E, H) + attention_keys_madds(A, H);
+    const double source = encoder_madds(E, H) + encoder_upper_madds(H, c->enc_depth) + attention_keys_madds(A, H);
     const double step = decoder_step_madds((DecoderType)c->decoder, (AttentionType)c->attention, E, H, A, Ts) +
+                        decoder_upper_madds(H, c->dec_depth) +
                         output_madds_of(model_out_in(c), E, c->tgt_vocab, c->deep_output);
     return Ts * source + init_state_madds(H) + Tt * step;
 }
@@ -26,7 +27,7 @@ void seq2seq_encode(const ModelParams *p, int Ts, int B, const int *src, const f
     e->s0 = arena_take(arena, (size_t)B * H);
     init_state_forward(&p->dec.init, B, e->summary, e->s0);
     e->keys = arena_take(arena, (size_t)Ts * B * A);
-    attention_keys_forward(&p->dec.att, Ts, B, e->enc.ann, e->keys);
+    attention_keys_forward(&p->dec.att, Ts, B, e->enc.top, e->keys);
 }
 
 LossSum seq2seq_train_step(const ModelParams *p, const ModelParams *g, const ModelConfig *cfg, const Batch *bt,
@@ -35,7 +36,7 @@ LossSum seq2seq_train_step(const ModelParams *p, const ModelParams *g, const Mod
     Encoding e;
     DecoderActs dec;
     seq2seq_encode(p, Ts, B, bt->src, bt->src_mask, cfg->dropout, cfg->rec_dropout, rng, arena, &e);
-    decoder_forward(&p->dec, bt->Tt, Ts, B, bt->tgt_in, e.enc.ann, e.keys, bt->src_mask, e.s0, cfg->dropout,
+    decoder_forward(&p->dec, bt->Tt, Ts, B, bt->tgt_in, e.enc.top, e.keys, bt->src_mask, e.s0, cfg->dropout,
                     cfg->rec_dropout, rng, arena, &dec);
     LossSum sum = {.tokens = bt->n_tgt_tokens};
     sum.loss = decoder_loss(&p->dec, &dec, bt->tgt_out, bt->tgt_mask, w->label_smoothing, w->scale, &sum.nll);
@@ -48,8 +49,8 @@ LossSum seq2seq_train_step(const ModelParams *p, const ModelParams *g, const Mod
     float *ds0 = arena_take(arena, (size_t)B * H);                       /* [B][H] */
     float *d_summary = arena_take(arena, (size_t)B * 2 * H);             /* [B][2H] */
     float *d_final = arena_take(arena, (size_t)2 * B * H);               /* [2][B][H] */
-    decoder_backward(&p->dec, &g->dec, bt->tgt_in, e.enc.ann, e.keys, bt->src_mask, &dec, d_ann, dkeys, ds0, arena);
-    attention_keys_backward(&p->dec.att, &g->dec.att, Ts, B, e.enc.ann, dkeys, d_ann);
+    decoder_backward(&p->dec, &g->dec, bt->tgt_in, e.enc.top, e.keys, bt->src_mask, &dec, d_ann, dkeys, ds0, arena);
+    attention_keys_backward(&p->dec.att, &g->dec.att, Ts, B, e.enc.top, dkeys, d_ann);
     init_state_backward(&p->dec.init, &g->dec.init, B, e.summary, e.s0, ds0, d_summary);
     encoder_summary_backward(B, H, d_summary, d_final);
     encoder_backward(&p->enc, &g->enc, bt->src, bt->src_mask, &e.enc, d_ann, d_final, arena);
@@ -60,7 +61,7 @@ LossSum seq2seq_forward(const ModelParams *p, const Batch *bt, Arena *arena, Enc
                         double *sentence_nll) {
     const int B = bt->B, V = p->dec.V;
     seq2seq_encode(p, bt->Ts, B, bt->src, bt->src_mask, 0.0f, 0.0f, NULL, arena, e);
-    decoder_forward(&p->dec, bt->Tt, bt->Ts, B, bt->tgt_in, e->enc.ann, e->keys, bt->src_mask, e->s0, 0.0f, 0.0f,
+    decoder_forward(&p->dec, bt->Tt, bt->Ts, B, bt->tgt_in, e->enc.top, e->keys, bt->src_mask, e->s0, 0.0f, 0.0f,
                     NULL, arena, dec);
     LossSum sum = {.tokens = bt->n_tgt_tokens};
     if (sentence_nll) {

@@ -26,7 +26,7 @@ typedef struct {
 
 /* A source batch, encoded. */
 typedef struct {
-    EncoderActs enc; /* enc.ann [Ts][B][2H]: the annotations */
+    EncoderActs enc; /* enc.top [Ts][B][2H]: the (top layer's) annotations */
     float *summary;  /* [B][2H] the encoder's final states */
     float *s0;       /* [B][H] the decoder's initial state */
     float *keys;     /* [Ts][B][A] attention keys */

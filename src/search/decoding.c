@@ -32,7 +32,7 @@ void decoding_init(Decoding *d, const ModelParams *p, const int *const *src, con
     memset(d, 0, sizeof *d);
     d->arena = workspace ? workspace : &d->own_arena;
     arena_reset(d->arena);
-    const int H = p->dec.H, rows = n * R;
+    const int H = decoder_state_floats(&p->dec), rows = n * R; /* a row's state: every layer's */
     d->p = p, d->n = n, d->R = R, d->H = H, d->V = p->dec.V;
     d->dec = p->dec;
     if (shortlist) {
@@ -54,7 +54,7 @@ void decoding_init(Decoding *d, const ModelParams *p, const int *const *src, con
     d->Ts = Ts;
     Encoding e;
     seq2seq_encode(p, Ts, n, bt.src, bt.src_mask, 0.0f, 0.0f, NULL, d->arena, &e);
-    d->ann = e.enc.ann, d->keys = e.keys;
+    d->ann = e.enc.top, d->keys = e.keys;
     d->mask = arena_take(d->arena, (size_t)Ts * n);
     memcpy(d->mask, bt.src_mask, sizeof(float) * (size_t)Ts * n);
     batch_free(&bt);
@@ -70,7 +70,9 @@ void decoding_init(Decoding *d, const ModelParams *p, const int *const *src, con
     for (int i = 0; i < n; i++) d->slot[i] = i;
     for (int r = 0; r < rows; r++) {
         d->row_src[r] = r / R; /* row r is a hypothesis of sentence r / R */
-        memcpy(d->s + (size_t)r * H, e.s0 + (size_t)(r / R) * H, sizeof(float) * (size_t)H);
+        for (int l = 0; l < p->dec.depth; l++) /* every layer starts from s_0 */
+            memcpy(d->s + (size_t)r * H + (size_t)l * p->dec.H, e.s0 + (size_t)(r / R) * p->dec.H,
+                   sizeof(float) * (size_t)p->dec.H);
         d->y_prev[r] = VOCAB_BOS;
     }
 }

@@ -36,7 +36,7 @@ typedef struct Decoding {
     int live;                 /* sentences still decoded; their rows are 0 .. live*R-1 */
     int *slot;                /* [n] position of sentence i among the live ones, -1 once retired */
     int *row_src;             /* [n*R] sentence of each packed row */
-    float *s, *s_new;         /* [n*R][H] states of the packed rows */
+    float *s, *s_new;         /* [n*R][H] states of the packed rows (H: every decoder layer's, depth x hidden) */
     float *logp, *alpha;      /* [n*R][V], [n*R][Ts] the last step's outputs */
     int *y_prev;              /* [n*R] */
     float *scratch;

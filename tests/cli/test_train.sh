@@ -99,6 +99,17 @@ then pass layer_norm_thread_independent_and_saved; else fail layer_norm_thread_i
 losses=$(sed -n 's/.*"valid_loss": \([0-9.]*\).*/\1/p' "$T/ln1.log" | tr '\n' ' ')
 if echo "$losses" | awk '{ok = NF == 4 && $1 - $NF > 0.4; for (i = 2; i <= NF; i++) if ($i >= $(i - 1)) ok = 0; exit !ok}'
 then pass layer_norm_validation_loss_falls; else fail layer_norm_validation_loss_falls "validation losses: $losses"; fi
+# Depth (stacked layers with dropout between them, recurrent dropout in each): independent of --threads too.
+deep=(--enc-depth 2 --dec-depth 3 --decoder cgru --rec-dropout 0.2 --max-updates 12)
+"$B/nmt-train" "${common[@]}" -o "$T/dp1" --threads 1 "${deep[@]}" 2>"$T/err1"
+"$B/nmt-train" "${common[@]}" -o "$T/dp2" --threads 2 "${deep[@]}" 2>"$T/err2"
+if [ -f "$T/dp1.last" ] && cmp -s "$T/dp1.last" "$T/dp2.last" && cmp -s "$T/dp1" "$T/dp2"
+then pass depth_thread_independent; else fail depth_thread_independent "$(cat "$T/err1" "$T/err2" | head -5)"; fi
+# the model file records the depths; a model of one layer each keeps its bytes (no such lines)
+if [ "$(grep -ac '^enc_depth=2$' "$T/dp1.last") $(grep -ac '^dec_depth=3$' "$T/dp1.last")" = "1 1" ] &&
+    ! grep -aq 'depth=' "$T/t1.last"
+then pass depth_recorded_in_model_file; else fail depth_recorded_in_model_file; fi
+expect_error depth_out_of_range "enc-depth.*17" "$B/nmt-train" "${common[@]}" -o "$T/x" --enc-depth 17
 
 # --keep-snapshots can be switched on when resuming (it only adds files): same model, plus snapshots.
 "$B/nmt-train" "${common[@]}" -o "$T/ks" --threads 2 --max-updates 20 2>/dev/null

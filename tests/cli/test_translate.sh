@@ -220,3 +220,31 @@ printf 'a\nb\nc\nd\n' >"$T/four.txt"
 expect_error score_invalid_utf8_names_file_line "bad.txt:2: invalid UTF-8" "$B/nmt-score" -m "$M" --src "$T/four.txt" --tgt "$T/bad.txt"
 "$B/nmt-score" -m "$M" --src "$T/four.txt" --tgt "$T/bad.txt" --skip-invalid >"$T/o" 2>"$T/err"
 expect_eq score_skip_invalid "$? $(wc -l <"$T/o") $(sed -n 2p "$T/o" | wc -c)" "0 4 1"
+
+# ---- a deep model (--enc-depth, --dec-depth): the search carries every layer's state ----
+# Beam search moves each hypothesis's state (all its layers) to its new row
+# at every step; forced decoding runs the layers over the whole sentence.
+# The two must agree on the log-probability of each translation that ended
+# and whose text reads back as the same tokens (a barely trained model
+# emits some that do not, such as "." without the word start before it).
+"$B/nmt-train" --vocab "$T/V" --train-src "$T/train.src" --train-tgt "$T/train.tgt" -o "$T/D" --emb 16 --hidden 24 \
+    --enc-depth 2 --dec-depth 3 --decoder cgru --max-updates 80 --batch 32 --dropout 0 --threads 2 --quiet \
+    >/dev/null 2>"$T/err"
+if [ -s "$T/D" ]; then
+    for beam in 1 4; do
+        "$B/nmt-translate" -m "$T/D" --quiet --beam $beam --nbest 1 --length-penalty 0 -i "$T/ps" |
+            sed 's/.* ||| //' >"$T/deep_lp"
+        "$B/nmt-translate" -m "$T/D" --quiet --beam $beam --length-penalty 0 -i "$T/ps" --attention "$T/d.jsonl" \
+            >"$T/deep_txt"
+        "$B/nmt-score" -m "$T/D" --src "$T/ps" --tgt "$T/deep_txt" --quiet --attention "$T/f.jsonl" | cut -f1 >"$T/deep_forced"
+        # 1 where the search ended and the scored tokens are the searched ones
+        paste -d'\t' "$T/d.jsonl" "$T/f.jsonl" | awk -F'\t' '{ a = $1; b = $2; sub(/.*"tgt_tokens":/, "", a);
+            sub(/,"attention".*/, "", a); sub(/.*"tgt_tokens":/, "", b); sub(/,"attention".*/, "", b);
+            print (a == b && index(a, "\"</s>\"]") > 0) }' >"$T/deep_same"
+        check=$(paste "$T/deep_lp" "$T/deep_forced" "$T/deep_same" | awk '$3 == 1 { n++; d = $1 - $2; if (d < 0) d = -d;
+            if (d > 1e-3) bad++ } END { print bad + 0, (n > 0) }')
+        expect_eq "deep_model_score_matches_search_logprob_beam$beam" "$check" "0 1"
+    done
+else
+    fail deep_model_setup "$(head -c 400 "$T/err")"
+fi
