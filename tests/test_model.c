@@ -1,7 +1,8 @@
 /* Finite-difference checks of the whole model (model/seq2seq.c: encoder,
  * attention, decoder, output layer and loss) on a tiny padded batch: both
  * scorers, both decoders (gru, cgru), dropout, recurrent dropout, label
- * smoothing, the deep and tied output, and the guided-alignment loss; and
+ * smoothing, the deep and tied output, the guided-alignment loss and
+ * multi-head attention (2 and 4 heads); and
  * the guidance loss's bookkeeping (rows counted, its size at
  * initialization, none after a refill). */
 #include <string.h>
@@ -62,14 +63,15 @@ static void fill_test_batch(Batch *b) {
     batch_fill(b, 3, src, slen, tgt, tlen);
 }
 
-static void check_model_decoder(AttentionType type, DecoderType decoder, float dropout, float rec_dropout, float eps,
-                                int deep_output, int tie_target, float guide_weight) {
+static void check_model_heads(AttentionType type, DecoderType decoder, float dropout, float rec_dropout, float eps,
+                              int deep_output, int tie_target, float guide_weight, int heads) {
     ModelCase c;
     memset(&c, 0, sizeof c);
-    net_alloc(&c.net, &(ModelConfig){.src_vocab = 9, .tgt_vocab = 8, .emb = 3, .hidden = 4, .att_dim = 5,
-                                     .attention = type, .decoder = decoder, .dropout = dropout,
-                                     .rec_dropout = rec_dropout, .deep_output = deep_output,
-                                     .tie_target = tie_target});
+    /* N heads need --att-dim a multiple of N */
+    net_alloc(&c.net, &(ModelConfig){.src_vocab = 9, .tgt_vocab = 8, .emb = 3, .hidden = 4,
+                                     .att_dim = heads > 1 ? 4 : 5, .attention = type, .decoder = decoder,
+                                     .dropout = dropout, .rec_dropout = rec_dropout, .deep_output = deep_output,
+                                     .tie_target = tie_target, .heads = heads});
     const size_t n = c.net.n;
     model_init_params(&c.net.cfg, c.net.params, 5);
     /* larger weights than the init so every term matters */
@@ -103,6 +105,11 @@ static void check_model_decoder(AttentionType type, DecoderType decoder, float d
     arena_free(&c.arena);
 }
 
+static void check_model_decoder(AttentionType type, DecoderType decoder, float dropout, float rec_dropout, float eps,
+                                int deep_output, int tie_target, float guide_weight) {
+    check_model_heads(type, decoder, dropout, rec_dropout, eps, deep_output, tie_target, guide_weight, 1);
+}
+
 static void check_model(AttentionType type, float dropout, float rec_dropout, float eps, int deep_output,
                         int tie_target, float guide_weight) {
     check_model_decoder(type, DECODER_GRU, dropout, rec_dropout, eps, deep_output, tie_target, guide_weight);
@@ -130,6 +137,23 @@ static void test_model_gradients_cgru_guided_bahdanau(void) {
 }
 static void test_model_gradients_cgru_guided_dot(void) {
     check_model_decoder(ATTENTION_DOT, DECODER_CGRU, 0.0f, 0.0f, 0.0f, 0, 0, 2.0f);
+}
+/* multi-head attention (att_Wv among the tensors), both scorers, both
+ * decoders; guided alignment supervises the heads' mean */
+static void test_model_gradients_heads_bahdanau(void) {
+    check_model_heads(ATTENTION_BAHDANAU, DECODER_GRU, 0.0f, 0.0f, 0.0f, 0, 0, 0.0f, 2);
+}
+static void test_model_gradients_heads_dot(void) {
+    check_model_heads(ATTENTION_DOT, DECODER_GRU, 0.0f, 0.0f, 0.0f, 0, 0, 0.0f, 4);
+}
+static void test_model_gradients_heads_guided_bahdanau(void) {
+    check_model_heads(ATTENTION_BAHDANAU, DECODER_GRU, 0.2f, 0.0f, 0.1f, 1, 0, 2.0f, 4);
+}
+static void test_model_gradients_heads_cgru_guided_bahdanau(void) {
+    check_model_heads(ATTENTION_BAHDANAU, DECODER_CGRU, 0.0f, 0.3f, 0.0f, 0, 0, 2.0f, 2);
+}
+static void test_model_gradients_heads_cgru_guided_dot(void) {
+    check_model_heads(ATTENTION_DOT, DECODER_CGRU, 0.0f, 0.0f, 0.0f, 1, 1, 2.0f, 2);
 }
 
 /* The guidance loss's bookkeeping: the guided rows are counted, the loss of
@@ -171,6 +195,11 @@ int main(void) {
     RUN(test_model_gradients_guided_dot);
     RUN(test_model_gradients_cgru_guided_bahdanau);
     RUN(test_model_gradients_cgru_guided_dot);
+    RUN(test_model_gradients_heads_bahdanau);
+    RUN(test_model_gradients_heads_dot);
+    RUN(test_model_gradients_heads_guided_bahdanau);
+    RUN(test_model_gradients_heads_cgru_guided_bahdanau);
+    RUN(test_model_gradients_heads_cgru_guided_dot);
     RUN(test_guide_loss_counts_rows);
     TEST_EXIT();
 }

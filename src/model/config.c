@@ -24,6 +24,7 @@ const FieldSpec MODEL_CONFIG_FIELDS[] = {
     {"rec_dropout", "--rec-dropout", FIELD_FLOAT, F(rec_dropout), 0, 0, 0.95, NULL, NULL, .flags = FIELD_OMIT_DEFAULT, .section = "model", .help = "variational dropout on the GRUs' recurrent inputs: one mask per\nsentence, reused at every step"},
     /* written only for cgru, so that files of the plain decoder keep their bytes */
     {"decoder", "--decoder", FIELD_ENUM, F(decoder), DECODER_GRU, 0, 1, NULL, DECODER_NAMES, .flags = FIELD_OMIT_DEFAULT, .section = "model", .help = "gru: attention reads s_{t-1}, then one GRU reads [y_{t-1} ; c_t];\ncgru (conditional GRU): a first GRU reads y_{t-1}, attention\nreads its state, a second GRU reads c_t (the recipes use cgru,\nwhich translates and aligns better: README)"},
+    {"heads", "--heads", FIELD_INT, F(heads), 1, 1, 64, NULL, NULL, .flags = FIELD_OMIT_DEFAULT, .section = "model", .help = "attention heads: each scores its slice of the keys and the query\n(Bahdanau: --att-dim / N wide; dot: --hidden / N, scaled by\n1/sqrt(--hidden / N)) and reads its slice of learned values; the\ncontext is the heads' contexts side by side"},
 };
 #undef F
 const int MODEL_CONFIG_NFIELDS = (int)(sizeof MODEL_CONFIG_FIELDS / sizeof MODEL_CONFIG_FIELDS[0]);
@@ -43,6 +44,19 @@ int model_config_check(const ModelConfig *c, char *err, size_t errsz) {
         snprintf(err, errsz, "tied target embeddings need the deep output layer");
         return -1;
     }
+    /* every head gets an equal slice of the keys and of the context */
+    if (c->heads > 1 && c->attention == ATTENTION_BAHDANAU && c->att_dim % c->heads != 0) {
+        snprintf(err, errsz, "--heads %d must divide --att-dim %d (Bahdanau attention)", c->heads, c->att_dim);
+        return -1;
+    }
+    if (c->heads > 1 && c->attention == ATTENTION_DOT && c->hidden % c->heads != 0) {
+        snprintf(err, errsz, "--heads %d must divide --hidden %d (dot attention)", c->heads, c->hidden);
+        return -1;
+    }
+    if (c->heads > 1 && (2 * c->hidden) % c->heads != 0) {
+        snprintf(err, errsz, "--heads %d must divide the context width 2 x --hidden = %d", c->heads, 2 * c->hidden);
+        return -1;
+    }
     return 0;
 }
 
@@ -52,7 +66,8 @@ void model_config_write(const ModelConfig *c, Buf *out) {
 }
 
 int model_config_read(const char *text, size_t len, ModelConfig *c, const char *where, char *err, size_t errsz) {
-    memset(c, 0, sizeof *c);
+    /* a field a file leaves out (FIELD_OMIT_DEFAULT, or newer than the file) keeps its default */
+    model_config_default(c);
     if (fields_read(MODEL_CONFIG_FIELDS, MODEL_CONFIG_NFIELDS, text, len, c, where, err, errsz) != 0) return -1;
     char why[256];
     if (model_config_check(c, why, sizeof why) != 0) {

@@ -23,6 +23,7 @@ typedef struct {
     float rec_dropout; /* variational dropout on the GRUs' recurrent inputs; 0 at inference */
     int deep_output; /* 1: t = tanh(deep_W [s;c;y] + deep_b) (E wide), logits = out_W t + out_b */
     int tie_target;  /* with deep_output: out_W is tgt_emb (one matrix for both) */
+    int heads;       /* N attention heads (attention/attention.h); 1: the single head */
 } ModelConfig;
 
 /* The table: key in the model file's CONF section, flag, range. */

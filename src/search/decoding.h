@@ -30,11 +30,12 @@ typedef struct {
     int *slot;                /* [n] position of sentence i among the live ones, -1 once retired */
     int *row_src;             /* [n*R] sentence of each packed row */
     float *s, *s_new;         /* [n*R][H] states of the packed rows */
-    float *logp, *alpha;      /* [n*R][V], [n*R][Ts] the last step's outputs */
+    float *logp, *alpha;      /* [n*R][V], [n*R][N][Ts] the last step's outputs (N = heads) */
     int *y_prev;              /* [n*R] */
     float *scratch;
     Arena *arena;             /* the caller's workspace, or own_arena */
     Arena own_arena;
+    int heads;                /* N, the attention's heads: an alpha row is N x Ts floats */
 } Decoding;
 
 /* Encode n sentences (ids without </s>) with R rows each; every row starts

@@ -94,6 +94,7 @@ static void score_sentences(const Model *m, const ScoreOptions *o, const int *co
         const int **sp = xmalloc(sizeof(int *) * (size_t)o->batch), **tp = xmalloc(sizeof(int *) * (size_t)o->batch);
         int *sl = xmalloc(sizeof(int) * (size_t)o->batch), *tl = xmalloc(sizeof(int) * (size_t)o->batch);
         double *nll = xmalloc(sizeof(double) * (size_t)o->batch);
+        float *mean = NULL; /* [Ts] the heads' mean of one row */
 #pragma omp for schedule(dynamic, 1)
         for (int j = 0; j < plan.n_tasks; j++) {
             const BatchTask *jb = &plan.tasks[j];
@@ -107,18 +108,30 @@ static void score_sentences(const Model *m, const ScoreOptions *o, const int *co
             Encoding enc;
             DecoderActs dec;
             seq2seq_forward(&m->p, &bt, &arena, &enc, &dec, nll);
+            if (att && dec.heads > 1) mean = xrealloc(mean, sizeof(float) * (size_t)bt.Ts);
             for (int b = 0; b < B; b++) {
                 int i = which[b];
                 logprob[i] = -nll[b];
                 if (!att) continue;
-                const int rows = tl[b] + 1, cols = sl[b];
-                float *a = xmalloc(sizeof(float) * (size_t)(rows * cols + 1));
-                for (int t = 0; t < rows; t++)
-                    memcpy(a + (size_t)t * cols, dec.alpha + ((size_t)t * B + b) * bt.Ts, sizeof(float) * (size_t)cols);
+                const int rows = tl[b] + 1, cols = sl[b], NH = dec.heads;
+                const size_t plane = (size_t)rows * cols, RW = (size_t)NH * bt.Ts; /* RW: a row [N][Ts] */
+                /* the mean (the only matrix for one head), then each head's */
+                float *a = xmalloc(sizeof(float) * ((NH > 1 ? NH + 1 : 1) * plane + 1));
+                for (int t = 0; t < rows; t++) {
+                    const float *r = dec.alpha + ((size_t)t * B + b) * RW;
+                    if (NH == 1) {
+                        memcpy(a + (size_t)t * cols, r, sizeof(float) * (size_t)cols);
+                        continue;
+                    }
+                    for (int k = 0; k < NH; k++)
+                        memcpy(a + (k + 1) * plane + (size_t)t * cols, r + (size_t)k * bt.Ts, sizeof(float) * cols);
+                    attention_mean_row(NH, bt.Ts, r, mean); /* over the batch's columns; the sentence's come first */
+                    memcpy(a + (size_t)t * cols, mean, sizeof(float) * cols);
+                }
                 att[i] = a;
             }
         }
-        free(sp), free(tp), free(sl), free(tl), free(nll);
+        free(sp), free(tp), free(sl), free(tl), free(nll), free(mean);
         batch_free(&bt);
         arena_free(&arena);
     }

@@ -73,7 +73,8 @@ int score_stream(const Model *m, const ScoreOptions *o, LineReader *src, LineRea
 
 /* Score n pairs of ids (sources non-empty, no </s>). logprob[i] gets the
  * log-probability; when att is not NULL, att[i] gets a malloc'd
- * [(tgt_len[i] + 1)][src_len[i]] attention matrix. */
+ * [(tgt_len[i] + 1)][src_len[i]] attention matrix; with N > 1 heads it is
+ * the heads' mean, followed by N more such matrices, head 1 .. N. */
 void score_ids(const Model *m, const ScoreOptions *o, const int *const *src, const int *src_len,
                const int *const *tgt, const int *tgt_len, int n, double *logprob, float **att);
 /* The same with pos[i] pair i's 0-based line position (NULL: 0..n-1), so the
