@@ -61,6 +61,11 @@ void hypothesis_take_attention(Hypothesis *h, float *raw, int steps, int heads, 
     free(row), free(raw);
 }
 
+const float *hypothesis_head(const Hypothesis *h, int head) {
+    if (head <= 0 || !h->head_attention) return h->attention; /* one head: the mean is that head */
+    return h->head_attention + (size_t)(head - 1) * (size_t)(h->len + h->ended) * h->Ts;
+}
+
 void hypothesis_free_attention(Hypothesis *h) {
     free(h->attention), free(h->head_attention);
     h->attention = h->head_attention = NULL;

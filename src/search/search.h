@@ -51,6 +51,8 @@ typedef struct {
  * raw [steps][heads][Ts] a search kept (Ts the batch's source width, of
  * which the sentence's h->Ts columns are kept); frees raw. */
 void hypothesis_take_attention(Hypothesis *h, float *raw, int steps, int heads, int Ts);
+/* The [steps][Ts] weights of head (1 .. h->heads), or the heads' mean (head 0). */
+const float *hypothesis_head(const Hypothesis *h, int head);
 /* Frees a hypothesis's attention arrays. */
 void hypothesis_free_attention(Hypothesis *h);
 

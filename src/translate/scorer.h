@@ -41,6 +41,7 @@ typedef struct {
     int align_next;   /* take target token t's row from step t + 1 (the query s_t, which has read y_t) */
     FILE *align_out;
     const char *align_out_name; /* align_out's path, for messages */
+    int alignment_head; /* the attention the alignment reads: 0 the heads' mean, K head K (1-based) */
 } ScoreOptions;
 
 /* The options' table (nmt-score, the C API's scoring setters). */
