@@ -44,9 +44,10 @@ extern "C" {
 #define NMT_API_VERSION 1
 /* Functions added since 1.0: minor 1 (libnmt.so.1.1.0) added
  * nmt_options_set_max_src_len, nmt_options_set_max_len, nmt_result_cut and
- * nmt_option_info;
- * #if NMT_API_VERSION_MINOR >= 1 before calling them. */
-#define NMT_API_VERSION_MINOR 1
+ * nmt_option_info; minor 2 (libnmt.so.1.2.0) added nmt_model_heads and
+ * nmt_result_attention_head;
+ * #if NMT_API_VERSION_MINOR >= 1 (>= 2) before calling them. */
+#define NMT_API_VERSION_MINOR 2
 
 typedef enum {
     NMT_OK = 0,
@@ -60,7 +61,7 @@ typedef struct nmt_model nmt_model;
 typedef struct nmt_options nmt_options;
 typedef struct nmt_result nmt_result;
 
-/* "1.1.0": the library's version. */
+/* "1.2.0": the library's version. */
 const char *nmt_version(void);
 /* The message of this thread's last failed call ("" when none). */
 const char *nmt_last_error(void);
@@ -79,6 +80,10 @@ const char *nmt_last_error(void);
  *                     version (the message names the file). */
 nmt_status nmt_model_load(const char *path, nmt_model **model);
 void nmt_model_free(nmt_model *model);
+/* The model's attention heads N (nmt-train --heads; 1 for most models, 0
+ * for NULL): the attention of results is their mean, each head's is
+ * nmt_result_attention_head. */
+int nmt_model_heads(const nmt_model *model);
 
 /* ---- options (defaults as nmt-translate's) ---- */
 nmt_options *nmt_options_new(void);
@@ -141,6 +146,12 @@ const char *nmt_result_tgt_token(const nmt_result *r, size_t line, size_t hyp, s
 /* The attention matrix, rows x cols floats row-major (rows = steps,
  * cols = source tokens; each row sums to 1); NULL unless attention is on. */
 const float *nmt_result_attention(const nmt_result *r, size_t line, size_t hyp, size_t *rows, size_t *cols);
+/* Head head's attention matrix (0-based, below nmt_model_heads), laid out
+ * as nmt_result_attention's, which is the heads' mean (for a one-head
+ * model, head 0 is that matrix); NULL (rows and cols 0) for a head out of
+ * range or unless attention is on. */
+const float *nmt_result_attention_head(const nmt_result *r, size_t line, size_t hyp, size_t head, size_t *rows,
+                                       size_t *cols);
 /* Hard word alignment (as nmt-translate --alignment hard): *pairs points
  * to 2 x count ints, source word then target word, 0-based; returns
  * count (0 unless alignment is on). */

@@ -35,9 +35,10 @@ static inline void write_head(const char *from, const char *to, int n) {
     linereader_close(&r);
 }
 
-/* The fixture's model with the given decoder, on a vocabulary built anew
- * from the fixture's training text (the same every time). */
-static inline Model *fixture_build_model(DecoderType decoder) {
+/* The fixture's model with the given decoder and attention heads, on a
+ * vocabulary built anew from the fixture's training text (the same every
+ * time). */
+static inline Model *fixture_build_model_heads(DecoderType decoder, int heads) {
     char s[128], t[128];
     snprintf(s, sizeof s, "%s/train.src", g_dir);
     snprintf(t, sizeof t, "%s/train.tgt", g_dir);
@@ -47,7 +48,7 @@ static inline Model *fixture_build_model(DecoderType decoder) {
     CorpusStats cs;
     Vocab *v = vocab_build(&vc, s, t, &cs);
     ModelConfig cfg = {.emb = 16, .hidden = 24, .att_dim = 16, .attention = ATTENTION_BAHDANAU, .decoder = decoder,
-                       .dropout = 0.0f};
+                       .dropout = 0.0f, .heads = heads};
     Model *m = model_create(&cfg, v, 7);
     /* A random model with small weights repeats one token forever. Larger
      * embeddings make its outputs depend on the input, sharper output
@@ -59,6 +60,8 @@ static inline Model *fixture_build_model(DecoderType decoder) {
     m->p.dec.out.b[VOCAB_EOS] += 1.0f;
     return m;
 }
+
+static inline Model *fixture_build_model(DecoderType decoder) { return fixture_build_model_heads(decoder, 1); }
 
 static inline void fixture_init(void) {
     snprintf(g_dir, sizeof g_dir, "/tmp/nmt_test_tr_XXXXXX");

@@ -14,7 +14,7 @@
 /* One message per thread, so concurrent calls never overwrite each other's. */
 static _Thread_local char last_error[1024];
 
-const char *nmt_version(void) { return "1.1.0"; }
+const char *nmt_version(void) { return "1.2.0"; }
 const char *nmt_last_error(void) { return last_error; }
 
 nmt_status api_fail(nmt_status status, const char *fmt, ...) {
@@ -58,6 +58,8 @@ void nmt_model_free(nmt_model *model) {
     model_free(model->m);
     free(model);
 }
+
+int nmt_model_heads(const nmt_model *model) { return model ? attention_heads(&model->m->p.dec.att) : 0; }
 
 void api_options_default(nmt_options *o) {
     memset(o, 0, sizeof *o);
