@@ -2,7 +2,9 @@
 # CLI tests of multi-head attention (nmt-train --heads N) on tiny models
 # trained here: guided alignment over the heads' mean (thread-independent),
 # --alignment-head in nmt-translate and nmt-score (values against the
-# dumps, range errors), and the dumps' heads (jsonl, tsv, npy, html).
+# dumps, range errors), the dumps' heads (jsonl, tsv, npy, html, whose
+# head menu is tried in headless Chromium) and the Python module's
+# heads x rows x cols arrays.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 toy=corpora/toy
 PY=$(command -v python3 || true)
@@ -185,4 +187,33 @@ print(*out)
 EOF
 )
     expect_eq python_attention_heads_array "$check" "2 1 True True True"
+fi
+
+# The html page's head menu, in a browser: choosing head 2 shows head 2's weights (the jsonl's).
+chromium_bin=$(command -v chromium || command -v chromium-browser || true)
+if [ -z "$chromium_bin" ] || [ -z "$PY" ]; then
+    skip html_head_menu_in_browser "no chromium or python3 (scripts/deps.sh test installs them)"
+else
+    # after the page's own scripts: pick head 2 of the first heatmap, record what its cells show
+    sed 's|</body>|<script>var s=document.querySelector("select.head");s.selectedIndex=2;s.dispatchEvent(new Event("change",{bubbles:true}));var w=[],c=[];document.querySelectorAll("table.heatmap")[0].querySelectorAll("tbody td").forEach(function(td){w.push(+td.getAttribute("data-w"));c.push(td.style.background);});document.body.setAttribute("data-test",JSON.stringify({w:w,c:c}));</script></body>|' \
+        "$T/a.html" >"$T/probe.html"
+    timeout 90 "$chromium_bin" --headless --no-sandbox --disable-gpu --no-first-run --no-default-browser-check \
+        --disable-background-networking --disable-component-update --disable-sync --disable-extensions \
+        --user-data-dir="$T/chromium" --virtual-time-budget=5000 --dump-dom "file://$T/probe.html" >"$T/probe.dom" 2>"$T/chromium.err"
+    check=$("$PY" - "$T/probe.dom" "$T/a.jsonl" <<'EOF'
+import html, json, math, re, sys
+m = re.search(r'data-test="([^"]*)"', open(sys.argv[1], encoding="utf-8").read())
+if not m:
+    print("no result"); sys.exit()
+got = json.loads(html.unescape(m.group(1)))
+want = [w for row in json.loads(open(sys.argv[2], encoding="utf-8").readline())["heads"][1] for w in row]
+def colour(w):  # cell_color's, as the page's script computes it
+    g = min(max(w, 0), 1) ** 0.8
+    r = lambda x: math.floor(x + 0.5)  # JavaScript's Math.round
+    return "rgb(%d, %d, %d)" % (r(255 - 247 * g), r(255 - 207 * g), r(255 - 148 * g))
+print(len(got["w"]) == len(want) and all(abs(a - b) < 1e-4 for a, b in zip(got["w"], want)),
+      got["c"] == [colour(float("%.4f" % w)) for w in want])
+EOF
+)
+    expect_eq html_head_menu_in_browser "$check" "True True"
 fi
