@@ -161,3 +161,5 @@ expect_error heads_must_divide_att_dim "--heads 5 must divide --att-dim 16 \(Bah
 expect_error heads_must_divide_hidden_for_dot "--heads 5 must divide --hidden 24 \(dot attention\)" \
     "$B/nmt-train" "${common[@]}" -o "$T/bad" --heads 5 --attention dot --max-updates 1
 expect_error heads_range_checked "heads" "$B/nmt-train" "${common[@]}" -o "$T/bad" --heads 65 --max-updates 1
+expect_error resume_refuses_other_heads "--heads 2 \(the checkpoint has 4\)" \
+    "$B/nmt-train" "${common[@]}" -o "$T/hbahdanau.1" --resume --heads 2 --att-dim 16 --max-updates 14
