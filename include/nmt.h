@@ -44,7 +44,8 @@ extern "C" {
 #define NMT_API_VERSION 1
 /* Functions added since 1.0: minor 1 (libnmt.so.1.1.0) added
  * nmt_options_set_max_src_len, nmt_options_set_max_len, nmt_result_cut and
- * nmt_option_info; minor 2 (libnmt.so.1.2.0) added nmt_ensemble_load;
+ * nmt_option_info; minor 2 (libnmt.so.1.2.0) added nmt_ensemble_load,
+ * nmt_model_heads and nmt_result_attention_head;
  * #if NMT_API_VERSION_MINOR >= 1 (or 2) before calling them. */
 #define NMT_API_VERSION_MINOR 2
 
@@ -91,6 +92,10 @@ void nmt_model_free(nmt_model *model);
  * differ ("B: target vocabulary differs from A's (...)"). (Since 1.2.) */
 nmt_status nmt_ensemble_load(const char *const *paths, const double *weights, size_t n, size_t attention_model,
                              nmt_model **model);
+/* The model's attention heads N (nmt-train --heads; 1 for most models, 0
+ * for NULL): the attention of results is their mean, each head's is
+ * nmt_result_attention_head. */
+int nmt_model_heads(const nmt_model *model);
 
 /* ---- options (defaults as nmt-translate's) ---- */
 nmt_options *nmt_options_new(void);
@@ -153,6 +158,12 @@ const char *nmt_result_tgt_token(const nmt_result *r, size_t line, size_t hyp, s
 /* The attention matrix, rows x cols floats row-major (rows = steps,
  * cols = source tokens; each row sums to 1); NULL unless attention is on. */
 const float *nmt_result_attention(const nmt_result *r, size_t line, size_t hyp, size_t *rows, size_t *cols);
+/* Head head's attention matrix (0-based, below nmt_model_heads), laid out
+ * as nmt_result_attention's, which is the heads' mean (for a one-head
+ * model, head 0 is that matrix); NULL (rows and cols 0) for a head out of
+ * range or unless attention is on. */
+const float *nmt_result_attention_head(const nmt_result *r, size_t line, size_t hyp, size_t head, size_t *rows,
+                                       size_t *cols);
 /* Hard word alignment (as nmt-translate --alignment hard): *pairs points
  * to 2 x count ints, source word then target word, 0-based; returns
  * count (0 unless alignment is on). */

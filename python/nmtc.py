@@ -10,6 +10,8 @@ the attention matrices.
     a = m.attention("Ein Hund läuft.")           # of the best translation
     a.matrix, a.src_tokens, a.tgt_tokens         # (rows x cols) float32, labels
     m.attention("Ein Hund läuft.", "A dog runs.")  # forced alignment
+    m.heads                                      # attention heads (nmt-train --heads)
+    m.attention("Ein Hund läuft.", heads=True).matrix  # heads x rows x cols
     m.score("Ein Hund läuft.", "A dog runs.")    # (logprob, steps)
 
 The library is found through $NMTC_LIBRARY, else beside an installed module
@@ -125,11 +127,14 @@ for name, res, args in [
     ("nmt_result_src_token", ctypes.c_char_p, [_P, _S, _S]),
     ("nmt_result_tgt_token", ctypes.c_char_p, [_P, _S, _S, _S]),
     ("nmt_result_attention", ctypes.POINTER(ctypes.c_float), [_P, _S, _S, ctypes.POINTER(_S), ctypes.POINTER(_S)]),
+    ("nmt_model_heads", _I, [_P]),
+    ("nmt_result_attention_head", ctypes.POINTER(ctypes.c_float),
+     [_P, _S, _S, _S, ctypes.POINTER(_S), ctypes.POINTER(_S)]),
 ]:
     try:
         fn = getattr(_lib, name)
     except AttributeError:
-        raise ImportError("%s has no %s: it is libnmt %s, this module needs 1.1 or later"
+        raise ImportError("%s has no %s: it is libnmt %s, this module needs 1.2 or later"
                           % (_lib_path, name, _lib.nmt_version().decode())) from None
     fn.restype, fn.argtypes = res, args
 # Since libnmt 1.2; Model([a, b]) asks for it, a single path does not.
@@ -235,15 +240,23 @@ class _Result:
     def cuts(self, n):
         return [(i, c) for i, c in ((i, _lib.nmt_result_cut(self.h, i)) for i in range(n)) if c]
 
-    def attention(self, i, k=0):
+    def attention(self, i, k=0, heads=0):
+        """heads 0: the (mean) matrix, rows x cols; N > 0: the N heads', N x rows x cols."""
         import numpy
         rows, cols = _S(), _S()
         ptr = _lib.nmt_result_attention(self.h, i, k, ctypes.byref(rows), ctypes.byref(cols))
         n = rows.value * cols.value
-        matrix = numpy.ctypeslib.as_array(ptr, shape=(n,)).copy() if n else numpy.zeros(0, numpy.float32)
+
+        def copy(p):
+            return numpy.ctypeslib.as_array(p, shape=(n,)).copy() if n else numpy.zeros(0, numpy.float32)
+        if heads:
+            planes = [_lib.nmt_result_attention_head(self.h, i, k, h, None, None) for h in range(heads)]
+            matrix = numpy.stack([copy(p) for p in planes]).reshape(heads, rows.value, cols.value)
+        else:
+            matrix = copy(ptr).reshape(rows.value, cols.value)
         src = [_lib.nmt_result_src_token(self.h, i, j).decode("utf-8") for j in range(cols.value)]
         tgt = [_lib.nmt_result_tgt_token(self.h, i, k, t).decode("utf-8") for t in range(rows.value)]
-        return Attention(matrix.reshape(rows.value, cols.value), src, tgt, self.text(i, k))
+        return Attention(matrix, src, tgt, self.text(i, k))
 
 
 def _warn_cuts(cuts, n, one, limit_name, limit):
@@ -315,6 +328,11 @@ class Model:
                 raise ValueError("weights and attention_model are for a list of model paths (an ensemble)")
             _check(_lib.nmt_model_load(_encode_path(path), ctypes.byref(handle)))
         self._h = handle
+
+    @property
+    def heads(self):
+        """The model's attention heads N (nmt-train --heads; 1 for most models)."""
+        return self._call(_lib.nmt_model_heads)
 
     @property
     def closed(self):
@@ -438,19 +456,25 @@ class Model:
                   length_penalty=_DEFAULTS["length_penalty"],
                   batch=_DEFAULTS["batch"],
                   max_src_len=_DEFAULTS["max_src_len"],
-                  max_len=_DEFAULTS["max_len"]):
+                  max_len=_DEFAULTS["max_len"],
+                  heads=False):
         """The attention of the best translation of src (or, given tgt, of
         that target: forced alignment) as an Attention(matrix, src_tokens,
         tgt_tokens, text): a float32 array of target x source subword tokens,
-        the last row </s>. A str gives one, a list a list (tgt the same
-        kind as src). max_src_len limits the source when translating,
-        max_len each side given tgt (CutWarning when a line is cut)."""
+        the last row </s>; with several heads (self.heads) their mean. With
+        heads=True the matrix is every head's, heads x target x source
+        (1 x .. for a one-head model). A str gives one, a list a list (tgt
+        the same kind as src). max_src_len limits the source when
+        translating, max_len each side given tgt (CutWarning when a line is
+        cut)."""
         one, items = _lines("src", src)
         pair = None if tgt is None else ("tgt",) + _lines("tgt", tgt, one)
         opts = dict(beam=beam, length_penalty=length_penalty, batch=batch, max_src_len=max_src_len, max_len=max_len,
                     attention=True)
         with self._run(("src", one, items), pair, opts) as r:
-            out = [r.attention(i) if _lib.nmt_result_hypotheses(r.h, i) else None for i in range(len(items))]
+            n_heads = self.heads if heads else 0
+            out = [r.attention(i, heads=n_heads) if _lib.nmt_result_hypotheses(r.h, i) else None
+                   for i in range(len(items))]
             if tgt is None:
                 _warn_cuts(r.cuts(len(items)), len(items), one, "max_src_len", max_src_len)
             else:

@@ -36,10 +36,10 @@ static inline void write_head(const char *from, const char *to, int n) {
 }
 
 /* The fixture's model with the given decoder, layer-normalized GRUs when
- * layer_norm is 1 (--layer-norm) and the given depths (--enc-depth,
- * --dec-depth), on a vocabulary built anew from the fixture's training
- * text (the same every time). */
-static inline Model *fixture_build(DecoderType decoder, int layer_norm, int enc_depth, int dec_depth) {
+ * layer_norm is 1 (--layer-norm), the given depths (--enc-depth,
+ * --dec-depth) and attention heads (--heads), on a vocabulary built anew
+ * from the fixture's training text (the same every time). */
+static inline Model *fixture_build(DecoderType decoder, int layer_norm, int enc_depth, int dec_depth, int heads) {
     char s[128], t[128];
     snprintf(s, sizeof s, "%s/train.src", g_dir);
     snprintf(t, sizeof t, "%s/train.tgt", g_dir);
@@ -49,7 +49,8 @@ static inline Model *fixture_build(DecoderType decoder, int layer_norm, int enc_
     CorpusStats cs;
     Vocab *v = vocab_build(&vc, s, t, &cs);
     ModelConfig cfg = {.emb = 16, .hidden = 24, .att_dim = 16, .attention = ATTENTION_BAHDANAU, .decoder = decoder,
-                       .dropout = 0.0f, .layer_norm = layer_norm, .enc_depth = enc_depth, .dec_depth = dec_depth};
+                       .dropout = 0.0f, .layer_norm = layer_norm, .enc_depth = enc_depth, .dec_depth = dec_depth,
+                       .heads = heads};
     Model *m = model_create(&cfg, v, 7);
     /* A random model with small weights repeats one token forever. Larger
      * embeddings make its outputs depend on the input, sharper output
@@ -62,12 +63,15 @@ static inline Model *fixture_build(DecoderType decoder, int layer_norm, int enc_
     return m;
 }
 
-static inline Model *fixture_build_model(DecoderType decoder) { return fixture_build(decoder, 0, 1, 1); }
+static inline Model *fixture_build_model(DecoderType decoder) { return fixture_build(decoder, 0, 1, 1, 1); }
 static inline Model *fixture_build_model_ln(DecoderType decoder, int layer_norm) {
-    return fixture_build(decoder, layer_norm, 1, 1);
+    return fixture_build(decoder, layer_norm, 1, 1, 1);
 }
 static inline Model *fixture_build_deep(DecoderType decoder, int enc_depth, int dec_depth) {
-    return fixture_build(decoder, 0, enc_depth, dec_depth);
+    return fixture_build(decoder, 0, enc_depth, dec_depth, 1);
+}
+static inline Model *fixture_build_model_heads(DecoderType decoder, int heads) {
+    return fixture_build(decoder, 0, 1, 1, heads);
 }
 
 static inline void fixture_init(void) {

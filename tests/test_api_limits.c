@@ -1,7 +1,8 @@
 /* The C API's input length limits (nmt.h, 1.1): nmt_options_set_max_src_len
  * and nmt_options_set_max_len with the tools' ranges, and nmt_result_cut
  * reporting the tokens left out of a line longer than the limit, for
- * nmt_translate and nmt_score, with options and with the defaults (NULL). */
+ * nmt_translate and nmt_score, with options and with the defaults (NULL);
+ * and (1.2) the attention heads: nmt_model_heads, nmt_result_attention_head. */
 #include "nmt.h"
 
 #include "fixture_model.h"
@@ -118,6 +119,75 @@ static void test_score_cut_reported(void) {
     nmt_options_free(o);
 }
 
+/* Every hypothesis's head matrices: laid out as the mean's, rows summing
+ * to 1, the mean their mean; a head beyond the model's is NULL. */
+static void check_heads(const nmt_result *r, int heads) {
+    int checked = 0;
+    for (size_t i = 0; i < nmt_result_lines(r); i++)
+        for (size_t h = 0; h < nmt_result_hypotheses(r, i); h++) {
+            size_t rows = 0, cols = 0, hr = 9, hc = 9;
+            const float *mean = nmt_result_attention(r, i, h, &rows, &cols);
+            if (!mean) continue;
+            const float *head[4] = {NULL};
+            for (int k = 0; k < heads; k++) {
+                head[k] = nmt_result_attention_head(r, i, h, (size_t)k, &hr, &hc);
+                EXPECT(head[k] != NULL && hr == rows && hc == cols);
+            }
+            EXPECT(nmt_result_attention_head(r, i, h, (size_t)heads, &hr, &hc) == NULL && hr == 0 && hc == 0);
+            if (heads == 1) EXPECT(head[0] == mean);
+            for (size_t t = 0; t < rows && head[heads - 1]; t++) {
+                for (int k = 0; k < heads; k++) {
+                    double sum = 0;
+                    for (size_t j = 0; j < cols; j++) sum += head[k][t * cols + j];
+                    EXPECT_NEAR(sum, 1.0, 1e-4);
+                }
+                for (size_t j = 0; j < cols; j++) {
+                    double m = 0;
+                    for (int k = 0; k < heads; k++) m += head[k][t * cols + j];
+                    EXPECT_NEAR(mean[t * cols + j], m / heads, 1e-6);
+                }
+            }
+            if (heads == 2 && rows > 0 && head[1]) /* the heads differ */
+                EXPECT(memcmp(head[0], head[1], sizeof(float) * rows * cols) != 0);
+            checked++;
+        }
+    EXPECT(checked > 0);
+}
+
+static void test_attention_heads(void) {
+    Model *m = fixture_build_model_heads(DECODER_GRU, 2);
+    char path[128], err[1024];
+    snprintf(path, sizeof path, "%s/heads.model", g_dir);
+    EXPECT_MSG(model_save(m, path, NULL, 0, err, sizeof err) == 0, "%s", err);
+    model_free(m);
+    nmt_model *api = NULL;
+    EXPECT_MSG(nmt_model_load(path, &api) == NMT_OK, "%s", nmt_last_error());
+    EXPECT(nmt_model_heads(api) == 2 && nmt_model_heads(g_api) == 1 && nmt_model_heads(NULL) == 0);
+    nmt_options *o = nmt_options_new();
+    nmt_options_set_attention(o, 1);
+    nmt_options_set_beam(o, 3);
+    nmt_options_set_nbest(o, 2);
+    const char *lines[3] = {g_lines[0], g_lines[1], g_lines[2]}, *tgt[3] = {"a dog .", "the cat sat", "b"};
+    nmt_result *r = NULL;
+    EXPECT_MSG(nmt_translate(api, o, lines, 3, &r) == NMT_OK, "%s", nmt_last_error());
+    check_heads(r, 2);
+    nmt_result_free(r);
+    EXPECT_MSG(nmt_score(api, o, lines, tgt, 3, &r) == NMT_OK, "%s", nmt_last_error());
+    check_heads(r, 2);
+    nmt_result_free(r);
+    EXPECT_MSG(nmt_translate(g_api, o, lines, 3, &r) == NMT_OK, "%s", nmt_last_error());
+    check_heads(r, 1);
+    nmt_result_free(r);
+    /* without attention there is no head either */
+    nmt_options_set_attention(o, 0);
+    EXPECT_MSG(nmt_translate(api, o, lines, 3, &r) == NMT_OK, "%s", nmt_last_error());
+    size_t rows = 9, cols = 9;
+    EXPECT(nmt_result_attention_head(r, 0, 0, 0, &rows, &cols) == NULL && rows == 0 && cols == 0);
+    nmt_result_free(r);
+    nmt_options_free(o);
+    nmt_model_free(api);
+}
+
 int main(void) {
     fixture_init();
     char path[128], err[1024];
@@ -137,6 +207,7 @@ int main(void) {
     RUN(test_limit_setters_ranges);
     RUN(test_translate_cut_reported);
     RUN(test_score_cut_reported);
+    RUN(test_attention_heads);
     free(g_long), free(g_long_t);
     nmt_model_free(g_api);
     fixture_free();

@@ -1,5 +1,6 @@
 /* Tests for src/translate/attention_dump.c: every format written and read
- * back (jsonl, tsv, npy, html), escaping, and the translator's dump. */
+ * back (jsonl, tsv, npy, html), with one head and with two (every head
+ * plus their mean), escaping, and the translator's dump. */
 #include <errno.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -241,6 +242,102 @@ static void test_dump_html(void) {
     free_records(&R);
 }
 
+/* Multi-head records: the same three records with two heads each (head 1
+ * the record's matrix, head 2 its rows reversed) and att their mean. */
+static void make_head_records(Records *R, float **heads) {
+    make_records(R);
+    for (int k = 0; k < 3; k++) {
+        const int Ts = R->r[k].Ts, Tt = R->r[k].Tt;
+        const size_t plane = (size_t)Ts * Tt;
+        heads[k] = xmalloc(sizeof(float) * (2 * plane + 1));
+        for (int t = 0; t < Tt; t++)
+            for (int s = 0; s < Ts; s++) {
+                heads[k][(size_t)t * Ts + s] = R->att[k][(size_t)t * Ts + s];
+                heads[k][plane + (size_t)t * Ts + s] = R->att[k][(size_t)t * Ts + (Ts - 1 - s)];
+            }
+        for (size_t i = 0; i < plane; i++) R->att[k][i] = 0.5f * (heads[k][i] + heads[k][plane + i]);
+        R->r[k].heads = 2, R->r[k].head_att = heads[k];
+    }
+}
+
+static void test_dump_heads(void) {
+    Records R;
+    float *heads[3];
+    make_head_records(&R, heads);
+    /* jsonl: "attention" the mean, "heads" every head */
+    char *path = write_dump(ATTDUMP_JSONL, "heads.jsonl", &R);
+    char *text = path ? slurp(path) : NULL;
+    const char *p = text;
+    for (int k = 0; text && k < 2; k++) {
+        JVal v;
+        EXPECT(jparse(&p, &v) == 0);
+        const JVal *att = jget(&v, "attention"), *hd = jget(&v, "heads");
+        const int Ts = R.r[k].Ts, Tt = R.r[k].Tt;
+        EXPECT(att && att->n == Tt && hd && hd->n == 2);
+        for (int t = 0; att && t < att->n; t++)
+            for (int s = 0; s < Ts; s++) EXPECT_NEAR(att->items[t].items[s].num, R.att[k][t * Ts + s], 1e-6);
+        for (int h = 0; hd && h < hd->n && hd->n == 2; h++) {
+            EXPECT(hd->items[h].n == Tt);
+            for (int t = 0; t < hd->items[h].n; t++)
+                for (int s = 0; s < Ts; s++)
+                    EXPECT_NEAR(hd->items[h].items[t].items[s].num, heads[k][(size_t)(h * Tt + t) * Ts + s], 1e-6);
+        }
+        jfree(&v);
+        p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p;
+    }
+    free(text);
+    /* tsv: the mean's table, then one per head, in one block */
+    path = write_dump(ATTDUMP_TSV, "heads.tsv", &R);
+    text = path ? slurp(path) : NULL;
+    EXPECT(text && count_of(text, "# sentence ") == 3 && count_of(text, "# attention: mean of 2 heads\n") == 3);
+    EXPECT(text && count_of(text, "\n# head 1\n" TSV_CORNER) == 3 && count_of(text, "\n# head 2\n" TSV_CORNER) == 3);
+    EXPECT(text && count_of(text, "\n\n") == 3); /* blocks still end with one empty line */
+    free(text);
+    /* npy: NNNNNN.npy the mean, NNNNNN.heads.npy (2, Tt, Ts) */
+    char *dir = write_dump(ATTDUMP_NPY, "headsnpy", &R);
+    for (int k = 0; dir && k < 3; k++) {
+        char f[256], shape[64];
+        snprintf(f, sizeof f, "%s/%06d.npy", dir, k + 1);
+        int rows = -1, cols = -1;
+        float *a = npy_read(f, &rows, &cols);
+        EXPECT(a && rows == R.r[k].Tt && cols == R.r[k].Ts);
+        if (a) EXPECT(!memcmp(a, R.att[k], sizeof(float) * (size_t)(rows * cols)));
+        free(a);
+        snprintf(f, sizeof f, "%s/%06d.heads.npy", dir, k + 1);
+        size_t n = 0;
+        unsigned char *d = (unsigned char *)read_file(f, &n);
+        EXPECT_MSG(d != NULL, "%s missing", f);
+        if (!d) continue;
+        const size_t hlen = (size_t)d[8] | (size_t)d[9] << 8, plane = (size_t)R.r[k].Tt * R.r[k].Ts;
+        snprintf(shape, sizeof shape, "'shape': (2, %d, %d)", R.r[k].Tt, R.r[k].Ts);
+        EXPECT((10 + hlen) % 64 == 0 && n > 10 && strstr((char *)d + 10, shape) != NULL);
+        EXPECT(n == 10 + hlen + 4 * 2 * plane);
+        if (n == 10 + hlen + 4 * 2 * plane) EXPECT(!memcmp(d + 10 + hlen, heads[k], 4 * 2 * plane));
+        free(d);
+        snprintf(f, sizeof f, "%s/%06d.json", dir, k + 1);
+        text = slurp(f);
+        EXPECT(text && strstr(text, ",\"heads\":2}") != NULL);
+        free(text);
+    }
+    /* html: a menu per heatmap, the script once, the data to switch to */
+    path = write_dump(ATTDUMP_HTML, "heads.html", &R);
+    text = path ? slurp(path) : NULL;
+    EXPECT(text && count_of(text, "<select class=\"head\"") == 3 && count_of(text, "<option>2</option>") == 3);
+    EXPECT(text && count_of(text, "addEventListener('change'") == 1 && count_of(text, " data-heads=\"[[") == 3);
+    free(text);
+    /* one head (heads 1, or 0 as before) writes exactly the one-matrix record */
+    for (int k = 0; k < 3; k++) R.r[k].heads = 1, R.r[k].head_att = NULL;
+    path = write_dump(ATTDUMP_JSONL, "one.jsonl", &R);
+    text = path ? slurp(path) : NULL;
+    for (int k = 0; k < 3; k++) R.r[k].heads = 0;
+    path = write_dump(ATTDUMP_JSONL, "zero.jsonl", &R);
+    char *before = path ? slurp(path) : NULL;
+    EXPECT(text && before && !strcmp(text, before) && !strstr(text, "heads"));
+    free(text), free(before);
+    for (int k = 0; k < 3; k++) free(heads[k]);
+    free_records(&R);
+}
+
 static void test_json_escape(void) {
     Buf b = {0};
     json_escape(&b, "a\"b\\c\n\t\x01 caf\xC3\xA9 \xE2\x96\x81");
@@ -307,6 +404,7 @@ int main(void) {
     RUN(test_dump_tsv);
     RUN(test_dump_npy);
     RUN(test_dump_html);
+    RUN(test_dump_heads);
     RUN(test_translator_dump_ids);
     fixture_free();
     TEST_EXIT();

@@ -1,8 +1,9 @@
 /* Finite-difference checks of the whole model (model/seq2seq.c: encoder,
  * attention, decoder, output layer and loss) on a tiny padded batch: both
  * scorers, both decoders (gru, cgru), dropout, recurrent dropout, label
- * smoothing, the deep and tied output, the guided-alignment loss, and
- * stacked encoder and decoder layers (--enc-depth, --dec-depth); and
+ * smoothing, the deep and tied output, the guided-alignment loss,
+ * stacked encoder and decoder layers (--enc-depth, --dec-depth) and
+ * multi-head attention (2 and 4 heads); and
  * the guidance loss's bookkeeping (rows counted, its size at
  * initialization, none after a refill). */
 #include <string.h>
@@ -65,19 +66,20 @@ static void fill_test_batch(Batch *b) {
 
 static void check_model_full(AttentionType type, DecoderType decoder, float dropout, float rec_dropout, float eps,
                              int deep_output, int tie_target, float guide_weight, int layer_norm, int enc_depth,
-                             int dec_depth) {
+                             int dec_depth, int heads) {
     ModelCase c;
     memset(&c, 0, sizeof c);
-    net_alloc(&c.net, &(ModelConfig){.src_vocab = 9, .tgt_vocab = 8, .emb = 3, .hidden = 4, .att_dim = 5,
-                                     .attention = type, .decoder = decoder, .dropout = dropout,
-                                     .rec_dropout = rec_dropout, .deep_output = deep_output,
+    /* N heads need --att-dim a multiple of N */
+    net_alloc(&c.net, &(ModelConfig){.src_vocab = 9, .tgt_vocab = 8, .emb = 3, .hidden = 4,
+                                     .att_dim = heads > 1 ? 4 : 5, .attention = type, .decoder = decoder,
+                                     .dropout = dropout, .rec_dropout = rec_dropout, .deep_output = deep_output,
                                      .tie_target = tie_target, .layer_norm = layer_norm, .enc_depth = enc_depth,
-                                     .dec_depth = dec_depth});
-    /* a stack's rounding needs a wider step (see test_encoder.c), but not
-     * as wide under layer normalization, whose curvature over 4-unit
-     * segments makes 1e-2 a coarse step (bx entries 12% off there; all
-     * agree at 3e-3 and 1e-3) */
-    const double h = layer_norm ? 3e-3 : enc_depth > 1 || dec_depth > 1 ? 1e-2 : 1e-3;
+                                     .dec_depth = dec_depth, .heads = heads});
+    /* a stack's rounding needs a wider step (see test_encoder.c), but
+     * layer normalization's curvature over 4-unit segments needs the
+     * narrow one: with stacks, 4 heads and guidance, 8 entries are off at
+     * 3e-3, 2 at 2e-3, none at 1e-3 (the error of a too wide step) */
+    const double h = layer_norm ? 1e-3 : enc_depth > 1 || dec_depth > 1 ? 1e-2 : 1e-3;
     const size_t n = c.net.n;
     model_init_params(&c.net.cfg, c.net.params, 5);
     /* larger weights than the init so every term matters */
@@ -114,7 +116,7 @@ static void check_model_full(AttentionType type, DecoderType decoder, float drop
 
 static void check_model_decoder(AttentionType type, DecoderType decoder, float dropout, float rec_dropout, float eps,
                                 int deep_output, int tie_target, float guide_weight) {
-    check_model_full(type, decoder, dropout, rec_dropout, eps, deep_output, tie_target, guide_weight, 0, 1, 1);
+    check_model_full(type, decoder, dropout, rec_dropout, eps, deep_output, tie_target, guide_weight, 0, 1, 1, 1);
 }
 
 static void check_model(AttentionType type, float dropout, float rec_dropout, float eps, int deep_output,
@@ -148,28 +150,28 @@ static void test_model_gradients_cgru_guided_dot(void) {
 /* layer-normalized GRUs (every GRU of the model, so both decoders), with
  * dropout, recurrent dropout and guidance */
 static void test_model_gradients_layer_norm_gru(void) {
-    check_model_full(ATTENTION_BAHDANAU, DECODER_GRU, 0.2f, 0.3f, 0.1f, 0, 0, 0.0f, 1, 1, 1);
+    check_model_full(ATTENTION_BAHDANAU, DECODER_GRU, 0.2f, 0.3f, 0.1f, 0, 0, 0.0f, 1, 1, 1, 1);
 }
 static void test_model_gradients_layer_norm_cgru(void) {
-    check_model_full(ATTENTION_DOT, DECODER_CGRU, 0.2f, 0.3f, 0.1f, 1, 1, 2.0f, 1, 1, 1);
+    check_model_full(ATTENTION_DOT, DECODER_CGRU, 0.2f, 0.3f, 0.1f, 1, 1, 2.0f, 1, 1, 1, 1);
 }
 /* stacked layers: the encoder's and the decoder's, each alone and together,
  * with dropout, recurrent dropout and guidance */
 static void test_model_gradients_enc_depth3(void) {
-    check_model_full(ATTENTION_BAHDANAU, DECODER_GRU, 0.2f, 0.3f, 0.1f, 0, 0, 0.0f, 0, 3, 1);
+    check_model_full(ATTENTION_BAHDANAU, DECODER_GRU, 0.2f, 0.3f, 0.1f, 0, 0, 0.0f, 0, 3, 1, 1);
 }
 static void test_model_gradients_dec_depth3_cgru(void) {
-    check_model_full(ATTENTION_BAHDANAU, DECODER_CGRU, 0.2f, 0.3f, 0.1f, 1, 1, 2.0f, 0, 1, 3);
+    check_model_full(ATTENTION_BAHDANAU, DECODER_CGRU, 0.2f, 0.3f, 0.1f, 1, 1, 2.0f, 0, 1, 3, 1);
 }
 static void test_model_gradients_depth2_dot(void) {
-    check_model_full(ATTENTION_DOT, DECODER_GRU, 0.0f, 0.0f, 0.0f, 0, 0, 0.0f, 0, 2, 2);
+    check_model_full(ATTENTION_DOT, DECODER_GRU, 0.0f, 0.0f, 0.0f, 0, 0, 0.0f, 0, 2, 2, 1);
 }
 static void test_model_gradients_depth2_cgru_dropout(void) {
-    check_model_full(ATTENTION_DOT, DECODER_CGRU, 0.3f, 0.2f, 0.1f, 0, 0, 0.0f, 0, 2, 2);
+    check_model_full(ATTENTION_DOT, DECODER_CGRU, 0.3f, 0.2f, 0.1f, 0, 0, 0.0f, 0, 2, 2, 1);
 }
 /* both: every layer of the stacks layer-normalized */
 static void test_model_gradients_layer_norm_depth2(void) {
-    check_model_full(ATTENTION_BAHDANAU, DECODER_CGRU, 0.2f, 0.3f, 0.1f, 1, 1, 2.0f, 1, 2, 2);
+    check_model_full(ATTENTION_BAHDANAU, DECODER_CGRU, 0.2f, 0.3f, 0.1f, 1, 1, 2.0f, 1, 2, 2, 1);
 }
 
 /* The multiply-add count (the benchmark's FLOPs) includes the stacked
@@ -184,6 +186,28 @@ static void test_forward_madds_count_depth(void) {
     c.enc_depth = 3, c.dec_depth = 4;
     const double deep = seq2seq_forward_madds(&c, 7, 5), H = 10;
     EXPECT_NEAR(deep - one, 7 * 2 * 2 * (6 * H * H + 3 * H * H) + 5 * 3 * (9 * H * H + 3 * H * H), 1e-9);
+}
+/* multi-head attention (att_Wv among the tensors), both scorers, both
+ * decoders; guided alignment supervises the heads' mean */
+static void test_model_gradients_heads_bahdanau(void) {
+    check_model_full(ATTENTION_BAHDANAU, DECODER_GRU, 0.0f, 0.0f, 0.0f, 0, 0, 0.0f, 0, 1, 1, 2);
+}
+static void test_model_gradients_heads_dot(void) {
+    check_model_full(ATTENTION_DOT, DECODER_GRU, 0.0f, 0.0f, 0.0f, 0, 0, 0.0f, 0, 1, 1, 4);
+}
+static void test_model_gradients_heads_guided_bahdanau(void) {
+    check_model_full(ATTENTION_BAHDANAU, DECODER_GRU, 0.2f, 0.0f, 0.1f, 1, 0, 2.0f, 0, 1, 1, 4);
+}
+static void test_model_gradients_heads_cgru_guided_bahdanau(void) {
+    check_model_full(ATTENTION_BAHDANAU, DECODER_CGRU, 0.0f, 0.3f, 0.0f, 0, 0, 2.0f, 0, 1, 1, 2);
+}
+static void test_model_gradients_heads_cgru_guided_dot(void) {
+    check_model_full(ATTENTION_DOT, DECODER_CGRU, 0.0f, 0.0f, 0.0f, 1, 1, 2.0f, 0, 1, 1, 2);
+}
+/* everything at once: stacks of 2, layer normalization, 4 heads, the
+ * conditional GRU, guidance, dropout and recurrent dropout */
+static void test_model_gradients_deep_layer_norm_heads(void) {
+    check_model_full(ATTENTION_BAHDANAU, DECODER_CGRU, 0.2f, 0.3f, 0.1f, 1, 1, 2.0f, 1, 2, 2, 4);
 }
 
 /* The guidance loss's bookkeeping: the guided rows are counted, the loss of
@@ -233,6 +257,12 @@ int main(void) {
     RUN(test_model_gradients_depth2_cgru_dropout);
     RUN(test_forward_madds_count_depth);
     RUN(test_model_gradients_layer_norm_depth2);
+    RUN(test_model_gradients_heads_bahdanau);
+    RUN(test_model_gradients_heads_dot);
+    RUN(test_model_gradients_heads_guided_bahdanau);
+    RUN(test_model_gradients_heads_cgru_guided_bahdanau);
+    RUN(test_model_gradients_heads_cgru_guided_dot);
+    RUN(test_model_gradients_deep_layer_norm_heads);
     RUN(test_guide_loss_counts_rows);
     TEST_EXIT();
 }

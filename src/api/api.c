@@ -96,6 +96,8 @@ void nmt_model_free(nmt_model *model) {
     free(model);
 }
 
+int nmt_model_heads(const nmt_model *model) { return model ? attention_heads(&model->m->p.dec.att) : 0; }
+
 void api_options_default(nmt_options *o) {
     memset(o, 0, sizeof *o);
     translate_options_default(&o->t);

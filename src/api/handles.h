@@ -25,6 +25,8 @@ typedef struct {
     char **tgt_tokens;  /* [steps] row labels */
     float *att;         /* [steps][Ts], or NULL */
     int *pairs, n_pairs; /* [2 x n_pairs] source word, target word */
+    float *head_att;    /* N > 1 heads: [N][steps][Ts] each head's (att is their mean), or NULL */
+    int heads;          /* N, the model's attention heads */
 } ResultHyp;
 
 typedef struct {

@@ -22,10 +22,14 @@ static char **token_labels(const Vocab *v, VocabSide side, const int *ids, int n
     return t;
 }
 
-/* Fill h from tokens (ids without </s>); att [steps][Ts] is taken over (may be NULL). */
+/* Fill h from tokens (ids without </s>); att [steps][Ts] (with N > 1 heads
+ * their mean) and head_att [N][steps][Ts] are taken over (may be NULL). */
 static void hyp_fill(ResultHyp *h, const Vocab *v, const int *src, int Ts, const int *tokens, int len, int ended,
-                     float *att, int want_att, int want_align) {
+                     float *att, int heads, float *head_att, int want_att, int want_align) {
     h->steps = len + ended;
+    h->heads = heads;
+    if (want_att) h->head_att = head_att;
+    else free(head_att);
     h->text = vocab_decode(v, VOCAB_TGT, tokens, len);
     h->tgt_tokens = token_labels(v, VOCAB_TGT, tokens, len, ended);
     if (want_align && att) {
@@ -40,7 +44,7 @@ static void hyp_fill(ResultHyp *h, const Vocab *v, const int *src, int Ts, const
 }
 
 static void hyp_free(ResultHyp *h) {
-    free(h->text), free(h->att), free(h->pairs);
+    free(h->text), free(h->att), free(h->pairs), free(h->head_att);
     for (int t = 0; h->tgt_tokens && t < h->steps; t++) free(h->tgt_tokens[t]);
     free(h->tgt_tokens);
     memset(h, 0, sizeof *h);
@@ -132,9 +136,9 @@ nmt_status nmt_translate(const nmt_model *model, const nmt_options *options, con
         for (int j = 0; j < nb[k].n; j++) { /* distinct texts only, as nmt-translate --nbest prints */
             Hypothesis *h = &nb[k].hyps[j];
             ResultHyp *rh = &L->hyps[L->n];
-            hyp_fill(rh, m->vocab, e.ids[i], e.len[i], h->tokens, h->len, h->ended, h->attention, o->attention,
-                     o->alignment);
-            h->attention = NULL; /* taken over or freed by hyp_fill */
+            hyp_fill(rh, m->vocab, e.ids[i], e.len[i], h->tokens, h->len, h->ended, h->attention,
+                     attention_heads(&m->p.dec.att), h->head_attention, o->attention, o->alignment);
+            h->attention = h->head_attention = NULL; /* taken over or freed by hyp_fill */
             rh->score = h->score, rh->logprob = h->logprob;
             int dup = 0;
             for (int q = 0; q < L->n && !dup; q++) dup = !strcmp(L->hyps[q].text, rh->text);
@@ -186,8 +190,16 @@ nmt_status nmt_score(const nmt_model *model, const nmt_options *options, const c
         L->src_tokens = token_labels(m->vocab, VOCAB_SRC, sp[k], sl[k], 0);
         L->n = 1;
         L->hyps = xcalloc(1, sizeof(ResultHyp));
-        hyp_fill(&L->hyps[0], m->vocab, sp[k], sl[k], tp[k], tl[k], 1, att ? att[k] : NULL, o->attention,
-                 o->alignment);
+        /* score_ids: the heads' mean, then (N > 1) each head's matrix */
+        const int heads = attention_heads(&m->p.dec.att);
+        const size_t plane = (size_t)(tl[k] + 1) * sl[k];
+        float *head_att = NULL;
+        if (att && heads > 1) {
+            head_att = xmalloc(sizeof(float) * (heads * plane + 1));
+            memcpy(head_att, att[k] + plane, sizeof(float) * heads * plane);
+        }
+        hyp_fill(&L->hyps[0], m->vocab, sp[k], sl[k], tp[k], tl[k], 1, att ? att[k] : NULL, heads, head_att,
+                 o->attention, o->alignment);
         L->hyps[0].score = L->hyps[0].logprob = lp[k];
     }
     free(sp), free(tp), free(sl), free(tl), free(lp), free(att);
@@ -260,6 +272,16 @@ const float *nmt_result_attention(const nmt_result *r, size_t line, size_t hyp, 
     if (rows) *rows = ok ? (size_t)h->steps : 0;
     if (cols) *cols = ok ? (size_t)line_at(r, line)->Ts : 0;
     return ok ? h->att : NULL;
+}
+const float *nmt_result_attention_head(const nmt_result *r, size_t line, size_t hyp, size_t head, size_t *rows,
+                                       size_t *cols) {
+    const ResultHyp *h = hyp_at(r, line, hyp);
+    const int ok = h && h->att && head < (size_t)(h->heads > 1 ? h->heads : 1);
+    if (rows) *rows = ok ? (size_t)h->steps : 0;
+    if (cols) *cols = ok ? (size_t)line_at(r, line)->Ts : 0;
+    if (!ok) return NULL;
+    /* one head: the matrix of nmt_result_attention is that head's */
+    return h->head_att ? h->head_att + head * (size_t)h->steps * (size_t)line_at(r, line)->Ts : h->att;
 }
 size_t nmt_result_alignment(const nmt_result *r, size_t line, size_t hyp, const int **pairs) {
     const ResultHyp *h = hyp_at(r, line, hyp);

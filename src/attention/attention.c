@@ -14,6 +14,8 @@ void attention_keys_forward(const AttentionWeights *w, int Ts, int B, const floa
     /* keys [N][A] = ann [N][2H] . U^T [2H][A] (+ b) */
     gemm(0, 1, N, A, H2, 1.0f, ann, H2, w->U, H2, 0.0f, keys, A);
     if (w->b) add_bias_rows(keys, w->b, N, A);
+    /* values [N][2H] = ann [N][2H] . Wv^T [2H][2H], after the keys */
+    if (attention_heads(w) > 1) gemm(0, 1, N, H2, H2, 1.0f, ann, H2, w->Wv, H2, 0.0f, keys + (size_t)N * A, H2);
 }
 
 void attention_keys_backward(const AttentionWeights *w, const AttentionWeights *dw, int Ts, int B, const float *ann,
@@ -23,6 +25,20 @@ void attention_keys_backward(const AttentionWeights *w, const AttentionWeights *
     gemm(1, 0, A, H2, N, 1.0f, dkeys, A, ann, H2, 1.0f, dw->U, H2); /* dU [A][2H] += dkeys^T ann */
     gemm(0, 0, N, H2, A, 1.0f, dkeys, A, w->U, H2, 1.0f, d_ann, H2); /* d_ann [N][2H] += dkeys U */
     if (w->b) colsum_add(dw->b, dkeys, N, A);
+    if (attention_heads(w) > 1) { /* in the forward pass values [N][2H] = ann Wv^T */
+        const float *dval = dkeys + (size_t)N * A;
+        gemm(1, 0, H2, H2, N, 1.0f, dval, H2, ann, H2, 1.0f, dw->Wv, H2); /* dWv [2H][2H] += dval^T ann */
+        gemm(0, 0, N, H2, H2, 1.0f, dval, H2, w->Wv, H2, 1.0f, d_ann, H2); /* d_ann [N][2H] += dval Wv */
+    }
+}
+
+void attention_mean_row(int heads, int Ts, const float *a, float *mean) {
+    const float inv = 1.0f / (float)heads;
+    for (int j = 0; j < Ts; j++) {
+        float sum = 0.0f;
+        for (int k = 0; k < heads; k++) sum += a[(size_t)k * Ts + j];
+        mean[j] = heads == 1 ? sum : sum * inv;
+    }
 }
 
 /* Masked softmax of scores e [Ts] (stride 1) in place. */
@@ -54,56 +70,69 @@ double attention_step_madds(AttentionType type, int A, int H, int Ts) {
     return query + (double)Ts * 2 * H;
 }
 
-double attention_keys_madds(int A, int H) { return (double)A * 2 * H; }
+double attention_keys_madds(int A, int H, int heads) {
+    /* heads > 1: the values Wv h_j as well */
+    return (double)A * 2 * H + (heads > 1 ? 4.0 * H * H : 0.0);
+}
+
+/* Bahdanau's score over one head's slice of n columns: p = tanh(q + k),
+ * kept for the backward, and v . p summed in lanes (nn/nn.h). */
+static inline float bahdanau_score(const float *qb, const float *k, const float *v, float *p, int n) {
+    float lane[NMT_LANES] = {0}, score = 0.0f;
+    int a = 0;
+    for (; a + NMT_LANES <= n; a += NMT_LANES)
+        for (int l = 0; l < NMT_LANES; l++) {
+            p[a + l] = fast_tanhf(qb[a + l] + k[a + l]);
+            lane[l] += v[a + l] * p[a + l];
+        }
+    for (int l = 0; l < NMT_LANES; l++) score += lane[l];
+    for (; a < n; a++) {
+        p[a] = fast_tanhf(qb[a] + k[a]);
+        score += v[a] * p[a];
+    }
+    return score;
+}
 
 NMT_HOT void attention_step_forward(const AttentionWeights *w, const AttentionMemory *mem, int B, const float *s,
                                     AttentionStepActs *act) {
     const int A = w->A, H = w->H, H2 = 2 * H, Ts = mem->Ts, n_src = mem->n_src;
+    const int NH = attention_heads(w), Ah = A / NH, Ch = H2 / NH; /* a head's score and context widths */
     const int *row_src = mem->row_src;
     const float *ann = mem->ann, *keys = mem->keys, *mask = mem->mask;
+    const float *values = keys + (size_t)Ts * n_src * A; /* heads > 1: [Ts][n][2H] after the keys */
     float *alpha = act->alpha, *ctx = act->ctx, *q = act->q, *pre = act->pre;
     /* q [B][A] = s [B][H] W^T */
     if (w->type == ATTENTION_BAHDANAU) gemm(0, 1, B, A, H, 1.0f, s, H, w->W, H, 0.0f, q, A);
-    const float inv_sqrt_h = 1.0f / sqrtf((float)H);
+    const float inv_sqrt_h = 1.0f / sqrtf((float)Ah); /* dot: A = H, so 1/sqrt(H/N) */
     for (int b = 0; b < B; b++) {
         const int sb = row_src ? row_src[b] : b;  /* the sentence row b attends to */
-        float *e = alpha + (size_t)b * Ts; /* scores e [Ts], then (in place) the weights a [Ts] */
-        for (int j = 0; j < Ts; j++) {
-            const size_t jb = (size_t)j * B + b;      /* position j of row b in [Ts][B] (pre) */
-            const size_t js = (size_t)j * n_src + sb; /* position j of its sentence in [Ts][n] (ann, keys, mask) */
-            if (mask[js] == 0.0f) {
-                e[j] = 0.0f;
-                continue;
-            }
-            const float *k = keys + js * A; /* k_j [A] */
-            float score = 0.0f;
-            if (w->type == ATTENTION_BAHDANAU) {
-                const float *qb = q + (size_t)b * A; /* q [A] */
-                float *p = pre + jb * A;             /* tanh(q + k_j) [A], kept for the backward */
-                float lane[NMT_LANES] = {0};         /* score = v . p in lanes (nn/nn.h) */
-                int a = 0;
-                for (; a + NMT_LANES <= A; a += NMT_LANES)
-                    for (int l = 0; l < NMT_LANES; l++) {
-                        p[a + l] = fast_tanhf(qb[a + l] + k[a + l]);
-                        lane[l] += w->v[a + l] * p[a + l];
-                    }
-                for (int l = 0; l < NMT_LANES; l++) score += lane[l];
-                for (; a < A; a++) {
-                    p[a] = fast_tanhf(qb[a] + k[a]);
-                    score += w->v[a] * p[a];
-                }
-            } else {
-                score = dot_row(s + (size_t)b * H, k, A) * inv_sqrt_h;
-            }
-            e[j] = score;
-        }
-        masked_softmax(e, mask, Ts, n_src, sb);
-        float *c = ctx + (size_t)b * H2; /* c [2H] = sum_j a_j h_j */
+        float *c = ctx + (size_t)b * H2; /* c [2H] = sum_j a_j h_j, or the heads' sum_j a_kj val_j side by side */
         memset(c, 0, sizeof(float) * (size_t)H2);
-        for (int j = 0; j < Ts; j++) {
-            if (e[j] == 0.0f) continue;
-            const float *h = ann + ((size_t)j * n_src + sb) * H2;
-            for (int k = 0; k < H2; k++) c[k] += e[j] * h[k];
+        for (int hd = 0; hd < NH; hd++) {
+            const int o = hd * Ah; /* the head's slice of the keys and the query */
+            float *e = alpha + ((size_t)b * NH + hd) * Ts; /* scores e [Ts], then (in place) the weights a [Ts] */
+            for (int j = 0; j < Ts; j++) {
+                const size_t jb = (size_t)j * B + b;      /* position j of row b in [Ts][B] (pre) */
+                const size_t js = (size_t)j * n_src + sb; /* position j of its sentence in [Ts][n] (ann, keys, mask) */
+                if (mask[js] == 0.0f) {
+                    e[j] = 0.0f;
+                    continue;
+                }
+                const float *k = keys + js * A + o; /* k_j [A/N] */
+                if (w->type == ATTENTION_BAHDANAU)
+                    e[j] = bahdanau_score(q + (size_t)b * A + o, k, w->v + o, pre + jb * A + o, Ah);
+                else
+                    e[j] = dot_row(s + (size_t)b * H + o, k, Ah) * inv_sqrt_h;
+            }
+            masked_softmax(e, mask, Ts, n_src, sb);
+            /* one head: c [2H] = sum_j a_j h_j; N heads: c[k-th slice] = sum_j a_kj val_j[k-th slice] */
+            const float *src = NH == 1 ? ann : values;
+            float *ck = c + (size_t)hd * Ch;
+            for (int j = 0; j < Ts; j++) {
+                if (e[j] == 0.0f) continue;
+                const float *h = src + ((size_t)j * n_src + sb) * H2 + (size_t)hd * Ch;
+                for (int k = 0; k < Ch; k++) ck[k] += e[j] * h[k];
+            }
         }
     }
 }
@@ -112,62 +141,69 @@ NMT_HOT void attention_step_backward(const AttentionWeights *w, const AttentionW
                                      int B, const float *s, const AttentionStepActs *act, const float *dctx,
                                      const float *dscore, const AttentionStepGrads *g) {
     const int A = w->A, H = w->H, H2 = 2 * H, Ts = mem->Ts;
+    const int NH = attention_heads(w), Ah = A / NH, Ch = H2 / NH;
     const float *ann = mem->ann, *keys = mem->keys, *mask = mem->mask, *alpha = act->alpha, *pre = act->pre;
+    const float *values = keys + (size_t)Ts * B * A;
     float *d_ann = g->d_ann, *dkeys = g->dkeys, *ds = g->ds, *dq = g->dq, *scratch = g->scratch;
-    const float inv_sqrt_h = 1.0f / sqrtf((float)H);
+    float *dvalues = dkeys + (size_t)Ts * B * A;
+    const float inv_sqrt_h = 1.0f / sqrtf((float)Ah);
     if (w->type == ATTENTION_BAHDANAU) memset(dq, 0, sizeof(float) * (size_t)B * A);
-    for (int b = 0; b < B; b++) {
-        const float *a = alpha + (size_t)b * Ts; /* in the forward pass: a [Ts] = softmax(e) */
-        const float *dc = dctx + (size_t)b * H2; /* gradient of c [2H] = sum_j a_j h_j */
-        float *de = scratch + (size_t)b * Ts;    /* da [Ts], then (in place) de [Ts] */
-        /* da_j = dc . h_j; d_ann_j += a_j dc; then through the softmax:
-         * de_j = a_j (da_j - sum_k a_k da_k) */
-        float dot_ada = 0.0f;
-        for (int j = 0; j < Ts; j++) {
-            const size_t jb = (size_t)j * B + b;
-            if (mask[jb] == 0.0f) {
-                de[j] = 0.0f;
-                continue;
-            }
-            const float *h = ann + jb * H2;
-            float *dh = d_ann + jb * H2;
-            const float da = dot_row(dc, h, H2);
-            for (int k = 0; k < H2; k++) dh[k] += a[j] * dc[k];
-            de[j] = da;
-            dot_ada += a[j] * da;
-        }
-        for (int j = 0; j < Ts; j++) de[j] = a[j] * (de[j] - dot_ada);
-        /* a loss on a itself (guided alignment) hands its score gradient in
-         * directly: zero at padding, where a and the gold row are both 0 */
-        if (dscore)
-            for (int j = 0; j < Ts; j++) de[j] += dscore[(size_t)b * Ts + j];
-        /* through the scores: bahdanau e_j = v . p_j with p_j = tanh(q + k_j);
-         * dot e_j = s . k_j / sqrt(H) */
-        for (int j = 0; j < Ts; j++) {
-            const size_t jb = (size_t)j * B + b;
-            if (mask[jb] == 0.0f) continue;
-            float *dk = dkeys + jb * A;
-            if (w->type == ATTENTION_BAHDANAU) {
-                const float *p = pre + jb * A;
-                float *dqb = dq + (size_t)b * A;
-                for (int k = 0; k < A; k++) {
-                    dw->v[k] += de[j] * p[k];
-                    const float dpre = de[j] * w->v[k] * (1.0f - p[k] * p[k]);
-                    dk[k] += dpre;
-                    dqb[k] += dpre;
+    for (int b = 0; b < B; b++)
+        for (int hd = 0; hd < NH; hd++) {
+            const size_t row = (size_t)b * NH + hd;
+            const int o = hd * Ah;
+            const float *a = alpha + row * Ts;                  /* in the forward pass: a [Ts] = softmax(e) */
+            const float *dc = dctx + (size_t)b * H2 + (size_t)hd * Ch; /* gradient of the head's context [2H/N] */
+            float *de = scratch + row * Ts;                     /* da [Ts], then (in place) de [Ts] */
+            /* da_j = dc . h_j; d_ann_j += a_j dc (N heads: val_j's slice and dvalues);
+             * then through the softmax: de_j = a_j (da_j - sum_k a_k da_k) */
+            float dot_ada = 0.0f;
+            for (int j = 0; j < Ts; j++) {
+                const size_t jb = (size_t)j * B + b;
+                if (mask[jb] == 0.0f) {
+                    de[j] = 0.0f;
+                    continue;
                 }
-            } else {
-                const float *k_j = keys + jb * A;
-                const float *sb = s + (size_t)b * H;
-                float *dsb = ds + (size_t)b * H;
-                const float g = de[j] * inv_sqrt_h;
-                for (int k = 0; k < A; k++) {
-                    dsb[k] += g * k_j[k];
-                    dk[k] += g * sb[k];
+                const size_t at = jb * H2 + (size_t)hd * Ch;
+                const float *h = NH == 1 ? ann + at : values + at;
+                float *dh = NH == 1 ? d_ann + at : dvalues + at;
+                const float da = dot_row(dc, h, Ch);
+                for (int k = 0; k < Ch; k++) dh[k] += a[j] * dc[k];
+                de[j] = da;
+                dot_ada += a[j] * da;
+            }
+            for (int j = 0; j < Ts; j++) de[j] = a[j] * (de[j] - dot_ada);
+            /* a loss on a itself (guided alignment) hands its score gradient in
+             * directly: zero at padding, where a and the gold row are both 0 */
+            if (dscore)
+                for (int j = 0; j < Ts; j++) de[j] += dscore[row * Ts + j];
+            /* through the scores (the head's slice o..o+A/N): bahdanau
+             * e_j = v . p_j with p_j = tanh(q + k_j); dot e_j = s . k_j / sqrt(H/N) */
+            for (int j = 0; j < Ts; j++) {
+                const size_t jb = (size_t)j * B + b;
+                if (mask[jb] == 0.0f) continue;
+                float *dk = dkeys + jb * A + o;
+                if (w->type == ATTENTION_BAHDANAU) {
+                    const float *p = pre + jb * A + o, *v = w->v + o;
+                    float *dqb = dq + (size_t)b * A + o, *dv = dw->v + o;
+                    for (int k = 0; k < Ah; k++) {
+                        dv[k] += de[j] * p[k];
+                        const float dpre = de[j] * v[k] * (1.0f - p[k] * p[k]);
+                        dk[k] += dpre;
+                        dqb[k] += dpre;
+                    }
+                } else {
+                    const float *k_j = keys + jb * A + o;
+                    const float *sb = s + (size_t)b * H + o;
+                    float *dsb = ds + (size_t)b * H + o;
+                    const float g = de[j] * inv_sqrt_h;
+                    for (int k = 0; k < Ah; k++) {
+                        dsb[k] += g * k_j[k];
+                        dk[k] += g * sb[k];
+                    }
                 }
             }
         }
-    }
     /* ds [B][H] += dq [B][A] W: in the forward pass q = s W^T */
     if (w->type == ATTENTION_BAHDANAU) gemm(0, 0, B, H, A, 1.0f, dq, A, w->W, H, 1.0f, ds, H);
 }

@@ -2,10 +2,12 @@
 #include "decoder/decoder.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "nn/blas.h"
 #include "nn/dropout.h"
+#include "sys/util.h"
 
 /* out_in[i] [3H+E] = [s_i ; in_i[E:E+2H] ; in_i[0:E]] for N rows: the output
  * layer's input [s_t ; c_t ; E y_{t-1}] from the state and the GRU input
@@ -21,7 +23,7 @@ static void output_input(int N, int H, int E, const float *s, const float *in, f
 }
 
 int decoder_slots(const DecoderWeights *w, int Tt, int Ts, int B, int rec_dropout, DecoderActs *act, ActSlot *slots) {
-    const size_t N = (size_t)Tt * B, H = (size_t)w->H, E = (size_t)w->E;
+    const size_t N = (size_t)Tt * B, H = (size_t)w->H, E = (size_t)w->E, row = attention_row_floats(&w->att, Ts);
     act->step = (DecoderStepActs){0}; /* what the slots leave out: alpha, rec_mask and dscore per step */
     ActSlot step[DECODER_STEP_SLOTS];
     act->n_step_slots = decoder_step_slots(w, B, Ts, rec_dropout, &act->step, step);
@@ -37,7 +39,7 @@ int decoder_slots(const DecoderWeights *w, int Tt, int Ts, int B, int rec_dropou
     const size_t D = (size_t)w->depth;
     slots[n++] = (ActSlot){&act->s, D * ((size_t)Tt + 1) * B * H, 0};                 /* [D][Tt+1][B][H] */
     slots[n++] = (ActSlot){&act->rec_mask, (size_t)(rec_dropout != 0) * D * B * H, 0}; /* [D][B][H] */
-    slots[n++] = (ActSlot){&act->alpha, N * Ts, 0};                       /* [Tt][B][Ts] */
+    slots[n++] = (ActSlot){&act->alpha, N * row, 0};                                  /* [Tt][B][N][Ts] */
     slots[n++] = (ActSlot){&act->out_in, N * w->out.in, 0};               /* [Tt][B][3H+E] */
     slots[n++] = (ActSlot){&act->deep, (w->out.deep_W != NULL) * N * E, 0}; /* [Tt][B][E] */
     slots[n++] = (ActSlot){&act->logits, N * w->V, 0};                    /* [Tt][B][Vt] */
@@ -58,7 +60,7 @@ static DecoderStepActs step_acts(const DecoderActs *act, int t) {
         float **field = (float **)((char *)&a + act->step_offset[i]);
         if (*field) *field += (size_t)t * act->step_floats[i];
     }
-    a.att.alpha = act->alpha + (size_t)t * act->B * act->Ts;
+    a.att.alpha = act->alpha + (size_t)t * act->B * act->heads * act->Ts;
     a.rec_mask = act->rec_mask;
     const size_t BH = (size_t)act->B * act->H;
     a.up_drop = act->up_drop ? act->up_drop + (size_t)t * (act->depth - 1) * BH : NULL;
@@ -72,7 +74,7 @@ void decoder_forward(const DecoderWeights *w, int Tt, int Ts, int B, const int *
     const int N = Tt * B, E = w->E, H = w->H;
     const int DI = E + 2 * H, OI = w->out.in;
     const size_t BH = (size_t)B * H;
-    act->Tt = Tt, act->Ts = Ts, act->B = B;
+    act->Tt = Tt, act->Ts = Ts, act->B = B, act->heads = attention_heads(&w->att);
     act->guide = NULL, act->guide_scale = 0.0f;
     act->depth = w->depth, act->H = H;
     ActSlot slots[DECODER_SLOTS];
@@ -124,33 +126,58 @@ static float row_sum(const float *g, int n) {
 }
 
 double decoder_guide_loss(DecoderActs *act, const float *guide, float scale, int *rows) {
-    const int Ts = act->Ts, N = act->Tt * act->B;
+    const int Ts = act->Ts, N = act->Tt * act->B, NH = act->heads;
+    float *mean = NH > 1 ? xmalloc(sizeof(float) * (size_t)Ts) : NULL;
     double loss = 0.0;
     int n = 0;
     for (int i = 0; i < N; i++) {
-        const float *g = guide + (size_t)i * Ts, *a = act->alpha + (size_t)i * Ts;
+        const float *g = guide + (size_t)i * Ts, *a = act->alpha + (size_t)i * NH * Ts;
         if (row_sum(g, Ts) == 0.0f) continue;
         n++;
+        if (NH > 1) attention_mean_row(NH, Ts, a, mean), a = mean; /* the heads' mean is supervised */
         /* a_tj > 0 wherever the gold row is (both live on real source
          * positions); the floor only guards against an underflowed exp */
         for (int j = 0; j < Ts; j++)
             if (g[j] != 0.0f) loss -= (double)g[j] * log(fmax((double)a[j], 1e-30));
     }
+    free(mean);
     act->guide = guide, act->guide_scale = scale;
     *rows = n;
     return loss;
 }
 
-/* dscore [B][Ts] of step t: guide_scale * (a S - g) on guided rows, with S
- * the row's sum (1 up to rounding: S keeps the gradient exact), 0 elsewhere. */
-static void guide_step_grad(const DecoderActs *act, int t, float *dscore) {
-    const int Ts = act->Ts, B = act->B;
+/* N heads: dscore [N][Ts] of one guided row with weights a [N][Ts] and
+ * gold g [Ts]. With the mean m_j = (1/N) sum_k a_kj and L = -sum_j g_j log m_j:
+ * da_kj = -g_j / (N m_j), then through head k's softmax
+ * de_kj = a_kj (da_kj - sum_i a_ki da_ki); mean [Ts] is scratch. */
+static void guide_heads_grad(int NH, int Ts, const float *a, const float *g, float scale, float *mean, float *d) {
+    attention_mean_row(NH, Ts, a, mean);
+    for (int k = 0; k < NH; k++) {
+        const float *ak = a + (size_t)k * Ts;
+        float *dk = d + (size_t)k * Ts;
+        float dot = 0.0f;
+        for (int j = 0; j < Ts; j++) {
+            /* the floor as in the loss: m_j > 0 wherever g_j is */
+            dk[j] = g[j] != 0.0f ? -g[j] / ((float)NH * fmaxf(mean[j], 1e-30f)) : 0.0f;
+            dot += ak[j] * dk[j];
+        }
+        for (int j = 0; j < Ts; j++) dk[j] = scale * ak[j] * (dk[j] - dot);
+    }
+}
+
+/* dscore [B][N][Ts] of step t: guide_scale * (a S - g) on guided rows, with S
+ * the row's sum (1 up to rounding: S keeps the gradient exact), 0 elsewhere;
+ * N heads: guide_heads_grad (which is this for N = 1). */
+static void guide_step_grad(const DecoderActs *act, int t, float *dscore, float *mean) {
+    const int Ts = act->Ts, B = act->B, NH = act->heads;
     for (int b = 0; b < B; b++) {
         const size_t row = ((size_t)t * B + b) * Ts;
-        const float *g = act->guide + row, *a = act->alpha + row;
-        float *d = dscore + (size_t)b * Ts;
+        const float *g = act->guide + row, *a = act->alpha + row * NH;
+        float *d = dscore + (size_t)b * NH * Ts;
         const float S = row_sum(g, Ts);
-        for (int j = 0; j < Ts; j++) d[j] = S != 0.0f ? act->guide_scale * (a[j] * S - g[j]) : 0.0f;
+        if (NH > 1 && S != 0.0f) guide_heads_grad(NH, Ts, a, g, act->guide_scale, mean, d);
+        else
+            for (int j = 0; j < NH * Ts; j++) d[j] = S != 0.0f ? act->guide_scale * (a[j] * S - g[j]) : 0.0f;
     }
 }
 
@@ -159,6 +186,7 @@ void decoder_backward(const DecoderWeights *w, const DecoderWeights *g, const in
                       float *ds0, Arena *arena) {
     const int Tt = act->Tt, Ts = act->Ts, B = act->B, N = Tt * B;
     const int E = w->E, H = w->H, A = w->att.A;
+    const size_t row = attention_row_floats(&w->att, Ts); /* one query row's weights */
     const int DI = E + 2 * H, OI = w->out.in;
     const size_t BH = (size_t)B * H;
 
@@ -183,10 +211,11 @@ void decoder_backward(const DecoderWeights *w, const DecoderWeights *g, const in
     float *up_dx = D > 1 ? arena_take(arena, (size_t)B * 3 * H) : NULL;
     float *up_ds = D > 1 ? arena_take(arena, BH) : NULL, *dtop = D > 1 ? arena_take(arena, BH) : NULL;
     float *dquery = cgru ? arena_take(arena, BH) : NULL;
-    float *scratch = arena_take(arena, (size_t)B * Ts);
-    float *dscore = act->guide ? arena_take(arena, (size_t)B * Ts) : NULL;
+    float *scratch = arena_take(arena, (size_t)B * row);
+    float *dscore = act->guide ? arena_take(arena, (size_t)B * row) : NULL;
+    float *mean = act->guide ? arena_take(arena, (size_t)Ts) : NULL; /* guide_heads_grad's */
     memset(d_ann, 0, sizeof(float) * (size_t)Ts * B * 2 * H);
-    memset(dkeys, 0, sizeof(float) * (size_t)Ts * B * A);
+    memset(dkeys, 0, sizeof(float) * attention_keys_floats(&w->att, Ts, B));
     const AttentionMemory mem = {Ts, B, NULL, ann, keys, src_mask};
     for (int t = Tt - 1; t >= 0; t--) {
         /* in the forward pass out_in[t][b] = [s_{t+1} ; c_t ; emb] (s is offset by one: s[0] = s_0) */
@@ -198,8 +227,8 @@ void decoder_backward(const DecoderWeights *w, const DecoderWeights *g, const in
             memcpy(dc + (size_t)b * 2 * H, d_out_t + (size_t)b * OI + H, sizeof(float) * 2 * (size_t)H);
         }
         DecoderStepActs a = step_acts(act, t);
-        if (dscore) guide_step_grad(act, t, dscore), a.dscore = dscore;
-        const size_t rows = (size_t)t * B;
+        if (dscore) guide_step_grad(act, t, dscore, mean), a.dscore = dscore;
+        const size_t rows = (size_t)t * B; /* the steps before t */
         DecoderStepGrads gr = {
             .dxproj = dxproj + rows * 3 * H,
             .dhproj = dhproj + rows * 3 * H,

@@ -34,7 +34,7 @@ typedef struct {
     float *emb_drop; /* [Tt][B][E] dropout multipliers, or NULL */
     float *s;        /* [depth][Tt+1][B][H], s[0] = s_0 in every layer */
     float *rec_mask; /* [depth][B][H] recurrent dropout masks, or NULL */
-    float *alpha;    /* [Tt][B][Ts] attention weights */
+    float *alpha;    /* [Tt][B][N][Ts] attention weights (N heads: attention_row_floats per row) */
     float *out_in;   /* [Tt][B][3H+E] output layer input, after dropout */
     float *out_drop; /* [Tt][B][3H+E] or NULL */
     float *deep;     /* [Tt][B][E] deep output activations, or NULL */
@@ -43,6 +43,7 @@ typedef struct {
     float guide_scale;  /* the weight of the guidance loss in the gradient decoder_backward adds */
     float *up_drop;     /* [Tt][depth-1][B][H] dropout multipliers on the upper layers' inputs, or NULL */
     int depth, H;
+    int heads;          /* N, the attention's heads */
 } DecoderActs;
 
 /* The arrays of DecoderActs (dropout multipliers aside, which
@@ -55,8 +56,8 @@ int decoder_slots(const DecoderWeights *w, int Tt, int Ts, int B, int rec_dropou
 size_t decoder_floats(const DecoderWeights *w, int Tt, int Ts, int B);
 
 /* Teacher-forced forward pass up to the logits. tgt_in [Tt][B] (<s> y1 ..),
- * ann [Ts][B][2H] and src_mask [Ts][B] from the encoder, keys [Ts][B][A]
- * (attention_keys_forward), s0 [B][H] (init_state_forward). dropout and
+ * ann [Ts][B][2H] and src_mask [Ts][B] from the encoder, keys
+ * (attention_keys_forward: [Ts][B][A], heads > 1 then the values), s0 [B][H] (init_state_forward). dropout and
  * rec_dropout (one mask on the GRU's recurrent input per sentence) draw
  * from rng when > 0. */
 void decoder_forward(const DecoderWeights *w, int Tt, int Ts, int B, const int *tgt_in, const float *ann,
@@ -72,15 +73,17 @@ double decoder_loss(const DecoderWeights *w, const DecoderActs *act, const int *
 
 /* Guided alignment: the cross-entropy between gold attention rows and the
  * model's, -sum_t sum_j g_tj log a_tj over the rows of guide [Tt][B][Ts]
+ * (with N heads a_tj is the heads' mean, (1/N) sum_k a_tkj)
  * that hold any weight (each such row sums to 1; the others, padding and
  * target tokens without gold links, are left out). Returns the summed loss
  * and sets *rows to the number of guided rows; decoder_backward then adds
  * the gradient of scale * (that sum): through the softmax it is
- * scale * (a_t - g_t) w.r.t. the scores of every guided row. */
+ * scale * (a_t - g_t) w.r.t. the scores of every guided row (N heads:
+ * through the mean and each head's softmax, docs/model.md). */
 double decoder_guide_loss(DecoderActs *act, const float *guide, float scale, int *rows);
 
 /* Backward through the output layer and the steps, after decoder_loss.
- * Adds into g; writes (overwriting) d_ann [Ts][B][2H], dkeys [Ts][B][A]
+ * Adds into g; writes (overwriting) d_ann [Ts][B][2H], dkeys (attention_keys_floats)
  * (for attention_keys_backward) and ds0 [B][H] (for init_state_backward). */
 void decoder_backward(const DecoderWeights *w, const DecoderWeights *g, const int *tgt_in, const float *ann,
                       const float *keys, const float *src_mask, DecoderActs *act, float *d_ann, float *dkeys,
@@ -92,7 +95,7 @@ int decoder_state_floats(const DecoderWeights *w);
 /* One search step for B hypothesis rows over the encoded sentences of mem
  * (row b belongs to sentence mem->row_src[b]). y_prev [B], s_prev [B][S]
  * (S = decoder_state_floats: row b's layers one after another).
- * Writes s [B][S], logprobs [B][Vt] (log-softmax) and alpha [B][Ts].
+ * Writes s [B][S], logprobs [B][Vt] (log-softmax) and alpha [B][N][Ts].
  * scratch: decoder_search_scratch(w, B, Ts) floats, laid out by
  * decoder_search_slots. */
 void decoder_search_step(const DecoderWeights *w, const AttentionMemory *mem, int B, const int *y_prev,

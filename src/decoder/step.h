@@ -43,13 +43,13 @@ typedef struct {
     float *in;             /* [B][E+2H] [E y_{t-1} ; c_t]: the caller fills the first E columns, the step writes c_t */
     float *xproj;          /* [B][3H] the input projection of the GRU that reads E y_{t-1} (gru: and c_t) */
     float *cache;          /* [B][C] GRU step cache (cgru: GRU1's), C = gru_cache_width */
-    AttentionStepActs att; /* alpha [B][Ts], ctx [B][2H] (scratch for c_t), Bahdanau's q and pre */
+    AttentionStepActs att; /* alpha [B][N][Ts], ctx [B][2H] (scratch for c_t), Bahdanau's q and pre */
     const float *rec_mask; /* [B][H] recurrent dropout mask, or NULL */
     float *rec_in;         /* [B][H] s_{t-1} * rec_mask (with rec_mask) */
     float *query;          /* cgru: [B][H] s'_t, the attention query and GRU2's previous state */
     float *xproj2;         /* cgru: [B][3H] scratch for GRU2's input projection W2x c_t + b2x */
     float *cache2;         /* cgru: [B][C] GRU2's step cache */
-    const float *dscore;   /* backward only: [B][Ts] extra gradient w.r.t. the attention scores
+    const float *dscore;   /* backward only: [B][N][Ts] extra gradient w.r.t. the attention scores
                             * (guided alignment), or NULL */
     /* depth > 1: layer l = 2..depth at [l-2] */
     float *up_in[DECODER_MAX_DEPTH - 1];     /* [B][3H] the GRU input [m^l * u^{l-1}_t ; c_t] */
@@ -77,9 +77,9 @@ typedef struct {
     float *dxproj2, *dhproj2; /* cgru: [B][3H] GRU2's projections */
     float *dq;                /* Bahdanau: [B][A] w.r.t. the query projection, for attention_query_backward */
     float *dquery;            /* cgru: [B][H] scratch, the gradient w.r.t. s'_t */
-    float *scratch;           /* B * Ts floats */
+    float *scratch;           /* B * attention_row_floats floats */
     float *d_ann;             /* [Ts][B][2H] += */
-    float *dkeys;             /* [Ts][B][A] += */
+    float *dkeys;             /* attention_keys_floats: [Ts][B][A] (+ the values') += */
     float *up_dxproj[DECODER_MAX_DEPTH - 1]; /* depth > 1: [B][3H] layer l's projections at [l-2] */
     float *up_dhproj[DECODER_MAX_DEPTH - 1];
     float *up_dx;             /* [B][3H] scratch */

@@ -27,6 +27,7 @@ const FieldSpec MODEL_CONFIG_FIELDS[] = {
     {"layer_norm", "--layer-norm", FIELD_INT, F(layer_norm), 0, 0, 1, NULL, NULL, .flags = FIELD_SWITCH | FIELD_OMIT_DEFAULT, .section = "model", .help = "layer normalization in every GRU: each gate's input and\nrecurrent projections are normalized over their units, then\nscaled and shifted by learned gains and biases"},
     {"enc_depth", "--enc-depth", FIELD_INT, F(enc_depth), 1, 1, ENCODER_MAX_DEPTH, NULL, NULL, .flags = FIELD_OMIT_DEFAULT, .section = "model", .help = "stacked bidirectional GRU layers in the encoder; from the second\nup each reads the previous layer's annotations (after dropout) and\nadds them to its own (a residual connection)"},
     {"dec_depth", "--dec-depth", FIELD_INT, F(dec_depth), 1, 1, DECODER_MAX_DEPTH, NULL, NULL, .flags = FIELD_OMIT_DEFAULT, .section = "model", .help = "GRU layers in the decoder: the --decoder step, then layers that\neach read [the layer below (after dropout) ; c_t] and add the layer\nbelow to their state (a residual connection)"},
+    {"heads", "--heads", FIELD_INT, F(heads), 1, 1, 64, NULL, NULL, .flags = FIELD_OMIT_DEFAULT, .section = "model", .help = "attention heads: each scores its slice of the keys and the query\n(Bahdanau: --att-dim / N wide; dot: --hidden / N, scaled by\n1/sqrt(--hidden / N)) and reads its slice of learned values; the\ncontext is the heads' contexts side by side"},
 };
 #undef F
 const int MODEL_CONFIG_NFIELDS = (int)(sizeof MODEL_CONFIG_FIELDS / sizeof MODEL_CONFIG_FIELDS[0]);
@@ -48,6 +49,19 @@ int model_config_check(const ModelConfig *c, char *err, size_t errsz) {
     }
     if (c->layer_norm && c->hidden < 2) { /* a 1-unit segment normalizes to 0: the gates would read only biases */
         snprintf(err, errsz, "--layer-norm needs --hidden of at least 2, got %d", c->hidden);
+        return -1;
+    }
+    /* every head gets an equal slice of the keys and of the context */
+    if (c->heads > 1 && c->attention == ATTENTION_BAHDANAU && c->att_dim % c->heads != 0) {
+        snprintf(err, errsz, "--heads %d must divide --att-dim %d (Bahdanau attention)", c->heads, c->att_dim);
+        return -1;
+    }
+    if (c->heads > 1 && c->attention == ATTENTION_DOT && c->hidden % c->heads != 0) {
+        snprintf(err, errsz, "--heads %d must divide --hidden %d (dot attention)", c->heads, c->hidden);
+        return -1;
+    }
+    if (c->heads > 1 && (2 * c->hidden) % c->heads != 0) {
+        snprintf(err, errsz, "--heads %d must divide the context width 2 x --hidden = %d", c->heads, 2 * c->hidden);
         return -1;
     }
     return 0;

@@ -27,6 +27,7 @@ typedef struct {
     int layer_norm;  /* 1: every GRU normalizes each gate's input and recurrent projections (nn/gru.h) */
     int enc_depth;   /* stacked bidirectional GRU layers in the encoder (1..ENCODER_MAX_DEPTH) */
     int dec_depth;   /* GRU layers in the decoder: the (c)GRU step and dec_depth - 1 above it */
+    int heads;       /* N attention heads (attention/attention.h); 1: the single head */
 } ModelConfig;
 
 /* The table: key in the model file's CONF section, flag, range. */

@@ -34,7 +34,8 @@ static void visit_attention(Visitor visit, void *ctx, const ModelConfig *c, Atte
     const int H = c->hidden;
     a->type = c->attention;
     a->H = H;
-    a->b = a->W = a->v = NULL;
+    a->b = a->W = a->v = a->Wv = NULL;
+    a->heads = c->heads > 1 ? c->heads : 1;
     if (c->attention == ATTENTION_BAHDANAU) {
         const int A = c->att_dim;
         a->A = A;
@@ -46,6 +47,8 @@ static void visit_attention(Visitor visit, void *ctx, const ModelConfig *c, Atte
         a->A = H;
         visit(ctx, "att_U", KIND_MATRIX, H, 2 * H, &a->U);
     }
+    /* the heads' values; one head reads the annotations themselves */
+    if (a->heads > 1) visit(ctx, "att_Wv", KIND_MATRIX, 2 * H, 2 * H, &a->Wv);
 }
 
 static void visit_output(Visitor visit, void *ctx, const ModelConfig *c, DecoderWeights *d) {

@@ -13,6 +13,7 @@ Model *model_create(const ModelConfig *cfg, Vocab *vocab, uint64_t seed) {
     m->cfg = *cfg;
     m->cfg.src_vocab = vocab_size(vocab, VOCAB_SRC);
     m->cfg.tgt_vocab = vocab_size(vocab, VOCAB_TGT);
+    if (m->cfg.heads == 0) m->cfg.heads = 1; /* a configuration filled in without heads: the single head */
     m->vocab = vocab;
     m->vocab_bytes = vocab_to_bytes(vocab, &m->vocab_len);
     size_t n = model_num_params(&m->cfg);

@@ -4,14 +4,15 @@
 #include <string.h>
 
 size_t seq2seq_forward_floats(const ModelParams *p, int B, int Ts, int Tt) {
-    const size_t H = (size_t)p->enc.H, A = (size_t)p->dec.att.A;
+    const size_t H = (size_t)p->enc.H;
     return encoder_floats(&p->enc, Ts, B) + (size_t)B * 2 * H /* summary */ + (size_t)B * H /* s0 */ +
-           (size_t)Ts * B * A /* keys */ + decoder_floats(&p->dec, Tt, Ts, B);
+           attention_keys_floats(&p->dec.att, Ts, B) /* keys */ + decoder_floats(&p->dec, Tt, Ts, B);
 }
 
 double seq2seq_forward_madds(const ModelConfig *c, int Ts, int Tt) {
     const int E = c->emb, H = c->hidden, A = c->attention == ATTENTION_BAHDANAU ? c->att_dim : H;
-    const double source = encoder_madds(E, H) + encoder_upper_madds(H, c->enc_depth) + attention_keys_madds(A, H);
+    const double source =
+        encoder_madds(E, H) + encoder_upper_madds(H, c->enc_depth) + attention_keys_madds(A, H, c->heads);
     const double step = decoder_step_madds((DecoderType)c->decoder, (AttentionType)c->attention, E, H, A, Ts) +
                         decoder_upper_madds(H, c->dec_depth) +
                         output_madds_of(model_out_in(c), E, c->tgt_vocab, c->deep_output);
@@ -20,13 +21,13 @@ double seq2seq_forward_madds(const ModelConfig *c, int Ts, int Tt) {
 
 void seq2seq_encode(const ModelParams *p, int Ts, int B, const int *src, const float *mask, float dropout,
                     float rec_dropout, Rng *rng, Arena *arena, Encoding *e) {
-    const int H = p->enc.H, A = p->dec.att.A;
+    const int H = p->enc.H;
     encoder_forward(&p->enc, Ts, B, src, mask, dropout, rec_dropout, rng, arena, &e->enc);
     e->summary = arena_take(arena, (size_t)B * 2 * H);
     encoder_summary_forward(&e->enc, H, e->summary);
     e->s0 = arena_take(arena, (size_t)B * H);
     init_state_forward(&p->dec.init, B, e->summary, e->s0);
-    e->keys = arena_take(arena, (size_t)Ts * B * A);
+    e->keys = arena_take(arena, attention_keys_floats(&p->dec.att, Ts, B));
     attention_keys_forward(&p->dec.att, Ts, B, e->enc.top, e->keys);
 }
 
@@ -45,7 +46,7 @@ LossSum seq2seq_train_step(const ModelParams *p, const ModelParams *g, const Mod
 
     /* backward, mirroring the forward: decoder, then what seq2seq_encode did, in reverse */
     float *d_ann = arena_take(arena, (size_t)Ts * B * 2 * H);            /* [Ts][B][2H] */
-    float *dkeys = arena_take(arena, (size_t)Ts * B * p->dec.att.A);     /* [Ts][B][A] */
+    float *dkeys = arena_take(arena, attention_keys_floats(&p->dec.att, Ts, B)); /* [Ts][B][A] (+ values) */
     float *ds0 = arena_take(arena, (size_t)B * H);                       /* [B][H] */
     float *d_summary = arena_take(arena, (size_t)B * 2 * H);             /* [B][2H] */
     float *d_final = arena_take(arena, (size_t)2 * B * H);               /* [2][B][H] */

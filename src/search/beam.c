@@ -58,7 +58,8 @@ void beam_search(const Model *m, const int *const *src, const int *src_len, int 
     decoding_init_model(&d, m, src, src_len, n, R, o->max_len_ratio, o->shortlist, o->workspace);
     const int rows = n * R, Ts = d.Ts, V = d.V, T = d.max_steps;
     int *hist_tok = xmalloc(sizeof(int) * (size_t)T * rows), *hist_parent = xmalloc(sizeof(int) * (size_t)T * rows);
-    float *hist_alpha = o->want_attention ? xmalloc(sizeof(float) * (size_t)T * rows * Ts) : NULL;
+    const size_t RW = (size_t)d.heads * Ts; /* an attention row: [N][Ts] */
+    float *hist_alpha = o->want_attention ? xmalloc(sizeof(float) * (size_t)T * rows * RW) : NULL;
     double *cum = xmalloc(sizeof(double) * (size_t)rows), *cum_new = xmalloc(sizeof(double) * (size_t)rows);
     int *alive = xcalloc((size_t)rows, sizeof(int)), *alive_new = xcalloc((size_t)rows, sizeof(int));
     int *beam_done = xcalloc((size_t)n, sizeof(int)), *greedy_done = xcalloc((size_t)n, sizeof(int));
@@ -76,8 +77,8 @@ void beam_search(const Model *m, const int *const *src, const int *src_len, int 
         if (hist_alpha) /* packed rows to their sentences' rows */
             for (int i = 0; i < n; i++)
                 if (d.slot[i] >= 0)
-                    memcpy(hist_alpha + ((size_t)t * rows + (size_t)i * R) * Ts,
-                           d.alpha + (size_t)decoding_row(&d, i, 0) * Ts, sizeof(float) * (size_t)R * Ts);
+                    memcpy(hist_alpha + ((size_t)t * rows + (size_t)i * R) * RW,
+                           d.alpha + (size_t)decoding_row(&d, i, 0) * RW, sizeof(float) * (size_t)R * RW);
         for (int r = 0; r < rows; r++) alive_new[r] = 0, hist_parent[(size_t)t * rows + r] = r,
                                       hist_tok[(size_t)t * rows + r] = VOCAB_PAD, cum_new[r] = cum[r];
         for (int i = 0; i < n; i++) {
@@ -160,29 +161,28 @@ void beam_search(const Model *m, const int *const *src, const int *src_len, int 
         for (int k = 0; k < f->n; k++) {
             Finished x = f->items[k];
             int steps = x.step + 1, len = x.ended ? x.step : x.step + 1;
-            Hypothesis h = {.len = len, .ended = x.ended, .logprob = x.logprob, .Ts = src_len[i]};
+            Hypothesis h = {.len = len, .ended = x.ended, .logprob = x.logprob, .Ts = src_len[i], .heads = d.heads};
             h.score = search_score(x.logprob, steps, o->length_penalty);
             h.tokens = xmalloc(sizeof(int) * (size_t)(len + 1));
-            if (hist_alpha) h.attention = xmalloc(sizeof(float) * (size_t)steps * h.Ts);
+            float *raw = hist_alpha ? xmalloc(sizeof(float) * (size_t)steps * RW) : NULL; /* [steps][N][Ts] */
             if (!x.ended) h.tokens[x.step] = x.token;
             int r = x.row;
             for (int u = x.step; u >= 0; u--) {
-                if (hist_alpha)
-                    memcpy(h.attention + (size_t)u * h.Ts, hist_alpha + ((size_t)u * rows + r) * Ts,
-                           sizeof(float) * h.Ts);
+                if (raw) memcpy(raw + (size_t)u * RW, hist_alpha + ((size_t)u * rows + r) * RW, sizeof(float) * RW);
                 if (u == 0) break;
                 h.tokens[u - 1] = hist_tok[(size_t)(u - 1) * rows + r];
                 r = hist_parent[(size_t)(u - 1) * rows + r];
             }
+            if (raw) hypothesis_take_attention(&h, raw, steps, d.heads, Ts);
             int dup = -1;
             for (int j = 0; j < na && dup < 0; j++)
                 if (all[j].len == h.len && !memcmp(all[j].tokens, h.tokens, sizeof(int) * (size_t)h.len)) dup = j;
             if (dup >= 0) {
                 if (h.score > all[dup].score) {
-                    free(all[dup].tokens), free(all[dup].attention);
+                    free(all[dup].tokens), hypothesis_free_attention(&all[dup]);
                     all[dup] = h;
                 } else {
-                    free(h.tokens), free(h.attention);
+                    free(h.tokens), hypothesis_free_attention(&h);
                 }
                 continue;
             }
@@ -196,7 +196,7 @@ void beam_search(const Model *m, const int *const *src, const int *src_len, int 
             all[b] = h;
         }
         int keep = o->nbest < na ? o->nbest : na;
-        for (int k = keep; k < na; k++) free(all[k].tokens), free(all[k].attention);
+        for (int k = keep; k < na; k++) free(all[k].tokens), hypothesis_free_attention(&all[k]);
         out[i].hyps = all;
         out[i].n = keep;
         free(f->items);

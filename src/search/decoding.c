@@ -61,7 +61,8 @@ void decoding_init(Decoding *d, const ModelParams *p, const int *const *src, con
     d->s = arena_take(d->arena, (size_t)rows * H);
     d->s_new = arena_take(d->arena, (size_t)rows * H);
     d->logp = arena_take(d->arena, (size_t)rows * d->V);
-    d->alpha = arena_take(d->arena, (size_t)rows * Ts);
+    d->heads = attention_heads(&p->dec.att);
+    d->alpha = arena_take(d->arena, (size_t)rows * attention_row_floats(&p->dec.att, Ts));
     d->scratch = arena_take(d->arena, decoder_search_scratch(&d->dec, rows, Ts));
     d->slot = xmalloc(sizeof(int) * (size_t)n);
     d->row_src = xmalloc(sizeof(int) * (size_t)rows);

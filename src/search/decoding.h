@@ -37,7 +37,7 @@ typedef struct Decoding {
     int *slot;                /* [n] position of sentence i among the live ones, -1 once retired */
     int *row_src;             /* [n*R] sentence of each packed row */
     float *s, *s_new;         /* [n*R][H] states of the packed rows (H: every decoder layer's, depth x hidden) */
-    float *logp, *alpha;      /* [n*R][V], [n*R][Ts] the last step's outputs */
+    float *logp, *alpha;      /* [n*R][V], [n*R][N][Ts] the last step's outputs (N = heads) */
     int *y_prev;              /* [n*R] */
     float *scratch;
     Arena *arena;             /* the caller's workspace, or own_arena */
@@ -46,6 +46,7 @@ typedef struct Decoding {
     int n_member;
     const double *weight;     /* [1 + n_member] normalized weights, this model first */
     int attention;            /* 0: alpha is this model's; k: member[k - 1]'s */
+    int heads;                /* N, the attention's heads: an alpha row is N x Ts floats */
 } Decoding;
 
 /* Encode n sentences (ids without </s>) with R rows each; every row starts

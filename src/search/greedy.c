@@ -19,7 +19,7 @@ void greedy_search(const Model *m, const int *const *src, const int *src_len, in
     int *ended = xcalloc((size_t)n, sizeof(int));
     for (int i = 0; i < n; i++) {
         tokens[i] = xmalloc(sizeof(int) * (size_t)d.max_len[i]);
-        if (o->want_attention) att[i] = xmalloc(sizeof(float) * (size_t)d.max_len[i] * Ts);
+        if (o->want_attention) att[i] = xmalloc(sizeof(float) * (size_t)d.max_len[i] * d.heads * Ts);
     }
     int left = n;
     for (int t = 0; left > 0; t++) {
@@ -31,7 +31,10 @@ void greedy_search(const Model *m, const int *const *src, const int *src_len, in
             const float *lp = d.logp + (size_t)r * d.V;
             const int v = argmax_row(lp, d.V), y = decoding_token(&d, v);
             logprob[i] += lp[v];
-            if (o->want_attention) memcpy(att[i] + (size_t)t * Ts, d.alpha + (size_t)r * Ts, sizeof(float) * Ts);
+            if (o->want_attention) {
+                const size_t RW = (size_t)d.heads * Ts; /* a row: [N][Ts] */
+                memcpy(att[i] + (size_t)t * RW, d.alpha + (size_t)r * RW, sizeof(float) * RW);
+            }
             if (y == VOCAB_EOS) ended[i] = 1;
             else tokens[i][len[i]++] = y;
             if (y == VOCAB_EOS || t + 1 >= d.max_len[i]) done[i] = 1, left--, finished++;
@@ -49,13 +52,9 @@ void greedy_search(const Model *m, const int *const *src, const int *src_len, in
         h->ended = ended[i];
         h->logprob = logprob[i];
         h->score = search_score(logprob[i], len[i] + ended[i], o->length_penalty);
-        h->attention = att[i];
         h->Ts = src_len[i];
-        if (h->attention && h->Ts != Ts) { /* keep only the sentence's own source columns */
-            int steps = len[i] + ended[i];
-            for (int t = 0; t < steps; t++)
-                memmove(h->attention + (size_t)t * h->Ts, h->attention + (size_t)t * Ts, sizeof(float) * h->Ts);
-        }
+        h->heads = d.heads;
+        if (att[i]) hypothesis_take_attention(h, att[i], len[i] + ended[i], d.heads, Ts);
     }
     free(tokens), free(att), free(logprob), free(len), free(done), free(ended);
     decoding_free(&d);

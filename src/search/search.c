@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attention/attention.h"
+#include "sys/util.h"
+
 #define F(member) offsetof(SearchOptions, member)
 const FieldSpec SEARCH_OPTION_FIELDS[] = {
     {NULL, "--beam", FIELD_INT, F(beam), 5, 1, 256, .section = "search",
@@ -34,10 +37,44 @@ double search_score(double logprob, int steps, float alpha) {
     return alpha == 0.0f ? logprob : logprob / pow((double)(steps > 0 ? steps : 1), (double)alpha);
 }
 
+void hypothesis_take_attention(Hypothesis *h, float *raw, int steps, int heads, int Ts) {
+    const int cols = h->Ts;
+    h->heads = heads;
+    h->head_attention = NULL;
+    if (heads == 1) { /* in place: keep only the sentence's own source columns */
+        if (cols != Ts)
+            for (int t = 0; t < steps; t++) memmove(raw + (size_t)t * cols, raw + (size_t)t * Ts, sizeof(float) * cols);
+        h->attention = raw;
+        return;
+    }
+    h->attention = xmalloc(sizeof(float) * ((size_t)steps * cols + 1));
+    h->head_attention = xmalloc(sizeof(float) * ((size_t)heads * steps * cols + 1));
+    float *row = xmalloc(sizeof(float) * (size_t)heads * cols);
+    for (int t = 0; t < steps; t++) {
+        const float *r = raw + (size_t)t * heads * Ts;
+        for (int k = 0; k < heads; k++) {
+            memcpy(row + (size_t)k * cols, r + (size_t)k * Ts, sizeof(float) * cols);
+            memcpy(h->head_attention + ((size_t)k * steps + t) * cols, r + (size_t)k * Ts, sizeof(float) * cols);
+        }
+        attention_mean_row(heads, cols, row, h->attention + (size_t)t * cols);
+    }
+    free(row), free(raw);
+}
+
+const float *hypothesis_head(const Hypothesis *h, int head) {
+    if (head <= 0 || !h->head_attention) return h->attention; /* one head: the mean is that head */
+    return h->head_attention + (size_t)(head - 1) * (size_t)(h->len + h->ended) * h->Ts;
+}
+
+void hypothesis_free_attention(Hypothesis *h) {
+    free(h->attention), free(h->head_attention);
+    h->attention = h->head_attention = NULL;
+}
+
 void nbest_free(NBest *nb) {
     for (int i = 0; i < nb->n; i++) {
         free(nb->hyps[i].tokens);
-        free(nb->hyps[i].attention);
+        hypothesis_free_attention(&nb->hyps[i]);
     }
     free(nb->hyps);
     memset(nb, 0, sizeof *nb);

@@ -41,9 +41,20 @@ typedef struct {
     int ended;        /* 1 when it ended with </s> (else cut at the maximum length) */
     double logprob;   /* sum of token log-probabilities, </s> included */
     double score;     /* logprob / steps^alpha */
-    float *attention; /* [steps][Ts] with steps = len + ended; NULL unless asked */
+    float *attention; /* [steps][Ts] with steps = len + ended; NULL unless asked (N heads: their mean) */
     int Ts;
+    float *head_attention; /* N > 1 heads: [N][steps][Ts], each head's; NULL otherwise */
+    int heads;             /* N, the model's attention heads (1: attention is the only matrix) */
 } Hypothesis;
+
+/* Sets h->attention (and with heads > 1 h->head_attention) from the rows
+ * raw [steps][heads][Ts] a search kept (Ts the batch's source width, of
+ * which the sentence's h->Ts columns are kept); frees raw. */
+void hypothesis_take_attention(Hypothesis *h, float *raw, int steps, int heads, int Ts);
+/* The [steps][Ts] weights of head (1 .. h->heads), or the heads' mean (head 0). */
+const float *hypothesis_head(const Hypothesis *h, int head);
+/* Frees a hypothesis's attention arrays. */
+void hypothesis_free_attention(Hypothesis *h);
 
 typedef struct {
     Hypothesis *hyps; /* best first */

@@ -35,7 +35,8 @@ char *serve_model_info(const ServeOptions *o, const ServeModel *models, int n_mo
             else cJSON_AddNumberToObject(set, f->key, strtod(text, NULL));
         }
         cJSON_AddItemToObject(o, "settings", set);
-        cJSON_AddNumberToObject(o, "attention_heads", 1); /* nmtc's attention is one head (docs/model.md) */
+        /* the answers' attention is the heads' mean (one matrix per hypothesis), as the tools' */
+        cJSON_AddNumberToObject(o, "attention_heads", attention_heads(&m->p.dec.att));
         cJSON_AddItemToArray(list, o);
     }
     /* the request options' defaults: the rows the tools and the C API read (nmt_option_info) */

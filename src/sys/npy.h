@@ -9,5 +9,7 @@
  * cols): magic, version, header length and the padded dict, so that the
  * data starts at a multiple of 64 bytes. */
 void npy_header(Buf *b, int rows, int cols);
+/* The same for any shape of ndim (2 or 3) dimensions, dims[0] the slowest. */
+void npy_header_dims(Buf *b, int ndim, const int *dims);
 
 #endif

@@ -1,8 +1,16 @@
 /* alignment.c — see alignment.h. */
 #include "translate/alignment.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+int align_head_check(int head, int heads, char *err, size_t errsz) {
+    if (head <= heads) return 0;
+    if (heads == 1) snprintf(err, errsz, "--alignment-head %d: the model has 1 attention head (give 1 or mean)", head);
+    else snprintf(err, errsz, "--alignment-head %d: the model has %d attention heads (give 1 .. %d or mean)", head, heads, heads);
+    return -1;
+}
 
 float *align_merge_words(const Vocab *v, const int *src, int Ts, const int *tgt, int tgt_len, const float *att,
                          int *n_src_words, int *n_tgt_words) {

@@ -25,6 +25,17 @@
 typedef enum { ALIGN_NONE = 0, ALIGN_HARD, ALIGN_SOFT } AlignMode;
 extern const char *const ALIGN_MODE_NAMES[]; /* "none", "hard", "soft" */
 
+/* --alignment-head: which attention weights the alignments read with a
+ * multi-head model: 0 ("mean") the heads' mean, K = 1 .. N head K. */
+extern const char *const ALIGN_HEAD_NAMES[]; /* "mean" (the numbers are the heads) */
+#define ALIGN_HEAD_HELP                                                        \
+    "with a multi-head model (nmt-train --heads N), the attention\n"          \
+    "the alignment reads: mean (the heads' mean) or head K, 1-based\n"        \
+    "(1 .. N; 0 is the mean too)"
+/* 0 when head is mean (0) or one of the model's heads (1 .. heads), else -1
+ * with a message naming the flag and the model's heads. */
+int align_head_check(int head, int heads, char *err, size_t errsz);
+
 /* Merge the subword attention att [rows][Ts] (rows >= tgt_len: one row per
  * output token, any further row — </s> — is ignored) to word level.
  * Returns a malloc'd [*n_tgt_words][*n_src_words] matrix (NULL when either

@@ -23,6 +23,7 @@ struct AttDump {
     int mark_model; /* html: outline the model's hard alignment */
     Alignment gold; /* html: gold links to mark, when has_gold */
     int has_gold;
+    int heads_script; /* html: the head menus' script is on the page */
 };
 
 const char *const ATTDUMP_FORMAT_NAMES[] = {"jsonl", "tsv", "npy", "html", NULL}; /* AttDumpFormat order */
@@ -82,6 +83,23 @@ static void put_tokens(Buf *b, const char *key, const char *const *tok, int n) {
     buf_append(b, "]", 1);
 }
 
+/* A [Tt][Ts] matrix as a JSON array of rows. */
+static void put_matrix(Buf *b, const float *m, int Tt, int Ts) {
+    buf_append(b, "[", 1);
+    for (int t = 0; t < Tt; t++) {
+        if (t) buf_append(b, ",", 1);
+        buf_append(b, "[", 1);
+        for (int s = 0; s < Ts; s++) {
+            if (s) buf_append(b, ",", 1);
+            put_weight(b, m[(size_t)t * Ts + s]);
+        }
+        buf_append(b, "]", 1);
+    }
+    buf_append(b, "]", 1);
+}
+
+static int has_heads(const AttRecord *r) { return r->heads > 1 && r->head_att; }
+
 /* The JSON object of a record; the matrix only when with_matrix. */
 static void record_json(Buf *b, const AttRecord *r, int with_matrix) {
     buf_printf(b, "{\"id\":%ld,", r->id);
@@ -102,26 +120,47 @@ static void record_json(Buf *b, const AttRecord *r, int with_matrix) {
             buf_append(b, "]", 1);
         }
         buf_append(b, "]", 1);
+        if (has_heads(r)) {
+            buf_puts(b, ",\"heads\":[");
+            for (int k = 0; k < r->heads; k++) {
+                if (k) buf_append(b, ",", 1);
+                put_matrix(b, r->head_att + (size_t)k * r->Tt * r->Ts, r->Tt, r->Ts);
+            }
+            buf_append(b, "]", 1);
+        }
+    } else if (has_heads(r)) {
+        buf_printf(b, ",\"heads\":%d", r->heads);
     }
     buf_puts(b, "}\n");
+}
+
+/* n floats, little-endian */
+static void put_floats_le(Buf *b, const float *x, size_t n) {
+    buf_reserve(b, n * 4);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &x[i], 4);
+        unsigned char le[4] = {(unsigned char)u, (unsigned char)(u >> 8), (unsigned char)(u >> 16),
+                               (unsigned char)(u >> 24)};
+        buf_append(b, le, 4);
+    }
 }
 
 static int write_npy(AttDump *d, const AttRecord *r, char *err, size_t errsz) {
     Buf *b = &d->buf;
     npy_header(b, r->Tt, r->Ts);
-    size_t n = (size_t)r->Tt * r->Ts;
-    buf_reserve(b, n * 4);
-    for (size_t i = 0; i < n; i++) {
-        uint32_t u;
-        memcpy(&u, &r->att[i], 4);
-        unsigned char le[4] = {(unsigned char)u, (unsigned char)(u >> 8), (unsigned char)(u >> 16),
-                               (unsigned char)(u >> 24)};
-        buf_append(b, le, 4);
-    }
+    put_floats_le(b, r->att, (size_t)r->Tt * r->Ts);
     size_t plen = strlen(d->dir) + 32;
     char *path = xmalloc(plen);
     snprintf(path, plen, "%s/%06ld.npy", d->dir, r->id);
     int rc = write_whole(path, b->data, b->len, err, errsz);
+    if (rc == 0 && has_heads(r)) { /* every head: (N, Tt, Ts) */
+        b->len = 0;
+        npy_header_dims(b, 3, (const int[]){r->heads, r->Tt, r->Ts});
+        put_floats_le(b, r->head_att, (size_t)r->heads * r->Tt * r->Ts);
+        snprintf(path, plen, "%s/%06ld.heads.npy", d->dir, r->id);
+        rc = write_whole(path, b->data, b->len, err, errsz);
+    }
     if (rc == 0) {
         b->len = 0;
         record_json(b, r, 0);
@@ -144,10 +183,8 @@ static void put_comment(Buf *b, const char *prefix, const char *text) {
     buf_append(b, "\n", 1);
 }
 
-static void record_tsv(Buf *b, const AttRecord *r) {
-    buf_printf(b, "# sentence %ld\n", r->id);
-    if (r->src_text) put_comment(b, "# source: ", r->src_text);
-    if (r->tgt_text) put_comment(b, "# target: ", r->tgt_text);
+/* The header line and one line per target token of the matrix m [Tt][Ts]. */
+static void tsv_table(Buf *b, const AttRecord *r, const float *m) {
     buf_puts(b, TSV_CORNER);
     for (int s = 0; s < r->Ts; s++) buf_printf(b, "\t%s", r->src_tokens[s]);
     buf_append(b, "\n", 1);
@@ -155,9 +192,21 @@ static void record_tsv(Buf *b, const AttRecord *r) {
         buf_puts(b, r->tgt_tokens[t]);
         for (int s = 0; s < r->Ts; s++) {
             buf_append(b, "\t", 1);
-            put_weight(b, r->att[(size_t)t * r->Ts + s]);
+            put_weight(b, m[(size_t)t * r->Ts + s]);
         }
         buf_append(b, "\n", 1);
+    }
+}
+
+static void record_tsv(Buf *b, const AttRecord *r) {
+    buf_printf(b, "# sentence %ld\n", r->id);
+    if (r->src_text) put_comment(b, "# source: ", r->src_text);
+    if (r->tgt_text) put_comment(b, "# target: ", r->tgt_text);
+    if (has_heads(r)) buf_printf(b, "# attention: mean of %d heads\n", r->heads);
+    tsv_table(b, r, r->att);
+    for (int k = 0; has_heads(r) && k < r->heads; k++) {
+        buf_printf(b, "# head %d\n", k + 1);
+        tsv_table(b, r, r->head_att + (size_t)k * r->Tt * r->Ts);
     }
     buf_append(b, "\n", 1);
 }
@@ -225,6 +274,31 @@ const char ATTDUMP_HTML_SCRIPT[] =
 
 static const char *HTML_END = "</script>\n</body>\n</html>\n";
 
+/* Heads: a menu (select.head, data-id the table's) recolours its heatmap
+ * from the table's data-heads, [mean, head 1, .., head N] each [Tt*Ts], in
+ * cell_color's colours. Written once per page, before the first menu. */
+static const char HTML_HEADS_SCRIPT[] =
+    "<script>\n"
+    "document.addEventListener('change',function(ev){\n"
+    "  var s=ev.target;if(!s.classList||!s.classList.contains('head'))return;\n"
+    "  var tab=document.querySelector('table.heatmap[data-id=\"'+s.getAttribute('data-id')+'\"]');\n"
+    "  var m=JSON.parse(tab.getAttribute('data-heads'))[s.selectedIndex],rows=tab.tBodies[0].rows,i=0;\n"
+    "  for(var r=0;r<rows.length;r++)for(var c=1;c<rows[r].cells.length;c++,i++){\n"
+    "    var w=m[i],td=rows[r].cells[c],g=Math.pow(Math.min(Math.max(w,0),1),0.8);\n"
+    "    td.style.background='rgb('+Math.round(255-247*g)+','+Math.round(255-207*g)+','+Math.round(255-148*g)+')';\n"
+    "    td.setAttribute('data-w',w.toFixed(4));td.title=td.title.replace(/: [0-9.e-]+$/,': '+w.toFixed(4));\n"
+    "  }\n"
+    "});\n"
+    "</script>\n";
+
+/* html: the menu of heads and the data it switches between. */
+static void html_heads(Buf *b, const AttRecord *r, int with_script) {
+    if (with_script) buf_puts(b, HTML_HEADS_SCRIPT);
+    buf_printf(b, "<p class=\"txt\"><b>head</b><select class=\"head\" data-id=\"%ld\"><option>mean</option>", r->id);
+    for (int k = 1; k <= r->heads; k++) buf_printf(b, "<option>%d</option>", k);
+    buf_puts(b, "</select></p>\n");
+}
+
 static void cell_color(float w, char out[8]) {
     if (!(w >= 0.0f)) w = 0.0f;
     if (w > 1.0f) w = 1.0f;
@@ -235,11 +309,23 @@ static void cell_color(float w, char out[8]) {
     snprintf(out, 8, "#%02x%02x%02x", r, gr, bl);
 }
 
-static void record_html(Buf *b, const AttRecord *r) {
+static void record_html(Buf *b, const AttRecord *r, int with_script) {
     buf_printf(b, "<section class=\"sent\" id=\"s%ld\">\n<h2>sentence %ld</h2>\n", r->id, r->id);
     if (r->src_text) buf_puts(b, "<p class=\"txt\"><b>source</b>"), html_escape(b, r->src_text), buf_puts(b, "</p>\n");
     if (r->tgt_text) buf_puts(b, "<p class=\"txt\"><b>target</b>"), html_escape(b, r->tgt_text), buf_puts(b, "</p>\n");
-    buf_printf(b, "<div class=\"scroll\"><table class=\"heatmap\" data-id=\"%ld\">\n<thead><tr><th></th>", r->id);
+    if (has_heads(r)) html_heads(b, r, with_script);
+    buf_printf(b, "<div class=\"scroll\"><table class=\"heatmap\" data-id=\"%ld\"", r->id);
+    if (has_heads(r)) { /* [mean, head 1, .., head N], each row-major */
+        buf_puts(b, " data-heads=\"[");
+        for (int k = 0; k <= r->heads; k++) {
+            const float *m = k == 0 ? r->att : r->head_att + (size_t)(k - 1) * r->Tt * r->Ts;
+            buf_puts(b, k ? ",[" : "[");
+            for (size_t i = 0; i < (size_t)r->Tt * r->Ts; i++) buf_printf(b, "%s%.4f", i ? "," : "", (double)m[i]);
+            buf_append(b, "]", 1);
+        }
+        buf_puts(b, "]\"");
+    }
+    buf_puts(b, ">\n<thead><tr><th></th>");
     for (int s = 0; s < r->Ts; s++) {
         buf_puts(b, "<th><span>");
         html_escape(b, r->src_tokens[s]);
@@ -316,7 +402,10 @@ int attdump_write(AttDump *d, const AttRecord *r, char *err, size_t errsz) {
     case ATTDUMP_NPY: rc = write_npy(d, r, err, errsz); break;
     case ATTDUMP_JSONL: record_json(&d->buf, r, 1); break;
     case ATTDUMP_TSV: record_tsv(&d->buf, r); break;
-    case ATTDUMP_HTML: record_html(&d->buf, r); break;
+    case ATTDUMP_HTML:
+        record_html(&d->buf, r, has_heads(r) && !d->heads_script);
+        d->heads_script |= has_heads(r);
+        break;
     }
     if (rc == 0 && d->fmt != ATTDUMP_NPY) rc = atomic_write(&d->af, d->buf.data, d->buf.len, err, errsz);
     if (rc == 0) d->count++;
@@ -325,6 +414,12 @@ int attdump_write(AttDump *d, const AttRecord *r, char *err, size_t errsz) {
 
 int attdump_write_ids(AttDump *d, long id, const Vocab *v, const int *src, int Ts, const int *tgt, int tgt_len,
                       int tgt_ended, const float *att, char *err, size_t errsz) {
+    return attdump_write_ids_heads(d, id, v, src, Ts, tgt, tgt_len, tgt_ended, att, 1, NULL, err, errsz);
+}
+
+int attdump_write_ids_heads(AttDump *d, long id, const Vocab *v, const int *src, int Ts, const int *tgt, int tgt_len,
+                            int tgt_ended, const float *att, int heads, const float *head_att, char *err,
+                            size_t errsz) {
     int Tt = tgt_len + (tgt_ended ? 1 : 0);
     const char **st = xmalloc(sizeof(char *) * (size_t)(Ts + 1)), **tt = xmalloc(sizeof(char *) * (size_t)(Tt + 1));
     for (int i = 0; i < Ts; i++) st[i] = vocab_token(v, VOCAB_SRC, src[i]);
@@ -332,7 +427,7 @@ int attdump_write_ids(AttDump *d, long id, const Vocab *v, const int *src, int T
     if (tgt_ended) tt[tgt_len] = "</s>";
     char *stext = vocab_decode(v, VOCAB_SRC, src, Ts), *ttext = vocab_decode(v, VOCAB_TGT, tgt, tgt_len);
     AttRecord r = {.id = id, .src_text = stext, .tgt_text = ttext, .src_tokens = st, .Ts = Ts, .tgt_tokens = tt,
-                   .Tt = Tt, .att = att};
+                   .Tt = Tt, .att = att, .heads = heads, .head_att = head_att};
     unsigned char *marks = NULL;
     char note[512];
     if (d->fmt == ATTDUMP_HTML && (d->mark_model || d->has_gold) && Ts > 0) {

@@ -26,6 +26,18 @@
  *          alignment are outlined and gold links marked (a dot for sure,
  *          a ring for possible), with a line of counts per sentence.
  *
+ * A model with N > 1 attention heads: the matrix above is the heads' mean
+ * (where readers of one-head dumps find it), and every head follows:
+ *   jsonl  "heads":[[[row 1],..],..] after "attention", head 1 first;
+ *   tsv    the block's mean table is preceded by "# attention: mean of N
+ *          heads" and followed, per head, by "# head K", a header line and
+ *          its rows (the empty line still ends the block);
+ *   npy    NNNNNN.heads.npy beside NNNNNN.npy, shape (N, target tokens,
+ *          source tokens), head 1 first; NNNNNN.json gets "heads":N;
+ *   html   a menu above each heatmap switches it between the mean and
+ *          head 1 .. N.
+ * One head writes exactly the one-matrix records above.
+ *
  * The id is the sentence's 1-based line number in the input. The jsonl,
  * tsv and html files are written atomically (they appear complete, at
  * attdump_close, or not at all). Weights are printed with six significant
@@ -66,6 +78,8 @@ typedef struct {
     const float *att;               /* [Tt][Ts] row-major */
     const unsigned char *marks;     /* html: [Tt][Ts] MARK_* bits (translate/attention_marks.h), or NULL */
     const char *marks_note;         /* html: a line on the marks under the heatmap, or NULL */
+    int heads;                      /* N attention heads (0 or 1: att is the only matrix) */
+    const float *head_att;          /* N > 1: [N][Tt][Ts] each head's weights (att is their mean) */
 } AttRecord;
 
 typedef struct AttDump AttDump;
@@ -79,6 +93,11 @@ int attdump_write(AttDump *d, const AttRecord *r, char *err, size_t errsz);
  * plus "</s>" as the last row label when tgt_ended; texts are decoded. */
 int attdump_write_ids(AttDump *d, long id, const Vocab *v, const int *src, int Ts, const int *tgt, int tgt_len,
                       int tgt_ended, const float *att, char *err, size_t errsz);
+/* The same with N heads: att their mean, head_att [N][Tt][Ts] each head's
+ * (heads <= 1, head_att NULL: attdump_write_ids). */
+int attdump_write_ids_heads(AttDump *d, long id, const Vocab *v, const int *src, int Ts, const int *tgt, int tgt_len,
+                            int tgt_ended, const float *att, int heads, const float *head_att, char *err,
+                            size_t errsz);
 /* html only (no effect on the other formats): outline the cells of the
  * model's own hard word alignment in every heatmap written by
  * attdump_write_ids; and mark the gold links of a talp file (1-based,

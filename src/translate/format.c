@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-void format_translation(const Vocab *v, int print_nbest, AlignMode alignment, long id, const int *src, int src_len,
-                        const NBest *nb, Buf *out) {
+void format_translation(const Vocab *v, int print_nbest, AlignMode alignment, int head, long id, const int *src,
+                        int src_len, const NBest *nb, Buf *out) {
     out->len = 0;
     buf_reserve(out, 0);
     out->data[0] = '\0';
@@ -18,8 +18,8 @@ void format_translation(const Vocab *v, int print_nbest, AlignMode alignment, lo
             if (alignment != ALIGN_NONE) {
                 buf_puts(out, " ||| ");
                 if (alignment == ALIGN_HARD)
-                    align_hard_string(v, src, src_len, h->tokens, h->len, h->attention, out);
-                else align_soft_string(h->attention, h->len + h->ended, h->Ts, out);
+                    align_hard_string(v, src, src_len, h->tokens, h->len, hypothesis_head(h, head), out);
+                else align_soft_string(hypothesis_head(h, head), h->len + h->ended, h->Ts, out);
             }
         } else if (alignment != ALIGN_NONE) {
             buf_puts(out, " ||| ");
@@ -46,10 +46,10 @@ void format_translation(const Vocab *v, int print_nbest, AlignMode alignment, lo
         if (out->len) buf_append(out, "\n", 1);
         buf_printf(out, "%ld ||| %s ||| ", id, text);
         if (alignment == ALIGN_HARD) {
-            align_hard_string(v, src, src_len, h->tokens, h->len, h->attention, out);
+            align_hard_string(v, src, src_len, h->tokens, h->len, hypothesis_head(h, head), out);
             buf_puts(out, " ||| ");
         } else if (alignment == ALIGN_SOFT) {
-            align_soft_string(h->attention, h->len + h->ended, h->Ts, out);
+            align_soft_string(hypothesis_head(h, head), h->len + h->ended, h->Ts, out);
             buf_puts(out, " ||| ");
         }
         buf_printf(out, "%.6f", h->score);

@@ -12,8 +12,9 @@
 /* out gets the text (replacing its contents), without a final newline;
  * n-best entries are separated by newlines. id is the 0-based line number
  * (n-best ids); src/src_len the encoded source (for hard alignments); nb
- * the hypotheses (n = 0 for an empty or skipped line). */
-void format_translation(const Vocab *v, int print_nbest, AlignMode alignment, long id, const int *src, int src_len,
-                        const NBest *nb, Buf *out);
+ * the hypotheses (n = 0 for an empty or skipped line); head the attention
+ * the alignment reads (hypothesis_head: 0 the heads' mean). */
+void format_translation(const Vocab *v, int print_nbest, AlignMode alignment, int head, long id, const int *src,
+                        int src_len, const NBest *nb, Buf *out);
 
 #endif

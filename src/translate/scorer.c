@@ -44,6 +44,8 @@ const FieldSpec SCORE_OPTION_FIELDS[] = {
              "step that predicts it (its query s_{t-1} has not seen the\n"
              "token); next: the row of step t+1, whose query s_t has\n"
              "(for analysing attention that lags one word behind)"},
+    {NULL, "--alignment-head", FIELD_ENUM, F(alignment_head), 0, 0, 64, NULL, ALIGN_HEAD_NAMES, .metavar = "K|mean",
+     .section = "alignment", .help = ALIGN_HEAD_HELP},
     {NULL, "--skip-invalid", FIELD_INT, F(skip_invalid), 0, 0, 1, NULL, NULL, FIELD_SWITCH, .section = "input errors",
      .help = "a pair with invalid UTF-8 gives an empty line and is\n"
              "counted, instead of stopping with FILE:LINE"},
@@ -94,6 +96,7 @@ static void score_one_model(const Model *m, const ScoreOptions *o, const int *co
         const int **sp = xmalloc(sizeof(int *) * (size_t)o->batch), **tp = xmalloc(sizeof(int *) * (size_t)o->batch);
         int *sl = xmalloc(sizeof(int) * (size_t)o->batch), *tl = xmalloc(sizeof(int) * (size_t)o->batch);
         double *nll = xmalloc(sizeof(double) * (size_t)o->batch);
+        float *mean = NULL; /* [Ts] the heads' mean of one row */
 #pragma omp for schedule(dynamic, 1)
         for (int j = 0; j < plan.n_tasks; j++) {
             const BatchTask *jb = &plan.tasks[j];
@@ -107,18 +110,30 @@ static void score_one_model(const Model *m, const ScoreOptions *o, const int *co
             Encoding enc;
             DecoderActs dec;
             seq2seq_forward(&m->p, &bt, &arena, &enc, &dec, nll);
+            if (att && dec.heads > 1) mean = xrealloc(mean, sizeof(float) * (size_t)bt.Ts);
             for (int b = 0; b < B; b++) {
                 int i = which[b];
                 logprob[i] = -nll[b];
                 if (!att) continue;
-                const int rows = tl[b] + 1, cols = sl[b];
-                float *a = xmalloc(sizeof(float) * (size_t)(rows * cols + 1));
-                for (int t = 0; t < rows; t++)
-                    memcpy(a + (size_t)t * cols, dec.alpha + ((size_t)t * B + b) * bt.Ts, sizeof(float) * (size_t)cols);
+                const int rows = tl[b] + 1, cols = sl[b], NH = dec.heads;
+                const size_t plane = (size_t)rows * cols, RW = (size_t)NH * bt.Ts; /* RW: a row [N][Ts] */
+                /* the mean (the only matrix for one head), then each head's */
+                float *a = xmalloc(sizeof(float) * ((NH > 1 ? NH + 1 : 1) * plane + 1));
+                for (int t = 0; t < rows; t++) {
+                    const float *r = dec.alpha + ((size_t)t * B + b) * RW;
+                    if (NH == 1) {
+                        memcpy(a + (size_t)t * cols, r, sizeof(float) * (size_t)cols);
+                        continue;
+                    }
+                    for (int k = 0; k < NH; k++)
+                        memcpy(a + (k + 1) * plane + (size_t)t * cols, r + (size_t)k * bt.Ts, sizeof(float) * cols);
+                    attention_mean_row(NH, bt.Ts, r, mean); /* over the batch's columns; the sentence's come first */
+                    memcpy(a + (size_t)t * cols, mean, sizeof(float) * cols);
+                }
                 att[i] = a;
             }
         }
-        free(sp), free(tp), free(sl), free(tl), free(nll);
+        free(sp), free(tp), free(sl), free(tl), free(nll), free(mean);
         batch_free(&bt);
         arena_free(&arena);
     }
@@ -287,7 +302,9 @@ static int pc_score(const Model *m, const ScoreOptions *o, PairChunk *c, const c
  * for </s>); align_next reads rows 1 .. tgt_len instead of 0 .. tgt_len - 1. */
 static void put_alignment(const Model *m, const ScoreOptions *o, const PairChunk *c, int i, Buf *out) {
     const int Ts = c->ids_len[0][i], Tt = c->ids_len[1][i];
-    const float *att = c->att[i] + (o->align_next ? Ts : 0);
+    /* the matrices: the heads' mean, then (N > 1 heads) head 1 .. N (score_ids) */
+    const size_t head = attention_heads(&m->p.dec.att) > 1 ? (size_t)o->alignment_head : 0;
+    const float *att = c->att[i] + head * (size_t)(Tt + 1) * Ts + (o->align_next ? Ts : 0);
     if (o->alignment == ALIGN_HARD) align_hard_string(m->vocab, c->ids[0][i], Ts, c->ids[1][i], Tt, att, out);
     else align_soft_string(att, o->align_next ? Tt : Tt + 1, Ts, out);
 }
@@ -301,6 +318,8 @@ int score_stream(const Model *m, const ScoreOptions *o, LineReader *src, LineRea
         snprintf(err, errsz, "batch, threads and the maximum length must be at least 1");
         return -1;
     }
+    const int heads = attention_heads(&m->p.dec.att);
+    if (align_head_check(o->alignment_head, heads, err, errsz) != 0) return -1;
     const int cap = (linereader_is_tty(src) || linereader_is_tty(tgt)) ? 1
                                                                           : TRANSLATE_WINDOW_BATCHES * o->batch * o->threads;
     const char *name[2] = {src->path, tgt->path};
@@ -356,8 +375,11 @@ int score_stream(const Model *m, const ScoreOptions *o, LineReader *src, LineRea
             }
             if (rc == 0 && dump) {
                 if (c.status[i] == PAIR_OK)
-                    rc = attdump_write_ids(dump, c.lineno[i], m->vocab, c.ids[0][i], c.ids_len[0][i], c.ids[1][i],
-                                           c.ids_len[1][i], 1, c.att[i], err, errsz);
+                    rc = attdump_write_ids_heads(dump, c.lineno[i], m->vocab, c.ids[0][i], c.ids_len[0][i],
+                                                 c.ids[1][i], c.ids_len[1][i], 1, c.att[i], heads,
+                                                 heads > 1 ? c.att[i] + (size_t)(c.ids_len[1][i] + 1) * c.ids_len[0][i]
+                                                           : NULL,
+                                                 err, errsz);
                 else rc = attdump_write_ids(dump, c.lineno[i], m->vocab, NULL, 0, NULL, 0, 0, NULL, err, errsz);
             }
         }

@@ -41,6 +41,7 @@ typedef struct {
     int align_next;   /* take target token t's row from step t + 1 (the query s_t, which has read y_t) */
     FILE *align_out;
     const char *align_out_name; /* align_out's path, for messages */
+    int alignment_head; /* the attention the alignment reads: 0 the heads' mean, K head K (1-based) */
 } ScoreOptions;
 
 /* The options' table (nmt-score, the C API's scoring setters). */
@@ -73,7 +74,8 @@ int score_stream(const Model *m, const ScoreOptions *o, LineReader *src, LineRea
 
 /* Score n pairs of ids (sources non-empty, no </s>). logprob[i] gets the
  * log-probability; when att is not NULL, att[i] gets a malloc'd
- * [(tgt_len[i] + 1)][src_len[i]] attention matrix. */
+ * [(tgt_len[i] + 1)][src_len[i]] attention matrix; with N > 1 heads it is
+ * the heads' mean, followed by N more such matrices, head 1 .. N. */
 void score_ids(const Model *m, const ScoreOptions *o, const int *const *src, const int *src_len,
                const int *const *tgt, const int *tgt_len, int n, double *logprob, float **att);
 /* The same with pos[i] pair i's 0-based line position (NULL: 0..n-1), so the

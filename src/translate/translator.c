@@ -15,6 +15,7 @@
 enum { TOKENS_PER_SENTENCE = 64 }; /* batch token budget: batch x this many source tokens */
 
 const char *const ALIGN_MODE_NAMES[] = {"none", "hard", "soft", NULL}; /* AlignMode order */
+const char *const ALIGN_HEAD_NAMES[] = {"mean", NULL};                  /* 1 .. 64 are the heads' numbers */
 
 #define F(member) offsetof(TranslateOptions, member)
 const FieldSpec TRANSLATE_OPTION_FIELDS[] = {
@@ -43,6 +44,8 @@ const FieldSpec TRANSLATE_OPTION_FIELDS[] = {
              "counted, instead of stopping with FILE:LINE"},
     {NULL, "--quiet", FIELD_INT, F(quiet), 0, 0, 1, NULL, NULL, FIELD_SWITCH, .section = "input errors",
      .help = "no warnings and no summary on stderr"},
+    {NULL, "--alignment-head", FIELD_ENUM, F(alignment_head), 0, 0, 64, NULL, ALIGN_HEAD_NAMES, .metavar = "K|mean",
+     .section = "output", .help = ALIGN_HEAD_HELP},
 };
 #undef F
 const int TRANSLATE_OPTION_NFIELDS = (int)(sizeof TRANSLATE_OPTION_FIELDS / sizeof TRANSLATE_OPTION_FIELDS[0]);
@@ -244,8 +247,8 @@ static int dump_line(const Model *m, const Chunk *c, int i, AttDump *dump, char 
     if (nb->n == 0) /* empty or skipped line: an empty record keeps the ids aligned */
         return attdump_write_ids(dump, c->lineno[i], m->vocab, NULL, 0, NULL, 0, 0, NULL, err, errsz);
     const Hypothesis *h = &nb->hyps[0];
-    return attdump_write_ids(dump, c->lineno[i], m->vocab, c->src[i], c->src_len[i], h->tokens, h->len, h->ended,
-                             h->attention, err, errsz);
+    return attdump_write_ids_heads(dump, c->lineno[i], m->vocab, c->src[i], c->src_len[i], h->tokens, h->len,
+                                   h->ended, h->attention, h->heads, h->head_attention, err, errsz);
 }
 
 static int chunk_lines(const TranslateOptions *o) {
@@ -265,6 +268,7 @@ static int translate_chunks(const Model *m, const TranslateOptions *o, int cap, 
                             TranslateStats *st, char *err, size_t errsz) {
     memset(st, 0, sizeof *st);
     if (translate_options_check(o, err, errsz) != 0) return -1;
+    if (align_head_check(o->alignment_head, attention_heads(&m->p.dec.att), err, errsz) != 0) return -1;
     Chunk c = {0};
     chunk_reserve(&c, cap);
     Buf line = {0};
@@ -275,7 +279,8 @@ static int translate_chunks(const Model *m, const TranslateOptions *o, int cap, 
         if (c.n == 0) break;
         if ((rc = chunk_translate(m, o, &c, name, want_att, st, err, errsz)) != 0) break;
         for (int i = 0; i < c.n && rc == 0; i++) {
-            format_translation(m->vocab, o->print_nbest, o->alignment, c.lineno[i] - 1, c.src[i], c.src_len[i],
+            format_translation(m->vocab, o->print_nbest, o->alignment, o->alignment_head, c.lineno[i] - 1, c.src[i],
+                               c.src_len[i],
                                &c.nb[i], &line);
             rc = sink(sink_ctx, m, &c, i, &line, err, errsz);
         }

@@ -43,6 +43,7 @@ typedef struct {
     int print_nbest;      /* Moses n-best lines "ID ||| translation ||| score" */
     AlignMode alignment;  /* append " ||| " and the word alignment */
     int quiet;            /* no warnings on stderr */
+    int alignment_head;   /* the attention the alignment reads: 0 the heads' mean, K head K (1-based) */
 } TranslateOptions;
 
 /* The options' table: flags, ranges, defaults and help, read by

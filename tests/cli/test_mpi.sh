@@ -41,6 +41,15 @@ for P in 1 2 3 4 6; do
         fail "np${P}_same_model_as_one_process" "$(tail -5 "$T/err")"
     fi
 done
+# multi-head attention: the same bytes for 2 ranks as for one process
+heads=(--heads 4 --att-dim 16 --max-updates 12)
+"$B/nmt-train" "${common[@]}" "${heads[@]}" -o "$T/h1" 2>"$T/herr" || fail heads_single_process "$(tail -3 "$T/herr")"
+if timeout 300 "${mpi[@]}" -np 2 "$B/nmt-train" "${common[@]}" "${heads[@]}" -o "$T/h2" 2>"$T/herr" &&
+    grep -aq "^heads=4$" "$T/h1" && cmp -s "$T/h1" "$T/h2" && cmp -s "$T/h1.last" "$T/h2.last"; then
+    pass np2_heads_4_same_model_as_one_process
+else
+    fail np2_heads_4_same_model_as_one_process "$(tail -5 "$T/herr")"
+fi
 # ranks on several hosts each take the whole optimizer step instead of a
 # slice of it (forced here on one host): the same bytes again
 if NMT_SHARD_OPTIMIZER=0 timeout 300 "${mpi[@]}" -np 3 "$B/nmt-train" "${common[@]}" -o "$T/np3r" 2>"$T/rerr" &&

@@ -164,3 +164,25 @@ if [ -f "$T/wu.last" ] && ! cmp -s "$T/wu.last" "$T/wu0.last" && grep -aq "^lr_w
 else fail lr_warmup_used_and_saved_only_when_set; fi
 expect_error resume_refuses_other_warmup "--lr-warmup 5 \(the checkpoint has 20\)" \
     "$B/nmt-train" "${common[@]}" -o "$T/wu" --resume --lr-warmup 5 --max-updates 20
+
+# Multi-head attention: 1 and 2 threads give the same bytes (both scorers,
+# guided alignment over the heads' mean needs no file here: the plain loss);
+# the heads are in the model file; a head count that does not divide the
+# attention's width is refused naming the flags.
+for sc in bahdanau dot; do
+    h=(--heads 4 --attention $sc --att-dim 16 --max-updates 12)
+    "$B/nmt-train" "${common[@]}" "${h[@]}" -o "$T/h$sc.1" --threads 1 2>"$T/err1"
+    "$B/nmt-train" "${common[@]}" "${h[@]}" -o "$T/h$sc.2" --threads 2 2>"$T/err2"
+    if [ -s "$T/h$sc.1" ] && cmp -s "$T/h$sc.1" "$T/h$sc.2" && cmp -s "$T/h$sc.1.last" "$T/h$sc.2.last" &&
+        grep -aq "^heads=4$" "$T/h$sc.1" && ! cmp -s "$T/h$sc.1" "$T/t1"; then pass heads_4_${sc}_threads_1_and_2_identical
+    else fail heads_4_${sc}_threads_1_and_2_identical "$(cat "$T/err1" "$T/err2" | head -5)"; fi
+done
+if ! grep -aq "^heads=" "$T/t1"; then pass one_head_model_file_has_no_heads_line
+else fail one_head_model_file_has_no_heads_line; fi
+expect_error heads_must_divide_att_dim "--heads 5 must divide --att-dim 16 \(Bahdanau attention\)" \
+    "$B/nmt-train" "${common[@]}" -o "$T/bad" --heads 5 --att-dim 16 --max-updates 1
+expect_error heads_must_divide_hidden_for_dot "--heads 5 must divide --hidden 24 \(dot attention\)" \
+    "$B/nmt-train" "${common[@]}" -o "$T/bad" --heads 5 --attention dot --max-updates 1
+expect_error heads_range_checked "heads" "$B/nmt-train" "${common[@]}" -o "$T/bad" --heads 65 --max-updates 1
+expect_error resume_refuses_other_heads "--heads 2 \(the checkpoint has 4\)" \
+    "$B/nmt-train" "${common[@]}" -o "$T/hbahdanau.1" --resume --heads 2 --att-dim 16 --max-updates 14
