@@ -96,7 +96,7 @@ void nmt_model_free(nmt_model *model) {
     free(model);
 }
 
-int nmt_model_heads(const nmt_model *model) { return model ? attention_heads(&model->m->p.dec.att) : 0; }
+int nmt_model_heads(const nmt_model *model) { return model ? ensemble_attention_heads(model->m) : 0; }
 
 void api_options_default(nmt_options *o) {
     memset(o, 0, sizeof *o);

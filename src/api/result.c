@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api/handles.h"
+#include "model/ensemble.h"
 
 static const nmt_options *options_or_default(const nmt_options *o, nmt_options *def) {
     if (o) return o;
@@ -137,7 +138,7 @@ nmt_status nmt_translate(const nmt_model *model, const nmt_options *options, con
             Hypothesis *h = &nb[k].hyps[j];
             ResultHyp *rh = &L->hyps[L->n];
             hyp_fill(rh, m->vocab, e.ids[i], e.len[i], h->tokens, h->len, h->ended, h->attention,
-                     attention_heads(&m->p.dec.att), h->head_attention, o->attention, o->alignment);
+                     ensemble_attention_heads(m), h->head_attention, o->attention, o->alignment);
             h->attention = h->head_attention = NULL; /* taken over or freed by hyp_fill */
             rh->score = h->score, rh->logprob = h->logprob;
             int dup = 0;
@@ -191,7 +192,7 @@ nmt_status nmt_score(const nmt_model *model, const nmt_options *options, const c
         L->n = 1;
         L->hyps = xcalloc(1, sizeof(ResultHyp));
         /* score_ids: the heads' mean, then (N > 1) each head's matrix */
-        const int heads = attention_heads(&m->p.dec.att);
+        const int heads = ensemble_attention_heads(m);
         const size_t plane = (size_t)(tl[k] + 1) * sl[k];
         float *head_att = NULL;
         if (att && heads > 1) {

@@ -118,3 +118,9 @@ void ensemble_free(Ensemble *e) {
     free(e->weight);
     free(e);
 }
+
+const Model *ensemble_attention_model(const Model *m) {
+    return m->ensemble ? m->ensemble->models[m->ensemble->attention] : m;
+}
+
+int ensemble_attention_heads(const Model *m) { return attention_heads(&ensemble_attention_model(m)->p.dec.att); }

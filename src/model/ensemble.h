@@ -39,6 +39,12 @@ int ensemble_parse_weights(const char *text, double *w, int n, char *err, size_t
  * text settings that differ, bad weights or attention model. */
 Model *ensemble_load(const char *const *paths, int n, const double *weights, int attention, char *err,
                      size_t errsz);
+/* The model whose attention (and alignment) a decoding of m reports: the
+ * ensemble's attention model, or m itself. */
+const Model *ensemble_attention_model(const Model *m);
+/* Its attention heads: the width of every attention row m's decodings
+ * report (N x Ts). */
+int ensemble_attention_heads(const Model *m);
 /* Free the models the ensemble owns (models[1..n)) and the ensemble. */
 void ensemble_free(Ensemble *e);
 

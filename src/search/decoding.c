@@ -89,6 +89,11 @@ void decoding_init_model(Decoding *d, const Model *m, const int *const *src, con
     d->member = xcalloc((size_t)d->n_member, sizeof(Decoding));
     for (int k = 0; k < d->n_member; k++) /* the workspace is the lead's: the others keep their own */
         decoding_init(&d->member[k], &e->models[k + 1]->p, src, src_len, n, R, ratio, shortlist, NULL);
+    if (d->attention > 0) { /* the rows reported are the attention model's, of its heads */
+        const Decoding *x = &d->member[d->attention - 1];
+        if (x->heads > d->heads) d->alpha = arena_take(d->arena, (size_t)n * R * x->heads * d->Ts);
+        d->heads = x->heads;
+    }
 }
 
 static void step_one(Decoding *d) {
@@ -115,7 +120,7 @@ void decoding_step(Decoding *d) {
         d->logp[c] = (float)acc;
     }
     if (d->attention > 0)
-        memcpy(d->alpha, d->member[d->attention - 1].alpha, sizeof(float) * (size_t)rows * d->Ts);
+        memcpy(d->alpha, d->member[d->attention - 1].alpha, sizeof(float) * (size_t)rows * d->heads * d->Ts);
 }
 
 void decoding_advance(Decoding *d) {

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "model/ensemble.h"
 #include "sys/lines.h"
 #include "sys/meter.h"
 #include "sys/util.h"
@@ -268,7 +269,7 @@ static int translate_chunks(const Model *m, const TranslateOptions *o, int cap, 
                             TranslateStats *st, char *err, size_t errsz) {
     memset(st, 0, sizeof *st);
     if (translate_options_check(o, err, errsz) != 0) return -1;
-    if (align_head_check(o->alignment_head, attention_heads(&m->p.dec.att), err, errsz) != 0) return -1;
+    if (align_head_check(o->alignment_head, ensemble_attention_heads(m), err, errsz) != 0) return -1;
     Chunk c = {0};
     chunk_reserve(&c, cap);
     Buf line = {0};

@@ -217,3 +217,18 @@ EOF
 )
     expect_eq html_head_menu_in_browser "$check" "True True"
 fi
+
+# An ensemble reports its attention model's heads, whatever the other
+# models have: a 1-head model with the 2-head M, attention from M. Scoring
+# (forced alignment) gives M's own matrices; translating gives the same
+# dump with the models in either order (the average does not depend on it).
+sc() { "$B/nmt-score" --quiet --src "$T/in" --tgt "$T/ref" "$@"; }
+sc -m "$M" --attention "$T/s1.jsonl" >/dev/null 2>"$T/err" &&
+    sc -m "$T/one" -m "$M" --attention-model 2 --attention "$T/s2.jsonl" >/dev/null 2>>"$T/err" &&
+    cmp -s <(grep -o '"attention".*' "$T/s1.jsonl") <(grep -o '"attention".*' "$T/s2.jsonl") &&
+    grep -q '"heads"' "$T/s2.jsonl" &&
+    pass ensemble_scoring_reports_attention_models_heads || fail ensemble_scoring_reports_attention_models_heads "$(head -3 "$T/err")"
+tr "$T/one" -m "$M" --attention-model 2 --attention "$T/e1.jsonl" >"$T/e1.txt" 2>"$T/err" &&
+    tr "$M" -m "$T/one" --attention-model 1 --attention "$T/e2.jsonl" >"$T/e2.txt" 2>>"$T/err" &&
+    cmp -s "$T/e1.jsonl" "$T/e2.jsonl" && cmp -s "$T/e1.txt" "$T/e2.txt" && grep -q '"heads"' "$T/e1.jsonl" &&
+    pass ensemble_translation_reports_attention_models_heads || fail ensemble_translation_reports_attention_models_heads "$(head -3 "$T/err")"
