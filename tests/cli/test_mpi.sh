@@ -69,14 +69,15 @@ fi
 grep -q "rank 0 of 6" "$T/err" && grep -q "gradient reduction over 6 processes" "$T/err" &&
     pass ranks_name_themselves_and_report_reduction || fail ranks_name_themselves_and_report_reduction "$(tail -3 "$T/err")"
 # a deep model (--enc-depth, --dec-depth: dropout between the layers, drawn
-# per shard as every mask is): the same bytes on 3 ranks as in one process
-deep=(--enc-depth 2 --dec-depth 2 --decoder cgru)
+# per shard as every mask is), layer-normalized, with 4 heads: the same
+# bytes on 3 ranks as in one process
+deep=(--enc-depth 2 --dec-depth 2 --decoder cgru --layer-norm --heads 4 --att-dim 16)
 "$B/nmt-train" "${common[@]}" "${deep[@]}" -o "$T/deep1" 2>"$T/err" || fail deep_single_process_reference "$(tail -3 "$T/err")"
 if timeout 300 "${mpi[@]}" -np 3 "$B/nmt-train" "${common[@]}" "${deep[@]}" -o "$T/deep3" 2>"$T/err" &&
     cmp -s "$T/deep1" "$T/deep3" && cmp -s "$T/deep1.last" "$T/deep3.last"; then
-    pass np3_deep_model_same_as_one_process
+    pass np3_deep_layer_norm_4_heads_model_same_as_one_process
 else
-    fail np3_deep_model_same_as_one_process "$(tail -5 "$T/err")"
+    fail np3_deep_layer_norm_4_heads_model_same_as_one_process "$(tail -5 "$T/err")"
 fi
 
 # kill -9 on one rank in the middle of a run: the job ends, the checkpoint is

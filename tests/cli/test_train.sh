@@ -50,6 +50,28 @@ else
     fail kill9_resume_equals_uninterrupted "$(head -3 "$T/err")"
 fi
 
+# Everything of the larger models at once (stacks, layer normalization, 4
+# heads, the conditional GRU, recurrent dropout): 1 and 2 threads give the
+# same bytes, and kill -9 at update 12 then --resume gives the uninterrupted
+# run's (the checkpoint of update 10 holds every layer's and head's weights
+# and moments).
+all=(--vocab "$T/V" --train-src "$T/tr.src" --train-tgt "$T/tr.tgt" --emb 16 --hidden 24 --att-dim 16 --batch 40
+     --shard-size 16 --valid-every 5 --seed 9 --quiet --max-updates 20 --enc-depth 2 --dec-depth 2 --layer-norm
+     --heads 4 --decoder cgru --rec-dropout 0.2)
+"$B/nmt-train" "${all[@]}" -o "$T/all1" --threads 1 2>"$T/err1"
+"$B/nmt-train" "${all[@]}" -o "$T/all2" --threads 2 2>"$T/err2"
+if [ -s "$T/all1" ] && cmp -s "$T/all1" "$T/all2" && cmp -s "$T/all1.last" "$T/all2.last" &&
+    grep -aq '^heads=4$' "$T/all1" && grep -aq '^layer_norm=1$' "$T/all1" && grep -aq '^enc_depth=2$' "$T/all1"
+then pass deep_layer_norm_heads_threads_1_and_2_identical
+else fail deep_layer_norm_heads_threads_1_and_2_identical "$(cat "$T/err1" "$T/err2" | head -5)"; fi
+NMT_TEST_SIGNAL_AT_UPDATE=12:KILL "$B/nmt-train" "${all[@]}" -o "$T/allk" --threads 2 2>/dev/null
+rc=$?
+if [ $rc = 137 ] && "$B/nmt-train" "${all[@]}" -o "$T/allk" --threads 1 --resume 2>"$T/err" &&
+    grep -qF "resuming from $T/allk.ckpt at update 10" "$T/err" && cmp -s "$T/all1" "$T/allk" &&
+    cmp -s "$T/all1.last" "$T/allk.last"
+then pass deep_layer_norm_heads_kill9_resume_equals_uninterrupted
+else fail deep_layer_norm_heads_kill9_resume_equals_uninterrupted "exit $rc; $(head -3 "$T/err")"; fi
+
 # Bad input: clear errors naming the file, before any training.
 expect_error missing_train_file "nope\.src" "$B/nmt-train" --vocab "$T/V" --train-src "$T/nope.src" --train-tgt "$T/tr.tgt" -o "$T/x"
 head -n 599 "$T/tr.tgt" >"$T/short.tgt"
