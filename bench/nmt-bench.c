@@ -158,9 +158,8 @@ static Vocab *multi30k_vocab(const char *dir, char *src, char *tgt, size_t n) {
 /* With compare, the kinds of product take turns update by update, on the
  * same batches (one model, trained by all in turn): load from other jobs on
  * the machine then falls on all alike, and the ratios hold. */
-static int bench_train(int threads, const char *data_dir, int updates, int compare) {
-    ModelConfig cfg = {.emb = 256, .hidden = 512, .att_dim = 512, .attention = ATTENTION_BAHDANAU, .dropout = 0.2f,
-                       .enc_depth = 1, .dec_depth = 1};
+static int bench_train(const ModelConfig *shape, int threads, const char *data_dir, int updates, int compare) {
+    ModelConfig cfg = *shape; /* nmt-train's defaults (emb 256 / hidden 512, Bahdanau), or the flags given */
     TrainData d;
     Data gen = {0};
     ParallelCorpus *pc = NULL;
@@ -229,13 +228,14 @@ static int bench_train(int threads, const char *data_dir, int updates, int compa
     if (any_bf16) gemm_weights_forget(m.params);
     for (int k = 0; k < nk && dist_rank() == 0; k++) { /* tokens are the whole minibatch's: the ranks' rate together */
         if (compare) gemm_set_backend(kinds[k].b), gemm_set_precision(kinds[k].p);
-        printf("{\"bench\": \"train\", %s%s%s\"ranks\": %d, \"reduce_ms\": %.2f, \"threads\": %d, \"data\": \"%s\", \"params\": %zu, "
+        printf("{\"bench\": \"train\", %s%s%s\"ranks\": %d, \"reduce_ms\": %.2f, \"threads\": %d, \"heads\": %d, "
+               "\"enc_depth\": %d, \"dec_depth\": %d, \"layer_norm\": %d, \"data\": \"%s\", \"params\": %zu, "
                "\"src_vocab\": %d, \"tgt_vocab\": %d, \"updates\": %d, \"seconds\": %.3f, \"tokens_per_s\": %.1f, "
                "\"gflops\": %.2f, \"flops_per_token\": %.4g, \"nll_per_token\": %.4f, \"peak_rss_kb\": %ld, "
                "\"floor_kb\": %zu, \"kernels\": \"%s\"}\n",
                compare ? "\"compare\": \"" : "", compare ? kinds[k].name : "", compare ? "\", " : "", dist_size(),
-               t->comm_updates ? 1e3 * t->comm_seconds / (double)t->comm_updates : 0.0, threads,
-               source, n, cfg.src_vocab, cfg.tgt_vocab, updates, secs[k], tokens[k] / secs[k],
+               t->comm_updates ? 1e3 * t->comm_seconds / (double)t->comm_updates : 0.0, threads, cfg.heads,
+               cfg.enc_depth, cfg.dec_depth, cfg.layer_norm, source, n, cfg.src_vocab, cfg.tgt_vocab, updates, secs[k], tokens[k] / secs[k],
                flops[k] / secs[k] / 1e9, flops[k] / tokens[k], nll[k] / tokens[k], peak_rss_kb(),
                trainer_memory_floor(t) / 1024, blas_kernel_name());
     }
@@ -411,6 +411,7 @@ typedef struct {
     int threads, updates, compare;
     long params;
     const char *data, *model, *input;
+    ModelConfig cfg; /* train: the model's shape, nmt-train's flags (--heads 4, --enc-depth 2, ...) */
 } BenchArgs;
 
 #define A(member) offsetof(BenchArgs, member)
@@ -426,12 +427,16 @@ static const FieldSpec BENCH_FIELDS[] = {
     {NULL, "--input", FIELD_INPUT, A(input), .section = "", .help = "decode: the text"},
 };
 #undef A
-static const CliTable BENCH_TABLES[] = {{BENCH_FIELDS, (int)(sizeof BENCH_FIELDS / sizeof BENCH_FIELDS[0]), 0}};
-static const char *const BENCH_SECTIONS[] = {"", NULL};
-static const CliCommand BENCH_COMMAND = {
-    "usage: nmt-bench gemm|train|reduce|bpe|decode [options]\n\n", BENCH_TABLES, 1, BENCH_SECTIONS, NULL, NULL, 0, 0};
+static const CliTable BENCH_TABLES[] = {{BENCH_FIELDS, (int)(sizeof BENCH_FIELDS / sizeof BENCH_FIELDS[0]), 0},
+                                        {MODEL_CONFIG_FIELDS, 0, offsetof(BenchArgs, cfg)}};
+static const char *const BENCH_SECTIONS[] = {"", "model", NULL};
 
 int main(int argc, char **argv) {
+    CliTable tables[2] = {BENCH_TABLES[0], BENCH_TABLES[1]};
+    tables[1].n = MODEL_CONFIG_NFIELDS; /* not a constant expression in the static table */
+    const CliCommand BENCH_COMMAND = {"usage: nmt-bench gemm|train|reduce|bpe|decode [options]\n"
+                                      "(train: the model's shape takes nmt-train's flags)\n\n",
+                                      tables, 2, BENCH_SECTIONS, NULL, NULL, 0, 0};
     blas_setup(argv);
     set_program_name(argv[0]);
     dist_init(&argc, &argv);
@@ -442,6 +447,7 @@ int main(int argc, char **argv) {
     BenchArgs a;
     memset(&a, 0, sizeof a);
     fields_set_defaults(BENCH_FIELDS, BENCH_TABLES[0].n, &a);
+    model_config_default(&a.cfg);
     char err[512];
     /* argv[1] names the benchmark; the flags follow it */
     int rc = cli_parse(&BENCH_COMMAND, argc - 1, argv + 1, &a, NULL, err, sizeof err);
@@ -454,7 +460,12 @@ int main(int argc, char **argv) {
     const char *data = a.data, *model = a.model, *input = a.input;
     if (!strcmp(argv[1], "gemm")) return bench_gemm(threads);
     rc = -1;
-    if (!strcmp(argv[1], "train")) rc = bench_train(threads, data, updates, compare);
+    if (!a.cfg.att_dim) a.cfg.att_dim = a.cfg.hidden; /* as nmt-train resolves it */
+    if (!strcmp(argv[1], "train")) {
+        a.cfg.src_vocab = a.cfg.tgt_vocab = 8000; /* for the check; the data may set others */
+        if (model_config_check(&a.cfg, err, sizeof err) != 0) die("%s", err);
+        rc = bench_train(&a.cfg, threads, data, updates, compare);
+    }
     if (!strcmp(argv[1], "reduce")) rc = bench_reduce((size_t)params, updates, threads);
     if (rc >= 0) {
         dist_finalize();

@@ -10,6 +10,9 @@
 #     thread scaling
 #   - training at 2 threads with each kind of product, taking turns update by
 #     update on the same batches (nmt-bench train --compare)
+#   - training at 2 threads of the larger shapes (nmt-train's flags): 4 heads,
+#     2 + 2 layers, layer normalization, and all three; FLOP per token from
+#     the layers' sizes (seq2seq_forward_madds)
 #   - decoding sentences/s, greedy and beam 5, 1 and 2 threads
 #   - BPE learning (8,000 merges) and encoding speed
 #   - nmt-serve under load (bench/serve.sh): requests/s and latency of 8
@@ -43,6 +46,11 @@ run gemm --threads 1
 run gemm --threads 2
 for t in 1 2; do run train --threads $t ${data:+--data "$data"}; done
 run train --threads 2 --compare ${data:+--data "$data"}
+shapes=("--heads 4" "--enc-depth 2 --dec-depth 2" "--layer-norm" "--heads 4 --enc-depth 2 --dec-depth 2 --layer-norm")
+for shape in "${shapes[@]}"; do
+    # shellcheck disable=SC2086 # the shape is several flags
+    run train --threads 2 $shape ${data:+--data "$data"}
+done
 if command -v mpirun >/dev/null 2>&1; then
     # the same cores either way; the machine's noise hits both sides of a pair alike
     for round in 1 2; do
@@ -106,6 +114,10 @@ function kind_of(kernels) { return kernels ~ /^OpenBLAS/ ? "openblas-fp32" : ker
     if (t == 2) big = shape
 }
 /"train"/ && /"compare"/ { c = f("compare"); ctok[c] = f("tokens_per_s"); cgf[c] = f("gflops"); next }
+/"train"/ && f("ranks") == 1 && (f("heads") != 1 || f("enc_depth") != 1 || f("dec_depth") != 1 || f("layer_norm") != 0) {
+    sh = (f("heads") != 1 ? "heads " f("heads") " " : "") (f("enc_depth") != 1 || f("dec_depth") != 1 ? "depth " f("enc_depth") "+" f("dec_depth") " " : "") (f("layer_norm") == 1 ? "layer-norm" : "")
+    shp[++nshape] = sh; stok[nshape] = f("tokens_per_s"); sgf[nshape] = f("gflops"); sfpt[nshape] = f("flops_per_token"); sparams[nshape] = f("params"); next
+}
 /"train"/ && f("ranks") == 2 { mpi_tok[++mpi_n] = f("tokens_per_s"); mpi_red[mpi_n] = f("reduce_ms"); next }
 /"train"/ && f("ranks") == 1 && f("threads") == 2 && mpi_n > 0 { pair_tok[mpi_n] = f("tokens_per_s"); next }
 /"reduce"/ { red[++red_n] = f("mean_ms"); redbest[red_n] = f("best_ms"); redfl = f("floats") }
@@ -135,6 +147,13 @@ END {
     printf "  %-14s %12s %12s %14s %16s\n", "products", "tokens/s", "GFLOP/s", "vs OpenBLAS", "of best product"
     for (i = 1; i <= 3; i++)
         printf "  %-14s %12.0f %12.1f %13.2fx %15.0f%%\n", kinds[i], ctok[kinds[i]], cgf[kinds[i]], ctok[kinds[i]] / ctok[kinds[1]], 100 * cgf[kinds[i]] / best[2, kinds[i]]
+    if (nshape > 0) {
+        printf "\ntraining at 2 threads by shape (the model above otherwise)\n"
+        printf "  %-34s %12s %14s %12s %12s %10s\n", "shape", "parameters", "FLOP / token", "tokens/s", "GFLOP/s", "vs base"
+        printf "  %-34s %12s %14.3g %12.0f %12.1f %9.2fx\n", "base: 1 head, 1 + 1 layers", params, fpt, tok[2], gf[2], 1
+        for (i = 1; i <= nshape; i++)
+            printf "  %-34s %12s %14.3g %12.0f %12.1f %9.2fx\n", shp[i], sparams[i], sfpt[i], stok[i], sgf[i], stok[i] / tok[2]
+    }
     printf "\ndecoding %s sentences, %s\n", dn, dmodel
     printf "  %-8s %14s %14s %16s\n", "threads", "greedy sent/s", "beam 5 sent/s", "peak RSS MB"
     for (t = 1; t <= 2; t++) printf "  %-8d %14.1f %14.1f %16.0f\n", t, gr[t], bm[t], drss[t] / 1024
