@@ -101,9 +101,14 @@ chmod +x "$work/agent"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # under the sanitizers, libmpi's plug-ins show as leaks of unknown modules (see tests/cli/test_mpi.sh)
 [ "${NMT_SAN:-0}" = 1 ] && export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+# --mca rtc_hwloc_vmhole none: the daemons of one machine otherwise each map
+# the hardware topology into shared memory at the same place, and one of two
+# crashed in hwloc_shmem_topology_write about one start in five (the job then
+# hung). --mca routed direct, no tree spawn: every daemon reports straight to
+# mpirun. A whole run is bounded by EMU_TIMEOUT seconds (default 1800).
 emu_mpirun() { # ARGS...: one rank per emulated host, TCP over the shaped links only
-    ip netns exec "$tag-head" mpirun -np "$hosts" -H "$hostlist" --bind-to none \
-        --mca plm_rsh_agent "$work/agent" --mca plm_rsh_no_tree_spawn 1 --mca routed direct --mca btl tcp,self \
+    timeout "${EMU_TIMEOUT:-1800}" ip netns exec "$tag-head" mpirun -np "$hosts" -H "$hostlist" --bind-to none \
+        --mca plm_rsh_agent "$work/agent" --mca plm_rsh_no_tree_spawn 1 --mca routed direct --mca rtc_hwloc_vmhole none --mca btl tcp,self \
         --mca btl_tcp_if_include 10.77.0.0/24 --mca oob_tcp_if_include 10.77.0.0/24 \
         -x OMP_NUM_THREADS=1 -x OPENBLAS_NUM_THREADS=1 ${EMU_MPI_EXTRA:-} "$@"
 }

@@ -9,7 +9,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 emu=$root/bench/emulate-hosts.sh
 leftovers() { ip netns list 2>/dev/null | grep -c "^nmtc-emu-$1-"; }
 
-bash "$emu" check --hosts 2 --rate 1gbit --bin "$B" >"$T/out" 2>"$T/err"
+timeout 300 bash "$emu" check --hosts 2 --rate 1gbit --bin "$B" >"$T/out" 2>"$T/err"
 rc=$?
 if [ $rc -eq 77 ]; then
     skip emulated_hosts "$(sed -n 's/^emulate-hosts: skipped: //p' "$T/err")"
@@ -19,11 +19,11 @@ fi
     pass emulated_2_hosts_same_bytes_as_one_process || fail emulated_2_hosts_same_bytes_as_one_process "exit $rc: $(tail -c 600 "$T/err")"
 expect_eq emulated_hosts_removed_after_run "$(ip netns list | grep -c '^nmtc-emu-')" 0
 
-bash "$emu" check --hosts 3 --rate 5gbit --bin "$B" >"$T/out" 2>"$T/err" &&
+timeout 300 bash "$emu" check --hosts 3 --rate 5gbit --bin "$B" >"$T/out" 2>"$T/err" &&
     grep -q "3 emulated hosts at 5gbit: the same model bytes as one process" "$T/out" &&
     pass emulated_3_hosts_same_bytes_as_one_process || fail emulated_3_hosts_same_bytes_as_one_process "$(tail -c 600 "$T/err")"
 
-bash "$emu" check --hosts 3 --rate 1gbit --kill-rank 1 --bin "$B" >"$T/out" 2>"$T/err" &&
+timeout 300 bash "$emu" check --hosts 3 --rate 1gbit --kill-rank 1 --bin "$B" >"$T/out" 2>"$T/err" &&
     grep -q "rank 1 killed at update 12 on 3 emulated hosts: the job ended" "$T/out" &&
     pass emulated_rank_killed_ends_job || fail emulated_rank_killed_ends_job "$(tail -c 600 "$T/err")"
 expect_eq emulated_hosts_removed_after_killed_rank "$(ip netns list | grep -c '^nmtc-emu-')" 0
@@ -38,7 +38,7 @@ sleep 3
 kill -9 $pid
 wait $pid 2>/dev/null
 before=$(leftovers $pid)
-bash "$emu" check --hosts 2 --rate 10gbit --bin "$B" >"$T/out" 2>"$T/err"
+timeout 300 bash "$emu" check --hosts 2 --rate 10gbit --bin "$B" >"$T/out" 2>"$T/err"
 if [ "$before" -ge 3 ] && [ "$(leftovers $pid)" = 0 ] && [ "$(ip netns list | grep -c '^nmtc-emu-')" = 0 ]; then
     pass emulated_hosts_of_killed_script_removed_by_next_run
 else
