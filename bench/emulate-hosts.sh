@@ -113,7 +113,7 @@ emu_mpirun() { # ARGS...: one rank per emulated host, TCP over the shaped links 
         -x OMP_NUM_THREADS=1 -x OPENBLAS_NUM_THREADS=1 ${EMU_MPI_EXTRA:-} "$@"
 }
 json() { sed -n "s/.*\"$1\": \\([0-9.]*\\).*/\\1/p" | head -n 1; } # FIELD < one JSON line
-predict_ms() { "$here/scale-out.sh" --reduce-ms "$1" "$2" "$3"; }  # HOSTS GBIT PARAMS
+predict_ms() { "$here/scale-out.sh" --reduce-ms "$1" "$2" "$3" 30 "${4:-0}"; } # HOSTS GBIT PARAMS [SW_GBIT]
 gbit_of() { # tc's rate -> Gbit/s
     awk -v r="$1" 'BEGIN { n = r + 0; u = tolower(r); sub(/^[0-9.]+/, "", u)
         f = u == "gbit" ? 1 : u == "mbit" ? 1e-3 : u == "kbit" ? 1e-6 : u == "tbit" ? 1e3 : -1
@@ -182,18 +182,27 @@ train|table)
     fi
     base=$(one) || exit 1
     n=$(json params <<<"$base") t_one=$(awk -v s="$(json seconds <<<"$base")" -v u="$updates" 'BEGIN { print 1e3 * s / u }')
-    echo "$n parameters; one process, one thread: $(printf %.0f "$t_one") ms per update"
+    # the hosts' own rate through MPI and TCP: the reduction over links too fast to matter
+    for k in $(seq 1 "$hosts"); do
+        ip netns exec "$tag-h$k" tc qdisc change dev eth0 root tbf rate 100gbit burst 1mb latency 50ms || exit 1
+        ip netns exec "$tag-br" tc qdisc change dev "b$$k$k" root tbf rate 100gbit burst 1mb latency 50ms || exit 1
+    done
+    emu_mpirun "$bench/nmt-bench" reduce --params "$n" --updates 6 >"$work/out" 2>&1 || { tail -n 20 "$work/out" >&2; exit 1; }
+    sw_ms=$(grep '"bench": "reduce"' "$work/out" | json mean_ms)
+    sw=$(awk -v n="$n" -v ms="$sw_ms" 'BEGIN { printf "%.2f", 8 * 4 * n / (ms * 1e-3) / 1e9 }')
+    echo "$n parameters; one process, one thread: $(printf %.0f "$t_one") ms per update;"
+    echo "the software's own rate (links of 100 Gbit/s): $(printf %.0f "$sw_ms") ms per reduction, $sw Gbit/s"
     echo
-    echo "| link | ms per update, measured | predicted | reduction, measured | predicted | measured / predicted |"
-    echo "|---|---:|---:|---:|---:|---:|"
+    echo "| link | ms per update, measured | predicted | reduction, measured | predicted: link only | with the software's rate | measured / predicted |"
+    echo "|---|---:|---:|---:|---:|---:|---:|"
     for r in 1gbit 5gbit 10gbit; do
         line=$(measure "$r") || exit 1
         g=$(gbit_of "$r") red=$(json reduce_ms <<<"$line")
         upd=$(awk -v s="$(json seconds <<<"$line")" -v u="$updates" 'BEGIN { print 1e3 * s / u }')
-        pred=$(predict_ms "$hosts" "$g" "$n")
+        link=$(predict_ms "$hosts" "$g" "$n") pred=$(predict_ms "$hosts" "$g" "$n" "$sw")
         # each host computes 1/H of the minibatch: T1/H, plus the predicted reduction
-        awk -v g="$g" -v upd="$upd" -v t1="$t_one" -v h="$hosts" -v red="$red" -v pred="$pred" \
-            'BEGIN { printf "| %g Gbit/s | %.0f | %.0f | %.0f ms | %.0f ms | %.2f |\n", g, upd, t1 / h + pred, red, pred, red / pred }'
+        awk -v g="$g" -v upd="$upd" -v t1="$t_one" -v h="$hosts" -v red="$red" -v link="$link" -v pred="$pred" \
+            'BEGIN { printf "| %g Gbit/s | %.0f | %.0f | %.0f ms | %.0f ms | %.0f ms | %.2f |\n", g, upd, t1 / h + pred, red, link, pred, red / pred }'
     done
     ;;
 esac
