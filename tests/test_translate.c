@@ -257,6 +257,22 @@ static void check_score_matches_search(int beam) {
 
 static void test_score_matches_search(void) { check_score_matches_search(1); }
 
+/* m saved and loaded back (as NAME in the fixture's folder) is m: the same
+ * architecture and the same weights. */
+static void expect_saves_and_reloads(const Model *m, const char *name) {
+    char path[128], err[1024];
+    snprintf(path, sizeof path, "%s/%s", g_dir, name);
+    EXPECT(model_save(m, path, NULL, 0, err, sizeof err) == 0);
+    ModelFile mf;
+    Model *back = model_load(path, &mf, err, sizeof err);
+    EXPECT_MSG(back != NULL, "%s", err);
+    if (!back) return;
+    EXPECT(model_config_same_architecture(&back->cfg, &m->cfg));
+    EXPECT(!memcmp(back->params, m->params, sizeof(float) * model_num_params(&m->cfg)));
+    model_free(back);
+    modelfile_free(&mf);
+}
+
 /* The conditional-GRU decoder: scoring (teacher forcing, the embedding
  * projection of all steps at once) agrees with search (one step at a
  * time), and the model file keeps its decoder. */
@@ -266,18 +282,7 @@ static void test_cgru_score_matches_search_and_reloads(void) {
     EXPECT(g_model->cfg.decoder == DECODER_CGRU && g_model->p.dec.gru2.Wx != NULL);
     EXPECT(model_num_params(&g_model->cfg) > model_num_params(&plain->cfg));
     test_score_matches_search();
-    char path[128], err[1024];
-    snprintf(path, sizeof path, "%s/cgru.model", g_dir);
-    EXPECT(model_save(g_model, path, NULL, 0, err, sizeof err) == 0);
-    ModelFile mf;
-    Model *back = model_load(path, &mf, err, sizeof err);
-    EXPECT_MSG(back != NULL, "%s", err);
-    if (back) {
-        EXPECT(back->cfg.decoder == DECODER_CGRU);
-        EXPECT(!memcmp(back->params, g_model->params, sizeof(float) * model_num_params(&g_model->cfg)));
-        model_free(back);
-        modelfile_free(&mf);
-    }
+    expect_saves_and_reloads(g_model, "cgru.model");
     model_free(g_model);
     g_model = plain;
 }
@@ -300,18 +305,7 @@ static void test_layer_norm_score_matches_search_and_reloads(void) {
         off.layer_norm = 0;
         EXPECT(model_num_params(&g_model->cfg) == model_num_params(&off) + ln);
         test_score_matches_search();
-        char path[128], err[1024];
-        snprintf(path, sizeof path, "%s/ln.model", g_dir);
-        EXPECT(model_save(g_model, path, NULL, 0, err, sizeof err) == 0);
-        ModelFile mf;
-        Model *back = model_load(path, &mf, err, sizeof err);
-        EXPECT_MSG(back != NULL, "%s", err);
-        if (back) {
-            EXPECT(back->cfg.layer_norm == 1);
-            EXPECT(!memcmp(back->params, g_model->params, sizeof(float) * model_num_params(&g_model->cfg)));
-            model_free(back);
-            modelfile_free(&mf);
-        }
+        expect_saves_and_reloads(g_model, "ln.model");
         model_free(g_model);
     }
     g_model = plain;
@@ -327,18 +321,7 @@ static void check_deep_score_matches_search(DecoderType decoder) {
     EXPECT(g_model->p.enc.depth == 2 && g_model->p.dec.depth == 3 && g_model->p.dec.up[1].Wx != NULL);
     check_score_matches_search(1);
     check_score_matches_search(4);
-    char path[128], err[1024];
-    snprintf(path, sizeof path, "%s/deep.model", g_dir);
-    EXPECT(model_save(g_model, path, NULL, 0, err, sizeof err) == 0);
-    ModelFile mf;
-    Model *back = model_load(path, &mf, err, sizeof err);
-    EXPECT_MSG(back != NULL, "%s", err);
-    if (back) {
-        EXPECT(back->cfg.enc_depth == 2 && back->cfg.dec_depth == 3);
-        EXPECT(!memcmp(back->params, g_model->params, sizeof(float) * model_num_params(&g_model->cfg)));
-        model_free(back);
-        modelfile_free(&mf);
-    }
+    expect_saves_and_reloads(g_model, "deep.model");
     model_free(g_model);
     g_model = plain;
 }
