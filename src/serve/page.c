@@ -1,7 +1,7 @@
 /* page.c — see page.h. */
 #include "serve/page.h"
 
-#include "translate/attention_dump.h"
+#include "translate/attention_html.h"
 
 /* What the page adds to the dumps' CSS: the form and the n-best list. */
 static const char STYLE[] =

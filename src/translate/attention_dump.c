@@ -2,7 +2,6 @@
 #include "translate/attention_dump.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,6 +11,7 @@
 #include "sys/atomic.h"
 #include "sys/escape.h"
 #include "sys/npy.h"
+#include "translate/attention_html.h"
 #include "translate/attention_marks.h"
 
 struct AttDump {
@@ -98,7 +98,6 @@ static void put_matrix(Buf *b, const float *m, int Tt, int Ts) {
     buf_append(b, "]", 1);
 }
 
-static int has_heads(const AttRecord *r) { return r->heads > 1 && r->head_att; }
 
 /* The JSON object of a record; the matrix only when with_matrix. */
 static void record_json(Buf *b, const AttRecord *r, int with_matrix) {
@@ -120,7 +119,7 @@ static void record_json(Buf *b, const AttRecord *r, int with_matrix) {
             buf_append(b, "]", 1);
         }
         buf_append(b, "]", 1);
-        if (has_heads(r)) {
+        if (attrecord_has_heads(r)) {
             buf_puts(b, ",\"heads\":[");
             for (int k = 0; k < r->heads; k++) {
                 if (k) buf_append(b, ",", 1);
@@ -128,7 +127,7 @@ static void record_json(Buf *b, const AttRecord *r, int with_matrix) {
             }
             buf_append(b, "]", 1);
         }
-    } else if (has_heads(r)) {
+    } else if (attrecord_has_heads(r)) {
         buf_printf(b, ",\"heads\":%d", r->heads);
     }
     buf_puts(b, "}\n");
@@ -154,7 +153,7 @@ static int write_npy(AttDump *d, const AttRecord *r, char *err, size_t errsz) {
     char *path = xmalloc(plen);
     snprintf(path, plen, "%s/%06ld.npy", d->dir, r->id);
     int rc = write_whole(path, b->data, b->len, err, errsz);
-    if (rc == 0 && has_heads(r)) { /* every head: (N, Tt, Ts) */
+    if (rc == 0 && attrecord_has_heads(r)) { /* every head: (N, Tt, Ts) */
         b->len = 0;
         npy_header_dims(b, 3, (const int[]){r->heads, r->Tt, r->Ts});
         put_floats_le(b, r->head_att, (size_t)r->heads * r->Tt * r->Ts);
@@ -202,160 +201,13 @@ static void record_tsv(Buf *b, const AttRecord *r) {
     buf_printf(b, "# sentence %ld\n", r->id);
     if (r->src_text) put_comment(b, "# source: ", r->src_text);
     if (r->tgt_text) put_comment(b, "# target: ", r->tgt_text);
-    if (has_heads(r)) buf_printf(b, "# attention: mean of %d heads\n", r->heads);
+    if (attrecord_has_heads(r)) buf_printf(b, "# attention: mean of %d heads\n", r->heads);
     tsv_table(b, r, r->att);
-    for (int k = 0; has_heads(r) && k < r->heads; k++) {
+    for (int k = 0; attrecord_has_heads(r) && k < r->heads; k++) {
         buf_printf(b, "# head %d\n", k + 1);
         tsv_table(b, r, r->head_att + (size_t)k * r->Tt * r->Ts);
     }
     buf_append(b, "\n", 1);
-}
-
-/* ---------- html ---------- */
-
-/* The heatmaps' look (CSS) and their hover readout (JS), shared with the
- * live page of nmt-serve (serve/page.c), so both look alike. */
-const char ATTDUMP_HTML_STYLE[] =
-    "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:1.5em 2em;color:#1d2330;background:#fff}\n"
-    "h1{font-size:1.4em;margin:0 0 .3em}\n"
-    "p.note{color:#555;margin:.2em 0 1em}\n"
-    "section.sent{border-top:1px solid #d8dce3;padding:.8em 0 1.2em}\n"
-    "section.sent h2{font-size:1em;margin:0 0 .4em;color:#555}\n"
-    "p.txt{margin:.15em 0;font-size:.95em}\n"
-    "p.txt b{display:inline-block;width:4.5em;color:#777;font-weight:normal}\n"
-    ".scroll{overflow-x:auto;margin-top:.6em}\n"
-    "table.heatmap{border-collapse:collapse;font-size:12px;font-family:ui-monospace,Menlo,Consolas,monospace}\n"
-    "table.heatmap td{width:22px;min-width:22px;height:22px;padding:0;border:1px solid #fff;cursor:crosshair}\n"
-    "table.heatmap td:hover{outline:2px solid #e4572e;outline-offset:-2px}\n"
-    "table.heatmap th{font-weight:normal;padding:1px 5px;white-space:pre;color:#333}\n"
-    "table.heatmap thead th{vertical-align:bottom;height:1px}\n"
-    "table.heatmap thead th span{writing-mode:vertical-rl;transform:rotate(180deg);display:inline-block}\n"
-    "table.heatmap tbody th{text-align:right}\n"
-    "table.heatmap th.hl{background:#ffe08a}\n"
-    "#readout{position:fixed;right:1em;top:1em;background:#1d2330;color:#fff;padding:.45em .8em;border-radius:6px;"
-    "font:13px ui-monospace,Menlo,Consolas,monospace;display:none;box-shadow:0 2px 8px rgba(0,0,0,.25)}\n"
-    "table.heatmap td.m{box-shadow:inset 0 0 0 2px #f28e2b}\n"
-    "table.heatmap td.s::after,table.heatmap td.p::after{content:'';display:block;margin:auto;border-radius:50%;"
-    "box-sizing:border-box;width:10px;height:10px}\n"
-    "table.heatmap td.s::after{background:#d7191c;border:1.5px solid #fff}\n"
-    "table.heatmap td.p::after{border:2.5px solid #d7191c;width:9px;height:9px}\n"
-    "p.marks{font-size:.85em;color:#555;margin:.4em 0 0}\n"
-    "p.marks i{display:inline-block;width:12px;height:12px;vertical-align:-2px;margin:0 .25em 0 .9em}\n"
-    "p.marks i.m{box-shadow:inset 0 0 0 2px #f28e2b}\n"
-    "p.marks i.s{border-radius:50%;background:#d7191c;transform:scale(.8)}\n"
-    "p.marks i.p{border-radius:50%;border:2.5px solid #d7191c;box-sizing:border-box;transform:scale(.8)}\n"
-    ".legend{display:inline-block;width:160px;height:10px;vertical-align:middle;border:1px solid #ccc;"
-    "background:linear-gradient(to right,#ffffff,#08306b)}\n";
-
-static const char *HTML_HEAD =
-    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>%s</title>\n<style>\n"
-    "%s"
-    "</style>\n</head>\n<body>\n<h1>%s</h1>\n"
-    "<p class=\"note\">One heatmap per sentence: rows are target tokens (subwords, then &lt;/s&gt;), columns are "
-    "source tokens; &#9601; marks a token that starts after a space. Each row sums to 1. "
-    "0 <span class=\"legend\"></span> 1 &mdash; hover a cell to see its weight.</p>\n"
-    "<div id=\"readout\"></div>\n";
-
-const char ATTDUMP_HTML_SCRIPT[] =
-    "(function(){\n"
-    "  var out=document.getElementById('readout'), lit=[];\n"
-    "  function clear(){lit.forEach(function(e){e.classList.remove('hl');});lit=[];}\n"
-    "  document.addEventListener('mouseover',function(ev){\n"
-    "    var td=ev.target.closest?ev.target.closest('table.heatmap td'):null;\n"
-    "    clear();\n"
-    "    if(!td){out.style.display='none';return;}\n"
-    "    var tr=td.parentNode, tab=tr.closest('table'), col=td.cellIndex;\n"
-    "    var rh=tr.cells[0], ch=tab.tHead.rows[0].cells[col];\n"
-    "    rh.classList.add('hl'); ch.classList.add('hl'); lit=[rh,ch];\n"
-    "    out.textContent=rh.textContent+'  \\u2190  '+ch.textContent+'   '+td.getAttribute('data-w');\n"
-    "    out.style.display='block';\n"
-    "  });\n"
-    "})();\n";
-
-static const char *HTML_END = "</script>\n</body>\n</html>\n";
-
-/* Heads: a menu (select.head, data-id the table's) recolours its heatmap
- * from the table's data-heads, [mean, head 1, .., head N] each [Tt*Ts], in
- * cell_color's colours. Written once per page, before the first menu. */
-static const char HTML_HEADS_SCRIPT[] =
-    "<script>\n"
-    "document.addEventListener('change',function(ev){\n"
-    "  var s=ev.target;if(!s.classList||!s.classList.contains('head'))return;\n"
-    "  var tab=document.querySelector('table.heatmap[data-id=\"'+s.getAttribute('data-id')+'\"]');\n"
-    "  var m=JSON.parse(tab.getAttribute('data-heads'))[s.selectedIndex],rows=tab.tBodies[0].rows,i=0;\n"
-    "  for(var r=0;r<rows.length;r++)for(var c=1;c<rows[r].cells.length;c++,i++){\n"
-    "    var w=m[i],td=rows[r].cells[c],g=Math.pow(Math.min(Math.max(w,0),1),0.8);\n"
-    "    td.style.background='rgb('+Math.round(255-247*g)+','+Math.round(255-207*g)+','+Math.round(255-148*g)+')';\n"
-    "    td.setAttribute('data-w',w.toFixed(4));td.title=td.title.replace(/: [0-9.e-]+$/,': '+w.toFixed(4));\n"
-    "  }\n"
-    "});\n"
-    "</script>\n";
-
-/* html: the menu of heads and the data it switches between. */
-static void html_heads(Buf *b, const AttRecord *r, int with_script) {
-    if (with_script) buf_puts(b, HTML_HEADS_SCRIPT);
-    buf_printf(b, "<p class=\"txt\"><b>head</b><select class=\"head\" data-id=\"%ld\"><option>mean</option>", r->id);
-    for (int k = 1; k <= r->heads; k++) buf_printf(b, "<option>%d</option>", k);
-    buf_puts(b, "</select></p>\n");
-}
-
-static void cell_color(float w, char out[8]) {
-    if (!(w >= 0.0f)) w = 0.0f;
-    if (w > 1.0f) w = 1.0f;
-    /* white -> dark blue (#08306b), with a slight gamma so small weights show */
-    float g = powf(w, 0.8f);
-    int r = (int)(255.0f + g * (8.0f - 255.0f) + 0.5f), gr = (int)(255.0f + g * (48.0f - 255.0f) + 0.5f),
-        bl = (int)(255.0f + g * (107.0f - 255.0f) + 0.5f);
-    snprintf(out, 8, "#%02x%02x%02x", r, gr, bl);
-}
-
-static void record_html(Buf *b, const AttRecord *r, int with_script) {
-    buf_printf(b, "<section class=\"sent\" id=\"s%ld\">\n<h2>sentence %ld</h2>\n", r->id, r->id);
-    if (r->src_text) buf_puts(b, "<p class=\"txt\"><b>source</b>"), html_escape(b, r->src_text), buf_puts(b, "</p>\n");
-    if (r->tgt_text) buf_puts(b, "<p class=\"txt\"><b>target</b>"), html_escape(b, r->tgt_text), buf_puts(b, "</p>\n");
-    if (has_heads(r)) html_heads(b, r, with_script);
-    buf_printf(b, "<div class=\"scroll\"><table class=\"heatmap\" data-id=\"%ld\"", r->id);
-    if (has_heads(r)) { /* [mean, head 1, .., head N], each row-major */
-        buf_puts(b, " data-heads=\"[");
-        for (int k = 0; k <= r->heads; k++) {
-            const float *m = k == 0 ? r->att : r->head_att + (size_t)(k - 1) * r->Tt * r->Ts;
-            buf_puts(b, k ? ",[" : "[");
-            for (size_t i = 0; i < (size_t)r->Tt * r->Ts; i++) buf_printf(b, "%s%.4f", i ? "," : "", (double)m[i]);
-            buf_append(b, "]", 1);
-        }
-        buf_puts(b, "]\"");
-    }
-    buf_puts(b, ">\n<thead><tr><th></th>");
-    for (int s = 0; s < r->Ts; s++) {
-        buf_puts(b, "<th><span>");
-        html_escape(b, r->src_tokens[s]);
-        buf_puts(b, "</span></th>");
-    }
-    buf_puts(b, "</tr></thead>\n<tbody>\n");
-    for (int t = 0; t < r->Tt; t++) {
-        buf_puts(b, "<tr><th>");
-        html_escape(b, r->tgt_tokens[t]);
-        buf_puts(b, "</th>");
-        for (int s = 0; s < r->Ts; s++) {
-            float w = r->att[(size_t)t * r->Ts + s];
-            char col[8];
-            cell_color(w, col);
-            const unsigned mk = r->marks ? r->marks[(size_t)t * r->Ts + s] : 0;
-            buf_puts(b, "<td");
-            if (mk) /* model link outlined; gold: a dot for sure, a ring for possible */
-                buf_printf(b, " class=\"%s%s\"", mk & MARK_MODEL ? "m " : "",
-                           mk & MARK_SURE ? "s" : mk & MARK_POSSIBLE ? "p" : "");
-            buf_printf(b, " style=\"background:%s\" data-w=\"%.4f\" title=\"", col, (double)w);
-            html_escape(b, r->tgt_tokens[t]);
-            buf_puts(b, " \xe2\x86\x90 ");
-            html_escape(b, r->src_tokens[s]);
-            buf_printf(b, ": %.4f\"></td>", (double)w);
-        }
-        buf_puts(b, "</tr>\n");
-    }
-    buf_puts(b, "</tbody></table></div>\n");
-    if (r->marks_note) buf_printf(b, "<p class=\"marks\">%s</p>\n", r->marks_note);
-    buf_puts(b, "</section>\n");
 }
 
 /* ---------- the interface ---------- */
@@ -381,10 +233,7 @@ AttDump *attdump_open(const char *path, AttDumpFormat fmt, const char *title, ch
         return NULL;
     }
     if (fmt == ATTDUMP_HTML) {
-        Buf t = {0};
-        html_escape(&t, title ? title : "Attention");
-        buf_printf(&d->buf, HTML_HEAD, t.data, ATTDUMP_HTML_STYLE, t.data);
-        buf_free(&t);
+        attention_html_begin(&d->buf, title);
         if (atomic_write(&d->af, d->buf.data, d->buf.len, err, errsz) != 0) {
             buf_free(&d->buf);
             free(d);
@@ -403,8 +252,8 @@ int attdump_write(AttDump *d, const AttRecord *r, char *err, size_t errsz) {
     case ATTDUMP_JSONL: record_json(&d->buf, r, 1); break;
     case ATTDUMP_TSV: record_tsv(&d->buf, r); break;
     case ATTDUMP_HTML:
-        record_html(&d->buf, r, has_heads(r) && !d->heads_script);
-        d->heads_script |= has_heads(r);
+        attention_html_record(&d->buf, r, attrecord_has_heads(r) && !d->heads_script);
+        d->heads_script |= attrecord_has_heads(r);
         break;
     }
     if (rc == 0 && d->fmt != ATTDUMP_NPY) rc = atomic_write(&d->af, d->buf.data, d->buf.len, err, errsz);
@@ -469,12 +318,9 @@ int attdump_close(AttDump *d, char *err, size_t errsz) {
     int rc = 0;
     if (d->fmt != ATTDUMP_NPY) {
         if (d->fmt == ATTDUMP_HTML) {
-            if (d->count == 0) {
-                const char *none = "<p class=\"note\">(no sentences)</p>\n";
-                rc = atomic_write(&d->af, none, strlen(none), err, errsz);
-            }
-            const char *tail[] = {"<script>\n", ATTDUMP_HTML_SCRIPT, HTML_END};
-            for (int k = 0; k < 3 && rc == 0; k++) rc = atomic_write(&d->af, tail[k], strlen(tail[k]), err, errsz);
+            d->buf.len = 0;
+            attention_html_end(&d->buf, d->count == 0);
+            rc = atomic_write(&d->af, d->buf.data, d->buf.len, err, errsz);
         }
         if (rc == 0) rc = atomic_commit(&d->af, err, errsz);
     }

@@ -55,12 +55,6 @@
 typedef enum { ATTDUMP_JSONL = 0, ATTDUMP_TSV, ATTDUMP_NPY, ATTDUMP_HTML } AttDumpFormat;
 extern const char *const ATTDUMP_FORMAT_NAMES[]; /* "jsonl", "tsv", "npy", "html" */
 
-/* html: the heatmaps' CSS (inside <style>) and the script that shows a
- * hovered cell's weight in the element #readout (inside <script>): the
- * look of the dumps, shared with nmt-serve's page. */
-extern const char ATTDUMP_HTML_STYLE[];
-extern const char ATTDUMP_HTML_SCRIPT[];
-
 /* "jsonl", "tsv", "npy" or "html" -> format. 0, or -1 for anything else. */
 int attdump_parse_format(const char *name, AttDumpFormat *fmt);
 const char *attdump_format_name(AttDumpFormat fmt);
@@ -81,6 +75,9 @@ typedef struct {
     int heads;                      /* N attention heads (0 or 1: att is the only matrix) */
     const float *head_att;          /* N > 1: [N][Tt][Ts] each head's weights (att is their mean) */
 } AttRecord;
+
+/* 1 when the record carries its heads' own matrices besides their mean. */
+static inline int attrecord_has_heads(const AttRecord *r) { return r->heads > 1 && r->head_att; }
 
 typedef struct AttDump AttDump;
 
