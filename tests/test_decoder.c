@@ -104,7 +104,7 @@ static double dec_run(DecCase *c, int backward) {
     double nll, L = scale * decoder_loss(w, &act, c->bt.tgt_out, c->bt.tgt_mask, 0.1f, scale, &nll);
     if (backward)
         decoder_backward(w, &c->net.g.dec, c->bt.tgt_in, c->ann, c->keys, c->bt.src_mask, &act, c->d_ann, c->dkeys,
-                         c->ds0, &c->arena);
+                         c->ds0, &c->arena, NULL);
     return L;
 }
 

@@ -35,7 +35,8 @@ static double enc_run(EncCase *c, int backward) {
     double L = dot_d(c->w_ann, act.top, TS * B * 2 * H) + dot_d(c->w_sum, summary, B * 2 * H);
     if (backward) {
         encoder_summary_backward(B, H, c->w_sum, d_final);
-        encoder_backward(&c->net.p.enc, &c->net.g.enc, c->bt.src, c->bt.src_mask, &act, c->w_ann, d_final, &c->arena);
+        encoder_backward(&c->net.p.enc, &c->net.g.enc, c->bt.src, c->bt.src_mask, &act, c->w_ann, d_final, &c->arena,
+                         NULL);
     }
     return L;
 }

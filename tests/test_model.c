@@ -5,7 +5,8 @@
  * stacked encoder and decoder layers (--enc-depth, --dec-depth) and
  * multi-head attention (2 and 4 heads); and
  * the guidance loss's bookkeeping (rows counted, its size at
- * initialization, none after a refill). */
+ * initialization, none after a refill); and the parts of the gradient the
+ * backward pass tells final (GradReady) are final. */
 #include <string.h>
 
 #include "nn/rng.h"
@@ -32,7 +33,7 @@ static double model_loss(void *vctx) {
     memset(c->net.grads, 0, sizeof(float) * c->net.n);
     arena_reset(&c->arena);
     const LossWeights w = {c->eps, c->guide, (float)c->scale};
-    LossSum s = seq2seq_train_step(&c->net.p, &c->net.g, &c->net.cfg, &c->batch, &w, &rng, &c->arena);
+    LossSum s = seq2seq_train_step(&c->net.p, &c->net.g, &c->net.cfg, &c->batch, &w, &rng, &c->arena, NULL);
     /* s.guide is unweighted */
     return (s.loss + (c->batch.has_guide ? c->guide * s.guide : 0.0)) * c->scale;
 }
@@ -223,7 +224,7 @@ static void test_guide_loss_counts_rows(void) {
     Rng rng;
     rng_seed(&rng, 1, 0);
     const LossWeights w = {0.0f, 1.0f, 1.0f};
-    LossSum s = seq2seq_train_step(&c.net.p, &c.net.g, &c.net.cfg, &c.batch, &w, &rng, &c.arena);
+    LossSum s = seq2seq_train_step(&c.net.p, &c.net.g, &c.net.cfg, &c.batch, &w, &rng, &c.arena, NULL);
     EXPECT(s.guided == 7);
     EXPECT(s.guide > 0.0);
     /* near-uniform attention at initialization: each row costs about log of its source length */
@@ -231,11 +232,102 @@ static void test_guide_loss_counts_rows(void) {
     fill_test_batch(&c.batch); /* a refill leaves no guidance */
     EXPECT(c.batch.has_guide == 0);
     arena_reset(&c.arena);
-    s = seq2seq_train_step(&c.net.p, &c.net.g, &c.net.cfg, &c.batch, &w, &rng, &c.arena);
+    s = seq2seq_train_step(&c.net.p, &c.net.g, &c.net.cfg, &c.batch, &w, &rng, &c.arena, NULL);
     EXPECT(s.guided == 0 && s.guide == 0.0);
     net_free(&c.net);
     batch_free(&c.batch);
     arena_free(&c.arena);
+}
+
+/* ---- what the backward pass says is final (GradReady) ---- */
+enum { MAX_TOLD = 16 };
+typedef struct {
+    const float *grads;
+    size_t n, last;
+    int told, polls;
+    size_t from[MAX_TOLD];
+    float *seen[MAX_TOLD]; /* the gradient buffer when from[i] was told */
+} Told;
+
+static void record_ready(void *vctx, size_t from) {
+    Told *t = vctx;
+    if (from == t->last) {
+        t->polls++;
+        return;
+    }
+    EXPECT_MSG(from < t->last, "from went up: %zu after %zu", from, t->last);
+    t->last = from;
+    if (t->told == MAX_TOLD) return;
+    t->from[t->told] = from;
+    t->seen[t->told] = falloc(t->n);
+    memcpy(t->seen[t->told++], t->grads, sizeof(float) * t->n);
+}
+
+/* Every suffix [from, n) the backward pass calls final holds, when it says
+ * so, the bits it holds at the end; the first is the output layer's (the
+ * layout's last tensors), the last is everything; the recurrences poll in
+ * between; and telling changes nothing of the gradient. */
+static void check_ready(const ModelConfig *cfg, float guide_weight) {
+    ModelCase c;
+    memset(&c, 0, sizeof c);
+    net_alloc(&c.net, cfg);
+    const size_t n = c.net.n;
+    model_init_params(&c.net.cfg, c.net.params, 5);
+    fill_test_batch(&c.batch);
+    if (guide_weight > 0.0f) fill_test_guide(&c.batch), c.guide = guide_weight;
+    const LossWeights w = {0.1f, guide_weight, 0.25f};
+    Rng rng;
+    rng_seed(&rng, 4, 0);
+    seq2seq_train_step(&c.net.p, &c.net.g, &c.net.cfg, &c.batch, &w, &rng, &c.arena, NULL);
+    float *plain = falloc(n);
+    memcpy(plain, c.net.grads, sizeof(float) * n);
+
+    Told t = {.grads = c.net.grads, .n = n, .last = n};
+    const GradReady ready = {record_ready, &t};
+    memset(c.net.grads, 0, sizeof(float) * n);
+    arena_reset(&c.arena);
+    rng_seed(&rng, 4, 0);
+    seq2seq_train_step(&c.net.p, &c.net.g, &c.net.cfg, &c.batch, &w, &rng, &c.arena, &ready);
+    EXPECT_MSG(!memcmp(plain, c.net.grads, sizeof(float) * n), "the gradient differs with a GradReady");
+    /* the output layer's first tensor, from the table of tensors */
+    ParamInfo table[128];
+    const int count = model_param_table(&c.net.cfg, table, 128);
+    size_t out_from = n;
+    for (int k = count - 1; k >= 0; k--)
+        if (!strcmp(table[k].name, "deep_W") || !strcmp(table[k].name, "out_W") || !strcmp(table[k].name, "out_b"))
+            out_from = table[k].offset;
+    EXPECT(t.told >= 5 && t.told < MAX_TOLD);
+    EXPECT_MSG(t.from[0] == out_from && out_from < n, "first told %zu, the output layer starts at %zu", t.from[0],
+               out_from);
+    EXPECT_MSG(t.from[t.told - 1] == 0, "the last told is %zu, not everything", t.from[t.told - 1]);
+    EXPECT_MSG(t.polls >= c.batch.Tt + 2 * c.batch.Ts, "%d polls", t.polls);
+    for (int i = 0; i < t.told; i++) {
+        size_t off = t.from[i];
+        while (off < n && t.seen[i][off] == c.net.grads[off]) off++;
+        int k = 0;
+        while (k + 1 < count && table[k + 1].offset <= off) k++;
+        EXPECT_MSG(off == n, "told [%zu, %zu) final, but %s changed after (element %zu)", t.from[i], n,
+                   off < n ? table[k].name : "", off);
+        free(t.seen[i]);
+    }
+    free(plain);
+    net_free(&c.net);
+    batch_free(&c.batch);
+    arena_free(&c.arena);
+}
+
+static void test_backward_tells_final_gradients(void) {
+    const ModelConfig base = {.src_vocab = 9, .tgt_vocab = 8, .emb = 3, .hidden = 4, .att_dim = 5};
+    ModelConfig c = base;
+    check_ready(&c, 0.0f);
+    c = base, c.attention = ATTENTION_DOT, c.decoder = DECODER_CGRU, c.deep_output = 1, c.tie_target = 1;
+    check_ready(&c, 2.0f);
+    c = base, c.deep_output = 1, c.dropout = 0.2f, c.rec_dropout = 0.3f;
+    check_ready(&c, 0.0f);
+    /* stacks (the encoder's upper layers are final one by one), layer normalization, 4 heads */
+    c = base, c.decoder = DECODER_CGRU, c.layer_norm = 1, c.enc_depth = 3, c.dec_depth = 2, c.heads = 4, c.att_dim = 4;
+    c.deep_output = 1, c.tie_target = 1, c.dropout = 0.2f;
+    check_ready(&c, 2.0f);
 }
 
 int main(void) {
@@ -264,5 +356,6 @@ int main(void) {
     RUN(test_model_gradients_heads_cgru_guided_dot);
     RUN(test_model_gradients_deep_layer_norm_heads);
     RUN(test_guide_loss_counts_rows);
+    RUN(test_backward_tells_final_gradients);
     TEST_EXIT();
 }

@@ -105,7 +105,7 @@ static LossSum update_by_hand(const Setup *s, long update, const int *idx, int c
         Rng rng; /* the stream update.c gives shard k of this update */
         rng_seed(&rng, s->o.seed, (uint64_t)update * 4096u + (uint64_t)k);
         arena_reset(&arena);
-        LossSum l = seq2seq_train_step(&s->m.p, &gv, &s->m.cfg, &shard, &w, &rng, &arena);
+        LossSum l = seq2seq_train_step(&s->m.p, &gv, &s->m.cfg, &shard, &w, &rng, &arena, NULL);
         for (size_t i = 0; i < n; i++) total[i] = k == 0 ? g[i] : total[i] + g[i];
         sum.loss += l.loss, sum.nll += l.nll, sum.tokens += l.tokens, sum.guide += l.guide, sum.guided += l.guided;
     }

@@ -183,7 +183,7 @@ static void guide_step_grad(const DecoderActs *act, int t, float *dscore, float 
 
 void decoder_backward(const DecoderWeights *w, const DecoderWeights *g, const int *tgt_in, const float *ann,
                       const float *keys, const float *src_mask, DecoderActs *act, float *d_ann, float *dkeys,
-                      float *ds0, Arena *arena) {
+                      float *ds0, Arena *arena, const BackwardHook *hook) {
     const int Tt = act->Tt, Ts = act->Ts, B = act->B, N = Tt * B;
     const int E = w->E, H = w->H, A = w->att.A;
     const size_t row = attention_row_floats(&w->att, Ts); /* one query row's weights */
@@ -194,6 +194,7 @@ void decoder_backward(const DecoderWeights *w, const DecoderWeights *g, const in
     float *d_out = arena_take(arena, (size_t)N * OI);
     output_backward(&w->out, &g->out, N, act->out_in, act->deep, act->logits, d_out);
     dropout_backward(d_out, act->out_drop, (size_t)N * OI);
+    backward_hook(hook, DECODER_OUTPUT_FINAL);
 
     /* steps in reverse */
     const int cgru = w->type == DECODER_CGRU;
@@ -250,6 +251,7 @@ void decoder_backward(const DecoderWeights *w, const DecoderWeights *g, const in
         decoder_step_backward(w, g, &mem, B, act->s + t * BH, &a, ds, dc, &gr, ds_prev);
         float *swap = ds;
         ds = ds_prev, ds_prev = swap;
+        backward_hook(hook, 0);
     }
     /* every layer starts from s_0 */
     memcpy(ds0, ds, sizeof(float) * BH);
@@ -258,8 +260,10 @@ void decoder_backward(const DecoderWeights *w, const DecoderWeights *g, const in
     /* the weight products deferred from the steps, over all steps at once */
     const float *dec_in = act->step.in, *query = act->step.query; /* [Tt][B][E+2H], cgru: [Tt][B][H] */
     gru_weight_grads(&g->gru, N, dec_in, DI, act->step.rec_in ? act->step.rec_in : act->s, dxproj, dhproj);
+    backward_hook(hook, 0);
     if (cgru) gru_weight_grads(&g->gru2, N, dec_in + E, DI, query, dxproj2, dhproj2); /* x = c_t, h = s'_t */
     attention_query_backward(&w->att, &g->att, N, dq, cgru ? query : act->s);
+    backward_hook(hook, 0);
     for (int l = 2; l <= D; l++) { /* x = [m^l u^{l-1}_t ; c_t], h = layer l's s_{t-1} (after recurrent dropout) */
         const float *h = act->step.up_rec_in[l - 2] ? act->step.up_rec_in[l - 2]
                                                      : act->s + (size_t)(l - 1) * (Tt + 1) * BH;

@@ -84,10 +84,14 @@ double decoder_guide_loss(DecoderActs *act, const float *guide, float scale, int
 
 /* Backward through the output layer and the steps, after decoder_loss.
  * Adds into g; writes (overwriting) d_ann [Ts][B][2H], dkeys (attention_keys_floats)
- * (for attention_keys_backward) and ds0 [B][H] (for init_state_backward). */
+ * (for attention_keys_backward) and ds0 [B][H] (for init_state_backward).
+ * hook (or NULL) hears DECODER_OUTPUT_FINAL once the output layer's own
+ * gradients (deep_W, deep_b, W, b; W not when it is tgt_emb, which the
+ * steps' inputs add to later) are final, before the steps, which poll it. */
+enum { DECODER_OUTPUT_FINAL = 1 };
 void decoder_backward(const DecoderWeights *w, const DecoderWeights *g, const int *tgt_in, const float *ann,
                       const float *keys, const float *src_mask, DecoderActs *act, float *d_ann, float *dkeys,
-                      float *ds0, Arena *arena);
+                      float *ds0, Arena *arena, const BackwardHook *hook);
 
 /* Floats of one hypothesis's state: every layer's, depth x H. */
 int decoder_state_floats(const DecoderWeights *w);

@@ -129,7 +129,8 @@ void encoder_forward(const EncoderWeights *w, int Ts, int B, const int *src, con
  * [Ts][B][in] (overwritten), the gradient w.r.t. L->in. */
 static void bigru_backward(const GruWeights *fwd, const GruWeights *bwd, const GruWeights *gfwd,
                            const GruWeights *gbwd, int Ts, int B, const float *mask, const EncoderLayerActs *L,
-                           const float *d_ann, const float *d_final, Arena *arena, float *d_in) {
+                           const float *d_ann, const float *d_final, Arena *arena, float *d_in,
+                           const BackwardHook *hook) {
     const int N = Ts * B, H = fwd->H, in = fwd->in, C = gru_cache_width(fwd);
     const size_t BH = (size_t)B * H;
     float *dxproj = arena_take(arena, (size_t)2 * N * 3 * H); /* [2][Ts][B][3H] */
@@ -154,6 +155,7 @@ static void bigru_backward(const GruWeights *fwd, const GruWeights *bwd, const G
                           dx_f + (size_t)t * B * 3 * H, dhp_f + (size_t)t * B * 3 * H, dh_prev);
         float *swap = dh;
         dh = dh_prev, dh_prev = swap;
+        backward_hook(hook, 0);
     }
     /* backward direction, in forward time, starting from the gradient of hb[0] */
     if (d_final) memcpy(dh, d_final + BH, sizeof(float) * BH);
@@ -171,11 +173,13 @@ static void bigru_backward(const GruWeights *fwd, const GruWeights *bwd, const G
                           dhp_b + (size_t)t * B * 3 * H, dh_prev);
         float *swap = dh;
         dh = dh_prev, dh_prev = swap;
+        backward_hook(hook, 0);
     }
     /* weights, once over all steps; the backward direction's h_prev for step t is hb[t+1] */
     const float *rin_f = L->rec_in ? L->rec_in : L->hf;
     const float *rin_b = L->rec_in ? L->rec_in + (size_t)N * H : L->hb + BH;
     gru_weight_grads(gfwd, N, L->in, in, rin_f, dx_f, dhp_f);
+    backward_hook(hook, 0);
     gru_weight_grads(gbwd, N, L->in, in, rin_b, dx_b, dhp_b);
     /* the input: in the forward pass xproj[d] [N][3H] = x [N][in] Wx^T + bx */
     gemm(0, 0, N, in, 3 * H, 1.0f, dx_f, 3 * H, fwd->Wx, in, 0.0f, d_in, in);
@@ -183,7 +187,8 @@ static void bigru_backward(const GruWeights *fwd, const GruWeights *bwd, const G
 }
 
 void encoder_backward(const EncoderWeights *w, const EncoderWeights *g, const int *src, const float *mask,
-                      const EncoderActs *act, const float *d_ann, const float *d_final, Arena *arena) {
+                      const EncoderActs *act, const float *d_ann, const float *d_final, Arena *arena,
+                      const BackwardHook *hook) {
     const int Ts = act->Ts, B = act->B, N = Ts * B, E = w->E, H = w->H;
     const size_t NA = (size_t)N * 2 * H;
     /* the layers above the first, from the top: d_ann is the gradient w.r.t. the layer's annotations */
@@ -191,7 +196,8 @@ void encoder_backward(const EncoderWeights *w, const EncoderWeights *g, const in
         const EncoderLayerActs *L = &act->up[l - 2];
         float *d_below = arena_take(arena, NA); /* [Ts][B][2H] w.r.t. ann_{l-1} */
         bigru_backward(&w->up_fwd[l - 2], &w->up_bwd[l - 2], &g->up_fwd[l - 2], &g->up_bwd[l - 2], Ts, B, mask, L,
-                       d_ann, l == w->depth ? d_final : NULL, arena, d_below);
+                       d_ann, l == w->depth ? d_final : NULL, arena, d_below, hook);
+        backward_hook(hook, l); /* layer l's weights have all their terms */
         dropout_backward(d_below, L->in_drop, NA);
         /* ann_l = [fwd_l ; bwd_l] + ann_{l-1}: the residual passes d_ann through */
         for (size_t i = 0; i < NA; i++) d_below[i] += d_ann[i];
@@ -201,7 +207,7 @@ void encoder_backward(const EncoderWeights *w, const EncoderWeights *g, const in
     float *demb = arena_take(arena, (size_t)N * E);
     const EncoderLayerActs first = layer_acts(act, 1);
     bigru_backward(&w->fwd, &w->bwd, &g->fwd, &g->bwd, Ts, B, mask, &first, d_ann, w->depth > 1 ? NULL : d_final,
-                   arena, demb);
+                   arena, demb, hook);
     dropout_backward(demb, act->emb_drop, (size_t)N * E);
     embed_backward(g->src_emb, E, src, N, demb);
 }

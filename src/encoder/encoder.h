@@ -88,9 +88,12 @@ void encoder_forward(const EncoderWeights *w, int Ts, int B, const int *src, con
 
 /* Backward pass given d_ann [Ts][B][2H] (gradient w.r.t. the top layer's
  * annotations) and d_final [2][B][H] (w.r.t. its final states hf[Ts] and
- * hb[0], from encoder_summary_backward). Adds into g. */
+ * hb[0], from encoder_summary_backward). Adds into g. hook (or NULL) is
+ * polled during the steps and hears part l (depth down to 2) once the
+ * gradients of layers l and above are final (the layers run from the top). */
 void encoder_backward(const EncoderWeights *w, const EncoderWeights *g, const int *src, const float *mask,
-                      const EncoderActs *act, const float *d_ann, const float *d_final, Arena *arena);
+                      const EncoderActs *act, const float *d_ann, const float *d_final, Arena *arena,
+                      const BackwardHook *hook);
 
 /* The top layer's final states, as the decoder's initial state reads them:
  * out [B][2H] = [hf[Ts] ; hb[0]] (forward after the last token, backward

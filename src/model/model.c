@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "nn/rng.h"
 
@@ -145,6 +146,41 @@ int model_param_table(const ModelConfig *cfg, ParamInfo *out, int max) {
     BindCtx ctx = {.table = out, .max = max};
     visit_all(cfg, &p, bind_visit, &ctx);
     return ctx.count;
+}
+
+/* model_final_from: the offset of the first tensor named want (or, for
+ * the output layer, of its first tensor, which depends on the config). */
+typedef struct {
+    const char *want;
+    size_t offset, found;
+    int output, done;
+} FinalCtx;
+
+static void final_visit(void *vctx, const char *name, ParamKind kind, int rows, int cols, float **view) {
+    FinalCtx *ctx = vctx;
+    (void)kind, (void)view;
+    const int hit = ctx->output ? !strcmp(name, "deep_W") || !strcmp(name, "out_W") || !strcmp(name, "out_b")
+                                : !strcmp(name, ctx->want);
+    if (hit && !ctx->done) ctx->found = ctx->offset, ctx->done = 1;
+    ctx->offset += (size_t)rows * cols;
+}
+
+size_t model_final_from(const ModelConfig *cfg, ModelFinal part, int layer) {
+    char name[32] = "";
+    FinalCtx ctx = {.want = name, .output = part == MODEL_FINAL_OUTPUT};
+    switch (part) {
+    case MODEL_FINAL_OUTPUT: break;
+    case MODEL_FINAL_DECODER: snprintf(name, sizeof name, "dec.Wx"); break;
+    case MODEL_FINAL_ATTENTION: snprintf(name, sizeof name, "att_U"); break;
+    case MODEL_FINAL_INIT: snprintf(name, sizeof name, "init_W"); break;
+    case MODEL_FINAL_ENCODER:
+        if (layer <= 1) return 0; /* the first layer and the embeddings come last: everything */
+        snprintf(name, sizeof name, "enc_fwd%d.Wx", layer);
+        break;
+    }
+    ModelParams p;
+    visit_all(cfg, &p, final_visit, &ctx);
+    return ctx.done ? ctx.found : ctx.offset; /* nothing of the kind: nothing final yet */
 }
 
 typedef struct {

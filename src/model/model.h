@@ -39,6 +39,23 @@ typedef struct {
 /* Fills up to max entries, returns the number of tensors. */
 int model_param_table(const ModelConfig *cfg, ParamInfo *out, int max);
 
+/* The parts of the backward pass (seq2seq_train_step), in the order it
+ * finishes their gradients: the output layer, the decoder's steps (its
+ * GRUs and the attention's query side), the attention's keys, the initial
+ * state, then the encoder's layers from the top (MODEL_FINAL_ENCODER with
+ * layer l: layers l and above; l = 1 is everything). The layout puts what
+ * the backward finishes first at the end of the buffer, so after each part
+ * the gradients [model_final_from(cfg, part, layer), n) are final: a
+ * reduction across processes can start on them. */
+typedef enum {
+    MODEL_FINAL_OUTPUT,
+    MODEL_FINAL_DECODER,
+    MODEL_FINAL_ATTENTION,
+    MODEL_FINAL_INIT,
+    MODEL_FINAL_ENCODER,
+} ModelFinal;
+size_t model_final_from(const ModelConfig *cfg, ModelFinal part, int layer);
+
 /* Random initialization from a seed: Xavier-uniform matrices, uniform
  * +-0.1 embeddings, zero biases. */
 void model_init_params(const ModelConfig *cfg, float *params, uint64_t seed);

@@ -31,8 +31,33 @@ void seq2seq_encode(const ModelParams *p, int Ts, int B, const int *src, const f
     attention_keys_forward(&p->dec.att, Ts, B, e->enc.top, e->keys);
 }
 
+/* The layers' hooks, told to the caller as the final suffix of the
+ * gradient buffer (model_final_from). */
+typedef struct {
+    const GradReady *ready;
+    const ModelConfig *cfg;
+    size_t from;
+} ReadyCtx;
+
+static void tell(ReadyCtx *c, ModelFinal part, int layer) {
+    c->from = model_final_from(c->cfg, part, layer);
+    c->ready->ready(c->ready->ctx, c->from);
+}
+
+static void decoder_part(void *vctx, int part) {
+    ReadyCtx *c = vctx;
+    if (part == DECODER_OUTPUT_FINAL) tell(c, MODEL_FINAL_OUTPUT, 0);
+    else c->ready->ready(c->ready->ctx, c->from);
+}
+
+static void encoder_part(void *vctx, int part) {
+    ReadyCtx *c = vctx;
+    if (part >= 2) tell(c, MODEL_FINAL_ENCODER, part);
+    else c->ready->ready(c->ready->ctx, c->from);
+}
+
 LossSum seq2seq_train_step(const ModelParams *p, const ModelParams *g, const ModelConfig *cfg, const Batch *bt,
-                           const LossWeights *w, Rng *rng, Arena *arena) {
+                           const LossWeights *w, Rng *rng, Arena *arena, const GradReady *ready) {
     const int H = cfg->hidden, B = bt->B, Ts = bt->Ts;
     Encoding e;
     DecoderActs dec;
@@ -50,11 +75,18 @@ LossSum seq2seq_train_step(const ModelParams *p, const ModelParams *g, const Mod
     float *ds0 = arena_take(arena, (size_t)B * H);                       /* [B][H] */
     float *d_summary = arena_take(arena, (size_t)B * 2 * H);             /* [B][2H] */
     float *d_final = arena_take(arena, (size_t)2 * B * H);               /* [2][B][H] */
-    decoder_backward(&p->dec, &g->dec, bt->tgt_in, e.enc.top, e.keys, bt->src_mask, &dec, d_ann, dkeys, ds0, arena);
+    ReadyCtx rc = {ready, cfg, model_num_params(cfg)};
+    const BackwardHook dec_hook = {decoder_part, &rc}, enc_hook = {encoder_part, &rc};
+    decoder_backward(&p->dec, &g->dec, bt->tgt_in, e.enc.top, e.keys, bt->src_mask, &dec, d_ann, dkeys, ds0, arena,
+                     ready ? &dec_hook : NULL);
+    if (ready) tell(&rc, MODEL_FINAL_DECODER, 0);
     attention_keys_backward(&p->dec.att, &g->dec.att, Ts, B, e.enc.top, dkeys, d_ann);
+    if (ready) tell(&rc, MODEL_FINAL_ATTENTION, 0);
     init_state_backward(&p->dec.init, &g->dec.init, B, e.summary, e.s0, ds0, d_summary);
+    if (ready) tell(&rc, MODEL_FINAL_INIT, 0);
     encoder_summary_backward(B, H, d_summary, d_final);
-    encoder_backward(&p->enc, &g->enc, bt->src, bt->src_mask, &e.enc, d_ann, d_final, arena);
+    encoder_backward(&p->enc, &g->enc, bt->src, bt->src_mask, &e.enc, d_ann, d_final, arena, ready ? &enc_hook : NULL);
+    if (ready) tell(&rc, MODEL_FINAL_ENCODER, 1);
     return sum;
 }
 

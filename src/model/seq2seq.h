@@ -52,14 +52,26 @@ typedef struct {
     float scale;           /* of the whole sum: 1 / the minibatch's target tokens gives the mean */
 } LossWeights;
 
+/* What the backward pass tells a caller that runs work beside it (the
+ * reduction of gradients across processes): ready(ctx, from) says that
+ * elements [from, n) of g's buffer (model.h's layout) have their final
+ * value for this step. from only goes down, to 0 at the end; between
+ * parts the same from comes again every few steps of a recurrence, a
+ * chance to move what is final. Called on the thread of the step. */
+typedef struct {
+    void (*ready)(void *ctx, size_t from);
+    void *ctx;
+} GradReady;
+
 /* Forward and backward on bt. Adds the gradient of w->scale * (summed
  * loss) into g. With guidance in bt (has_guide), the summed loss also
  * holds w->guide * (the guidance cross-entropy, LossSum.guide), so the
  * guidance is normalized by the same token count as the translation loss.
  * Dropout masks are drawn from rng. Activations come from the arena
- * (reset by the caller). */
+ * (reset by the caller). ready (or NULL) hears which gradients are final
+ * during the backward pass. */
 LossSum seq2seq_train_step(const ModelParams *p, const ModelParams *g, const ModelConfig *cfg, const Batch *bt,
-                           const LossWeights *w, Rng *rng, Arena *arena);
+                           const LossWeights *w, Rng *rng, Arena *arena, const GradReady *ready);
 
 /* Teacher-forced forward pass without dropout. Fills e and dec
  * (activations in the arena; dec->alpha holds the attention weights) and,

@@ -98,4 +98,18 @@ float *arena_take_zero(Arena *a, size_t n);  /* zeroed */
 void arena_reset(Arena *a);
 void arena_free(Arena *a);
 
+/* A caller's hook into a long backward pass, so that work it runs beside
+ * the pass (moving the gradients already final between processes) goes on
+ * meanwhile. A layer calls backward_hook(h, 0) every few steps of its
+ * recurrences, and backward_hook(h, part) with a part > 0 when that part of
+ * its gradients has its final value for the pass (each layer numbers its
+ * parts: decoder.h, encoder.h). h NULL: nothing is called. */
+typedef struct {
+    void (*fn)(void *ctx, int part);
+    void *ctx;
+} BackwardHook;
+static inline void backward_hook(const BackwardHook *h, int part) {
+    if (h) h->fn(h->ctx, part);
+}
+
 #endif

@@ -256,7 +256,7 @@ LossSum trainer_update(Trainer *t, const TrainData *d, const int *idx, int count
         rng_seed(&rng, o->seed, (uint64_t)t->st.update * 4096u + (uint64_t)s);
         arena_reset(&t->ws.arenas[j]);
         sums[j] = seq2seq_train_step(&t->m->p, &t->ws.gviews[j], &t->m->cfg, &t->ws.shards[j], &weights, &rng,
-                                     &t->ws.arenas[j]);
+                                     &t->ws.arenas[j], NULL);
     }
     const double t0 = now_seconds();
     float *total = reduce_gradients(t, own);
