@@ -117,28 +117,6 @@ int dist_or(int bits) {
     return all;
 }
 
-/* Complete the sends done so far, as far as they have gone, without waiting. */
-static void drive(MPI_Request *req, size_t posted, size_t *oldest) {
-    int done = 1;
-    while (*oldest < posted && done) {
-        MPI_Test(&req[*oldest], &done, MPI_STATUS_IGNORE);
-        if (done) ++*oldest;
-    }
-}
-
-/* Before one more send: wait for the previous one to complete. Open MPI
- * moves every posted message at once, a fragment of each in turn, so with
- * all chunks posted together the first arrived only when nearly all had,
- * and the totals could not start back while the sums were still going up.
- * One send at a time delivers the chunks in order, one after another, and
- * both directions of the chain run at once. */
-static void one_in_flight(MPI_Request *req, size_t posted, size_t *oldest) {
-    while (*oldest < posted) {
-        MPI_Wait(&req[*oldest], MPI_STATUS_IGNORE);
-        ++*oldest;
-    }
-}
-
 void dist_allgather_floats(float *buf, const size_t *lo_of, const size_t *len_of) {
     if (!active || n_ranks == 1) return;
     int *counts = xmalloc(sizeof(int) * (size_t)n_ranks), *displs = xmalloc(sizeof(int) * (size_t)n_ranks);
@@ -150,69 +128,154 @@ void dist_allgather_floats(float *buf, const size_t *lo_of, const size_t *len_of
     free(counts), free(displs);
 }
 
-float *dist_chain(float *buf, float *scratch, size_t n, size_t chunk, int prev, int next, size_t need_here,
-                  size_t need_below, DistCombine combine, void *ctx) {
+/* The chain's state between calls. Position i of the chain is chunk
+ * k_max - 1 - i: the chunks go from the end of buf to its start. */
+struct DistChain {
+    float *buf, *scratch;
+    size_t n, chunk, k_max, k_keep, k_pass;
+    int prev, next, local;
+    DistCombine combine;
+    void *ctx;
+    MPI_Request *partial_in, *total_in; /* [k_max] by chunk: the running sum from prev, the total from next */
+    MPI_Request up, down;               /* the one send in flight each way, or MPI_REQUEST_NULL */
+    size_t combined, sent, forwarded;   /* positions combined, passed on, totals passed down */
+};
+
+static size_t chunk_at(const DistChain *c, size_t i) { return c->k_max - 1 - i; }
+static size_t chunk_lo(const DistChain *c, size_t k) { return k * c->chunk; }
+static int chunk_len(const DistChain *c, size_t k) {
+    return (int)((k + 1) * c->chunk < c->n ? c->chunk : c->n - k * c->chunk);
+}
+
+/* Whether *req is done (or none); MPI moves data only inside its calls,
+ * so every test also moves what is queued. */
+static int done(MPI_Request *req) {
+    int flag = 1;
+    if (*req != MPI_REQUEST_NULL) MPI_Test(req, &flag, MPI_STATUS_IGNORE);
+    return flag;
+}
+
+DistChain *dist_chain_begin(float *buf, float *scratch, size_t n, size_t chunk, int prev, int next, size_t need_here,
+                            size_t need_below, DistCombine combine, void *ctx) {
+    DistChain *c = xcalloc(1, sizeof *c);
+    c->buf = buf, c->scratch = scratch, c->n = n, c->prev = prev, c->next = next, c->combine = combine, c->ctx = ctx;
+    c->up = c->down = MPI_REQUEST_NULL;
     if (!active || (prev < 0 && next < 0) || n == 0) {
-        combine(ctx, NULL, 0, n);
-        return buf;
+        c->local = 1;
+        return c;
     }
     if (chunk == 0 || chunk > (size_t)INT_MAX) chunk = (size_t)1 << 20;
-    const size_t k_max = (n + chunk - 1) / chunk;
+    c->chunk = chunk;
+    c->k_max = (n + chunk - 1) / chunk;
     if (next < 0 || need_here > n) need_here = n;
     if (prev < 0 || need_below > need_here) need_below = prev < 0 ? 0 : need_here;
     /* the totals this rank takes back, and those it passes on down */
-    const size_t k_keep = (need_here + chunk - 1) / chunk, k_pass = (need_below + chunk - 1) / chunk;
-    MPI_Request *partial_in = xmalloc(sizeof(MPI_Request) * k_max), *total_in = xmalloc(sizeof(MPI_Request) * k_max);
-    MPI_Request *partial_out = xmalloc(sizeof(MPI_Request) * k_max), *total_out = xmalloc(sizeof(MPI_Request) * k_max);
-    size_t n_pout = 0, n_tout = 0, old_pout = 0, old_tout = 0, forwarded = 0;
-#define LO(k) ((k) * chunk)
-#define LEN(k) ((int)(((k) + 1) * chunk < n ? chunk : n - (k) * chunk))
-    /* every receive of the running sum posted at once: no chunk waits in the unexpected queue */
+    c->k_keep = next < 0 ? 0 : (need_here + chunk - 1) / chunk;
+    c->k_pass = (need_below + chunk - 1) / chunk;
+    c->partial_in = xmalloc(sizeof(MPI_Request) * c->k_max), c->total_in = xmalloc(sizeof(MPI_Request) * c->k_max);
+    for (size_t k = 0; k < c->k_max; k++) c->partial_in[k] = c->total_in[k] = MPI_REQUEST_NULL;
+    /* every receive of the running sum posted at once, in the chain's
+     * order: no chunk waits in the unexpected queue */
     if (prev >= 0)
-        for (size_t k = 0; k < k_max; k++)
-            MPI_Irecv(scratch + LO(k), LEN(k), MPI_FLOAT, prev, CHAIN_TAG, MPI_COMM_WORLD, &partial_in[k]);
-    for (size_t k = 0; k < k_max; k++) {
-        if (prev >= 0) MPI_Wait(&partial_in[k], MPI_STATUS_IGNORE);
-        combine(ctx, prev >= 0 ? scratch + LO(k) : NULL, LO(k), LO(k) + (size_t)LEN(k));
-        if (next >= 0) {
-            one_in_flight(partial_out, n_pout, &old_pout);
-            MPI_Isend(buf + LO(k), LEN(k), MPI_FLOAT, next, CHAIN_TAG, MPI_COMM_WORLD, &partial_out[n_pout++]);
+        for (size_t i = 0; i < c->k_max; i++) {
+            const size_t k = chunk_at(c, i);
+            MPI_Irecv(scratch + chunk_lo(c, k), chunk_len(c, k), MPI_FLOAT, prev, CHAIN_TAG, MPI_COMM_WORLD,
+                      &c->partial_in[k]);
+        }
+    return c;
+}
+
+/* Everything that can be done now with buf[ready_from, n) final; returns
+ * whether anything was. One send in flight each way: Open MPI moves every
+ * posted message at once, a fragment of each in turn, so with all chunks
+ * posted together the first arrived only when nearly all had, and the
+ * totals could not start back while the sums were still going up. One
+ * send at a time delivers the chunks in order, one after another, and both
+ * directions of the chain run at once. */
+static int step(DistChain *c, size_t ready_from) {
+    int moved = 0;
+    done(&c->up), done(&c->down);
+    /* this rank's terms onto the running sum from prev, once the chunk is
+     * final: one chunk per step, so that it leaves before the next is added */
+    if (c->combined < c->k_max) {
+        const size_t k = chunk_at(c, c->combined), lo = chunk_lo(c, k);
+        if (lo >= ready_from && (c->prev < 0 || done(&c->partial_in[k]))) {
+            c->combine(c->ctx, c->prev >= 0 ? c->scratch + lo : NULL, lo, lo + (size_t)chunk_len(c, k));
+            c->combined++, moved = 1;
+        }
+    }
+    /* on up the chain; at its end the chunk is the total, and starts back down */
+    while (c->sent < c->combined) {
+        const size_t k = chunk_at(c, c->sent), lo = chunk_lo(c, k);
+        if (c->next >= 0) {
+            if (c->up != MPI_REQUEST_NULL) break;
+            MPI_Isend(c->buf + lo, chunk_len(c, k), MPI_FLOAT, c->next, CHAIN_TAG, MPI_COMM_WORLD, &c->up);
             /* scratch's chunk k is spent: the total of chunk k comes back into it */
-            if (k < k_keep)
-                MPI_Irecv(scratch + LO(k), LEN(k), MPI_FLOAT, next, CHAIN_TAG + 1, MPI_COMM_WORLD, &total_in[k]);
-        } else if (k < k_pass) {
-            /* the end of the chain: chunk k is final, and starts back at once */
-            one_in_flight(total_out, n_tout, &old_tout);
-            MPI_Isend(buf + LO(k), LEN(k), MPI_FLOAT, prev, CHAIN_TAG + 1, MPI_COMM_WORLD, &total_out[n_tout++]);
+            if (k < c->k_keep)
+                MPI_Irecv(c->scratch + lo, chunk_len(c, k), MPI_FLOAT, c->next, CHAIN_TAG + 1, MPI_COMM_WORLD,
+                          &c->total_in[k]);
+        } else if (k < c->k_pass) {
+            if (c->down != MPI_REQUEST_NULL) break;
+            MPI_Isend(c->buf + lo, chunk_len(c, k), MPI_FLOAT, c->prev, CHAIN_TAG + 1, MPI_COMM_WORLD, &c->down);
         }
-        /* MPI moves data only inside its calls: drive what is queued, pass
-         * on the totals that came back, while this rank goes on adding */
-        drive(partial_out, n_pout, &old_pout);
-        drive(total_out, n_tout, &old_tout);
-        int arrived = 1;
-        while (next >= 0 && forwarded <= k && forwarded < k_keep && arrived) {
-            MPI_Test(&total_in[forwarded], &arrived, MPI_STATUS_IGNORE);
-            if (!arrived) break;
-            if (forwarded < k_pass) {
-                one_in_flight(total_out, n_tout, &old_tout);
-                MPI_Isend(scratch + LO(forwarded), LEN(forwarded), MPI_FLOAT, prev, CHAIN_TAG + 1, MPI_COMM_WORLD,
-                          &total_out[n_tout++]);
+        c->sent++, moved = 1;
+    }
+    /* the totals that came back from next, on down to prev, in the same order */
+    while (c->forwarded < c->k_keep) {
+        const size_t k = c->k_keep - 1 - c->forwarded;
+        if (c->k_max - 1 - k >= c->sent || !done(&c->total_in[k])) break; /* not asked for yet, or not here */
+        if (k < c->k_pass) {
+            if (c->down != MPI_REQUEST_NULL) break;
+            MPI_Isend(c->scratch + chunk_lo(c, k), chunk_len(c, k), MPI_FLOAT, c->prev, CHAIN_TAG + 1, MPI_COMM_WORLD,
+                      &c->down);
+        }
+        c->forwarded++, moved = 1;
+    }
+    return moved;
+}
+
+void dist_chain_advance(DistChain *c, size_t ready_from) {
+    if (c->local) return;
+    while (step(c, ready_from)) {
+    }
+}
+
+size_t dist_chain_passed(const DistChain *c, size_t *chunks) {
+    if (chunks) *chunks = c->k_max;
+    return c->sent;
+}
+
+float *dist_chain_end(DistChain *c) {
+    float *out = c->buf;
+    if (c->local) {
+        c->combine(c->ctx, NULL, 0, c->n);
+    } else {
+        for (;;) {
+            while (step(c, 0)) {
             }
-            forwarded++;
+            if (c->combined == c->k_max && c->sent == c->k_max && c->forwarded == c->k_keep) break;
+            /* wait for whatever holds the chain up: the next running sum, a
+             * send in flight, the next total to pass down */
+            MPI_Request *on[4], wait[4];
+            int n = 0, which;
+            if (c->combined < c->k_max && c->prev >= 0) on[n++] = &c->partial_in[chunk_at(c, c->combined)];
+            if (c->forwarded < c->k_keep && c->k_max - 1 - (c->k_keep - 1 - c->forwarded) < c->sent)
+                on[n++] = &c->total_in[c->k_keep - 1 - c->forwarded];
+            on[n++] = &c->up, on[n++] = &c->down;
+            for (int j = 0; j < n; j++) wait[j] = *on[j];
+            MPI_Waitany(n, wait, &which, MPI_STATUS_IGNORE);
+            if (which == MPI_UNDEFINED) die("the gradient chain has nothing to wait for"); /* cannot happen */
+            *on[which] = MPI_REQUEST_NULL; /* MPI_Waitany freed it */
         }
+        MPI_Wait(&c->up, MPI_STATUS_IGNORE);
+        MPI_Wait(&c->down, MPI_STATUS_IGNORE);
+        if (c->next >= 0) out = c->scratch;
     }
-    for (; next >= 0 && forwarded < k_keep; forwarded++) {
-        MPI_Wait(&total_in[forwarded], MPI_STATUS_IGNORE);
-        if (forwarded < k_pass) {
-            one_in_flight(total_out, n_tout, &old_tout);
-            MPI_Isend(scratch + LO(forwarded), LEN(forwarded), MPI_FLOAT, prev, CHAIN_TAG + 1, MPI_COMM_WORLD,
-                      &total_out[n_tout++]);
-        }
-    }
-#undef LO
-#undef LEN
-    MPI_Waitall((int)(n_pout - old_pout), partial_out + old_pout, MPI_STATUSES_IGNORE);
-    MPI_Waitall((int)(n_tout - old_tout), total_out + old_tout, MPI_STATUSES_IGNORE);
-    free(partial_in), free(total_in), free(partial_out), free(total_out);
-    return next >= 0 ? scratch : buf;
+    free(c->partial_in), free(c->total_in), free(c);
+    return out;
+}
+
+float *dist_chain(float *buf, float *scratch, size_t n, size_t chunk, int prev, int next, size_t need_here,
+                  size_t need_below, DistCombine combine, void *ctx) {
+    return dist_chain_end(dist_chain_begin(buf, scratch, n, chunk, prev, next, need_here, need_below, combine, ctx));
 }

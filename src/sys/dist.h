@@ -54,7 +54,8 @@ int dist_or(int bits);
 typedef void (*DistCombine)(void *ctx, const float *incoming, size_t lo, size_t hi);
 /* A pipelined chain over n floats, every rank of the job in rank order
  * (prev = rank - 1, next = rank + 1, -1 at the ends). In chunks of `chunk`
- * elements: receive the running sum from prev into scratch, let combine
+ * elements, from the end of buf to its start (a backward pass finishes the
+ * parameters laid out last first: model/model.h): receive the running sum from prev into scratch, let combine
  * write this rank's sum into buf, send it to next. The last rank's sum is
  * the total; each of its chunks goes straight back down the chain (last to
  * 0) while later chunks are still being added, so each direction of every
@@ -68,5 +69,21 @@ typedef void (*DistCombine)(void *ctx, const float *incoming, size_t lo, size_t 
  * (all n of them), scratch elsewhere. */
 float *dist_chain(float *buf, float *scratch, size_t n, size_t chunk, int prev, int next, size_t need_here,
                   size_t need_below, DistCombine combine, void *ctx);
+
+/* The same chain, run while buf is still being computed: dist_chain_begin
+ * (same arguments) posts the receives; dist_chain_advance(c, from), with
+ * buf[from, n) final on this rank, combines and passes on what it can
+ * without waiting (call it often: MPI moves data only inside its calls);
+ * dist_chain_end, with all of buf final, does the rest and returns what
+ * dist_chain returns. The same additions in the same order either way, so
+ * the same bits. Only the thread that joined the job may call these.
+ * dist_chain_passed: the chunks this rank has passed on so far (sent up,
+ * or final at the end of the chain), and in *chunks (if not NULL) all. */
+typedef struct DistChain DistChain;
+DistChain *dist_chain_begin(float *buf, float *scratch, size_t n, size_t chunk, int prev, int next, size_t need_here,
+                            size_t need_below, DistCombine combine, void *ctx);
+void dist_chain_advance(DistChain *c, size_t ready_from);
+size_t dist_chain_passed(const DistChain *c, size_t *chunks);
+float *dist_chain_end(DistChain *c);
 
 #endif
