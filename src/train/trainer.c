@@ -207,8 +207,11 @@ int train_run(Model *m, const TrainData *train, const TrainData *valid, const Tr
                 t->st.update, dur, t->st.epoch + (plan.n_batches ? (double)t->st.batch_in_epoch / plan.n_batches : 0.0),
                 o->model_path, valid ? " (best on validation)" : "");
         if (t->comm_updates)
-            fprintf(stderr, "%s: gradient reduction over %d processes: %.1f ms per update\n", program_name(), t->ranks,
-                    1e3 * t->comm_seconds / (double)t->comm_updates);
+            fprintf(stderr,
+                    "%s: gradient reduction over %d processes: %.1f ms per update after the backward pass "
+                    "(%ld of %ld chunks passed on during it)\n",
+                    program_name(), t->ranks, 1e3 * t->comm_seconds / (double)t->comm_updates, t->early_chunks,
+                    t->all_chunks);
         if (interrupted || stop_requested) fprintf(stderr, "%s: continue with --resume\n", program_name());
     }
 

@@ -2,6 +2,7 @@
 #include "train/update.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,6 +98,7 @@ Trainer *trainer_new(Model *m, const TrainOptions *o, const TrainState *resume_s
     }
     t->ws.norm_mine = xcalloc(optim_chunks(t->n_params) + 1, sizeof(double));
     t->ws.norm_all = xcalloc(optim_chunks(t->n_params) + 1, sizeof(double));
+    t->ws.ready = xcalloc((size_t)t->ws.max_shards, sizeof(size_t));
     t->ws.grads = xcalloc((size_t)t->ws.max_shards, sizeof(float *));
     t->ws.gviews = xcalloc((size_t)t->ws.max_shards, sizeof(ModelParams));
     t->ws.arenas = xcalloc((size_t)t->ws.max_shards, sizeof(Arena));
@@ -120,7 +122,7 @@ void trainer_free(Trainer *t) {
         batch_free(&t->ws.shards[s]);
     }
     batch_free(&t->ws.full);
-    free(t->ws.grads), free(t->ws.gviews), free(t->ws.arenas), free(t->ws.shards);
+    free(t->ws.grads), free(t->ws.gviews), free(t->ws.arenas), free(t->ws.shards), free(t->ws.ready);
     free(t->ws.src_ptr), free(t->ws.tgt_ptr), free(t->ws.src_len), free(t->ws.tgt_len);
     optim_free(&t->opt);
     free(t->raw);
@@ -149,7 +151,8 @@ static void sum_shards(void *vctx, const float *incoming, size_t lo, size_t hi) 
     const int own = c->own;
     if (!incoming && own == 1) return;
     const long a = (long)lo, b = (long)hi;
-#pragma omp parallel for schedule(static) num_threads(c->t->o->threads)
+    /* inside the shards' loop (the chain moving on during a backward pass) this thread alone */
+#pragma omp parallel for schedule(static) num_threads(omp_in_parallel() ? 1 : c->t->o->threads)
     for (long i = a; i < b; i++) {
         float sum = !incoming ? g0[i] : own ? incoming[i - a] + g0[i] : incoming[i - a];
         for (int s = 1; s < own; s++) sum += g[s][i];
@@ -157,15 +160,46 @@ static void sum_shards(void *vctx, const float *incoming, size_t lo, size_t hi) 
     }
 }
 
-/* The total gradient of the shards, on this rank for (at least) its
- * optimizer slice; returns where it is. */
-static float *reduce_gradients(Trainer *t, int own) {
-    ShardSum c = {t, own};
+/* The reduction of the shards' gradients, started before their backward
+ * passes: on this rank for (at least) its optimizer slice. */
+static DistChain *reduce_begin(Trainer *t, ShardSum *c) {
     const int r = t->rank, prev = r - 1, next = r + 1 < t->ranks ? r + 1 : -1;
     const size_t need_here = t->ws.slice_lo[r] + t->ws.slice_len[r];
     const size_t need_below = r > 0 ? t->ws.slice_lo[r - 1] + t->ws.slice_len[r - 1] : 0;
-    return dist_chain(t->ws.grads[0], t->ws.incoming, t->n_params, chain_chunk(t->n_params, t->ranks), prev, next,
-                      need_here, need_below, sum_shards, &c);
+    return dist_chain_begin(t->ws.grads[0], t->ws.incoming, t->n_params, chain_chunk(t->n_params, t->ranks), prev,
+                            next, need_here, need_below, sum_shards, c);
+}
+
+/* Whether this is the thread that joined the MPI job: thread 0 of every
+ * enclosing team (only it may call MPI: MPI_THREAD_FUNNELED). */
+static int on_main_thread(void) {
+    for (int l = omp_get_level(); l > 0; l--)
+        if (omp_get_ancestor_thread_num(l) != 0) return 0;
+    return 1;
+}
+
+/* Shard j's backward pass says which of its gradients are final
+ * (GradReady). The chain can take a chunk once every shard of this rank
+ * has it final: the largest of the shards' from (a shard not started has
+ * n). Shards on other threads only record theirs; the main thread moves
+ * the chain on. */
+typedef struct {
+    Trainer *t;
+    DistChain *chain;
+    int j, own;
+} ShardReady;
+
+static void shard_ready(void *vctx, size_t from) {
+    const ShardReady *c = vctx;
+    size_t *ready = c->t->ws.ready;
+    __atomic_store_n(&ready[c->j], from, __ATOMIC_RELEASE); /* after the gradients it vouches for */
+    if (!on_main_thread()) return;
+    size_t all = 0;
+    for (int j = 0; j < c->own; j++) {
+        const size_t r = __atomic_load_n(&ready[j], __ATOMIC_ACQUIRE);
+        all = r > all ? r : all;
+    }
+    dist_chain_advance(c->chain, all);
 }
 
 /* The norm chunks [*c_lo, *c_hi) of rank r's optimizer slice (whole
@@ -245,6 +279,18 @@ LossSum trainer_update(Trainer *t, const TrainData *d, const int *idx, int count
     int first, own;
     shard_range(S, t->ranks, t->rank, &first, &own);
     LossSum sums[own > 0 ? own : 1];
+    /* several ranks: the chain starts on each chunk of the gradients as
+     * soon as this rank's shards have finished it, while the backward
+     * passes go on (the output layer first, the embeddings last) */
+    ShardSum sum = {t, own};
+    DistChain *chain = reduce_begin(t, &sum);
+    ShardReady ready[own > 0 ? own : 1];
+    GradReady hooks[own > 0 ? own : 1];
+    for (int j = 0; j < own; j++) {
+        t->ws.ready[j] = t->n_params; /* nothing final */
+        ready[j] = (ShardReady){t, chain, j, own};
+        hooks[j] = (GradReady){shard_ready, &ready[j]};
+    }
 #pragma omp parallel for schedule(static, 1) num_threads(o->threads)
     for (int j = 0; j < own; j++) {
         /* near-equal shards: sizes depend on count and S only */
@@ -256,10 +302,13 @@ LossSum trainer_update(Trainer *t, const TrainData *d, const int *idx, int count
         rng_seed(&rng, o->seed, (uint64_t)t->st.update * 4096u + (uint64_t)s);
         arena_reset(&t->ws.arenas[j]);
         sums[j] = seq2seq_train_step(&t->m->p, &t->ws.gviews[j], &t->m->cfg, &t->ws.shards[j], &weights, &rng,
-                                     &t->ws.arenas[j], NULL);
+                                     &t->ws.arenas[j], t->ranks > 1 ? &hooks[j] : NULL);
     }
     const double t0 = now_seconds();
-    float *total = reduce_gradients(t, own);
+    size_t chunks;
+    t->early_chunks += (long)dist_chain_passed(chain, &chunks);
+    t->all_chunks += (long)chunks;
+    float *total = dist_chain_end(chain);
     const double norm = global_grad_norm(t, total);
     const double t1 = now_seconds();
     const size_t lo = t->ws.slice_lo[t->rank];

@@ -7,7 +7,9 @@
  * into its own gradient buffer. The buffers are summed in shard order,
  * g0 + g1 + ... element by element, exactly as one process sums them: the
  * running sum goes from rank to rank in a pipelined chain, each rank adding
- * its shards one by one. When all ranks share one host the optimizer is
+ * its shards one by one; the chain starts during the backward passes, on
+ * each chunk once every shard of the rank has it final (GradReady in
+ * model/seq2seq.h), and the rest goes after them. When all ranks share one host the optimizer is
  * sharded too: rank r updates one slice of the parameters (optimizer_slice),
  * so the total comes back down the chain only as far as each rank's slice
  * needs; the ranks add their slices' partial gradient norms in chunk order
@@ -47,6 +49,7 @@ typedef struct {
     int shard_optimizer;          /* ranks split the optimizer step (else each takes all of it) */
     size_t *slice_lo, *slice_len; /* [ranks] the parameter slice each rank's optimizer updates */
     double *norm_mine, *norm_all; /* partial gradient norms: this rank's chunks, every chunk */
+    size_t *ready; /* [max_shards] each shard's gradients [ready[j], n) are final (during its backward pass) */
 } UpdateWorkspace;
 
 /* A training run's state as the updates carry it: the model, the options,
@@ -58,8 +61,9 @@ typedef struct {
     Optimizer opt;
     size_t n_params;
     int rank, ranks;     /* this process in the job (0 of 1 alone) */
-    double comm_seconds; /* time in the reduction and the weights' gathering (several ranks) */
+    double comm_seconds; /* time in the reduction after the backward passes, and gathering the weights */
     long comm_updates;
+    long early_chunks, all_chunks; /* the chain's chunks this rank passed on during the backward passes, of all */
     float *raw;          /* the training weights while the moving average is swapped in */
     UpdateWorkspace ws;
 } Trainer;

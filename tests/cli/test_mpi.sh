@@ -1,5 +1,6 @@
 # CLI tests of nmt-train under mpirun: the same model bytes as one process for
-# any number of ranks (more ranks than shards too), kill -9 of one rank then
+# any number of ranks (more ranks than shards too), the reduction overlapping
+# the backward pass, kill -9 of one rank then
 # --resume with another number of ranks, a clean stop on SIGTERM to one rank
 # (both at a known update, raised by nmt-train's test hook NMT_TEST_SIGNAL_AT_UPDATE),
 # and the start-up agreement check.
@@ -114,6 +115,15 @@ timeout 300 "${mpi[@]}" -x NMT_TEST_SIGNAL_AT_UPDATE=17 -x NMT_TEST_SIGNAL_RANK=
 rc=$?
 [ $rc -eq 130 ] && grep -q "interrupted after 17 updates" "$T/serr" && grep -q "continue with --resume" "$T/serr" &&
     pass sigterm_one_rank_stops_all_after_update_17 || fail sigterm_one_rank_stops_all_after_update_17 "exit $rc: $(tail -c 600 "$T/serr")"
+# The chain starts on the gradients the backward pass has finished (the output
+# layer first) while it goes on: rank 0 passes at least one chunk on during the
+# backward pass of every update (its last shard's; of 9 chunks at this size).
+if [[ $(grep -o "ms per update after the backward pass ([0-9]* of [0-9]* chunks passed on during it)" "$T/serr") =~ \(([0-9]+)\ of\ ([0-9]+) ]] &&
+    [ "${BASH_REMATCH[1]}" -ge 17 ] && [ "${BASH_REMATCH[2]}" -eq $((17 * 9)) ]; then
+    pass chain_overlaps_the_backward_pass
+else
+    fail chain_overlaps_the_backward_pass "$(grep "gradient reduction" "$T/serr")"
+fi
 # rank 0, the only one that speaks, would note a signal of its own: it had none
 if grep -q "stopping after this update" "$T/serr"; then fail signal_hook_only_on_chosen_rank "$(tail -c 600 "$T/serr")"
 else pass signal_hook_only_on_chosen_rank; fi
