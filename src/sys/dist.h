@@ -55,10 +55,11 @@ typedef void (*DistCombine)(void *ctx, const float *incoming, size_t lo, size_t 
 /* A pipelined chain over n floats, every rank of the job in rank order
  * (prev = rank - 1, next = rank + 1, -1 at the ends). In chunks of `chunk`
  * elements, from the end of buf to its start (a backward pass finishes the
- * parameters laid out last first: model/model.h): receive the running sum from prev into scratch, let combine
- * write this rank's sum into buf, send it to next. The last rank's sum is
- * the total; each of its chunks goes straight back down the chain (last to
- * 0) while later chunks are still being added, so each direction of every
+ * parameters laid out last first: model/model.h): receive the running sum
+ * from prev into scratch, let combine write this rank's sum into buf, send
+ * it to next. The last rank's sum is the total; each of its chunks goes
+ * straight back down the chain (last to 0) while later chunks are still
+ * being added, so each direction of every
  * link carries n floats once, at the same time, and n floats reach every
  * rank in about one transfer plus 2 (P - 1) chunk latencies. Only the
  * totals of elements [0, need_here) come back to this rank, of which it
