@@ -124,6 +124,20 @@ if [[ $(grep -o "ms per update after the backward pass ([0-9]* of [0-9]* chunks 
 else
     fail chain_overlaps_the_backward_pass "$(grep "gradient reduction" "$T/serr")"
 fi
+# Two threads in each rank (3 + 2 shards on 2 ranks, 2 + 2 + 1 on 3): the shards
+# on the second thread record what they have final, the main thread moves the
+# chain on. The same bytes as one process.
+two=(--vocab "$T/V" --train-src "$T/tr.src" --train-tgt "$T/tr.tgt" --emb 64 --hidden 96 --batch 40 --shard-size 8
+     --dropout 0.2 --seed 3 --max-updates 12)
+"$B/nmt-train" "${two[@]}" --threads 1 -o "$T/two1" 2>/dev/null
+for P in 2 3; do
+    if timeout 300 "${mpi[@]}" -np $P "$B/nmt-train" "${two[@]}" --threads 2 -o "$T/two$P" 2>"$T/err" &&
+        cmp -s "$T/two1" "$T/two$P" && cmp -s "$T/two1.last" "$T/two$P.last"; then
+        pass "np${P}_two_threads_each_same_model_as_one_process"
+    else
+        fail "np${P}_two_threads_each_same_model_as_one_process" "$(tail -5 "$T/err")"
+    fi
+done
 # rank 0, the only one that speaks, would note a signal of its own: it had none
 if grep -q "stopping after this update" "$T/serr"; then fail signal_hook_only_on_chosen_rank "$(tail -c 600 "$T/serr")"
 else pass signal_hook_only_on_chosen_rank; fi
