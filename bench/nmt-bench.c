@@ -277,15 +277,15 @@ static int bench_reduce(size_t n, int reps, int threads) {
     AddCtx c = {g, threads};
     size_t *lo = xmalloc(sizeof(size_t) * (size_t)P), *len = xmalloc(sizeof(size_t) * (size_t)P);
     for (int q = 0; q < P; q++) {
-        if (split) optimizer_slice(n, P, q, &lo[q], &len[q]);
+        if (split) optimizer_rank_slice(n, P, q, &lo[q], &len[q]);
         else lo[q] = 0, len[q] = n;
     }
     double best = 1e30, total = 0.0;
     for (int k = 0; k < reps + 1; k++) {
         dist_or(0); /* start together */
         double t0 = now_seconds();
-        dist_chain(g, in, n, chain_chunk(n, P), r - 1, r + 1 < P ? r + 1 : -1, lo[r] + len[r],
-                   r > 0 ? lo[r - 1] + len[r - 1] : 0, add_incoming, &c);
+        dist_chain(g, in, n, chain_chunk(n, P), r - 1, r + 1 < P ? r + 1 : -1, lo[r], r > 0 ? lo[r - 1] : n,
+                   add_incoming, &c);
         if (split) dist_allgather_floats(g, lo, len);
         double dt = now_seconds() - t0;
         if (k == 0) continue; /* the first one pays for connections */

@@ -255,6 +255,33 @@ static void test_slices_cover_whole_chunks_in_rank_order(void) {
         }
 }
 
+/* Rank r updates slice P - 1 - r: rank 0 the end of the buffer (the output
+ * layer, which the backward pass finishes first and whose totals the chain
+ * brings back first), the last rank the start; back to back, every element
+ * once. So the totals rank r needs, its slice and those of the ranks below
+ * it, are the suffix from its slice's start. */
+static void test_ranks_own_slices_from_the_end(void) {
+    const size_t sizes[] = {1, OPTIM_CHUNK, 5 * OPTIM_CHUNK + 7, 19 * OPTIM_CHUNK, 1000 * OPTIM_CHUNK + 3};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++)
+        for (int P = 1; P <= 16; P++) {
+            size_t end = sizes[k];
+            for (int r = 0; r < P; r++) {
+                size_t lo, len, slo, slen;
+                optimizer_rank_slice(sizes[k], P, r, &lo, &len);
+                optimizer_slice(sizes[k], P, P - 1 - r, &slo, &slen);
+                EXPECT_MSG(lo == slo && len == slen, "n %zu P %d rank %d: not slice %d", sizes[k], P, r, P - 1 - r);
+                EXPECT_MSG(lo + len == end, "n %zu P %d rank %d ends at %zu, not %zu", sizes[k], P, r, lo + len, end);
+                end = lo;
+            }
+            EXPECT_MSG(end == 0, "n %zu P %d: the last rank's slice starts at %zu", sizes[k], P, end);
+        }
+    size_t lo, len;
+    optimizer_rank_slice(10 * OPTIM_CHUNK, 2, 0, &lo, &len);
+    EXPECT(lo == 5 * OPTIM_CHUNK && len == 5 * OPTIM_CHUNK);
+    optimizer_rank_slice(10 * OPTIM_CHUNK, 2, 1, &lo, &len);
+    EXPECT(lo == 0 && len == 5 * OPTIM_CHUNK);
+}
+
 /* n / 4P floats per message, within 2^14 and 2^20 (docs/scale-out.md). */
 static void test_chain_chunk_bounds(void) {
     EXPECT(chain_chunk(1000, 2) == (size_t)1 << 14);
@@ -353,6 +380,7 @@ int main(void) {
     RUN(test_resumed_trainer_continues_the_same_bits);
     RUN(test_shards_split_near_equal_in_rank_order);
     RUN(test_slices_cover_whole_chunks_in_rank_order);
+    RUN(test_ranks_own_slices_from_the_end);
     RUN(test_chain_chunk_bounds);
     RUN(test_lr_warmup_ramps_then_holds);
     RUN(test_average_swaps_in_and_out);

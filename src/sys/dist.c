@@ -129,10 +129,12 @@ void dist_allgather_floats(float *buf, const size_t *lo_of, const size_t *len_of
 }
 
 /* The chain's state between calls. Position i of the chain is chunk
- * k_max - 1 - i: the chunks go from the end of buf to its start. */
+ * k_max - 1 - i: the chunks go from the end of buf to its start, so the
+ * totals of a suffix [from, n) are those of the first positions. */
 struct DistChain {
     float *buf, *scratch;
-    size_t n, chunk, k_max, k_keep, k_pass;
+    size_t n, chunk, k_max;
+    size_t n_keep, k_pass; /* totals taken back: positions [0, n_keep); passed down: chunks k >= k_pass */
     int prev, next, local;
     DistCombine combine;
     void *ctx;
@@ -155,8 +157,11 @@ static int done(MPI_Request *req) {
     return flag;
 }
 
-DistChain *dist_chain_begin(float *buf, float *scratch, size_t n, size_t chunk, int prev, int next, size_t need_here,
-                            size_t need_below, DistCombine combine, void *ctx) {
+/* The first chunk with elements in [from, n), k_max for none. */
+static size_t chunk_from(const DistChain *c, size_t from) { return from >= c->n ? c->k_max : from / c->chunk; }
+
+DistChain *dist_chain_begin(float *buf, float *scratch, size_t n, size_t chunk, int prev, int next, size_t keep_from,
+                            size_t pass_from, DistCombine combine, void *ctx) {
     DistChain *c = xcalloc(1, sizeof *c);
     c->buf = buf, c->scratch = scratch, c->n = n, c->prev = prev, c->next = next, c->combine = combine, c->ctx = ctx;
     c->up = c->down = MPI_REQUEST_NULL;
@@ -167,11 +172,12 @@ DistChain *dist_chain_begin(float *buf, float *scratch, size_t n, size_t chunk, 
     if (chunk == 0 || chunk > (size_t)INT_MAX) chunk = (size_t)1 << 20;
     c->chunk = chunk;
     c->k_max = (n + chunk - 1) / chunk;
-    if (next < 0 || need_here > n) need_here = n;
-    if (prev < 0 || need_below > need_here) need_below = prev < 0 ? 0 : need_here;
+    /* the last rank has every total; no rank passes down what it has not got */
+    if (next < 0 || keep_from > n) keep_from = next < 0 ? 0 : n;
+    if (prev < 0 || pass_from < keep_from) pass_from = prev < 0 ? n : keep_from;
     /* the totals this rank takes back, and those it passes on down */
-    c->k_keep = next < 0 ? 0 : (need_here + chunk - 1) / chunk;
-    c->k_pass = (need_below + chunk - 1) / chunk;
+    c->n_keep = next < 0 ? 0 : c->k_max - chunk_from(c, keep_from);
+    c->k_pass = chunk_from(c, pass_from);
     c->partial_in = xmalloc(sizeof(MPI_Request) * c->k_max), c->total_in = xmalloc(sizeof(MPI_Request) * c->k_max);
     for (size_t k = 0; k < c->k_max; k++) c->partial_in[k] = c->total_in[k] = MPI_REQUEST_NULL;
     /* every receive of the running sum posted at once, in the chain's
@@ -211,20 +217,20 @@ static int step(DistChain *c, size_t ready_from) {
             if (c->up != MPI_REQUEST_NULL) break;
             MPI_Isend(c->buf + lo, chunk_len(c, k), MPI_FLOAT, c->next, CHAIN_TAG, MPI_COMM_WORLD, &c->up);
             /* scratch's chunk k is spent: the total of chunk k comes back into it */
-            if (k < c->k_keep)
+            if (c->sent < c->n_keep)
                 MPI_Irecv(c->scratch + lo, chunk_len(c, k), MPI_FLOAT, c->next, CHAIN_TAG + 1, MPI_COMM_WORLD,
                           &c->total_in[k]);
-        } else if (k < c->k_pass) {
+        } else if (k >= c->k_pass) {
             if (c->down != MPI_REQUEST_NULL) break;
             MPI_Isend(c->buf + lo, chunk_len(c, k), MPI_FLOAT, c->prev, CHAIN_TAG + 1, MPI_COMM_WORLD, &c->down);
         }
         c->sent++, moved = 1;
     }
     /* the totals that came back from next, on down to prev, in the same order */
-    while (c->forwarded < c->k_keep) {
-        const size_t k = c->k_keep - 1 - c->forwarded;
-        if (c->k_max - 1 - k >= c->sent || !done(&c->total_in[k])) break; /* not asked for yet, or not here */
-        if (k < c->k_pass) {
+    while (c->forwarded < c->n_keep) {
+        const size_t k = chunk_at(c, c->forwarded);
+        if (c->forwarded >= c->sent || !done(&c->total_in[k])) break; /* not asked for yet, or not here */
+        if (k >= c->k_pass) {
             if (c->down != MPI_REQUEST_NULL) break;
             MPI_Isend(c->scratch + chunk_lo(c, k), chunk_len(c, k), MPI_FLOAT, c->prev, CHAIN_TAG + 1, MPI_COMM_WORLD,
                       &c->down);
@@ -245,6 +251,15 @@ size_t dist_chain_passed(const DistChain *c, size_t *chunks) {
     return c->sent;
 }
 
+size_t dist_chain_kept(const DistChain *c, size_t *chunks) {
+    if (c->next < 0) { /* the totals are this rank's own sums */
+        if (chunks) *chunks = c->k_max;
+        return c->sent;
+    }
+    if (chunks) *chunks = c->n_keep;
+    return c->forwarded;
+}
+
 float *dist_chain_end(DistChain *c) {
     float *out = c->buf;
     if (c->local) {
@@ -253,14 +268,13 @@ float *dist_chain_end(DistChain *c) {
         for (;;) {
             while (step(c, 0)) {
             }
-            if (c->combined == c->k_max && c->sent == c->k_max && c->forwarded == c->k_keep) break;
+            if (c->combined == c->k_max && c->sent == c->k_max && c->forwarded == c->n_keep) break;
             /* wait for whatever holds the chain up: the next running sum, a
              * send in flight, the next total to pass down */
             MPI_Request *on[4], wait[4];
             int n = 0, which;
             if (c->combined < c->k_max && c->prev >= 0) on[n++] = &c->partial_in[chunk_at(c, c->combined)];
-            if (c->forwarded < c->k_keep && c->k_max - 1 - (c->k_keep - 1 - c->forwarded) < c->sent)
-                on[n++] = &c->total_in[c->k_keep - 1 - c->forwarded];
+            if (c->forwarded < c->n_keep && c->forwarded < c->sent) on[n++] = &c->total_in[chunk_at(c, c->forwarded)];
             on[n++] = &c->up, on[n++] = &c->down;
             for (int j = 0; j < n; j++) wait[j] = *on[j];
             MPI_Waitany(n, wait, &which, MPI_STATUS_IGNORE);
@@ -275,7 +289,7 @@ float *dist_chain_end(DistChain *c) {
     return out;
 }
 
-float *dist_chain(float *buf, float *scratch, size_t n, size_t chunk, int prev, int next, size_t need_here,
-                  size_t need_below, DistCombine combine, void *ctx) {
-    return dist_chain_end(dist_chain_begin(buf, scratch, n, chunk, prev, next, need_here, need_below, combine, ctx));
+float *dist_chain(float *buf, float *scratch, size_t n, size_t chunk, int prev, int next, size_t keep_from,
+                  size_t pass_from, DistCombine combine, void *ctx) {
+    return dist_chain_end(dist_chain_begin(buf, scratch, n, chunk, prev, next, keep_from, pass_from, combine, ctx));
 }

@@ -59,17 +59,19 @@ typedef void (*DistCombine)(void *ctx, const float *incoming, size_t lo, size_t 
  * from prev into scratch, let combine write this rank's sum into buf, send
  * it to next. The last rank's sum is the total; each of its chunks goes
  * straight back down the chain (last to 0) while later chunks are still
- * being added, so each direction of every
- * link carries n floats once, at the same time, and n floats reach every
- * rank in about one transfer plus 2 (P - 1) chunk latencies. Only the
- * totals of elements [0, need_here) come back to this rank, of which it
- * passes [0, need_below) on to prev (what prev asked for as its need_here):
- * a rank that updates one slice of the parameters (each rank its own, in
- * rank order) needs no more, and the way back carries less the lower it
- * goes. Returns where the totals are on this rank: buf on the last rank
- * (all n of them), scratch elsewhere. */
-float *dist_chain(float *buf, float *scratch, size_t n, size_t chunk, int prev, int next, size_t need_here,
-                  size_t need_below, DistCombine combine, void *ctx);
+ * being added, so each direction of every link carries at most n floats
+ * once, at the same time, and n floats reach every rank in about one
+ * transfer plus 2 (P - 1) chunk latencies. Only the totals of elements
+ * [keep_from, n) come back to this rank, of which it passes [pass_from, n)
+ * on to prev (what prev asked for as its keep_from): a rank that updates
+ * one slice of the parameters needs no more. The slices go in reverse rank
+ * order (rank 0 the end of buf, train/update.h), so the totals a rank needs
+ * are the first to come back, those the backward pass finished first, and
+ * the way back carries less the lower it goes. Returns where the totals
+ * are on this rank: buf on the last rank (all n of them), scratch
+ * elsewhere. */
+float *dist_chain(float *buf, float *scratch, size_t n, size_t chunk, int prev, int next, size_t keep_from,
+                  size_t pass_from, DistCombine combine, void *ctx);
 
 /* The same chain, run while buf is still being computed: dist_chain_begin
  * (same arguments) posts the receives; dist_chain_advance(c, from), with
@@ -79,12 +81,16 @@ float *dist_chain(float *buf, float *scratch, size_t n, size_t chunk, int prev, 
  * dist_chain returns. The same additions in the same order either way, so
  * the same bits. Only the thread that joined the job may call these.
  * dist_chain_passed: the chunks this rank has passed on so far (sent up,
- * or final at the end of the chain), and in *chunks (if not NULL) all. */
+ * or final at the end of the chain), and in *chunks (if not NULL) all.
+ * dist_chain_kept: the chunks of [keep_from, n) whose totals this rank
+ * holds so far, and in *chunks all of them (on the last rank: every chunk,
+ * each total once added). */
 typedef struct DistChain DistChain;
-DistChain *dist_chain_begin(float *buf, float *scratch, size_t n, size_t chunk, int prev, int next, size_t need_here,
-                            size_t need_below, DistCombine combine, void *ctx);
+DistChain *dist_chain_begin(float *buf, float *scratch, size_t n, size_t chunk, int prev, int next, size_t keep_from,
+                            size_t pass_from, DistCombine combine, void *ctx);
 void dist_chain_advance(DistChain *c, size_t ready_from);
 size_t dist_chain_passed(const DistChain *c, size_t *chunks);
+size_t dist_chain_kept(const DistChain *c, size_t *chunks);
 float *dist_chain_end(DistChain *c);
 
 #endif

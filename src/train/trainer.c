@@ -209,9 +209,9 @@ int train_run(Model *m, const TrainData *train, const TrainData *valid, const Tr
         if (t->comm_updates)
             fprintf(stderr,
                     "%s: gradient reduction over %d processes: %.1f ms per update after the backward pass "
-                    "(%ld of %ld chunks passed on during it)\n",
+                    "(%ld of %ld chunks passed on during it, %ld of %ld totals back)\n",
                     program_name(), t->ranks, 1e3 * t->comm_seconds / (double)t->comm_updates, t->early_chunks,
-                    t->all_chunks);
+                    t->all_chunks, t->early_totals, t->kept_totals);
         if (interrupted || stop_requested) fprintf(stderr, "%s: continue with --resume\n", program_name());
     }
 

@@ -36,6 +36,8 @@ void optimizer_slice(size_t n, int P, int r, size_t *lo, size_t *len) {
     *len = (b < n ? b : n) - *lo;
 }
 
+void optimizer_rank_slice(size_t n, int P, int r, size_t *lo, size_t *len) { optimizer_slice(n, P, P - 1 - r, lo, len); }
+
 float trainer_lr(const Trainer *t) {
     const long w = t->o->lr_warmup;
     if (w <= 0 || t->st.update >= w) return t->st.lr;
@@ -92,7 +94,7 @@ Trainer *trainer_new(Model *m, const TrainOptions *o, const TrainState *resume_s
     t->ws.slice_lo = xmalloc(sizeof(size_t) * (size_t)t->ranks), t->ws.slice_len = xmalloc(sizeof(size_t) * (size_t)t->ranks);
     for (int r = 0; r < t->ranks; r++) {
         if (t->ws.shard_optimizer)
-            optimizer_slice(t->n_params, t->ranks, r, &t->ws.slice_lo[r], &t->ws.slice_len[r]);
+            optimizer_rank_slice(t->n_params, t->ranks, r, &t->ws.slice_lo[r], &t->ws.slice_len[r]);
         else
             t->ws.slice_lo[r] = 0, t->ws.slice_len[r] = t->n_params; /* every rank updates everything */
     }
@@ -161,13 +163,14 @@ static void sum_shards(void *vctx, const float *incoming, size_t lo, size_t hi) 
 }
 
 /* The reduction of the shards' gradients, started before their backward
- * passes: on this rank for (at least) its optimizer slice. */
+ * passes: on this rank for (at least) its optimizer slice. The slices go
+ * in reverse rank order, so this rank's and those of the ranks below it
+ * (which it passes on) are the suffix from its slice's start. */
 static DistChain *reduce_begin(Trainer *t, ShardSum *c) {
     const int r = t->rank, prev = r - 1, next = r + 1 < t->ranks ? r + 1 : -1;
-    const size_t need_here = t->ws.slice_lo[r] + t->ws.slice_len[r];
-    const size_t need_below = r > 0 ? t->ws.slice_lo[r - 1] + t->ws.slice_len[r - 1] : 0;
+    const size_t keep_from = t->ws.slice_lo[r], pass_from = r > 0 ? t->ws.slice_lo[r - 1] : t->n_params;
     return dist_chain_begin(t->ws.grads[0], t->ws.incoming, t->n_params, chain_chunk(t->n_params, t->ranks), prev,
-                            next, need_here, need_below, sum_shards, c);
+                            next, keep_from, pass_from, sum_shards, c);
 }
 
 /* Whether this is the thread that joined the MPI job: thread 0 of every
@@ -210,7 +213,9 @@ static void slice_chunks(const Trainer *t, int r, size_t *c_lo, size_t *c_hi) {
 }
 
 /* The global gradient norm: this rank's chunks summed here, every rank's
- * partial sums gathered and added in chunk order (as one process adds them). */
+ * partial sums gathered and added in chunk order (as one process adds them).
+ * They come in rank order, the slices in reverse: each rank's are put back
+ * at its chunks before the sum. */
 static double global_grad_norm(Trainer *t, const float *total) {
     const size_t chunks = optim_chunks(t->n_params);
     if (!t->ws.shard_optimizer) { /* this rank's slice is everything */
@@ -225,7 +230,13 @@ static double global_grad_norm(Trainer *t, const float *total) {
     slice_chunks(t, t->rank, &c_lo, &c_hi);
     grad_norm_partials(total, t->n_params, c_lo, c_hi, t->ws.norm_mine);
     dist_allgather(t->ws.norm_mine, t->ws.norm_all, bytes_of);
-    return grad_norm_total(t->ws.norm_all, chunks);
+    size_t at = 0;
+    for (int r = 0; r < t->ranks; r++) { /* norm_mine is free again */
+        slice_chunks(t, r, &c_lo, &c_hi);
+        memcpy(t->ws.norm_mine + c_lo, t->ws.norm_all + at, sizeof(double) * (c_hi - c_lo));
+        at += c_hi - c_lo;
+    }
+    return grad_norm_total(t->ws.norm_mine, chunks);
 }
 
 void trainer_gather_optimizer(Trainer *t) {
@@ -308,6 +319,8 @@ LossSum trainer_update(Trainer *t, const TrainData *d, const int *idx, int count
     size_t chunks;
     t->early_chunks += (long)dist_chain_passed(chain, &chunks);
     t->all_chunks += (long)chunks;
+    t->early_totals += (long)dist_chain_kept(chain, &chunks);
+    t->kept_totals += (long)chunks;
     float *total = dist_chain_end(chain);
     const double norm = global_grad_norm(t, total);
     const double t1 = now_seconds();

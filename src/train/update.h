@@ -10,9 +10,9 @@
  * its shards one by one; the chain starts during the backward passes, on
  * each chunk once every shard of the rank has it final (GradReady in
  * model/seq2seq.h), and the rest goes after them. When all ranks share one host the optimizer is
- * sharded too: rank r updates one slice of the parameters (optimizer_slice),
- * so the total comes back down the chain only as far as each rank's slice
- * needs; the ranks add their slices' partial gradient norms in chunk order
+ * sharded too: rank r updates one slice of the parameters (optimizer_rank_slice:
+ * in reverse rank order, so the totals each rank needs, of its slice and the
+ * slices below it, are the first the chain brings back down); the ranks add their slices' partial gradient norms in chunk order
  * (optim.h), update their slices, and gather the weights from each other.
  * The moments and moving average are gathered whole only before anything
  * reads them (trainer_gather_optimizer). Across hosts the total comes all
@@ -64,6 +64,7 @@ typedef struct {
     double comm_seconds; /* time in the reduction after the backward passes, and gathering the weights */
     long comm_updates;
     long early_chunks, all_chunks; /* the chain's chunks this rank passed on during the backward passes, of all */
+    long early_totals, kept_totals; /* the totals this rank had back during the backward passes, of all it takes */
     float *raw;          /* the training weights while the moving average is swapped in */
     UpdateWorkspace ws;
 } Trainer;
@@ -78,9 +79,15 @@ void trainer_free(Trainer *t);
  * near-equal contiguous runs in rank order, the first S mod P ranks one
  * more; with S < P the last ranks get none. */
 void shard_range(int S, int P, int r, int *first, int *count);
-/* The slice [*lo, *lo + *len) of n parameters that rank r of P updates:
- * near-equal runs of whole OPTIM_CHUNKs in rank order. */
+/* The slice [*lo, *lo + *len) of n parameters numbered r of P: near-equal
+ * runs of whole OPTIM_CHUNKs, slice 0 at the start. */
 void optimizer_slice(size_t n, int P, int r, size_t *lo, size_t *len);
+/* The slice rank r of P updates: optimizer_slice's P - 1 - r, rank 0 the
+ * end of the buffer. The chain's totals come back from its last rank, the
+ * gradients the backward pass finishes first (the end) first: so each rank
+ * needs a suffix, its own slice and those of the ranks below it, which
+ * comes back first; the last rank, with the start, needs no way back. */
+void optimizer_rank_slice(size_t n, int P, int r, size_t *lo, size_t *len);
 /* The Adam moments and moving average of every slice on every rank: call
  * on all ranks before anything reads them (validation, saving, checks). */
 void trainer_gather_optimizer(Trainer *t);
