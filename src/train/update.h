@@ -10,10 +10,12 @@
  * its shards one by one; the chain starts during the backward passes, on
  * each chunk once every shard of the rank has it final (GradReady in
  * model/seq2seq.h), and the rest goes after them. When all ranks share one host the optimizer is
- * sharded too: rank r updates one slice of the parameters (optimizer_rank_slice:
- * in reverse rank order, so the totals each rank needs, of its slice and the
- * slices below it, are the first the chain brings back down); the ranks add their slices' partial gradient norms in chunk order
- * (optim.h), update their slices, and gather the weights from each other.
+ * sharded too: rank r updates one slice of the parameters
+ * (optimizer_rank_slice: in reverse rank order, so the totals each rank
+ * needs, of its slice and the slices below it, are the first the chain
+ * brings back down); the ranks add their slices' partial gradient norms in
+ * chunk order (optim.h), update their slices, and gather the weights from
+ * each other.
  * The moments and moving average are gathered whole only before anything
  * reads them (trainer_gather_optimizer). Across hosts the total comes all
  * the way back and every rank takes the whole step. Either way every
