@@ -198,6 +198,14 @@ DistChain *dist_chain_begin(float *buf, float *scratch, size_t n, size_t chunk, 
  * totals could not start back while the sums were still going up. One
  * send at a time delivers the chunks in order, one after another, and both
  * directions of the chain run at once. */
+/* Chunk k of the totals in from, on down to prev: 0 while the send before
+ * it is still in flight (one each way), else 1. */
+static int send_down(DistChain *c, float *from, size_t k) {
+    if (c->down != MPI_REQUEST_NULL) return 0;
+    MPI_Isend(from + chunk_lo(c, k), chunk_len(c, k), MPI_FLOAT, c->prev, CHAIN_TAG + 1, MPI_COMM_WORLD, &c->down);
+    return 1;
+}
+
 static int step(DistChain *c, size_t ready_from) {
     int moved = 0;
     done(&c->up), done(&c->down);
@@ -220,9 +228,8 @@ static int step(DistChain *c, size_t ready_from) {
             if (c->sent < c->n_keep)
                 MPI_Irecv(c->scratch + lo, chunk_len(c, k), MPI_FLOAT, c->next, CHAIN_TAG + 1, MPI_COMM_WORLD,
                           &c->total_in[k]);
-        } else if (k >= c->k_pass) {
-            if (c->down != MPI_REQUEST_NULL) break;
-            MPI_Isend(c->buf + lo, chunk_len(c, k), MPI_FLOAT, c->prev, CHAIN_TAG + 1, MPI_COMM_WORLD, &c->down);
+        } else if (k >= c->k_pass && !send_down(c, c->buf, k)) {
+            break;
         }
         c->sent++, moved = 1;
     }
@@ -230,11 +237,7 @@ static int step(DistChain *c, size_t ready_from) {
     while (c->forwarded < c->n_keep) {
         const size_t k = chunk_at(c, c->forwarded);
         if (c->forwarded >= c->sent || !done(&c->total_in[k])) break; /* not asked for yet, or not here */
-        if (k >= c->k_pass) {
-            if (c->down != MPI_REQUEST_NULL) break;
-            MPI_Isend(c->scratch + chunk_lo(c, k), chunk_len(c, k), MPI_FLOAT, c->prev, CHAIN_TAG + 1, MPI_COMM_WORLD,
-                      &c->down);
-        }
+        if (k >= c->k_pass && !send_down(c, c->scratch, k)) break;
         c->forwarded++, moved = 1;
     }
     return moved;

@@ -9,8 +9,9 @@
  * running sum goes from rank to rank in a pipelined chain, each rank adding
  * its shards one by one; the chain starts during the backward passes, on
  * each chunk once every shard of the rank has it final (GradReady in
- * model/seq2seq.h), and the rest goes after them. When all ranks share one host the optimizer is
- * sharded too: rank r updates one slice of the parameters
+ * model/seq2seq.h), and the rest goes after them. When all ranks share one
+ * host the optimizer is sharded too: rank r updates one slice of the
+ * parameters
  * (optimizer_rank_slice: in reverse rank order, so the totals each rank
  * needs, of its slice and the slices below it, are the first the chain
  * brings back down); the ranks add their slices' partial gradient norms in
