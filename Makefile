@@ -130,6 +130,7 @@ demo: $(TOOLS)
 
 # The default build's bench also runs a make NATIVE=1 build of nmt-bench next to it.
 bench: $(TOOLS) $(BUILD)/bench/nmt-bench
+	@sh scripts/deps.sh bench
 ifeq ($(NATIVE)$(SAN),00)
 	@$(MAKE) --no-print-directory NATIVE=1 build-native/bench/nmt-bench
 	@NATIVE_BENCH=build-native/bench/nmt-bench bash bench/run.sh $(BUILD) $(BIN)

@@ -77,7 +77,7 @@ if [ ! -f "$model" ] || [ -z "$data" ]; then
 fi
 echo "  bench/serve.sh (8 clients, --join 1 and 8)" >&2
 bash bench/serve.sh "${2:-bin}" "$serve_model" "$serve_input" "$tmp" || echo "serve: failed, see above" >&2
-echo "  bench/peer.sh (PyTorch side by side, one epoch each)" >&2
+echo "  bench/peer.sh (PyTorch side by side at fp32 and bf16, one epoch each)" >&2
 bash bench/peer.sh "${2:-bin}" "$data" "$tmp" || echo "peer: failed, see above" >&2
 
 # ---- portable (the default build) against make NATIVE=1: one thread, runs alternated so
@@ -125,8 +125,8 @@ function kind_of(kernels) { return kernels ~ /^OpenBLAS/ ? "openblas-fp32" : ker
 /"build"/ && /"decode"/ { ngr[f("build")] += f("greedy_sent_per_s"); nbm[f("build")] += f("beam5_sent_per_s"); next }
 /"train"/  { t = f("threads"); tok[t] = f("tokens_per_s"); gf[t] = f("gflops"); rss[t] = f("peak_rss_kb"); floor[t] = f("floor_kb"); fpt = f("flops_per_token"); src = f("data"); params = f("params"); tkind = kind_of(f("kernels")); tkern = f("kernels") }
 /"decode"/ { t = f("threads"); gr[t] = f("greedy_sent_per_s"); bm[t] = f("beam5_sent_per_s"); drss[t] = f("peak_rss_kb"); dmodel = f("model"); dn = f("sentences") }
-/"peer-train"/  { pn = f("nmtc_tokens_per_s"); pp = f("peer_tokens_per_s"); next }
-/"peer-decode"/ { pb = f("beam"); pdn[pb] = f("nmtc_sent_per_s"); pdp[pb] = f("peer_sent_per_s"); next }
+/"peer-train"/  { pq = f("peer_precision"); pn = f("nmtc_tokens_per_s"); pp[pq] = f("peer_tokens_per_s"); nprec = f("nmtc_precision"); next }
+/"peer-decode"/ { pq = f("peer_precision"); pb = f("beam"); pdn[pb] = f("nmtc_sent_per_s"); pdp[pb, pq] = f("peer_sent_per_s"); next }
 /"serve"/  { sj = f("join"); sreq[sj] = f("requests_per_s"); ssent[sj] = f("sent_per_s"); s50[sj] = f("p50_ms"); s90[sj] = f("p90_ms"); s99[sj] = f("p99_ms"); serr[sj] = f("errors"); smodel = f("model"); sn = f("requests"); next }
 /"bpe"/    { learn = f("learn_seconds"); count = f("count_seconds"); enc = f("encode_mb_per_s") }
 END {
@@ -175,11 +175,12 @@ END {
     } else printf "\nnmt-serve: skipped (see the reason above)\n"
     if (pn != "") {
         printf "\nside by side with the PyTorch peer (same model math: word vocabularies, emb 256 / hidden 512,\n"
-        printf "Bahdanau, batch 64, no dropout, 2 threads; one epoch, then test2016)\n"
-        printf "  %-22s %12s %12s %8s\n", "", "nmtc", "PyTorch", "ratio"
-        printf "  %-22s %12.0f %12.0f %7.2fx\n", "training tokens/s", pn, pp, pn / pp
-        printf "  %-22s %12.1f %12.1f %7.2fx\n", "beam 5 sentences/s", pdn[5], pdp[5], pdn[5] / pdp[5]
-        printf "  %-22s %12.1f %12.1f %7.2fx\n", "greedy sentences/s", pdn[1], pdp[1], pdn[1] / pdp[1]
+        printf "Bahdanau, batch 64, no dropout, 2 threads; one epoch, then test2016; nmtc at its default, %s;\n", nprec
+        printf "PyTorch at fp32 and under its bf16 CPU autocast; ratios nmtc / PyTorch)\n"
+        printf "  %-22s %10s %14s %8s %14s %8s\n", "", "nmtc", "PyTorch fp32", "ratio", "PyTorch bf16", "ratio"
+        printf "  %-22s %10.0f %14.0f %7.2fx %14.0f %7.2fx\n", "training tokens/s", pn, pp["fp32"], pn / pp["fp32"], pp["bf16"], (pp["bf16"] > 0 ? pn / pp["bf16"] : 0)
+        printf "  %-22s %10.1f %14.1f %7.2fx %14.1f %7.2fx\n", "beam 5 sentences/s", pdn[5], pdp[5, "fp32"], pdn[5] / pdp[5, "fp32"], pdp[5, "bf16"], (pdp[5, "bf16"] > 0 ? pdn[5] / pdp[5, "bf16"] : 0)
+        printf "  %-22s %10.1f %14.1f %7.2fx %14.1f %7.2fx\n", "greedy sentences/s", pdn[1], pdp[1, "fp32"], pdn[1] / pdp[1, "fp32"], pdp[1, "bf16"], (pdp[1, "bf16"] > 0 ? pdn[1] / pdp[1, "bf16"] : 0)
     } else printf "\nPyTorch peer: skipped (see the reason above)\n"
 }' "$tmp"
 echo "results: $results"

@@ -5,12 +5,17 @@ set -e
 CC=${CC:-gcc}
 # ---- optional extras: `deps.sh man` (help2man, for make man), `deps.sh test` (Debian's
 # python3-numpy, for the Python module's tests, and chromium, for nmt-serve's page in a
-# headless browser; those tests skip without them). Never fatal. ----
+# headless browser; those tests skip without them), `deps.sh bench` (Debian's PyTorch, for
+# bench/peer.sh's side-by-side run; with the OpenMP build of OpenBLAS that the peer loads, which
+# Debian installs beside the default one without replacing it). Never fatal. ----
 case ${1:-} in
-man | test)
+man | test | bench)
     if [ "$1" = man ]; then
         command -v help2man >/dev/null 2>&1 && exit 0
         extra=help2man
+    elif [ "$1" = bench ]; then
+        /usr/bin/python3 -c 'import torch, numpy' 2>/dev/null && exit 0
+        extra="python3-torch python3-numpy libopenblas0-openmp"
     else
         extra=""
         /usr/bin/python3 -c 'import numpy' 2>/dev/null || extra="python3 python3-numpy"
@@ -25,7 +30,7 @@ man | test)
     else
         echo "optional packages missing: $extra (sudo apt-get install -y $extra)" >&2
     fi
-    [ "$1" = test ] || command -v help2man >/dev/null 2>&1
+    [ "$1" != man ] || command -v help2man >/dev/null 2>&1
     exit $?
     ;;
 esac
