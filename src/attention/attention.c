@@ -1,9 +1,10 @@
 /* attention.c — see attention.h. */
 #include "attention/attention.h"
 
-#include <float.h>
 #include <math.h>
 #include <string.h>
+
+#include "attention/score.h"
 
 #include "nn/blas.h"
 #include "nn/cpu.h"
@@ -41,20 +42,6 @@ void attention_mean_row(int heads, int Ts, const float *a, float *mean) {
     }
 }
 
-/* Masked softmax of scores e [Ts] (stride 1) in place. */
-static void masked_softmax(float *e, const float *mask, int Ts, int B, int b) {
-    float mx = -FLT_MAX;
-    for (int j = 0; j < Ts; j++)
-        if (mask[(size_t)j * B + b] != 0.0f && e[j] > mx) mx = e[j];
-    float sum = 0.0f;
-    for (int j = 0; j < Ts; j++) {
-        e[j] = mask[(size_t)j * B + b] != 0.0f ? fast_expf(e[j] - mx) : 0.0f;
-        sum += e[j];
-    }
-    const float inv = sum > 0.0f ? 1.0f / sum : 0.0f;
-    for (int j = 0; j < Ts; j++) e[j] *= inv;
-}
-
 int attention_step_slots(const AttentionWeights *w, int B, int Ts, AttentionStepActs *a, ActSlot *slots) {
     const size_t A = (size_t)w->A, bahdanau = w->type == ATTENTION_BAHDANAU;
     int n = 0;
@@ -73,24 +60,6 @@ double attention_step_madds(AttentionType type, int A, int H, int Ts) {
 double attention_keys_madds(int A, int H, int heads) {
     /* heads > 1: the values Wv h_j as well */
     return (double)A * 2 * H + (heads > 1 ? 4.0 * H * H : 0.0);
-}
-
-/* Bahdanau's score over one head's slice of n columns: p = tanh(q + k),
- * kept for the backward, and v . p summed in lanes (nn/nn.h). */
-static inline float bahdanau_score(const float *qb, const float *k, const float *v, float *p, int n) {
-    float lane[NMT_LANES] = {0}, score = 0.0f;
-    int a = 0;
-    for (; a + NMT_LANES <= n; a += NMT_LANES)
-        for (int l = 0; l < NMT_LANES; l++) {
-            p[a + l] = fast_tanhf(qb[a + l] + k[a + l]);
-            lane[l] += v[a + l] * p[a + l];
-        }
-    for (int l = 0; l < NMT_LANES; l++) score += lane[l];
-    for (; a < n; a++) {
-        p[a] = fast_tanhf(qb[a] + k[a]);
-        score += v[a] * p[a];
-    }
-    return score;
 }
 
 NMT_HOT void attention_step_forward(const AttentionWeights *w, const AttentionMemory *mem, int B, const float *s,
@@ -120,11 +89,11 @@ NMT_HOT void attention_step_forward(const AttentionWeights *w, const AttentionMe
                 }
                 const float *k = keys + js * A + o; /* k_j [A/N] */
                 if (w->type == ATTENTION_BAHDANAU)
-                    e[j] = bahdanau_score(q + (size_t)b * A + o, k, w->v + o, pre + jb * A + o, Ah);
+                    e[j] = attention_additive_score(q + (size_t)b * A + o, k, w->v + o, pre + jb * A + o, Ah);
                 else
                     e[j] = dot_row(s + (size_t)b * H + o, k, Ah) * inv_sqrt_h;
             }
-            masked_softmax(e, mask, Ts, n_src, sb);
+            attention_masked_softmax(e, mask, Ts, n_src, sb);
             /* one head: c [2H] = sum_j a_j h_j; N heads: c[k-th slice] = sum_j a_kj val_j[k-th slice] */
             const float *src = NH == 1 ? ann : values;
             float *ck = c + (size_t)hd * Ch;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attention/score.h"
 #include "nn/blas.h"
 #include "nn/dropout.h"
 #include "sys/util.h"
@@ -118,13 +119,6 @@ double decoder_loss(const DecoderWeights *w, const DecoderActs *act, const int *
     return softmax_xent(act->logits, act->Tt * act->B, w->V, tgt_out, tgt_mask, eps, scale, nll);
 }
 
-/* The sum of a gold row; 0 marks a row without guidance. */
-static float row_sum(const float *g, int n) {
-    float sum = 0.0f;
-    for (int j = 0; j < n; j++) sum += g[j];
-    return sum;
-}
-
 double decoder_guide_loss(DecoderActs *act, const float *guide, float scale, int *rows) {
     const int Ts = act->Ts, N = act->Tt * act->B, NH = act->heads;
     float *mean = NH > 1 ? xmalloc(sizeof(float) * (size_t)Ts) : NULL;
@@ -132,13 +126,10 @@ double decoder_guide_loss(DecoderActs *act, const float *guide, float scale, int
     int n = 0;
     for (int i = 0; i < N; i++) {
         const float *g = guide + (size_t)i * Ts, *a = act->alpha + (size_t)i * NH * Ts;
-        if (row_sum(g, Ts) == 0.0f) continue;
+        if (attention_row_sum(g, Ts) == 0.0f) continue;
         n++;
         if (NH > 1) attention_mean_row(NH, Ts, a, mean), a = mean; /* the heads' mean is supervised */
-        /* a_tj > 0 wherever the gold row is (both live on real source
-         * positions); the floor only guards against an underflowed exp */
-        for (int j = 0; j < Ts; j++)
-            if (g[j] != 0.0f) loss -= (double)g[j] * log(fmax((double)a[j], 1e-30));
+        loss = attention_guide_row_loss(loss, g, a, Ts);
     }
     free(mean);
     act->guide = guide, act->guide_scale = scale;
@@ -174,7 +165,7 @@ static void guide_step_grad(const DecoderActs *act, int t, float *dscore, float 
         const size_t row = ((size_t)t * B + b) * Ts;
         const float *g = act->guide + row, *a = act->alpha + row * NH;
         float *d = dscore + (size_t)b * NH * Ts;
-        const float S = row_sum(g, Ts);
+        const float S = attention_row_sum(g, Ts);
         if (NH > 1 && S != 0.0f) guide_heads_grad(NH, Ts, a, g, act->guide_scale, mean, d);
         else
             for (int j = 0; j < NH * Ts; j++) d[j] = S != 0.0f ? act->guide_scale * (a[j] * S - g[j]) : 0.0f;
