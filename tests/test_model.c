@@ -24,6 +24,9 @@ typedef struct {
     float eps;
     float guide; /* the guidance loss's weight (0: none) */
     double scale;
+    float align;        /* the alignment layer's weight w_a */
+    GuideTarget target; /* which attention the guidance trains */
+    int translation_only; /* the loss without the alignment layer's terms */
 } ModelCase;
 
 static double model_loss(void *vctx) {
@@ -32,10 +35,13 @@ static double model_loss(void *vctx) {
     rng_seed(&rng, 99, 0); /* the same dropout masks on every call */
     memset(c->net.grads, 0, sizeof(float) * c->net.n);
     arena_reset(&c->arena);
-    const LossWeights w = {c->eps, c->guide, (float)c->scale};
+    const LossWeights w = {c->eps, c->guide, (float)c->scale, c->align, c->target};
     LossSum s = seq2seq_train_step(&c->net.p, &c->net.g, &c->net.cfg, &c->batch, &w, &rng, &c->arena, NULL);
-    /* s.guide is unweighted */
-    return (s.loss + (c->batch.has_guide ? c->guide * s.guide : 0.0)) * c->scale;
+    /* s.guide, s.align_nll and s.align_guide are unweighted */
+    const double guide = c->batch.has_guide ? c->guide : 0.0;
+    /* the layer's gradient stops at its inputs: the other tensors' is the translation loss's alone */
+    const double layer = c->translation_only ? 0.0 : c->align * (s.align_nll + guide * s.align_guide);
+    return (s.loss + guide * s.guide + layer) * c->scale;
 }
 
 /* Gold attention rows for the test batch (Ts 4, Tt 5, B 3): a link to one
@@ -65,22 +71,19 @@ static void fill_test_batch(Batch *b) {
     batch_fill(b, 3, src, slen, tgt, tlen);
 }
 
-static void check_model_full(AttentionType type, DecoderType decoder, float dropout, float rec_dropout, float eps,
-                             int deep_output, int tie_target, float guide_weight, int layer_norm, int enc_depth,
-                             int dec_depth, int heads) {
+/* The checks of every tensor of a model of configuration cfg, with loss
+ * weights eps, guide_weight (guidance on target) and the alignment layer's
+ * align. */
+static void check_model_cfg(const ModelConfig *cfg, float eps, float guide_weight, GuideTarget target, float align) {
     ModelCase c;
     memset(&c, 0, sizeof c);
-    /* N heads need --att-dim a multiple of N */
-    net_alloc(&c.net, &(ModelConfig){.src_vocab = 9, .tgt_vocab = 8, .emb = 3, .hidden = 4,
-                                     .att_dim = heads > 1 ? 4 : 5, .attention = type, .decoder = decoder,
-                                     .dropout = dropout, .rec_dropout = rec_dropout, .deep_output = deep_output,
-                                     .tie_target = tie_target, .layer_norm = layer_norm, .enc_depth = enc_depth,
-                                     .dec_depth = dec_depth, .heads = heads});
+    net_alloc(&c.net, cfg);
+    const AttentionType type = cfg->attention;
     /* a stack's rounding needs a wider step (see test_encoder.c), but
      * layer normalization's curvature over 4-unit segments needs the
      * narrow one: with stacks, 4 heads and guidance, 8 entries are off at
      * 3e-3, 2 at 2e-3, none at 1e-3 (the error of a too wide step) */
-    const double h = layer_norm ? 1e-3 : enc_depth > 1 || dec_depth > 1 ? 1e-2 : 1e-3;
+    const double h = cfg->layer_norm ? 1e-3 : cfg->enc_depth > 1 || cfg->dec_depth > 1 ? 1e-2 : 1e-3;
     const size_t n = c.net.n;
     model_init_params(&c.net.cfg, c.net.params, 5);
     /* larger weights than the init so every term matters */
@@ -91,6 +94,7 @@ static void check_model_full(AttentionType type, DecoderType decoder, float drop
     if (guide_weight > 0.0f) fill_test_guide(&c.batch), c.guide = guide_weight;
     c.eps = eps;
     c.scale = 1.0 / c.batch.n_tgt_tokens;
+    c.align = align, c.target = target;
     model_loss(&c);
     float *analytic = falloc(n);
     memcpy(analytic, c.net.grads, sizeof(float) * n);
@@ -99,6 +103,8 @@ static void check_model_full(AttentionType type, DecoderType decoder, float drop
     EXPECT(count <= 128);
     int significant = 0, checked = 0;
     for (int k = 0; k < count; k++) {
+        /* the alignment layer's tensors against the whole loss, the others against the translation loss */
+        c.translation_only = strncmp(table[k].name, "al_", 3) != 0;
         GradReport r = gradcheck(table[k].name, c.net.params + table[k].offset, analytic + table[k].offset,
                                  table[k].size, model_loss, &c, h, 2e-4, 2e-2, 400);
         EXPECT_MSG(gradcheck_catches(c.net.params + table[k].offset, analytic + table[k].offset, table[k].size, model_loss, &c, h, 2e-4, 2e-2), "%s: a wrong gradient went unnoticed", table[k].name);
@@ -113,6 +119,17 @@ static void check_model_full(AttentionType type, DecoderType decoder, float drop
     net_free(&c.net);
     batch_free(&c.batch);
     arena_free(&c.arena);
+}
+
+static void check_model_full(AttentionType type, DecoderType decoder, float dropout, float rec_dropout, float eps,
+                             int deep_output, int tie_target, float guide_weight, int layer_norm, int enc_depth,
+                             int dec_depth, int heads) {
+    /* N heads need --att-dim a multiple of N */
+    const ModelConfig cfg = {.src_vocab = 9, .tgt_vocab = 8, .emb = 3, .hidden = 4, .att_dim = heads > 1 ? 4 : 5,
+                             .attention = type, .decoder = decoder, .dropout = dropout, .rec_dropout = rec_dropout,
+                             .deep_output = deep_output, .tie_target = tie_target, .layer_norm = layer_norm,
+                             .enc_depth = enc_depth, .dec_depth = dec_depth, .heads = heads};
+    check_model_cfg(&cfg, eps, guide_weight, GUIDE_TARGET_DECODER, 0.0f);
 }
 
 static void check_model_decoder(AttentionType type, DecoderType decoder, float dropout, float rec_dropout, float eps,
@@ -175,6 +192,86 @@ static void test_model_gradients_layer_norm_depth2(void) {
     check_model_full(ATTENTION_BAHDANAU, DECODER_CGRU, 0.2f, 0.3f, 0.1f, 1, 1, 2.0f, 1, 2, 2, 1);
 }
 
+/* The alignment layer (its tensors al_* against the loss with its terms,
+ * the others against the translation loss: its gradient stops at its
+ * inputs), on both decoders and scorers, with dropout, a deep tied output,
+ * stacks, layer normalization and heads; guidance on the layer, on both
+ * attentions, and none. */
+static void check_model_align(AttentionType type, DecoderType decoder, float guide_weight, GuideTarget target,
+                              int deep, int depth, int layer_norm, int heads) {
+    const ModelConfig cfg = {.src_vocab = 9, .tgt_vocab = 8, .emb = 3, .hidden = 4, .att_dim = heads > 1 ? 4 : 5,
+                             .attention = type, .decoder = decoder, .dropout = 0.2f, .rec_dropout = 0.1f,
+                             .deep_output = deep, .tie_target = deep, .layer_norm = layer_norm, .enc_depth = depth,
+                             .dec_depth = depth, .heads = heads, .alignment_layer = 1, .alignment_dim = 6};
+    check_model_cfg(&cfg, 0.1f, guide_weight, target, 0.7f);
+}
+static void test_model_gradients_align_layer_gru(void) {
+    check_model_align(ATTENTION_BAHDANAU, DECODER_GRU, 0.0f, GUIDE_TARGET_LAYER, 0, 1, 0, 1);
+}
+static void test_model_gradients_align_layer_cgru_guided(void) {
+    check_model_align(ATTENTION_BAHDANAU, DECODER_CGRU, 2.0f, GUIDE_TARGET_LAYER, 1, 1, 0, 1);
+}
+static void test_model_gradients_align_layer_guided_both_dot(void) {
+    check_model_align(ATTENTION_DOT, DECODER_CGRU, 2.0f, GUIDE_TARGET_BOTH, 0, 1, 0, 1);
+}
+static void test_model_gradients_align_layer_deep_heads(void) {
+    check_model_align(ATTENTION_BAHDANAU, DECODER_GRU, 2.0f, GUIDE_TARGET_LAYER, 1, 2, 1, 2);
+}
+
+/* The stop-gradient, exactly: a model with the alignment layer (its losses
+ * weighted, the guidance on the layer) gets, in every tensor it shares with
+ * the same model without the layer (trained without guidance), the very
+ * bits of that model's gradient and the same translation loss; its own
+ * tensors get a gradient. With the guidance on both attentions the
+ * decoder's share differs (so the comparison can fail). */
+static void check_layer_leaves_translation_gradient(DecoderType decoder) {
+    ModelConfig cfg = {.src_vocab = 9, .tgt_vocab = 8, .emb = 3, .hidden = 4, .att_dim = 5, .decoder = decoder,
+                       .dropout = 0.2f, .rec_dropout = 0.1f, .enc_depth = 1, .dec_depth = 1};
+    Net plain, layer;
+    net_alloc(&plain, &cfg);
+    cfg.alignment_layer = 1, cfg.alignment_dim = 6;
+    net_alloc(&layer, &cfg);
+    const size_t from = model_align_from(&cfg);
+    EXPECT(from == plain.n && layer.n > plain.n);
+    model_init_params(&plain.cfg, plain.params, 5);
+    model_init_params(&layer.cfg, layer.params, 5);
+    EXPECT_MSG(!memcmp(plain.params, layer.params, sizeof(float) * from), "the initialization's draws differ");
+    Batch bt = {0};
+    fill_test_batch(&bt);
+    Arena arena = {0};
+    Rng rng;
+    rng_seed(&rng, 8, 0);
+    const LossWeights none = {0.1f, 0.0f, 0.25f, 1.0f, GUIDE_TARGET_DECODER};
+    const LossSum a = seq2seq_train_step(&plain.p, &plain.g, &plain.cfg, &bt, &none, &rng, &arena, NULL);
+    fill_test_guide(&bt);
+    for (int k = 0; k < 2; k++) {
+        memset(layer.grads, 0, sizeof(float) * layer.n);
+        arena_reset(&arena);
+        rng_seed(&rng, 8, 0);
+        const LossWeights w = {0.1f, 2.0f, 0.25f, 3.0f, k ? GUIDE_TARGET_BOTH : GUIDE_TARGET_LAYER};
+        const LossSum b = seq2seq_train_step(&layer.p, &layer.g, &layer.cfg, &bt, &w, &rng, &arena, NULL);
+        const int same = !memcmp(plain.grads, layer.grads, sizeof(float) * from);
+        if (k == 0) {
+            EXPECT_MSG(same, "the alignment layer changed the translation model's gradient");
+            EXPECT(a.loss == b.loss && a.nll == b.nll && b.guide == 0.0);
+            EXPECT(b.align_nll > 0.0 && b.align_guide > 0.0 && b.guided == 7);
+        } else {
+            EXPECT_MSG(!same, "guidance on both attentions left the decoder's gradient alone");
+            EXPECT(b.guide > 0.0 && b.align_guide > 0.0);
+        }
+        double layer_sq = 0.0;
+        for (size_t i = from; i < layer.n; i++) layer_sq += (double)layer.grads[i] * layer.grads[i];
+        EXPECT(layer_sq > 0.0);
+    }
+    net_free(&plain), net_free(&layer);
+    batch_free(&bt);
+    arena_free(&arena);
+}
+static void test_layer_leaves_translation_gradient(void) {
+    check_layer_leaves_translation_gradient(DECODER_GRU);
+    check_layer_leaves_translation_gradient(DECODER_CGRU);
+}
+
 /* The multiply-add count (the benchmark's FLOPs) includes the stacked
  * layers: per source token 2 directions x (3H x 2H + 3H x H) per encoder
  * layer above the first, per target step 3H x 3H + 3H x H per decoder
@@ -223,7 +320,7 @@ static void test_guide_loss_counts_rows(void) {
     fill_test_guide(&c.batch);
     Rng rng;
     rng_seed(&rng, 1, 0);
-    const LossWeights w = {0.0f, 1.0f, 1.0f};
+    const LossWeights w = {0.0f, 1.0f, 1.0f, 0.0f, GUIDE_TARGET_DECODER};
     LossSum s = seq2seq_train_step(&c.net.p, &c.net.g, &c.net.cfg, &c.batch, &w, &rng, &c.arena, NULL);
     EXPECT(s.guided == 7);
     EXPECT(s.guide > 0.0);
@@ -275,7 +372,7 @@ static void check_ready(const ModelConfig *cfg, float guide_weight) {
     model_init_params(&c.net.cfg, c.net.params, 5);
     fill_test_batch(&c.batch);
     if (guide_weight > 0.0f) fill_test_guide(&c.batch), c.guide = guide_weight;
-    const LossWeights w = {0.1f, guide_weight, 0.25f};
+    const LossWeights w = {0.1f, guide_weight, 0.25f, 1.0f, GUIDE_TARGET_LAYER};
     Rng rng;
     rng_seed(&rng, 4, 0);
     seq2seq_train_step(&c.net.p, &c.net.g, &c.net.cfg, &c.batch, &w, &rng, &c.arena, NULL);
@@ -328,6 +425,11 @@ static void test_backward_tells_final_gradients(void) {
     c = base, c.decoder = DECODER_CGRU, c.layer_norm = 1, c.enc_depth = 3, c.dec_depth = 2, c.heads = 4, c.att_dim = 4;
     c.deep_output = 1, c.tie_target = 1, c.dropout = 0.2f;
     check_ready(&c, 2.0f);
+    /* the alignment layer, last in the buffer: its backward runs first, so it is final with the output layer */
+    c = base, c.decoder = DECODER_CGRU, c.deep_output = 1, c.tie_target = 1, c.alignment_layer = 1, c.alignment_dim = 6;
+    check_ready(&c, 2.0f);
+    c = base, c.alignment_layer = 1, c.alignment_dim = 3, c.enc_depth = 2;
+    check_ready(&c, 0.0f);
 }
 
 int main(void) {
@@ -355,6 +457,11 @@ int main(void) {
     RUN(test_model_gradients_heads_cgru_guided_bahdanau);
     RUN(test_model_gradients_heads_cgru_guided_dot);
     RUN(test_model_gradients_deep_layer_norm_heads);
+    RUN(test_model_gradients_align_layer_gru);
+    RUN(test_model_gradients_align_layer_cgru_guided);
+    RUN(test_model_gradients_align_layer_guided_both_dot);
+    RUN(test_model_gradients_align_layer_deep_heads);
+    RUN(test_layer_leaves_translation_gradient);
     RUN(test_guide_loss_counts_rows);
     RUN(test_backward_tells_final_gradients);
     TEST_EXIT();

@@ -5,6 +5,7 @@
  * its own — giving the very bits of one step over everything, under any
  * thread count. */
 #include <omp.h>
+#include <string.h>
 
 #include "sys/util.h"
 #include "test.h"
@@ -47,27 +48,31 @@ static void test_grad_norm_against_plain_sum(void) {
 /* One Adam optimizer with moving average over n weights after two steps:
  * whole (slices = 1) or as P processes would take them, each with its own
  * copy of the state updating its own slice, then gathered. */
-static void sharded_steps(size_t n, int P, float clip, float *params, float *m, float *v, float *ema) {
+static void sharded_steps(size_t n, size_t split, int P, float clip, float *params, float *m, float *v, float *ema) {
     float *g = falloc(n);
     fill(params, n, 7);
     Optimizer *opt = xcalloc((size_t)P, sizeof *opt);
     float **own = xcalloc((size_t)P, sizeof *own);
     for (int r = 0; r < P; r++) {
         optim_init(&opt[r], OPTIM_ADAM, n, clip);
+        opt[r].split = split;
         optim_enable_ema(&opt[r], 0.99f, params);
         own[r] = falloc(n);
         memcpy(own[r], params, sizeof(float) * n);
     }
     const size_t chunks = optim_chunks(n);
-    double *partial = xcalloc(chunks + 1, sizeof(double));
+    double *partial = xcalloc(OPTIM_GROUPS * (chunks + 1), sizeof(double));
     for (int step = 0; step < 2; step++) {
         fill(g, n, 11 + (unsigned)step);
         for (int r = 0; r < P; r++) { /* each rank's partial norms, put side by side as the gathering does */
             size_t lo, len;
             optimizer_slice(n, P, r, &lo, &len);
-            if (len) grad_norm_partials(g, n, lo / OPTIM_CHUNK, optim_chunks(lo + len), partial + lo / OPTIM_CHUNK);
+            if (len)
+                grad_norm_partials(g, n, split, lo / OPTIM_CHUNK, optim_chunks(lo + len),
+                                   partial + OPTIM_GROUPS * (lo / OPTIM_CHUNK));
         }
-        const double norm = grad_norm_total(partial, chunks);
+        double norm[OPTIM_GROUPS];
+        grad_norm_total(partial, chunks, norm);
         for (int r = 0; r < P; r++) {
             size_t lo, len;
             optimizer_slice(n, P, r, &lo, &len);
@@ -92,9 +97,11 @@ static void test_sharded_step_gives_the_bits_of_one_step(void) {
     const size_t n = 9 * OPTIM_CHUNK + 1001;
     float *want[4], *got[4];
     for (int k = 0; k < 4; k++) want[k] = falloc(n), got[k] = falloc(n);
-    /* clip 1 clips these gradients (norm about 70): the scale from the norm must agree to the bit */
-    for (int clipped = 0; clipped < 2; clipped++) {
-        const float clip = clipped ? 1.0f : 0.0f;
+    /* clip 1 clips these gradients (norm about 70): the scale from the norm must agree to the bit;
+     * with a second group from inside a chunk (the alignment layer's), each group's */
+    for (int clipped = 0; clipped < 4; clipped++) {
+        const float clip = clipped % 2 ? 1.0f : 0.0f;
+        const size_t split = clipped < 2 ? n : 6 * OPTIM_CHUNK + 77;
         /* the reference: optim_step over all, one thread */
         int saved = omp_get_max_threads();
         omp_set_num_threads(1);
@@ -102,6 +109,7 @@ static void test_sharded_step_gives_the_bits_of_one_step(void) {
         float *g = falloc(n);
         fill(want[0], n, 7);
         optim_init(&o, OPTIM_ADAM, n, clip);
+        o.split = split;
         optim_enable_ema(&o, 0.99f, want[0]);
         double norm = 0.0;
         for (int step = 0; step < 2; step++) {
@@ -116,10 +124,10 @@ static void test_sharded_step_gives_the_bits_of_one_step(void) {
         omp_set_num_threads(2);
         const int ranks[] = {1, 2, 3, 7, 16};
         for (size_t k = 0; k < sizeof ranks / sizeof *ranks; k++) {
-            sharded_steps(n, ranks[k], clip, got[0], got[1], got[2], got[3]);
+            sharded_steps(n, split, ranks[k], clip, got[0], got[1], got[2], got[3]);
             for (int a = 0; a < 4; a++)
                 EXPECT_MSG(memcmp(want[a], got[a], sizeof(float) * n) == 0,
-                           "clip %g, %d slices: %s differs from one step over all", clip, ranks[k],
+                           "clip %g, split %zu, %d slices: %s differs from one step over all", clip, split, ranks[k],
                            (const char *[]){"weights", "first moment", "second moment", "moving average"}[a]);
         }
         omp_set_num_threads(saved);
@@ -127,9 +135,57 @@ static void test_sharded_step_gives_the_bits_of_one_step(void) {
     for (int k = 0; k < 4; k++) free(want[k]), free(got[k]);
 }
 
+/* Two groups (optim.h's split: the translation model, then the alignment
+ * layer): the first group's step, and its norm, are the bits of a buffer
+ * that ends at the split, whatever the second holds; the second is clipped
+ * by its own norm. Without the groups a large second part would shrink
+ * the first's step (so the test can fail). SGD and Adam. */
+static void test_second_group_changes_nothing_of_the_first(void) {
+    const size_t n = 5 * OPTIM_CHUNK + 300, split = 3 * OPTIM_CHUNK + 1234;
+    float *g = falloc(n), *alone = falloc(split), *both = falloc(n), *one_group = falloc(n);
+    for (int type = 0; type < 2; type++) {
+        fill(g, n, 3);
+        for (size_t i = split; i < n; i++) g[i] *= 1000.0f; /* a layer with a huge gradient */
+        fill(alone, split, 5), fill(both, n, 5), fill(one_group, n, 5);
+        Optimizer a, b, c;
+        optim_init(&a, (OptimizerType)type, split, 1.0f);
+        optim_init(&b, (OptimizerType)type, n, 1.0f);
+        optim_init(&c, (OptimizerType)type, n, 1.0f);
+        b.split = split;
+        double na = 0.0, nb = 0.0;
+        for (int step = 0; step < 3; step++) {
+            na = optim_step(&a, alone, g, 1e-2f);
+            nb = optim_step(&b, both, g, 1e-2f);
+            optim_step(&c, one_group, g, 1e-2f);
+        }
+        EXPECT(na == nb && na > 1.0);
+        EXPECT_MSG(!memcmp(alone, both, sizeof(float) * split), "%s: the first group's weights differ",
+                   type ? "sgd" : "adam");
+        EXPECT(memcmp(alone, one_group, sizeof(float) * split) != 0); /* one global norm: they would differ */
+        /* the second group is clipped by its own norm: one SGD step moves it by lr * (clip / |g_2|) g */
+        if (type == OPTIM_SGD) {
+            Optimizer d;
+            optim_init(&d, OPTIM_SGD, n, 1.0f);
+            d.split = split;
+            fill(both, n, 5);
+            optim_step(&d, both, g, 1e-2f);
+            double sq = 0.0;
+            for (size_t i = split; i < n; i++) sq += (double)g[i] * g[i];
+            float start[1];
+            const size_t at = split + 10;
+            fill(one_group, n, 5), start[0] = one_group[at];
+            EXPECT_NEAR(both[at], start[0] - 1e-2 * (1.0 / sqrt(sq)) * g[at], 1e-6);
+            optim_free(&d);
+        }
+        optim_free(&a), optim_free(&b), optim_free(&c);
+    }
+    free(g), free(alone), free(both), free(one_group);
+}
+
 int main(void) {
     RUN(test_adam_first_step_by_hand);
     RUN(test_grad_norm_against_plain_sum);
     RUN(test_sharded_step_gives_the_bits_of_one_step);
+    RUN(test_second_group_changes_nothing_of_the_first);
     TEST_EXIT();
 }

@@ -93,7 +93,8 @@ static LossSum update_by_hand(const Setup *s, long update, const int *idx, int c
     Batch full = {0}, shard = {0};
     batch_fill(&full, count, src, slen, tgt, tlen);
     guidance_fill(&s->guide, &full, idx, count);
-    const LossWeights w = {s->o.label_smoothing, lambda, 1.0f / (float)full.n_tgt_tokens};
+    const LossWeights w = {s->o.label_smoothing, lambda, 1.0f / (float)full.n_tgt_tokens, s->o.align_weight,
+                           guidance_target(&s->o, &s->m.cfg)};
     float *g = falloc(n);
     ModelParams gv;
     model_bind(&s->m.cfg, g, &gv);

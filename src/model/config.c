@@ -28,6 +28,9 @@ const FieldSpec MODEL_CONFIG_FIELDS[] = {
     {"enc_depth", "--enc-depth", FIELD_INT, F(enc_depth), 1, 1, ENCODER_MAX_DEPTH, NULL, NULL, .flags = FIELD_OMIT_DEFAULT, .section = "model", .help = "stacked bidirectional GRU layers in the encoder; from the second\nup each reads the previous layer's annotations (after dropout) and\nadds them to its own (a residual connection)"},
     {"dec_depth", "--dec-depth", FIELD_INT, F(dec_depth), 1, 1, DECODER_MAX_DEPTH, NULL, NULL, .flags = FIELD_OMIT_DEFAULT, .section = "model", .help = "GRU layers in the decoder: the --decoder step, then layers that\neach read [the layer below (after dropout) ; c_t] and add the layer\nbelow to their state (a residual connection)"},
     {"heads", "--heads", FIELD_INT, F(heads), 1, 1, 64, NULL, NULL, .flags = FIELD_OMIT_DEFAULT, .section = "model", .help = "attention heads: each scores its slice of the keys and the query\n(Bahdanau: --att-dim / N wide; dot: --hidden / N, scaled by\n1/sqrt(--hidden / N)) and reads its slice of learned values; the\ncontext is the heads' contexts side by side"},
+    /* written only with the layer, so that models without it keep their bytes */
+    {"alignment_layer", "--alignment-layer", FIELD_INT, F(alignment_layer), 0, 0, 1, NULL, NULL, .flags = FIELD_SWITCH | FIELD_OMIT_DEFAULT, .section = "model", .help = "an alignment layer: an attention over the source embeddings\nwhose query has seen the target word it aligns ([the decoder's\nattention query ; E_tgt y_t]), trained to predict y_t from its\ncontext (and towards --guided-alignment links), with its gradient\nkept out of the translation model; nmt-score's alignments and\nattention dumps read it (docs/model.md)"},
+    {"alignment_dim", "--alignment-dim", FIELD_INT, F(alignment_dim), 0, 0, 65536, NULL, NULL, .flags = FIELD_OMIT_DEFAULT, .section = "model", .help = "the alignment layer's attention size (default: the attention's,\n--att-dim, or --hidden for dot attention)"},
 };
 #undef F
 const int MODEL_CONFIG_NFIELDS = (int)(sizeof MODEL_CONFIG_FIELDS / sizeof MODEL_CONFIG_FIELDS[0]);
@@ -58,6 +61,14 @@ int model_config_check(const ModelConfig *c, char *err, size_t errsz) {
     }
     if (c->heads > 1 && c->attention == ATTENTION_DOT && c->hidden % c->heads != 0) {
         snprintf(err, errsz, "--heads %d must divide --hidden %d (dot attention)", c->heads, c->hidden);
+        return -1;
+    }
+    if (c->alignment_layer && c->alignment_dim < 1) {
+        snprintf(err, errsz, "the alignment layer needs --alignment-dim of at least 1, got %d", c->alignment_dim);
+        return -1;
+    }
+    if (!c->alignment_layer && c->alignment_dim != 0) {
+        snprintf(err, errsz, "--alignment-dim %d needs --alignment-layer", c->alignment_dim);
         return -1;
     }
     if (c->heads > 1 && (2 * c->hidden) % c->heads != 0) {

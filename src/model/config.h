@@ -28,6 +28,8 @@ typedef struct {
     int enc_depth;   /* stacked bidirectional GRU layers in the encoder (1..ENCODER_MAX_DEPTH) */
     int dec_depth;   /* GRU layers in the decoder: the (c)GRU step and dec_depth - 1 above it */
     int heads;       /* N attention heads (attention/attention.h); 1: the single head */
+    int alignment_layer; /* 1: the alignment layer (attention/align_layer.h), its tensors al_* last */
+    int alignment_dim;   /* its attention size A (0 without the layer) */
 } ModelConfig;
 
 /* The table: key in the model file's CONF section, flag, range. */

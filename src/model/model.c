@@ -67,6 +67,22 @@ static void visit_output(Visitor visit, void *ctx, const ModelConfig *c, Decoder
     visit(ctx, "out_b", KIND_BIAS, 1, c->tgt_vocab, &o->b);
 }
 
+/* The alignment layer (--alignment-layer), after every other tensor: a model
+ * without it keeps its layout and its initialization's draws, and its
+ * backward, which runs first, finishes the end of the buffer. */
+static void visit_align(Visitor visit, void *ctx, const ModelConfig *c, AlignLayerWeights *al) {
+    *al = (AlignLayerWeights){0};
+    if (!c->alignment_layer) return;
+    const int A = c->alignment_dim, E = c->emb, Z = c->hidden + c->emb, V = c->tgt_vocab;
+    al->A = A, al->Z = Z, al->E = E, al->V = V;
+    visit(ctx, "al_Wq", KIND_MATRIX, A, Z, &al->Wq);
+    visit(ctx, "al_bq", KIND_BIAS, 1, A, &al->bq);
+    visit(ctx, "al_Uk", KIND_MATRIX, A, E, &al->Uk);
+    visit(ctx, "al_v", KIND_VECTOR, 1, A, &al->v);
+    visit(ctx, "al_Wo", KIND_MATRIX, V, E, &al->Wo);
+    visit(ctx, "al_bo", KIND_BIAS, 1, V, &al->bo);
+}
+
 static void visit_all(const ModelConfig *c, ModelParams *p, Visitor visit, void *ctx) {
     const int E = c->emb, H = c->hidden;
     EncoderWeights *enc = &p->enc;
@@ -102,6 +118,7 @@ static void visit_all(const ModelConfig *c, ModelParams *p, Visitor visit, void 
         snprintf(name, sizeof name, "dec_l%d", l), visit_gru(visit, ctx, c, name, &dec->up[l - 2], 3 * H, H);
     }
     visit_output(visit, ctx, c, dec);
+    visit_align(visit, ctx, c, &p->al);
 }
 
 typedef struct {
@@ -139,6 +156,12 @@ size_t model_bind(const ModelConfig *cfg, float *base, ModelParams *p) {
 size_t model_num_params(const ModelConfig *cfg) {
     ModelParams p;
     return model_bind(cfg, NULL, &p);
+}
+
+size_t model_align_from(const ModelConfig *cfg) {
+    ModelConfig without = *cfg; /* the layer's tensors are the last */
+    without.alignment_layer = 0, without.alignment_dim = 0;
+    return model_num_params(&without);
 }
 
 int model_param_table(const ModelConfig *cfg, ParamInfo *out, int max) {

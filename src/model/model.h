@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "attention/align_layer.h"
 #include "decoder/weights.h"
 #include "encoder/encoder.h"
 #include "model/config.h"
@@ -22,11 +23,15 @@
 typedef struct {
     EncoderWeights enc;
     DecoderWeights dec;
+    AlignLayerWeights al; /* the alignment layer (al.A 0: none), after every other tensor */
 } ModelParams;
 
 /* Bind views over base (which must hold model_num_params floats). Returns the count. */
 size_t model_bind(const ModelConfig *cfg, float *base, ModelParams *p);
 size_t model_num_params(const ModelConfig *cfg);
+/* Where the alignment layer's tensors start: the translation model's are
+ * [0, from), the layer's [from, model_num_params) (from = all without it). */
+size_t model_align_from(const ModelConfig *cfg);
 /* Width of the output layer's input [s_t ; c_t ; y_{t-1} embedding]: H + 2H + E. */
 int model_out_in(const ModelConfig *cfg);
 
@@ -43,7 +48,9 @@ int model_param_table(const ModelConfig *cfg, ParamInfo *out, int max);
  * finishes their gradients: the output layer, the decoder's steps (its
  * GRUs and the attention's query side), the attention's keys, the initial
  * state, then the encoder's layers from the top (MODEL_FINAL_ENCODER with
- * layer l: layers l and above; l = 1 is everything). The layout puts what
+ * layer l: layers l and above; l = 1 is everything). The alignment layer's
+ * tensors come last of all and its backward runs before the decoder's, so
+ * they are final with the output layer's. The layout puts what
  * the backward finishes first at the end of the buffer, so after each part
  * the gradients [model_final_from(cfg, part, layer), n) are final: a
  * reduction across processes can start on them. */

@@ -6,7 +6,8 @@
 size_t seq2seq_forward_floats(const ModelParams *p, int B, int Ts, int Tt) {
     const size_t H = (size_t)p->enc.H;
     return encoder_floats(&p->enc, Ts, B) + (size_t)B * 2 * H /* summary */ + (size_t)B * H /* s0 */ +
-           attention_keys_floats(&p->dec.att, Ts, B) /* keys */ + decoder_floats(&p->dec, Tt, Ts, B);
+           attention_keys_floats(&p->dec.att, Ts, B) /* keys */ + decoder_floats(&p->dec, Tt, Ts, B) +
+           (p->al.A ? align_layer_floats(&p->al, Tt, Ts, B, 0) : 0); /* seq2seq_align_forward's */
 }
 
 double seq2seq_forward_madds(const ModelConfig *c, int Ts, int Tt) {
@@ -16,7 +17,43 @@ double seq2seq_forward_madds(const ModelConfig *c, int Ts, int Tt) {
     const double step = decoder_step_madds((DecoderType)c->decoder, (AttentionType)c->attention, E, H, A, Ts) +
                         decoder_upper_madds(H, c->dec_depth) +
                         output_madds_of(model_out_in(c), E, c->tgt_vocab, c->deep_output);
-    return Ts * source + init_state_madds(H) + Tt * step;
+    /* the alignment layer as training runs it (with its logits) */
+    const int AL = c->alignment_dim, Z = H + E;
+    const double align_source = c->alignment_layer ? align_layer_keys_madds(AL, E) : 0.0;
+    const double align_step = c->alignment_layer ? align_layer_step_madds(AL, Z, E, c->tgt_vocab, Ts, 1) : 0.0;
+    return Ts * (source + align_source) + init_state_madds(H) + Tt * (step + align_step);
+}
+
+/* What the alignment layer reads of a teacher-forced pass: the query of the
+ * decoder's attention at every step (cgru: s'_t; gru: s_{t-1}, the first
+ * layer's states s_0 .. s_{Tt-1}), the target tokens and the source. */
+static AlignLayerInput align_input(const ModelParams *p, const Batch *bt, const DecoderActs *dec) {
+    const float *state = p->dec.type == DECODER_CGRU ? dec->step.query : dec->s;
+    return (AlignLayerInput){bt->Tt,      bt->Ts,    bt->B,        p->dec.H, state,      p->dec.tgt_emb,
+                             bt->tgt_out, bt->tgt_mask, p->enc.src_emb, bt->src, bt->src_mask};
+}
+
+/* The alignment layer's forward, losses and backward on a training pass:
+ * into g->al only, before the decoder's backward (its tensors are the
+ * buffer's last, so they are final with the output layer's). */
+static void align_train(const ModelParams *p, const ModelParams *g, const Batch *bt, const DecoderActs *dec,
+                        const LossWeights *w, int guide, Arena *arena, LossSum *sum) {
+    const AlignLayerInput in = align_input(p, bt, dec);
+    AlignLayerActs act;
+    align_layer_forward(&p->al, &in, 1, arena, &act);
+    sum->align_nll = align_layer_loss(&act, &p->al, &in, w->align * w->scale);
+    if (guide) {
+        int rows;
+        sum->align_guide = align_layer_guide_loss(&act, bt->guide, w->align * w->guide * w->scale, &rows);
+        sum->guided = rows;
+    }
+    align_layer_backward(&p->al, &g->al, &in, &act, arena);
+}
+
+void seq2seq_align_forward(const ModelParams *p, const Batch *bt, const DecoderActs *dec, Arena *arena,
+                           AlignLayerActs *act) {
+    const AlignLayerInput in = align_input(p, bt, dec);
+    align_layer_forward(&p->al, &in, 0, arena, act);
 }
 
 void seq2seq_encode(const ModelParams *p, int Ts, int B, const int *src, const float *mask, float dropout,
@@ -66,8 +103,11 @@ LossSum seq2seq_train_step(const ModelParams *p, const ModelParams *g, const Mod
                     cfg->rec_dropout, rng, arena, &dec);
     LossSum sum = {.tokens = bt->n_tgt_tokens};
     sum.loss = decoder_loss(&p->dec, &dec, bt->tgt_out, bt->tgt_mask, w->label_smoothing, w->scale, &sum.nll);
-    if (bt->has_guide && w->guide > 0.0f)
+    /* the guidance trains the decoder's attention, the alignment layer's, or both */
+    const int has_layer = p->al.A > 0, guided = bt->has_guide && w->guide > 0.0f;
+    if (guided && (!has_layer || w->guide_target != GUIDE_TARGET_LAYER))
         sum.guide = decoder_guide_loss(&dec, bt->guide, w->guide * w->scale, &sum.guided);
+    if (has_layer) align_train(p, g, bt, &dec, w, guided && w->guide_target != GUIDE_TARGET_DECODER, arena, &sum);
 
     /* backward, mirroring the forward: decoder, then what seq2seq_encode did, in reverse */
     float *d_ann = arena_take(arena, (size_t)Ts * B * 2 * H);            /* [Ts][B][2H] */

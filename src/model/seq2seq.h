@@ -9,6 +9,7 @@
 #ifndef NMT_SEQ2SEQ_H
 #define NMT_SEQ2SEQ_H
 
+#include "attention/align_layer.h"
 #include "decoder/decoder.h"
 #include "encoder/encoder.h"
 #include "model/batch.h"
@@ -20,8 +21,10 @@ typedef struct {
     double loss; /* summed label-smoothed cross-entropy */
     double nll;  /* summed negative log-likelihood */
     int tokens;  /* real target tokens */
-    double guide; /* guided alignment: summed cross-entropy of the guided attention rows (unweighted) */
+    double guide; /* guided alignment: summed cross-entropy of the decoder's guided attention rows (unweighted) */
     int guided;   /* guided target tokens */
+    double align_nll;   /* the alignment layer: summed loss (a), its NLL of the real target tokens (unweighted) */
+    double align_guide; /* and its guidance cross-entropy (b) over the guided rows (unweighted) */
 } LossSum;
 
 /* A source batch, encoded. */
@@ -45,11 +48,18 @@ double seq2seq_forward_madds(const ModelConfig *c, int Ts, int Tt);
 void seq2seq_encode(const ModelParams *p, int Ts, int B, const int *src, const float *mask, float dropout,
                     float rec_dropout, Rng *rng, Arena *arena, Encoding *e);
 
+/* Which attention guided alignment trains (LossWeights.guide_target). A
+ * model without the alignment layer guides its decoder's attention
+ * whatever is asked. */
+typedef enum { GUIDE_TARGET_DECODER = 0, GUIDE_TARGET_LAYER = 1, GUIDE_TARGET_BOTH = 2 } GuideTarget;
+
 /* The weights of the training loss's terms, passed together. */
 typedef struct {
     float label_smoothing; /* eps of the translation cross-entropy */
     float guide;           /* lambda of the guided-alignment cross-entropy (0: none) */
     float scale;           /* of the whole sum: 1 / the minibatch's target tokens gives the mean */
+    float align;           /* w_a, the alignment layer's weight: its losses are w_a ((a) + lambda (b)) */
+    GuideTarget guide_target; /* which attention the guidance trains */
 } LossWeights;
 
 /* What the backward pass tells a caller that runs work beside it (the
@@ -67,6 +77,11 @@ typedef struct {
  * loss) into g. With guidance in bt (has_guide), the summed loss also
  * holds w->guide * (the guidance cross-entropy, LossSum.guide), so the
  * guidance is normalized by the same token count as the translation loss.
+ * A model with the alignment layer adds w->align * (its loss (a), and
+ * w->guide * its guidance (b) when the guidance trains it): their
+ * gradients reach the layer's own tensors only, and the layer draws
+ * nothing from rng, so every other tensor's gradient is the bits of a
+ * model without it.
  * Dropout masks are drawn from rng. Activations come from the arena
  * (reset by the caller). ready (or NULL) hears which gradients are final
  * during the backward pass. */
@@ -78,5 +93,12 @@ LossSum seq2seq_train_step(const ModelParams *p, const ModelParams *g, const Mod
  * when sentence_nll is not NULL, the NLL of each row [B]. */
 LossSum seq2seq_forward(const ModelParams *p, const Batch *bt, Arena *arena, Encoding *e, DecoderActs *dec,
                         double *sentence_nll);
+
+/* The alignment layer's weights over the activations of seq2seq_forward
+ * (the same bt and dec): act->alpha [Tt][B][Ts], row t aligning target
+ * token t (tgt_out; the last real row is </s>'s). The model must have the
+ * layer (p->al.A > 0). */
+void seq2seq_align_forward(const ModelParams *p, const Batch *bt, const DecoderActs *dec, Arena *arena,
+                           AlignLayerActs *act);
 
 #endif

@@ -96,3 +96,12 @@ float guidance_weight(const TrainOptions *o, long update) {
     const long steps = o->guide_decay_every > 0 ? update / o->guide_decay_every : 0;
     return (float)(o->guide_weight * pow(o->guide_decay, (double)steps));
 }
+
+GuideTarget guidance_target(const TrainOptions *o, const ModelConfig *cfg) {
+    switch (o->guide_target) {
+    case TRAIN_GUIDE_LAYER: return GUIDE_TARGET_LAYER;
+    case TRAIN_GUIDE_DECODER: return GUIDE_TARGET_DECODER;
+    case TRAIN_GUIDE_BOTH: return GUIDE_TARGET_BOTH;
+    default: return cfg->alignment_layer ? GUIDE_TARGET_LAYER : GUIDE_TARGET_DECODER;
+    }
+}

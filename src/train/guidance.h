@@ -16,6 +16,8 @@
 #define NMT_TRAIN_GUIDANCE_H
 
 #include "model/batch.h"
+#include "model/config.h"
+#include "model/seq2seq.h"
 #include "train/state.h"
 #include "vocab/corpus.h"
 
@@ -42,5 +44,9 @@ void guidance_fill(const Guidance *g, Batch *b, const int *idx, int count);
  * --guided-alignment-decay for every --guided-alignment-decay-every updates
  * done. */
 float guidance_weight(const TrainOptions *o, long update);
+
+/* Which attention the guidance trains in a model of configuration cfg
+ * (--guided-alignment-target; auto: the alignment layer when cfg has one). */
+GuideTarget guidance_target(const TrainOptions *o, const ModelConfig *cfg);
 
 #endif

@@ -16,6 +16,7 @@ void optim_init(Optimizer *o, OptimizerType type, size_t n, float clip) {
     o->eps = 1e-8f;
     o->clip = clip;
     o->n = n;
+    o->split = n;
     if (type == OPTIM_ADAM) {
         o->m = falloc(n);
         o->v = falloc(n);
@@ -64,28 +65,34 @@ NMT_HOT static double sum_squares(const float *g, size_t lo, size_t hi) {
     return s;
 }
 
-void grad_norm_partials(const float *g, size_t n, size_t c_lo, size_t c_hi, double *partial) {
+void grad_norm_partials(const float *g, size_t n, size_t split, size_t c_lo, size_t c_hi, double *partial) {
     const long a = (long)c_lo, b = (long)c_hi;
+    split = split < n ? split : n;
 #pragma omp parallel for schedule(static)
     for (long c = a; c < b; c++) {
         size_t lo = (size_t)c * OPTIM_CHUNK, hi = lo + OPTIM_CHUNK < n ? lo + OPTIM_CHUNK : n;
-        partial[c - a] = sum_squares(g, lo, hi);
+        const size_t mid = split < lo ? lo : split > hi ? hi : split; /* the chunk's part below the split ends here */
+        double *p = partial + OPTIM_GROUPS * (size_t)(c - a);
+        p[0] = sum_squares(g, lo, mid);
+        p[1] = sum_squares(g, mid, hi);
     }
 }
 
-double grad_norm_total(const double *partial, size_t chunks) {
-    double total = 0.0;
-    for (size_t c = 0; c < chunks; c++) total += partial[c];
-    return sqrt(total);
+void grad_norm_total(const double *partial, size_t chunks, double norm[OPTIM_GROUPS]) {
+    for (int k = 0; k < OPTIM_GROUPS; k++) {
+        double total = 0.0;
+        for (size_t c = 0; c < chunks; c++) total += partial[OPTIM_GROUPS * c + k];
+        norm[k] = sqrt(total);
+    }
 }
 
 double grad_norm(const float *g, size_t n) {
     const size_t chunks = optim_chunks(n);
-    double *partial = xcalloc(chunks + 1, sizeof(double));
-    grad_norm_partials(g, n, 0, chunks, partial);
-    const double norm = grad_norm_total(partial, chunks);
+    double *partial = xcalloc(OPTIM_GROUPS * (chunks + 1), sizeof(double)), norm[OPTIM_GROUPS];
+    grad_norm_partials(g, n, n, 0, chunks, partial);
+    grad_norm_total(partial, chunks, norm);
     free(partial);
-    return norm;
+    return norm[0];
 }
 
 typedef struct {
@@ -105,30 +112,43 @@ NMT_HOT static void adam_range(const AdamStep *st, float *params, float *m, floa
     }
 }
 
-void optim_step_range(Optimizer *o, float *params, const float *grads, float lr, double norm, size_t lo,
-                      size_t hi) {
-    const float scale = (o->clip > 0.0f && norm > o->clip) ? (float)(o->clip / norm) : 1.0f;
-    const long a = (long)lo, b = (long)hi;
+/* The factor that clips a group of norm `norm`. */
+static float clip_scale(const Optimizer *o, double norm) {
+    return (o->clip > 0.0f && norm > o->clip) ? (float)(o->clip / norm) : 1.0f;
+}
+
+void optim_step_range(Optimizer *o, float *params, const float *grads, float lr, const double norm[OPTIM_GROUPS],
+                      size_t lo, size_t hi) {
+    const float scale[OPTIM_GROUPS] = {clip_scale(o, norm[0]), clip_scale(o, norm[1])};
+    const long a = (long)lo, b = (long)hi, split = (long)(o->split < o->n ? o->split : o->n);
     o->step++;
     if (o->type == OPTIM_SGD) {
 #pragma omp parallel for schedule(static)
-        for (long i = a; i < b; i++) params[i] -= lr * scale * grads[i];
+        for (long i = a; i < b; i++) params[i] -= lr * scale[i >= split] * grads[i];
         if (o->ema) update_ema(o, params, lo, hi);
         return;
     }
-    const AdamStep st = {scale, lr, o->beta1, o->beta2, o->eps, 1.0f / (1.0f - powf(o->beta1, (float)o->step)),
-                         1.0f / (1.0f - powf(o->beta2, (float)o->step))};
+    AdamStep st[OPTIM_GROUPS];
+    for (int k = 0; k < OPTIM_GROUPS; k++)
+        st[k] = (AdamStep){scale[k], lr, o->beta1, o->beta2, o->eps, 1.0f / (1.0f - powf(o->beta1, (float)o->step)),
+                           1.0f / (1.0f - powf(o->beta2, (float)o->step))};
     const long n_chunks = (b - a + OPTIM_CHUNK - 1) / OPTIM_CHUNK;
 #pragma omp parallel for schedule(static)
     for (long c = 0; c < n_chunks; c++) {
         const long from = a + c * OPTIM_CHUNK, to = from + OPTIM_CHUNK < b ? from + OPTIM_CHUNK : b;
-        adam_range(&st, params, o->m, o->v, grads, from, to);
+        const long mid = split < from ? from : split > to ? to : split; /* each group with its own scale */
+        if (mid > from) adam_range(&st[0], params, o->m, o->v, grads, from, mid);
+        if (to > mid) adam_range(&st[1], params, o->m, o->v, grads, mid, to);
     }
     if (o->ema) update_ema(o, params, lo, hi);
 }
 
 double optim_step(Optimizer *o, float *params, const float *grads, float lr) {
-    const double norm = grad_norm(grads, o->n);
+    const size_t chunks = optim_chunks(o->n);
+    double *partial = xcalloc(OPTIM_GROUPS * (chunks + 1), sizeof(double)), norm[OPTIM_GROUPS];
+    grad_norm_partials(grads, o->n, o->split, 0, chunks, partial);
+    grad_norm_total(partial, chunks, norm);
+    free(partial);
     optim_step_range(o, params, grads, lr, norm, 0, o->n);
-    return norm;
+    return norm[0];
 }

@@ -34,6 +34,9 @@ void train_request_check(TrainRequest *r, GivenSettings given) {
     if (!!r->valid_src != !!r->valid_tgt) die("--valid-src and --valid-tgt go together");
     if (!r->vocab && !r->resume) die("--vocab is required (see --help)");
     if (r->cfg.att_dim == 0) r->cfg.att_dim = r->cfg.hidden;
+    /* the alignment layer's attention is as wide as the decoder's by default */
+    if (r->cfg.alignment_layer && r->cfg.alignment_dim == 0)
+        r->cfg.alignment_dim = r->cfg.attention == ATTENTION_BAHDANAU ? r->cfg.att_dim : r->cfg.hidden;
     for (int k = 0; k < given.n && !r->guide; k++)
         if (!strncmp(given.spec[k]->flag, "--guided-alignment", 18))
             die("%s needs --guided-alignment FILE", given.spec[k]->flag);

@@ -9,6 +9,7 @@
 
 static const char *const OPTIMIZER_NAMES[] = {"adam", "sgd", NULL};
 static const char *const METRIC_NAMES[] = {"loss", "bleu", NULL};
+static const char *const GUIDE_TARGET_NAMES[] = {"auto", "layer", "decoder", "both", NULL};
 
 #define F(member) offsetof(TrainOptions, member)
 /* In TRST order (the fields not saved anywhere may stand anywhere). The
@@ -42,6 +43,8 @@ const FieldSpec TRAIN_OPTION_FIELDS[] = {
     {"guided_alignment_decay", "--guided-alignment-decay", FIELD_FLOAT, F(guide_decay), 1, 0, 1, NULL, NULL, .flags = FIELD_OMIT_DEFAULT, .section = "guided alignment (attention trained towards given word alignments)", .help = "multiply lambda by X every --guided-alignment-decay-every\nupdates (1: constant; e.g. 0.5 halves it each time)"},
     {"guided_alignment_decay_every", "--guided-alignment-decay-every", FIELD_INT, F(guide_decay_every), 1000, 1,
      1 << 30, NULL, NULL, .flags = FIELD_OMIT_DEFAULT, .section = "guided alignment (attention trained towards given word alignments)", .help = "updates between two decays of lambda"},
+    {"guided_alignment_target", "--guided-alignment-target", FIELD_ENUM, F(guide_target), TRAIN_GUIDE_AUTO, 0, 3, NULL, GUIDE_TARGET_NAMES, .flags = FIELD_OMIT_DEFAULT, .metavar = "T", .section = "guided alignment (attention trained towards given word alignments)", .help = "which attention the guidance trains: layer (the alignment layer,\n--alignment-layer: the translation model is left as it would be\nwithout guidance), decoder (the decoder's attention), both; auto\n(default): layer when the model has one, else decoder"},
+    {"alignment_layer_weight", "--alignment-layer-weight", FIELD_FLOAT, F(align_weight), 1, 0, 1e4, NULL, NULL, .flags = FIELD_OMIT_DEFAULT, .metavar = "W", .section = "training", .help = "with --alignment-layer: the weight of the layer's losses (its\nprediction of y_t, and its guidance); they train the layer\nalone, whose gradient is clipped by its own norm"},
     /* this run's budget and machine: never saved, free to change on --resume */
     {NULL, "--epochs", FIELD_INT, F(epochs), 10, 0, 1 << 30, NULL, NULL, .flags = FIELD_NOT_SAVED, .section = "training", .help = "stop after N epochs (0 = no limit)"},
     {NULL, "--max-updates", FIELD_LONG, F(max_updates), 0, 0, 1125899906842624.0, NULL, NULL, .flags = FIELD_NOT_SAVED, .section = "training", .help = "stop after N updates (default: no limit)"},

@@ -50,7 +50,13 @@ typedef struct {
     int guided;
     float guide_weight, guide_decay;
     int guide_decay_every;
+    int guide_target;   /* TRAIN_GUIDE_*: which attention the guidance trains */
+    float align_weight; /* w_a: the alignment layer's losses' weight (models with the layer) */
 } TrainOptions;
+
+/* --guided-alignment-target: auto is the alignment layer when the model has
+ * one, else the decoder's attention (guidance_target in train/guidance.h). */
+enum { TRAIN_GUIDE_AUTO = 0, TRAIN_GUIDE_LAYER = 1, TRAIN_GUIDE_DECODER = 2, TRAIN_GUIDE_BOTH = 3 };
 
 extern const FieldSpec TRAIN_OPTION_FIELDS[];
 extern const int TRAIN_OPTION_NFIELDS;

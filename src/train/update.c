@@ -81,6 +81,8 @@ Trainer *trainer_new(Model *m, const TrainOptions *o, const TrainState *resume_s
         optim_init(&t->opt, o->optimizer, t->n_params, o->clip);
         if (o->ema_decay > 0.0f) optim_enable_ema(&t->opt, o->ema_decay, m->params);
     }
+    /* the alignment layer's gradient is clipped by its own norm, so it cannot change the translation model's step */
+    t->opt.split = model_align_from(&m->cfg);
     if (t->opt.ema) t->raw = falloc(t->n_params);
     /* bf16 products: the weights' bf16 copy is made once and refreshed after every write */
     gemm_set_precision((GemmPrecision)o->precision);
@@ -98,8 +100,8 @@ Trainer *trainer_new(Model *m, const TrainOptions *o, const TrainState *resume_s
         else
             t->ws.slice_lo[r] = 0, t->ws.slice_len[r] = t->n_params; /* every rank updates everything */
     }
-    t->ws.norm_mine = xcalloc(optim_chunks(t->n_params) + 1, sizeof(double));
-    t->ws.norm_all = xcalloc(optim_chunks(t->n_params) + 1, sizeof(double));
+    t->ws.norm_mine = xcalloc(OPTIM_GROUPS * (optim_chunks(t->n_params) + 1), sizeof(double));
+    t->ws.norm_all = xcalloc(OPTIM_GROUPS * (optim_chunks(t->n_params) + 1), sizeof(double));
     t->ws.ready = xcalloc((size_t)t->ws.max_shards, sizeof(size_t));
     t->ws.grads = xcalloc((size_t)t->ws.max_shards, sizeof(float *));
     t->ws.gviews = xcalloc((size_t)t->ws.max_shards, sizeof(ModelParams));
@@ -212,31 +214,33 @@ static void slice_chunks(const Trainer *t, int r, size_t *c_lo, size_t *c_hi) {
     *c_hi = t->ws.slice_len[r] ? optim_chunks(t->ws.slice_lo[r] + t->ws.slice_len[r]) : *c_lo;
 }
 
-/* The global gradient norm: this rank's chunks summed here, every rank's
- * partial sums gathered and added in chunk order (as one process adds them).
- * They come in rank order, the slices in reverse: each rank's are put back
- * at its chunks before the sum. */
-static double global_grad_norm(Trainer *t, const float *total) {
-    const size_t chunks = optim_chunks(t->n_params);
+/* The global gradient norms of the groups (the translation model, the
+ * alignment layer: optim.h): this rank's chunks summed here, every rank's
+ * partial sums gathered and added in chunk order (as one process adds
+ * them). They come in rank order, the slices in reverse: each rank's are
+ * put back at its chunks before the sum. */
+static void global_grad_norm(Trainer *t, const float *total, double norm[OPTIM_GROUPS]) {
+    const size_t chunks = optim_chunks(t->n_params), G = OPTIM_GROUPS;
     if (!t->ws.shard_optimizer) { /* this rank's slice is everything */
-        grad_norm_partials(total, t->n_params, 0, chunks, t->ws.norm_all);
-        return grad_norm_total(t->ws.norm_all, chunks);
+        grad_norm_partials(total, t->n_params, t->opt.split, 0, chunks, t->ws.norm_all);
+        grad_norm_total(t->ws.norm_all, chunks, norm);
+        return;
     }
     size_t c_lo, c_hi, bytes_of[t->ranks];
     for (int r = 0; r < t->ranks; r++) {
         slice_chunks(t, r, &c_lo, &c_hi);
-        bytes_of[r] = sizeof(double) * (c_hi - c_lo);
+        bytes_of[r] = sizeof(double) * G * (c_hi - c_lo);
     }
     slice_chunks(t, t->rank, &c_lo, &c_hi);
-    grad_norm_partials(total, t->n_params, c_lo, c_hi, t->ws.norm_mine);
+    grad_norm_partials(total, t->n_params, t->opt.split, c_lo, c_hi, t->ws.norm_mine);
     dist_allgather(t->ws.norm_mine, t->ws.norm_all, bytes_of);
     size_t at = 0;
     for (int r = 0; r < t->ranks; r++) { /* norm_mine is free again */
         slice_chunks(t, r, &c_lo, &c_hi);
-        memcpy(t->ws.norm_mine + c_lo, t->ws.norm_all + at, sizeof(double) * (c_hi - c_lo));
-        at += c_hi - c_lo;
+        memcpy(t->ws.norm_mine + G * c_lo, t->ws.norm_all + at, sizeof(double) * G * (c_hi - c_lo));
+        at += G * (c_hi - c_lo);
     }
-    return grad_norm_total(t->ws.norm_mine, chunks);
+    grad_norm_total(t->ws.norm_mine, chunks, norm);
 }
 
 void trainer_gather_optimizer(Trainer *t) {
@@ -249,12 +253,13 @@ void trainer_gather_optimizer(Trainer *t) {
 /* Every shard's losses, summed in shard order on every rank (as one
  * process sums them, so the logged figures do not depend on the ranks). */
 static LossSum gather_losses(const Trainer *t, const LossSum *mine, int S, int own) {
-    enum { F = 5 }; /* loss, nll, tokens, guide, guided per shard */
+    enum { F = 7 }; /* loss, nll, tokens, guide, guided, align_nll, align_guide per shard */
     double *rec = xmalloc(sizeof(double) * F * (size_t)(own + 1)), *all = xmalloc(sizeof(double) * F * (size_t)S);
     size_t *bytes_of = xmalloc(sizeof(size_t) * (size_t)t->ranks);
     for (int j = 0; j < own; j++) {
         double *r = rec + F * j;
         r[0] = mine[j].loss, r[1] = mine[j].nll, r[2] = mine[j].tokens, r[3] = mine[j].guide, r[4] = mine[j].guided;
+        r[5] = mine[j].align_nll, r[6] = mine[j].align_guide;
     }
     for (int r = 0; r < t->ranks; r++) {
         int first, n;
@@ -270,6 +275,8 @@ static LossSum gather_losses(const Trainer *t, const LossSum *mine, int S, int o
         total.tokens += (int)r[2];
         total.guide += r[3];
         total.guided += (int)r[4];
+        total.align_nll += r[5];
+        total.align_guide += r[6];
     }
     free(rec), free(all), free(bytes_of);
     return total;
@@ -286,7 +293,8 @@ LossSum trainer_update(Trainer *t, const TrainData *d, const int *idx, int count
     if (d->guide) guidance_fill(d->guide, &t->ws.full, idx, count);
     const int S = (count + o->shard_size - 1) / o->shard_size;
     const LossWeights weights = {o->label_smoothing, d->guide ? guidance_weight(o, t->st.update) : 0.0f,
-                                 1.0f / (float)t->ws.full.n_tgt_tokens};
+                                 1.0f / (float)t->ws.full.n_tgt_tokens, o->align_weight,
+                                 guidance_target(o, &t->m->cfg)};
     int first, own;
     shard_range(S, t->ranks, t->rank, &first, &own);
     LossSum sums[own > 0 ? own : 1];
@@ -322,7 +330,8 @@ LossSum trainer_update(Trainer *t, const TrainData *d, const int *idx, int count
     t->early_totals += (long)dist_chain_kept(chain, &chunks);
     t->kept_totals += (long)chunks;
     float *total = dist_chain_end(chain);
-    const double norm = global_grad_norm(t, total);
+    double norm[OPTIM_GROUPS];
+    global_grad_norm(t, total, norm);
     const double t1 = now_seconds();
     const size_t lo = t->ws.slice_lo[t->rank];
     optim_step_range(&t->opt, t->m->params, total, trainer_lr(t), norm, lo, lo + t->ws.slice_len[t->rank]);
