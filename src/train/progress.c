@@ -28,11 +28,18 @@ void progress_maybe_print(ProgressWindow *w, const TrainOptions *o, const TrainS
     double eta = time_left(o, st, elapsed, ups, batches_per_epoch);
     char eta_s[32] = "?";
     if (eta >= 0) format_duration(eta, eta_s, sizeof eta_s);
-    char guide_s[48] = "";
-    if (w->guided) snprintf(guide_s, sizeof guide_s, "  align %.3f", w->guide / (double)w->guided);
+    char guide_s[96] = "";
+    int at = 0;
+    /* the layer's NLL per target token (anll) and guidance per guided token (aguide) */
+    if (w->align_layer) at = snprintf(guide_s, sizeof guide_s, "  anll %.3f", w->align_nll / (double)w->tokens);
+    if (w->guided && w->align_guide > 0.0)
+        at += snprintf(guide_s + at, sizeof guide_s - (size_t)at, "  aguide %.3f", w->align_guide / (double)w->guided);
+    if (w->guided && w->guide > 0.0)
+        snprintf(guide_s + at, sizeof guide_s - (size_t)at, "  align %.3f", w->guide / (double)w->guided);
     fprintf(stderr, "%sepoch %d  update %ld  loss %.4f  ppl %.2f%s  %.0f tok/s  lr %.3g  ETA %s%s",
             tty ? "\r\033[K" : "", st->epoch + 1, st->update, w->nll / w->tokens, exp(w->nll / w->tokens), guide_s,
             rate, (double)st->lr, eta_s, tty ? "" : "\n");
     w->nll = 0, w->tokens = 0, w->updates = 0, w->t0 = now;
     w->guide = 0, w->guided = 0;
+    w->align_nll = 0, w->align_guide = 0;
 }

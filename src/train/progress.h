@@ -15,6 +15,8 @@ typedef struct {
     long tokens, updates;
     double guide; /* guided alignment: summed attention cross-entropy of the guided tokens */
     long guided;
+    double align_nll, align_guide; /* the alignment layer: its summed NLL and guidance cross-entropy */
+    int align_layer;               /* the model has the layer: show them */
 } ProgressWindow;
 
 /* Print the line when it is due (every half second on a terminal, else

@@ -12,6 +12,7 @@
 #include "train/agree.h"
 #include "train/checkpoint.h"
 #include "train/fingerprint.h"
+#include "train/guidance.h"
 #include "train/resume.h"
 #include "train/trainer.h"
 
@@ -119,15 +120,26 @@ void train_session_open(TrainSession *s, const TrainRequest *r, GivenSettings gi
         if (r->resume) fprintf(stderr, "%s: no checkpoint %s yet; starting a new run\n", program_name(), ckpt);
         create_model(s, r);
     }
+    /* the alignment layer's settings need the layer (a resumed run's model has its own configuration) */
+    if (!s->m->cfg.alignment_layer) {
+        if (s->o.guide_target == TRAIN_GUIDE_LAYER || s->o.guide_target == TRAIN_GUIDE_BOTH)
+            die("--guided-alignment-target %s needs a model with the alignment layer (--alignment-layer)",
+                s->o.guide_target == TRAIN_GUIDE_LAYER ? "layer" : "both");
+        if (given_flag(given, "--alignment-layer-weight"))
+            die("--alignment-layer-weight needs a model with the alignment layer (--alignment-layer)");
+    }
     const int valid_bleu = r->valid_bleu || s->o.select_by_bleu;
     omp_set_num_threads(s->o.threads);
     text_data_load(&s->train, s->m->vocab, r->train_src, r->train_tgt, r->max_len, r->skip_invalid, 0, "training");
     if (r->guide) {
         guidance_load(&s->guide, r->guide, s->m->vocab, s->train.corpus, r->train_src);
         s->train.data.guide = &s->guide;
+        static const char *const trains[] = {"the decoder's attention", "the alignment layer",
+                                             "the decoder's attention and the alignment layer"};
         fprintf(stderr, "%s: guided alignment: %s, %ld word links, %d subword links; %ld of %d pairs without links "
-                "(trained without guidance); weight %g\n", program_name(), r->guide, s->guide.word_links,
-                (int)s->guide.start[s->guide.n], s->guide.unlinked, s->guide.n, (double)s->o.guide_weight);
+                "(trained without guidance); weight %g; trains %s\n", program_name(), r->guide, s->guide.word_links,
+                (int)s->guide.start[s->guide.n], s->guide.unlinked, s->guide.n, (double)s->o.guide_weight,
+                trains[guidance_target(&s->o, &s->m->cfg)]);
     }
     s->has_valid = r->valid_src != NULL;
     if (s->has_valid) {

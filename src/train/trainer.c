@@ -146,7 +146,7 @@ int train_run(Model *m, const TrainData *train, const TrainData *valid, const Tr
                 blas_kernel_name(), resume_state ? " (resumed)" : "");
 
     const double t0 = now_seconds();
-    ProgressWindow window = {.t0 = t0};
+    ProgressWindow window = {.t0 = t0, .align_layer = m->cfg.alignment_layer};
     TrainWindow since_valid = {0}; /* training loss since the last validation, for the log */
     long last_valid_update = -1;
     EpochPlan plan = {0};
@@ -176,7 +176,9 @@ int train_run(Model *m, const TrainData *train, const TrainData *valid, const Tr
         t->st.tokens += ls.tokens;
         window.nll += ls.nll, window.tokens += ls.tokens, window.updates++;
         window.guide += ls.guide, window.guided += ls.guided;
+        window.align_nll += ls.align_nll, window.align_guide += ls.align_guide;
         since_valid.nll += ls.nll, since_valid.tokens += ls.tokens;
+        since_valid.align_nll += ls.align_nll;
 
         double now = now_seconds();
         progress_maybe_print(&window, o, &t->st, tty, now, t->st.elapsed + (now - t0), plan.n_batches);

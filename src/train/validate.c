@@ -41,9 +41,12 @@ int train_validate(Trainer *t, const TrainData *valid, FILE *log, double elapsed
                 t->st.update, t->st.epoch + 1, elapsed, t->st.tokens, since_last->tokens ? since_last->nll / since_last->tokens : 0.0,
                 vloss, exp(vloss));
         if (vbleu >= 0) fprintf(log, "\"valid_bleu\": %.2f, ", vbleu);
+        if (t->m->cfg.alignment_layer) /* per target token, as train_loss */
+            fprintf(log, "\"train_align_nll\": %.6f, ",
+                    since_last->tokens ? since_last->align_nll / since_last->tokens : 0.0);
         fprintf(log, "\"lr\": %.6g, \"best\": %s}\n", (double)t->st.lr, improved ? "true" : "false");
         fflush(log);
     }
-    since_last->nll = 0, since_last->tokens = 0;
+    since_last->nll = 0, since_last->tokens = 0, since_last->align_nll = 0;
     return improved;
 }

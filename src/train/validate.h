@@ -14,6 +14,7 @@
 typedef struct {
     double nll;
     long tokens;
+    double align_nll; /* the alignment layer's NLL (loss (a)) of the same tokens */
 } TrainWindow;
 
 /* Validate on valid, update the trainer's state (best score, learning
