@@ -216,6 +216,64 @@ static void test_resumed_trainer_continues_the_same_bits(void) {
     setup_free(&s[0]), setup_free(&s[1]);
 }
 
+/* The same setup with the alignment layer in the model (its tensors after
+ * the others, initialized from the same seed). */
+static void setup_layer(Setup *s, int threads) {
+    setup(s, threads, OPTIM_ADAM, 0.9f);
+    free(s->m.params);
+    s->m.cfg.alignment_layer = 1, s->m.cfg.alignment_dim = 6;
+    s->m.params = falloc(model_num_params(&s->m.cfg));
+    model_bind(&s->m.cfg, s->m.params, &s->m.p);
+    model_init_params(&s->m.cfg, s->m.params, 11);
+}
+
+/* "Translation quality unchanged", exactly: 4 updates of a model with the
+ * alignment layer (trained with guidance, which goes to the layer, and a
+ * heavy layer weight whose gradient the clipping of 0.25 would otherwise
+ * scale everything by) leave every tensor of the translation model, its
+ * Adam moments and moving average, bit-identical to 4 updates of the same
+ * model without the layer and without guidance (1 and 2 threads). The
+ * layer's tensors move. With one clipping norm over everything, or the
+ * guidance on both attentions, the translation model's weights would
+ * differ: the comparison can fail. */
+static void test_layer_leaves_translation_model_bit_identical(void) {
+    const int saved = omp_get_max_threads();
+    const int idx[4][BATCH] = {{8, 3, 0, 5, 1, 7, 2}, {4, 6, 0, 1, 2, 3, 5}, {1, 3, 5, 7, 0}, {2, 4, 6, 8, 0, 1, 3}};
+    const int count[4] = {BATCH, BATCH, 5, BATCH};
+    for (int variant = 0; variant < 4; variant++) { /* 0, 1: 1 and 2 threads; 2: one norm; 3: guidance on both */
+        const int threads = variant == 1 ? 2 : 1;
+        omp_set_num_threads(threads);
+        Setup plain, layer;
+        setup(&plain, threads, OPTIM_ADAM, 0.9f);
+        plain.d.guide = NULL, plain.o.guided = 0;
+        setup_layer(&layer, threads);
+        layer.o.align_weight = 50.0f;
+        if (variant == 3) layer.o.guide_target = TRAIN_GUIDE_BOTH;
+        Trainer *a = trainer_new(&plain.m, &plain.o, NULL, NULL), *b = trainer_new(&layer.m, &layer.o, NULL, NULL);
+        const size_t n = a->n_params, from = model_align_from(&layer.m.cfg);
+        EXPECT(from == n && b->n_params > n && b->opt.split == from);
+        if (variant == 2) b->opt.split = b->n_params;
+        float *layer_start = copy_floats(layer.m.params + from, b->n_params - from);
+        for (int u = 0; u < 4; u++, a->st.update++, b->st.update++) {
+            const LossSum la = trainer_update(a, &plain.d, idx[u], count[u]);
+            const LossSum lb = trainer_update(b, &layer.d, idx[u], count[u]);
+            if (variant < 2) {
+                EXPECT_MSG(la.loss == lb.loss && la.nll == lb.nll, "update %d: the translation loss differs", u);
+                EXPECT(lb.align_nll > 0.0 && lb.align_guide > 0.0 && la.align_nll == 0.0);
+            }
+        }
+        const int same = same_floats(plain.m.params, layer.m.params, n) && same_floats(a->opt.m, b->opt.m, n) &&
+                         same_floats(a->opt.v, b->opt.v, n) && same_floats(a->opt.ema, b->opt.ema, n);
+        if (variant < 2) EXPECT_MSG(same, "%d threads: the alignment layer changed the translation model", threads);
+        else EXPECT_MSG(!same, "variant %d: the translation model did not change, the test cannot fail", variant);
+        EXPECT(!same_floats(layer_start, layer.m.params + from, b->n_params - from)); /* the layer trains */
+        free(layer_start);
+        trainer_free(a), trainer_free(b);
+        setup_free(&plain), setup_free(&layer);
+    }
+    omp_set_num_threads(saved);
+}
+
 /* ---- the plans ---- */
 
 static void test_shards_split_near_equal_in_rank_order(void) {
@@ -379,6 +437,7 @@ int main(void) {
     RUN(test_update_is_the_sum_of_its_shards_then_one_step);
     RUN(test_threads_give_the_same_bits);
     RUN(test_resumed_trainer_continues_the_same_bits);
+    RUN(test_layer_leaves_translation_model_bit_identical);
     RUN(test_shards_split_near_equal_in_rank_order);
     RUN(test_slices_cover_whole_chunks_in_rank_order);
     RUN(test_ranks_own_slices_from_the_end);
