@@ -92,6 +92,8 @@ int main(int argc, char **argv) {
 
     char err[1024];
     Model *m = decode_args_load(&a.d);
+    o.model_name = a.d.models[a.d.attention_model > 1 ? a.d.attention_model - 1 : 0]; /* the attention's model */
+    if (score_options_check(m, &o, err, sizeof err) != 0) die("%s", err); /* before any output */
     /* files of different lengths are refused before any output; both are
      * read once, so pipes work (sys/input.h) */
     corpus_check_line_counts(src_path, tgt_path);

@@ -18,6 +18,7 @@
 enum { BATCH_BUDGET_FLOATS = 1 << 25 }; /* 128 MB of activations per batch */
 
 static const char *const ALIGN_ROW_NAMES[] = {"current", "next", NULL};
+static const char *const SOURCE_NAMES[] = {"auto", "alignment", "decoder", NULL};
 
 #define F(member) offsetof(ScoreOptions, member)
 const FieldSpec SCORE_OPTION_FIELDS[] = {
@@ -46,6 +47,13 @@ const FieldSpec SCORE_OPTION_FIELDS[] = {
              "(for analysing attention that lags one word behind)"},
     {NULL, "--alignment-head", FIELD_ENUM, F(alignment_head), 0, 0, 64, NULL, ALIGN_HEAD_NAMES, .metavar = "K|mean",
      .section = "alignment", .help = ALIGN_HEAD_HELP},
+    {NULL, "--attention-source", FIELD_ENUM, F(attention_source), SCORE_SOURCE_AUTO, 0, 2, NULL, SOURCE_NAMES,
+     .metavar = "S", .section = "alignment",
+     .help = "the rows of --alignment and the --attention dumps: alignment =\n"
+             "the alignment layer's (nmt-train --alignment-layer: its query has\n"
+             "seen the target token, so row t aligns token t), decoder = the\n"
+             "decoder's attention; auto (default): alignment when the model\n"
+             "has the layer, else decoder"},
     {NULL, "--skip-invalid", FIELD_INT, F(skip_invalid), 0, 0, 1, NULL, NULL, FIELD_SWITCH, .section = "input errors",
      .help = "a pair with invalid UTF-8 gives an empty line and is\n"
              "counted, instead of stopping with FILE:LINE"},
@@ -71,6 +79,34 @@ void score_options_default(ScoreOptions *o) {
     fields_set_defaults(SCORE_OPTION_FIELDS, SCORE_OPTION_NFIELDS, o);
 }
 
+int score_reads_layer(const Model *m, const ScoreOptions *o) {
+    const int has = ensemble_attention_model(m)->cfg.alignment_layer;
+    return has && o->attention_source != SCORE_SOURCE_DECODER; /* alignment without a layer: refused by the check */
+}
+
+int score_options_check(const Model *m, const ScoreOptions *o, char *err, size_t errsz) {
+    const char *name = o->model_name ? o->model_name : "the model";
+    if (o->attention_source == SCORE_SOURCE_ALIGNMENT && !ensemble_attention_model(m)->cfg.alignment_layer) {
+        snprintf(err, errsz,
+                 "%s has no alignment layer: --attention-source alignment needs a model trained with "
+                 "--alignment-layer (or use --attention-source decoder)", name);
+        return -1;
+    }
+    if (score_reads_layer(m, o) && o->align_next) {
+        snprintf(err, errsz,
+                 "--alignment-row next reads the decoder's attention, and %s's alignments come from its alignment "
+                 "layer: add --attention-source decoder", name);
+        return -1;
+    }
+    return align_head_check(o->alignment_head, score_reads_layer(m, o) ? 1 : ensemble_attention_heads(m), err,
+                            errsz);
+}
+
+/* The heads of the rows scored: the alignment layer has one. */
+static int scored_heads(const Model *m, const ScoreOptions *o) {
+    return score_reads_layer(m, o) ? 1 : ensemble_attention_heads(m);
+}
+
 double score_perplexity(const ScoreStats *st) { return st->tokens > 0 ? exp(-st->logprob / (double)st->tokens) : 1.0; }
 
 /* A scoring batch costs its activations (seq2seq_forward_floats): count
@@ -82,6 +118,7 @@ static long score_cost(const void *params, int count, int Ts, int Tt) {
 static void score_one_model(const Model *m, const ScoreOptions *o, const int *const *src, const int *src_len,
                             const int *const *tgt, const int *tgt_len, const long *pos, int n, double *logprob,
                             float **att) {
+    const int layer = att && m->cfg.alignment_layer && o->attention_source != SCORE_SOURCE_DECODER;
     int *tgt_steps = xmalloc(sizeof(int) * (size_t)(n + 1)); /* target tokens + </s> */
     for (int i = 0; i < n; i++) tgt_steps[i] = tgt_len[i] + 1;
     BatchPlan plan;
@@ -110,17 +147,26 @@ static void score_one_model(const Model *m, const ScoreOptions *o, const int *co
             Encoding enc;
             DecoderActs dec;
             seq2seq_forward(&m->p, &bt, &arena, &enc, &dec, nll);
-            if (att && dec.heads > 1) mean = xrealloc(mean, sizeof(float) * (size_t)bt.Ts);
+            /* the rows: the decoder's attention [Tt][B][N][Ts], or the alignment layer's [Tt][B][Ts],
+             * whose pass reads the same activations */
+            const float *alpha = dec.alpha;
+            int NH = dec.heads;
+            if (att && layer) {
+                AlignLayerActs al;
+                seq2seq_align_forward(&m->p, &bt, &dec, &arena, &al);
+                alpha = al.alpha, NH = 1;
+            }
+            if (att && NH > 1) mean = xrealloc(mean, sizeof(float) * (size_t)bt.Ts);
             for (int b = 0; b < B; b++) {
                 int i = which[b];
                 logprob[i] = -nll[b];
                 if (!att) continue;
-                const int rows = tl[b] + 1, cols = sl[b], NH = dec.heads;
+                const int rows = tl[b] + 1, cols = sl[b];
                 const size_t plane = (size_t)rows * cols, RW = (size_t)NH * bt.Ts; /* RW: a row [N][Ts] */
                 /* the mean (the only matrix for one head), then each head's */
                 float *a = xmalloc(sizeof(float) * ((NH > 1 ? NH + 1 : 1) * plane + 1));
                 for (int t = 0; t < rows; t++) {
-                    const float *r = dec.alpha + ((size_t)t * B + b) * RW;
+                    const float *r = alpha + ((size_t)t * B + b) * RW;
                     if (NH == 1) {
                         memcpy(a + (size_t)t * cols, r, sizeof(float) * (size_t)cols);
                         continue;
@@ -303,7 +349,7 @@ static int pc_score(const Model *m, const ScoreOptions *o, PairChunk *c, const c
 static void put_alignment(const Model *m, const ScoreOptions *o, const PairChunk *c, int i, Buf *out) {
     const int Ts = c->ids_len[0][i], Tt = c->ids_len[1][i];
     /* the matrices: the heads' mean, then (N > 1 heads) head 1 .. N (score_ids) */
-    const size_t head = ensemble_attention_heads(m) > 1 ? (size_t)o->alignment_head : 0;
+    const size_t head = scored_heads(m, o) > 1 ? (size_t)o->alignment_head : 0;
     const float *att = c->att[i] + head * (size_t)(Tt + 1) * Ts + (o->align_next ? Ts : 0);
     if (o->alignment == ALIGN_HARD) align_hard_string(m->vocab, c->ids[0][i], Ts, c->ids[1][i], Tt, att, out);
     else align_soft_string(att, o->align_next ? Tt : Tt + 1, Ts, out);
@@ -318,8 +364,8 @@ int score_stream(const Model *m, const ScoreOptions *o, LineReader *src, LineRea
         snprintf(err, errsz, "batch, threads and the maximum length must be at least 1");
         return -1;
     }
-    const int heads = ensemble_attention_heads(m);
-    if (align_head_check(o->alignment_head, heads, err, errsz) != 0) return -1;
+    const int heads = scored_heads(m, o);
+    if (score_options_check(m, o, err, errsz) != 0) return -1;
     const int cap = (linereader_is_tty(src) || linereader_is_tty(tgt)) ? 1
                                                                           : TRANSLATE_WINDOW_BATCHES * o->batch * o->threads;
     const char *name[2] = {src->path, tgt->path};

@@ -42,7 +42,14 @@ typedef struct {
     FILE *align_out;
     const char *align_out_name; /* align_out's path, for messages */
     int alignment_head; /* the attention the alignment reads: 0 the heads' mean, K head K (1-based) */
+    /* Where the rows of the alignments and the dumps come from: SCORE_SOURCE_*
+     * (auto: the alignment layer when the model has one, else the decoder's
+     * attention). The layer's row t aligns target token t (its query has
+     * seen it); its last row is </s>'s. */
+    int attention_source;
+    const char *model_name; /* the (attention) model's path, for messages, or NULL */
 } ScoreOptions;
+enum { SCORE_SOURCE_AUTO = 0, SCORE_SOURCE_ALIGNMENT = 1, SCORE_SOURCE_DECODER = 2 };
 
 /* The options' table (nmt-score, the C API's scoring setters). */
 extern const FieldSpec SCORE_OPTION_FIELDS[];
@@ -50,6 +57,12 @@ extern const int SCORE_OPTION_NFIELDS;
 const FieldSpec *score_option_field(const char *flag);
 
 void score_options_default(ScoreOptions *o);
+/* 1 when the rows come from the alignment layer of m's attention model. */
+int score_reads_layer(const Model *m, const ScoreOptions *o);
+/* 0 when o can score with m, else -1 with a message: the alignment layer
+ * asked of a model without one (naming o->model_name), --alignment-row next
+ * with the layer's rows, a head the attention does not have. */
+int score_options_check(const Model *m, const ScoreOptions *o, char *err, size_t errsz);
 
 typedef struct {
     long pairs;        /* line pairs read */
@@ -75,7 +88,8 @@ int score_stream(const Model *m, const ScoreOptions *o, LineReader *src, LineRea
 /* Score n pairs of ids (sources non-empty, no </s>). logprob[i] gets the
  * log-probability; when att is not NULL, att[i] gets a malloc'd
  * [(tgt_len[i] + 1)][src_len[i]] attention matrix; with N > 1 heads it is
- * the heads' mean, followed by N more such matrices, head 1 .. N. */
+ * the heads' mean, followed by N more such matrices, head 1 .. N. From
+ * the alignment layer (score_reads_layer) it is the layer's one matrix. */
 void score_ids(const Model *m, const ScoreOptions *o, const int *const *src, const int *src_len,
                const int *const *tgt, const int *tgt_len, int n, double *logprob, float **att);
 /* The same with pos[i] pair i's 0-based line position (NULL: 0..n-1), so the
