@@ -1,6 +1,7 @@
 /* align_layer.c — see align_layer.h. */
 #include "attention/align_layer.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "attention/score.h"
@@ -64,6 +65,20 @@ NMT_HOT static void align_rows_forward(const AlignLayerWeights *w, const AlignLa
         }
 }
 
+/* x [n][E] scaled in place to unit root mean square, row by row (rows of
+ * zeros stay zero). The layer reads the translation model's embeddings
+ * this way: they start at +-0.1 and grow as that model trains, and at
+ * their own scale the layer's context and its query's word barely move
+ * its scores and logits, so it learned many times slower (docs/model.md). */
+static void rms_normalize_rows(float *x, int n, int E) {
+    for (int i = 0; i < n; i++) {
+        float *r = x + (size_t)i * E;
+        const float ms = dot_row(r, r, E) / (float)E;
+        const float inv = ms > 0.0f ? 1.0f / sqrtf(ms) : 0.0f;
+        for (int k = 0; k < E; k++) r[k] *= inv;
+    }
+}
+
 void align_layer_forward(const AlignLayerWeights *w, const AlignLayerInput *in, int train, Arena *arena,
                          AlignLayerActs *act) {
     const int Tt = in->Tt, Ts = in->Ts, B = in->B, H = in->H, A = w->A, E = w->E, Z = w->Z;
@@ -73,12 +88,14 @@ void align_layer_forward(const AlignLayerWeights *w, const AlignLayerInput *in, 
     act_carve(slots, n, arena_take(arena, act_floats(slots, n)));
     act->Tt = Tt, act->Ts = Ts, act->B = B;
     act->guide = NULL, act->guide_scale = 0.0f;
-    /* x [M][E] = E_src f_j; z [N][Z] = [s_t ; E_tgt y_t] */
+    /* x [M][E] = rms(E_src f_j); z [N][Z] = [s_t ; rms(E_tgt y_t)] */
     embed_lookup(in->src_emb, E, in->src, M, act->x);
+    rms_normalize_rows(act->x, M, E);
     for (int i = 0; i < N; i++) {
         float *zi = act->z + (size_t)i * Z;
         memcpy(zi, in->state + (size_t)i * H, sizeof(float) * (size_t)H);
         memcpy(zi + H, in->tgt_emb + (size_t)in->tgt_out[i] * E, sizeof(float) * (size_t)E);
+        rms_normalize_rows(zi + H, 1, E);
     }
     /* keys [M][A] = x [M][E] Uk^T;  q [N][A] = z [N][Z] Wq^T + bq */
     gemm(0, 1, M, A, E, 1.0f, act->x, E, w->Uk, E, 0.0f, act->keys, A);

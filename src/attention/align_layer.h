@@ -7,11 +7,13 @@
  * the layer treats as constants (no gradient leaves it, so it cannot change
  * the translation model):
  *
- *   z_t   = [s_t ; E_tgt y_t]       Z = H + E: the state the decoder's attention
+ *   z_t   = [s_t ; rms(E_tgt y_t)]  Z = H + E: the state the decoder's attention
  *                                   queried at step t, the target token being aligned
- *   x_j   = E_src f_j               E: the source embeddings (no dropout), source
+ *   x_j   = rms(E_src f_j)          E: the source embeddings (no dropout), source
  *                                   information only, so the encoder's mixing
  *                                   cannot shift a row
+ *   rms(e) = e / sqrt(mean_k e_k^2)  (the embeddings at a unit scale, whatever
+ *                                   the translation model makes of theirs)
  *   q_t   = Wq z_t + bq    [A]      k_j = Uk x_j  [A]  (once per batch)
  *   e_tj  = v . tanh(q_t + k_j);    α_t = softmax over the real source positions
  *   c'_t  = sum_j α_tj x_j  [E];    logits'_t = Wo c'_t + bo  [V]
@@ -55,8 +57,8 @@ typedef struct {
 /* The activations of one pass. */
 typedef struct {
     int Tt, Ts, B;
-    float *z;      /* [Tt][B][Z] the queries' inputs [s_t ; E_tgt y_t] */
-    float *x;      /* [Ts][B][E] the source embeddings */
+    float *z;      /* [Tt][B][Z] the queries' inputs [s_t ; rms(E_tgt y_t)] */
+    float *x;      /* [Ts][B][E] the source embeddings, rms(E_src f_j) */
     float *q;      /* [Tt][B][A] */
     float *keys;   /* [Ts][B][A] */
     float *pre;    /* training: [Tt][B][Ts][A] tanh(q_t + k_j), kept for the backward; else NULL */
