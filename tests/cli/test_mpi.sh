@@ -51,6 +51,16 @@ if timeout 300 "${mpi[@]}" -np 2 "$B/nmt-train" "${common[@]}" "${heads[@]}" -o 
 else
     fail np2_heads_4_same_model_as_one_process "$(tail -5 "$T/herr")"
 fi
+# the alignment layer (its tensors last, its gradient clipped by its own norm, whose
+# partial sums the ranks gather beside the translation model's): the same bytes for 3 ranks
+al=(--alignment-layer --alignment-layer-weight 20 --max-updates 12)
+"$B/nmt-train" "${common[@]}" "${al[@]}" -o "$T/al1" 2>"$T/alerr" || fail alignment_layer_single_process "$(tail -3 "$T/alerr")"
+if timeout 300 "${mpi[@]}" -np 3 "$B/nmt-train" "${common[@]}" "${al[@]}" -o "$T/al3" 2>"$T/alerr" &&
+    grep -aq "^alignment_layer=1$" "$T/al1" && cmp -s "$T/al1" "$T/al3" && cmp -s "$T/al1.last" "$T/al3.last"; then
+    pass np3_alignment_layer_same_model_as_one_process
+else
+    fail np3_alignment_layer_same_model_as_one_process "$(tail -5 "$T/alerr")"
+fi
 # ranks on several hosts each take the whole optimizer step instead of a
 # slice of it (forced here on one host): the same bytes again
 if NMT_SHARD_OPTIMIZER=0 timeout 300 "${mpi[@]}" -np 3 "$B/nmt-train" "${common[@]}" -o "$T/np3r" 2>"$T/rerr" &&
