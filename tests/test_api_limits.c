@@ -188,6 +188,47 @@ static void test_attention_heads(void) {
     nmt_model_free(api);
 }
 
+/* A model with 2 heads and the alignment layer: nmt_score's attention
+ * comes from the layer (one matrix, so one head), nmt_translate's from the
+ * decoder's 2 heads; the layer's rows sum to 1. (The result once read the
+ * decoder's head count past the layer's one matrix.) */
+static void test_score_alignment_layer(void) {
+    Model *h = fixture_build_model_heads(DECODER_CGRU, 2);
+    ModelConfig cfg = h->cfg;
+    cfg.alignment_layer = 1, cfg.alignment_dim = 8;
+    Model *m = model_create(&cfg, h->vocab, 7);
+    h->vocab = NULL;
+    model_free(h);
+    char path[128], err[1024];
+    snprintf(path, sizeof path, "%s/layer.model", g_dir);
+    EXPECT_MSG(model_save(m, path, NULL, 0, err, sizeof err) == 0, "%s", err);
+    model_free(m);
+    nmt_model *api = NULL;
+    EXPECT_MSG(nmt_model_load(path, &api) == NMT_OK, "%s", nmt_last_error());
+    nmt_options *o = nmt_options_new();
+    nmt_options_set_attention(o, 1);
+    const char *lines[3] = {g_lines[0], g_lines[1], g_lines[2]}, *tgt[3] = {"a dog .", "the cat sat", "b"};
+    nmt_result *r = NULL;
+    EXPECT_MSG(nmt_score(api, o, lines, tgt, 3, &r) == NMT_OK, "%s", nmt_last_error());
+    check_heads(r, 1);
+    for (size_t i = 0; i < 3; i++) {
+        size_t rows = 0, cols = 0;
+        const float *a = nmt_result_attention(r, i, 0, &rows, &cols);
+        EXPECT(a && rows > 0 && cols > 0);
+        for (size_t t = 0; a && t < rows; t++) {
+            double sum = 0.0;
+            for (size_t j = 0; j < cols; j++) sum += a[t * cols + j];
+            EXPECT_NEAR(sum, 1.0, 1e-5);
+        }
+    }
+    nmt_result_free(r);
+    EXPECT_MSG(nmt_translate(api, o, lines, 3, &r) == NMT_OK, "%s", nmt_last_error());
+    check_heads(r, 2);
+    nmt_result_free(r);
+    nmt_options_free(o);
+    nmt_model_free(api);
+}
+
 int main(void) {
     fixture_init();
     char path[128], err[1024];
@@ -208,6 +249,7 @@ int main(void) {
     RUN(test_translate_cut_reported);
     RUN(test_score_cut_reported);
     RUN(test_attention_heads);
+    RUN(test_score_alignment_layer);
     free(g_long), free(g_long_t);
     nmt_model_free(g_api);
     fixture_free();

@@ -285,6 +285,26 @@ static void test_forward_madds_count_depth(void) {
     const double deep = seq2seq_forward_madds(&c, 7, 5), H = 10;
     EXPECT_NEAR(deep - one, 7 * 2 * 2 * (6 * H * H + 3 * H * H) + 5 * 3 * (9 * H * H + 3 * H * H), 1e-9);
 }
+/* The alignment layer in the memory estimate of scoring (its forward
+ * without the kept activations) and in the multiply-adds (as training runs
+ * it: keys per source token; query, weighted sum and logits per target token). */
+static void test_align_layer_floats_and_madds(void) {
+    ModelConfig c;
+    model_config_default(&c);
+    c.src_vocab = 50, c.tgt_vocab = 60, c.emb = 8, c.hidden = 10, c.att_dim = 10;
+    Net plain, layer;
+    net_alloc(&plain, &c);
+    const double one = seq2seq_forward_madds(&c, 7, 5);
+    c.alignment_layer = 1, c.alignment_dim = 6;
+    net_alloc(&layer, &c);
+    const double with = seq2seq_forward_madds(&c, 7, 5);
+    EXPECT(seq2seq_forward_floats(&layer.p, 3, 7, 5) ==
+           seq2seq_forward_floats(&plain.p, 3, 7, 5) + align_layer_floats(&layer.p.al, 5, 7, 3, 0));
+    const double A = 6, E = 8, Z = 18, V = 60;
+    EXPECT_NEAR(with - one, 7 * A * E + 5 * (A * Z + 7 * E + E * V), 1e-9);
+    net_free(&plain), net_free(&layer);
+}
+
 /* multi-head attention (att_Wv among the tensors), both scorers, both
  * decoders; guided alignment supervises the heads' mean */
 static void test_model_gradients_heads_bahdanau(void) {
@@ -462,6 +482,7 @@ int main(void) {
     RUN(test_model_gradients_align_layer_guided_both_dot);
     RUN(test_model_gradients_align_layer_deep_heads);
     RUN(test_layer_leaves_translation_gradient);
+    RUN(test_align_layer_floats_and_madds);
     RUN(test_guide_loss_counts_rows);
     RUN(test_backward_tells_final_gradients);
     TEST_EXIT();

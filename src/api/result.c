@@ -191,8 +191,8 @@ nmt_status nmt_score(const nmt_model *model, const nmt_options *options, const c
         L->src_tokens = token_labels(m->vocab, VOCAB_SRC, sp[k], sl[k], 0);
         L->n = 1;
         L->hyps = xcalloc(1, sizeof(ResultHyp));
-        /* score_ids: the heads' mean, then (N > 1) each head's matrix */
-        const int heads = ensemble_attention_heads(m);
+        /* score_ids: the heads' mean, then (N > 1) each head's matrix; one from the alignment layer */
+        const int heads = score_attention_heads(m, &so);
         const size_t plane = (size_t)(tl[k] + 1) * sl[k];
         float *head_att = NULL;
         if (att && heads > 1) {

@@ -102,8 +102,7 @@ int score_options_check(const Model *m, const ScoreOptions *o, char *err, size_t
                             errsz);
 }
 
-/* The heads of the rows scored: the alignment layer has one. */
-static int scored_heads(const Model *m, const ScoreOptions *o) {
+int score_attention_heads(const Model *m, const ScoreOptions *o) {
     return score_reads_layer(m, o) ? 1 : ensemble_attention_heads(m);
 }
 
@@ -349,7 +348,7 @@ static int pc_score(const Model *m, const ScoreOptions *o, PairChunk *c, const c
 static void put_alignment(const Model *m, const ScoreOptions *o, const PairChunk *c, int i, Buf *out) {
     const int Ts = c->ids_len[0][i], Tt = c->ids_len[1][i];
     /* the matrices: the heads' mean, then (N > 1 heads) head 1 .. N (score_ids) */
-    const size_t head = scored_heads(m, o) > 1 ? (size_t)o->alignment_head : 0;
+    const size_t head = score_attention_heads(m, o) > 1 ? (size_t)o->alignment_head : 0;
     const float *att = c->att[i] + head * (size_t)(Tt + 1) * Ts + (o->align_next ? Ts : 0);
     if (o->alignment == ALIGN_HARD) align_hard_string(m->vocab, c->ids[0][i], Ts, c->ids[1][i], Tt, att, out);
     else align_soft_string(att, o->align_next ? Tt : Tt + 1, Ts, out);
@@ -364,7 +363,7 @@ int score_stream(const Model *m, const ScoreOptions *o, LineReader *src, LineRea
         snprintf(err, errsz, "batch, threads and the maximum length must be at least 1");
         return -1;
     }
-    const int heads = scored_heads(m, o);
+    const int heads = score_attention_heads(m, o);
     if (score_options_check(m, o, err, errsz) != 0) return -1;
     const int cap = (linereader_is_tty(src) || linereader_is_tty(tgt)) ? 1
                                                                           : TRANSLATE_WINDOW_BATCHES * o->batch * o->threads;

@@ -59,6 +59,9 @@ const FieldSpec *score_option_field(const char *flag);
 void score_options_default(ScoreOptions *o);
 /* 1 when the rows come from the alignment layer of m's attention model. */
 int score_reads_layer(const Model *m, const ScoreOptions *o);
+/* The heads of the rows score_ids returns: the attention model's, or 1
+ * when they come from the alignment layer. */
+int score_attention_heads(const Model *m, const ScoreOptions *o);
 /* 0 when o can score with m, else -1 with a message: the alignment layer
  * asked of a model without one (naming o->model_name), --alignment-row next
  * with the layer's rows, a head the attention does not have. */
