@@ -4,7 +4,10 @@
  * check that a wrong gradient would be caught); the weights of a real row
  * sum to 1 over its real source positions and are 0 elsewhere; padding
  * rows and padded source positions change nothing; the scoring pass
- * (no kept activations) gives the training pass's weights. */
+ * (no kept activations) gives the training pass's weights. With context
+ * keys (al_Uh over the encoder's annotations) the same checks, and two
+ * occurrences of one word, which the source words alone cannot tell
+ * apart, get different weights. */
 #include <string.h>
 
 #include "attention/align_layer.h"
@@ -13,7 +16,7 @@
 #include "sys/util.h"
 #include "test.h"
 
-enum { TT = 4, TSRC = 3, BR = 3, HH = 4, EE = 3, VT = 7, VS = 6, AA = 5, ZZ = HH + EE };
+enum { TT = 4, TSRC = 3, BR = 3, HH = 4, EE = 3, VT = 7, VS = 6, AA = 5, ZZ = HH + EE, CC = 2 * HH };
 
 /* The layer's tensors in one buffer, as the model lays them out. */
 typedef struct {
@@ -24,33 +27,37 @@ typedef struct {
     float state[TT * BR * HH], tgt_emb[VT * EE], src_emb[VS * EE], tgt_mask[TT * BR], src_mask[TSRC * BR];
     int tgt_out[TT * BR], src[TSRC * BR];
     float guide[TT * BR * TSRC];
+    float ann[TSRC * BR * CC]; /* the encoder's annotations, read with context keys */
     int guided;
     float guide_weight;
     Arena arena;
 } LayerCase;
 
-static size_t bind(AlignLayerWeights *w, float *base) {
+static size_t bind(AlignLayerWeights *w, float *base, int context) {
     size_t at = 0;
-    *w = (AlignLayerWeights){.A = AA, .Z = ZZ, .E = EE, .V = VT};
+    *w = (AlignLayerWeights){.A = AA, .Z = ZZ, .E = EE, .V = VT, .C = context ? CC : 0};
 #define TAKE(field, count) (w->field = base ? base + at : NULL, at += (count))
-    TAKE(Wq, AA * ZZ), TAKE(bq, AA), TAKE(Uk, AA * EE), TAKE(v, AA), TAKE(Wo, VT * EE), TAKE(bo, VT);
+    TAKE(Wq, AA * ZZ), TAKE(bq, AA), TAKE(Uk, AA * EE);
+    if (context) TAKE(Uh, AA * CC);
+    TAKE(v, AA), TAKE(Wo, VT * EE), TAKE(bo, VT);
 #undef TAKE
     return at;
 }
 
 /* Rows of 3, 1 and 2 source tokens and 4, 2 and 3 target tokens (</s>
  * included); the padded source positions hold the <pad> id 0. */
-static void layer_case(LayerCase *c, float guide_weight) {
+static void layer_case(LayerCase *c, float guide_weight, int context) {
     memset(c, 0, sizeof *c);
-    c->n = bind(&c->w, NULL);
+    c->n = bind(&c->w, NULL, context);
     c->buf = falloc(c->n), c->grad = falloc(c->n);
-    bind(&c->w, c->buf), bind(&c->g, c->grad);
+    bind(&c->w, c->buf, context), bind(&c->g, c->grad, context);
     Rng rng;
     rng_seed(&rng, 7, 1);
     fill_uniform(c->buf, c->n, 0.8f, &rng);
     fill_uniform(c->state, TT * BR * HH, 1.0f, &rng);
     fill_uniform(c->tgt_emb, VT * EE, 1.0f, &rng);
     fill_uniform(c->src_emb, VS * EE, 1.0f, &rng);
+    fill_uniform(c->ann, TSRC * BR * CC, 1.0f, &rng);
     const int slen[BR] = {3, 1, 2}, tlen[BR] = {4, 2, 3};
     for (int b = 0; b < BR; b++) {
         for (int j = 0; j < TSRC; j++) {
@@ -71,7 +78,7 @@ static void layer_case(LayerCase *c, float guide_weight) {
 #undef G
     c->guide_weight = guide_weight;
     c->in = (AlignLayerInput){TT, TSRC, BR, HH, c->state, c->tgt_emb, c->tgt_out, c->tgt_mask,
-                              c->src_emb, c->src, c->src_mask};
+                              c->src_emb, c->src, c->src_mask, c->ann};
 }
 
 static void layer_case_free(LayerCase *c) {
@@ -94,9 +101,9 @@ static double layer_loss(void *vctx) {
     return loss * scale;
 }
 
-static void check_gradients(float guide_weight) {
+static void check_gradients(float guide_weight, int context) {
     LayerCase c;
-    layer_case(&c, guide_weight);
+    layer_case(&c, guide_weight, context);
     layer_loss(&c);
     float *analytic = falloc(c.n);
     memcpy(analytic, c.grad, sizeof(float) * c.n);
@@ -105,8 +112,10 @@ static void check_gradients(float guide_weight) {
         float *at;
         size_t n;
     } tensors[] = {{"al_Wq", c.w.Wq, AA * ZZ}, {"al_bq", c.w.bq, AA}, {"al_Uk", c.w.Uk, AA * EE},
-                   {"al_v", c.w.v, AA},        {"al_Wo", c.w.Wo, VT * EE}, {"al_bo", c.w.bo, VT}};
+                   {"al_v", c.w.v, AA},        {"al_Wo", c.w.Wo, VT * EE}, {"al_bo", c.w.bo, VT},
+                   {"al_Uh", c.w.Uh, AA * CC}};
     for (size_t k = 0; k < sizeof tensors / sizeof tensors[0]; k++) {
+        if (!tensors[k].at) continue; /* al_Uh without context keys */
         const float *ana = analytic + (tensors[k].at - c.buf);
         GradReport r = gradcheck(tensors[k].name, tensors[k].at, ana, tensors[k].n, layer_loss, &c, 1e-3, 2e-4, 2e-2,
                                  400);
@@ -120,16 +129,35 @@ static void check_gradients(float guide_weight) {
     layer_case_free(&c);
 }
 
-static void test_gradients(void) { check_gradients(0.0f); }
+static void test_gradients(void) { check_gradients(0.0f, 0); }
 /* guidance weighted heavily, so that it dominates the scores' gradient */
-static void test_gradients_guided(void) { check_gradients(2.0f); }
+static void test_gradients_guided(void) { check_gradients(2.0f, 0); }
+static void test_gradients_context(void) { check_gradients(0.0f, 1); }
+static void test_gradients_context_guided(void) { check_gradients(2.0f, 1); }
+
+/* Row 0 of sentence 0 over a source of one word twice: the same weight on
+ * both from the words alone, different weights once the keys read the
+ * annotations (which differ by position). */
+static void test_context_tells_occurrences_apart(void) {
+    for (int context = 0; context <= 1; context++) {
+        LayerCase c;
+        layer_case(&c, 0.0f, context);
+        c.src[0 * BR + 0] = c.src[1 * BR + 0] = 2;
+        AlignLayerActs act;
+        align_layer_forward(&c.w, &c.in, 0, &c.arena, &act);
+        const float *a = act.alpha; /* t 0, b 0 */
+        if (context) EXPECT_MSG(a[0] != a[1], "context keys: %g and %g", a[0], a[1]);
+        else EXPECT_MSG(a[0] == a[1], "word keys: %g and %g", a[0], a[1]);
+        layer_case_free(&c);
+    }
+}
 
 /* A real row's weights sum to 1 over its real source positions; padded
  * positions and padding rows get exactly 0; the scoring pass gives the
  * same weights. */
 static void test_rows_sum_to_one_and_scoring_agrees(void) {
     LayerCase c;
-    layer_case(&c, 0.0f);
+    layer_case(&c, 0.0f, 0);
     AlignLayerActs train, score;
     align_layer_forward(&c.w, &c.in, 1, &c.arena, &train);
     align_layer_forward(&c.w, &c.in, 0, &c.arena, &score);
@@ -148,17 +176,20 @@ static void test_rows_sum_to_one_and_scoring_agrees(void) {
     layer_case_free(&c);
 }
 
-/* What padding holds does not matter: other ids at padded source positions
- * and padded target positions, other states and targets there, give the
+/* What padding holds does not matter (with context keys): other ids and
+ * annotations at padded source positions and padded target positions, other states and targets there, give the
  * same loss and gradient. */
 static void test_padding_changes_nothing(void) {
     LayerCase c;
-    layer_case(&c, 2.0f);
+    layer_case(&c, 2.0f, 1);
     const double before = layer_loss(&c);
     float *grad = falloc(c.n);
     memcpy(grad, c.grad, sizeof(float) * c.n);
     for (int i = 0; i < TSRC * BR; i++)
-        if (c.src_mask[i] == 0.0f) c.src[i] = 5;
+        if (c.src_mask[i] == 0.0f) {
+            c.src[i] = 5;
+            for (int k = 0; k < CC; k++) c.ann[i * CC + k] = 3.0f;
+        }
     for (int i = 0; i < TT * BR; i++)
         if (c.tgt_mask[i] == 0.0f) {
             c.tgt_out[i] = 6;
@@ -182,6 +213,9 @@ static void test_floats(void) {
 int main(void) {
     RUN(test_gradients);
     RUN(test_gradients_guided);
+    RUN(test_gradients_context);
+    RUN(test_gradients_context_guided);
+    RUN(test_context_tells_occurrences_apart);
     RUN(test_rows_sum_to_one_and_scoring_agrees);
     RUN(test_padding_changes_nothing);
     RUN(test_floats);

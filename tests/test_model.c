@@ -196,26 +196,27 @@ static void test_model_gradients_layer_norm_depth2(void) {
  * the others against the translation loss: its gradient stops at its
  * inputs), on both decoders and scorers, with dropout, a deep tied output,
  * stacks, layer normalization and heads; guidance on the layer, on both
- * attentions, and none. */
+ * attentions, and none; keys from the source words, or with context (al_Uh). */
 static void check_model_align(AttentionType type, DecoderType decoder, float guide_weight, GuideTarget target,
-                              int deep, int depth, int layer_norm, int heads) {
+                              int deep, int depth, int layer_norm, int heads, int context) {
     const ModelConfig cfg = {.src_vocab = 9, .tgt_vocab = 8, .emb = 3, .hidden = 4, .att_dim = heads > 1 ? 4 : 5,
                              .attention = type, .decoder = decoder, .dropout = 0.2f, .rec_dropout = 0.1f,
                              .deep_output = deep, .tie_target = deep, .layer_norm = layer_norm, .enc_depth = depth,
-                             .dec_depth = depth, .heads = heads, .alignment_layer = 1, .alignment_dim = 6};
+                             .dec_depth = depth, .heads = heads, .alignment_layer = 1, .alignment_dim = 6,
+                             .alignment_context = context};
     check_model_cfg(&cfg, 0.1f, guide_weight, target, 0.7f);
 }
 static void test_model_gradients_align_layer_gru(void) {
-    check_model_align(ATTENTION_BAHDANAU, DECODER_GRU, 0.0f, GUIDE_TARGET_LAYER, 0, 1, 0, 1);
+    check_model_align(ATTENTION_BAHDANAU, DECODER_GRU, 0.0f, GUIDE_TARGET_LAYER, 0, 1, 0, 1, 0);
 }
 static void test_model_gradients_align_layer_cgru_guided(void) {
-    check_model_align(ATTENTION_BAHDANAU, DECODER_CGRU, 2.0f, GUIDE_TARGET_LAYER, 1, 1, 0, 1);
+    check_model_align(ATTENTION_BAHDANAU, DECODER_CGRU, 2.0f, GUIDE_TARGET_LAYER, 1, 1, 0, 1, 1);
 }
 static void test_model_gradients_align_layer_guided_both_dot(void) {
-    check_model_align(ATTENTION_DOT, DECODER_CGRU, 2.0f, GUIDE_TARGET_BOTH, 0, 1, 0, 1);
+    check_model_align(ATTENTION_DOT, DECODER_CGRU, 2.0f, GUIDE_TARGET_BOTH, 0, 1, 0, 1, 0);
 }
 static void test_model_gradients_align_layer_deep_heads(void) {
-    check_model_align(ATTENTION_BAHDANAU, DECODER_GRU, 2.0f, GUIDE_TARGET_LAYER, 1, 2, 1, 2);
+    check_model_align(ATTENTION_BAHDANAU, DECODER_GRU, 2.0f, GUIDE_TARGET_LAYER, 1, 2, 1, 2, 1);
 }
 
 /* The stop-gradient, exactly: a model with the alignment layer (its losses
@@ -229,7 +230,7 @@ static void check_layer_leaves_translation_gradient(DecoderType decoder) {
                        .dropout = 0.2f, .rec_dropout = 0.1f, .enc_depth = 1, .dec_depth = 1};
     Net plain, layer;
     net_alloc(&plain, &cfg);
-    cfg.alignment_layer = 1, cfg.alignment_dim = 6;
+    cfg.alignment_layer = 1, cfg.alignment_dim = 6, cfg.alignment_context = 1; /* it reads the annotations too */
     net_alloc(&layer, &cfg);
     const size_t from = model_align_from(&cfg);
     EXPECT(from == plain.n && layer.n > plain.n);

@@ -35,7 +35,7 @@ double align_layer_step_madds(int A, int Z, int E, int V, int Ts, int train) {
     return (double)A * Z + (double)Ts * E + (train ? (double)E * V : 0.0);
 }
 
-double align_layer_keys_madds(int A, int E) { return (double)A * E; }
+double align_layer_keys_madds(int A, int E, int C) { return (double)A * (E + C); }
 
 /* The weights and context of every real row: alpha [Ts] and ctx [E] of row
  * (t, b) from q, the keys and x; pre rows kept when act->pre is set. */
@@ -97,8 +97,9 @@ void align_layer_forward(const AlignLayerWeights *w, const AlignLayerInput *in, 
         memcpy(zi + H, in->tgt_emb + (size_t)in->tgt_out[i] * E, sizeof(float) * (size_t)E);
         rms_normalize_rows(zi + H, 1, E);
     }
-    /* keys [M][A] = x [M][E] Uk^T;  q [N][A] = z [N][Z] Wq^T + bq */
+    /* keys [M][A] = x [M][E] Uk^T (+ ann [M][C] Uh^T);  q [N][A] = z [N][Z] Wq^T + bq */
     gemm(0, 1, M, A, E, 1.0f, act->x, E, w->Uk, E, 0.0f, act->keys, A);
+    if (w->C) gemm(0, 1, M, A, w->C, 1.0f, in->ann, w->C, w->Uh, w->C, 1.0f, act->keys, A);
     gemm(0, 1, N, A, Z, 1.0f, act->z, Z, w->Wq, Z, 0.0f, act->q, A);
     add_bias_rows(act->q, w->bq, N, A);
     align_rows_forward(w, in, act);
@@ -183,8 +184,9 @@ void align_layer_backward(const AlignLayerWeights *w, const AlignLayerWeights *g
     float *dq = arena_take(arena, (size_t)N * A), *dkeys = arena_take(arena, (size_t)M * A);
     float *de = arena_take(arena, (size_t)in->Ts);
     align_rows_backward(w, g, in, act, dctx, dq, dkeys, de);
-    /* q = z Wq^T + bq, keys = x Uk^T: the weights' gradients, nothing into z or x */
+    /* q = z Wq^T + bq, keys = x Uk^T (+ ann Uh^T): the weights' gradients, nothing into z, x or ann */
     gemm(1, 0, A, Z, N, 1.0f, dq, A, act->z, Z, 1.0f, g->Wq, Z); /* dWq [A][Z] += dq^T z */
     colsum_add(g->bq, dq, N, A);
     gemm(1, 0, A, E, M, 1.0f, dkeys, A, act->x, E, 1.0f, g->Uk, E); /* dUk [A][E] += dkeys^T x */
+    if (w->C) gemm(1, 0, A, w->C, M, 1.0f, dkeys, A, in->ann, w->C, 1.0f, g->Uh, w->C); /* dUh [A][C] += dkeys^T ann */
 }

@@ -14,7 +14,12 @@
  *                                   cannot shift a row
  *   rms(e) = e / sqrt(mean_k e_k^2)  (the embeddings at a unit scale, whatever
  *                                   the translation model makes of theirs)
- *   q_t   = Wq z_t + bq    [A]      k_j = Uk x_j  [A]  (once per batch)
+ *   h_j                             C = 2H: with context keys (--alignment-context),
+ *                                   the encoder's annotations, which tell the layer
+ *                                   where a word is and what is around it: without
+ *                                   them two occurrences of a word (a comma, "die")
+ *                                   have the same key and split a row between them
+ *   q_t   = Wq z_t + bq    [A]      k_j = Uk x_j (+ Uh h_j)  [A]  (once per batch)
  *   e_tj  = v . tanh(q_t + k_j);    α_t = softmax over the real source positions
  *   c'_t  = sum_j α_tj x_j  [E];    logits'_t = Wo c'_t + bo  [V]
  *   loss (a) = -log softmax(logits'_t)[y_t]   over the real target tokens
@@ -36,10 +41,13 @@
 #include "nn/nn.h"
 
 /* The layer's own weights (views into the model's buffer, model/model.c):
- * Wq [A][Z], bq [A], Uk [A][E], v [A], Wo [V][E], bo [V]. A 0: no layer. */
+ * Wq [A][Z], bq [A], Uk [A][E], (Uh [A][C],) v [A], Wo [V][E], bo [V].
+ * A 0: no layer; C 0 (Uh NULL): keys from the source words alone. */
 typedef struct {
     float *Wq, *bq, *Uk, *v, *Wo, *bo;
     int A, Z, E, V;
+    float *Uh;
+    int C;
 } AlignLayerWeights;
 
 /* What the layer reads, all constants to it. */
@@ -52,6 +60,7 @@ typedef struct {
     const float *src_emb;  /* [Vs][E] the source embeddings */
     const int *src;        /* [Ts][B] */
     const float *src_mask; /* [Ts][B] */
+    const float *ann;      /* [Ts][B][C] the encoder's annotations (read with context keys only) */
 } AlignLayerInput;
 
 /* The activations of one pass. */
@@ -83,7 +92,7 @@ size_t align_layer_floats(const AlignLayerWeights *w, int Tt, int Ts, int B, int
 /* Multiply-adds per target token over Ts source positions (the query, the
  * weighted sum; with train, the logits), and per source token (the keys). */
 double align_layer_step_madds(int A, int Z, int E, int V, int Ts, int train);
-double align_layer_keys_madds(int A, int E);
+double align_layer_keys_madds(int A, int E, int C);
 
 /* Forward pass: the activations from the arena; with train the logits too. */
 void align_layer_forward(const AlignLayerWeights *w, const AlignLayerInput *in, int train, Arena *arena,

@@ -30,6 +30,7 @@ const FieldSpec MODEL_CONFIG_FIELDS[] = {
     {"heads", "--heads", FIELD_INT, F(heads), 1, 1, 64, NULL, NULL, .flags = FIELD_OMIT_DEFAULT, .section = "model", .help = "attention heads: each scores its slice of the keys and the query\n(Bahdanau: --att-dim / N wide; dot: --hidden / N, scaled by\n1/sqrt(--hidden / N)) and reads its slice of learned values; the\ncontext is the heads' contexts side by side"},
     /* written only with the layer, so that models without it keep their bytes */
     {"alignment_layer", "--alignment-layer", FIELD_INT, F(alignment_layer), 0, 0, 1, NULL, NULL, .flags = FIELD_SWITCH | FIELD_OMIT_DEFAULT, .section = "model", .help = "an alignment layer: an attention over the source embeddings\nwhose query has seen the target word it aligns ([the decoder's\nattention query ; E_tgt y_t]), trained to predict y_t from its\ncontext (and towards --guided-alignment links), with its gradient\nkept out of the translation model; nmt-score's alignments and\nattention dumps read it. Give it --guided-alignment: its own loss\nalone can be met without aligning (docs/model.md)"},
+    {"alignment_context", "--alignment-context", FIELD_INT, F(alignment_context), 0, 0, 1, NULL, NULL, .flags = FIELD_SWITCH | FIELD_OMIT_DEFAULT, .section = "model", .help = "the alignment layer's keys also read the encoder's annotations\n(k_j = Uk rms(E_src f_j) + Uh h_j): a word's position and\nneighbours, so that two occurrences of a word are told apart\n(its values stay the source words)"},
     {"alignment_dim", "--alignment-dim", FIELD_INT, F(alignment_dim), 0, 0, 65536, NULL, NULL, .flags = FIELD_OMIT_DEFAULT, .section = "model", .help = "the alignment layer's attention size (default: the attention's,\n--att-dim, or --hidden for dot attention)"},
 };
 #undef F
@@ -65,6 +66,10 @@ int model_config_check(const ModelConfig *c, char *err, size_t errsz) {
     }
     if (c->alignment_layer && c->alignment_dim < 1) {
         snprintf(err, errsz, "the alignment layer needs --alignment-dim of at least 1, got %d", c->alignment_dim);
+        return -1;
+    }
+    if (!c->alignment_layer && c->alignment_context) {
+        snprintf(err, errsz, "--alignment-context needs --alignment-layer");
         return -1;
     }
     if (!c->alignment_layer && c->alignment_dim != 0) {

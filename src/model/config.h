@@ -30,6 +30,7 @@ typedef struct {
     int heads;       /* N attention heads (attention/attention.h); 1: the single head */
     int alignment_layer; /* 1: the alignment layer (attention/align_layer.h), its tensors al_* last */
     int alignment_dim;   /* its attention size A (0 without the layer) */
+    int alignment_context; /* 1: its keys also read the encoder's annotations (al_Uh) */
 } ModelConfig;
 
 /* The table: key in the model file's CONF section, flag, range. */

@@ -78,6 +78,7 @@ static void visit_align(Visitor visit, void *ctx, const ModelConfig *c, AlignLay
     visit(ctx, "al_Wq", KIND_MATRIX, A, Z, &al->Wq);
     visit(ctx, "al_bq", KIND_BIAS, 1, A, &al->bq);
     visit(ctx, "al_Uk", KIND_MATRIX, A, E, &al->Uk);
+    if (c->alignment_context) al->C = 2 * c->hidden, visit(ctx, "al_Uh", KIND_MATRIX, A, 2 * c->hidden, &al->Uh);
     visit(ctx, "al_v", KIND_VECTOR, 1, A, &al->v);
     visit(ctx, "al_Wo", KIND_MATRIX, V, E, &al->Wo);
     visit(ctx, "al_bo", KIND_BIAS, 1, V, &al->bo);
@@ -160,7 +161,7 @@ size_t model_num_params(const ModelConfig *cfg) {
 
 size_t model_align_from(const ModelConfig *cfg) {
     ModelConfig without = *cfg; /* the layer's tensors are the last */
-    without.alignment_layer = 0, without.alignment_dim = 0;
+    without.alignment_layer = 0, without.alignment_dim = 0, without.alignment_context = 0;
     return model_num_params(&without);
 }
 

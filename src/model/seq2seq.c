@@ -19,7 +19,8 @@ double seq2seq_forward_madds(const ModelConfig *c, int Ts, int Tt) {
                         output_madds_of(model_out_in(c), E, c->tgt_vocab, c->deep_output);
     /* the alignment layer as training runs it (with its logits) */
     const int AL = c->alignment_dim, Z = H + E;
-    const double align_source = c->alignment_layer ? align_layer_keys_madds(AL, E) : 0.0;
+    const double align_source =
+        c->alignment_layer ? align_layer_keys_madds(AL, E, c->alignment_context ? 2 * H : 0) : 0.0;
     const double align_step = c->alignment_layer ? align_layer_step_madds(AL, Z, E, c->tgt_vocab, Ts, 1) : 0.0;
     return Ts * (source + align_source) + init_state_madds(H) + Tt * (step + align_step);
 }
@@ -27,18 +28,19 @@ double seq2seq_forward_madds(const ModelConfig *c, int Ts, int Tt) {
 /* What the alignment layer reads of a teacher-forced pass: the query of the
  * decoder's attention at every step (cgru: s'_t; gru: s_{t-1}, the first
  * layer's states s_0 .. s_{Tt-1}), the target tokens and the source. */
-static AlignLayerInput align_input(const ModelParams *p, const Batch *bt, const DecoderActs *dec) {
+static AlignLayerInput align_input(const ModelParams *p, const Batch *bt, const Encoding *e, const DecoderActs *dec) {
     const float *state = p->dec.type == DECODER_CGRU ? dec->step.query : dec->s;
-    return (AlignLayerInput){bt->Tt,      bt->Ts,    bt->B,        p->dec.H, state,      p->dec.tgt_emb,
-                             bt->tgt_out, bt->tgt_mask, p->enc.src_emb, bt->src, bt->src_mask};
+    return (AlignLayerInput){bt->Tt,      bt->Ts,       bt->B,          p->dec.H, state,       p->dec.tgt_emb,
+                             bt->tgt_out, bt->tgt_mask, p->enc.src_emb, bt->src,  bt->src_mask, e->enc.top};
 }
 
 /* The alignment layer's forward, losses and backward on a training pass:
  * into g->al only, before the decoder's backward (its tensors are the
  * buffer's last, so they are final with the output layer's). */
-static void align_train(const ModelParams *p, const ModelParams *g, const Batch *bt, const DecoderActs *dec,
+static void align_train(const ModelParams *p, const ModelParams *g, const Batch *bt, const Encoding *e,
+                        const DecoderActs *dec,
                         const LossWeights *w, int guide, Arena *arena, LossSum *sum) {
-    const AlignLayerInput in = align_input(p, bt, dec);
+    const AlignLayerInput in = align_input(p, bt, e, dec);
     AlignLayerActs act;
     align_layer_forward(&p->al, &in, 1, arena, &act);
     sum->align_nll = align_layer_loss(&act, &p->al, &in, w->align * w->scale);
@@ -50,9 +52,9 @@ static void align_train(const ModelParams *p, const ModelParams *g, const Batch 
     align_layer_backward(&p->al, &g->al, &in, &act, arena);
 }
 
-void seq2seq_align_forward(const ModelParams *p, const Batch *bt, const DecoderActs *dec, Arena *arena,
+void seq2seq_align_forward(const ModelParams *p, const Batch *bt, const Encoding *e, const DecoderActs *dec, Arena *arena,
                            AlignLayerActs *act) {
-    const AlignLayerInput in = align_input(p, bt, dec);
+    const AlignLayerInput in = align_input(p, bt, e, dec);
     align_layer_forward(&p->al, &in, 0, arena, act);
 }
 
@@ -107,7 +109,7 @@ LossSum seq2seq_train_step(const ModelParams *p, const ModelParams *g, const Mod
     const int has_layer = p->al.A > 0, guided = bt->has_guide && w->guide > 0.0f;
     if (guided && (!has_layer || w->guide_target != GUIDE_TARGET_LAYER))
         sum.guide = decoder_guide_loss(&dec, bt->guide, w->guide * w->scale, &sum.guided);
-    if (has_layer) align_train(p, g, bt, &dec, w, guided && w->guide_target != GUIDE_TARGET_DECODER, arena, &sum);
+    if (has_layer) align_train(p, g, bt, &e, &dec, w, guided && w->guide_target != GUIDE_TARGET_DECODER, arena, &sum);
 
     /* backward, mirroring the forward: decoder, then what seq2seq_encode did, in reverse */
     float *d_ann = arena_take(arena, (size_t)Ts * B * 2 * H);            /* [Ts][B][2H] */

@@ -98,7 +98,7 @@ LossSum seq2seq_forward(const ModelParams *p, const Batch *bt, Arena *arena, Enc
  * (the same bt and dec): act->alpha [Tt][B][Ts], row t aligning target
  * token t (tgt_out; the last real row is </s>'s). The model must have the
  * layer (p->al.A > 0). */
-void seq2seq_align_forward(const ModelParams *p, const Batch *bt, const DecoderActs *dec, Arena *arena,
+void seq2seq_align_forward(const ModelParams *p, const Batch *bt, const Encoding *e, const DecoderActs *dec, Arena *arena,
                            AlignLayerActs *act);
 
 #endif

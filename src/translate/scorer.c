@@ -152,7 +152,7 @@ static void score_one_model(const Model *m, const ScoreOptions *o, const int *co
             int NH = dec.heads;
             if (att && layer) {
                 AlignLayerActs al;
-                seq2seq_align_forward(&m->p, &bt, &dec, &arena, &al);
+                seq2seq_align_forward(&m->p, &bt, &enc, &dec, &arena, &al);
                 alpha = al.alpha, NH = 1;
             }
             if (att && NH > 1) mean = xrealloc(mean, sizeof(float) * (size_t)bt.Ts);
