@@ -8,8 +8,14 @@
 # are never read by training, only by scoring). The recipe
 #   1. learns a joint BPE vocabulary and the built-in aligner (nmt-align,
 #      both directions and grow-diag-final-and),
-#   2. trains four models, de->en and en->de, each without guidance and with
-#      guidance from the aligner's symmetrized links (--guided-alignment),
+#   2. trains four models, de->en and en->de:
+#      - "layer": with the alignment layer (--alignment-layer, an attention
+#        queried with the target word itself), guided by the aligner's
+#        symmetrized links; the guidance trains the layer alone, so the
+#        translation model in it, and its attention, are bit for bit the
+#        model without guidance (the "no guidance" rows read that attention:
+#        --attention-source decoder);
+#      - "guided": the decoder's own attention guided by the same links;
 #   3. force-aligns the gold sentences with every model (nmt-score
 #      --alignment hard), symmetrizes the two directions, and prints one
 #      table of AER / precision / recall against dev.talp.
@@ -17,7 +23,8 @@
 # MAX_UPDATES is set, at most that many updates (a fixed count compares the
 # guided and the unguided models at an equal budget on a loaded machine).
 # A model already in OUT_DIR is kept, so a second run only scores.
-# Environment: BPE EMB HIDDEN DECODER BATCH MAX_LEN GUIDE_WEIGHT THREADS JOBS MAX_UPDATES.
+# Environment: BPE EMB HIDDEN DECODER BATCH MAX_LEN GUIDE_WEIGHT LAYER_GUIDE_WEIGHT LAYER_FLAGS THREADS JOBS
+# MAX_UPDATES.
 set -euo pipefail
 if [ $# -lt 3 ]; then
     echo "usage: $0 DATA_DIR GOLD_DIR OUT_DIR [MINUTES]   (default 20 minutes per model)" >&2
@@ -33,6 +40,8 @@ HIDDEN=${HIDDEN:-256}
 BATCH=${BATCH:-64}
 MAX_LEN=${MAX_LEN:-60}
 GUIDE_WEIGHT=${GUIDE_WEIGHT:-0.1}
+LAYER_GUIDE_WEIGHT=${LAYER_GUIDE_WEIGHT:-1}   # the alignment layer's guidance (it trains nothing else)
+read -r -a LAYER_FLAGS <<<"${LAYER_FLAGS:-}"  # more flags for the alignment layer's models, e.g. --alignment-context
 THREADS=${THREADS:-$(nproc)}
 MAX_UPDATES=${MAX_UPDATES:-}
 JOBS=${JOBS:-1}                   # models trained at once (e.g. THREADS=1 JOBS=2 on two cores)
@@ -88,9 +97,11 @@ launch() {
     running=$((running + 1))
     [ "$running" -lt "$JOBS" ] || wait_trainings
 }
-launch raw-de-en de en
+launch layer-de-en de en --alignment-layer "${LAYER_FLAGS[@]}" --guided-alignment "$out/align/gdfa" \
+    --guided-alignment-weight "$LAYER_GUIDE_WEIGHT"
+launch layer-en-de en de --alignment-layer "${LAYER_FLAGS[@]}" --guided-alignment "$out/align/gdfa.en-de" \
+    --guided-alignment-weight "$LAYER_GUIDE_WEIGHT"
 launch guided-de-en de en --guided-alignment "$out/align/gdfa" --guided-alignment-weight "$GUIDE_WEIGHT"
-launch raw-en-de en de
 launch guided-en-de en de --guided-alignment "$out/align/gdfa.en-de" --guided-alignment-weight "$GUIDE_WEIGHT"
 wait_trainings
 
@@ -99,24 +110,34 @@ sc=$out/score
 tail -n "$n_gold" "$out/align/fwd" >"$sc/aligner.de-en"
 tail -n "$n_gold" "$out/align/rev" >"$sc/aligner.en-de"
 tail -n "$n_gold" "$out/align/gdfa" >"$sc/aligner.gdfa"
-for kind in raw guided; do
-    for row in current next; do
-        "$bin/nmt-score" -m "$out/$kind-de-en/model" --src "$gold/dev.de" --tgt "$gold/dev.en" --quiet \
-            --alignment hard --alignment-row "$row" --alignment-out "$sc/$kind-$row.de-en" >/dev/null
-        "$bin/nmt-score" -m "$out/$kind-en-de/model" --src "$gold/dev.en" --tgt "$gold/dev.de" --quiet \
-            --alignment hard --alignment-row "$row" --alignment-out "$sc/$kind-$row.raw-en-de" >/dev/null
-        flip <"$sc/$kind-$row.raw-en-de" >"$sc/$kind-$row.en-de"
-        "$bin/nmt-align" --symmetrize grow-diag-final-and --forward "$sc/$kind-$row.de-en" \
-            --reverse "$sc/$kind-$row.en-de" --src "$gold/dev.de" --tgt "$gold/dev.en" -o "$sc/$kind-$row.gdfa"
-    done
-    # how peaked the attention is: the mean of each target subword's largest weight (</s> left out)
-    "$bin/nmt-score" -m "$out/$kind-de-en/model" --src "$gold/dev.de" --tgt "$gold/dev.en" --quiet \
-        --alignment soft --alignment-out "$sc/$kind.soft" >/dev/null
-    # the first 12 gold sentences as an html page: attention, the model's links, gold links
-    head -n 12 "$gold/dev.de" >"$sc/first12.de"
-    head -n 12 "$gold/dev.en" >"$sc/first12.en"
-    "$bin/nmt-score" -m "$out/$kind-de-en/model" --src "$sc/first12.de" --tgt "$sc/first12.en" --quiet \
-        --alignment hard --alignment-out /dev/null --gold-alignment "$gold/dev.talp" \
+# KIND MODEL SOURCE ROW: the decoder's attention (SOURCE decoder; ROW current or next) or the
+# alignment layer's rows (SOURCE alignment), both directions and grow-diag-final-and
+force_align() {
+    local kind=$1 model=$2 source=$3 row=$4
+    "$bin/nmt-score" -m "$out/$model-de-en/model" --src "$gold/dev.de" --tgt "$gold/dev.en" --quiet \
+        --attention-source "$source" --alignment hard --alignment-row "$row" --alignment-out "$sc/$kind.de-en" >/dev/null
+    "$bin/nmt-score" -m "$out/$model-en-de/model" --src "$gold/dev.en" --tgt "$gold/dev.de" --quiet \
+        --attention-source "$source" --alignment hard --alignment-row "$row" --alignment-out "$sc/$kind.raw-en-de" >/dev/null
+    flip <"$sc/$kind.raw-en-de" >"$sc/$kind.en-de"
+    "$bin/nmt-align" --symmetrize grow-diag-final-and --forward "$sc/$kind.de-en" \
+        --reverse "$sc/$kind.en-de" --src "$gold/dev.de" --tgt "$gold/dev.en" -o "$sc/$kind.gdfa"
+}
+force_align raw-current layer decoder current
+force_align raw-next layer decoder next
+force_align guided-current guided decoder current
+force_align layer layer alignment current
+head -n 12 "$gold/dev.de" >"$sc/first12.de"
+head -n 12 "$gold/dev.en" >"$sc/first12.en"
+for kind in raw guided layer; do
+    model=$kind source=decoder
+    [ $kind = guided ] || model=layer
+    [ $kind = layer ] && source=alignment
+    # how peaked the rows are: the mean of each target subword's largest weight (</s> left out)
+    "$bin/nmt-score" -m "$out/$model-de-en/model" --src "$gold/dev.de" --tgt "$gold/dev.en" --quiet \
+        --attention-source "$source" --alignment soft --alignment-out "$sc/$kind.soft" >/dev/null
+    # the first 12 gold sentences as an html page: the rows, the model's links, gold links
+    "$bin/nmt-score" -m "$out/$model-de-en/model" --src "$sc/first12.de" --tgt "$sc/first12.en" --quiet \
+        --attention-source "$source" --alignment hard --alignment-out /dev/null --gold-alignment "$gold/dev.talp" \
         --attention "$out/attention-$kind-de-en.html" >/dev/null
 done
 peak() { awk '{for (i = 1; i < NF; i++) { n = split($i, w, ","); m = 0; for (k = 1; k <= n; k++) if (w[k] + 0 > m) m = w[k] + 0; s += m; c++ } } END { printf "%.3f", s / c }' "$1"; }
@@ -144,11 +165,15 @@ row() { # LABEL FILE
     row "attention, guided by nmt-align: de->en" "$sc/guided-current.de-en"
     row "attention, guided by nmt-align: en->de" "$sc/guided-current.en-de"
     row "attention, guided by nmt-align: grow-diag-final-and" "$sc/guided-current.gdfa"
+    row "alignment layer, guided by nmt-align: de->en" "$sc/layer.de-en"
+    row "alignment layer, guided by nmt-align: en->de" "$sc/layer.en-de"
+    row "alignment layer, guided by nmt-align: grow-diag-final-and" "$sc/layer.gdfa"
     echo
-    echo "mean largest attention weight per target subword (de->en): no guidance $(peak "$sc/raw.soft"), guided $(peak "$sc/guided.soft")"
-    # how well the guided attention learned its own training targets: the
-    # gold sentences are training pairs, guided by the aligner's links
-    echo "AER against the aligner's gdfa links (the guided model's training targets on these sentences):" \
-        "guided gdfa $(teacher_aer "$sc/guided-current.gdfa"), no guidance gdfa $(teacher_aer "$sc/raw-current.gdfa")"
+    echo "mean largest weight per target subword (de->en): attention, no guidance $(peak "$sc/raw.soft"), guided $(peak "$sc/guided.soft"); alignment layer $(peak "$sc/layer.soft")"
+    # how well each learned its own training targets: the gold sentences
+    # are training pairs, guided by the aligner's links
+    echo "AER against the aligner's gdfa links (the guidance on these sentences):" \
+        "attention guided $(teacher_aer "$sc/guided-current.gdfa"), no guidance $(teacher_aer "$sc/raw-current.gdfa");" \
+        "alignment layer $(teacher_aer "$sc/layer.gdfa")"
 } | tee "$out/aer-table.md"
-log "outputs in $out: aer-table.md, score/, attention-{raw,guided}-de-en.html, the four models"
+log "outputs in $out: aer-table.md, score/, attention-{raw,guided,layer}-de-en.html, the four models"
