@@ -259,7 +259,7 @@ static void test_env_gemm_bogus_is_an_error(void) {
 }
 
 static void test_env_gemm_precision_fp16_is_an_error(void) {
-    expect_env("NMT_GEMM_PRECISION=fp16", "load 1 NMT_GEMM_PRECISION=fp16: expected fp32 or bf16\nalive\n");
+    expect_env("NMT_GEMM_PRECISION=fp16", "load 1 NMT_GEMM_PRECISION=fp16: expected fp32, bf16 or int8\nalive\n");
 }
 
 static void test_env_valid_settings_translate(void) {

@@ -4,6 +4,7 @@
 
 #include <cblas.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,10 +60,9 @@ static void read_env(void) {
         else snprintf(env_error, sizeof env_error, "NMT_GEMM=%s: expected openblas or dnnl", b);
     }
     if (p && *p) {
-        if (!strcmp(p, "bf16")) precision = GEMM_BF16, precision_from_env = 1;
-        else if (!strcmp(p, "fp32")) precision = GEMM_FP32, precision_from_env = 1;
+        if (gemm_parse_precision(p, &precision) == 0) precision_from_env = 1;
         else if (!env_error[0])
-            snprintf(env_error, sizeof env_error, "NMT_GEMM_PRECISION=%s: expected fp32 or bf16", p);
+            snprintf(env_error, sizeof env_error, "NMT_GEMM_PRECISION=%s: expected fp32, bf16 or int8", p);
     }
     if (backend == GEMM_DNNL && !gemm_dnnl_available()) {
         dnnl_missing = 1;
@@ -72,8 +72,47 @@ static void read_env(void) {
 
 static void ready(void) { pthread_once(&env_once, read_env); }
 
+/* ---- int8: can this CPU and oneDNN run it (examined once)? ---- */
+
+static pthread_once_t int8_once = PTHREAD_ONCE_INIT;
+static char int8_why[160]; /* "" when they can */
+static atomic_long int8_refused;
+
+static void int8_check(void) {
+    int vnni = 0;
+    if (!gemm_dnnl_available()) {
+        snprintf(int8_why, sizeof int8_why, "oneDNN has no CPU engine here");
+        return;
+    }
+    const char *isa = gemm_dnnl_isa(&vnni);
+    /* without VNNI oneDNN would pair the byte products in 16-bit sums
+     * (vpmaddubsw), which saturate: not the exact sums gemm_int8 needs */
+    if (!vnni) snprintf(int8_why, sizeof int8_why, "oneDNN's instruction set here is %s, without VNNI", isa);
+    else if (!gemm_dnnl_s8_works()) snprintf(int8_why, sizeof int8_why, "oneDNN refused an int8 product");
+}
+
+const char *gemm_int8_unavailable(void) {
+    ready();
+    if (backend != GEMM_DNNL) return "the products run on OpenBLAS, which has no int8 products";
+    pthread_once(&int8_once, int8_check);
+    return int8_why[0] ? int8_why : NULL;
+}
+
+GemmPrecision gemm_int8_fallback(void) {
+    ready();
+    /* bf16 where the CPU multiplies it natively: the quality of fp32 on the
+     * Multi30k recipe (README, "Precision") at several times the product
+     * rate; elsewhere it is emulated, no faster than fp32 */
+    return backend == GEMM_DNNL && gemm_native_bf16() ? GEMM_BF16 : GEMM_FP32;
+}
+
+long gemm_int8_refused(void) { return atomic_load(&int8_refused); }
+
 GemmBackend gemm_backend(void) { return ready(), backend; }
-GemmPrecision gemm_precision(void) { return ready(), precision; }
+GemmPrecision gemm_precision(void) {
+    ready();
+    return precision == GEMM_INT8 && gemm_int8_unavailable() ? gemm_int8_fallback() : precision;
+}
 
 const char *gemm_env_error(void) {
     ready();
@@ -89,17 +128,15 @@ int gemm_native_bf16(void) {
 GemmPrecision gemm_preferred_precision(void) {
     ready();
     if (precision_from_env) return precision;
-    /* bf16 where the CPU multiplies it natively: the quality of fp32 on the
-     * Multi30k recipe (README, "Precision") at several times the product
-     * rate; elsewhere it is emulated, no faster than fp32 */
-    return backend == GEMM_DNNL && gemm_native_bf16() ? GEMM_BF16 : GEMM_FP32;
+    return gemm_int8_fallback();
 }
 
-const char *const GEMM_PRECISION_NAMES[] = {"fp32", "bf16", NULL};
+const char *const GEMM_PRECISION_NAMES[] = {"fp32", "bf16", "int8", NULL};
 
 int gemm_parse_precision(const char *name, GemmPrecision *p) {
     if (!strcmp(name, "fp32")) return *p = GEMM_FP32, 0;
     if (!strcmp(name, "bf16")) return *p = GEMM_BF16, 0;
+    if (!strcmp(name, "int8")) return *p = GEMM_INT8, 0;
     return -1;
 }
 
@@ -133,17 +170,20 @@ void blas_setup(char **argv) {
 }
 
 const char *blas_kernel_name(void) {
-    static char text[2][2][200];
-    ready();
-    char *t = text[backend][precision];
+    static char text[2][3][240];
+    const GemmPrecision p = gemm_precision();
+    char *t = text[backend][p];
     if (!t[0]) {
         const char *core = openblas_get_corename();
-        if (backend == GEMM_DNNL)
-            snprintf(t, sizeof text[0][0], "oneDNN %s%s", gemm_dnnl_describe(precision == GEMM_BF16),
-                     precision == GEMM_BF16 ? " (bf16)" : "");
+        if (backend == GEMM_DNNL && p == GEMM_INT8)
+            snprintf(t, sizeof text[0][0], "oneDNN %s (int8; other products %s)", gemm_dnnl_describe(DNNL_S8),
+                     GEMM_PRECISION_NAMES[gemm_int8_fallback()]);
+        else if (backend == GEMM_DNNL)
+            snprintf(t, sizeof text[0][0], "oneDNN %s%s", gemm_dnnl_describe(p == GEMM_BF16 ? DNNL_BF16 : DNNL_F32),
+                     p == GEMM_BF16 ? " (bf16)" : "");
         else
             snprintf(t, sizeof text[0][0], "OpenBLAS %s%s", core ? core : "unknown",
-                     precision == GEMM_BF16 ? " (bf16 emulated)" : "");
+                     p == GEMM_BF16 ? " (bf16 emulated)" : "");
     }
     return t;
 }
@@ -171,14 +211,24 @@ void gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int 
         return;
     }
     ready();
+    GemmPrecision p = precision;
+    if (p == GEMM_INT8) {
+        /* C = A W^T with W registered: int8; anything else, or a product
+         * oneDNN refuses in int8, at the fallback precision */
+        if (!ta && tb && backend == GEMM_DNNL && !gemm_int8_unavailable()) {
+            const int r = gemm_int8(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+            if (r == 0) return;
+            if (r < 0) atomic_fetch_add(&int8_refused, 1);
+        }
+        p = gemm_int8_fallback();
+    }
     /* oneDNN refuses a product only when it cannot create or start the
      * primitive (out of memory, a shape it has no kernel for), before C is
      * written: OpenBLAS computes it instead, as a library must not end its
      * host over a product it can compute another way */
-    if (backend == GEMM_DNNL &&
-        gemm_dnnl(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, precision == GEMM_BF16) == 0)
+    if (backend == GEMM_DNNL && gemm_dnnl(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, p == GEMM_BF16) == 0)
         return;
-    if (precision == GEMM_BF16) {
+    if (p == GEMM_BF16) {
         openblas_bf16(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     } else {
         cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, alpha, A,

@@ -41,7 +41,8 @@
 #define WAYS 4
 
 typedef struct {
-    int ta, tb, M, N, K, lda, ldb, ldc, bf16;
+    int ta, tb, M, N, K, lda, ldb, ldc;
+    int kind; /* DnnlKind */
     uint32_t alpha, beta;
 } Key;
 
@@ -128,7 +129,8 @@ static int entry_create(Entry *e, const Key *k) {
     memset(e, 0, sizeof *e);
     e->key = *k;
     e->used = 1;
-    dnnl_data_type_t in = k->bf16 ? dnnl_bf16 : dnnl_f32;
+    static const dnnl_data_type_t in_type[] = {dnnl_f32, dnnl_bf16, dnnl_s8};
+    const dnnl_data_type_t in = in_type[k->kind], out = k->kind == DNNL_S8 ? dnnl_s32 : dnnl_f32;
     dnnl_memory_desc_t a, b, c;
     dnnl_matmul_desc_t desc;
     dnnl_primitive_attr_t attr = NULL;
@@ -139,7 +141,7 @@ static int entry_create(Entry *e, const Key *k) {
     /* op(A) is M x K: A stored M x K, or K x M read with swapped strides */
     int done = md(&a, k->M, k->K, k->ta ? 1 : k->lda, k->ta ? k->lda : 1, in) &&
                md(&b, k->K, k->N, k->tb ? 1 : k->ldb, k->tb ? k->ldb : 1, in) &&
-               md(&c, k->M, k->N, k->ldc, 1, dnnl_f32) && ok(dnnl_matmul_desc_init(&desc, &a, &b, NULL, &c)) &&
+               md(&c, k->M, k->N, k->ldc, 1, out) && ok(dnnl_matmul_desc_init(&desc, &a, &b, NULL, &c)) &&
                ok(dnnl_primitive_attr_create(&attr)) &&
                ok(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user)) &&
                (alpha == 1.0f || ok(dnnl_primitive_attr_set_output_scales(attr, 1, 0, &alpha))) &&
@@ -165,7 +167,7 @@ static int entry_create(Entry *e, const Key *k) {
 }
 
 static unsigned key_hash(const Key *k) {
-    const int v[] = {k->ta, k->tb, k->M, k->N, k->K, k->lda, k->ldb, k->ldc, k->bf16, (int)k->alpha, (int)k->beta};
+    const int v[] = {k->ta, k->tb, k->M, k->N, k->K, k->lda, k->ldb, k->ldc, k->kind, (int)k->alpha, (int)k->beta};
     uint32_t h = 2166136261u;
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) h = (h ^ (uint32_t)v[i]) * 16777619u;
     return (h ^ (h >> 15)) % SETS;
@@ -188,7 +190,7 @@ static Entry *lookup(ThreadCache *tc, const Key *k) {
 
 /* 0, or -1 when oneDNN refused the product (then C is untouched: the CPU
  * engine checks everything before it computes). */
-static int run(const Key *k, const void *A, const void *B, float *C) {
+static int run(const Key *k, const void *A, const void *B, void *C) {
     /* one thread, created and run alike everywhere: see the top of the file */
     const int saved = omp_get_max_threads();
     if (saved != 1) omp_set_num_threads(1);
@@ -247,9 +249,33 @@ int gemm_dnnl(int ta, int tb, int M, int N, int K, float alpha, const float *A, 
         b = bf16_operand(B, tb ? N : K, tb ? K : N, &ldb, pad && !tb, pad && tb, 1);
         K += pad;
     }
-    Key k = {ta, tb, M, N, K, lda, ldb, ldc, bf16, 0, 0};
+    Key k = {ta, tb, M, N, K, lda, ldb, ldc, bf16 ? DNNL_BF16 : DNNL_F32, 0, 0};
     memcpy(&k.alpha, &alpha, sizeof alpha), memcpy(&k.beta, &beta, sizeof beta);
     return run(&k, a, b, C);
+}
+
+/* s8 x s8: on VNNI oneDNN shifts A to u8 and subtracts the compensation it
+ * computes from B, exactly (the sums are integers); AMX multiplies s8
+ * directly. alpha 1 and beta 0: gemm_int8 scales the sums itself. */
+static Key s8_key(int M, int N, int K, int lda, int ldb) {
+    return (Key){0, 1, M, N, K, lda, ldb, N, DNNL_S8, 0x3f800000u, 0};
+}
+
+int gemm_dnnl_s8(int M, int N, int K, const int8_t *A, int lda, const int8_t *B, int ldb, int32_t *acc) {
+    if (!gemm_dnnl_available()) return -1;
+    const Key k = s8_key(M, N, K, lda, ldb);
+    return run(&k, A, B, acc);
+}
+
+int gemm_dnnl_s8_ready(int M, int N, int K, int lda, int ldb) {
+    if (!gemm_dnnl_available()) return 0;
+    const Key k = s8_key(M, N, K, lda, ldb);
+    const int saved = omp_get_max_threads(); /* created as run() creates it: one thread */
+    if (saved != 1) omp_set_num_threads(1);
+    ThreadCache *tc = thread_cache();
+    const Entry *e = tc ? lookup(tc, &k) : NULL;
+    if (saved != 1) omp_set_num_threads(saved);
+    return e && e->prim;
 }
 
 static const char *isa_name(dnnl_cpu_isa_t isa) {
@@ -265,12 +291,22 @@ static const char *isa_name(dnnl_cpu_isa_t isa) {
     }
 }
 
-const char *gemm_dnnl_describe(int bf16) {
-    static char text[2][160];
+const char *gemm_dnnl_isa(int *vnni) {
+    const dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+    /* the ISA values are sets of feature bits: VNNI is part of avx512_core_vnni
+     * (and of everything above it, AMX included) and of avx2_vnni */
+    if (vnni)
+        *vnni = ((unsigned)isa & dnnl_cpu_isa_avx512_core_vnni) == dnnl_cpu_isa_avx512_core_vnni ||
+                ((unsigned)isa & dnnl_cpu_isa_avx2_vnni) == dnnl_cpu_isa_avx2_vnni;
+    return isa_name(isa);
+}
+
+const char *gemm_dnnl_describe(DnnlKind kind) {
+    static char text[3][160];
     if (!gemm_dnnl_available()) return "unavailable";
-    if (!text[bf16][0]) {
+    if (!text[kind][0]) {
         /* the output layer's product: 64 target words x 8000 x 512 */
-        Key k = {0, 1, 64, 8000, 512, 512, 512, 8000, bf16, 0x3f800000u, 0};
+        Key k = {0, 1, 64, 8000, 512, 512, 512, 8000, kind, 0x3f800000u, 0};
         Entry e = {0};
         const int saved = omp_get_max_threads();
         omp_set_num_threads(1);
@@ -280,8 +316,35 @@ const char *gemm_dnnl_describe(int bf16) {
         const_dnnl_primitive_desc_t pd;
         if (made && dnnl_primitive_get_primitive_desc(e.prim, &pd) == dnnl_success)
             dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
-        snprintf(text[bf16], sizeof text[bf16], "%s, max ISA %s", impl, isa_name(dnnl_get_effective_cpu_isa()));
+        snprintf(text[kind], sizeof text[kind], "%s, max ISA %s", impl, isa_name(dnnl_get_effective_cpu_isa()));
         entry_free(&e);
     }
-    return text[bf16];
+    return text[kind];
+}
+
+int gemm_dnnl_s8_works(void) {
+    if (!gemm_dnnl_available()) return 0;
+    /* the primitive of the model's typical product can be made ... */
+    const Key k = s8_key(64, 8000, 512, 512, 512);
+    Entry e = {0};
+    const int saved = omp_get_max_threads();
+    omp_set_num_threads(1);
+    const int made = entry_create(&e, &k) == 0;
+    omp_set_num_threads(saved);
+    entry_free(&e);
+    if (!made) return 0;
+    /* ... and a small product runs and sums exactly, extreme values included */
+    enum { M = 3, N = 5, K = 68 }; /* K a multiple of 4, as gemm_int8 pads it */
+    int8_t a[M * K], b[N * K];
+    int32_t acc[M * N];
+    for (int i = 0; i < M * K; i++) a[i] = (int8_t)(i % 3 == 0 ? -127 : (i * 37) % 255 - 127);
+    for (int i = 0; i < N * K; i++) b[i] = (int8_t)(i % 5 == 0 ? 127 : (i * 91) % 255 - 127);
+    if (gemm_dnnl_s8(M, N, K, a, K, b, K, acc) != 0) return 0;
+    for (int m = 0; m < M; m++)
+        for (int n = 0; n < N; n++) {
+            int32_t want = 0;
+            for (int i = 0; i < K; i++) want += (int32_t)a[m * K + i] * b[n * K + i];
+            if (acc[m * N + n] != want) return 0;
+        }
+    return 1;
 }
