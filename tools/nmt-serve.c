@@ -11,10 +11,11 @@
 #include "nn/blas.h"
 #include "serve/serve.h"
 #include "sys/util.h"
+#include "translate/int8.h"
 
 static const char USAGE[] =
     "usage: nmt-serve -m MODEL [-m MODEL2 ...] [--host ADDR] [--port N] [--workers N]\n"
-    "                 [--queue N] [--join N] [--precision fp32|bf16] [limits]\n"
+    "                 [--queue N] [--join N] [--precision fp32|bf16|int8] [limits]\n"
     "\n"
     "Serves the models over HTTP on the loopback address (127.0.0.1:8080) by default:\n"
     "  POST /translate  {\"text\": [\"line\", ...], \"beam\": 5, \"nbest\": 1,\n"
@@ -52,10 +53,10 @@ static const FieldSpec TOOL_FIELDS[] = {
      .flags = FIELD_MANDATORY | FIELD_REPEATED, .section = "",
      .help = "model file from nmt-train; give -m again to serve\n"
              "several"},
-    {NULL, "--precision", FIELD_ENUM, A(precision), 0, 0, 1, NULL, GEMM_PRECISION_NAMES, .section = "requests",
+    {NULL, "--precision", FIELD_ENUM, A(precision), 0, 0, 2, NULL, GEMM_PRECISION_NAMES, .section = "requests",
      .help = "the products' precision, as nmt-translate's (default\n"
              "bf16 on CPUs that compute it natively, else fp32; or\n"
-             "NMT_GEMM_PRECISION)"},
+             "NMT_GEMM_PRECISION); int8 quantizes the weights at load"},
 };
 #undef A
 
@@ -81,7 +82,7 @@ int main(int argc, char **argv) {
     a.opt.workers = omp_get_num_procs();
     a.precision = (int)gemm_preferred_precision(); /* as nmt-translate: bf16 on CPUs that compute it natively */
     tool_parse(&cmd, argc, argv, &a, NULL);
-    gemm_set_precision((GemmPrecision)a.precision);
+    tool_apply_precision(a.precision);
 
     int n = 0;
     while (a.models[n]) n++;
@@ -93,6 +94,7 @@ int main(int argc, char **argv) {
         if (!models[k]) die("%s", err);
         /* bf16 products: convert the weights once, not per product */
         if (gemm_precision() == GEMM_BF16) gemm_weights_register(models[k]->params, model_num_params(&models[k]->cfg));
+        if (gemm_precision() == GEMM_INT8 && translate_int8_prepare(models[k], err, sizeof err) != 0) die("%s", err);
         served[k] = (ServeModel){a.models[k], models[k]};
     }
     /* the signals stop the server; a client that goes away mid-answer is no reason to end */
@@ -117,6 +119,7 @@ int main(int argc, char **argv) {
     serve_free(server);
     for (int k = 0; k < n; k++) {
         if (gemm_precision() == GEMM_BF16) gemm_weights_forget(models[k]->params);
+        if (gemm_precision() == GEMM_INT8) translate_int8_release(models[k]);
         model_free(models[k]);
     }
     free(models), free(served);

@@ -113,6 +113,11 @@ int main(int argc, char **argv) {
     train_request_default(&r);
     CliGiven given;
     tool_parse(&cmd, argc, argv, &r, &given);
+    /* --precision takes fp32 or bf16 only; NMT_GEMM_PRECISION=int8 (for the
+     * translating tools) would otherwise become the default here */
+    if (r.train.precision == GEMM_INT8)
+        die("NMT_GEMM_PRECISION=int8: training multiplies in fp32 or bf16 (int8 is for translating); "
+            "give --precision fp32 or bf16, or unset it");
     const GivenSettings settings = {given.spec, given.n};
     train_request_check(&r, settings);
     claim_outputs(&cmd, &r);

@@ -3,6 +3,8 @@
 
 #include "model/ensemble.h"
 #include "nn/blas.h"
+#include "tool.h"
+#include "translate/int8.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -75,10 +77,14 @@ const FieldSpec DECODE_FIELDS[] = {
     {NULL, "--weights", FIELD_TEXT, A(weights), .metavar = "W1,W2,...", .section = "",
      .help = "an ensemble's weights, one positive number per -m in order\n"
              "(default: all equal)"},
-    {NULL, "--precision", FIELD_ENUM, A(precision), 0, 0, 1, NULL, GEMM_PRECISION_NAMES, .section = "",
+    {NULL, "--precision", FIELD_ENUM, A(precision), 0, 0, 2, NULL, GEMM_PRECISION_NAMES, .section = "",
      .help = "the products' precision (default bf16 on CPUs\n"
              "that compute it natively, else fp32; or NMT_GEMM_PRECISION);\n"
-             "bf16 keeps a bf16 copy of the weights, made once at load"},
+             "bf16 keeps a bf16 copy of the weights, made once at load;\n"
+             "int8 quantizes the weights once at load (per output row)\n"
+             "and the activations per row at each product (8-bit integer\n"
+             "products with VNNI; the other products as by default), or,\n"
+             "where the CPU lacks VNNI, says so and runs as by default"},
     {NULL, "--attention", FIELD_OUTPUT, A(attention), .flags = FIELD_DIRECTORY, .section = "attention",
      .help = "dump, for every line, the attention of its output (nmt-translate:\n"
              "the best translation; nmt-score: the given target, a forced\n"
@@ -132,6 +138,8 @@ Model *decode_args_load(const DecodeArgs *a) {
             const Model *x = m->ensemble ? m->ensemble->models[k] : m;
             gemm_weights_register(x->params, model_num_params(&x->cfg));
         }
+    /* int8: quantized once, here */
+    if (gemm_precision() == GEMM_INT8 && translate_int8_prepare(m, err, sizeof err) != 0) die("%s", err);
     return m;
 }
 
@@ -141,11 +149,18 @@ void decode_args_unload(Model *m) {
         const int n = m->ensemble ? m->ensemble->n : 1;
         for (int k = 0; k < n; k++) gemm_weights_forget(m->ensemble ? m->ensemble->models[k]->params : m->params);
     }
+    if (gemm_precision() == GEMM_INT8) {
+        translate_int8_release(m);
+        const long refused = gemm_int8_refused();
+        if (refused > 0)
+            fprintf(stderr, "%s: oneDNN refused %ld int8 product%s; %s ran in %s\n", program_name(), refused,
+                    refused == 1 ? "" : "s", refused == 1 ? "it" : "they", GEMM_PRECISION_NAMES[gemm_int8_fallback()]);
+    }
     model_free(m);
 }
 
 AttDumpFormat decode_args_apply(const DecodeArgs *a) {
-    gemm_set_precision((GemmPrecision)a->precision);
+    tool_apply_precision(a->precision);
     return tool_attention_format(a->attention, a->attention_format >= 0 ? ATTDUMP_FORMAT_NAMES[a->attention_format]
                                                                         : NULL);
 }

@@ -37,8 +37,8 @@ AttDumpFormat decode_args_apply(const DecodeArgs *a);
 
 /* The model of -m, or the ensemble of every -m with --weights and
  * --attention-model (model/ensemble.h), with the bf16 copies of the weights
- * made when the products are bf16. Dies with a message naming the file or
- * the flag. */
+ * made when the products are bf16, the int8 ones when they are int8. Dies
+ * with a message naming the file or the flag. */
 Model *decode_args_load(const DecodeArgs *a);
 /* The models' count (-m given how many times). */
 int decode_args_count(const DecodeArgs *a);

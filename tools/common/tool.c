@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/blas.h"
 #include "sys/util.h"
 
 void tool_parse(const CliCommand *cmd, int argc, char **argv, void *args, CliGiven *given) {
@@ -29,4 +30,12 @@ void tool_flush_stdout(void) {
     errno = 0;
     if (fflush(stdout) != 0 || ferror(stdout))
         die("cannot write standard output: %s", strerror(errno ? errno : EIO));
+}
+
+void tool_apply_precision(int precision) {
+    gemm_set_precision((GemmPrecision)precision);
+    const char *why = precision == GEMM_INT8 ? gemm_int8_unavailable() : NULL;
+    if (why)
+        fprintf(stderr, "%s: int8 products are not available here (%s): the products run in %s\n", program_name(),
+                why, GEMM_PRECISION_NAMES[gemm_precision()]);
 }

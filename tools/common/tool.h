@@ -16,6 +16,11 @@ void tool_parse(const CliCommand *cmd, int argc, char **argv, void *args, CliGiv
  * nmt-train's MODEL.ckpt and others). */
 void tool_check_files(const CliCommand *cmd, const void *args, const CliPath *extra, int nextra);
 
+/* Set the products' precision (a GemmPrecision, nn/blas.h); for int8
+ * where it cannot run, say so on stderr, once: the products then run at
+ * the default precision (gemm_int8_fallback). */
+void tool_apply_precision(int precision);
+
 /* Flush standard output, dying with the reason when it cannot be written
  * (a full disk, a closed pipe): "cannot write standard output: No space
  * left on device". */
