@@ -45,23 +45,25 @@ extern "C" {
 /* Functions added since 1.0: minor 1 (libnmt.so.1.1.0) added
  * nmt_options_set_max_src_len, nmt_options_set_max_len, nmt_result_cut and
  * nmt_option_info; minor 2 (libnmt.so.1.2.0) added nmt_ensemble_load,
- * nmt_model_heads and nmt_result_attention_head;
- * #if NMT_API_VERSION_MINOR >= 1 (or 2) before calling them. */
-#define NMT_API_VERSION_MINOR 2
+ * nmt_model_heads and nmt_result_attention_head; minor 3 (libnmt.so.1.3.0)
+ * added nmt_set_precision, nmt_precision and NMT_ERR_UNSUPPORTED;
+ * #if NMT_API_VERSION_MINOR >= 1 (or 2, 3) before calling them. */
+#define NMT_API_VERSION_MINOR 3
 
 typedef enum {
     NMT_OK = 0,
     NMT_ERR_ARGUMENT = 1, /* a NULL pointer, an option out of range */
     NMT_ERR_IO = 2,       /* a file that cannot be read */
     NMT_ERR_MODEL = 3,    /* not a model file, truncated, corrupted, another format version */
-    NMT_ERR_INPUT = 4     /* an input line with invalid UTF-8 ("input:N: invalid UTF-8 at byte K") */
+    NMT_ERR_INPUT = 4,    /* an input line with invalid UTF-8 ("input:N: invalid UTF-8 at byte K") */
+    NMT_ERR_UNSUPPORTED = 5 /* (since 1.3) this machine cannot do it; what runs instead is in the message */
 } nmt_status;
 
 typedef struct nmt_model nmt_model;
 typedef struct nmt_options nmt_options;
 typedef struct nmt_result nmt_result;
 
-/* "1.2.0": the library's version. */
+/* "1.3.0": the library's version. */
 const char *nmt_version(void);
 /* The message of this thread's last failed call ("" when none). */
 const char *nmt_last_error(void);
@@ -70,7 +72,7 @@ const char *nmt_last_error(void);
 /* Load a model file (nmt-train's output) into *model (NULL on failure):
  *   NMT_ERR_ARGUMENT  path NULL or empty; or NMT_GEMM / NMT_GEMM_PRECISION
  *                     in the environment hold something else than
- *                     openblas|dnnl / fp32|bf16 ("NMT_GEMM=x: expected
+ *                     openblas|dnnl / fp32|bf16|int8 ("NMT_GEMM=x: expected
  *                     openblas or dnnl"). They are read once per process,
  *                     at the first load, and hold for every later call.
  *   NMT_ERR_IO        "PATH: cannot open: No such file or directory" (the
@@ -96,6 +98,25 @@ nmt_status nmt_ensemble_load(const char *const *paths, const double *weights, si
  * for NULL): the attention of results is their mean, each head's is
  * nmt_result_attention_head. */
 int nmt_model_heads(const nmt_model *model);
+
+/* ---- the products' precision (since 1.3) ----
+ * Process-wide, for every later call on every model, as nmt-translate's
+ * --precision: "fp32" (the library's default, or NMT_GEMM_PRECISION's
+ * value), "bf16" (both factors rounded to bfloat16) or "int8" (weights
+ * quantized per output row, once per model: at its load, or at its first
+ * call when int8 is set later; activations per row at each product;
+ * 8-bit integer products on CPUs with VNNI, the others as the tools'
+ * default). Set it while no other thread is inside the library. Returns
+ * NMT_OK; NMT_ERR_ARGUMENT for another name ("precision 'x': expected
+ * fp32, bf16 or int8"); NMT_ERR_UNSUPPORTED for int8 where it cannot run:
+ * the products then run at the tools' default precision and the message
+ * says why and which ("int8 products are not available here (oneDNN's
+ * instruction set here is avx2, without VNNI): the products run in
+ * bf16"). NMT_GEMM_PRECISION=int8 on such a CPU loads models normally, at
+ * that default: nmt_precision() tells. */
+nmt_status nmt_set_precision(const char *precision);
+/* The precision the products run at now: "fp32", "bf16" or "int8". */
+const char *nmt_precision(void);
 
 /* ---- options (defaults as nmt-translate's) ---- */
 nmt_options *nmt_options_new(void);

@@ -13,6 +13,7 @@ the attention matrices.
     m.heads                                      # attention heads (nmt-train --heads)
     m.attention("Ein Hund läuft.", heads=True).matrix  # heads x rows x cols
     m.score("Ein Hund läuft.", "A dog runs.")    # (logprob, steps)
+    nmtc.set_precision("int8")                   # the products' precision (libnmt 1.3)
 
 The library is found through $NMTC_LIBRARY, else beside an installed module
 (PREFIX/share/nmtc/python -> PREFIX/lib), else in the source tree's build/,
@@ -32,6 +33,14 @@ nmt-score's --max-len) are cut to them, as the tools do; each call that
 cut a line issues a CutWarning (warnings.simplefilter("error",
 nmtc.CutWarning) makes it an error), whose .cuts lists (index, tokens left
 out) per cut line.
+
+The products' precision is the whole process's, as nmt-translate's
+--precision: "fp32" (the library's default, or $NMT_GEMM_PRECISION), "bf16" or
+"int8" (8-bit integer products; each model's weights quantized once).
+set_precision() changes it for every later call; where int8 cannot run it
+issues a PrecisionWarning naming the reason and the precision that runs
+instead, and so does loading a model when $NMT_GEMM_PRECISION asked for int8.
+precision() says which one runs.
 """
 import collections
 import ctypes
@@ -41,7 +50,7 @@ import os
 import threading
 import warnings
 
-__all__ = ["Model", "Attention", "NmtError", "CutWarning"]
+__all__ = ["Model", "Attention", "NmtError", "CutWarning", "PrecisionWarning", "set_precision", "precision"]
 
 Attention = collections.namedtuple("Attention", "matrix src_tokens tgt_tokens text")
 
@@ -57,6 +66,11 @@ class CutWarning(UserWarning):
     def __init__(self, message, cuts):
         super().__init__(message)
         self.cuts = cuts
+
+
+class PrecisionWarning(UserWarning):
+    """The precision asked for cannot run here; the message says why and
+    which one runs instead."""
 
 
 def _library_path():
@@ -142,6 +156,57 @@ _ensemble_load = getattr(_lib, "nmt_ensemble_load", None)
 if _ensemble_load is not None:
     _ensemble_load.restype = _I
     _ensemble_load.argtypes = [_STRS, ctypes.POINTER(_D), _S, _S, ctypes.POINTER(_P)]
+
+# Since libnmt 1.3.
+_set_precision = getattr(_lib, "nmt_set_precision", None)
+_precision = getattr(_lib, "nmt_precision", None)
+if _set_precision is not None and _precision is not None:
+    _set_precision.restype, _set_precision.argtypes = _I, [ctypes.c_char_p]
+    _precision.restype, _precision.argtypes = ctypes.c_char_p, []
+_UNSUPPORTED = 5  # NMT_ERR_UNSUPPORTED
+
+
+def _need_precision():
+    if _set_precision is None or _precision is None:
+        raise NotImplementedError("%s is libnmt %s: the precision functions need 1.3 or later"
+                                  % (_lib_path, _lib.nmt_version().decode()))
+
+
+def precision():
+    """The precision the products run at now: "fp32", "bf16" or "int8"."""
+    _need_precision()
+    return _precision().decode()
+
+
+def set_precision(name):
+    """Set the products' precision for every later call in this process:
+    "fp32", "bf16" or "int8" (ValueError for anything else). Where int8
+    cannot run (a CPU without VNNI) the products run at the tools' default
+    and a PrecisionWarning says why. Returns precision(). Call it while no
+    other thread is translating."""
+    _need_precision()
+    status = _set_precision(_text("precision", name))
+    if status == _UNSUPPORTED:
+        warnings.warn(PrecisionWarning(_lib.nmt_last_error().decode("utf-8", "replace")), stacklevel=2)
+    elif status != 0:
+        raise ValueError(_lib.nmt_last_error().decode("utf-8", "replace"))
+    return precision()
+
+
+_env_int8_told = False
+
+
+def _tell_env_int8():
+    """NMT_GEMM_PRECISION=int8 where int8 cannot run: the library loads at
+    the default precision; say so once, as the tools do."""
+    global _env_int8_told
+    if _env_int8_told or os.environ.get("NMT_GEMM_PRECISION") != "int8" or _precision is None:
+        return
+    _env_int8_told = True
+    if precision() != "int8":
+        warnings.warn(PrecisionWarning("NMT_GEMM_PRECISION=int8: int8 products are not available here: the "
+                                       "products run in %s" % precision()), stacklevel=3)
+
 
 # The defaults and ranges of nmt.h's option setters, asked of the library
 # (they are the tools' tables). The ranges are checked here too, because
@@ -328,6 +393,7 @@ class Model:
                 raise ValueError("weights and attention_model are for a list of model paths (an ensemble)")
             _check(_lib.nmt_model_load(_encode_path(path), ctypes.byref(handle)))
         self._h = handle
+        _tell_env_int8()
 
     @property
     def heads(self):

@@ -12,7 +12,7 @@ static nmt_model *g_api;
 static char *g_long;  /* the test sentences joined: far more than 512 source tokens */
 static char *g_long_t; /* the same as a target */
 
-static void test_version(void) { EXPECT_STR(nmt_version(), "1.2.0"); }
+static void test_version(void) { EXPECT_STR(nmt_version(), "1.3.0"); }
 
 /* nmt_option_info reads the tables nmt-translate and nmt-score parse their flags with. */
 static void test_option_info(void) {

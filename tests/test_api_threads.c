@@ -3,7 +3,8 @@
  * nmt_score on one loaded model with one shared nmt_options, from THREADS
  * threads at a time, each call giving exactly the results of the same call
  * made alone, failed calls among them, and nmt_last_error() kept per
- * thread. make test runs it; make test-tsan runs it under ThreadSanitizer,
+ * thread; the same at int8 on a model whose int8 copies the threads' first
+ * calls make. make test runs it; make test-tsan runs it under ThreadSanitizer,
  * which reports any data race between the calls. */
 #include <pthread.h>
 
@@ -23,7 +24,9 @@ enum { CALL_THREADS = 1 };
 enum { CALL_THREADS = 2 };
 #endif
 
+static char g_path[128];
 static nmt_model *g_api_model;
+static nmt_model *g_use; /* the model the workers call */
 static nmt_options *g_shared; /* read by every thread, written by none */
 static nmt_result *g_ref_translation, *g_ref_score;
 static const char *g_tgt[N_LINES]; /* the reference translations, scored as targets */
@@ -79,21 +82,21 @@ static void *worker(void *arg) {
 
     for (int round = 0; round < ROUNDS && !w->failures; round++) {
         nmt_result *r = NULL;
-        if (nmt_translate(g_api_model, g_shared, (const char *const *)g_lines, N_LINES, &r) != NMT_OK)
+        if (nmt_translate(g_use, g_shared, (const char *const *)g_lines, N_LINES, &r) != NMT_OK)
             worker_fail(w, "nmt_translate failed: %s", nmt_last_error());
         else if (!same_result(g_ref_translation, r, why, sizeof why))
             worker_fail(w, "translation differs from the call made alone: %s", why);
         nmt_result_free(r);
 
         r = NULL;
-        if (nmt_score(g_api_model, g_shared, (const char *const *)g_lines, g_tgt, N_LINES, &r) != NMT_OK)
+        if (nmt_score(g_use, g_shared, (const char *const *)g_lines, g_tgt, N_LINES, &r) != NMT_OK)
             worker_fail(w, "nmt_score failed: %s", nmt_last_error());
         else if (!same_result(g_ref_score, r, why, sizeof why))
             worker_fail(w, "scores differ from the call made alone: %s", why);
         nmt_result_free(r);
 
         r = NULL;
-        if (nmt_translate(g_api_model, g_shared, bad, N_LINES, &r) != NMT_ERR_INPUT || r)
+        if (nmt_translate(g_use, g_shared, bad, N_LINES, &r) != NMT_ERR_INPUT || r)
             worker_fail(w, "%s", "invalid UTF-8 accepted");
         else if (!strstr(nmt_last_error(), bad_msg))
             worker_fail(w, "nmt_last_error() is \"%s\"", nmt_last_error());
@@ -106,7 +109,7 @@ static void *worker(void *arg) {
     return NULL;
 }
 
-static void test_concurrent_calls_on_one_model(void) {
+static void run_workers(void) {
     Worker w[THREADS];
     pthread_t tid[THREADS];
     for (int round = 0; round < 2; round++) {
@@ -120,6 +123,45 @@ static void test_concurrent_calls_on_one_model(void) {
         for (int k = 0; k < started; k++) pthread_join(tid[k], NULL);
         for (int k = 0; k < started; k++) EXPECT_MSG(w[k].failures == 0, "thread %d: %s", k, w[k].why);
     }
+}
+
+static void test_concurrent_calls_on_one_model(void) {
+    g_use = g_api_model;
+    run_workers();
+}
+
+/* The same at int8 (nmt_set_precision) on a model loaded before: the
+ * threads' first calls race to quantize it, once; every result is that of
+ * the call made alone on a model quantized at its load. */
+static void test_concurrent_calls_int8(void) {
+    nmt_model *late = NULL, *early = NULL;
+    if (nmt_model_load(g_path, &late) != NMT_OK) die("%s", nmt_last_error());
+    if (nmt_set_precision("int8") != NMT_OK) {
+        SKIP(nmt_last_error());
+        nmt_set_precision("fp32");
+        nmt_model_free(late);
+        return;
+    }
+    if (nmt_model_load(g_path, &early) != NMT_OK) die("%s", nmt_last_error());
+    nmt_result *ref_t = g_ref_translation, *ref_s = g_ref_score;
+    const char *tgt[N_LINES];
+    memcpy(tgt, g_tgt, sizeof tgt);
+    if (nmt_translate(early, g_shared, (const char *const *)g_lines, N_LINES, &g_ref_translation) != NMT_OK)
+        die("%s", nmt_last_error());
+    for (int i = 0; i < N_LINES; i++) g_tgt[i] = nmt_result_text(g_ref_translation, (size_t)i, 0);
+    if (nmt_score(early, g_shared, (const char *const *)g_lines, g_tgt, N_LINES, &g_ref_score) != NMT_OK)
+        die("%s", nmt_last_error());
+    char why[200];
+    const int as_fp32 =
+        same_result(ref_t, g_ref_translation, why, sizeof why) && same_result(ref_s, g_ref_score, why, sizeof why);
+    EXPECT_MSG(!as_fp32, "%s", "int8 gave fp32's results"); /* int8 really runs */
+    g_use = late;
+    run_workers();
+    nmt_result_free(g_ref_translation), nmt_result_free(g_ref_score);
+    g_ref_translation = ref_t, g_ref_score = ref_s;
+    memcpy(g_tgt, tgt, sizeof tgt);
+    nmt_set_precision("fp32");
+    nmt_model_free(early), nmt_model_free(late);
 }
 
 /* nmt_last_error() of a thread is its own: one thread's failure leaves
@@ -159,10 +201,10 @@ static void test_last_error_per_thread(void) {
 
 int main(void) {
     fixture_init();
-    char path[128], err[256];
-    snprintf(path, sizeof path, "%s/model", g_dir);
-    if (model_save(g_model, path, NULL, 0, err, sizeof err) != 0) die("%s", err);
-    if (nmt_model_load(path, &g_api_model) != NMT_OK) die("%s", nmt_last_error());
+    char err[256];
+    snprintf(g_path, sizeof g_path, "%s/model", g_dir);
+    if (model_save(g_model, g_path, NULL, 0, err, sizeof err) != 0) die("%s", err);
+    if (nmt_model_load(g_path, &g_api_model) != NMT_OK) die("%s", nmt_last_error());
     g_shared = nmt_options_new();
     if (nmt_options_set_beam(g_shared, 3) || nmt_options_set_threads(g_shared, CALL_THREADS) ||
         nmt_options_set_batch(g_shared, 4) || nmt_options_set_alignment(g_shared, 1) ||
@@ -176,6 +218,7 @@ int main(void) {
         die("%s", nmt_last_error());
 
     RUN(test_concurrent_calls_on_one_model);
+    RUN(test_concurrent_calls_int8);
     RUN(test_last_error_per_thread);
 
     nmt_result_free(g_ref_translation);

@@ -361,8 +361,10 @@ typedef struct {
 static Int8Case int8_case(int M, int N, int K, int LD, int off, float alpha, float beta, uint64_t seed) {
     Rng rng;
     rng_seed(&rng, seed, 4);
-    Int8Case c = {M, N, K, LD, off, alpha, beta, random_floats((size_t)M * K, &rng), random_floats((size_t)N * LD, &rng),
-                  random_floats((size_t)M * N, &rng)};
+    Int8Case c = {M, N, K, LD, off, alpha, beta, NULL, NULL, NULL};
+    c.A = random_floats((size_t)M * K, &rng);
+    c.W = random_floats((size_t)N * LD, &rng);
+    c.C0 = random_floats((size_t)M * N, &rng);
     /* rows of different magnitudes, as activations and weights have */
     for (int m = 0; m < M; m++)
         for (int k = 0; k < K; k++) c.A[(size_t)m * K + k] *= (float)(1 + m % 5) * 0.3f;

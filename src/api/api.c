@@ -11,11 +11,12 @@
 #include "model/ensemble.h"
 #include "nn/blas.h"
 #include "sys/files.h"
+#include "translate/int8.h"
 
 /* One message per thread, so concurrent calls never overwrite each other's. */
 static _Thread_local char last_error[1024];
 
-const char *nmt_version(void) { return "1.2.0"; }
+const char *nmt_version(void) { return "1.3.0"; }
 const char *nmt_last_error(void) { return last_error; }
 
 nmt_status api_fail(nmt_status status, const char *fmt, ...) {
@@ -47,6 +48,7 @@ nmt_status nmt_model_load(const char *path, nmt_model **model) {
     close(fd);
     Model *m = model_load(path, NULL, err, sizeof err);
     if (!m) return api_fail(NMT_ERR_MODEL, "%s", err);
+    if (api_prepare_int8(m) != NMT_OK) return model_free(m), NMT_ERR_UNSUPPORTED;
     /* Batches run in parallel, each with single-threaded BLAS (as in the tools). */
     openblas_set_num_threads(1);
     *model = xmalloc(sizeof **model);
@@ -84,6 +86,7 @@ nmt_status nmt_ensemble_load(const char *const *paths, const double *weights, si
     }
     Model *m = ensemble_load(paths, (int)n, weights, (int)attention_model, err, sizeof err);
     if (!m) return api_fail(NMT_ERR_MODEL, "%s", err);
+    if (api_prepare_int8(m) != NMT_OK) return model_free(m), NMT_ERR_UNSUPPORTED;
     openblas_set_num_threads(1);
     *model = xmalloc(sizeof **model);
     (*model)->m = m;
@@ -92,9 +95,33 @@ nmt_status nmt_ensemble_load(const char *const *paths, const double *weights, si
 
 void nmt_model_free(nmt_model *model) {
     if (!model) return;
+    translate_int8_release(model->m); /* nothing when it has no int8 copies */
     model_free(model->m);
     free(model);
 }
+
+nmt_status api_prepare_int8(const Model *m) {
+    char err[512];
+    if (gemm_precision() != GEMM_INT8 || translate_int8_prepare(m, err, sizeof err) == 0) return NMT_OK;
+    return api_fail(NMT_ERR_UNSUPPORTED, "%s", err);
+}
+
+nmt_status nmt_set_precision(const char *precision) {
+    const char *env = gemm_env_error(); /* as nmt_model_load: a bad setting is an error here too */
+    if (env) return api_fail(NMT_ERR_ARGUMENT, "%s", env);
+    GemmPrecision p;
+    if (!precision || gemm_parse_precision(precision, &p) != 0)
+        return api_fail(NMT_ERR_ARGUMENT, "precision '%s': expected fp32, bf16 or int8",
+                        precision ? precision : "(null)");
+    gemm_set_precision(p);
+    const char *why = p == GEMM_INT8 ? gemm_int8_unavailable() : NULL;
+    if (why)
+        return api_fail(NMT_ERR_UNSUPPORTED, "int8 products are not available here (%s): the products run in %s",
+                        why, GEMM_PRECISION_NAMES[gemm_precision()]);
+    return NMT_OK;
+}
+
+const char *nmt_precision(void) { return GEMM_PRECISION_NAMES[gemm_precision()]; }
 
 int nmt_model_heads(const nmt_model *model) { return model ? ensemble_attention_heads(model->m) : 0; }
 

@@ -48,5 +48,7 @@ nmt_status api_fail(nmt_status status, const char *fmt, ...) NMT_PRINTF(2, 3);
 int api_threads(const nmt_options *o);
 /* Fill o with the defaults of nmt_options_new (what NULL options mean). */
 void api_options_default(nmt_options *o);
+/* At int8, m's int8 weight copies made (once): NMT_OK, or the failure recorded. */
+nmt_status api_prepare_int8(const Model *m);
 
 #endif

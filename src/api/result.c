@@ -108,6 +108,7 @@ nmt_status nmt_translate(const nmt_model *model, const nmt_options *options, con
         return api_fail(NMT_ERR_ARGUMENT, "nbest (%d) is larger than the beam (%d)", o->t.search.nbest,
                         o->t.search.beam);
     const Model *m = model->m;
+    if (api_prepare_int8(m) != NMT_OK) return NMT_ERR_UNSUPPORTED; /* int8 set after the load */
     Encoded e;
     nmt_status st = encode_side(m->vocab, VOCAB_SRC, lines, n, "input", o->t.max_src_len, &e);
     if (st != NMT_OK) return encoded_free(&e, n), st;
@@ -162,6 +163,7 @@ nmt_status nmt_score(const nmt_model *model, const nmt_options *options, const c
     nmt_options def;
     const nmt_options *o = options_or_default(options, &def);
     const Model *m = model->m;
+    if (api_prepare_int8(m) != NMT_OK) return NMT_ERR_UNSUPPORTED; /* int8 set after the load */
     ScoreOptions so;
     score_options_default(&so);
     so.batch = o->t.batch, so.threads = api_threads(o), so.max_len = o->max_len, so.quiet = 1;

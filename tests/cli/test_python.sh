@@ -3,7 +3,7 @@
 # model and lines: translate() = nmt-translate (1-best and n-best), score() = nmt-score,
 # attention(src, tgt) = nmt-score --attention, attention(src) = nmt-translate --attention;
 # close() while another thread translates, the argument checks, and the length limits
-# (max_src_len, max_len) with their CutWarning.
+# (max_src_len, max_len) with their CutWarning; set_precision("int8") = the tools' --precision int8.
 # Uses Debian's python3; the attention checks need python3-numpy and skip without it.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -359,3 +359,60 @@ PY
 refused NmtError nmt_ensemble_load: weight 2 is -1: the weights must be positive and finite
 refused ValueError attention_model must be an index of the models (0 to 1), got 2"
 fi
+
+# ---- precision (libnmt 1.3): set_precision("int8") gives nmt-translate / nmt-score --precision int8,
+# "fp32" again gives fp32's; where int8 cannot run (oneDNN without VNNI) a PrecisionWarning says so ----
+"$B/nmt-translate" -m M -i src.txt --nbest 3 --precision int8 --quiet >tool-int8.nbest 2>/dev/null
+"$B/nmt-score" -m M --src src.txt --tgt tgt.txt --precision int8 --quiet >tool-int8.scores 2>/dev/null
+"$PY" - >prec.out 2>prec.err <<'PY'
+import nmtc, warnings
+src = open("src.txt", encoding="utf-8").read().split("\n")[:-1]
+tgt = open("tgt.txt", encoding="utf-8").read().split("\n")[:-1]
+def save(name, lines):
+    open(name, "w", encoding="utf-8").write("".join(l + "\n" for l in lines))
+m = nmtc.Model("M")
+print("start", nmtc.precision())
+with warnings.catch_warnings(record=True) as w:
+    warnings.simplefilter("always")
+    got = nmtc.set_precision("int8")
+print("int8", got, [str(x.message) for x in w])
+save("py-int8.nbest", ["%d ||| %s ||| %.6f" % (i, t, s) for i, hyps in enumerate(m.translate(src, nbest=3))
+                       for t, s in (hyps if src[i] else [("", 0.0)])])
+save("py-int8.scores", ["" if x is None else "%.6f\t%d" % x for x in m.score(src, tgt)])
+for bad in ("int4", 8):
+    try:
+        nmtc.set_precision(bad)
+    except (ValueError, TypeError) as e:
+        print("refused", type(e).__name__, e)
+print("back", nmtc.set_precision("fp32"))
+save("py-back.scores", ["" if x is None else "%.6f\t%d" % x for x in m.score(src, tgt)])
+PY
+[ $? -eq 0 ] || fail python_precision_runs "$(tail -n 5 prec.err)"
+expect_eq python_precision_starts_fp32 "$(grep ^start prec.out)" "start fp32"
+expect_eq python_int8_set "$(grep ^int8 prec.out)" "int8 int8 []"
+expect_eq python_int8_nbest_equals_nmt_translate "$(md5sum <py-int8.nbest)" "$(md5sum <tool-int8.nbest)"
+expect_eq python_int8_scores_equal_nmt_score "$(md5sum <py-int8.scores)" "$(md5sum <tool-int8.scores)"
+expect_eq python_int8_scores_are_not_fp32s "$(cmp -s py-int8.scores tool.scores || echo differ)" differ
+expect_eq python_precision_back_to_fp32 "$(grep ^back prec.out) $(md5sum <py-back.scores)" "back fp32 $(md5sum <tool.scores)"
+expect_eq python_precision_names_refused "$(grep ^refused prec.out)" "refused ValueError precision 'int4': expected fp32, bf16 or int8
+refused TypeError precision must be a str, got int"
+fallback=fp32
+grep -qw avx512_bf16 /proc/cpuinfo && fallback=bf16
+ONEDNN_MAX_CPU_ISA=avx2 "$PY" - >prec-fb.out 2>&1 <<'PY'
+import nmtc, warnings
+with warnings.catch_warnings(record=True) as w:
+    warnings.simplefilter("always")
+    print(nmtc.set_precision("int8"), [(x.category.__name__, str(x.message)) for x in w])
+PY
+expect_eq python_int8_fallback_warns "$(cat prec-fb.out)" \
+    "$fallback [('PrecisionWarning', \"int8 products are not available here (oneDNN's instruction set here is avx2, without VNNI): the products run in $fallback\")]"
+ONEDNN_MAX_CPU_ISA=avx2 NMT_GEMM_PRECISION=int8 "$PY" - >prec-env.out 2>&1 <<'PY'
+import nmtc, warnings
+with warnings.catch_warnings(record=True) as w:
+    warnings.simplefilter("always")
+    nmtc.Model("M")
+    nmtc.Model("M")  # said once
+print(nmtc.precision(), [(x.category.__name__, str(x.message)) for x in w])
+PY
+expect_eq python_int8_env_fallback_warns_once "$(cat prec-env.out)" \
+    "$fallback [('PrecisionWarning', 'NMT_GEMM_PRECISION=int8: int8 products are not available here: the products run in $fallback')]"
