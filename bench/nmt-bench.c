@@ -14,7 +14,8 @@
  *                                          sentences/s, greedy and beam 5; with a trained model
  *                                          and its test text, else a random model of the training
  *                                          benchmark's size on generated sentences (whose outputs
- *                                          then run to the maximum length)
+ *                                          then run to the maximum length); at the precision of
+ *                                          NMT_GEMM_PRECISION (fp32, bf16 or int8), fp32 without
  *
  * Each prints one JSON object on stdout. With --data pointing at Multi30k
  * (train.de / train.en), training uses its real sentence pairs; otherwise
@@ -36,6 +37,7 @@
 #include "sys/lines.h"
 #include "sys/util.h"
 #include "train/trainer.h"
+#include "translate/int8.h"
 #include "translate/translator.h"
 #include "vocab/build.h"
 
@@ -375,8 +377,10 @@ static int bench_decode(int threads, const char *model_path, const char *input) 
         gen = generated_data(1000, 8000, 2);
         n = gen.d.n, src = gen.d.src, len = gen.d.src_len;
     }
-    const int bf16 = gemm_precision() == GEMM_BF16;
+    const int bf16 = gemm_precision() == GEMM_BF16, int8 = gemm_precision() == GEMM_INT8;
     if (bf16) gemm_weights_register(m->params, model_num_params(&m->cfg));
+    char why[512];
+    if (int8 && translate_int8_prepare(m, why, sizeof why) != 0) die("%s", why); /* as nmt-translate at load */
     TranslateOptions o;
     translate_options_default(&o);
     o.threads = threads;
@@ -398,6 +402,7 @@ static int bench_decode(int threads, const char *model_path, const char *input) 
            out_len[0], out_len[1], peak_rss_kb(), blas_kernel_name());
     free(out);
     if (bf16) gemm_weights_forget(m->params);
+    if (int8) translate_int8_release(m);
     if (model_path) {
         for (int i = 0; i < n; i++) free(owned[i]);
         free(owned), free(src), free(len);
