@@ -556,6 +556,8 @@ static int isa_child(void) {
     gemm_set_precision(gemm_int8_fallback());
     float *want = run_case(&c);
     printf("same %d\n", memcmp(got, want, sizeof(float) * (size_t)c.M * c.ldc) == 0);
+    gemm_int8_forget(c.B);
+    free(got), free(want), free_case(&c);
     return 0;
 }
 
