@@ -127,7 +127,7 @@ expect_error model_missing_says_why "^nmt-translate: nope: cannot open: No such 
 # The products' settings in the environment: the tools refuse a bad one at start, naming it.
 expect_error env_gemm_bogus "^nmt: NMT_GEMM=bogus: expected openblas or dnnl$" \
     env NMT_GEMM=bogus "$B/nmt-translate" -m M -i a.src
-expect_error env_gemm_precision_fp16 "^nmt: NMT_GEMM_PRECISION=fp16: expected fp32 or bf16$" \
+expect_error env_gemm_precision_fp16 "^nmt: NMT_GEMM_PRECISION=fp16: expected fp32, bf16 or int8$" \
     env NMT_GEMM_PRECISION=fp16 "$B/nmt-score" -m M --src a.src --tgt a.tgt
 if [ -w /dev/full ]; then
     expect_error vocab_dev_full "^nmt-vocab: /dev/full: write failed" "$B/nmt-vocab" --src a.src --tgt a.tgt -o /dev/full

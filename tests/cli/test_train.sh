@@ -176,7 +176,7 @@ same=$(paste -d'\t' "$T/tr.fp32" "$T/tr.bf16" | awk -F'\t' '$1 == $2' | wc -l)
 maxdiff=$(paste "$T/sc.fp32" "$T/sc.bf16" | awk '{d = $1 - $3; if (d < 0) d = -d; if (d > m) m = d} END {print m + 0}')
 if [ "$(wc -l <"$T/tr.bf16")" = 60 ] && [ "$same" -ge 50 ] && awk -v m="$maxdiff" 'BEGIN {exit !(m > 0 && m < 0.5)}'
 then pass bf16_translation_and_scores_close_to_fp32; else fail bf16_translation_and_scores_close_to_fp32 "$same of 60 same, max score difference $maxdiff"; fi
-expect_error precision_flag_checked "--precision must be one of fp32, bf16, got .fp16." "$B/nmt-translate" -m "$T/bf1" --precision fp16
+expect_error precision_flag_checked "--precision must be one of fp32, bf16, int8, got .fp16." "$B/nmt-translate" -m "$T/bf1" --precision fp16
 
 # --lr-warmup: changes the model, is saved in the checkpoint only when used, and may not change on --resume.
 "$B/nmt-train" "${common[@]}" -o "$T/wu0" --threads 2 --max-updates 10 2>/dev/null
