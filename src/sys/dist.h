@@ -93,4 +93,28 @@ size_t dist_chain_passed(const DistChain *c, size_t *chunks);
 size_t dist_chain_kept(const DistChain *c, size_t *chunks);
 float *dist_chain_end(DistChain *c);
 
+/* Memory that every process of the job reads and writes (an MPI-3
+ * shared-memory window), when all of them run on this host: rank r
+ * contributes `bytes` of its own and every rank sees every rank's part.
+ * Collective (every rank calls it, with its own bytes). Returns NULL alone,
+ * when the ranks are on several hosts (silently: messages are the way
+ * there), or when the window cannot be made: then the first rank it failed
+ * on says why on stderr, once for the job, and the caller goes on without.
+ * Only the thread that joined the job may call these. */
+typedef struct DistShared DistShared;
+DistShared *dist_shared_new(size_t bytes);
+/* Rank r's part, 64-byte aligned, in this process's address space (each
+ * process maps the window at its own address). */
+void *dist_shared_part(const DistShared *s, int r);
+/* A memory barrier for the window (MPI_Win_sync): MPI's unified memory
+ * model asks for one after this rank's stores that another rank is to
+ * read, before it says so (a flag, a message), and one after it learns
+ * that another rank stored, before it loads. */
+void dist_shared_sync(DistShared *s);
+/* Every rank's stores to the window before it are seen by every rank's
+ * loads after it (sync, barrier, sync). Collective. */
+void dist_shared_barrier(DistShared *s);
+/* Collective; NULL is nothing. */
+void dist_shared_free(DistShared *s);
+
 #endif

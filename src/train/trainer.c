@@ -208,7 +208,13 @@ int train_run(Model *m, const TrainData *train, const TrainData *valid, const Tr
         fprintf(stderr, "%s: %s after %ld updates (%s, %.2f epochs); model %s%s\n", program_name(), why,
                 t->st.update, dur, t->st.epoch + (plan.n_batches ? (double)t->st.batch_in_epoch / plan.n_batches : 0.0),
                 o->model_path, valid ? " (best on validation)" : "");
-        if (t->comm_updates)
+        if (t->comm_updates && t->ws.shared)
+            fprintf(stderr,
+                    "%s: gradient reduction over %d processes in shared memory: %.1f ms per update after the "
+                    "backward pass (%ld of %ld blocks of rank 0's slice summed during it)\n",
+                    program_name(), t->ranks, 1e3 * t->comm_seconds / (double)t->comm_updates, t->early_chunks,
+                    t->all_chunks);
+        else if (t->comm_updates)
             fprintf(stderr,
                     "%s: gradient reduction over %d processes: %.1f ms per update after the backward pass "
                     "(%ld of %ld chunks passed on during it, %ld of %ld totals back)\n",

@@ -17,6 +17,12 @@
  * brings back down); the ranks add their slices' partial gradient norms in
  * chunk order (optim.h), update their slices, and gather the weights from
  * each other.
+ * On one host the ranks share memory instead (unless NMT_DIST_SHARED=0 or
+ * the window cannot be made): one copy of the weights, and every rank's
+ * gradient buffers, which the owner of each slice reads where they are and
+ * adds in shard order, block by block as every rank says its backward pass
+ * has them final; each rank steps its slice of the weights in place, and
+ * a barrier replaces the gathering. No message carries a gradient.
  * The moments and moving average are gathered whole only before anything
  * reads them (trainer_gather_optimizer). Across hosts the total comes all
  * the way back and every rank takes the whole step. Either way every
@@ -29,6 +35,7 @@
 #define NMT_TRAIN_UPDATE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "model/batch.h"
 #include "model/saved.h"
@@ -53,6 +60,19 @@ typedef struct {
     size_t *slice_lo, *slice_len; /* [ranks] the parameter slice each rank's optimizer updates */
     double *norm_mine, *norm_all; /* partial gradient norms: this rank's chunks, every chunk */
     size_t *ready; /* [max_shards] each shard's gradients [ready[j], n) are final (during its backward pass) */
+    /* All ranks on one host (else shared is NULL): the weights and every
+     * rank's gradient buffers (grads) live in memory all of them share
+     * (sys/dist.h: dist_shared_new); each rank sums its optimizer slice of
+     * every shard's gradients, in shard order, into its grads[0], and
+     * updates that slice of the weights in place. */
+    struct DistShared *shared;
+    float *own_params;    /* the model's own buffer, its weights back in it when the trainer is freed */
+    float **shard_grad;   /* [shards of a minibatch] every shard's gradient buffer, whichever rank computes it */
+    uint64_t **progress;  /* [ranks] how far each rank's gradients are final, in the shared memory */
+    uint64_t round;       /* updates this trainer took: the progress words' epoch */
+    int n_shards;         /* shards of the update under way */
+    size_t summed_from;   /* this rank's slice is summed (and its norm's chunks) from here to its end */
+    long early_blocks;    /* blocks of it summed during the backward pass, this update */
 } UpdateWorkspace;
 
 /* A training run's state as the updates carry it: the model, the options,
@@ -64,16 +84,19 @@ typedef struct {
     Optimizer opt;
     size_t n_params;
     int rank, ranks;     /* this process in the job (0 of 1 alone) */
-    double comm_seconds; /* time in the reduction after the backward passes, and gathering the weights */
+    double comm_seconds; /* time in the reduction after the backward passes, and gathering (or sharing) the weights */
     long comm_updates;
-    long early_chunks, all_chunks; /* the chain's chunks this rank passed on during the backward passes, of all */
+    long early_chunks, all_chunks; /* the chain's chunks this rank passed on during the backward passes, of all
+                                    * (in shared memory: the blocks of its slice it summed during them) */
     long early_totals, kept_totals; /* the totals this rank had back during the backward passes, of all it takes */
     float *raw;          /* the training weights while the moving average is swapped in */
     UpdateWorkspace ws;
 } Trainer;
 
 /* A trainer for m; resume_state/resume_optim (from a checkpoint) or NULL
- * for a new run. */
+ * for a new run. In a job of several ranks on one host, m->params moves
+ * into the memory the ranks share (m->p bound over it) until trainer_free
+ * puts the weights back in m's own buffer; both are collective then. */
 Trainer *trainer_new(Model *m, const TrainOptions *o, const TrainState *resume_state, const Optimizer *resume_optim);
 /* Forward, backward and optimizer step on the pairs idx[0..count) of d. */
 LossSum trainer_update(Trainer *t, const TrainData *d, const int *idx, int count);
@@ -110,7 +133,10 @@ size_t trainer_memory_floor(const Trainer *t);
 
 /* Put the moving average of the weights in the model (on = 1) for
  * validating and saving, or the training weights back (on = 0). Nothing
- * without a moving average. */
+ * without a moving average. When the ranks share the weights (one host),
+ * one rank alone swaps them (rank 0), while the others wait for its next
+ * message, and it gathers the moving average first
+ * (trainer_gather_optimizer). */
 void trainer_use_average(Trainer *t, int on);
 
 #endif

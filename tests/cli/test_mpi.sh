@@ -1,5 +1,8 @@
 # CLI tests of nmt-train under mpirun: the same model bytes as one process for
-# any number of ranks (more ranks than shards too), the reduction overlapping
+# any number of ranks (more ranks than shards too), both ways of summing the
+# gradients on one host (in memory the ranks share, the default, and the chain
+# of messages that hosts use, forced by NMT_DIST_SHARED=0 or when the shared
+# memory cannot be made), the reduction overlapping
 # the backward pass, kill -9 of one rank then
 # --resume with another number of ranks, a clean stop on SIGTERM to one rank
 # (both at a known update, raised by nmt-train's test hook NMT_TEST_SIGNAL_AT_UPDATE),
@@ -34,14 +37,39 @@ common=(--vocab "$T/V" --train-src "$T/tr.src" --train-tgt "$T/tr.tgt" --valid-s
         --ema 0.99 --lr-warmup 5 --threads 1 --max-updates 24)
 
 "$B/nmt-train" "${common[@]}" -o "$T/one" 2>"$T/err" || fail single_process_reference "$(tail -3 "$T/err")"
+# On one host the ranks share the weights and their gradient buffers (they
+# say so in their closing line): the same bytes for every number of ranks
+shared_line="gradient reduction over [0-9]* processes in shared memory: "
 for P in 1 2 3 4 6; do
     if timeout 300 "${mpi[@]}" -np $P "$B/nmt-train" "${common[@]}" -o "$T/np$P" 2>"$T/err" &&
-        cmp -s "$T/one" "$T/np$P" && cmp -s "$T/one.last" "$T/np$P.last"; then
+        cmp -s "$T/one" "$T/np$P" && cmp -s "$T/one.last" "$T/np$P.last" &&
+        { [ $P = 1 ] || grep -q "$shared_line" "$T/err"; }; then
         pass "np${P}_same_model_as_one_process"
     else
         fail "np${P}_same_model_as_one_process" "$(tail -5 "$T/err")"
     fi
 done
+# NMT_DIST_SHARED=0: the chain of messages, as across hosts; the same bytes
+for P in 2 3; do
+    if NMT_DIST_SHARED=0 timeout 300 "${mpi[@]}" -np $P "$B/nmt-train" "${common[@]}" -o "$T/chain$P" 2>"$T/cerr" &&
+        cmp -s "$T/one" "$T/chain$P" && cmp -s "$T/one.last" "$T/chain$P.last" &&
+        grep -q "gradient reduction over $P processes: .* chunks passed on" "$T/cerr" && ! grep -q "$shared_line" "$T/cerr"; then
+        pass "np${P}_chain_of_messages_same_model_as_one_process"
+    else
+        fail "np${P}_chain_of_messages_same_model_as_one_process" "$(tail -5 "$T/cerr")"
+    fi
+done
+# Shared memory that cannot be made (Open MPI's backing directory missing
+# here): rank 0 says why, once, and the chain gives the same bytes
+if timeout 300 "${mpi[@]}" -x OMPI_MCA_osc_sm_backing_directory="$T/no-such-dir" -np 2 "$B/nmt-train" "${common[@]}" \
+    -o "$T/noshm" 2>"$T/nerr" && cmp -s "$T/one" "$T/noshm" && cmp -s "$T/one.last" "$T/noshm.last" &&
+    [ "$(grep -c "no shared memory between the ranks" "$T/nerr")" = 1 ] &&
+    grep -q "rank 0 of 2): no shared memory between the ranks (.*no-such-dir: No such file or directory): the gradients and weights go through messages instead" "$T/nerr" &&
+    ! grep -q "$shared_line" "$T/nerr"; then
+    pass shared_memory_refused_says_why_once_then_chain_same_model
+else
+    fail shared_memory_refused_says_why_once_then_chain_same_model "$(grep -v "data:" "$T/nerr" | head -5)"
+fi
 # multi-head attention: the same bytes for 2 ranks as for one process
 heads=(--heads 4 --att-dim 16 --max-updates 12)
 "$B/nmt-train" "${common[@]}" "${heads[@]}" -o "$T/h1" 2>"$T/herr" || fail heads_single_process "$(tail -3 "$T/herr")"
@@ -95,7 +123,9 @@ fi
 # intact, and --resume with another number of ranks ends with the same bytes.
 # nmt-train's test hook (src/train/trainer.c) makes rank 1 raise SIGKILL in
 # itself right after update 32 of 60, so the kill always comes mid-run, after
-# the checkpoint of update 30 and before that of update 35.
+# the checkpoint of update 30 and before that of update 35. Both runs share
+# the weights and the gradient buffers in memory (one host, the default): a
+# rank killed while the others read its gradients ends the job all the same.
 big=(--vocab "$T/V" --train-src "$T/tr.src" --train-tgt "$T/tr.tgt" --emb 64 --hidden 96 --batch 40 --shard-size 8
      --valid-every 5 --seed 3 --threads 1 --max-updates 60)
 "$B/nmt-train" "${big[@]}" -o "$T/full" 2>/dev/null
@@ -118,9 +148,23 @@ else
     fail kill9_then_resume_with_other_np_equals_uninterrupted "$(tail -3 "$T/err")"
 fi
 
+# In shared memory rank 0 sums the blocks of its slice (the end of the
+# parameters, the output layer) that both ranks have final while its last
+# shard's backward pass goes on (rank 1, with 2 shards to rank 0's 3, is done
+# by then): at least one per update on average (of 5 per update).
+line=$(grep -o "in shared memory: [0-9.]* ms per update after the backward pass ([0-9]* of [0-9]* blocks" "$T/err")
+if [[ $line =~ \(([0-9]+)\ of\ ([0-9]+)\ blocks ]] && [ "${BASH_REMATCH[1]}" -ge 30 ] &&
+    [ "${BASH_REMATCH[2]}" -eq $((30 * 5)) ]; then
+    pass shared_sum_overlaps_the_backward_pass
+else
+    fail shared_sum_overlaps_the_backward_pass "$(grep "gradient reduction" "$T/err")"
+fi
+
 # SIGTERM to one rank (the hook on rank 1, right after update 17): every rank
-# stops after that update with a checkpoint; one process resumes it to the same bytes.
-timeout 300 "${mpi[@]}" -x NMT_TEST_SIGNAL_AT_UPDATE=17 -x NMT_TEST_SIGNAL_RANK=1 -np 2 \
+# stops after that update with a checkpoint; one process resumes it to the same
+# bytes. This run takes the chain of messages (NMT_DIST_SHARED=0), whose
+# overlap with the backward pass the tests after it measure.
+NMT_DIST_SHARED=0 timeout 300 "${mpi[@]}" -x NMT_TEST_SIGNAL_AT_UPDATE=17 -x NMT_TEST_SIGNAL_RANK=1 -np 2 \
     "$B/nmt-train" "${big[@]}" -o "$T/s" 2>"$T/serr"
 rc=$?
 [ $rc -eq 130 ] && grep -q "interrupted after 17 updates" "$T/serr" && grep -q "continue with --resume" "$T/serr" &&
