@@ -230,14 +230,14 @@ static int bench_train(const ModelConfig *shape, int threads, const char *data_d
     if (any_bf16) gemm_weights_forget(m.params);
     for (int k = 0; k < nk && dist_rank() == 0; k++) { /* tokens are the whole minibatch's: the ranks' rate together */
         if (compare) gemm_set_backend(kinds[k].b), gemm_set_precision(kinds[k].p);
-        printf("{\"bench\": \"train\", %s%s%s\"ranks\": %d, \"reduce_ms\": %.2f, \"early_chunks\": \"%ld/%ld\", "
+        printf("{\"bench\": \"train\", %s%s%s\"ranks\": %d, \"shared\": %d, \"reduce_ms\": %.2f, \"early_chunks\": \"%ld/%ld\", "
                "\"early_totals\": \"%ld/%ld\", \"threads\": %d, \"heads\": %d, "
                "\"enc_depth\": %d, \"dec_depth\": %d, \"layer_norm\": %d, \"data\": \"%s\", \"params\": %zu, "
                "\"src_vocab\": %d, \"tgt_vocab\": %d, \"updates\": %d, \"seconds\": %.3f, \"tokens_per_s\": %.1f, "
                "\"gflops\": %.2f, \"flops_per_token\": %.4g, \"nll_per_token\": %.4f, \"peak_rss_kb\": %ld, "
                "\"floor_kb\": %zu, \"kernels\": \"%s\"}\n",
                compare ? "\"compare\": \"" : "", compare ? kinds[k].name : "", compare ? "\", " : "", dist_size(),
-               t->comm_updates ? 1e3 * t->comm_seconds / (double)t->comm_updates : 0.0, t->early_chunks,
+               t->ws.shared != NULL, t->comm_updates ? 1e3 * t->comm_seconds / (double)t->comm_updates : 0.0, t->early_chunks,
                t->all_chunks, t->early_totals, t->kept_totals, threads, cfg.heads,
                cfg.enc_depth, cfg.dec_depth, cfg.layer_norm, source, n, cfg.src_vocab, cfg.tgt_vocab, updates, secs[k], tokens[k] / secs[k],
                flops[k] / secs[k] / 1e9, flops[k] / tokens[k], nll[k] / tokens[k], peak_rss_kb(),
