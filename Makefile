@@ -49,7 +49,7 @@ LDLIBS := -ldnnl -lopenblas -lutf8proc -lz -lm
 # libmicrohttpd and cJSON: nmt-serve's HTTP and JSON (src/serve), linked into nmt-serve alone
 SERVE_LIBS := -lmicrohttpd -lcjson
 LDFLAGS += -fopenmp
-# Open MPI (only src/sys/dist.c includes mpi.h). Expanded when a recipe runs,
+# Open MPI (only src/sys/dist.c and dist_shared.c include mpi.h). Expanded when a recipe runs,
 # that is after scripts/deps.sh has installed the packages.
 MPI_CFLAGS = $(shell mpicc --showme:compile)
 MPI_LIBS = $(shell mpicc --showme:link)
@@ -86,7 +86,7 @@ $(DEPS_OK): scripts/deps.sh
 $(BUILD)/%.o: %.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -c $< -o $@
-$(BUILD)/src/sys/dist.o: EXTRA_CFLAGS = $(MPI_CFLAGS)
+$(BUILD)/src/sys/dist.o $(BUILD)/src/sys/dist_shared.o: EXTRA_CFLAGS = $(MPI_CFLAGS)
 
 $(BUILD)/libnmt.a: $(LIB_OBJ)
 	@rm -f $@
@@ -158,7 +158,7 @@ $(FUZZ_BUILD)/.deps-ok:
 	@FUZZ=1 CC=$(FUZZ_CC) sh scripts/deps.sh
 	@touch $@
 
-$(FUZZ_BUILD)/src/sys/dist.o: EXTRA_CFLAGS = $(MPI_CFLAGS)
+$(FUZZ_BUILD)/src/sys/dist.o $(FUZZ_BUILD)/src/sys/dist_shared.o: EXTRA_CFLAGS = $(MPI_CFLAGS)
 $(FUZZ_BUILD)/%.o: %.c tests/fuzz/coverage-ignore.txt | $(FUZZ_BUILD)/.deps-ok
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(EXTRA_CFLAGS) -c $< -o $@
@@ -181,7 +181,7 @@ clean:
 # ---- libnmt.so: the library again as position-independent code (build/pic/), so the
 # tools and libnmt.a keep their non-PIC code. Only the nmt_* API of include/nmt.h is
 # exported (src/api/libnmt.map); the .so records every library it needs. ----
-$(BUILD)/pic/src/sys/dist.o: EXTRA_CFLAGS = $(MPI_CFLAGS)
+$(BUILD)/pic/src/sys/dist.o $(BUILD)/pic/src/sys/dist_shared.o: EXTRA_CFLAGS = $(MPI_CFLAGS)
 $(BUILD)/pic/%.o: %.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -fPIC -c $< -o $@

@@ -3,15 +3,14 @@
 
 #include <math.h>
 #include <omp.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "nn/blas.h"
 #include "sys/dist.h"
 #include "sys/util.h"
 #include "train/guidance.h"
+#include "train/update_shared.h"
 
 /* Floats per message of the reduction chain. The chain's time is about
  * (n + (P - 1) chunk) / bandwidth + messages x latency: large chunks waste
@@ -72,52 +71,6 @@ int update_shards_optimizer(int ranks) {
     return !dist_or(against);
 }
 
-/* Bytes of n floats, rounded up to whole pages: each buffer in the shared
- * memory starts on a page of its own. */
-static size_t shared_floats_bytes(size_t n) { return (sizeof(float) * n + 4095) / 4096 * 4096; }
-enum { PROGRESS_BYTES = 4096 }; /* a rank's progress word, alone on its page (no false sharing) */
-
-/* Shard j of rank r's gradient buffer, in this process's address space. */
-static float *shard_buffer(const Trainer *t, int r, int j) {
-    const size_t buf = shared_floats_bytes(t->n_params), weights = r == 0 ? buf : 0;
-    return (float *)((char *)dist_shared_part(t->ws.shared, r) + PROGRESS_BYTES + weights + (size_t)j * buf);
-}
-
-/* All ranks on one host: the weights (in rank 0's part) and every rank's
- * gradient buffers (in its own part) go into memory they share, unless
- * NMT_DIST_SHARED=0 (any rank) or it cannot be made (dist_shared_new says
- * why). Collective. The weights are copied in, each rank its slice: they
- * are the same on every rank (agree.c checks the starting weights). */
-static void share_memory(Trainer *t, int S_max) {
-    const char *env = getenv("NMT_DIST_SHARED");
-    if (dist_or(env && !strcmp(env, "0"))) return;
-    const size_t n = t->n_params, buf = shared_floats_bytes(n);
-    const size_t weights = t->rank == 0 ? buf : 0;
-    t->ws.shared = dist_shared_new(PROGRESS_BYTES + weights + (size_t)t->ws.max_shards * buf);
-    if (!t->ws.shared) return;
-    t->ws.progress = xcalloc((size_t)t->ranks, sizeof(uint64_t *));
-    t->ws.shard_grad = xcalloc((size_t)S_max, sizeof(float *));
-    for (int r = 0; r < t->ranks; r++) t->ws.progress[r] = dist_shared_part(t->ws.shared, r);
-    *t->ws.progress[t->rank] = 0; /* round 0: nothing final */
-    for (int s = 0; s < t->ws.max_shards; s++) t->ws.grads[s] = shard_buffer(t, t->rank, s);
-    float *w = (float *)((char *)dist_shared_part(t->ws.shared, 0) + PROGRESS_BYTES);
-    const size_t lo = t->ws.slice_lo[t->rank];
-    memcpy(w + lo, t->m->params + lo, sizeof(float) * t->ws.slice_len[t->rank]);
-    t->ws.own_params = t->m->params;
-    t->m->params = w;
-    model_bind(&t->m->cfg, w, &t->m->p);
-    dist_shared_barrier(t->ws.shared);
-}
-
-/* The weights back in the model's own buffer (every rank copies them all),
- * before the shared memory goes. Collective. */
-static void unshare_memory(Trainer *t) {
-    dist_shared_barrier(t->ws.shared);
-    memcpy(t->ws.own_params, t->m->params, sizeof(float) * t->n_params);
-    t->m->params = t->ws.own_params;
-    model_bind(&t->m->cfg, t->m->params, &t->m->p);
-}
-
 Trainer *trainer_new(Model *m, const TrainOptions *o, const TrainState *resume_state, const Optimizer *resume_optim) {
     Trainer *t = xcalloc(1, sizeof *t);
     t->m = m;
@@ -155,7 +108,7 @@ Trainer *trainer_new(Model *m, const TrainOptions *o, const TrainState *resume_s
     t->ws.gviews = xcalloc((size_t)t->ws.max_shards, sizeof(ModelParams));
     t->ws.arenas = xcalloc((size_t)t->ws.max_shards, sizeof(Arena));
     t->ws.shards = xcalloc((size_t)t->ws.max_shards, sizeof(Batch));
-    if (t->ws.shard_optimizer) share_memory(t, S_max); /* the weights and the gradient buffers, shared on one host */
+    if (t->ws.shard_optimizer) update_share_memory(t, S_max); /* the weights and the gradient buffers, shared on one host */
     if (t->ranks > 1 && !t->ws.shared) t->ws.incoming = falloc(t->n_params);
     /* bf16 products: the weights' bf16 copy is made once and refreshed after every write */
     gemm_set_precision((GemmPrecision)o->precision);
@@ -173,7 +126,7 @@ Trainer *trainer_new(Model *m, const TrainOptions *o, const TrainState *resume_s
 
 void trainer_free(Trainer *t) {
     if (t->o->precision == GEMM_BF16) gemm_weights_forget(t->m->params);
-    if (t->ws.shared) unshare_memory(t);
+    if (t->ws.shared) update_unshare_memory(t);
     for (int s = 0; s < t->ws.max_shards; s++) {
         if (!t->ws.shared) free(t->ws.grads[s]);
         arena_free(&t->ws.arenas[s]);
@@ -250,9 +203,6 @@ typedef struct {
     int j, own;
 } ShardReady;
 
-static void shared_publish(Trainer *t, size_t from);
-static int shared_advance(Trainer *t);
-
 static void shard_ready(void *vctx, size_t from) {
     const ShardReady *c = vctx;
     size_t *ready = c->t->ws.ready;
@@ -266,98 +216,8 @@ static void shard_ready(void *vctx, size_t from) {
     if (c->chain) {
         dist_chain_advance(c->chain, all);
     } else {
-        shared_publish(c->t, all);
-        c->t->ws.early_blocks += shared_advance(c->t);
-    }
-}
-
-/* The norm chunks [*c_lo, *c_hi) of rank r's optimizer slice (whole
- * chunks, but for the last; none for a rank without a slice). */
-static void slice_chunks(const Trainer *t, int r, size_t *c_lo, size_t *c_hi) {
-    *c_lo = t->ws.slice_lo[r] / OPTIM_CHUNK;
-    *c_hi = t->ws.slice_len[r] ? optim_chunks(t->ws.slice_lo[r] + t->ws.slice_len[r]) : *c_lo;
-}
-
-/* ---- the shared memory's way (all ranks on one host) ----
- * Each rank publishes in its progress word how far its shards' gradients
- * are final, as round * (n + 1) + (n - from): the words only grow, so a
- * word still from the round before reads as nothing final, and no rank
- * resets its word while another may still read it. */
-static void shared_publish(Trainer *t, size_t from) {
-    const uint64_t n1 = (uint64_t)t->n_params + 1;
-    dist_shared_sync(t->ws.shared); /* the gradients before the word that vouches for them */
-    __atomic_store_n(t->ws.progress[t->rank], t->ws.round * n1 + (t->n_params - from), __ATOMIC_RELEASE);
-}
-
-/* Where every rank's gradients are final from: [from, n) on all of them. */
-static size_t shared_final_from(Trainer *t) {
-    const uint64_t n1 = (uint64_t)t->n_params + 1, base = t->ws.round * n1;
-    size_t from = 0;
-    for (int r = 0; r < t->ranks && from < t->n_params; r++) {
-        const uint64_t w = __atomic_load_n(t->ws.progress[r], __ATOMIC_ACQUIRE);
-        const size_t f = w < base ? t->n_params : t->n_params - (size_t)(w - base);
-        from = f > from ? f : from;
-    }
-    dist_shared_sync(t->ws.shared); /* the word before the gradients it vouches for */
-    return from;
-}
-
-/* Elements summed at a time: whole norm chunks, a few hundred KB of each
- * buffer (the sum's output is still in cache for the norm's squares). */
-enum { SUM_BLOCK = 16 * OPTIM_CHUNK };
-
-/* grads[0] = g_0 + g_1 + ... + g_{S-1}, left to right, on elements
- * [lo, hi) of this rank's slice, reading every shard's buffer where it is
- * (in the rank that computes it): the very additions one process makes.
- * Only this rank reads or writes these elements of its own grads[0] (the
- * other ranks read theirs in their own slices), so the sum goes in place. */
-static void sum_shared(Trainer *t, size_t lo, size_t hi) {
-    float *const *g = t->ws.shard_grad, *out = t->ws.grads[0];
-    const int S = t->ws.n_shards;
-    const long a = (long)lo, b = (long)hi;
-    /* inside the shards' loop (during a backward pass) this thread alone */
-#pragma omp parallel for schedule(static) num_threads(omp_in_parallel() ? 1 : t->o->threads)
-    for (long i = a; i < b; i++) {
-        float sum = g[0][i];
-        for (int s = 1; s < S; s++) sum += g[s][i];
-        out[i] = sum;
-    }
-}
-
-/* Sums the blocks of this rank's slice that every rank has final, from
- * the end of the slice (what the backward pass finishes first), and their
- * norm chunks' squares; returns how many blocks. */
-static int shared_advance(Trainer *t) {
-    const size_t lo = t->ws.slice_lo[t->rank];
-    if (t->ws.summed_from <= lo) return 0;
-    const size_t ready = shared_final_from(t);
-    size_t c_lo, c_hi;
-    slice_chunks(t, t->rank, &c_lo, &c_hi);
-    int blocks = 0;
-    while (t->ws.summed_from > lo) {
-        const size_t hi = t->ws.summed_from, b = (hi - 1) / SUM_BLOCK * SUM_BLOCK, a = b > lo ? b : lo;
-        if (a < ready) break;
-        sum_shared(t, a, hi);
-        grad_norm_partials(t->ws.grads[0], t->n_params, t->opt.split, a / OPTIM_CHUNK, optim_chunks(hi),
-                           t->ws.norm_mine + OPTIM_GROUPS * (a / OPTIM_CHUNK - c_lo));
-        t->ws.summed_from = a, blocks++;
-    }
-    return blocks;
-}
-
-/* The rest of this rank's slice, once every rank has it final. The other
- * ranks may still be in their backward passes: this one waits, giving its
- * core away (more ranks than cores must not starve the one it waits for). */
-static void shared_finish(Trainer *t) {
-    for (int idle = 0; t->ws.summed_from > t->ws.slice_lo[t->rank];) {
-        if (shared_advance(t)) {
-            idle = 0;
-        } else if (++idle < 100) {
-            sched_yield();
-        } else {
-            struct timespec pause = {0, 20000};
-            nanosleep(&pause, NULL);
-        }
+        update_shared_publish(c->t, all);
+        c->t->ws.early_blocks += update_shared_advance(c->t);
     }
 }
 
@@ -375,16 +235,16 @@ static void global_grad_norm(Trainer *t, const float *total, double norm[OPTIM_G
     }
     size_t c_lo, c_hi, bytes_of[t->ranks];
     for (int r = 0; r < t->ranks; r++) {
-        slice_chunks(t, r, &c_lo, &c_hi);
+        update_slice_chunks(t, r, &c_lo, &c_hi);
         bytes_of[r] = sizeof(double) * G * (c_hi - c_lo);
     }
-    slice_chunks(t, t->rank, &c_lo, &c_hi);
+    update_slice_chunks(t, t->rank, &c_lo, &c_hi);
     if (!t->ws.shared) /* else summed with it, block by block */
         grad_norm_partials(total, t->n_params, t->opt.split, c_lo, c_hi, t->ws.norm_mine);
     dist_allgather(t->ws.norm_mine, t->ws.norm_all, bytes_of);
     size_t at = 0;
     for (int r = 0; r < t->ranks; r++) { /* norm_mine is free again */
-        slice_chunks(t, r, &c_lo, &c_hi);
+        update_slice_chunks(t, r, &c_lo, &c_hi);
         memcpy(t->ws.norm_mine + G * c_lo, t->ws.norm_all + at, sizeof(double) * G * (c_hi - c_lo));
         at += G * (c_hi - c_lo);
     }
@@ -461,9 +321,9 @@ LossSum trainer_update(Trainer *t, const TrainData *d, const int *idx, int count
         t->ws.round++, t->ws.n_shards = S, t->ws.summed_from = hi, t->ws.early_blocks = 0;
         for (int r = 0, f, c; r < t->ranks; r++) {
             shard_range(S, t->ranks, r, &f, &c);
-            for (int j = 0; j < c; j++) t->ws.shard_grad[f + j] = shard_buffer(t, r, j);
+            for (int j = 0; j < c; j++) t->ws.shard_grad[f + j] = update_shard_buffer(t, r, j);
         }
-        if (own == 0) shared_publish(t, 0); /* nothing of its own to wait for */
+        if (own == 0) update_shared_publish(t, 0); /* nothing of its own to wait for */
     } else {
         chain = reduce_begin(t, &sum);
     }
@@ -490,11 +350,11 @@ LossSum trainer_update(Trainer *t, const TrainData *d, const int *idx, int count
     const double t0 = now_seconds();
     float *total;
     if (t->ws.shared) {
-        shared_publish(t, 0);
-        shared_finish(t);
+        update_shared_publish(t, 0);
+        update_shared_finish(t);
         total = t->ws.grads[0];
         t->early_chunks += t->ws.early_blocks;
-        t->all_chunks += hi > lo ? (long)((hi - 1) / SUM_BLOCK - lo / SUM_BLOCK + 1) : 0;
+        t->all_chunks += hi > lo ? (long)((hi - 1) / UPDATE_SUM_BLOCK - lo / UPDATE_SUM_BLOCK + 1) : 0;
     } else {
         size_t chunks;
         t->early_chunks += (long)dist_chain_passed(chain, &chunks);

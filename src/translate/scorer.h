@@ -14,7 +14,10 @@
  * totals (the model never saw an empty source); an empty target is scored
  * (its length is 1, the </s>). Invalid UTF-8 stops with
  * "FILE:LINE: invalid UTF-8 at byte K" unless skip_invalid (empty line,
- * counted). A side longer than max_len tokens is cut, with a warning. */
+ * counted). A side longer than max_len tokens is cut, with a warning.
+ *
+ * scorer.c holds the options and the engine on ids (score_ids*),
+ * scorer_stream.c the line pairs read, scored and written (score_stream). */
 #ifndef NMT_SCORER_H
 #define NMT_SCORER_H
 
