@@ -54,9 +54,9 @@ start_server() {
     return 0
 }
 # stop_server: SIGTERM, and the exit status in STOPPED (124 when it did not end within 20 s).
-stop_server() {
+stop_server() { # [wait: the server was already sent SIGTERM; a second one would force it down]
     local i rc killed=0
-    kill -TERM "$SPID" 2>/dev/null
+    [ "${1:-}" = wait ] || kill -TERM "$SPID" 2>/dev/null
     for i in $(seq 1 400); do
         kill -0 "$SPID" 2>/dev/null || break
         sleep 0.05
@@ -409,7 +409,7 @@ if start_server term --workers 1 --max-request-bytes 4000000; then
     wait "$slow"
     n=$("$PY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["translations"]))' "$T/term.out" 2>&1)
     expect_eq serve_sigterm_finishes_the_request_in_flight "$(cat "$T/term.status") $n" "200 $slow_lines"
-    stop_server
+    stop_server wait
     expect_eq serve_sigterm_then_exit_0 "$STOPPED" 0
 else
     fail serve_term_starts "$(cat "$T/serve.term.log")"
