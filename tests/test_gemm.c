@@ -622,6 +622,46 @@ static void test_cache_reuse_and_eviction(void) {
     gemm_set_backend(oldb);
 }
 
+/* One implementation per product in every thread. A product recorded with
+ * the second implementation on oneDNN's list (the jit gemm: what a thread
+ * gets when brgemm declines the product there) runs that one on a new thread
+ * too, with the same bits; the product next to it, recorded by whichever
+ * thread comes first, runs one implementation everywhere as well. */
+static void test_one_implementation_per_product(void) {
+    if (!gemm_dnnl_available()) {
+        SKIP("oneDNN has no CPU engine here");
+        return;
+    }
+    GemmBackend oldb = gemm_set_backend(GEMM_DNNL);
+    enum { M = 3, N = 40, K = 11 }; /* shapes no other test makes */
+    EXPECT_MSG(strcmp(gemm_dnnl_impl(M, N, K, "gemm:jit"), "gemm:jit") == 0, "got %s",
+               gemm_dnnl_impl(M, N, K, NULL));
+    float A[M * (K + 1)], B[(K + 1) * N], C[3][M * N];
+    for (int i = 0; i < M * (K + 1); i++) A[i] = 0.1f * (float)(i % 13) - 0.55f;
+    for (int i = 0; i < (K + 1) * N; i++) B[i] = 0.03f * (float)(i % 29) - 0.4f;
+    char impl[2][2][48];
+    int saved = omp_get_max_threads();
+    omp_set_num_threads(2);
+    gemm(0, 0, M, N, K, 1.0f, A, K, B, N, 0.0f, C[2], N);
+    const char *other = gemm_dnnl_impl(M, N, K + 1, NULL);
+    char first_other[48];
+    snprintf(first_other, sizeof first_other, "%s", other);
+#pragma omp parallel num_threads(2)
+    {
+        const int t = omp_get_thread_num();
+        gemm(0, 0, M, N, K, 1.0f, A, K, B, N, 0.0f, C[t], N);
+        snprintf(impl[t][0], 48, "%s", gemm_dnnl_impl(M, N, K, NULL));
+        snprintf(impl[t][1], 48, "%s", gemm_dnnl_impl(M, N, K + 1, NULL));
+    }
+    omp_set_num_threads(saved);
+    for (int t = 0; t < 2; t++) {
+        EXPECT_MSG(strcmp(impl[t][0], "gemm:jit") == 0, "thread %d: %s", t, impl[t][0]);
+        EXPECT_MSG(strcmp(impl[t][1], first_other) == 0, "thread %d: %s, first %s", t, impl[t][1], first_other);
+        EXPECT(memcmp(C[t], C[2], sizeof C[2]) == 0);
+    }
+    gemm_set_backend(oldb);
+}
+
 static int thread_count(void) {
     int n = 0;
     DIR *d = opendir("/proc/self/task");
@@ -663,6 +703,7 @@ int main(int argc, char **argv) {
     if (argc == 2 && !strcmp(argv[1], "--isa-child")) return isa_child();
     RUN(test_products_start_no_threads);
     RUN(test_fp32_dnnl_matches_reference);
+    RUN(test_one_implementation_per_product);
     RUN(test_fp32_openblas_matches_reference);
     RUN(test_empty_sum_and_empty_output);
     RUN(test_bf16_rounding);

@@ -21,6 +21,17 @@
  * Scratchpads are user-managed: one growable buffer per thread instead of
  * one allocation per primitive.
  *
+ * One implementation per product, process-wide. oneDNN walks a list of
+ * implementations and takes the first that accepts the product; the first
+ * (brgemm) has been seen to decline a product on one thread that it took on
+ * another (M=1, N=24, K=8: brgemm on an OpenMP worker, the jit gemm on the
+ * main thread, a few ulps apart), so the bits depended on the thread. The
+ * first implementation made for a key, on any thread, is therefore recorded
+ * (one small record per distinct product, for the life of the process), and
+ * every later creation walks oneDNN's list to that same one. A product no
+ * implementation accepted is recorded as refused, so it runs on OpenBLAS
+ * everywhere.
+ *
  * A failure of oneDNN (out of memory, a shape it has no kernel for) never
  * ends the process: gemm_dnnl() returns -1 before C is written and gemm()
  * runs the product on OpenBLAS. A primitive that could not be created is
@@ -113,6 +124,101 @@ static ThreadCache *thread_cache(void) {
     return tc;
 }
 
+/* The implementation chosen for each key: an open-addressed table, grown
+ * at half load, under one lock. impl "" = refused. */
+typedef struct {
+    Key key;
+    int used;
+    char impl[48];
+} Choice;
+
+static Choice *choices;
+static size_t choices_cap, choices_count;
+static pthread_mutex_t choices_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t choice_hash(const Key *k) {
+    const unsigned char *b = (const unsigned char *)k;
+    uint64_t h = 1469598103934665603u;
+    for (size_t i = 0; i < sizeof *k; i++) h = (h ^ b[i]) * 1099511628211u;
+    return (size_t)(h ^ (h >> 29));
+}
+
+/* The slot of k (found or free); choices_lock held, table not full. */
+static Choice *choice_slot(Choice *table, size_t cap, const Key *k) {
+    for (size_t i = choice_hash(k) & (cap - 1);; i = (i + 1) & (cap - 1))
+        if (!table[i].used || memcmp(&table[i].key, k, sizeof *k) == 0) return &table[i];
+}
+
+/* The recorded choice for k, or NULL; choices_lock held. */
+static const Choice *choice_find(const Key *k) { return choices ? choice_slot(choices, choices_cap, k) : NULL; }
+
+/* Record impl for k (new keys only); choices_lock held. 0, or -1 out of memory. */
+static int choice_record(const Key *k, const char *impl) {
+    if (2 * (choices_count + 1) > choices_cap) {
+        const size_t cap = choices_cap ? 2 * choices_cap : 1024;
+        Choice *table = calloc(cap, sizeof *table);
+        if (!table) return -1;
+        for (size_t i = 0; i < choices_cap; i++)
+            if (choices[i].used) *choice_slot(table, cap, &choices[i].key) = choices[i];
+        free(choices);
+        choices = table, choices_cap = cap;
+    }
+    Choice *c = choice_slot(choices, choices_cap, k);
+    c->key = *k;
+    c->used = 1;
+    snprintf(c->impl, sizeof c->impl, "%s", impl);
+    choices_count++;
+    return 0;
+}
+
+static const char *pd_impl(const_dnnl_primitive_desc_t pd) {
+    const char *impl = NULL;
+    return dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) == dnnl_success && impl ? impl : "?";
+}
+
+/* The first implementation on oneDNN's list named `want` (any, when NULL):
+ * 0 with *pd set, or -1. */
+static int walk_to(dnnl_primitive_desc_t *pd, const dnnl_matmul_desc_t *desc, const_dnnl_primitive_attr_t attr,
+                   const char *want) {
+    dnnl_primitive_desc_iterator_t it;
+    *pd = NULL;
+    if (!ok(dnnl_primitive_desc_iterator_create(&it, desc, attr, engine, NULL))) return -1;
+    do {
+        dnnl_primitive_desc_t p = dnnl_primitive_desc_iterator_fetch(it);
+        if (p && (!want || strcmp(pd_impl(p), want) == 0)) {
+            *pd = p;
+            break;
+        }
+        if (p) dnnl_primitive_desc_destroy(p);
+    } while (ok(dnnl_primitive_desc_iterator_next(it)));
+    dnnl_primitive_desc_iterator_destroy(it);
+    return *pd ? 0 : -1;
+}
+
+/* The primitive descriptor of k's recorded implementation (recording the
+ * first one oneDNN offers when k is new, or `prefer` if given and offered):
+ * 0, or -1 when k is refused or its implementation is not offered now
+ * (three walks). */
+static int settled_pd(dnnl_primitive_desc_t *pd, const dnnl_matmul_desc_t *desc, const_dnnl_primitive_attr_t attr,
+                      const Key *k, const char *prefer) {
+    int done = -1;
+    pthread_mutex_lock(&choices_lock);
+    const Choice *c = choice_find(k);
+    if (c && c->used) {
+        for (int tries = 0; c->impl[0] && done != 0 && tries < 3; tries++) done = walk_to(pd, desc, attr, c->impl);
+    } else {
+        done = prefer ? walk_to(pd, desc, attr, prefer) : -1;
+        if (done != 0) done = walk_to(pd, desc, attr, NULL);
+        if (choice_record(k, done == 0 ? pd_impl(*pd) : "") != 0 && done == 0) {
+            dnnl_primitive_desc_destroy(*pd); /* unrecorded: not made at all */
+            done = -1;
+        }
+    }
+    pthread_mutex_unlock(&choices_lock);
+    if (done != 0) *pd = NULL;
+    return done;
+}
+
 /* Row-major matrix of rows x cols, element (i, j) at i * rs + j * cs. */
 static int md(dnnl_memory_desc_t *d, int rows, int cols, int rs, int cs, dnnl_data_type_t t) {
     dnnl_dims_t dims = {rows, cols}, strides = {rs, cs};
@@ -125,7 +231,7 @@ static int new_memory(dnnl_memory_t *m, const dnnl_memory_desc_t *d) {
 
 /* Fill e with the primitive for k: 0, or -1 when oneDNN refused (e then
  * holds k without a primitive, so that lookup() finds the failure). */
-static int entry_create(Entry *e, const Key *k) {
+static int entry_create(Entry *e, const Key *k, const char *prefer) {
     memset(e, 0, sizeof *e);
     e->key = *k;
     e->used = 1;
@@ -148,7 +254,7 @@ static int entry_create(Entry *e, const Key *k) {
                /* C = alpha AB + beta C; without the post-op C is only written */
                (beta == 0.0f || (ok(dnnl_post_ops_create(&ops)) && ok(dnnl_post_ops_append_sum(ops, beta)) &&
                                  ok(dnnl_primitive_attr_set_post_ops(attr, ops)))) &&
-               ok(dnnl_primitive_desc_create(&pd, &desc, attr, engine, NULL)) &&
+               settled_pd(&pd, &desc, attr, k, prefer) == 0 &&
                ok(dnnl_primitive_create(&e->prim, pd)) && new_memory(&e->a, &a) && new_memory(&e->b, &b) &&
                new_memory(&e->c, &c);
     if (done) {
@@ -173,7 +279,7 @@ static unsigned key_hash(const Key *k) {
     return (h ^ (h >> 15)) % SETS;
 }
 
-static Entry *lookup(ThreadCache *tc, const Key *k) {
+static Entry *lookup(ThreadCache *tc, const Key *k, const char *prefer) {
     Entry *set = tc->e[key_hash(k)], *victim = &set[0];
     for (int w = 0; w < WAYS; w++) {
         if (set[w].used && memcmp(&set[w].key, k, sizeof *k) == 0) {
@@ -183,7 +289,7 @@ static Entry *lookup(ThreadCache *tc, const Key *k) {
         if (!set[w].used || (victim->used && set[w].stamp < victim->stamp)) victim = &set[w];
     }
     entry_free(victim);
-    entry_create(victim, k);
+    entry_create(victim, k, prefer);
     victim->stamp = ++tc->clock;
     return victim;
 }
@@ -195,7 +301,7 @@ static int run(const Key *k, const void *A, const void *B, void *C) {
     const int saved = omp_get_max_threads();
     if (saved != 1) omp_set_num_threads(1);
     ThreadCache *tc = thread_cache();
-    Entry *e = tc ? lookup(tc, k) : NULL;
+    Entry *e = tc ? lookup(tc, k, NULL) : NULL;
     int done = e && e->prim && ok(dnnl_memory_set_data_handle(e->a, (void *)A)) &&
                ok(dnnl_memory_set_data_handle(e->b, (void *)B)) && ok(dnnl_memory_set_data_handle(e->c, C)) &&
                (!e->scratch ||
@@ -273,9 +379,25 @@ int gemm_dnnl_s8_ready(int M, int N, int K, int lda, int ldb) {
     const int saved = omp_get_max_threads(); /* created as run() creates it: one thread */
     if (saved != 1) omp_set_num_threads(1);
     ThreadCache *tc = thread_cache();
-    const Entry *e = tc ? lookup(tc, &k) : NULL;
+    const Entry *e = tc ? lookup(tc, &k, NULL) : NULL;
     if (saved != 1) omp_set_num_threads(saved);
     return e && e->prim;
+}
+
+const char *gemm_dnnl_impl(int M, int N, int K, const char *prefer) {
+    static _Thread_local char impl[sizeof ((Choice *)0)->impl];
+    impl[0] = 0;
+    if (!gemm_dnnl_available()) return impl;
+    const Key k = {0, 0, M, N, K, K, N, N, DNNL_F32, 0x3f800000u, 0};
+    const int saved = omp_get_max_threads(); /* created as run() creates it: one thread */
+    if (saved != 1) omp_set_num_threads(1);
+    ThreadCache *tc = thread_cache();
+    const Entry *e = tc ? lookup(tc, &k, prefer) : NULL;
+    const_dnnl_primitive_desc_t pd;
+    if (e && e->prim && ok(dnnl_primitive_get_primitive_desc(e->prim, &pd)))
+        snprintf(impl, sizeof impl, "%s", pd_impl(pd));
+    if (saved != 1) omp_set_num_threads(saved);
+    return impl;
 }
 
 static const char *isa_name(dnnl_cpu_isa_t isa) {
@@ -310,7 +432,7 @@ const char *gemm_dnnl_describe(DnnlKind kind) {
         Entry e = {0};
         const int saved = omp_get_max_threads();
         omp_set_num_threads(1);
-        const int made = entry_create(&e, &k) == 0;
+        const int made = entry_create(&e, &k, NULL) == 0;
         omp_set_num_threads(saved);
         const char *impl = made ? "?" : "no matmul primitive";
         const_dnnl_primitive_desc_t pd;
@@ -329,7 +451,7 @@ int gemm_dnnl_s8_works(void) {
     Entry e = {0};
     const int saved = omp_get_max_threads();
     omp_set_num_threads(1);
-    const int made = entry_create(&e, &k) == 0;
+    const int made = entry_create(&e, &k, NULL) == 0;
     omp_set_num_threads(saved);
     entry_free(&e);
     if (!made) return 0;

@@ -45,6 +45,11 @@ int gemm_dnnl(int ta, int tb, int M, int N, int K, float alpha, const float *A, 
 int gemm_dnnl_s8(int M, int N, int K, const int8_t *A, int lda, const int8_t *B, int ldb, int32_t *acc);
 /* 1 when the calling thread has (or can make) gemm_dnnl_s8's primitive of that shape. */
 int gemm_dnnl_s8_ready(int M, int N, int K, int lda, int ldb);
+/* The implementation the calling thread runs for the fp32 product of a
+ * compact M x K and K x N (oneDNN's name, e.g. "gemm:jit"; "" when refused).
+ * `prefer` (tests): if no thread has made this product yet, the one to
+ * record for it when oneDNN offers it. */
+const char *gemm_dnnl_impl(int M, int N, int K, const char *prefer);
 /* 1 when oneDNN makes the int8 primitive of the model's typical product and
  * a small int8 product comes out exact, else 0. */
 int gemm_dnnl_s8_works(void);
