@@ -69,7 +69,7 @@ TESTS := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 DEPS_OK := $(BUILD)/.deps-ok
 # libnmt.so (its rules are below)
 SO_MAJOR := 1
-SO_VERSION := 1.3.0
+SO_VERSION := 1.4.0
 SHLIB := $(BUILD)/libnmt.so.$(SO_VERSION)
 PIC_OBJ := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
 

@@ -46,9 +46,11 @@ extern "C" {
  * nmt_options_set_max_src_len, nmt_options_set_max_len, nmt_result_cut and
  * nmt_option_info; minor 2 (libnmt.so.1.2.0) added nmt_ensemble_load,
  * nmt_model_heads and nmt_result_attention_head; minor 3 (libnmt.so.1.3.0)
- * added nmt_set_precision, nmt_precision and NMT_ERR_UNSUPPORTED;
- * #if NMT_API_VERSION_MINOR >= 1 (or 2, 3) before calling them. */
-#define NMT_API_VERSION_MINOR 3
+ * added nmt_set_precision, nmt_precision and NMT_ERR_UNSUPPORTED; minor 4
+ * (libnmt.so.1.4.0) added nmt_model_alignment_layer and
+ * nmt_options_set_attention_source;
+ * #if NMT_API_VERSION_MINOR >= 1 (or 2, 3, 4) before calling them. */
+#define NMT_API_VERSION_MINOR 4
 
 typedef enum {
     NMT_OK = 0,
@@ -98,6 +100,9 @@ nmt_status nmt_ensemble_load(const char *const *paths, const double *weights, si
  * for NULL): the attention of results is their mean, each head's is
  * nmt_result_attention_head. */
 int nmt_model_heads(const nmt_model *model);
+/* 1 when the model (an ensemble's attention model) has an alignment layer
+ * (nmt-train --alignment-layer), else 0 (also for NULL). Since 1.4. */
+int nmt_model_alignment_layer(const nmt_model *model);
 
 /* ---- the products' precision (since 1.3) ----
  * Process-wide, for every later call on every model, as nmt-translate's
@@ -141,6 +146,16 @@ nmt_status nmt_options_set_batch(nmt_options *o, int batch);                /* 1
 nmt_status nmt_options_set_threads(nmt_options *o, int threads);            /* 0 = all cores (default) */
 nmt_status nmt_options_set_alignment(nmt_options *o, int on);               /* hard word alignments, default off */
 nmt_status nmt_options_set_attention(nmt_options *o, int on);               /* attention matrices, default off */
+/* Where the attention and the alignments of results come from (since 1.4),
+ * as the tools' --attention-source: NMT_SOURCE_ALIGNMENT the model's
+ * alignment layer (one matrix; row t is computed with output token t in its
+ * query: for translations, a forced pass over each hypothesis),
+ * NMT_SOURCE_DECODER the decoder's attention (row t computed before token
+ * t is known), NMT_SOURCE_AUTO (default) the layer when the model has one.
+ * NMT_SOURCE_ALIGNMENT with a model without the layer fails at the call
+ * with NMT_ERR_ARGUMENT ("MODEL has no alignment layer: ..."). */
+enum { NMT_SOURCE_AUTO = 0, NMT_SOURCE_ALIGNMENT = 1, NMT_SOURCE_DECODER = 2 };
+nmt_status nmt_options_set_attention_source(nmt_options *o, int source);
 
 /* ---- translating and scoring ----
  * options may be NULL (the defaults). Lines are raw UTF-8 text; the

@@ -14,6 +14,8 @@ the attention matrices.
     m.attention("Ein Hund läuft.", heads=True).matrix  # heads x rows x cols
     m.score("Ein Hund läuft.", "A dog runs.")    # (logprob, steps)
     nmtc.set_precision("int8")                   # the products' precision (libnmt 1.3)
+    m.alignment_layer                            # nmt-train --alignment-layer (libnmt 1.4)
+    m.attention("Ein Hund läuft.", source="decoder")  # the decoder's, not the layer's
 
 The library is found through $NMTC_LIBRARY, else beside an installed module
 (PREFIX/share/nmtc/python -> PREFIX/lib), else in the source tree's build/,
@@ -164,6 +166,24 @@ if _set_precision is not None and _precision is not None:
     _set_precision.restype, _set_precision.argtypes = _I, [ctypes.c_char_p]
     _precision.restype, _precision.argtypes = ctypes.c_char_p, []
 _UNSUPPORTED = 5  # NMT_ERR_UNSUPPORTED
+
+# Since libnmt 1.4: where attention and alignments come from (NMT_SOURCE_*).
+_set_source = getattr(_lib, "nmt_options_set_attention_source", None)
+_has_layer = getattr(_lib, "nmt_model_alignment_layer", None)
+if _set_source is not None and _has_layer is not None:
+    _set_source.restype, _set_source.argtypes = _I, [_P, _I]
+    _has_layer.restype, _has_layer.argtypes = _I, [_P]
+_SOURCES = {"auto": 0, "alignment": 1, "decoder": 2}
+
+
+def _source(value):
+    """The NMT_SOURCE_* number of an attention source name."""
+    if not isinstance(value, str) or value not in _SOURCES:
+        raise ValueError("source must be 'auto', 'alignment' or 'decoder', got %r" % (value,))
+    if value != "auto" and _set_source is None:
+        raise NotImplementedError("%s is libnmt %s: the attention source needs 1.4 or later"
+                                  % (_lib_path, _lib.nmt_version().decode()))
+    return _SOURCES[value]
 
 
 def _need_precision():
@@ -401,6 +421,12 @@ class Model:
         return self._call(_lib.nmt_model_heads)
 
     @property
+    def alignment_layer(self):
+        """True when the model has an alignment layer (nmt-train --alignment-layer):
+        attention() then comes from it unless source="decoder"."""
+        return bool(self._call(_has_layer)) if _has_layer is not None else False
+
+    @property
     def closed(self):
         """True once close() has been called."""
         return self._h is None
@@ -453,7 +479,8 @@ class Model:
                  batch=_DEFAULTS["batch"],
                  max_src_len=_DEFAULTS["max_src_len"],
                  max_len=_DEFAULTS["max_len"],
-                 attention=False):
+                 attention=False,
+                 source="auto"):
         # every value is checked before the C options exist, so an error leaks nothing
         values = [(_lib.nmt_options_set_beam, _int("beam", beam)),
                   (_lib.nmt_options_set_nbest, _int("nbest", nbest)),
@@ -463,6 +490,8 @@ class Model:
                   (_lib.nmt_options_set_max_len, _int("max_len", max_len)),
                   (_lib.nmt_options_set_threads, _int("threads", self.threads)),
                   (_lib.nmt_options_set_attention, int(bool(attention)))]
+        if _source(source):
+            values.append((_set_source, _source(source)))
         if values[1][1] > values[0][1]:
             raise ValueError("nbest must be at most the beam (%d), got %d" % (values[0][1], values[1][1]))
         o = _lib.nmt_options_new()
@@ -523,7 +552,8 @@ class Model:
                   batch=_DEFAULTS["batch"],
                   max_src_len=_DEFAULTS["max_src_len"],
                   max_len=_DEFAULTS["max_len"],
-                  heads=False):
+                  heads=False,
+                  source="auto"):
         """The attention of the best translation of src (or, given tgt, of
         that target: forced alignment) as an Attention(matrix, src_tokens,
         tgt_tokens, text): a float32 array of target x source subword tokens,
@@ -532,13 +562,18 @@ class Model:
         (1 x .. for a one-head model). A str gives one, a list a list (tgt
         the same kind as src). max_src_len limits the source when
         translating, max_len each side given tgt (CutWarning when a line is
-        cut)."""
+        cut). source (libnmt 1.4), as the tools' --attention-source:
+        "alignment" the model's alignment layer (one matrix; row t computed
+        with target token t known; for a translation, a forced pass over
+        it), "decoder" the decoder's attention, "auto" the layer when the
+        model has one (self.alignment_layer)."""
         one, items = _lines("src", src)
         pair = None if tgt is None else ("tgt",) + _lines("tgt", tgt, one)
         opts = dict(beam=beam, length_penalty=length_penalty, batch=batch, max_src_len=max_src_len, max_len=max_len,
-                    attention=True)
+                    attention=True, source=source)
+        from_layer = _source(source) == 1 or (_source(source) == 0 and self.alignment_layer)
         with self._run(("src", one, items), pair, opts) as r:
-            n_heads = self.heads if heads else 0
+            n_heads = (1 if from_layer else self.heads) if heads else 0
             out = [r.attention(i, heads=n_heads) if _lib.nmt_result_hypotheses(r.h, i) else None
                    for i in range(len(items))]
             if tgt is None:

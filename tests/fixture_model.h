@@ -37,9 +37,11 @@ static inline void write_head(const char *from, const char *to, int n) {
 
 /* The fixture's model with the given decoder, layer-normalized GRUs when
  * layer_norm is 1 (--layer-norm), the given depths (--enc-depth,
- * --dec-depth) and attention heads (--heads), on a vocabulary built anew
+ * --dec-depth) and attention heads (--heads), with the alignment layer
+ * (with context keys) when alignment_layer is 1, on a vocabulary built anew
  * from the fixture's training text (the same every time). */
-static inline Model *fixture_build(DecoderType decoder, int layer_norm, int enc_depth, int dec_depth, int heads) {
+static inline Model *fixture_build(DecoderType decoder, int layer_norm, int enc_depth, int dec_depth, int heads,
+                                   int alignment_layer) {
     char s[128], t[128];
     snprintf(s, sizeof s, "%s/train.src", g_dir);
     snprintf(t, sizeof t, "%s/train.tgt", g_dir);
@@ -50,7 +52,8 @@ static inline Model *fixture_build(DecoderType decoder, int layer_norm, int enc_
     Vocab *v = vocab_build(&vc, s, t, &cs);
     ModelConfig cfg = {.emb = 16, .hidden = 24, .att_dim = 16, .attention = ATTENTION_BAHDANAU, .decoder = decoder,
                        .dropout = 0.0f, .layer_norm = layer_norm, .enc_depth = enc_depth, .dec_depth = dec_depth,
-                       .heads = heads};
+                       .heads = heads, .alignment_layer = alignment_layer,
+                       .alignment_dim = alignment_layer ? 16 : 0, .alignment_context = alignment_layer};
     Model *m = model_create(&cfg, v, 7);
     /* A random model with small weights repeats one token forever. Larger
      * embeddings make its outputs depend on the input, sharper output
@@ -63,16 +66,17 @@ static inline Model *fixture_build(DecoderType decoder, int layer_norm, int enc_
     return m;
 }
 
-static inline Model *fixture_build_model(DecoderType decoder) { return fixture_build(decoder, 0, 1, 1, 1); }
+static inline Model *fixture_build_model(DecoderType decoder) { return fixture_build(decoder, 0, 1, 1, 1, 0); }
 static inline Model *fixture_build_model_ln(DecoderType decoder, int layer_norm) {
-    return fixture_build(decoder, layer_norm, 1, 1, 1);
+    return fixture_build(decoder, layer_norm, 1, 1, 1, 0);
 }
 static inline Model *fixture_build_deep(DecoderType decoder, int enc_depth, int dec_depth) {
-    return fixture_build(decoder, 0, enc_depth, dec_depth, 1);
+    return fixture_build(decoder, 0, enc_depth, dec_depth, 1, 0);
 }
 static inline Model *fixture_build_model_heads(DecoderType decoder, int heads) {
-    return fixture_build(decoder, 0, 1, 1, heads);
+    return fixture_build(decoder, 0, 1, 1, heads, 0);
 }
+static inline Model *fixture_build_aligned(DecoderType decoder) { return fixture_build(decoder, 0, 1, 1, 1, 1); }
 
 static inline void fixture_init(void) {
     snprintf(g_dir, sizeof g_dir, "/tmp/nmt_test_tr_XXXXXX");

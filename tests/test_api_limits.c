@@ -12,7 +12,7 @@ static nmt_model *g_api;
 static char *g_long;  /* the test sentences joined: far more than 512 source tokens */
 static char *g_long_t; /* the same as a target */
 
-static void test_version(void) { EXPECT_STR(nmt_version(), "1.3.0"); }
+static void test_version(void) { EXPECT_STR(nmt_version(), "1.4.0"); }
 
 /* nmt_option_info reads the tables nmt-translate and nmt-score parse their flags with. */
 static void test_option_info(void) {
@@ -188,10 +188,12 @@ static void test_attention_heads(void) {
     nmt_model_free(api);
 }
 
-/* A model with 2 heads and the alignment layer: nmt_score's attention
- * comes from the layer (one matrix, so one head), nmt_translate's from the
- * decoder's 2 heads; the layer's rows sum to 1. (The result once read the
- * decoder's head count past the layer's one matrix.) */
+/* A model with 2 heads and the alignment layer: by default the attention
+ * of nmt_score and nmt_translate comes from the layer (one matrix, so one
+ * head; the result once read the decoder's head count past it), whose rows
+ * sum to 1; NMT_SOURCE_DECODER gives the decoder's 2 heads and the same
+ * translations; NMT_SOURCE_ALIGNMENT with a model without the layer fails
+ * at the call, saying so; the setter's range is the tools' table's. */
 static void test_score_alignment_layer(void) {
     Model *h = fixture_build_model_heads(DECODER_CGRU, 2);
     ModelConfig cfg = h->cfg;
@@ -222,9 +224,31 @@ static void test_score_alignment_layer(void) {
         }
     }
     nmt_result_free(r);
-    EXPECT_MSG(nmt_translate(api, o, lines, 3, &r) == NMT_OK, "%s", nmt_last_error());
-    check_heads(r, 2);
-    nmt_result_free(r);
+    EXPECT(nmt_model_alignment_layer(api) == 1 && nmt_model_alignment_layer(g_api) == 0 &&
+           nmt_model_alignment_layer(NULL) == 0);
+    nmt_result *layer = NULL, *dec = NULL;
+    EXPECT_MSG(nmt_translate(api, o, lines, 3, &layer) == NMT_OK, "%s", nmt_last_error());
+    check_heads(layer, 1);
+    EXPECT(nmt_options_set_attention_source(o, NMT_SOURCE_DECODER) == NMT_OK);
+    EXPECT_MSG(nmt_translate(api, o, lines, 3, &dec) == NMT_OK, "%s", nmt_last_error());
+    check_heads(dec, 2);
+    for (size_t i = 0; layer && dec && i < 3; i++) {
+        EXPECT_STR(nmt_result_text(layer, i, 0), nmt_result_text(dec, i, 0));
+        size_t rl = 0, cl = 0, rd = 0, cd = 0;
+        const float *a = nmt_result_attention(layer, i, 0, &rl, &cl), *b = nmt_result_attention(dec, i, 0, &rd, &cd);
+        EXPECT(a && b && rl == rd && cl == cd && memcmp(a, b, sizeof(float) * rl * cl) != 0);
+    }
+    nmt_result_free(layer), nmt_result_free(dec);
+    EXPECT(nmt_options_set_attention_source(o, NMT_SOURCE_ALIGNMENT) == NMT_OK);
+    EXPECT(nmt_translate(g_api, o, lines, 3, &r) == NMT_ERR_ARGUMENT && r == NULL);
+    EXPECT(strstr(nmt_last_error(), "has no alignment layer") != NULL);
+    EXPECT(nmt_score(g_api, o, lines, tgt, 3, &r) == NMT_ERR_ARGUMENT && r == NULL);
+    EXPECT(strstr(nmt_last_error(), "has no alignment layer") != NULL);
+    EXPECT(nmt_options_set_attention_source(o, 3) == NMT_ERR_ARGUMENT);
+    EXPECT(nmt_options_set_attention_source(o, -1) == NMT_ERR_ARGUMENT);
+    double def, lo, hi;
+    EXPECT(nmt_option_info("attention_source", &def, &lo, &hi) == NMT_OK && def == NMT_SOURCE_AUTO && lo == 0 &&
+           hi == NMT_SOURCE_DECODER);
     nmt_options_free(o);
     nmt_model_free(api);
 }

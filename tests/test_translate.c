@@ -257,6 +257,73 @@ static void check_score_matches_search(int beam) {
 
 static void test_score_matches_search(void) { check_score_matches_search(1); }
 
+/* With the alignment layer (the default source when the model has one), the
+ * rows of every n-best hypothesis are the layer's forced pass over its own
+ * ids: exactly score_ids' for those pairs at the same positions (and another
+ * thread count), len + ended rows of one matrix, each summing to 1. The
+ * decoder's source gives the same translations with the search's rows. A
+ * model without the layer refuses the alignment source, naming the model;
+ * the layer's rows have one head. */
+static void test_translation_rows_from_alignment_layer(void) {
+    Model *m = fixture_build_aligned(DECODER_GRU);
+    TranslateOptions o = opts(3, 2);
+    o.search.nbest = 2, o.search.want_attention = 1;
+    NBest nb[N_SENT], dec[N_SENT];
+    translate_ids(m, &o, (const int *const *)g_src, g_src_len, N_SENT, nb);
+    int total = 0;
+    for (int i = 0; i < N_SENT; i++) total += nb[i].n;
+    const int **sp = xmalloc(sizeof(int *) * (size_t)total), **tp = xmalloc(sizeof(int *) * (size_t)total);
+    int *sl = xmalloc(sizeof(int) * (size_t)total), *tl = xmalloc(sizeof(int) * (size_t)total);
+    long *pos = xmalloc(sizeof(long) * (size_t)total);
+    for (int i = 0, k = 0; i < N_SENT; i++)
+        for (int j = 0; j < nb[i].n; j++, k++)
+            sp[k] = g_src[i], sl[k] = g_src_len[i], pos[k] = i, tp[k] = nb[i].hyps[j].tokens, tl[k] = nb[i].hyps[j].len;
+    ScoreOptions so;
+    score_options_default(&so);
+    so.batch = o.batch, so.threads = 1, so.attention_source = ATT_SOURCE_ALIGNMENT;
+    double *lp = xmalloc(sizeof(double) * (size_t)total);
+    float **att = xcalloc((size_t)total, sizeof(float *));
+    score_ids_at(m, &so, sp, sl, tp, tl, pos, total, lp, att);
+    int same = 0, sums = 0, rows = 0;
+    for (int i = 0, k = 0; i < N_SENT; i++)
+        for (int j = 0; j < nb[i].n; j++, k++) {
+            const Hypothesis *h = &nb[i].hyps[j];
+            const int steps = h->len + h->ended, Ts = g_src_len[i];
+            same += h->heads == 1 && !h->head_attention && h->Ts == Ts &&
+                    memcmp(h->attention, att[k], sizeof(float) * (size_t)steps * Ts) == 0;
+            for (int t = 0; t < steps; t++, rows++) {
+                double sum = 0;
+                for (int c = 0; c < Ts; c++) sum += h->attention[(size_t)t * Ts + c];
+                sums += fabs(sum - 1.0) < 1e-5;
+            }
+        }
+    EXPECT_MSG(same == total, "%d of %d hypotheses have the scorer's rows", same, total);
+    EXPECT_MSG(sums == rows && rows > total, "%d of %d rows sum to 1", sums, rows);
+    o.attention_source = ATT_SOURCE_DECODER;
+    translate_ids(m, &o, (const int *const *)g_src, g_src_len, N_SENT, dec);
+    int differ = 0, tokens_same = 0;
+    for (int i = 0, k = 0; i < N_SENT; i++)
+        for (int j = 0; j < nb[i].n; j++, k++) {
+            const Hypothesis *h = &dec[i].hyps[j];
+            tokens_same += j < dec[i].n && same_tokens(h, &nb[i].hyps[j]);
+            differ += j < dec[i].n && memcmp(h->attention, att[k], sizeof(float) * (size_t)(h->len + h->ended) *
+                                                                       g_src_len[i]) != 0;
+        }
+    EXPECT_MSG(tokens_same == total && differ > total / 2, "%d of %d the same, %d rows differ", tokens_same, total,
+               differ);
+    char err[256];
+    o.attention_source = ATT_SOURCE_ALIGNMENT, o.model_name = "plain.model";
+    EXPECT(translate_options_check_model(g_model, &o, err, sizeof err) == -1 &&
+           strstr(err, "plain.model has no alignment layer"));
+    EXPECT(translate_options_check_model(m, &o, err, sizeof err) == 0);
+    o.attention_source = ATT_SOURCE_AUTO, o.alignment_head = 2;
+    EXPECT(translate_options_check_model(m, &o, err, sizeof err) == -1 && strstr(err, "1 attention head"));
+    for (int k = 0; k < total; k++) free(att[k]);
+    free(att), free(lp), free(sp), free(tp), free(sl), free(tl), free(pos);
+    free_all(nb, N_SENT), free_all(dec, N_SENT);
+    model_free(m);
+}
+
 /* m saved and loaded back (as NAME in the fixture's folder) is m: the same
  * architecture and the same weights. */
 static void expect_saves_and_reloads(const Model *m, const char *name) {
@@ -444,6 +511,7 @@ int main(void) {
     RUN(test_stream_matches_lines);
     RUN(test_alignment_word_merge_and_hard);
     RUN(test_score_matches_search);
+    RUN(test_translation_rows_from_alignment_layer);
     RUN(test_cgru_score_matches_search_and_reloads);
     RUN(test_layer_norm_score_matches_search_and_reloads);
     RUN(test_deep_score_matches_search);

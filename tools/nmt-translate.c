@@ -81,10 +81,11 @@ int main(int argc, char **argv) {
             o.search.nbest);
     o.print_nbest = nbest_given;
 
-
     char err[1024];
     if (translate_options_check(&o, err, sizeof err) != 0) die("%s", err);
     Model *m = decode_args_load(&a.d);
+    o.model_name = a.d.models[a.d.attention_model > 1 ? a.d.attention_model - 1 : 0]; /* the attention's model */
+    if (translate_options_check_model(m, &o, err, sizeof err) != 0) die("%s", err); /* before any output */
     Shortlist shortlist;
     if (shortlist_path) {
         if (shortlist_load(&shortlist, shortlist_path, m, err, sizeof err) != 0) die("%s", err);

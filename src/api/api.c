@@ -16,7 +16,7 @@
 /* One message per thread, so concurrent calls never overwrite each other's. */
 static _Thread_local char last_error[1024];
 
-const char *nmt_version(void) { return "1.3.0"; }
+const char *nmt_version(void) { return "1.4.0"; }
 const char *nmt_last_error(void) { return last_error; }
 
 nmt_status api_fail(nmt_status status, const char *fmt, ...) {
@@ -125,6 +125,10 @@ const char *nmt_precision(void) { return GEMM_PRECISION_NAMES[gemm_precision()];
 
 int nmt_model_heads(const nmt_model *model) { return model ? ensemble_attention_heads(model->m) : 0; }
 
+int nmt_model_alignment_layer(const nmt_model *model) {
+    return model ? ensemble_attention_model(model->m)->cfg.alignment_layer : 0;
+}
+
 void api_options_default(nmt_options *o) {
     memset(o, 0, sizeof *o);
     translate_options_default(&o->t);
@@ -152,7 +156,7 @@ static const struct {
 } API_OPTIONS[] = {
     {"beam", "--beam", 0},       {"nbest", "--nbest", 0},           {"length_penalty", "--length-penalty", 0},
     {"max_length_ratio", "--max-length-ratio", 0}, {"max_src_len", "--max-src-len", 0}, {"batch", "--batch", 0},
-    {"threads", "--threads", 0}, {"max_len", "--max-len", 1},
+    {"threads", "--threads", 0}, {"max_len", "--max-len", 1}, {"attention_source", "--attention-source", 0},
 };
 
 static const FieldSpec *api_option(const char *name) {
@@ -236,6 +240,11 @@ nmt_status nmt_options_set_alignment(nmt_options *o, int on) {
     nmt_status st = check_switch(o, "alignment", on);
     if (st != NMT_OK) return st;
     o->alignment = on;
+    return NMT_OK;
+}
+nmt_status nmt_options_set_attention_source(nmt_options *o, int source) {
+    CHECK_RANGE("attention_source", source);
+    o->t.attention_source = source;
     return NMT_OK;
 }
 nmt_status nmt_options_set_attention(nmt_options *o, int on) {

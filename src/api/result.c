@@ -120,6 +120,9 @@ nmt_status nmt_translate(const nmt_model *model, const nmt_options *options, con
     TranslateOptions to = o->t;
     to.threads = api_threads(o);
     to.search.want_attention = o->attention || o->alignment;
+    char err[512];
+    if (translate_options_check_model(m, &to, err, sizeof err) != 0) return api_fail(NMT_ERR_ARGUMENT, "%s", err);
+    const int heads = translate_reads_layer(m, &to) ? 1 : ensemble_attention_heads(m); /* the layer has one */
     NBest *nb = xcalloc((size_t)e.n_ok + 1, sizeof(NBest));
     translate_ids_at(m, &to, (const int *const *)sp, sl, e.pos, e.n_ok, nb);
     nmt_result *r = result_new(n);
@@ -138,8 +141,8 @@ nmt_status nmt_translate(const nmt_model *model, const nmt_options *options, con
         for (int j = 0; j < nb[k].n; j++) { /* distinct texts only, as nmt-translate --nbest prints */
             Hypothesis *h = &nb[k].hyps[j];
             ResultHyp *rh = &L->hyps[L->n];
-            hyp_fill(rh, m->vocab, e.ids[i], e.len[i], h->tokens, h->len, h->ended, h->attention,
-                     ensemble_attention_heads(m), h->head_attention, o->attention, o->alignment);
+            hyp_fill(rh, m->vocab, e.ids[i], e.len[i], h->tokens, h->len, h->ended, h->attention, heads,
+                     h->head_attention, o->attention, o->alignment);
             h->attention = h->head_attention = NULL; /* taken over or freed by hyp_fill */
             rh->score = h->score, rh->logprob = h->logprob;
             int dup = 0;
@@ -167,6 +170,9 @@ nmt_status nmt_score(const nmt_model *model, const nmt_options *options, const c
     ScoreOptions so;
     score_options_default(&so);
     so.batch = o->t.batch, so.threads = api_threads(o), so.max_len = o->max_len, so.quiet = 1;
+    so.attention_source = o->t.attention_source;
+    char err[512];
+    if (score_options_check(m, &so, err, sizeof err) != 0) return api_fail(NMT_ERR_ARGUMENT, "%s", err);
     Encoded es, et;
     nmt_status st = encode_side(m->vocab, VOCAB_SRC, src, n, "source", so.max_len, &es);
     if (st == NMT_OK) st = encode_side(m->vocab, VOCAB_TGT, tgt, n, "target", so.max_len, &et);

@@ -12,6 +12,18 @@ int align_head_check(int head, int heads, char *err, size_t errsz) {
     return -1;
 }
 
+const char *const ATT_SOURCE_NAMES[] = {"auto", "alignment", "decoder", NULL}; /* AttSource order */
+
+int att_source_reads_layer(int source, int has_layer) { return has_layer && source != ATT_SOURCE_DECODER; }
+
+int att_source_check(int source, int has_layer, const char *name, char *err, size_t errsz) {
+    if (source != ATT_SOURCE_ALIGNMENT || has_layer) return 0;
+    snprintf(err, errsz,
+             "%s has no alignment layer: --attention-source alignment needs a model trained with "
+             "--alignment-layer (or use --attention-source decoder)", name);
+    return -1;
+}
+
 float *align_merge_words(const Vocab *v, const int *src, int Ts, const int *tgt, int tgt_len, const float *att,
                          int *n_src_words, int *n_tgt_words) {
     int *sw = xmalloc(sizeof(int) * (size_t)(Ts + 1)), *tw = xmalloc(sizeof(int) * (size_t)(tgt_len + 1));

@@ -36,6 +36,24 @@ extern const char *const ALIGN_HEAD_NAMES[]; /* "mean" (the numbers are the head
  * with a message naming the flag and the model's heads. */
 int align_head_check(int head, int heads, char *err, size_t errsz);
 
+/* --attention-source: where the rows of the alignments and the attention
+ * dumps come from. The alignment layer (nmt-train --alignment-layer) has
+ * one row per target token, computed with the token in its query; the
+ * decoder's attention row t is computed before token t is known. */
+typedef enum { ATT_SOURCE_AUTO = 0, ATT_SOURCE_ALIGNMENT, ATT_SOURCE_DECODER } AttSource;
+extern const char *const ATT_SOURCE_NAMES[]; /* "auto", "alignment", "decoder" */
+#define ATT_SOURCE_HELP                                                        \
+    "the rows of --alignment and the --attention dumps: alignment =\n"        \
+    "the alignment layer's (nmt-train --alignment-layer: its query has\n"     \
+    "seen the target token, so row t aligns token t), decoder = the\n"        \
+    "decoder's attention; auto (default): alignment when the model\n"         \
+    "has the layer, else decoder"
+/* 1 when the rows come from the alignment layer (has_layer: the model has one). */
+int att_source_reads_layer(int source, int has_layer);
+/* 0, or -1 with a message naming the model (name) when the layer is asked
+ * of a model without one. */
+int att_source_check(int source, int has_layer, const char *name, char *err, size_t errsz);
+
 /* Merge the subword attention att [rows][Ts] (rows >= tgt_len: one row per
  * output token, any further row — </s> — is ignored) to word level.
  * Returns a malloc'd [*n_tgt_words][*n_src_words] matrix (NULL when either

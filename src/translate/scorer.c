@@ -14,7 +14,6 @@
 enum { BATCH_BUDGET_FLOATS = 1 << 25 }; /* 128 MB of activations per batch */
 
 static const char *const ALIGN_ROW_NAMES[] = {"current", "next", NULL};
-static const char *const SOURCE_NAMES[] = {"auto", "alignment", "decoder", NULL};
 
 #define F(member) offsetof(ScoreOptions, member)
 const FieldSpec SCORE_OPTION_FIELDS[] = {
@@ -43,13 +42,8 @@ const FieldSpec SCORE_OPTION_FIELDS[] = {
              "(for analysing attention that lags one word behind)"},
     {NULL, "--alignment-head", FIELD_ENUM, F(alignment_head), 0, 0, 64, NULL, ALIGN_HEAD_NAMES, .metavar = "K|mean",
      .section = "alignment", .help = ALIGN_HEAD_HELP},
-    {NULL, "--attention-source", FIELD_ENUM, F(attention_source), SCORE_SOURCE_AUTO, 0, 2, NULL, SOURCE_NAMES,
-     .metavar = "S", .section = "alignment",
-     .help = "the rows of --alignment and the --attention dumps: alignment =\n"
-             "the alignment layer's (nmt-train --alignment-layer: its query has\n"
-             "seen the target token, so row t aligns token t), decoder = the\n"
-             "decoder's attention; auto (default): alignment when the model\n"
-             "has the layer, else decoder"},
+    {NULL, "--attention-source", FIELD_ENUM, F(attention_source), ATT_SOURCE_AUTO, 0, 2, NULL, ATT_SOURCE_NAMES,
+     .metavar = "S", .section = "alignment", .help = ATT_SOURCE_HELP},
     {NULL, "--skip-invalid", FIELD_INT, F(skip_invalid), 0, 0, 1, NULL, NULL, FIELD_SWITCH, .section = "input errors",
      .help = "a pair with invalid UTF-8 gives an empty line and is\n"
              "counted, instead of stopping with FILE:LINE"},
@@ -69,18 +63,13 @@ void score_options_default(ScoreOptions *o) {
 }
 
 int score_reads_layer(const Model *m, const ScoreOptions *o) {
-    const int has = ensemble_attention_model(m)->cfg.alignment_layer;
-    return has && o->attention_source != SCORE_SOURCE_DECODER; /* alignment without a layer: refused by the check */
+    return att_source_reads_layer(o->attention_source, ensemble_attention_model(m)->cfg.alignment_layer);
 }
 
 int score_options_check(const Model *m, const ScoreOptions *o, char *err, size_t errsz) {
     const char *name = o->model_name ? o->model_name : "the model";
-    if (o->attention_source == SCORE_SOURCE_ALIGNMENT && !ensemble_attention_model(m)->cfg.alignment_layer) {
-        snprintf(err, errsz,
-                 "%s has no alignment layer: --attention-source alignment needs a model trained with "
-                 "--alignment-layer (or use --attention-source decoder)", name);
+    if (att_source_check(o->attention_source, ensemble_attention_model(m)->cfg.alignment_layer, name, err, errsz))
         return -1;
-    }
     if (score_reads_layer(m, o) && o->align_next) {
         snprintf(err, errsz,
                  "--alignment-row next reads the decoder's attention, and %s's alignments come from its alignment "
@@ -106,7 +95,7 @@ static long score_cost(const void *params, int count, int Ts, int Tt) {
 static void score_one_model(const Model *m, const ScoreOptions *o, const int *const *src, const int *src_len,
                             const int *const *tgt, const int *tgt_len, const long *pos, int n, double *logprob,
                             float **att) {
-    const int layer = att && m->cfg.alignment_layer && o->attention_source != SCORE_SOURCE_DECODER;
+    const int layer = att && att_source_reads_layer(o->attention_source, m->cfg.alignment_layer);
     int *tgt_steps = xmalloc(sizeof(int) * (size_t)(n + 1)); /* target tokens + </s> */
     for (int i = 0; i < n; i++) tgt_steps[i] = tgt_len[i] + 1;
     BatchPlan plan;

@@ -45,14 +45,13 @@ typedef struct {
     FILE *align_out;
     const char *align_out_name; /* align_out's path, for messages */
     int alignment_head; /* the attention the alignment reads: 0 the heads' mean, K head K (1-based) */
-    /* Where the rows of the alignments and the dumps come from: SCORE_SOURCE_*
-     * (auto: the alignment layer when the model has one, else the decoder's
-     * attention). The layer's row t aligns target token t (its query has
+    /* Where the rows of the alignments and the dumps come from: AttSource
+     * (alignment.h; auto: the alignment layer when the model has one, else
+     * the decoder's attention). The layer's row t aligns target token t (its query has
      * seen it); its last row is </s>'s. */
     int attention_source;
     const char *model_name; /* the (attention) model's path, for messages, or NULL */
 } ScoreOptions;
-enum { SCORE_SOURCE_AUTO = 0, SCORE_SOURCE_ALIGNMENT = 1, SCORE_SOURCE_DECODER = 2 };
 
 /* The options' table (nmt-score, the C API's scoring setters). */
 extern const FieldSpec SCORE_OPTION_FIELDS[];

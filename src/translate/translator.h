@@ -44,6 +44,12 @@ typedef struct {
     AlignMode alignment;  /* append " ||| " and the word alignment */
     int quiet;            /* no warnings on stderr */
     int alignment_head;   /* the attention the alignment reads: 0 the heads' mean, K head K (1-based) */
+    /* Where the rows of the alignments and the attention come from: AttSource
+     * (alignment.h). From the alignment layer, each final hypothesis gets a
+     * forced pass of the layer over it (the scorer's, score_ids), and its
+     * row t aligns output token t. */
+    int attention_source;
+    const char *model_name; /* the (attention) model's path, for messages, or NULL */
 } TranslateOptions;
 
 /* The options' table: flags, ranges, defaults and help, read by
@@ -57,6 +63,13 @@ const FieldSpec *translate_option_field(const char *flag);
 void translate_options_default(TranslateOptions *o);
 /* 0 when the options are consistent, else -1 with a message. */
 int translate_options_check(const TranslateOptions *o, char *err, size_t errsz);
+
+/* 1 when the rows come from the alignment layer of m's attention model. */
+int translate_reads_layer(const Model *m, const TranslateOptions *o);
+/* 0 when o can translate with m, else -1 with a message: the alignment
+ * layer asked of a model without one (naming o->model_name), a head the
+ * attention does not have (the layer's rows are one head's). */
+int translate_options_check_model(const Model *m, const TranslateOptions *o, char *err, size_t errsz);
 
 typedef struct {
     long lines;      /* input lines */

@@ -1,9 +1,10 @@
-# CLI tests of the alignment layer (nmt-train --alignment-layer, nmt-score
-# --attention-source): a tiny model with the layer trains on the toy corpus,
+# CLI tests of the alignment layer (nmt-train --alignment-layer, nmt-score and
+# nmt-translate --attention-source): a tiny model with the layer trains on the toy corpus,
 # shows the layer's loss, and translates as the same model trained without
 # it (the same log-probabilities, to the last digit, though it was trained
 # with guidance going to the layer); nmt-score's alignments come from the
-# layer by default and differ from the decoder's attention's; the layer's
+# layer by default and differ from the decoder's attention's, and so do
+# nmt-translate's, for the same translations; the layer's
 # rows sum to 1 over the real source tokens; a model without the layer
 # refuses --attention-source alignment naming its file, and nmt-train
 # refuses the layer's settings without it; --resume with the layer gives
@@ -56,6 +57,26 @@ cmp -s "$T/al.layer.links" "$T/al.layer2.links" && pass layer_is_the_default_sou
     fail layer_is_the_default_source
 grep -Eq '^[0-9]+-[0-9]+( [0-9]+-[0-9]+)*$' "$T/al.layer.links" && ! cmp -s "$T/al.layer.links" "$T/al.decoder.links" &&
     pass layer_links_differ_from_decoder || fail layer_links_differ_from_decoder "$(head -2 "$T/al.layer.links")"
+
+# nmt-translate: the alignments of its output come from the layer by default (a forced pass over each hypothesis:
+# test_translate checks it is exactly the scorer's), so they differ from --attention-source decoder's, for the same
+# translations (the tiny model's best outputs are mostly empty: all 5 of each n-best list); a dump holds one matrix.
+nb=(-m "$T/al" -i "$T/va.src" --threads 2 --quiet --alignment hard --beam 5 --nbest 5)
+"$B/nmt-translate" "${nb[@]}" -o "$T/al.nbest" --attention "$T/tr-att.jsonl"
+"$B/nmt-translate" "${nb[@]}" -o "$T/al.nbest-dec" --attention-source decoder
+awk -F' [|][|][|] ' '{ print $1, $2, $4 }' "$T/al.nbest" >"$T/nb.text"
+awk -F' [|][|][|] ' '{ print $1, $2, $4 }' "$T/al.nbest-dec" >"$T/nb-dec.text"
+expect_eq translate_nbest_entries "$(wc -l <"$T/nb.text")" $((5 * $(wc -l <"$T/va.src")))
+cmp -s "$T/nb.text" "$T/nb-dec.text" && pass translate_source_leaves_translations ||
+    fail translate_source_leaves_translations "$(diff "$T/nb.text" "$T/nb-dec.text" | head -4)"
+awk -F' [|][|][|] ' '{ print $3 }' "$T/al.nbest" >"$T/nb.links"
+awk -F' [|][|][|] ' '{ print $3 }' "$T/al.nbest-dec" >"$T/nb-dec.links"
+grep -q '[0-9]-[0-9]' "$T/nb.links" && ! cmp -s "$T/nb.links" "$T/nb-dec.links" && pass translate_links_from_layer ||
+    fail translate_links_from_layer "$(head -3 "$T/nb.links")"
+grep -q '"heads"' "$T/tr-att.jsonl" && fail translate_layer_dump_one_matrix ||
+    expect_eq translate_layer_dump_one_line_per_line "$(wc -l <"$T/tr-att.jsonl")" "$(wc -l <"$T/va.src")"
+expect_error translate_alignment_without_layer_refused "plain has no alignment layer: --attention-source alignment" \
+    "$B/nmt-translate" -m "$T/plain" -i "$T/va.src" --alignment hard --attention-source alignment
 
 # Its rows sum to 1 over the real source tokens: --alignment soft, one group of weights per target token and </s>.
 "$B/nmt-score" -m "$T/al" "${sc[@]}" -o "$T/soft" --alignment soft

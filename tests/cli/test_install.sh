@@ -22,13 +22,13 @@ pass install_runs
 P=$stage$prefix
 missing=""
 for f in bin/nmt-translate bin/nmt-train bin/nmt-score bin/nmt-vocab bin/nmt-bleu bin/nmt-align bin/nmt-average \
-    lib/libnmt.so.1.3.0 lib/libnmt.so.1 lib/libnmt.so lib/libnmt.a include/nmt.h lib/pkgconfig/nmt.pc \
+    lib/libnmt.so.1.4.0 lib/libnmt.so.1 lib/libnmt.so lib/libnmt.a include/nmt.h lib/pkgconfig/nmt.pc \
     share/man/man1/nmt-translate.1 share/man/man1/nmt-train.1 share/nmtc/python/nmtc.py; do
     [ -e "$P/$f" ] || missing="$missing $f"
 done
 expect_eq install_every_file "${missing:-none}" none
 expect_eq install_so_link "$(readlink "$P/lib/libnmt.so")" libnmt.so.1
-expect_eq install_soname "$(readelf -d "$P/lib/libnmt.so.1.3.0" | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')" libnmt.so.1
+expect_eq install_soname "$(readelf -d "$P/lib/libnmt.so.1.4.0" | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')" libnmt.so.1
 grep -q "^prefix=$prefix\$" "$P/lib/pkgconfig/nmt.pc" && pass pc_prefix || fail pc_prefix "$(head -n 2 "$P/lib/pkgconfig/nmt.pc")"
 # nothing but nmt_* is exported
 others=$(nm -D --defined-only "$P/lib/libnmt.so" | awk '$2 == "T" && $3 !~ /^nmt_/' | head -n 3)

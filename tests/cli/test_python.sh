@@ -416,3 +416,62 @@ print(nmtc.precision(), [(x.category.__name__, str(x.message)) for x in w])
 PY
 expect_eq python_int8_env_fallback_warns_once "$(cat prec-env.out)" \
     "$fallback [('PrecisionWarning', 'NMT_GEMM_PRECISION=int8: int8 products are not available here: the products run in $fallback')]"
+
+# ---- the alignment layer: attention(source=...) gives what the tools' --attention-source dumps ----
+"$B/nmt-train" --vocab V --train-src train.src --train-tgt train.tgt -o ML --emb 12 --hidden 20 --max-updates 20 \
+    --batch 32 --dropout 0 --threads 2 --seed 5 --alignment-layer --quiet >/dev/null 2>&1
+if [ ! -s ML ]; then
+    fail python_layer_model "could not train a model with the alignment layer"
+else
+    "$B/nmt-translate" -m ML -i src.txt --attention tool-l-tr.jsonl --quiet >/dev/null
+    "$B/nmt-translate" -m ML -i src.txt --attention tool-ld-tr.jsonl --attention-source decoder --quiet >/dev/null
+    "$B/nmt-score" -m ML --src src.txt --tgt tgt.txt --attention tool-l-sc.jsonl --quiet >/dev/null
+    "$PY" - >layer.out 2>layer.err <<'PY'
+import json, nmtc
+try:
+    import numpy
+except ImportError:
+    print("numpy missing")
+    raise SystemExit
+src = open("src.txt", encoding="utf-8").read().split("\n")[:-1]
+tgt = open("tgt.txt", encoding="utf-8").read().split("\n")[:-1]
+m, plain = nmtc.Model("ML"), nmtc.Model("M")
+print("has", m.alignment_layer, plain.alignment_layer)
+def same(name, atts):
+    ok = True
+    for rec, a in zip(map(json.loads, open(name, encoding="utf-8")), atts):
+        if a is None or a.matrix.size == 0:
+            ok &= rec["attention"] == []
+            continue
+        ok &= float(abs(numpy.array(rec["attention"], numpy.float32) - a.matrix).max()) < 1e-5
+    return ok
+print("layer", same("tool-l-tr.jsonl", m.attention(src)), same("tool-l-sc.jsonl", m.attention(src, tgt)),
+      same("tool-l-tr.jsonl", m.attention(src, source="alignment")))
+print("decoder", same("tool-ld-tr.jsonl", m.attention(src, source="decoder")),
+      same("tool-l-tr.jsonl", m.attention(src, source="decoder")))
+print("heads", m.attention(src[0], heads=True).matrix.shape[0])
+for bad in ("layer", 1):
+    try:
+        m.attention(src[0], source=bad)
+    except ValueError as e:
+        print("refused", e)
+try:
+    plain.attention(src[0], source="alignment")
+except nmtc.NmtError as e:
+    print("no layer", "has no alignment layer" in str(e))
+PY
+    if [ $? -ne 0 ]; then
+        fail python_layer_runs "$(tail -n 5 layer.err)"
+    elif grep -q "numpy missing" layer.out; then
+        skip python_layer "python3-numpy is not installed"
+    else
+        expect_eq python_alignment_layer_property "$(grep ^has layer.out)" "has True False"
+        expect_eq python_layer_attention_equals_tools "$(grep ^layer layer.out)" "layer True True True"
+        expect_eq python_decoder_source_equals_tools "$(grep ^decoder layer.out)" "decoder True False"
+        expect_eq python_layer_one_head "$(grep ^heads layer.out)" "heads 1"
+        expect_eq python_source_names_checked "$(grep ^refused layer.out)" \
+            "refused source must be 'auto', 'alignment' or 'decoder', got 'layer'
+refused source must be 'auto', 'alignment' or 'decoder', got 1"
+        expect_eq python_alignment_source_without_layer "$(grep '^no layer' layer.out)" "no layer True"
+    fi
+fi
