@@ -37,6 +37,8 @@ char *serve_model_info(const ServeOptions *o, const ServeModel *models, int n_mo
         cJSON_AddItemToObject(o, "settings", set);
         /* the answers' attention is the heads' mean (one matrix per hypothesis), as the tools' */
         cJSON_AddNumberToObject(o, "attention_heads", attention_heads(&m->p.dec.att));
+        /* with the layer, the answers' attention and links are its own unless attention_source says decoder */
+        cJSON_AddBoolToObject(o, "alignment_layer", m->cfg.alignment_layer);
         cJSON_AddItemToArray(list, o);
     }
     /* the request options' defaults: the rows the tools and the C API read (nmt_option_info) */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/ensemble.h"
 #include "search/search.h"
 #include "sys/util.h"
 #include "vocab/normalize.h"
@@ -56,6 +57,7 @@ static const struct {
     {"batch", K_TRANSLATE | K_SCORE},
     {"alignment", K_TRANSLATE | K_SCORE},
     {"attention", K_TRANSLATE | K_SCORE},
+    {"attention_source", K_TRANSLATE | K_SCORE},
 };
 enum { NKEYS = (int)(sizeof KEYS / sizeof KEYS[0]) };
 
@@ -88,6 +90,16 @@ static int set_option(const cJSON *root, const char *key, const FieldSpec *row, 
     char text[64], why[256];
     snprintf(text, sizeof text, "%.17g", v->valuedouble);
     if (fields_parse_value(row, text, obj, why, sizeof why) != 0) return refuse(e, 400, "%s %s", key, why);
+    return 0;
+}
+
+/* An enum option (a string) through its row, as set_option. */
+static int set_choice(const cJSON *root, const char *key, const FieldSpec *row, void *obj, RequestError *e) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+    if (!v) return 0;
+    if (!cJSON_IsString(v)) return refuse(e, 400, "%s must be a string", key);
+    char why[256];
+    if (fields_parse_value(row, v->valuestring, obj, why, sizeof why) != 0) return refuse(e, 400, "%s %s", key, why);
     return 0;
 }
 
@@ -163,6 +175,14 @@ static int parse_object(const cJSON *root, RequestKind kind, const ServeOptions 
         }
     }
     if (set_switch(root, "alignment", &r->alignment, e) || set_switch(root, "attention", &r->attention, e)) return -1;
+    /* where attention and links come from: one setting for both kinds of request */
+    if (set_choice(root, "attention_source", translate_option_field("--attention-source"), &r->to, e)) return -1;
+    r->so.attention_source = r->to.attention_source;
+    const ServeModel *sm = &models[r->model];
+    char why[512];
+    if (att_source_check(r->to.attention_source, ensemble_attention_model(sm->model)->cfg.alignment_layer, sm->name,
+                         why, sizeof why) != 0)
+        return refuse(e, 400, "%s", why);
     if (kind == REQ_TRANSLATE) {
         SearchOptions *so = &r->to.search;
         if (set_option(root, "beam", translate_option_field("--beam"), so, e) ||
@@ -224,5 +244,5 @@ int request_joinable(const ServeRequest *a, const ServeRequest *b) {
     return a->kind == REQ_TRANSLATE && b->kind == REQ_TRANSLATE && a->model == b->model && x->beam == y->beam &&
            x->nbest == y->nbest && x->length_penalty == y->length_penalty && x->max_len_ratio == y->max_len_ratio &&
            a->to.batch == b->to.batch && a->to.max_src_len == b->to.max_src_len && a->alignment == b->alignment &&
-           a->attention == b->attention;
+           a->attention == b->attention && a->to.attention_source == b->to.attention_source;
 }

@@ -6,7 +6,8 @@
  * within the server's limits. What is refused, and with which status:
  *   400  not JSON, not an object, an unknown key, a value of the wrong type
  *        or out of range, nbest above the beam, a beam above --max-beam,
- *        an unknown model, src and tgt of different lengths, a NUL character
+ *        an unknown model, src and tgt of different lengths, a NUL character,
+ *        attention_source "alignment" for a model without the alignment layer
  *   413  more lines than --max-lines, a line longer than --max-line-bytes
  *   422  a line that is not UTF-8 or holds a line break, named by its key
  *        and 1-based number: "text:3: invalid UTF-8 at byte 5" */

@@ -158,6 +158,18 @@ elif what == "dom":  # the page after the browser ran it
     for k in range(len(o["td"])): print(o["td"][k], o["m"][k])
     print("tgt", "|".join(o["tgt"])); print("src", "|".join(o["src"])); print("b_in_src", o["b_in_src"])
     print("hover", "every cell" if o["weighed"] == sum(o["td"]) > 0 else f'{o["weighed"]} of {sum(o["td"])} cells')
+elif what == "sameweights":  # the page's heatmaps (path) show the answer's attention (argv[3]), within the 4 decimals shown
+    class W(html.parser.HTMLParser):
+        def __init__(s):
+            super().__init__(); s.w = []
+        def handle_starttag(s, tag, attrs):
+            a = dict(attrs)
+            if tag == "section": s.w.append([])
+            if tag == "td" and "data-w" in a and s.w: s.w[-1].append(float(a["data-w"]))
+    p = W(); p.feed(open(path, encoding="utf-8").read())
+    want = [[w for r in t["attention"] for w in r] for t in json.load(open(sys.argv[3], encoding="utf-8"))["translations"]]
+    print("same" if len(p.w) == len(want) and all(len(a) == len(b) and all(abs(x - y) < 1.5e-4 for x, y in zip(a, b))
+                                                  for a, b in zip(p.w, want)) else f"differ: {p.w[:1]} {want[:1]}")
 EOF
 
 # ---------------------------------------------------------------- the tools' output
@@ -341,6 +353,40 @@ if start_server two -m "$T/M2" --workers 1; then
 else
     fail serve_two_models_start "$(cat "$T/serve.two.log")"
 fi
+
+# ---------------------------------------------------------------- a model with the alignment layer
+# its answers' attention and links are the layer's by default (those of nmt-translate's and nmt-score's
+# dumps), attention_source "decoder" gives the decoder's; asking the layer of a model without one is refused
+"$B/nmt-train" --vocab "$T/V" --train-src "$T/train.src" --train-tgt "$T/train.tgt" -o "$T/ML" --emb 16 --hidden 24 \
+    --max-updates 20 --batch 32 --dropout 0 --threads 2 --alignment-layer --quiet >/dev/null 2>&1
+if [ -n "${NMT_SERVE_MODEL:-}" ] || [ ! -s "$T/ML" ]; then
+    skip serve_alignment_layer "no tiny model with the layer (NMT_SERVE_MODEL given, or nmt-train failed)"
+elif start_server layer -m "$T/ML" --workers 1; then
+    head -n 5 "$T/in.txt" >"$T/in5.txt"
+    five=$(lines_json "$T/in5.txt")
+    "$B/nmt-translate" -m "$T/ML" -i "$T/in5.txt" --attention "$T/ml-layer.jsonl" --quiet >/dev/null
+    "$B/nmt-translate" -m "$T/ML" -i "$T/in5.txt" --attention "$T/ml-decoder.jsonl" --attention-source decoder \
+        --quiet >/dev/null
+    "$B/nmt-score" -m "$T/ML" --src "$T/in5.txt" --tgt "$T/in5.txt" --attention "$T/ml-score.jsonl" --quiet >/dev/null
+    call GET /model ""
+    expect_eq serve_model_tells_alignment_layer "$("$PY" -c 'import json,sys; print([m["alignment_layer"] for m in
+json.load(open(sys.argv[1]))["models"]])' "$T/resp")" "[False, True]"
+    post /translate "{\"text\": $five, \"model\": \"$T/ML\", \"attention\": true}"
+    expect_eq serve_layer_attention_by_default "$(j att)" "$("$PY" "$T/check.py" dump "$T/ml-layer.jsonl")"
+    post /translate "{\"text\": $five, \"model\": \"$T/ML\", \"attention\": true, \"attention_source\": \"decoder\"}"
+    expect_eq serve_decoder_attention_on_request "$(j att)" "$("$PY" "$T/check.py" dump "$T/ml-decoder.jsonl")"
+    post /score "{\"src\": $five, \"tgt\": $five, \"model\": \"$T/ML\", \"attention\": true}"
+    expect_eq serve_score_layer_attention "$(j scoreatt)" "$("$PY" "$T/check.py" dump "$T/ml-score.jsonl")"
+    post /translate "{\"text\": $five, \"attention_source\": \"alignment\"}"
+    expect_eq serve_alignment_source_without_layer "$STATUS $(j error)" \
+        "400 400 $M has no alignment layer: --attention-source alignment needs a model trained with --alignment-layer (or use --attention-source decoder)"
+    post /translate "{\"text\": $five, \"attention_source\": \"layer\"}"
+    expect_eq serve_attention_source_names "$STATUS $(j error)" \
+        "400 400 attention_source must be one of auto, alignment, decoder, got 'layer'"
+    stop_server
+else
+    fail serve_layer_starts "$(cat "$T/serve.layer.log")"
+fi
 expect_error serve_same_model_twice "two models are named" "$B/nmt-serve" -m "$M" -m "$M"
 expect_error serve_missing_model "$T/none: cannot open: No such file or directory" "$B/nmt-serve" -m "$M" -m "$T/none"
 expect_error serve_port_range "^nmt-serve: --port must be between 0 and 65535, got 70000$" "$B/nmt-serve" -m "$M" --port 70000
@@ -498,4 +544,18 @@ else
         fail serve_page_screenshot "$(tail -n 3 "$T/chromium.err")"
     fi
     stop_server
+    # the attention menu: with the layer model, ?source=decoder draws the decoder's attention, the default the layer's
+    if [ -s "$T/ML" ] && start_server page-layer -m "$T/ML" --workers 1; then
+        for src in auto decoder; do
+            browse --dump-dom "$U/?text=$q&beam=5&nbest=3&model=$T/ML&source=$src" >"$T/dom-$src.html"
+            post /translate "{\"text\": $(lines_json "$T/page.txt"), \"beam\": 5, \"nbest\": 3, \"model\": \"$T/ML\",
+                \"attention\": true, \"attention_source\": \"$src\"}"
+            cp "$T/resp" "$T/resp-$src"
+        done
+        expect_eq serve_page_layer_by_default "$("$PY" "$T/check.py" sameweights "$T/dom-auto.html" "$T/resp-auto")" same
+        expect_eq serve_page_decoder_on_request "$("$PY" "$T/check.py" sameweights "$T/dom-decoder.html" "$T/resp-decoder")" same
+        "$PY" "$T/check.py" sameweights "$T/dom-decoder.html" "$T/resp-auto" | grep -q '^differ' &&
+            pass serve_page_sources_differ || fail serve_page_sources_differ
+        stop_server
+    fi
 fi
