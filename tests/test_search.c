@@ -1,9 +1,12 @@
 /* Tests for src/search through the translator: beam 1 is greedy decoding,
- * a wider beam never scores below greedy, attention rows are distributions. */
+ * a wider beam never scores below greedy, attention rows are distributions;
+ * and the top-k scan's jump (first_above) against a plain loop. */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
 #include "fixture_model.h"
+#include "nn/nn.h"
 #include "test.h"
 
 static void test_beam1_equals_greedy(void) {
@@ -160,7 +163,55 @@ static void test_reused_workspace_changes_nothing(void) {
     }
 }
 
+/* first_above(x, from, n, floor) is the first i >= from with x[i] > floor,
+ * or n: every start and length around the lane width, floors below, inside
+ * and above the values, ties (equal is not above), NaN (never above). */
+static void test_first_above_matches_a_plain_loop(void) {
+    enum { N = 3 * NMT_LANES + 5 };
+    float x[N];
+    for (int i = 0; i < N; i++) x[i] = (float)((i * 37) % 23) - 11.0f;
+    x[7] = NAN;
+    const float floors[] = {-100.0f, -5.0f, 0.0f, 10.0f, 11.0f, 100.0f};
+    int wrong = 0, cases = 0;
+    for (int n = 0; n <= N; n++)
+        for (int from = 0; from <= n; from++)
+            for (size_t f = 0; f < sizeof floors / sizeof floors[0]; f++, cases++) {
+                int want = from;
+                while (want < n && !(x[want] > floors[f])) want++;
+                wrong += first_above(x, from, n, floors[f]) != want;
+            }
+    EXPECT_MSG(wrong == 0, "%d of %d cases differ", wrong, cases);
+}
+
+/* argmax_row (greedy's pick, through first_above) is the plain loop's
+ * "first index of the largest": ties, NaN first or inside, infinities, a
+ * row of -inf, +0 after -0, at every length around the lane width. */
+static void test_argmax_row_matches_a_plain_loop(void) {
+    enum { N = 3 * NMT_LANES + 5 };
+    float x[N];
+    int wrong = 0, cases = 0;
+    for (int pattern = 0; pattern < 8; pattern++)
+        for (int n = 1; n <= N; n++, cases++) {
+            for (int i = 0; i < N; i++) x[i] = (float)((i * 37 + pattern * 11) % 19) - 9.0f;
+            if (pattern == 1) x[0] = NAN;
+            if (pattern == 2) x[n / 2] = NAN;
+            if (pattern == 3) x[n - 1] = INFINITY;
+            if (pattern == 4)
+                for (int i = 0; i < N; i++) x[i] = -INFINITY;
+            if (pattern == 5) x[0] = -0.0f, x[n - 1] = 0.0f, x[n / 2] = x[n / 2] > 0 ? -x[n / 2] : x[n / 2];
+            if (pattern == 6)
+                for (int i = 0; i < N; i++) x[i] = i % 3 ? -INFINITY : -FLT_MAX;
+            int want = 0;
+            for (int i = 1; i < n; i++)
+                if (x[i] > x[want]) want = i;
+            wrong += argmax_row(x, n) != want;
+        }
+    EXPECT_MSG(wrong == 0, "%d of %d cases differ", wrong, cases);
+}
+
 int main(void) {
+    RUN(test_first_above_matches_a_plain_loop);
+    RUN(test_argmax_row_matches_a_plain_loop);
     fixture_init();
     RUN(test_beam1_equals_greedy);
     RUN(test_beam5_never_below_greedy);

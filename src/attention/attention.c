@@ -88,8 +88,10 @@ NMT_HOT void attention_step_forward(const AttentionWeights *w, const AttentionMe
                     continue;
                 }
                 const float *k = keys + js * A + o; /* k_j [A/N] */
-                if (w->type == ATTENTION_BAHDANAU)
+                if (w->type == ATTENTION_BAHDANAU && pre)
                     e[j] = attention_additive_score(q + (size_t)b * A + o, k, w->v + o, pre + jb * A + o, Ah);
+                else if (w->type == ATTENTION_BAHDANAU)
+                    e[j] = attention_additive_score(q + (size_t)b * A + o, k, w->v + o, NULL, Ah);
                 else
                     e[j] = dot_row(s + (size_t)b * H + o, k, Ah) * inv_sqrt_h;
             }

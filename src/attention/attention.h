@@ -81,7 +81,7 @@ typedef struct {
     float *alpha; /* [B][N][Ts] the weights */
     float *ctx;   /* [B][2H] the context c = sum_j a_j h_j (heads > 1: the heads' contexts side by side) */
     float *q;     /* Bahdanau: [B][A] the query projection W s; NULL for dot */
-    float *pre;   /* Bahdanau: [Ts][B][A] tanh(q + k_j), kept for the backward; NULL for dot */
+    float *pre;   /* Bahdanau: [Ts][B][A] tanh(q + k_j), kept for the backward; NULL for dot and in a search */
 } AttentionStepActs;
 
 /* The arrays of AttentionStepActs but alpha (which a search hands in, to

@@ -11,22 +11,28 @@
 #include <math.h>
 #include <stddef.h>
 
+#include "nn/cpu.h"
 #include "nn/nn.h"
 
-/* Bahdanau's score over n columns: p = tanh(q + k), kept for the backward,
- * and v . p summed in lanes (nn/nn.h). */
-static inline float attention_additive_score(const float *q, const float *k, const float *v, float *p, int n) {
+/* Bahdanau's score over n columns: v . tanh(q + k) summed in lanes
+ * (nn/nn.h), with p = tanh(q + k) kept for the backward; p NULL keeps
+ * nothing (a search, which has no backward, saves writing [Ts][B][A] per
+ * step). Call it with a literal NULL so the inlined copy has no stores.
+ * Always inlined (NMT_INLINE): left out of line it ran as SSE2 code. */
+NMT_INLINE float attention_additive_score(const float *q, const float *k, const float *v, float *p, int n) {
     float lane[NMT_LANES] = {0}, score = 0.0f;
     int a = 0;
     for (; a + NMT_LANES <= n; a += NMT_LANES)
         for (int l = 0; l < NMT_LANES; l++) {
-            p[a + l] = fast_tanhf(q[a + l] + k[a + l]);
-            lane[l] += v[a + l] * p[a + l];
+            const float t = fast_tanhf(q[a + l] + k[a + l]);
+            if (p) p[a + l] = t;
+            lane[l] += v[a + l] * t;
         }
     for (int l = 0; l < NMT_LANES; l++) score += lane[l];
     for (; a < n; a++) {
-        p[a] = fast_tanhf(q[a] + k[a]);
-        score += v[a] * p[a];
+        const float t = fast_tanhf(q[a] + k[a]);
+        if (p) p[a] = t;
+        score += v[a] * t;
     }
     return score;
 }

@@ -281,6 +281,8 @@ typedef struct {
 
 static int search_slots(const DecoderWeights *w, int B, int Ts, SearchScratch *sc, ActSlot *slots) {
     int n = decoder_step_slots(w, B, Ts, 0, &sc->step, slots);
+    for (int i = 0; i < n; i++) /* no backward: the attention keeps no tanh(q + k_j) (its pre NULL) */
+        if (slots[i].at == &sc->step.att.pre) slots[i].floats = 0;
     slots[n++] = (ActSlot){&sc->out_in, (size_t)B * w->out.in, 0};                    /* [B][3H+E] */
     slots[n++] = (ActSlot){&sc->deep, (w->out.deep_W != NULL) * (size_t)B * w->E, 0}; /* [B][E] */
     const size_t layered = w->depth > 1 ? (size_t)w->depth * B * w->H : 0;

@@ -28,4 +28,9 @@
 #define NMT_HOT
 #endif
 
+/* A helper that sits in the hot loop of NMT_HOT functions must be inlined
+ * into each clone: a copy GCC leaves out of line is compiled for the
+ * baseline only (SSE2), whatever clone calls it. */
+#define NMT_INLINE static inline __attribute__((always_inline))
+
 #endif

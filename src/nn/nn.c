@@ -70,10 +70,24 @@ NMT_HOT double logsumexp_row(const float *x, int V) {
 }
 
 int argmax_row(const float *x, int n) {
-    int best = 0;
-    for (int i = 1; i < n; i++)
-        if (x[i] > x[best]) best = i;
-    return best;
+    /* what "best = 0; every x[i] > x[best] becomes best" gives, a lane-wide pass
+     * for the maximum and one for its first index: nothing beats a NaN at 0, a
+     * NaN elsewhere never wins, and a row of -inf gives 0 */
+    if (n <= 0 || x[0] != x[0]) return 0;
+    const int i = first_above(x, 0, n, nextafterf(max_row(x, n), -INFINITY));
+    return i < n ? i : 0;
+}
+
+NMT_HOT int first_above(const float *x, int from, int n, float floor) {
+    int i = from;
+    for (; i + NMT_LANES <= n; i += NMT_LANES) {
+        int any = 0;
+        for (int l = 0; l < NMT_LANES; l++) any |= x[i + l] > floor;
+        if (any) break;
+    }
+    for (; i < n; i++)
+        if (x[i] > floor) return i;
+    return n;
 }
 
 void log_softmax_row(float *x, int V) {

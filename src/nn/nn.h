@@ -82,6 +82,10 @@ double logsumexp_row(const float *x, int V);
 void log_softmax_row(float *x, int V);
 /* Index of the largest of x[0..n) (the first one on ties). */
 int argmax_row(const float *x, int n);
+/* The first i in [from, n) with x[i] > floor, or n: NMT_LANES elements
+ * compared at a time (a beam's top-k scan skips the vocabulary's many
+ * words below its k-th best so far). */
+int first_above(const float *x, int from, int n, float floor);
 
 /* A bump allocator for one pass's activations. Memory taken during a pass
  * stays valid until arena_reset; after the first pass everything comes from

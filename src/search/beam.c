@@ -94,7 +94,9 @@ void beam_search(const Model *m, const int *const *src, const int *src_len, int 
                     const float *lp = logp + (size_t)k * V;
                     int nr = 0;
                     for (int v = 0; v < V; v++) {
-                        if (nr == 2 * K && lp[v] <= (float)(row_top[nr - 1].score)) continue;
+                        /* once 2K are kept, only a word above the last of them can enter (its score is
+                         * a float's, so the comparison is exact): jump to the next such word */
+                        if (nr == 2 * K && (v = first_above(lp, v, V, (float)row_top[nr - 1].score)) == V) break;
                         cand_insert(row_top, &nr, 2 * K, (Candidate){lp[v], r, decoding_token(&d, v)});
                     }
                     for (int c = 0; c < nr; c++)
