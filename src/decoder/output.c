@@ -4,9 +4,10 @@
 #include <stddef.h>
 
 #include "nn/blas.h"
+#include "nn/cpu.h"
 #include "nn/nn.h"
 
-void output_forward(const OutputWeights *w, int N, const float *o, float *deep, float *logits) {
+NMT_HOT void output_forward(const OutputWeights *w, int N, const float *o, float *deep, float *logits) {
     const int OI = w->in, LI = w->logit_in, V = w->V;
     const float *in = o;
     if (w->deep_W) {
@@ -21,7 +22,7 @@ void output_forward(const OutputWeights *w, int N, const float *o, float *deep, 
     add_bias_rows(logits, w->b, N, V);
 }
 
-void output_backward(const OutputWeights *w, const OutputWeights *dw, int N, const float *o, float *deep,
+NMT_HOT void output_backward(const OutputWeights *w, const OutputWeights *dw, int N, const float *o, float *deep,
                      const float *dlogits, float *d_o) {
     const int OI = w->in, LI = w->logit_in, V = w->V;
     const float *in = w->deep_W ? deep : o;

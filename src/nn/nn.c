@@ -8,14 +8,14 @@
 #include "nn/cpu.h"
 #include "sys/util.h"
 
-void add_bias_rows(float *Y, const float *b, int rows, int cols) {
+NMT_HOT void add_bias_rows(float *Y, const float *b, int rows, int cols) {
     for (int r = 0; r < rows; r++) {
         float *y = Y + (size_t)r * cols;
         for (int c = 0; c < cols; c++) y[c] += b[c];
     }
 }
 
-void colsum_add(float *db, const float *dY, int rows, int cols) {
+NMT_HOT void colsum_add(float *db, const float *dY, int rows, int cols) {
     for (int r = 0; r < rows; r++) {
         const float *d = dY + (size_t)r * cols;
         for (int c = 0; c < cols; c++) db[c] += d[c];
@@ -90,7 +90,7 @@ NMT_HOT int first_above(const float *x, int from, int n, float floor) {
     return n;
 }
 
-void log_softmax_row(float *x, int V) {
+NMT_HOT void log_softmax_row(float *x, int V) {
     const float lse = (float)logsumexp_row(x, V);
     for (int v = 0; v < V; v++) x[v] -= lse;
 }
