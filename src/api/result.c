@@ -108,6 +108,8 @@ nmt_status nmt_translate(const nmt_model *model, const nmt_options *options, con
         return api_fail(NMT_ERR_ARGUMENT, "nbest (%d) is larger than the beam (%d)", o->t.search.nbest,
                         o->t.search.beam);
     const Model *m = model->m;
+    char err[512];
+    if (translate_options_check_model(m, &o->t, err, sizeof err) != 0) return api_fail(NMT_ERR_ARGUMENT, "%s", err);
     if (api_prepare_int8(m) != NMT_OK) return NMT_ERR_UNSUPPORTED; /* int8 set after the load */
     Encoded e;
     nmt_status st = encode_side(m->vocab, VOCAB_SRC, lines, n, "input", o->t.max_src_len, &e);
@@ -120,8 +122,6 @@ nmt_status nmt_translate(const nmt_model *model, const nmt_options *options, con
     TranslateOptions to = o->t;
     to.threads = api_threads(o);
     to.search.want_attention = o->attention || o->alignment;
-    char err[512];
-    if (translate_options_check_model(m, &to, err, sizeof err) != 0) return api_fail(NMT_ERR_ARGUMENT, "%s", err);
     const int heads = translate_reads_layer(m, &to) ? 1 : ensemble_attention_heads(m); /* the layer has one */
     NBest *nb = xcalloc((size_t)e.n_ok + 1, sizeof(NBest));
     translate_ids_at(m, &to, (const int *const *)sp, sl, e.pos, e.n_ok, nb);
