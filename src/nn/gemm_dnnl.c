@@ -21,16 +21,7 @@
  * Scratchpads are user-managed: one growable buffer per thread instead of
  * one allocation per primitive.
  *
- * One implementation per product, process-wide. oneDNN walks a list of
- * implementations and takes the first that accepts the product; the first
- * (brgemm) has been seen to decline a product on one thread that it took on
- * another (M=1, N=24, K=8: brgemm on an OpenMP worker, the jit gemm on the
- * main thread, a few ulps apart), so the bits depended on the thread. The
- * first implementation made for a key, on any thread, is therefore recorded
- * (one small record per distinct product, for the life of the process), and
- * every later creation walks oneDNN's list to that same one. A product no
- * implementation accepted is recorded as refused, so it runs on OpenBLAS
- * everywhere.
+ * One implementation per product, process-wide: gemm_dnnl_choice.c.
  *
  * A failure of oneDNN (out of memory, a shape it has no kernel for) never
  * ends the process: gemm_dnnl() returns -1 before C is written and gemm()
@@ -45,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/gemm_dnnl_choice.h"
 #include "nn/gemm_impl.h"
 #include "sys/util.h"
 
@@ -124,101 +116,6 @@ static ThreadCache *thread_cache(void) {
     return tc;
 }
 
-/* The implementation chosen for each key: an open-addressed table, grown
- * at half load, under one lock. impl "" = refused. */
-typedef struct {
-    Key key;
-    int used;
-    char impl[48];
-} Choice;
-
-static Choice *choices;
-static size_t choices_cap, choices_count;
-static pthread_mutex_t choices_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static size_t choice_hash(const Key *k) {
-    const unsigned char *b = (const unsigned char *)k;
-    uint64_t h = 1469598103934665603u;
-    for (size_t i = 0; i < sizeof *k; i++) h = (h ^ b[i]) * 1099511628211u;
-    return (size_t)(h ^ (h >> 29));
-}
-
-/* The slot of k (found or free); choices_lock held, table not full. */
-static Choice *choice_slot(Choice *table, size_t cap, const Key *k) {
-    for (size_t i = choice_hash(k) & (cap - 1);; i = (i + 1) & (cap - 1))
-        if (!table[i].used || memcmp(&table[i].key, k, sizeof *k) == 0) return &table[i];
-}
-
-/* The recorded choice for k, or NULL; choices_lock held. */
-static const Choice *choice_find(const Key *k) { return choices ? choice_slot(choices, choices_cap, k) : NULL; }
-
-/* Record impl for k (new keys only); choices_lock held. 0, or -1 out of memory. */
-static int choice_record(const Key *k, const char *impl) {
-    if (2 * (choices_count + 1) > choices_cap) {
-        const size_t cap = choices_cap ? 2 * choices_cap : 1024;
-        Choice *table = calloc(cap, sizeof *table);
-        if (!table) return -1;
-        for (size_t i = 0; i < choices_cap; i++)
-            if (choices[i].used) *choice_slot(table, cap, &choices[i].key) = choices[i];
-        free(choices);
-        choices = table, choices_cap = cap;
-    }
-    Choice *c = choice_slot(choices, choices_cap, k);
-    c->key = *k;
-    c->used = 1;
-    snprintf(c->impl, sizeof c->impl, "%s", impl);
-    choices_count++;
-    return 0;
-}
-
-static const char *pd_impl(const_dnnl_primitive_desc_t pd) {
-    const char *impl = NULL;
-    return dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) == dnnl_success && impl ? impl : "?";
-}
-
-/* The first implementation on oneDNN's list named `want` (any, when NULL):
- * 0 with *pd set, or -1. */
-static int walk_to(dnnl_primitive_desc_t *pd, const dnnl_matmul_desc_t *desc, const_dnnl_primitive_attr_t attr,
-                   const char *want) {
-    dnnl_primitive_desc_iterator_t it;
-    *pd = NULL;
-    if (!ok(dnnl_primitive_desc_iterator_create(&it, desc, attr, engine, NULL))) return -1;
-    do {
-        dnnl_primitive_desc_t p = dnnl_primitive_desc_iterator_fetch(it);
-        if (p && (!want || strcmp(pd_impl(p), want) == 0)) {
-            *pd = p;
-            break;
-        }
-        if (p) dnnl_primitive_desc_destroy(p);
-    } while (ok(dnnl_primitive_desc_iterator_next(it)));
-    dnnl_primitive_desc_iterator_destroy(it);
-    return *pd ? 0 : -1;
-}
-
-/* The primitive descriptor of k's recorded implementation (recording the
- * first one oneDNN offers when k is new, or `prefer` if given and offered):
- * 0, or -1 when k is refused or its implementation is not offered now
- * (three walks). */
-static int settled_pd(dnnl_primitive_desc_t *pd, const dnnl_matmul_desc_t *desc, const_dnnl_primitive_attr_t attr,
-                      const Key *k, const char *prefer) {
-    int done = -1;
-    pthread_mutex_lock(&choices_lock);
-    const Choice *c = choice_find(k);
-    if (c && c->used) {
-        for (int tries = 0; c->impl[0] && done != 0 && tries < 3; tries++) done = walk_to(pd, desc, attr, c->impl);
-    } else {
-        done = prefer ? walk_to(pd, desc, attr, prefer) : -1;
-        if (done != 0) done = walk_to(pd, desc, attr, NULL);
-        if (choice_record(k, done == 0 ? pd_impl(*pd) : "") != 0 && done == 0) {
-            dnnl_primitive_desc_destroy(*pd); /* unrecorded: not made at all */
-            done = -1;
-        }
-    }
-    pthread_mutex_unlock(&choices_lock);
-    if (done != 0) *pd = NULL;
-    return done;
-}
-
 /* Row-major matrix of rows x cols, element (i, j) at i * rs + j * cs. */
 static int md(dnnl_memory_desc_t *d, int rows, int cols, int rs, int cs, dnnl_data_type_t t) {
     dnnl_dims_t dims = {rows, cols}, strides = {rs, cs};
@@ -254,7 +151,7 @@ static int entry_create(Entry *e, const Key *k, const char *prefer) {
                /* C = alpha AB + beta C; without the post-op C is only written */
                (beta == 0.0f || (ok(dnnl_post_ops_create(&ops)) && ok(dnnl_post_ops_append_sum(ops, beta)) &&
                                  ok(dnnl_primitive_attr_set_post_ops(attr, ops)))) &&
-               settled_pd(&pd, &desc, attr, k, prefer) == 0 &&
+               gemm_dnnl_settled_pd(&pd, &desc, attr, engine, k, sizeof *k, prefer) == 0 &&
                ok(dnnl_primitive_create(&e->prim, pd)) && new_memory(&e->a, &a) && new_memory(&e->b, &b) &&
                new_memory(&e->c, &c);
     if (done) {
@@ -385,7 +282,7 @@ int gemm_dnnl_s8_ready(int M, int N, int K, int lda, int ldb) {
 }
 
 const char *gemm_dnnl_impl(int M, int N, int K, const char *prefer) {
-    static _Thread_local char impl[sizeof ((Choice *)0)->impl];
+    static _Thread_local char impl[GEMM_DNNL_IMPL_CHARS];
     impl[0] = 0;
     if (!gemm_dnnl_available()) return impl;
     const Key k = {0, 0, M, N, K, K, N, N, DNNL_F32, 0x3f800000u, 0};
@@ -395,7 +292,7 @@ const char *gemm_dnnl_impl(int M, int N, int K, const char *prefer) {
     const Entry *e = tc ? lookup(tc, &k, prefer) : NULL;
     const_dnnl_primitive_desc_t pd;
     if (e && e->prim && ok(dnnl_primitive_get_primitive_desc(e->prim, &pd)))
-        snprintf(impl, sizeof impl, "%s", pd_impl(pd));
+        snprintf(impl, sizeof impl, "%s", gemm_dnnl_pd_impl(pd));
     if (saved != 1) omp_set_num_threads(saved);
     return impl;
 }

@@ -12,7 +12,7 @@
 #include "sys/util.h"
 #include "translate/batching.h"
 #include "translate/format.h"
-#include "translate/scorer.h"
+#include "translate/layer_rows.h"
 
 enum { TOKENS_PER_SENTENCE = 64 }; /* batch token budget: batch x this many source tokens */
 
@@ -76,10 +76,6 @@ int translate_options_check(const TranslateOptions *o, char *err, size_t errsz) 
     return 0;
 }
 
-int translate_reads_layer(const Model *m, const TranslateOptions *o) {
-    return att_source_reads_layer(o->attention_source, ensemble_attention_model(m)->cfg.alignment_layer);
-}
-
 int translate_options_check_model(const Model *m, const TranslateOptions *o, char *err, size_t errsz) {
     const int has_layer = ensemble_attention_model(m)->cfg.alignment_layer;
     if (att_source_check(o->attention_source, has_layer, o->model_name ? o->model_name : "the model", err, errsz))
@@ -94,41 +90,6 @@ int translate_options_check_model(const Model *m, const TranslateOptions *o, cha
 static long decode_cost(const void *ctx, int count, int len, int len2) {
     (void)ctx, (void)len2;
     return (long)len * count;
-}
-
-/* The alignment layer's rows for every hypothesis of out: a forced pass of
- * the attention model over (source, hypothesis), batched by the scorer as
- * it batches those pairs (by their lines' positions, so not by threads).
- * Each hypothesis's attention becomes the layer's [len + 1][Ts] rows, of
- * which its len + ended are read (the last is </s>'s). */
-static void layer_attention(const Model *m, const TranslateOptions *o, const int *const *src, const int *src_len,
-                            const long *pos, int n, NBest *out) {
-    int total = 0;
-    for (int i = 0; i < n; i++) total += out[i].n;
-    if (total == 0) return;
-    const int **sp = xmalloc(sizeof(int *) * (size_t)total), **tp = xmalloc(sizeof(int *) * (size_t)total);
-    int *sl = xmalloc(sizeof(int) * (size_t)total), *tl = xmalloc(sizeof(int) * (size_t)total);
-    long *pp = xmalloc(sizeof(long) * (size_t)total);
-    int k = 0;
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < out[i].n; j++, k++) {
-            sp[k] = src[i], sl[k] = src_len[i], pp[k] = pos[i];
-            tp[k] = out[i].hyps[j].tokens, tl[k] = out[i].hyps[j].len;
-        }
-    ScoreOptions so;
-    score_options_default(&so);
-    so.batch = o->batch, so.threads = o->threads, so.attention_source = ATT_SOURCE_ALIGNMENT;
-    double *logprob = xmalloc(sizeof(double) * (size_t)total);
-    float **att = xcalloc((size_t)total, sizeof(float *));
-    score_ids_at(ensemble_attention_model(m), &so, sp, sl, tp, tl, pp, total, logprob, att);
-    k = 0;
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < out[i].n; j++, k++) {
-            Hypothesis *h = &out[i].hyps[j];
-            hypothesis_free_attention(h);
-            h->attention = att[k], h->Ts = src_len[i], h->heads = 1;
-        }
-    free(sp), free(tp), free(sl), free(tl), free(pp), free(logprob), free(att);
 }
 
 /* Decode sentences 0..n-1; pos[i] is sentence i's line position, which
@@ -164,7 +125,7 @@ static void decode_sentences(const Model *m, const TranslateOptions *o, const in
         arena_free(&workspace);
     }
     batch_plan_free(&plan);
-    if (from_layer) layer_attention(m, o, src, src_len, pos, n, out);
+    if (from_layer) layer_rows_replace(m, o, src, src_len, pos, n, out);
 }
 
 void translate_ids_at(const Model *m, const TranslateOptions *o, const int *const *src, const int *src_len,
