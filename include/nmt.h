@@ -139,8 +139,9 @@ nmt_status nmt_options_set_max_src_len(nmt_options *o, int tokens);        /* 1.
 nmt_status nmt_options_set_max_len(nmt_options *o, int tokens);            /* 1..1048576, default 256 */
 /* The default and range of the setter nmt_options_set_NAME's option, as
  * the tools' tables define them (NAME: beam, nbest, length_penalty,
- * max_length_ratio, max_src_len, max_len, batch, threads); any pointer may
- * be NULL. For bindings that want the library's own defaults. */
+ * max_length_ratio, max_src_len, max_len, batch, threads, attention_source);
+ * any pointer may be NULL. For bindings that want the library's own
+ * defaults. */
 nmt_status nmt_option_info(const char *name, double *def, double *min, double *max);
 nmt_status nmt_options_set_batch(nmt_options *o, int batch);                /* 1..4096, default 32 */
 nmt_status nmt_options_set_threads(nmt_options *o, int threads);            /* 0 = all cores (default) */
