@@ -56,6 +56,39 @@ static void test_bpe_unknown_characters(void) {
     vocab_free(v);
 }
 
+/* BPE-dropout's encoding: another segmentation of the same text, the same
+ * one for the same seed; none at p = 0 or with whole words. */
+static void test_encode_sampled(void) {
+    const char *line = "The cat sat on the mat, the rat ran.";
+    const size_t len = strlen(line);
+    char err[64];
+    for (int bpe = 0; bpe <= 40; bpe += 40) {
+        Vocab *v = small_vocab(bpe, 0, 1);
+        int *full, *ids, *again;
+        int nf = vocab_encode(v, VOCAB_SRC, line, len, &full, err, sizeof err);
+        char *text = vocab_decode(v, VOCAB_SRC, full, nf);
+        int n = vocab_encode_sampled(v, VOCAB_SRC, line, len, 0.0f, 3, &ids, err, sizeof err);
+        EXPECT(n == nf && !memcmp(ids, full, (size_t)n * sizeof *ids));
+        free(ids);
+        int differed = 0, same_text = 1, repeatable = 1;
+        for (uint64_t seed = 0; seed < 50; seed++) {
+            n = vocab_encode_sampled(v, VOCAB_SRC, line, len, 0.3f, seed, &ids, err, sizeof err);
+            int n2 = vocab_encode_sampled(v, VOCAB_SRC, line, len, 0.3f, seed, &again, err, sizeof err);
+            repeatable &= n == n2 && !memcmp(ids, again, (size_t)n * sizeof *ids);
+            differed += n != nf || memcmp(ids, full, (size_t)n * sizeof *ids) != 0;
+            char *t = vocab_decode(v, VOCAB_SRC, ids, n);
+            same_text &= !strcmp(t, text);
+            free(t), free(ids), free(again);
+        }
+        EXPECT(repeatable);
+        EXPECT(same_text);
+        if (bpe) EXPECT_MSG(differed >= 40, "only %d of 50 seeds changed the segmentation", differed);
+        else EXPECT_MSG(differed == 0, "whole words were split (%d of 50 seeds)", differed);
+        free(text), free(full);
+        vocab_free(v);
+    }
+}
+
 static void test_lowercase(void) {
     Vocab *v = small_vocab(10, 1, 1);
     char *s = roundtrip(v, VOCAB_SRC, "THE Cat SAT", 11);
@@ -295,6 +328,7 @@ static void test_shared_corpora_roundtrip(void) {
 int main(void) {
     RUN(test_specials_and_words);
     RUN(test_bpe_unknown_characters);
+    RUN(test_encode_sampled);
     RUN(test_lowercase);
     RUN(test_invalid_utf8_encode_error);
     RUN(test_word_boundaries);

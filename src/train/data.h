@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+struct BpeDropout;
 struct Guidance;
 
 typedef struct {
@@ -18,6 +19,7 @@ typedef struct {
     int *src_len, *tgt_len;
     long total_tgt_tokens; /* including one </s> per pair */
     const struct Guidance *guide; /* gold links of the pairs for guided alignment (train/guidance.h), or NULL */
+    struct BpeDropout *bpe_dropout; /* segments the pairs anew each epoch (train/bpe_dropout.h), or NULL */
 } TrainData;
 
 typedef struct {

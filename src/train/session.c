@@ -141,6 +141,18 @@ void train_session_open(TrainSession *s, const TrainRequest *r, GivenSettings gi
                 (int)s->guide.start[s->guide.n], s->guide.unlinked, s->guide.n, (double)s->o.guide_weight,
                 trains[guidance_target(&s->o, &s->m->cfg)]);
     }
+    if (s->o.bpe_dropout > 0.0f) {
+        if (vocab_num_merges(s->m->vocab, VOCAB_SRC) == 0 || vocab_num_merges(s->m->vocab, VOCAB_TGT) == 0)
+            die("--bpe-dropout needs a BPE vocabulary (nmt-vocab --bpe N): %s has whole words on the %s side",
+                r->vocab ? r->vocab : "the model's vocabulary",
+                vocab_num_merges(s->m->vocab, VOCAB_SRC) == 0 ? "source" : "target");
+        /* the gold rows are computed once, from the full segmentation */
+        if (r->guide) die("--bpe-dropout cannot be combined with --guided-alignment: the gold rows are built from the full "
+                "segmentation");
+        bpe_dropout_open(&s->bpe_dropout, s->m->vocab, s->o.bpe_dropout, s->o.seed, r->max_len, s->train.corpus,
+                         r->train_src, r->train_tgt);
+        s->train.data.bpe_dropout = &s->bpe_dropout;
+    }
     s->has_valid = r->valid_src != NULL;
     if (s->has_valid) {
         text_data_load(&s->valid, s->m->vocab, r->valid_src, r->valid_tgt, 0, r->skip_invalid, valid_bleu,
@@ -172,6 +184,7 @@ int train_session_run(TrainSession *s) {
 void train_session_close(TrainSession *s) {
     text_data_free(&s->train);
     guidance_free(&s->guide);
+    if (s->train.data.bpe_dropout) bpe_dropout_close(&s->bpe_dropout);
     if (s->has_valid) text_data_free(&s->valid);
     buf_free(&s->prints);
     model_free(s->m);

@@ -11,6 +11,7 @@
 #include "model/config.h"
 #include "model/saved.h"
 #include "sys/fields.h"
+#include "train/bpe_dropout.h"
 #include "train/guidance.h"
 #include "train/optim.h"
 #include "train/state.h"
@@ -48,6 +49,7 @@ typedef struct {
     TextData train, valid;
     int has_valid;
     Guidance guide;
+    BpeDropout bpe_dropout; /* with --bpe-dropout */
     Buf prints;         /* what the run trains on (train/fingerprint.h), saved in its checkpoints */
 } TrainSession;
 

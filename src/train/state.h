@@ -52,6 +52,7 @@ typedef struct {
     int guide_decay_every;
     int guide_target;   /* TRAIN_GUIDE_*: which attention the guidance trains */
     float align_weight; /* w_a: the alignment layer's losses' weight (models with the layer) */
+    float bpe_dropout;  /* > 0: the training pairs segmented anew each epoch (train/bpe_dropout.h) */
 } TrainOptions;
 
 /* --guided-alignment-target: auto is the alignment layer when the model has

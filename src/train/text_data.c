@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "sys/lines.h"
 #include "sys/util.h"
 
 static TrainData to_train_data(const ParallelCorpus *c) {
@@ -21,22 +20,6 @@ static TrainData to_train_data(const ParallelCorpus *c) {
     return d;
 }
 
-/* The raw target line of every kept pair: BLEU is computed against the
- * text as the user has it. */
-static char **reference_lines(const char *path, const ParallelCorpus *c) {
-    long n = count_lines(path);
-    char **lines = xcalloc((size_t)n + 1, sizeof(char *));
-    LineReader r;
-    if (linereader_open(&r, path) != 0) die("%s: cannot open", path);
-    while (linereader_next(&r)) lines[r.lineno - 1] = xstrdup(r.line);
-    linereader_close(&r);
-    char **refs = xmalloc(sizeof(char *) * (size_t)(c->n + 1));
-    for (int i = 0; i < c->n; i++) refs[i] = xstrdup(lines[c->pairs[i].line - 1]);
-    for (long i = 0; i < n; i++) free(lines[i]);
-    free(lines);
-    return refs;
-}
-
 void text_data_load(TextData *d, const Vocab *v, const char *src, const char *tgt, int max_len, int skip_invalid,
                     int want_refs, const char *what) {
     CorpusStats st;
@@ -47,13 +30,12 @@ void text_data_load(TextData *d, const Vocab *v, const char *src, const char *tg
     buf_free(&summary);
     if (d->corpus->n == 0) die("%s: no usable sentence pairs in %s / %s", what, src, tgt);
     d->data = to_train_data(d->corpus);
-    d->refs = want_refs ? reference_lines(tgt, d->corpus) : NULL;
+    /* BLEU is computed against the text as the user has it */
+    d->refs = want_refs ? corpus_kept_lines(d->corpus, tgt) : NULL;
 }
 
 void text_data_free(TextData *d) {
-    if (d->refs)
-        for (int i = 0; i < d->data.n; i++) free(d->refs[i]);
-    free(d->refs);
+    corpus_lines_free(d->refs, d->data.n);
     free(d->data.src), free(d->data.tgt), free(d->data.src_len), free(d->data.tgt_len);
     corpus_free(d->corpus);
 }

@@ -13,6 +13,7 @@
 #include "sys/dist.h"
 #include "sys/util.h"
 #include "train/agree.h"
+#include "train/bpe_dropout.h"
 #include "train/progress.h"
 #include "train/validate.h"
 
@@ -151,6 +152,7 @@ int train_run(Model *m, const TrainData *train, const TrainData *valid, const Tr
     long last_valid_update = -1;
     EpochPlan plan = {0};
     int plan_epoch = -1;
+    const TrainData *epoch_data = train; /* the pairs as this epoch segments them */
     const char *why = "finished";
     int interrupted = 0;
     while (!t->st.finished) {
@@ -160,8 +162,9 @@ int train_run(Model *m, const TrainData *train, const TrainData *valid, const Tr
             break;
         }
         if (plan_epoch != t->st.epoch) {
+            if (train->bpe_dropout) epoch_data = bpe_dropout_epoch(train->bpe_dropout, train, t->st.epoch);
             epoch_plan_free(&plan);
-            epoch_plan(&plan, train, o->batch, o->seed, t->st.epoch);
+            epoch_plan(&plan, epoch_data, o->batch, o->seed, t->st.epoch);
             plan_epoch = t->st.epoch;
         }
         if (t->st.batch_in_epoch >= plan.n_batches) {
@@ -170,7 +173,7 @@ int train_run(Model *m, const TrainData *train, const TrainData *valid, const Tr
             continue;
         }
         int b = t->st.batch_in_epoch;
-        LossSum ls = trainer_update(t, train, plan.order + plan.start[b], plan.count[b]);
+        LossSum ls = trainer_update(t, epoch_data, plan.order + plan.start[b], plan.count[b]);
         t->st.batch_in_epoch++;
         t->st.update++;
         t->st.tokens += ls.tokens;

@@ -1,6 +1,7 @@
 /* bpe.c — see bpe.h. */
 #include "vocab/bpe.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -323,4 +324,36 @@ int bpe_apply(const BpeRanks *r, int *ids, int n) {
     for (int i = 0; i >= 0; i = nxt[i]) ids[m++] = ids[i];
     if (big) free(nxt), free(prv), free(heap);
     return m;
+}
+
+int bpe_apply_dropout(const BpeRanks *r, int *ids, int n, float p, Rng *rng) {
+    /* Every step looks at every pair again, since a merge skipped at one
+     * step may be drawn at the next: quadratic in the word's atoms, which
+     * are few. Merging every drawn occurrence of the lowest rank in one pass
+     * is the same as one at a time: a pair that contains the merged symbol
+     * has a higher rank than the merge that made it. */
+    enum { SMALL = 64 };
+    int rank_s[SMALL];
+    int *rank = n > SMALL ? xmalloc((size_t)n * sizeof *rank) : rank_s;
+    while (n > 1) {
+        int best = INT_MAX;
+        for (int i = 0; i + 1 < n; i++) {
+            const int *rk = u64map_get(&r->rank, u64_pair(ids[i], ids[i + 1]));
+            rank[i] = rk && !(p > 0.0f && rng_uniform(rng) < p) ? *rk : -1; /* [i]: the merge of ids[i], ids[i+1] if drawn */
+            if (rank[i] >= 0 && rank[i] < best) best = rank[i];
+        }
+        if (best == INT_MAX) break;
+        int m = 0;
+        for (int i = 0; i < n;) {
+            if (i + 1 < n && rank[i] == best) {
+                ids[m++] = r->result[best];
+                i += 2;
+            } else {
+                ids[m++] = ids[i++];
+            }
+        }
+        n = m;
+    }
+    if (rank != rank_s) free(rank);
+    return n;
 }

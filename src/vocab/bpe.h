@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nn/rng.h"
 #include "sys/hashmap.h"
 
 /* What bpe_learn produces. Symbols 0..natoms-1 are the atoms (sorted by
@@ -43,5 +44,14 @@ typedef struct {
 /* Apply merges to a word of symbol ids in place, lowest rank first and,
  * within a rank, left to right (as learning did). Returns the new length. */
 int bpe_apply(const BpeRanks *r, int *ids, int n);
+
+/* BPE-dropout (Provilkov et al. 2020): the same merges, but at every step
+ * each applicable merge is skipped with probability p, drawn from rng; the
+ * lowest-rank merge left is applied at every position where it was drawn
+ * (left to right, as bpe_apply), and the word is done when none is left.
+ * So a word comes out in one of its coarser segmentations, every piece a
+ * token of the table. p = 0 gives bpe_apply's result (more slowly) and
+ * draws nothing. */
+int bpe_apply_dropout(const BpeRanks *r, int *ids, int n, float p, Rng *rng);
 
 #endif

@@ -172,6 +172,26 @@ ParallelCorpus *corpus_load(const Vocab *v, const char *src_path, const char *tg
     return c;
 }
 
+char **corpus_kept_lines(const ParallelCorpus *c, const char *path) {
+    long n = count_lines(path);
+    char **lines = xcalloc((size_t)n + 1, sizeof(char *));
+    LineReader r;
+    if (linereader_open(&r, path) != 0) die("%s: cannot open", path);
+    while (linereader_next(&r)) lines[r.lineno - 1] = xstrdup(r.line);
+    linereader_close(&r);
+    char **kept = xmalloc(sizeof(char *) * (size_t)(c->n + 1));
+    for (int i = 0; i < c->n; i++) kept[i] = xstrdup(lines[c->pairs[i].line - 1]);
+    for (long i = 0; i < n; i++) free(lines[i]);
+    free(lines);
+    return kept;
+}
+
+void corpus_lines_free(char **lines, int n) {
+    if (!lines) return;
+    for (int i = 0; i < n; i++) free(lines[i]);
+    free(lines);
+}
+
 void corpus_free(ParallelCorpus *c) {
     if (!c) return;
     free(c->pairs);

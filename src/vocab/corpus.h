@@ -81,5 +81,9 @@ typedef struct {
 ParallelCorpus *corpus_load(const Vocab *v, const char *src_path, const char *tgt_path, int max_len, int skip_invalid,
                             CorpusStats *stats);
 void corpus_free(ParallelCorpus *c);
+/* The raw line (as LineReader gives it) of every pair of c, read again from
+ * path, one of the two files c was loaded from: [c->n] malloc'd strings. */
+char **corpus_kept_lines(const ParallelCorpus *c, const char *path);
+void corpus_lines_free(char **lines, int n);
 
 #endif

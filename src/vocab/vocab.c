@@ -156,6 +156,8 @@ typedef struct {
     int n, cap;
     int *atoms; /* scratch for one word */
     int natoms_cap;
+    float dropout; /* > 0: BPE-dropout, each word segmented afresh (no cache) */
+    Rng rng;
 } EncodeCtx;
 
 static void push_id(EncodeCtx *e, int id) {
@@ -182,7 +184,7 @@ static void emit_word(void *ctx, const char *tok, size_t len) {
 static void emit_bpe(void *ctx, const char *tok, size_t len) {
     EncodeCtx *e = ctx;
     EncodeCache *c = e->cache;
-    int key = len <= CACHE_MAX_WORD ? strtab_find(&c->keys, tok, len) : -1;
+    int key = c && len <= CACHE_MAX_WORD ? strtab_find(&c->keys, tok, len) : -1;
     if (key >= 0) {
         for (int i = 0; i < c->len[key]; i++) push_id(e, c->ids[c->start[key] + (size_t)i]);
         return;
@@ -202,9 +204,10 @@ static void emit_bpe(void *ctx, const char *tok, size_t len) {
         if (!sep) break;
         s = sep + 1;
     }
-    n = bpe_apply(&e->t->ranks, e->atoms, n);
+    n = e->dropout > 0.0f ? bpe_apply_dropout(&e->t->ranks, e->atoms, n, e->dropout, &e->rng)
+                          : bpe_apply(&e->t->ranks, e->atoms, n);
     for (int i = 0; i < n; i++) push_id(e, e->atoms[i]);
-    if (len > CACHE_MAX_WORD) return;
+    if (!c || len > CACHE_MAX_WORD) return;
     key = strtab_intern(&c->keys, tok, len, NULL);
     if (key >= c->cap) {
         c->cap = c->cap ? 2 * c->cap : 1024;
@@ -222,7 +225,8 @@ static void emit_bpe(void *ctx, const char *tok, size_t len) {
     c->nids += (size_t)n;
 }
 
-int vocab_encode(const Vocab *v, VocabSide side, const char *text, size_t len, int **ids, char *err, size_t errsz) {
+static int encode(const Vocab *v, VocabSide side, const char *text, size_t len, float dropout, uint64_t seed,
+                  int **ids, char *err, size_t errsz) {
     long bad = utf8_invalid_at(text, len);
     if (bad >= 0) {
         snprintf(err, errsz, "invalid UTF-8 at byte %ld", bad + 1);
@@ -237,8 +241,11 @@ int vocab_encode(const Vocab *v, VocabSide side, const char *text, size_t len, i
         *ids = NULL;
         return -1;
     }
-    EncodeCtx e = {.t = vocab_table(v, side)};
-    if (e.t->is_bpe) {
+    EncodeCtx e = {.t = vocab_table(v, side), .dropout = dropout};
+    if (e.t->is_bpe && dropout > 0.0f) {
+        rng_seed(&e.rng, seed, (uint64_t)side);
+        tok_split(norm.data, norm.len, 1, emit_bpe, &e);
+    } else if (e.t->is_bpe) {
         int slot = v->joint ? 0 : side;
         e.cache = cache_checkout(v, slot);
         tok_split(norm.data, norm.len, 1, emit_bpe, &e);
@@ -251,6 +258,15 @@ int vocab_encode(const Vocab *v, VocabSide side, const char *text, size_t len, i
     if (!e.ids) e.ids = xmalloc(sizeof *e.ids);
     *ids = e.ids;
     return e.n;
+}
+
+int vocab_encode(const Vocab *v, VocabSide side, const char *text, size_t len, int **ids, char *err, size_t errsz) {
+    return encode(v, side, text, len, 0.0f, 0, ids, err, errsz);
+}
+
+int vocab_encode_sampled(const Vocab *v, VocabSide side, const char *text, size_t len, float bpe_dropout,
+                         uint64_t seed, int **ids, char *err, size_t errsz) {
+    return encode(v, side, text, len, bpe_dropout, seed, ids, err, errsz);
 }
 
 static void decode_id(const VocabTable *t, int id, Buf *out) {

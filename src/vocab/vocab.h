@@ -46,6 +46,12 @@ int vocab_starts_word(const Vocab *v, VocabSide side, int id);
  * number of ids with *ids malloc'd, or -1 on invalid UTF-8 with err set to
  * "invalid UTF-8 at byte K" (K 1-based; the caller prefixes FILE:LINE). */
 int vocab_encode(const Vocab *v, VocabSide side, const char *text, size_t len, int **ids, char *err, size_t errsz);
+/* vocab_encode with BPE-dropout (bpe.h's bpe_apply_dropout): each BPE
+ * merge skipped with probability bpe_dropout at every step, drawn from a
+ * generator seeded with (seed, side), so the same arguments give the same
+ * segmentation. bpe_dropout = 0, and word vocabularies: vocab_encode. */
+int vocab_encode_sampled(const Vocab *v, VocabSide side, const char *text, size_t len, float bpe_dropout,
+                         uint64_t seed, int **ids, char *err, size_t errsz);
 /* Ids -> detokenized text (malloc'd, NUL-terminated). Stops at </s>; skips <pad> and <s>. */
 char *vocab_decode(const Vocab *v, VocabSide side, const int *ids, int n);
 

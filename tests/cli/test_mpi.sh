@@ -89,6 +89,17 @@ if timeout 300 "${mpi[@]}" -np 3 "$B/nmt-train" "${common[@]}" "${al[@]}" -o "$T
 else
     fail np3_alignment_layer_same_model_as_one_process "$(tail -5 "$T/alerr")"
 fi
+# BPE-dropout (each rank segments every pair of an epoch the same way): the same
+# bytes for 3 ranks, over an epoch boundary (15 updates per epoch)
+"$B/nmt-vocab" --src "$T/tr.src" --tgt "$T/tr.tgt" --joint --bpe 150 -o "$T/VB" 2>/dev/null
+bd=(--vocab "$T/VB" --bpe-dropout 0.2 --max-updates 20)
+"$B/nmt-train" "${common[@]}" "${bd[@]}" -o "$T/bd1" 2>"$T/bderr" || fail bpe_dropout_single_process "$(tail -3 "$T/bderr")"
+if timeout 300 "${mpi[@]}" -np 3 "$B/nmt-train" "${common[@]}" "${bd[@]}" -o "$T/bd3" 2>"$T/bderr" &&
+    grep -aq "^bpe_dropout=0\.2" "$T/bd1.ckpt" && cmp -s "$T/bd1" "$T/bd3" && cmp -s "$T/bd1.last" "$T/bd3.last"; then
+    pass np3_bpe_dropout_same_model_as_one_process
+else
+    fail np3_bpe_dropout_same_model_as_one_process "$(tail -5 "$T/bderr")"
+fi
 # ranks on several hosts each take the whole optimizer step instead of a
 # slice of it (forced here on one host): the same bytes again
 if NMT_SHARD_OPTIMIZER=0 timeout 300 "${mpi[@]}" -np 3 "$B/nmt-train" "${common[@]}" -o "$T/np3r" 2>"$T/rerr" &&
