@@ -73,6 +73,10 @@ const TrainData *bpe_dropout_epoch(BpeDropout *bd, const TrainData *base, int ep
     }
     free(seq);
     free(len);
+    if (base->guide) {
+        guidance_resegment(&bd->guide, base->guide, bd->vocab, d);
+        d->guide = &bd->guide;
+    }
     return d;
 }
 
@@ -81,5 +85,6 @@ void bpe_dropout_close(BpeDropout *bd) {
     corpus_lines_free(bd->text[1], bd->n);
     free(bd->epoch.src), free(bd->epoch.tgt), free(bd->epoch.src_len), free(bd->epoch.tgt_len);
     free(bd->ids);
+    if (bd->guide.borrowed) guidance_free(&bd->guide);
     memset(bd, 0, sizeof *bd);
 }

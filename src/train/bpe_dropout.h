@@ -8,13 +8,15 @@
  * An epoch's segmentation is a function of (seed, epoch, line number):
  * it does not depend on the thread count or the rank, and a resumed run
  * computes the same one. A side that comes out longer than --max-len
- * keeps its full segmentation, which was within it. */
+ * keeps its full segmentation, which was within it. With guided
+ * alignment, the word links are joined to the epoch's subwords. */
 #ifndef NMT_TRAIN_BPE_DROPOUT_H
 #define NMT_TRAIN_BPE_DROPOUT_H
 
 #include <stdint.h>
 
 #include "train/data.h"
+#include "train/guidance.h"
 #include "vocab/corpus.h"
 
 typedef struct BpeDropout {
@@ -26,6 +28,7 @@ typedef struct BpeDropout {
     char **text[2];           /* [n] raw source and target lines of the pairs */
     const ParallelCorpus *corpus; /* the full segmentation and line numbers */
     TrainData epoch;          /* the current epoch's pairs */
+    Guidance guide;           /* with guided alignment: the gold links of the epoch's segmentation */
     int *ids;                 /* their storage */
     size_t cap_ids;
 } BpeDropout;

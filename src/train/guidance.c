@@ -11,6 +11,49 @@
 #include "sys/lines.h"
 #include "sys/util.h"
 
+/* Pair i's subword links, appended to g->sub: every target piece of word
+ * l.tgt with every source piece of word l.src. A word's pieces are
+ * consecutive, so each link scans two spans. sw, tw: scratch of at least
+ * src_len and tgt_len + 1 ints. */
+static void add_pair_links(Guidance *g, size_t *n_sub, size_t *cap, const Vocab *v, const int *src, int src_len,
+                           const int *tgt, int tgt_len, const AlignLink *l, size_t k_links, int *sw, int *tw) {
+    vocab_word_ids(v, VOCAB_SRC, src, src_len, sw);
+    vocab_word_ids(v, VOCAB_TGT, tgt, tgt_len, tw);
+    for (size_t k = 0; k < k_links; k++) {
+        int t0 = 0, j0 = 0;
+        while (t0 < tgt_len && tw[t0] != l[k].tgt) t0++;
+        while (j0 < src_len && sw[j0] != l[k].src) j0++;
+        for (int t = t0; t < tgt_len && tw[t] == l[k].tgt; t++)
+            for (int j = j0; j < src_len && sw[j] == l[k].src; j++) {
+                if (*n_sub == *cap) *cap *= 2, g->sub = xrealloc(g->sub, sizeof(int) * 2 * *cap);
+                g->sub[2 * *n_sub] = t, g->sub[2 * *n_sub + 1] = j;
+                ++*n_sub;
+            }
+    }
+}
+
+/* g->start and g->sub for the pairs of d from g->words; g->n is d->n. */
+static void segment(Guidance *g, const Vocab *v, const TrainData *d) {
+    g->n = d->n;
+    g->start = xrealloc(g->start, sizeof(long) * (size_t)(d->n + 1));
+    size_t cap = 1024, n_sub = 0;
+    g->sub = xrealloc(g->sub, sizeof(int) * 2 * cap);
+    int *sw = NULL, *tw = NULL, wcap = 0;
+    for (int i = 0; i < d->n; i++) {
+        int need = (d->src_len[i] > d->tgt_len[i] ? d->src_len[i] : d->tgt_len[i]) + 1;
+        if (need > wcap) {
+            wcap = need;
+            sw = xrealloc(sw, sizeof(int) * (size_t)wcap);
+            tw = xrealloc(tw, sizeof(int) * (size_t)wcap);
+        }
+        g->start[i] = (long)n_sub;
+        add_pair_links(g, &n_sub, &cap, v, d->src[i], d->src_len[i], d->tgt[i], d->tgt_len[i],
+                       alignment_links(&g->words, i), alignment_count(&g->words, i), sw, tw);
+    }
+    g->start[d->n] = (long)n_sub;
+    free(sw), free(tw);
+}
+
 void guidance_load(Guidance *g, const char *path, const Vocab *v, const ParallelCorpus *c, const char *train_src) {
     memset(g, 0, sizeof *g);
     Alignment a;
@@ -25,15 +68,16 @@ void guidance_load(Guidance *g, const char *path, const Vocab *v, const Parallel
             "line of the training files",
             path, a.nsent, a.nsent == 1 ? "" : "s", train_src, lines);
 
-    g->n = c->n;
-    g->start = xmalloc(sizeof(long) * (size_t)(c->n + 1));
-    size_t cap = 1024, n_sub = 0;
-    g->sub = xmalloc(sizeof(int) * 2 * cap);
+    /* the kept pairs' word links, checked against their words */
+    alignment_init(&g->words);
     int *sw = NULL, *tw = NULL, wcap = 0;
+    TrainData d = {.n = c->n};
+    d.src = xmalloc(sizeof(int *) * (size_t)(c->n + 1)), d.tgt = xmalloc(sizeof(int *) * (size_t)(c->n + 1));
+    d.src_len = xmalloc(sizeof(int) * (size_t)(c->n + 1)), d.tgt_len = xmalloc(sizeof(int) * (size_t)(c->n + 1));
     for (int i = 0; i < c->n; i++) {
         const CorpusPair *p = &c->pairs[i];
         const long s = p->line - 1; /* the pair's sentence in the file: its line number */
-        g->start[i] = (long)n_sub;
+        d.src[i] = p->src, d.src_len[i] = p->src_len, d.tgt[i] = p->tgt, d.tgt_len[i] = p->tgt_len;
         int need = (p->src_len > p->tgt_len ? p->src_len : p->tgt_len) + 1;
         if (need > wcap) {
             wcap = need;
@@ -48,27 +92,29 @@ void guidance_load(Guidance *g, const char *path, const Vocab *v, const Parallel
         const size_t k_links = alignment_count(&a, s);
         if (k_links == 0) g->unlinked++;
         g->word_links += (long)k_links;
-        /* every target piece of word l.tgt with every source piece of word
-         * l.src; a word's pieces are consecutive, so each link scans two spans */
-        for (size_t k = 0; k < k_links; k++) {
-            int t0 = 0, j0 = 0;
-            while (t0 < p->tgt_len && tw[t0] != l[k].tgt) t0++;
-            while (j0 < p->src_len && sw[j0] != l[k].src) j0++;
-            for (int t = t0; t < p->tgt_len && tw[t] == l[k].tgt; t++)
-                for (int j = j0; j < p->src_len && sw[j] == l[k].src; j++) {
-                    if (n_sub == cap) cap *= 2, g->sub = xrealloc(g->sub, sizeof(int) * 2 * cap);
-                    g->sub[2 * n_sub] = t, g->sub[2 * n_sub + 1] = j;
-                    n_sub++;
-                }
-        }
+        alignment_begin(&g->words);
+        for (size_t k = 0; k < k_links; k++) alignment_add(&g->words, l[k].src, l[k].tgt, l[k].possible);
+        alignment_finish(&g->words);
     }
-    g->start[c->n] = (long)n_sub;
     free(sw), free(tw);
     alignment_free(&a);
+    segment(g, v, &d);
+    free(d.src), free(d.tgt), free(d.src_len), free(d.tgt_len);
+}
+
+void guidance_resegment(Guidance *out, const Guidance *g, const Vocab *v, const TrainData *d) {
+    if (!out->borrowed) { /* first call: share g's word links */
+        memset(out, 0, sizeof *out);
+        out->words = g->words;
+        out->borrowed = 1;
+        out->unlinked = g->unlinked, out->word_links = g->word_links;
+    }
+    segment(out, v, d);
 }
 
 void guidance_free(Guidance *g) {
     free(g->start), free(g->sub);
+    if (!g->borrowed) alignment_free(&g->words);
     memset(g, 0, sizeof *g);
 }
 

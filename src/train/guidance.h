@@ -15,9 +15,11 @@
 #ifndef NMT_TRAIN_GUIDANCE_H
 #define NMT_TRAIN_GUIDANCE_H
 
+#include "align/pharaoh.h"
 #include "model/batch.h"
 #include "model/config.h"
 #include "model/seq2seq.h"
+#include "train/data.h"
 #include "train/state.h"
 #include "vocab/corpus.h"
 
@@ -27,6 +29,8 @@ typedef struct Guidance {
     int *sub;        /* (target token, source token) subword links, two ints each */
     long unlinked;   /* kept pairs without any link */
     long word_links; /* word links of the kept pairs */
+    Alignment words; /* sentence i: pair i's word links */
+    int borrowed;    /* words belongs to another Guidance (guidance_resegment) */
 } Guidance;
 
 /* Read path for the kept pairs of c (read from the training file
@@ -34,6 +38,11 @@ typedef struct Guidance {
  * naming the file: a wrong line count, "FILE:LINE: ..." for a malformed
  * link or an index beyond the words of that line. */
 void guidance_load(Guidance *g, const char *path, const Vocab *v, const ParallelCorpus *c, const char *train_src);
+/* The same word links for another segmentation of the same pairs
+ * (BPE-dropout): out's subword links are those of d's pairs, segmented
+ * with v; out shares g's word links (start from a zeroed out, and free it
+ * before g). */
+void guidance_resegment(Guidance *out, const Guidance *g, const Vocab *v, const TrainData *d);
 void guidance_free(Guidance *g);
 
 /* Fill the gold rows of b (filled by batch_fill from the pairs idx[0..count)

@@ -146,9 +146,6 @@ void train_session_open(TrainSession *s, const TrainRequest *r, GivenSettings gi
             die("--bpe-dropout needs a BPE vocabulary (nmt-vocab --bpe N): %s has whole words on the %s side",
                 r->vocab ? r->vocab : "the model's vocabulary",
                 vocab_num_merges(s->m->vocab, VOCAB_SRC) == 0 ? "source" : "target");
-        /* the gold rows are computed once, from the full segmentation */
-        if (r->guide) die("--bpe-dropout cannot be combined with --guided-alignment: the gold rows are built from the full "
-                "segmentation");
         bpe_dropout_open(&s->bpe_dropout, s->m->vocab, s->o.bpe_dropout, s->o.seed, r->max_len, s->train.corpus,
                          r->train_src, r->train_tgt);
         s->train.data.bpe_dropout = &s->bpe_dropout;

@@ -49,8 +49,8 @@ int bpe_apply(const BpeRanks *r, int *ids, int n);
  * each applicable merge is skipped with probability p, drawn from rng; the
  * lowest-rank merge left is applied at every position where it was drawn
  * (left to right, as bpe_apply), and the word is done when none is left.
- * So a word comes out in one of its coarser segmentations, every piece a
- * token of the table. p = 0 gives bpe_apply's result (more slowly) and
+ * So a word comes out in another segmentation (usually in more pieces),
+ * every piece a token of the table. p = 0 gives bpe_apply's result (more slowly) and
  * draws nothing. */
 int bpe_apply_dropout(const BpeRanks *r, int *ids, int n, float p, Rng *rng);
 
