@@ -16,6 +16,9 @@
 #        model without guidance (the "no guidance" rows read that attention:
 #        --attention-source decoder);
 #      - "guided": the decoder's own attention guided by the same links;
+#   2b. (ROUNDS=2, the default) trains the layer models again, guided by
+#      the first round's layer links over the training text, symmetrized
+#      (Zenkel et al. 2020's guided round);
 #   3. force-aligns the gold sentences with every model (nmt-score
 #      --alignment hard), symmetrizes the two directions, and prints one
 #      table of AER / precision / recall against dev.talp.
@@ -24,7 +27,7 @@
 # guided and the unguided models at an equal budget on a loaded machine).
 # A model already in OUT_DIR is kept, so a second run only scores.
 # Environment: BPE EMB HIDDEN DECODER BATCH MAX_LEN GUIDE_WEIGHT LAYER_GUIDE_WEIGHT LAYER_FLAGS THREADS JOBS
-# MAX_UPDATES.
+# MAX_UPDATES ROUNDS.
 set -euo pipefail
 if [ $# -lt 3 ]; then
     echo "usage: $0 DATA_DIR GOLD_DIR OUT_DIR [MINUTES]   (default 20 minutes per model)" >&2
@@ -44,6 +47,7 @@ LAYER_GUIDE_WEIGHT=${LAYER_GUIDE_WEIGHT:-1}   # the alignment layer's guidance (
 read -r -a LAYER_FLAGS <<<"${LAYER_FLAGS-"--alignment-context"}"  # the alignment layer's own flags (keys with context: 29.8% AER against 35.3% without)
 THREADS=${THREADS:-$(nproc)}
 MAX_UPDATES=${MAX_UPDATES:-}
+ROUNDS=${ROUNDS:-2}               # 2: a second round of the layer models, guided by the first round's own links
 JOBS=${JOBS:-1}                   # models trained at once (e.g. THREADS=1 JOBS=2 on two cores)
 DECODER=${DECODER:-cgru}         # cgru: the conditional GRU, whose attention query has read y_{t-1}; or gru
 for f in "$data/train.de" "$data/train.en" "$gold/dev.de" "$gold/dev.en" "$gold/dev.talp"; do
@@ -105,6 +109,32 @@ launch guided-de-en de en --guided-alignment "$out/align/gdfa" --guided-alignmen
 launch guided-en-de en de --guided-alignment "$out/align/gdfa.en-de" --guided-alignment-weight "$GUIDE_WEIGHT"
 wait_trainings
 
+# 2b. with ROUNDS=2, a second round (Zenkel et al. 2020): the layer models
+# trained again, guided by the first round's own grow-diag-final-and links
+# over the training text instead of the aligner's (the translation model in
+# them is the first round's, bit for bit: the guidance trains the layer alone)
+if [ "$ROUNDS" -ge 2 ]; then
+    if [ ! -f "$out/align/layer1.gdfa" ]; then
+        log "the first round's layer links over the training text, both directions"
+        "$bin/nmt-score" -m "$out/layer-de-en/model" --src "$out/data/train.de" --tgt "$out/data/train.en" --quiet \
+            --threads "$THREADS" --attention-source alignment --alignment hard \
+            --alignment-out "$out/align/layer1.de-en" >/dev/null
+        "$bin/nmt-score" -m "$out/layer-en-de/model" --src "$out/data/train.en" --tgt "$out/data/train.de" --quiet \
+            --threads "$THREADS" --attention-source alignment --alignment hard \
+            --alignment-out "$out/align/layer1.raw-en-de" >/dev/null
+        flip <"$out/align/layer1.raw-en-de" >"$out/align/layer1.en-de"
+        "$bin/nmt-align" --symmetrize grow-diag-final-and --forward "$out/align/layer1.de-en" \
+            --reverse "$out/align/layer1.en-de" --src "$out/data/train.de" --tgt "$out/data/train.en" \
+            -o "$out/align/layer1.gdfa"
+    fi
+    flip <"$out/align/layer1.gdfa" >"$out/align/layer1.gdfa.en-de"
+    launch layer2-de-en de en --alignment-layer "${LAYER_FLAGS[@]}" --guided-alignment "$out/align/layer1.gdfa" \
+        --guided-alignment-weight "$LAYER_GUIDE_WEIGHT"
+    launch layer2-en-de en de --alignment-layer "${LAYER_FLAGS[@]}" --guided-alignment "$out/align/layer1.gdfa.en-de" \
+        --guided-alignment-weight "$LAYER_GUIDE_WEIGHT"
+    wait_trainings
+fi
+
 # 3. forced alignment of the gold sentences, all written de-en
 sc=$out/score
 tail -n "$n_gold" "$out/align/fwd" >"$sc/aligner.de-en"
@@ -126,8 +156,10 @@ force_align raw-current layer decoder current
 force_align raw-next layer decoder next
 force_align guided-current guided decoder current
 force_align layer layer alignment current
+[ "$ROUNDS" -ge 2 ] && force_align layer2 layer2 alignment current
 head -n 12 "$gold/dev.de" >"$sc/first12.de"
 head -n 12 "$gold/dev.en" >"$sc/first12.en"
+head -n 12 "$gold/dev.talp" >"$sc/first12.talp"
 for kind in raw guided layer; do
     model=$kind source=decoder
     [ $kind = guided ] || model=layer
@@ -137,7 +169,7 @@ for kind in raw guided layer; do
         --attention-source "$source" --alignment soft --alignment-out "$sc/$kind.soft" >/dev/null
     # the first 12 gold sentences as an html page: the rows, the model's links, gold links
     "$bin/nmt-score" -m "$out/$model-de-en/model" --src "$sc/first12.de" --tgt "$sc/first12.en" --quiet \
-        --attention-source "$source" --alignment hard --alignment-out /dev/null --gold-alignment "$gold/dev.talp" \
+        --attention-source "$source" --alignment hard --alignment-out /dev/null --gold-alignment "$sc/first12.talp" \
         --attention "$out/attention-$kind-de-en.html" >/dev/null
 done
 peak() { awk '{for (i = 1; i < NF; i++) { n = split($i, w, ","); m = 0; for (k = 1; k <= n; k++) if (w[k] + 0 > m) m = w[k] + 0; s += m; c++ } } END { printf "%.3f", s / c }' "$1"; }
@@ -168,6 +200,11 @@ row() { # LABEL FILE
     row "alignment layer, guided by nmt-align: de->en" "$sc/layer.de-en"
     row "alignment layer, guided by nmt-align: en->de" "$sc/layer.en-de"
     row "alignment layer, guided by nmt-align: grow-diag-final-and" "$sc/layer.gdfa"
+    if [ "$ROUNDS" -ge 2 ]; then
+        row "alignment layer, second round (its own links): de->en" "$sc/layer2.de-en"
+        row "alignment layer, second round (its own links): en->de" "$sc/layer2.en-de"
+        row "alignment layer, second round (its own links): gdfa" "$sc/layer2.gdfa"
+    fi
     echo
     echo "mean largest weight per target subword (de->en): attention, no guidance $(peak "$sc/raw.soft"), guided $(peak "$sc/guided.soft"); alignment layer $(peak "$sc/layer.soft")"
     # how well each learned its own training targets: the gold sentences
@@ -176,4 +213,4 @@ row() { # LABEL FILE
         "attention guided $(teacher_aer "$sc/guided-current.gdfa"), no guidance $(teacher_aer "$sc/raw-current.gdfa");" \
         "alignment layer $(teacher_aer "$sc/layer.gdfa")"
 } | tee "$out/aer-table.md"
-log "outputs in $out: aer-table.md, score/, attention-{raw,guided,layer}-de-en.html, the four models"
+log "outputs in $out: aer-table.md, score/, attention-{raw,guided,layer}-de-en.html, the models"
