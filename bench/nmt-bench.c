@@ -3,9 +3,10 @@
  *   nmt-bench gemm [--threads N]           product rates at the model's shapes: OpenBLAS fp32,
  *                                          oneDNN fp32 and oneDNN bf16 (1 thread: every shape;
  *                                          N threads: the largest, one product per thread)
- *   nmt-bench train --threads N [--data D] [--compare]
+ *   nmt-bench train --threads N [--data D] [--compare] [--profile]
  *                                          training throughput at emb 256 / hidden 512 / batch 64;
- *                                          with --compare, for each kind of product in turn
+ *                                          with --compare, for each kind of product in turn;
+ *                                          with --profile, the product time by shape on stderr
  *   nmt-bench bpe --data D                 BPE learning (8,000 merges) and encoding speed
  *   nmt-bench reduce [--params N] [--updates N]
  *                                          under mpirun: time of one gradient reduction of N
@@ -30,6 +31,7 @@
 #include <sys/resource.h>
 
 #include "nn/blas.h"
+#include "nn/gemm_profile.h"
 #include "nn/rng.h"
 #include "sys/cli.h"
 #include "sys/dist.h"
@@ -160,7 +162,34 @@ static Vocab *multi30k_vocab(const char *dir, char *src, char *tgt, size_t n) {
 /* With compare, the kinds of product take turns update by update, on the
  * same batches (one model, trained by all in turn): load from other jobs on
  * the machine then falls on all alike, and the ratios hold. */
-static int bench_train(const ModelConfig *shape, int threads, const char *data_dir, int updates, int compare) {
+/* The profile of the timed updates' products (nn/gemm_profile.h), on
+ * stderr: per shape, calls per update, milliseconds per update (summed over
+ * the threads), share of the products' time, and the rate one thread got. */
+static void print_gemm_profile(int updates, int threads, double seconds) {
+    enum { ROWS = 30 };
+    GemmShapeTime rows[ROWS];
+    const int n = gemm_profile_read(rows, ROWS);
+    GemmShapeTime *all = xmalloc(sizeof *all * (size_t)(n ? n : 1));
+    gemm_profile_read(all, n);
+    double total = 0.0;
+    for (int i = 0; i < n; i++) total += all[i].seconds;
+    free(all);
+    static const char *const names[] = {"fp32", "bf16", "int8"};
+    fprintf(stderr, "products: %.1f%% of the %d threads' time (%.3f of %.3f thread-seconds), %d shapes\n",
+            100.0 * total / (seconds * threads), threads, total, seconds * threads, n);
+    fprintf(stderr, "%-4s %6s %6s %6s %5s %9s %9s %7s %8s\n", "op", "M", "N", "K", "prec", "calls/upd", "ms/upd",
+            "share", "GFLOP/s");
+    for (int i = 0; i < (n < ROWS ? n : ROWS); i++) {
+        const GemmShapeTime *r = &rows[i];
+        const double flop = 2.0 * r->M * r->N * (double)r->K * (double)r->calls;
+        fprintf(stderr, "%s%s   %6d %6d %6d %5s %9.1f %9.3f %6.1f%% %8.1f\n", r->ta ? "T" : "N", r->tb ? "T" : "N", r->M,
+                r->N, r->K, names[r->precision], (double)r->calls / updates, 1e3 * r->seconds / updates,
+                100.0 * r->seconds / total, r->seconds > 0 ? flop / r->seconds / 1e9 : 0.0);
+    }
+}
+
+static int bench_train(const ModelConfig *shape, int threads, const char *data_dir, int updates, int compare,
+                       int profile) {
     ModelConfig cfg = *shape; /* nmt-train's defaults (emb 256 / hidden 512, Bahdanau), or the flags given */
     TrainData d;
     Data gen = {0};
@@ -208,6 +237,7 @@ static int bench_train(const ModelConfig *shape, int threads, const char *data_d
     const int any_bf16 = compare;
     if (any_bf16) gemm_weights_register(m.params, n);
     for (int u = 0; u < warmup + updates; u++) {
+        if (profile && u == warmup) gemm_profile(1);
         int b = u % plan.n_batches;
         const int *idx = plan.order + plan.start[b];
         int Ts = 0, Tt = 0;
@@ -228,6 +258,10 @@ static int bench_train(const ModelConfig *shape, int threads, const char *data_d
         }
     }
     if (any_bf16) gemm_weights_forget(m.params);
+    if (profile) {
+        gemm_profile(0);
+        if (dist_rank() == 0) print_gemm_profile(updates, threads, secs[0] + secs[1] + secs[2]);
+    }
     for (int k = 0; k < nk && dist_rank() == 0; k++) { /* tokens are the whole minibatch's: the ranks' rate together */
         if (compare) gemm_set_backend(kinds[k].b), gemm_set_precision(kinds[k].p);
         printf("{\"bench\": \"train\", %s%s%s\"ranks\": %d, \"shared\": %d, \"reduce_ms\": %.2f, \"early_chunks\": \"%ld/%ld\", "
@@ -415,7 +449,7 @@ static int bench_decode(int threads, const char *model_path, const char *input) 
 }
 
 typedef struct {
-    int threads, updates, compare;
+    int threads, updates, compare, profile;
     long params;
     const char *data, *model, *input;
     ModelConfig cfg; /* train: the model's shape, nmt-train's flags (--heads 4, --enc-depth 2, ...) */
@@ -427,6 +461,8 @@ static const FieldSpec BENCH_FIELDS[] = {
     {NULL, "--updates", FIELD_INT, A(updates), 12, 1, 100000, .section = "", .help = "updates to time (train, reduce)"},
     {NULL, "--compare", FIELD_INT, A(compare), 0, 0, 1, .flags = FIELD_SWITCH, .section = "",
      .help = "train: also the other backend and precision"},
+    {NULL, "--profile", FIELD_INT, A(profile), 0, 0, 1, .flags = FIELD_SWITCH, .section = "",
+     .help = "train: the products' time by shape, on stderr"},
     {NULL, "--params", FIELD_LONG, A(params), 25117610, 1, 17179869184.0, .section = "",
      .help = "reduce: floats summed (make bench's training model on Multi30k)"},
     {NULL, "--data", FIELD_INPUT, A(data), .metavar = "DIR", .section = "", .help = "Multi30k (train, bpe)"},
@@ -471,7 +507,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "train")) {
         a.cfg.src_vocab = a.cfg.tgt_vocab = 8000; /* for the check; the data may set others */
         if (model_config_check(&a.cfg, err, sizeof err) != 0) die("%s", err);
-        rc = bench_train(&a.cfg, threads, data, updates, compare);
+        rc = bench_train(&a.cfg, threads, data, updates, compare, a.profile);
     }
     if (!strcmp(argv[1], "reduce")) rc = bench_reduce((size_t)params, updates, threads);
     if (rc >= 0) {

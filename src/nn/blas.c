@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "nn/gemm_impl.h"
+#include "nn/gemm_profile.h"
 #include "sys/util.h"
 
 /* The best OpenBLAS kernel family this CPU can run, or NULL if we have no
@@ -202,9 +203,8 @@ static void openblas_bf16(int ta, int tb, int M, int N, int K, float alpha, cons
                 b, bc, beta, C, ldc);
 }
 
-void gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
-          float beta, float *C, int ldc) {
-    if (M <= 0 || N <= 0) return;
+static void gemm_compute(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+                         int ldb, float beta, float *C, int ldc) {
     if (K <= 0) { /* an empty sum: keep beta semantics explicit (C not read when beta is 0) */
         for (int i = 0; i < M; i++)
             for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[(size_t)i * ldc + j];
@@ -234,4 +234,16 @@ void gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int 
         cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, alpha, A,
                     lda, B, ldb, beta, C, ldc);
     }
+}
+
+void gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
+          float beta, float *C, int ldc) {
+    if (M <= 0 || N <= 0) return;
+    if (!gemm_profiling) {
+        gemm_compute(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    const double t0 = now_seconds();
+    gemm_compute(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    gemm_profile_add(ta, tb, M, N, K, (int)gemm_precision(), now_seconds() - t0);
 }
