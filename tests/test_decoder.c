@@ -88,7 +88,7 @@ typedef struct {
     Arena arena;
     float ann[TS * B * 2 * H], keys[TS * B * 5], s0[B * H];
     float d_ann[TS * B * 2 * H], dkeys[TS * B * 5], ds0[B * H];
-    float dropout, rec_dropout;
+    float dropout, word_dropout, rec_dropout;
 } DecCase;
 
 static double dec_run(DecCase *c, int backward) {
@@ -98,7 +98,7 @@ static double dec_run(DecCase *c, int backward) {
     const DecoderWeights *w = &c->net.p.dec;
     DecoderActs act;
     decoder_forward(w, c->bt.Tt, c->bt.Ts, B, c->bt.tgt_in, c->ann, c->keys, c->bt.src_mask, c->s0, c->dropout,
-                    c->rec_dropout, &rng, &c->arena, &act);
+                    c->word_dropout, c->rec_dropout, &rng, &c->arena, &act);
     /* the mean over tokens (scale), as training takes it */
     const float scale = 1.0f / (float)c->bt.n_tgt_tokens;
     double nll, L = scale * decoder_loss(w, &act, c->bt.tgt_out, c->bt.tgt_mask, 0.1f, scale, &nll);
@@ -115,7 +115,8 @@ static void check_decoder_full(AttentionType type, DecoderType decoder, int deep
     DecCase c;
     memset(&c, 0, sizeof c);
     net_init_full(&c.net, type, decoder, deep, 0, layer_norm, 1, depth, 17);
-    c.dropout = dropout, c.rec_dropout = rec_dropout;
+    /* with dropout, whole tokens too (word dropout), so both masks' gradients are checked */
+    c.dropout = dropout, c.word_dropout = dropout > 0.0f ? 0.4f : 0.0f, c.rec_dropout = rec_dropout;
     int s0[] = {4, 5, 6, 7}, s1[] = {8, 4}, s2[] = {5, 5, 6};
     int t0[] = {4, 5}, t1[] = {7, 4, 5}, t2[] = {6};
     const int *src[] = {s0, s1, s2}, *tgt[] = {t0, t1, t2};

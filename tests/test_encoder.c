@@ -20,7 +20,7 @@ typedef struct {
     Batch bt;
     Arena arena;
     float w_ann[TS * B * 2 * H], w_sum[B * 2 * H];
-    float dropout, rec_dropout;
+    float dropout, word_dropout, rec_dropout;
 } EncCase;
 
 static double enc_run(EncCase *c, int backward) {
@@ -28,7 +28,7 @@ static double enc_run(EncCase *c, int backward) {
     rng_seed(&rng, 21, 0); /* the same dropout masks on every call */
     arena_reset(&c->arena);
     EncoderActs act;
-    encoder_forward(&c->net.p.enc, c->bt.Ts, B, c->bt.src, c->bt.src_mask, c->dropout, c->rec_dropout, &rng,
+    encoder_forward(&c->net.p.enc, c->bt.Ts, B, c->bt.src, c->bt.src_mask, c->dropout, c->word_dropout, c->rec_dropout, &rng,
                     &c->arena, &act);
     float summary[B * 2 * H], d_final[2 * B * H];
     encoder_summary_forward(&act, H, summary);
@@ -55,7 +55,8 @@ static void check_encoder(int layer_norm, int depth, float dropout, float rec_dr
     EncCase c;
     memset(&c, 0, sizeof c);
     net_init_full(&c.net, ATTENTION_BAHDANAU, DECODER_GRU, 0, 0, layer_norm, depth, 1, 13);
-    c.dropout = dropout, c.rec_dropout = rec_dropout;
+    /* with dropout, whole tokens too (word dropout), so both masks' gradients are checked */
+    c.dropout = dropout, c.word_dropout = dropout > 0.0f ? 0.4f : 0.0f, c.rec_dropout = rec_dropout;
     fill_source(&c.bt);
     Rng rng;
     rng_seed(&rng, 14, 0);
@@ -105,8 +106,8 @@ static void test_encoder_depth_padding(void) {
     batch_fill(&one, 1, src1, &len, NULL, NULL);
     Arena arena = {0};
     EncoderActs all, alone;
-    encoder_forward(&net.p.enc, bt.Ts, B, bt.src, bt.src_mask, 0.0f, 0.0f, NULL, &arena, &all);
-    encoder_forward(&net.p.enc, one.Ts, 1, one.src, one.src_mask, 0.0f, 0.0f, NULL, &arena, &alone);
+    encoder_forward(&net.p.enc, bt.Ts, B, bt.src, bt.src_mask, 0.0f, 0.0f, 0.0f, NULL, &arena, &all);
+    encoder_forward(&net.p.enc, one.Ts, 1, one.src, one.src_mask, 0.0f, 0.0f, 0.0f, NULL, &arena, &alone);
     float sum_all[B * 2 * H], sum_alone[2 * H];
     encoder_summary_forward(&all, H, sum_all);
     encoder_summary_forward(&alone, H, sum_alone);

@@ -187,6 +187,15 @@ static void test_model_gradients_depth2_dot(void) {
 static void test_model_gradients_depth2_cgru_dropout(void) {
     check_model_full(ATTENTION_DOT, DECODER_CGRU, 0.3f, 0.2f, 0.1f, 0, 0, 0.0f, 0, 2, 2, 1);
 }
+/* word dropout on both sides (whole tokens' embeddings), with element
+ * dropout, recurrent dropout, the deep tied output and guidance */
+static void test_model_gradients_word_dropout(void) {
+    const ModelConfig cfg = {.src_vocab = 9, .tgt_vocab = 8, .emb = 3, .hidden = 4, .att_dim = 5,
+                             .attention = ATTENTION_BAHDANAU, .decoder = DECODER_CGRU, .dropout = 0.2f,
+                             .rec_dropout = 0.1f, .word_dropout_src = 0.3f, .word_dropout_tgt = 0.3f,
+                             .deep_output = 1, .tie_target = 1, .enc_depth = 1, .dec_depth = 1, .heads = 1};
+    check_model_cfg(&cfg, 0.1f, 2.0f, GUIDE_TARGET_DECODER, 0.0f);
+}
 /* both: every layer of the stacks layer-normalized */
 static void test_model_gradients_layer_norm_depth2(void) {
     check_model_full(ATTENTION_BAHDANAU, DECODER_CGRU, 0.2f, 0.3f, 0.1f, 1, 1, 2.0f, 1, 2, 2, 1);
@@ -470,6 +479,7 @@ int main(void) {
     RUN(test_model_gradients_dec_depth3_cgru);
     RUN(test_model_gradients_depth2_dot);
     RUN(test_model_gradients_depth2_cgru_dropout);
+    RUN(test_model_gradients_word_dropout);
     RUN(test_forward_madds_count_depth);
     RUN(test_model_gradients_layer_norm_depth2);
     RUN(test_model_gradients_heads_bahdanau);

@@ -70,8 +70,8 @@ static DecoderStepActs step_acts(const DecoderActs *act, int t) {
 }
 
 void decoder_forward(const DecoderWeights *w, int Tt, int Ts, int B, const int *tgt_in, const float *ann,
-                     const float *keys, const float *src_mask, const float *s0, float dropout, float rec_dropout,
-                     Rng *rng, Arena *arena, DecoderActs *act) {
+                     const float *keys, const float *src_mask, const float *s0, float dropout, float word_dropout,
+                     float rec_dropout, Rng *rng, Arena *arena, DecoderActs *act) {
     const int N = Tt * B, E = w->E, H = w->H;
     const int DI = E + 2 * H, OI = w->out.in;
     const size_t BH = (size_t)B * H;
@@ -86,6 +86,7 @@ void decoder_forward(const DecoderWeights *w, int Tt, int Ts, int B, const int *
     /* target embeddings [N][E], after dropout, into the first E columns of dec_in */
     embed_lookup(w->tgt_emb, E, tgt_in, N, act->emb);
     act->emb_drop = dropout_forward(act->emb, (size_t)N * E, dropout, rng, arena);
+    dropout_rows(act->emb, (size_t)N, (size_t)E, word_dropout, rng, arena, &act->emb_drop); /* whole tokens */
     for (int i = 0; i < N; i++) memcpy(dec_in + (size_t)i * DI, act->emb + (size_t)i * E, sizeof(float) * (size_t)E);
     if (act->rec_mask) dropout_mask(act->rec_mask, w->depth * BH, rec_dropout, rng);
     act->up_drop = NULL; /* the upper layers' input dropout, a fresh mask per step and layer */

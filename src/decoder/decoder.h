@@ -57,12 +57,13 @@ size_t decoder_floats(const DecoderWeights *w, int Tt, int Ts, int B);
 
 /* Teacher-forced forward pass up to the logits. tgt_in [Tt][B] (<s> y1 ..),
  * ann [Ts][B][2H] and src_mask [Ts][B] from the encoder, keys
- * (attention_keys_forward: [Ts][B][A], heads > 1 then the values), s0 [B][H] (init_state_forward). dropout and
+ * (attention_keys_forward: [Ts][B][A], heads > 1 then the values), s0 [B][H] (init_state_forward). dropout,
+ * word_dropout (whole tokens of tgt_in: nn/dropout.h's dropout_rows) and
  * rec_dropout (one mask on the GRU's recurrent input per sentence) draw
  * from rng when > 0. */
 void decoder_forward(const DecoderWeights *w, int Tt, int Ts, int B, const int *tgt_in, const float *ann,
-                     const float *keys, const float *src_mask, const float *s0, float dropout, float rec_dropout,
-                     Rng *rng, Arena *arena, DecoderActs *act);
+                     const float *keys, const float *src_mask, const float *s0, float dropout, float word_dropout,
+                     float rec_dropout, Rng *rng, Arena *arena, DecoderActs *act);
 
 /* Cross-entropy over the real target tokens (tgt_out [Tt][B] weighted by
  * tgt_mask [Tt][B]), label-smoothed by eps. Turns act->logits into the

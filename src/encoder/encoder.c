@@ -98,7 +98,7 @@ static void bigru_forward(const GruWeights *fwd, const GruWeights *bwd, int Ts, 
 }
 
 void encoder_forward(const EncoderWeights *w, int Ts, int B, const int *src, const float *mask, float dropout,
-                     float rec_dropout, Rng *rng, Arena *arena, EncoderActs *act) {
+                     float word_dropout, float rec_dropout, Rng *rng, Arena *arena, EncoderActs *act) {
     const int N = Ts * B, E = w->E, H = w->H;
     act->Ts = Ts;
     act->B = B;
@@ -108,6 +108,7 @@ void encoder_forward(const EncoderWeights *w, int Ts, int B, const int *src, con
     act_carve(slots, n, arena_take(arena, act_floats(slots, n)));
     embed_lookup(w->src_emb, E, src, N, act->emb);
     act->emb_drop = dropout_forward(act->emb, (size_t)N * E, dropout, rng, arena);
+    dropout_rows(act->emb, (size_t)N, (size_t)E, word_dropout, rng, arena, &act->emb_drop); /* whole tokens */
     EncoderLayerActs first = layer_acts(act, 1);
     bigru_forward(&w->fwd, &w->bwd, Ts, B, mask, rec_dropout, rng, &first);
     act->top = act->ann;

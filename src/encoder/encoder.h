@@ -80,11 +80,12 @@ double encoder_madds(int E, int H);
 double encoder_upper_madds(int H, int depth);
 
 /* Forward pass over src [Ts][B] (token ids) with mask [Ts][B] (1 real, 0
- * padding). dropout > 0 draws embedding dropout from rng, rec_dropout > 0
- * a recurrent dropout mask per sentence and direction. All buffers come
+ * padding). dropout > 0 draws embedding dropout from rng, word_dropout > 0
+ * drops whole tokens' embeddings (nn/dropout.h's dropout_rows), rec_dropout
+ * > 0 a recurrent dropout mask per sentence and direction. All buffers come
  * from the arena. */
 void encoder_forward(const EncoderWeights *w, int Ts, int B, const int *src, const float *mask, float dropout,
-                     float rec_dropout, Rng *rng, Arena *arena, EncoderActs *act);
+                     float word_dropout, float rec_dropout, Rng *rng, Arena *arena, EncoderActs *act);
 
 /* Backward pass given d_ann [Ts][B][2H] (gradient w.r.t. the top layer's
  * annotations) and d_final [2][B][H] (w.r.t. its final states hf[Ts] and

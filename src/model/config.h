@@ -22,6 +22,7 @@ typedef struct {
     DecoderType decoder; /* where the attention query comes from (decoder/weights.h) */
     float dropout;  /* on embeddings and the output layer's input; 0 at inference */
     float rec_dropout; /* variational dropout on the GRUs' recurrent inputs; 0 at inference */
+    float word_dropout_src, word_dropout_tgt; /* whole tokens' embeddings dropped (encoder, decoder input); 0 at inference */
     int deep_output; /* 1: t = tanh(deep_W [s;c;y] + deep_b) (E wide), logits = out_W t + out_b */
     int tie_target;  /* with deep_output: out_W is tgt_emb (one matrix for both) */
     int layer_norm;  /* 1: every GRU normalizes each gate's input and recurrent projections (nn/gru.h) */

@@ -59,9 +59,9 @@ void seq2seq_align_forward(const ModelParams *p, const Batch *bt, const Encoding
 }
 
 void seq2seq_encode(const ModelParams *p, int Ts, int B, const int *src, const float *mask, float dropout,
-                    float rec_dropout, Rng *rng, Arena *arena, Encoding *e) {
+                    float word_dropout, float rec_dropout, Rng *rng, Arena *arena, Encoding *e) {
     const int H = p->enc.H;
-    encoder_forward(&p->enc, Ts, B, src, mask, dropout, rec_dropout, rng, arena, &e->enc);
+    encoder_forward(&p->enc, Ts, B, src, mask, dropout, word_dropout, rec_dropout, rng, arena, &e->enc);
     e->summary = arena_take(arena, (size_t)B * 2 * H);
     encoder_summary_forward(&e->enc, H, e->summary);
     e->s0 = arena_take(arena, (size_t)B * H);
@@ -100,9 +100,10 @@ LossSum seq2seq_train_step(const ModelParams *p, const ModelParams *g, const Mod
     const int H = cfg->hidden, B = bt->B, Ts = bt->Ts;
     Encoding e;
     DecoderActs dec;
-    seq2seq_encode(p, Ts, B, bt->src, bt->src_mask, cfg->dropout, cfg->rec_dropout, rng, arena, &e);
+    seq2seq_encode(p, Ts, B, bt->src, bt->src_mask, cfg->dropout, cfg->word_dropout_src, cfg->rec_dropout, rng, arena,
+                   &e);
     decoder_forward(&p->dec, bt->Tt, Ts, B, bt->tgt_in, e.enc.top, e.keys, bt->src_mask, e.s0, cfg->dropout,
-                    cfg->rec_dropout, rng, arena, &dec);
+                    cfg->word_dropout_tgt, cfg->rec_dropout, rng, arena, &dec);
     LossSum sum = {.tokens = bt->n_tgt_tokens};
     sum.loss = decoder_loss(&p->dec, &dec, bt->tgt_out, bt->tgt_mask, w->label_smoothing, w->scale, &sum.nll);
     /* the guidance trains the decoder's attention, the alignment layer's, or both */
@@ -135,9 +136,9 @@ LossSum seq2seq_train_step(const ModelParams *p, const ModelParams *g, const Mod
 LossSum seq2seq_forward(const ModelParams *p, const Batch *bt, Arena *arena, Encoding *e, DecoderActs *dec,
                         double *sentence_nll) {
     const int B = bt->B, V = p->dec.V;
-    seq2seq_encode(p, bt->Ts, B, bt->src, bt->src_mask, 0.0f, 0.0f, NULL, arena, e);
+    seq2seq_encode(p, bt->Ts, B, bt->src, bt->src_mask, 0.0f, 0.0f, 0.0f, NULL, arena, e);
     decoder_forward(&p->dec, bt->Tt, bt->Ts, B, bt->tgt_in, e->enc.top, e->keys, bt->src_mask, e->s0, 0.0f, 0.0f,
-                    NULL, arena, dec);
+                    0.0f, NULL, arena, dec);
     LossSum sum = {.tokens = bt->n_tgt_tokens};
     if (sentence_nll) {
         /* log-probabilities of the gold tokens, row by row, before the loss overwrites logits */

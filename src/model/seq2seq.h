@@ -43,10 +43,11 @@ size_t seq2seq_forward_floats(const ModelParams *p, int B, int Ts, int Tt);
  * layers' own counts (the benchmark's FLOPs are twice this). */
 double seq2seq_forward_madds(const ModelConfig *c, int Ts, int Tt);
 
-/* Encode src [Ts][B] with mask [Ts][B]; dropout and rec_dropout draw from
- * rng when > 0 (training). Buffers come from the arena. */
+/* Encode src [Ts][B] with mask [Ts][B]; dropout, word_dropout and
+ * rec_dropout draw from rng when > 0 (training). Buffers come from the
+ * arena. */
 void seq2seq_encode(const ModelParams *p, int Ts, int B, const int *src, const float *mask, float dropout,
-                    float rec_dropout, Rng *rng, Arena *arena, Encoding *e);
+                    float word_dropout, float rec_dropout, Rng *rng, Arena *arena, Encoding *e);
 
 /* Which attention guided alignment trains (LossWeights.guide_target). A
  * model without the alignment layer guides its decoder's attention

@@ -14,6 +14,18 @@ float *dropout_forward(float *x, size_t n, float p, Rng *rng, Arena *arena) {
     return mask;
 }
 
+void dropout_rows(float *x, size_t rows, size_t cols, float p, Rng *rng, Arena *arena, float **mask) {
+    if (p <= 0.0f) return;
+    float *keep = arena_take(arena, rows); /* [rows] */
+    dropout_mask(keep, rows, p, rng);
+    if (!*mask) {
+        *mask = arena_take(arena, rows * cols);
+        for (size_t i = 0; i < rows * cols; i++) (*mask)[i] = 1.0f;
+    }
+    for (size_t r = 0; r < rows; r++)
+        for (size_t c = 0; c < cols; c++) x[r * cols + c] *= keep[r], (*mask)[r * cols + c] *= keep[r];
+}
+
 void dropout_backward(float *dx, const float *mask, size_t n) {
     if (!mask) return;
     for (size_t i = 0; i < n; i++) dx[i] *= mask[i];

@@ -24,6 +24,14 @@ void dropout_mask(float *mask, size_t n, float p, Rng *rng);
  * unchanged). */
 float *dropout_forward(float *x, size_t n, float p, Rng *rng, Arena *arena);
 
+/* Word dropout: each of the rows of x [rows][cols] (a token's embedding)
+ * is zeroed with probability p, else scaled by 1/(1-p). The rows'
+ * multipliers are folded into *mask, the element-wise mask of
+ * dropout_forward for the same x (taken from the arena, all ones, when
+ * *mask is NULL), so that dropout_backward with *mask is the gradient
+ * through both. p == 0: nothing drawn, x and *mask unchanged. */
+void dropout_rows(float *x, size_t rows, size_t cols, float p, Rng *rng, Arena *arena, float **mask);
+
 /* dx [n] *= mask: the gradient through dropout_forward. A NULL mask (no
  * dropout) leaves dx unchanged. */
 void dropout_backward(float *dx, const float *mask, size_t n);

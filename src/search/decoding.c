@@ -53,7 +53,7 @@ void decoding_init(Decoding *d, const ModelParams *p, const int *const *src, con
     const int Ts = bt.Ts;
     d->Ts = Ts;
     Encoding e;
-    seq2seq_encode(p, Ts, n, bt.src, bt.src_mask, 0.0f, 0.0f, NULL, d->arena, &e);
+    seq2seq_encode(p, Ts, n, bt.src, bt.src_mask, 0.0f, 0.0f, 0.0f, NULL, d->arena, &e);
     d->ann = e.enc.top, d->keys = e.keys;
     d->mask = arena_take(d->arena, (size_t)Ts * n);
     memcpy(d->mask, bt.src_mask, sizeof(float) * (size_t)Ts * n);

@@ -51,17 +51,18 @@ else
 fi
 
 # Everything of the larger models at once (stacks, layer normalization, 4
-# heads, the conditional GRU, recurrent dropout): 1 and 2 threads give the
+# heads, the conditional GRU, recurrent and word dropout): 1 and 2 threads give the
 # same bytes, and kill -9 at update 12 then --resume gives the uninterrupted
 # run's (the checkpoint of update 10 holds every layer's and head's weights
 # and moments).
 all=(--vocab "$T/V" --train-src "$T/tr.src" --train-tgt "$T/tr.tgt" --emb 16 --hidden 24 --att-dim 16 --batch 40
      --shard-size 16 --valid-every 5 --seed 9 --quiet --max-updates 20 --enc-depth 2 --dec-depth 2 --layer-norm
-     --heads 4 --decoder cgru --rec-dropout 0.2)
+     --heads 4 --decoder cgru --rec-dropout 0.2 --dropout-src 0.1 --dropout-tgt 0.1)
 "$B/nmt-train" "${all[@]}" -o "$T/all1" --threads 1 2>"$T/err1"
 "$B/nmt-train" "${all[@]}" -o "$T/all2" --threads 2 2>"$T/err2"
 if [ -s "$T/all1" ] && cmp -s "$T/all1" "$T/all2" && cmp -s "$T/all1.last" "$T/all2.last" &&
-    grep -aq '^heads=4$' "$T/all1" && grep -aq '^layer_norm=1$' "$T/all1" && grep -aq '^enc_depth=2$' "$T/all1"
+    grep -aq '^heads=4$' "$T/all1" && grep -aq '^layer_norm=1$' "$T/all1" && grep -aq '^enc_depth=2$' "$T/all1" &&
+    grep -aq '^dropout_src=0\.1' "$T/all1"
 then pass deep_layer_norm_heads_threads_1_and_2_identical
 else fail deep_layer_norm_heads_threads_1_and_2_identical "$(cat "$T/err1" "$T/err2" | head -5)"; fi
 NMT_TEST_SIGNAL_AT_UPDATE=12:KILL "$B/nmt-train" "${all[@]}" -o "$T/allk" --threads 2 2>/dev/null
