@@ -113,8 +113,9 @@ static void check_model_cfg(const ModelConfig *cfg, float eps, float guide_weigh
         checked += r.checked;
     }
     EXPECT_MSG(significant > checked / 4, "%d of %d checked entries have |gradient| > 1e-3", significant, checked);
-    /* the <pad> row of the source embeddings gets no gradient */
-    for (int k = 0; k < c.net.cfg.emb; k++) EXPECT(analytic[k] == 0.0f);
+    /* the <pad> row of the source embeddings gets no gradient (unless they are the logits' weights too) */
+    if (!(c.net.cfg.tie_source && c.net.cfg.tie_target))
+        for (int k = 0; k < c.net.cfg.emb; k++) EXPECT(analytic[k] == 0.0f);
     free(analytic);
     net_free(&c.net);
     batch_free(&c.batch);
@@ -196,6 +197,21 @@ static void test_model_gradients_word_dropout(void) {
                              .deep_output = 1, .tie_target = 1, .enc_depth = 1, .dec_depth = 1, .heads = 1};
     check_model_cfg(&cfg, 0.1f, 2.0f, GUIDE_TARGET_DECODER, 0.0f);
 }
+/* three-way tying: the source embeddings are the target embeddings, which
+ * are the logits' weights (one tensor, tgt_emb, gets the gradient of all
+ * three uses); and the source tied alone, with the direct output layer */
+static void check_model_tie_source(int deep) {
+    const ModelConfig cfg = {.src_vocab = 9, .tgt_vocab = 9, .emb = 3, .hidden = 4, .att_dim = 5,
+                             .attention = ATTENTION_BAHDANAU, .decoder = DECODER_CGRU, .dropout = 0.2f,
+                             .deep_output = deep, .tie_target = deep, .tie_source = 1, .enc_depth = 1,
+                             .dec_depth = 1, .heads = 1};
+    check_model_cfg(&cfg, 0.1f, 2.0f, GUIDE_TARGET_DECODER, 0.0f);
+    ModelConfig untied = cfg;
+    untied.tie_source = 0;
+    EXPECT(model_num_params(&untied) - model_num_params(&cfg) == 9 * 3);
+}
+static void test_model_gradients_tie_all(void) { check_model_tie_source(1); }
+static void test_model_gradients_tie_source_direct(void) { check_model_tie_source(0); }
 /* both: every layer of the stacks layer-normalized */
 static void test_model_gradients_layer_norm_depth2(void) {
     check_model_full(ATTENTION_BAHDANAU, DECODER_CGRU, 0.2f, 0.3f, 0.1f, 1, 1, 2.0f, 1, 2, 2, 1);
@@ -480,6 +496,8 @@ int main(void) {
     RUN(test_model_gradients_depth2_dot);
     RUN(test_model_gradients_depth2_cgru_dropout);
     RUN(test_model_gradients_word_dropout);
+    RUN(test_model_gradients_tie_all);
+    RUN(test_model_gradients_tie_source_direct);
     RUN(test_forward_madds_count_depth);
     RUN(test_model_gradients_layer_norm_depth2);
     RUN(test_model_gradients_heads_bahdanau);

@@ -28,6 +28,7 @@ const FieldSpec MODEL_CONFIG_FIELDS[] = {
     {"enc_depth", "--enc-depth", FIELD_INT, F(enc_depth), 1, 1, ENCODER_MAX_DEPTH, NULL, NULL, .flags = FIELD_OMIT_DEFAULT, .section = "model", .help = "stacked bidirectional GRU layers in the encoder; from the second\nup each reads the previous layer's annotations (after dropout) and\nadds them to its own (a residual connection)"},
     {"dec_depth", "--dec-depth", FIELD_INT, F(dec_depth), 1, 1, DECODER_MAX_DEPTH, NULL, NULL, .flags = FIELD_OMIT_DEFAULT, .section = "model", .help = "GRU layers in the decoder: the --decoder step, then layers that\neach read [the layer below (after dropout) ; c_t] and add the layer\nbelow to their state (a residual connection)"},
     {"heads", "--heads", FIELD_INT, F(heads), 1, 1, 64, NULL, NULL, .flags = FIELD_OMIT_DEFAULT, .section = "model", .help = "attention heads: each scores its slice of the keys and the query\n(Bahdanau: --att-dim / N wide; dot: --hidden / N, scaled by\n1/sqrt(--hidden / N)) and reads its slice of learned values; the\ncontext is the heads' contexts side by side"},
+    {"tie_source", "--tie-all-embeddings", FIELD_INT, F(tie_source), 0, 0, 1, NULL, NULL, .flags = FIELD_SWITCH | FIELD_OMIT_DEFAULT, .section = "model", .help = "the source embeddings are the target embeddings (needs a joint\nvocabulary: nmt-vocab --joint); with --tie-embeddings, one\nmatrix for the source, the target and the logits"},
     /* word dropout, written only when used, so that models without it keep their bytes */
     {"dropout_src", "--dropout-src", FIELD_FLOAT, F(word_dropout_src), 0, 0, 0.95, NULL, NULL, .flags = FIELD_OMIT_DEFAULT, .metavar = "X", .section = "model", .help = "word dropout: each source token's embedding is zeroed with\nprobability X (the others scaled by 1/(1-X)), on top of --dropout"},
     {"dropout_tgt", "--dropout-tgt", FIELD_FLOAT, F(word_dropout_tgt), 0, 0, 0.95, NULL, NULL, .flags = FIELD_OMIT_DEFAULT, .metavar = "X", .section = "model", .help = "word dropout on the decoder's input: each previous target token's\nembedding is zeroed with probability X (the others scaled by\n1/(1-X))"},
@@ -52,6 +53,11 @@ int model_config_check(const ModelConfig *c, char *err, size_t errsz) {
     if (fields_check(MODEL_CONFIG_FIELDS, MODEL_CONFIG_NFIELDS, c, "model configuration", err, errsz) != 0) return -1;
     if (c->tie_target && !c->deep_output) {
         snprintf(err, errsz, "tied target embeddings need the deep output layer");
+        return -1;
+    }
+    if (c->tie_source && c->src_vocab != c->tgt_vocab) {
+        snprintf(err, errsz, "--tie-all-embeddings needs one vocabulary for both sides (nmt-vocab --joint): the "
+                 "source has %d tokens, the target %d", c->src_vocab, c->tgt_vocab);
         return -1;
     }
     if (c->layer_norm && c->hidden < 2) { /* a 1-unit segment normalizes to 0: the gates would read only biases */

@@ -25,6 +25,7 @@ typedef struct {
     float word_dropout_src, word_dropout_tgt; /* whole tokens' embeddings dropped (encoder, decoder input); 0 at inference */
     int deep_output; /* 1: t = tanh(deep_W [s;c;y] + deep_b) (E wide), logits = out_W t + out_b */
     int tie_target;  /* with deep_output: out_W is tgt_emb (one matrix for both) */
+    int tie_source;  /* src_emb is tgt_emb (a joint vocabulary; with tie_target, one matrix for all three) */
     int layer_norm;  /* 1: every GRU normalizes each gate's input and recurrent projections (nn/gru.h) */
     int enc_depth;   /* stacked bidirectional GRU layers in the encoder (1..ENCODER_MAX_DEPTH) */
     int dec_depth;   /* GRU layers in the decoder: the (c)GRU step and dec_depth - 1 above it */

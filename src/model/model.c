@@ -91,8 +91,9 @@ static void visit_all(const ModelConfig *c, ModelParams *p, Visitor visit, void 
     enc->E = dec->E = E;
     enc->H = dec->H = H;
     dec->V = c->tgt_vocab;
-    visit(ctx, "src_emb", KIND_EMBEDDING, c->src_vocab, E, &enc->src_emb);
+    if (!c->tie_source) visit(ctx, "src_emb", KIND_EMBEDDING, c->src_vocab, E, &enc->src_emb);
     visit(ctx, "tgt_emb", KIND_EMBEDDING, c->tgt_vocab, E, &dec->tgt_emb);
+    if (c->tie_source) enc->src_emb = dec->tgt_emb; /* same memory, so gradients add up */
     visit_gru(visit, ctx, c, "enc_fwd", &enc->fwd, E, H);
     visit_gru(visit, ctx, c, "enc_bwd", &enc->bwd, E, H);
     enc->depth = c->enc_depth;

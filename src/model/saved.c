@@ -66,6 +66,11 @@ Model *model_load(const char *path, ModelFile *keep, char *err, size_t errsz) {
         snprintf(err, errsz, "%s: vocabulary sizes do not match the configuration", path);
         goto fail;
     }
+    if (m->cfg.tie_source && !vocab_is_joint(m->vocab)) {
+        snprintf(err, errsz, "%s: tied source and target embeddings need a joint vocabulary, and its own has a table "
+                 "per side", path);
+        goto fail;
+    }
     m->vocab_bytes = xmalloc(voc->len);
     memcpy(m->vocab_bytes, voc->data, voc->len);
     m->vocab_len = voc->len;

@@ -105,6 +105,8 @@ static void create_model(TrainSession *s, const TrainRequest *r) {
     ModelConfig cfg = r->cfg;
     cfg.src_vocab = vocab_size(v, VOCAB_SRC);
     cfg.tgt_vocab = vocab_size(v, VOCAB_TGT);
+    if (cfg.tie_source && !vocab_is_joint(v))
+        die("--tie-all-embeddings needs a joint vocabulary (nmt-vocab --joint): %s has a table per side", r->vocab);
     if (model_config_check(&cfg, err, sizeof err) != 0) die("%s", err);
     s->m = model_create(&cfg, v, s->o.seed);
 }

@@ -369,6 +369,8 @@ int vocab_word_ids(const Vocab *v, VocabSide side, const int *ids, int n, int *w
     return nwords;
 }
 
+int vocab_is_joint(const Vocab *v) { return v->joint; }
+
 int vocab_num_merges(const Vocab *v, VocabSide side) { return vocab_table(v, side)->nmerges; }
 
 void vocab_free(Vocab *v) {

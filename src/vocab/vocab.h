@@ -70,6 +70,9 @@ const char *vocab_unsafe_text(const char *text, size_t len);
 int vocab_token_id(const Vocab *v, VocabSide side, const char *tok, size_t len);
 /* How often the token occurred in the training text (0 for specials). */
 int64_t vocab_token_count(const Vocab *v, VocabSide side, int id);
+/* 1 when both sides share one table (nmt-vocab --joint): a token has the
+ * same id on both sides. */
+int vocab_is_joint(const Vocab *v);
 /* Number of BPE merges of the side's table (0 for a word vocabulary). */
 int vocab_num_merges(const Vocab *v, VocabSide side);
 /* The exact word view for alignments: word[i] = index of the

@@ -73,6 +73,25 @@ if [ $rc = 137 ] && "$B/nmt-train" "${all[@]}" -o "$T/allk" --threads 1 --resume
 then pass deep_layer_norm_heads_kill9_resume_equals_uninterrupted
 else fail deep_layer_norm_heads_kill9_resume_equals_uninterrupted "exit $rc; $(head -3 "$T/err")"; fi
 
+# --tie-all-embeddings: one matrix for the source, the target and the logits
+# (a joint vocabulary), |V| x emb fewer parameters; 1 and 2 threads give the
+# same bytes, and the model translates. A vocabulary per side is refused.
+"$B/nmt-vocab" --src "$T/tr.src" --tgt "$T/tr.tgt" --joint -o "$T/VJ" 2>/dev/null
+tied=(--vocab "$T/VJ" --train-src "$T/tr.src" --train-tgt "$T/tr.tgt" --emb 16 --hidden 24 --batch 40 --seed 4
+      --max-updates 12 --deep-output --tie-embeddings)
+"$B/nmt-train" "${tied[@]}" -o "$T/tie0" --threads 2 2>"$T/tie0.err"
+"$B/nmt-train" "${tied[@]}" --tie-all-embeddings -o "$T/tie1" --threads 1 2>"$T/tie1.err"
+"$B/nmt-train" "${tied[@]}" --tie-all-embeddings -o "$T/tie2" --threads 2 2>/dev/null
+params() { sed -n 's/.*: \([0-9]*\) parameters.*/\1/p' "$1"; }
+vj=$("$B/nmt-vocab" --show "$T/VJ" 2>/dev/null | sed -n 's/^table [a-z]*: \([0-9]*\) tokens.*/\1/p' | head -n 1)
+if cmp -s "$T/tie1" "$T/tie2" && grep -aq '^tie_source=1$' "$T/tie1" && ! grep -aq 'tie_source' "$T/tie0" &&
+    [ $(($(params "$T/tie0.err") - $(params "$T/tie1.err"))) = $((vj * 16)) ] &&
+    head -n 5 "$T/va.src" | "$B/nmt-translate" -m "$T/tie1" >"$T/tie.out" 2>/dev/null && [ "$(wc -l <"$T/tie.out")" = 5 ]
+then pass tie_all_embeddings
+else fail tie_all_embeddings "vocabulary $vj tokens; parameters $(params "$T/tie0.err") and $(params "$T/tie1.err")"; fi
+expect_error tie_all_needs_joint_vocabulary "--tie-all-embeddings needs a joint vocabulary.*V has a table per side" \
+    "$B/nmt-train" --vocab "$T/V" --train-src "$T/tr.src" --train-tgt "$T/tr.tgt" --tie-all-embeddings -o "$T/tiex"
+
 # Bad input: clear errors naming the file, before any training.
 expect_error missing_train_file "nope\.src" "$B/nmt-train" --vocab "$T/V" --train-src "$T/nope.src" --train-tgt "$T/tr.tgt" -o "$T/x"
 head -n 599 "$T/tr.tgt" >"$T/short.tgt"
