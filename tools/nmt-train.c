@@ -49,6 +49,13 @@ static const FieldSpec TOOL_FIELDS[] = {
     {NULL, "--valid-bleu", FIELD_INT, A(valid_bleu), 0, 0, 1, .flags = FIELD_SWITCH, .section = "training",
      .help = "also compute BLEU of greedy translations of the validation set\n"
              "against its raw target text (logged)"},
+    {NULL, "--init", FIELD_INPUT, A(init), .metavar = "MODEL", .section = "training",
+     .help = "start from MODEL's weights (fine-tuning, e.g. on another domain):\n"
+             "its architecture and vocabulary, with a fresh optimizer; the\n"
+             "model flags may only add an alignment layer (--alignment-layer,\n"
+             "--alignment-context, --alignment-dim: its tensors start fresh) or\n"
+             "change dropout rates. A run that finds its checkpoint with\n"
+             "--resume continues from it instead"},
     {NULL, "--resume", FIELD_INT, A(resume), 0, 0, 1, .flags = FIELD_SWITCH, .section = "training",
      .help = "continue from MODEL.ckpt with its saved settings; --epochs,\n"
              "--max-updates, --minutes, --threads, --disp-every and --log may\n"

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "model/transfer.h"
 #include "nn/blas.h"
 #include "sys/util.h"
 #include "train/agree.h"
@@ -33,7 +34,7 @@ static int given_flag(GivenSettings g, const char *flag) {
 
 void train_request_check(TrainRequest *r, GivenSettings given) {
     if (!!r->valid_src != !!r->valid_tgt) die("--valid-src and --valid-tgt go together");
-    if (!r->vocab && !r->resume) die("--vocab is required (see --help)");
+    if (!r->vocab && !r->resume && !r->init) die("--vocab is required (see --help)");
     if (r->cfg.att_dim == 0) r->cfg.att_dim = r->cfg.hidden;
     /* the alignment layer's attention is as wide as the decoder's by default */
     if (r->cfg.alignment_layer && r->cfg.alignment_dim == 0)
@@ -97,6 +98,55 @@ static void resume_from(TrainSession *s, const TrainRequest *r, GivenSettings gi
     fprintf(stderr, "%s: resuming from %s at update %ld\n", program_name(), ckpt, s->state.update);
 }
 
+/* The run's model from --init MODEL: MODEL's architecture and vocabulary;
+ * of the model flags the command line gives, the alignment layer's and the
+ * dropout rates apply, any other must agree. Its tensors carried by name
+ * (model/transfer.h), the alignment layer's fresh when MODEL has none. */
+static void init_model(TrainSession *s, const TrainRequest *r, GivenSettings given) {
+    char err[1024];
+    Model *from = model_load(r->init, NULL, err, sizeof err);
+    if (!from) die("--init %s", err);
+    ModelConfig cfg = from->cfg;
+    Buf diff = {0};
+    for (int i = 0; i < given.n; i++) {
+        const FieldSpec *f = given.spec[i];
+        if (f < MODEL_CONFIG_FIELDS || f >= MODEL_CONFIG_FIELDS + MODEL_CONFIG_NFIELDS) continue;
+        if (f->type == FIELD_FLOAT || !strncmp(f->key, "alignment_", 10)) {
+            fields_copy(f, &cfg, &r->cfg);
+            continue;
+        }
+        if (fields_equal(f, &r->cfg, &from->cfg)) continue;
+        char now[128], then[128];
+        fields_describe(f, &r->cfg, now, sizeof now);
+        fields_describe(f, &from->cfg, then, sizeof then);
+        buf_printf(&diff, "\n  %s %s (the model has %s)", f->flag, now, then);
+    }
+    if (diff.len)
+        die("--init %s keeps the model's architecture; these flags ask for another:%s", r->init, diff.data);
+    buf_free(&diff);
+    if (cfg.alignment_layer && cfg.alignment_dim == 0) /* as train_request_check resolves it for a new model */
+        cfg.alignment_dim = cfg.attention == ATTENTION_BAHDANAU ? cfg.att_dim : cfg.hidden;
+    if (model_config_check(&cfg, err, sizeof err) != 0) die("--init %s: %s", r->init, err);
+    Vocab *v = vocab_from_bytes(from->vocab_bytes, from->vocab_len, r->init, err, sizeof err);
+    if (!v) die("--init %s: %s", r->init, err);
+    if (r->vocab) { /* must be the model's own */
+        Vocab *given_v = vocab_load(r->vocab, err, sizeof err);
+        if (!given_v) die("%s", err);
+        size_t n = 0;
+        char *bytes = vocab_to_bytes(given_v, &n);
+        const int same = n == from->vocab_len && memcmp(bytes, from->vocab_bytes, n) == 0;
+        free(bytes);
+        vocab_free(given_v);
+        if (!same) die("--vocab %s is not the vocabulary of --init %s (leave --vocab out: the model's is used)", r->vocab, r->init);
+    }
+    s->m = model_create(&cfg, v, s->o.seed);
+    const TransferReport t = model_transfer(s->m, from);
+    fprintf(stderr, "%s: starting from %s: %d tensors carried", program_name(), r->init, t.carried);
+    if (t.fresh) fprintf(stderr, ", %d fresh (from %s)", t.fresh, t.first_fresh);
+    fputc('\n', stderr);
+    model_free(from);
+}
+
 static void create_model(TrainSession *s, const TrainRequest *r) {
     char err[1024];
     if (!r->vocab) die("--vocab is required for a new run");
@@ -120,7 +170,8 @@ void train_session_open(TrainSession *s, const TrainRequest *r, GivenSettings gi
         resume_from(s, r, given, ckpt, &saved_inputs);
     } else {
         if (r->resume) fprintf(stderr, "%s: no checkpoint %s yet; starting a new run\n", program_name(), ckpt);
-        create_model(s, r);
+        if (r->init) init_model(s, r, given);
+        else create_model(s, r);
     }
     /* the alignment layer's settings need the layer (a resumed run's model has its own configuration) */
     if (!s->m->cfg.alignment_layer) {

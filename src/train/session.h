@@ -20,6 +20,7 @@
 /* What the command line asks for (nmt-train's flags land here). */
 typedef struct {
     const char *vocab, *train_src, *train_tgt, *valid_src, *valid_tgt, *guide;
+    const char *init; /* --init MODEL: a new run starts from its weights */
     int max_len, skip_invalid, valid_bleu, resume;
     ModelConfig cfg;
     TrainOptions train;

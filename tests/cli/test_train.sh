@@ -92,6 +92,28 @@ else fail tie_all_embeddings "vocabulary $vj tokens; parameters $(params "$T/tie
 expect_error tie_all_needs_joint_vocabulary "--tie-all-embeddings needs a joint vocabulary.*V has a table per side" \
     "$B/nmt-train" --vocab "$T/V" --train-src "$T/tr.src" --train-tgt "$T/tr.tgt" --tie-all-embeddings -o "$T/tiex"
 
+# --init MODEL: a new run from MODEL's weights. At learning rate 0 the model
+# written is MODEL itself, byte for byte; an alignment layer may be added
+# (its tensors fresh); another architecture or vocabulary is refused.
+"$B/nmt-train" --vocab "$T/V" --train-src "$T/tr.src" --train-tgt "$T/tr.tgt" --emb 16 --hidden 24 --batch 40 \
+    --max-updates 10 --quiet -o "$T/base" 2>/dev/null
+init=(--init "$T/base" --train-src "$T/tr.src" --train-tgt "$T/tr.tgt" --batch 40 --quiet)
+"$B/nmt-train" "${init[@]}" --max-updates 2 --lr 0 -o "$T/same" 2>"$T/init.err"
+if [ -s "$T/base" ] && cmp -s "$T/base" "$T/same" && grep -q "starting from $T/base: 22 tensors carried$" "$T/init.err"
+then pass init_at_rate_0_is_the_model; else fail init_at_rate_0_is_the_model "$(head -3 "$T/init.err")"; fi
+"$B/nmt-train" "${init[@]}" --max-updates 2 -o "$T/moved" 2>/dev/null
+if [ -s "$T/moved" ] && ! cmp -s "$T/base" "$T/moved"; then pass init_then_trains; else fail init_then_trains; fi
+"$B/nmt-train" "${init[@]}" --max-updates 2 --alignment-layer -o "$T/withal" 2>"$T/init.err"
+if grep -q "22 tensors carried, 6 fresh (from al_Wq)" "$T/init.err" && grep -aq '^alignment_layer=1$' "$T/withal"
+then pass init_adds_alignment_layer; else fail init_adds_alignment_layer "$(head -3 "$T/init.err")"; fi
+expect_error init_keeps_architecture "--hidden 32 \(the model has 24\)" \
+    "$B/nmt-train" "${init[@]}" --hidden 32 -o "$T/initx"
+expect_error init_vocabulary_must_match "--vocab .*VJ is not the vocabulary of --init" \
+    "$B/nmt-train" "${init[@]}" --vocab "$T/VJ" -o "$T/initx"
+expect_error init_missing_model "--init .*nope" "$B/nmt-train" --init "$T/nope" --train-src "$T/tr.src" \
+    --train-tgt "$T/tr.tgt" -o "$T/initx"
+[ ! -e "$T/initx" ] && pass init_refusals_write_nothing || fail init_refusals_write_nothing
+
 # Bad input: clear errors naming the file, before any training.
 expect_error missing_train_file "nope\.src" "$B/nmt-train" --vocab "$T/V" --train-src "$T/nope.src" --train-tgt "$T/tr.tgt" -o "$T/x"
 head -n 599 "$T/tr.tgt" >"$T/short.tgt"
