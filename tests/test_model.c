@@ -35,7 +35,7 @@ static double model_loss(void *vctx) {
     rng_seed(&rng, 99, 0); /* the same dropout masks on every call */
     memset(c->net.grads, 0, sizeof(float) * c->net.n);
     arena_reset(&c->arena);
-    const LossWeights w = {c->eps, c->guide, (float)c->scale, c->align, c->target};
+    const LossWeights w = {c->eps, c->guide, (float)c->scale, c->align, c->target, 0};
     LossSum s = seq2seq_train_step(&c->net.p, &c->net.g, &c->net.cfg, &c->batch, &w, &rng, &c->arena, NULL);
     /* s.guide, s.align_nll and s.align_guide are unweighted */
     const double guide = c->batch.has_guide ? c->guide : 0.0;
@@ -267,14 +267,14 @@ static void check_layer_leaves_translation_gradient(DecoderType decoder) {
     Arena arena = {0};
     Rng rng;
     rng_seed(&rng, 8, 0);
-    const LossWeights none = {0.1f, 0.0f, 0.25f, 1.0f, GUIDE_TARGET_DECODER};
+    const LossWeights none = {0.1f, 0.0f, 0.25f, 1.0f, GUIDE_TARGET_DECODER, 0};
     const LossSum a = seq2seq_train_step(&plain.p, &plain.g, &plain.cfg, &bt, &none, &rng, &arena, NULL);
     fill_test_guide(&bt);
     for (int k = 0; k < 2; k++) {
         memset(layer.grads, 0, sizeof(float) * layer.n);
         arena_reset(&arena);
         rng_seed(&rng, 8, 0);
-        const LossWeights w = {0.1f, 2.0f, 0.25f, 3.0f, k ? GUIDE_TARGET_BOTH : GUIDE_TARGET_LAYER};
+        const LossWeights w = {0.1f, 2.0f, 0.25f, 3.0f, k ? GUIDE_TARGET_BOTH : GUIDE_TARGET_LAYER, 0};
         const LossSum b = seq2seq_train_step(&layer.p, &layer.g, &layer.cfg, &bt, &w, &rng, &arena, NULL);
         const int same = !memcmp(plain.grads, layer.grads, sizeof(float) * from);
         if (k == 0) {
@@ -366,7 +366,7 @@ static void test_guide_loss_counts_rows(void) {
     fill_test_guide(&c.batch);
     Rng rng;
     rng_seed(&rng, 1, 0);
-    const LossWeights w = {0.0f, 1.0f, 1.0f, 0.0f, GUIDE_TARGET_DECODER};
+    const LossWeights w = {0.0f, 1.0f, 1.0f, 0.0f, GUIDE_TARGET_DECODER, 0};
     LossSum s = seq2seq_train_step(&c.net.p, &c.net.g, &c.net.cfg, &c.batch, &w, &rng, &c.arena, NULL);
     EXPECT(s.guided == 7);
     EXPECT(s.guide > 0.0);
@@ -418,7 +418,7 @@ static void check_ready(const ModelConfig *cfg, float guide_weight) {
     model_init_params(&c.net.cfg, c.net.params, 5);
     fill_test_batch(&c.batch);
     if (guide_weight > 0.0f) fill_test_guide(&c.batch), c.guide = guide_weight;
-    const LossWeights w = {0.1f, guide_weight, 0.25f, 1.0f, GUIDE_TARGET_LAYER};
+    const LossWeights w = {0.1f, guide_weight, 0.25f, 1.0f, GUIDE_TARGET_LAYER, 0};
     Rng rng;
     rng_seed(&rng, 4, 0);
     seq2seq_train_step(&c.net.p, &c.net.g, &c.net.cfg, &c.batch, &w, &rng, &c.arena, NULL);

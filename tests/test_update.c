@@ -94,7 +94,7 @@ static LossSum update_by_hand(const Setup *s, long update, const int *idx, int c
     batch_fill(&full, count, src, slen, tgt, tlen);
     guidance_fill(&s->guide, &full, idx, count);
     const LossWeights w = {s->o.label_smoothing, lambda, 1.0f / (float)full.n_tgt_tokens, s->o.align_weight,
-                           guidance_target(&s->o, &s->m.cfg)};
+                           guidance_target(&s->o, &s->m.cfg), 0};
     float *g = falloc(n);
     ModelParams gv;
     model_bind(&s->m.cfg, g, &gv);
@@ -274,6 +274,43 @@ static void test_layer_leaves_translation_model_bit_identical(void) {
     omp_set_num_threads(saved);
 }
 
+/* --freeze-translation: 4 updates (1 and 2 threads, Adam and SGD) leave
+ * every tensor of the translation model exactly as it was, while the
+ * layer's move and its losses are those of the unfrozen run at the first
+ * update (the same forward pass). Unfrozen, the translation model moves
+ * (the comparison can fail). */
+static void test_frozen_translation_keeps_its_bits(void) {
+    const int saved = omp_get_max_threads();
+    const int idx[4][BATCH] = {{8, 3, 0, 5, 1, 7, 2}, {4, 6, 0, 1, 2, 3, 5}, {1, 3, 5, 7, 0}, {2, 4, 6, 8, 0, 1, 3}};
+    const int count[4] = {BATCH, BATCH, 5, BATCH};
+    for (int variant = 0; variant < 4; variant++) { /* 0, 1: 1 and 2 threads; 2: SGD; 3: unfrozen */
+        const int threads = variant == 1 ? 2 : 1;
+        omp_set_num_threads(threads);
+        Setup s, ref;
+        setup_layer(&s, threads);
+        setup_layer(&ref, threads);
+        s.o.ema_decay = ref.o.ema_decay = 0.0f;
+        if (variant == 2) s.o.optimizer = ref.o.optimizer = OPTIM_SGD;
+        s.o.freeze_translation = variant != 3;
+        const size_t n_all = model_num_params(&s.m.cfg), from = model_align_from(&s.m.cfg);
+        float *start = copy_floats(s.m.params, n_all);
+        Trainer *t = trainer_new(&s.m, &s.o, NULL, NULL), *r = trainer_new(&ref.m, &ref.o, NULL, NULL);
+        for (int u = 0; u < 4; u++, t->st.update++, r->st.update++) {
+            const LossSum a = trainer_update(t, &s.d, idx[u], count[u]);
+            const LossSum b = trainer_update(r, &ref.d, idx[u], count[u]);
+            if (u == 0) EXPECT(a.loss == b.loss && a.align_nll == b.align_nll && a.align_guide == b.align_guide);
+        }
+        const int kept = same_floats(start, s.m.params, from);
+        if (variant < 3) EXPECT_MSG(kept, "variant %d: the frozen translation model moved", variant);
+        else EXPECT_MSG(!kept, "unfrozen, the translation model did not move: the test cannot fail");
+        EXPECT(!same_floats(start + from, s.m.params + from, n_all - from)); /* the layer trains */
+        free(start);
+        trainer_free(t), trainer_free(r);
+        setup_free(&s), setup_free(&ref);
+    }
+    omp_set_num_threads(saved);
+}
+
 /* ---- the plans ---- */
 
 static void test_shards_split_near_equal_in_rank_order(void) {
@@ -438,6 +475,7 @@ int main(void) {
     RUN(test_threads_give_the_same_bits);
     RUN(test_resumed_trainer_continues_the_same_bits);
     RUN(test_layer_leaves_translation_model_bit_identical);
+    RUN(test_frozen_translation_keeps_its_bits);
     RUN(test_shards_split_near_equal_in_rank_order);
     RUN(test_slices_cover_whole_chunks_in_rank_order);
     RUN(test_ranks_own_slices_from_the_end);

@@ -16,9 +16,10 @@
 #        model without guidance (the "no guidance" rows read that attention:
 #        --attention-source decoder);
 #      - "guided": the decoder's own attention guided by the same links;
-#   2b. (ROUNDS=2, the default) trains the layer models again, guided by
-#      the first round's layer links over the training text, symmetrized
-#      (Zenkel et al. 2020's guided round);
+#   2b. (ROUNDS=2, the default) trains the layer of those models on,
+#      guided by the first round's layer links over the training text,
+#      symmetrized (Zenkel et al. 2020's guided round), the translation
+#      model frozen;
 #   3. force-aligns the gold sentences with every model (nmt-score
 #      --alignment hard), symmetrizes the two directions, and prints one
 #      table of AER / precision / recall against dev.talp.
@@ -109,10 +110,11 @@ launch guided-de-en de en --guided-alignment "$out/align/gdfa" --guided-alignmen
 launch guided-en-de en de --guided-alignment "$out/align/gdfa.en-de" --guided-alignment-weight "$GUIDE_WEIGHT"
 wait_trainings
 
-# 2b. with ROUNDS=2, a second round (Zenkel et al. 2020): the layer models
-# trained again, guided by the first round's own grow-diag-final-and links
-# over the training text instead of the aligner's (the translation model in
-# them is the first round's, bit for bit: the guidance trains the layer alone)
+# 2b. with ROUNDS=2, a second round (Zenkel et al. 2020): the layer of the
+# first round's models trained on, guided by their own grow-diag-final-and
+# links over the training text instead of the aligner's; the translation
+# model stays the first round's, bit for bit (--freeze-translation), and
+# only the layer's backward pass runs
 if [ "$ROUNDS" -ge 2 ]; then
     if [ ! -f "$out/align/layer1.gdfa" ]; then
         log "the first round's layer links over the training text, both directions"
@@ -128,10 +130,11 @@ if [ "$ROUNDS" -ge 2 ]; then
             -o "$out/align/layer1.gdfa"
     fi
     flip <"$out/align/layer1.gdfa" >"$out/align/layer1.gdfa.en-de"
-    launch layer2-de-en de en --alignment-layer "${LAYER_FLAGS[@]}" --guided-alignment "$out/align/layer1.gdfa" \
-        --guided-alignment-weight "$LAYER_GUIDE_WEIGHT"
-    launch layer2-en-de en de --alignment-layer "${LAYER_FLAGS[@]}" --guided-alignment "$out/align/layer1.gdfa.en-de" \
-        --guided-alignment-weight "$LAYER_GUIDE_WEIGHT"
+    # from the first round's models, the layer alone trained on (the translation model frozen)
+    launch layer2-de-en de en --init "$out/layer-de-en/model" --freeze-translation --alignment-layer "${LAYER_FLAGS[@]}" \
+        --guided-alignment "$out/align/layer1.gdfa" --guided-alignment-weight "$LAYER_GUIDE_WEIGHT"
+    launch layer2-en-de en de --init "$out/layer-en-de/model" --freeze-translation --alignment-layer "${LAYER_FLAGS[@]}" \
+        --guided-alignment "$out/align/layer1.gdfa.en-de" --guided-alignment-weight "$LAYER_GUIDE_WEIGHT"
     wait_trainings
 fi
 

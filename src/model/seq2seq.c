@@ -111,6 +111,7 @@ LossSum seq2seq_train_step(const ModelParams *p, const ModelParams *g, const Mod
     if (guided && (!has_layer || w->guide_target != GUIDE_TARGET_LAYER))
         sum.guide = decoder_guide_loss(&dec, bt->guide, w->guide * w->scale, &sum.guided);
     if (has_layer) align_train(p, g, bt, &e, &dec, w, guided && w->guide_target != GUIDE_TARGET_DECODER, arena, &sum);
+    if (w->translation_frozen) return sum; /* the layer's gradient stops at its inputs: nothing else to do */
 
     /* backward, mirroring the forward: decoder, then what seq2seq_encode did, in reverse */
     float *d_ann = arena_take(arena, (size_t)Ts * B * 2 * H);            /* [Ts][B][2H] */

@@ -61,6 +61,8 @@ typedef struct {
     float scale;           /* of the whole sum: 1 / the minibatch's target tokens gives the mean */
     float align;           /* w_a, the alignment layer's weight: its losses are w_a ((a) + lambda (b)) */
     GuideTarget guide_target; /* which attention the guidance trains */
+    int translation_frozen;   /* 1: only the alignment layer learns; the translation model's backward is skipped
+                                 and its gradient stays 0 */
 } LossWeights;
 
 /* What the backward pass tells a caller that runs work beside it (the

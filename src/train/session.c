@@ -174,6 +174,15 @@ void train_session_open(TrainSession *s, const TrainRequest *r, GivenSettings gi
         else create_model(s, r);
     }
     /* the alignment layer's settings need the layer (a resumed run's model has its own configuration) */
+    if (s->o.freeze_translation) {
+        if (!s->m->cfg.alignment_layer)
+            die("--freeze-translation trains the alignment layer alone: the model has none (--alignment-layer)");
+        /* a moving average of unchanging weights could still move them by a rounding */
+        if (s->o.ema_decay > 0.0f) die("--freeze-translation keeps the translation model's bits: leave out --ema");
+        if (s->o.guide_target == TRAIN_GUIDE_DECODER || s->o.guide_target == TRAIN_GUIDE_BOTH)
+            die("--freeze-translation: --guided-alignment-target %s would train the frozen decoder",
+                s->o.guide_target == TRAIN_GUIDE_DECODER ? "decoder" : "both");
+    }
     if (!s->m->cfg.alignment_layer) {
         if (s->o.guide_target == TRAIN_GUIDE_LAYER || s->o.guide_target == TRAIN_GUIDE_BOTH)
             die("--guided-alignment-target %s needs a model with the alignment layer (--alignment-layer)",

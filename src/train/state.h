@@ -53,6 +53,7 @@ typedef struct {
     int guide_target;   /* TRAIN_GUIDE_*: which attention the guidance trains */
     float align_weight; /* w_a: the alignment layer's losses' weight (models with the layer) */
     float bpe_dropout;  /* > 0: the training pairs segmented anew each epoch (train/bpe_dropout.h) */
+    int freeze_translation; /* with the alignment layer: it alone learns; the translation model stays as it is */
 } TrainOptions;
 
 /* --guided-alignment-target: auto is the alignment layer when the model has

@@ -302,7 +302,7 @@ LossSum trainer_update(Trainer *t, const TrainData *d, const int *idx, int count
     const int S = (count + o->shard_size - 1) / o->shard_size;
     const LossWeights weights = {o->label_smoothing, d->guide ? guidance_weight(o, t->st.update) : 0.0f,
                                  1.0f / (float)t->ws.full.n_tgt_tokens, o->align_weight,
-                                 guidance_target(o, &t->m->cfg)};
+                                 guidance_target(o, &t->m->cfg), o->freeze_translation};
     int first, own;
     shard_range(S, t->ranks, t->rank, &first, &own);
     LossSum sums[own > 0 ? own : 1];

@@ -113,6 +113,24 @@ expect_error init_vocabulary_must_match "--vocab .*VJ is not the vocabulary of -
 expect_error init_missing_model "--init .*nope" "$B/nmt-train" --init "$T/nope" --train-src "$T/tr.src" \
     --train-tgt "$T/tr.tgt" -o "$T/initx"
 [ ! -e "$T/initx" ] && pass init_refusals_write_nothing || fail init_refusals_write_nothing
+# --freeze-translation: an alignment layer trained for a finished model; the
+# model's scores stay those of MODEL to the last digit, the layer's rows move
+paste -d '\t' "$T/tr.src" "$T/tr.tgt" | awk -F '\t' '{ a = split($1, x, " "); b = split($2, y, " "); n = a < b ? a : b
+    s = ""; for (i = 0; i < n; i++) s = s (i ? " " : "") i "-" i; print s }' >"$T/diag.links"
+"$B/nmt-train" "${init[@]}" --max-updates 6 --alignment-layer --freeze-translation --guided-alignment "$T/diag.links" \
+    -o "$T/frozen" 2>"$T/frozen.err"
+head -n 20 "$T/va.src" >"$T/s20"
+head -n 20 "$T/va.tgt" >"$T/t20"
+"$B/nmt-score" -m "$T/base" --src "$T/s20" --tgt "$T/t20" >"$T/base.scores" 2>/dev/null
+"$B/nmt-score" -m "$T/frozen" --src "$T/s20" --tgt "$T/t20" >"$T/frozen.scores" 2>/dev/null
+"$B/nmt-score" -m "$T/withal" --src "$T/s20" --tgt "$T/t20" >"$T/withal.scores" 2>/dev/null
+if [ -s "$T/base.scores" ] && cmp -s "$T/base.scores" "$T/frozen.scores" && ! cmp -s "$T/base.scores" "$T/withal.scores" &&
+    grep -aq '^freeze_translation=1$' "$T/frozen.ckpt"
+then pass freeze_translation_keeps_the_model; else fail freeze_translation_keeps_the_model "$(head -3 "$T/frozen.err")"; fi
+expect_error freeze_needs_layer "--freeze-translation trains the alignment layer alone: the model has none" \
+    "$B/nmt-train" "${init[@]}" --freeze-translation -o "$T/initx"
+expect_error freeze_without_ema "--freeze-translation keeps the translation model's bits: leave out --ema" \
+    "$B/nmt-train" "${init[@]}" --alignment-layer --freeze-translation --ema 0.9 -o "$T/initx"
 
 # Bad input: clear errors naming the file, before any training.
 expect_error missing_train_file "nope\.src" "$B/nmt-train" --vocab "$T/V" --train-src "$T/nope.src" --train-tgt "$T/tr.tgt" -o "$T/x"
