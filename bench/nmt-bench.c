@@ -200,13 +200,7 @@ static int bench_train(const ModelConfig *shape, int threads, const char *data_d
         char src[4096], tgt[4096];
         v = multi30k_vocab(data_dir, src, tgt, sizeof src);
         pc = corpus_load(v, src, tgt, 100, 0, NULL);
-        d = (TrainData){.n = pc->n};
-        d.src = xmalloc(sizeof(int *) * (size_t)pc->n), d.tgt = xmalloc(sizeof(int *) * (size_t)pc->n);
-        d.src_len = xmalloc(sizeof(int) * (size_t)pc->n), d.tgt_len = xmalloc(sizeof(int) * (size_t)pc->n);
-        for (int i = 0; i < pc->n; i++) {
-            d.src[i] = pc->pairs[i].src, d.tgt[i] = pc->pairs[i].tgt;
-            d.src_len[i] = pc->pairs[i].src_len, d.tgt_len[i] = pc->pairs[i].tgt_len;
-        }
+        d = train_data_from_corpus(pc);
         cfg.src_vocab = vocab_size(v, VOCAB_SRC), cfg.tgt_vocab = vocab_size(v, VOCAB_TGT);
         source = "multi30k de-en, joint BPE 8000";
     } else {
@@ -281,7 +275,7 @@ static int bench_train(const ModelConfig *shape, int threads, const char *data_d
     epoch_plan_free(&plan);
     free(m.params);
     if (pc) {
-        free(d.src), free(d.tgt), free(d.src_len), free(d.tgt_len);
+        train_data_free_views(&d);
         corpus_free(pc);
         vocab_free(v);
     } else {

@@ -44,12 +44,7 @@ static void test_epochs_and_guidance(void) {
     /* max_len 12 leaves the long line out; the rest fit */
     ParallelCorpus *c = corpus_load(v, src, tgt, 12, 0, NULL);
     EXPECT(c->n == LINES - 1);
-    TrainData base = {.n = c->n};
-    base.src = xmalloc(sizeof(int *) * (size_t)c->n), base.tgt = xmalloc(sizeof(int *) * (size_t)c->n);
-    base.src_len = xmalloc(sizeof(int) * (size_t)c->n), base.tgt_len = xmalloc(sizeof(int) * (size_t)c->n);
-    for (int i = 0; i < c->n; i++)
-        base.src[i] = c->pairs[i].src, base.src_len[i] = c->pairs[i].src_len, base.tgt[i] = c->pairs[i].tgt,
-        base.tgt_len[i] = c->pairs[i].tgt_len;
+    TrainData base = train_data_from_corpus(c);
     Guidance g;
     guidance_load(&g, links, v, c, src);
     base.guide = &g;
@@ -113,7 +108,7 @@ static void test_epochs_and_guidance(void) {
     EXPECT(again);
     bpe_dropout_close(&bd);
     guidance_free(&g);
-    free(base.src), free(base.tgt), free(base.src_len), free(base.tgt_len);
+    train_data_free_views(&base);
     corpus_free(c);
     vocab_free(v);
     unlink(src), unlink(tgt), unlink(links);

@@ -13,12 +13,7 @@ void bpe_dropout_open(BpeDropout *bd, const Vocab *v, float p, uint64_t seed, in
     bd->vocab = v, bd->p = p, bd->seed = seed, bd->max_len = max_len, bd->n = c->n, bd->corpus = c;
     bd->text[0] = corpus_kept_lines(c, src_path);
     bd->text[1] = corpus_kept_lines(c, tgt_path);
-    TrainData *d = &bd->epoch;
-    d->n = c->n;
-    d->src = xmalloc(sizeof(int *) * (size_t)(c->n + 1));
-    d->tgt = xmalloc(sizeof(int *) * (size_t)(c->n + 1));
-    d->src_len = xmalloc(sizeof(int) * (size_t)(c->n + 1));
-    d->tgt_len = xmalloc(sizeof(int) * (size_t)(c->n + 1));
+    bd->epoch = train_data_from_corpus(c); /* views each epoch repoints */
 }
 
 /* The seed of one pair's segmentation in one epoch (the vocabulary draws
@@ -83,7 +78,7 @@ const TrainData *bpe_dropout_epoch(BpeDropout *bd, const TrainData *base, int ep
 void bpe_dropout_close(BpeDropout *bd) {
     corpus_lines_free(bd->text[0], bd->n);
     corpus_lines_free(bd->text[1], bd->n);
-    free(bd->epoch.src), free(bd->epoch.tgt), free(bd->epoch.src_len), free(bd->epoch.tgt_len);
+    train_data_free_views(&bd->epoch);
     free(bd->ids);
     if (bd->guide.borrowed) guidance_free(&bd->guide);
     memset(bd, 0, sizeof *bd);

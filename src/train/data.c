@@ -90,3 +90,22 @@ void epoch_plan_free(EpochPlan *plan) {
     free(plan->count);
     memset(plan, 0, sizeof *plan);
 }
+
+TrainData train_data_from_corpus(const ParallelCorpus *c) {
+    TrainData d = {.n = c->n};
+    d.src = xmalloc(sizeof(int *) * (size_t)(c->n + 1));
+    d.tgt = xmalloc(sizeof(int *) * (size_t)(c->n + 1));
+    d.src_len = xmalloc(sizeof(int) * (size_t)(c->n + 1));
+    d.tgt_len = xmalloc(sizeof(int) * (size_t)(c->n + 1));
+    for (int i = 0; i < c->n; i++) {
+        d.src[i] = c->pairs[i].src, d.src_len[i] = c->pairs[i].src_len;
+        d.tgt[i] = c->pairs[i].tgt, d.tgt_len[i] = c->pairs[i].tgt_len;
+        d.total_tgt_tokens += c->pairs[i].tgt_len + 1;
+    }
+    return d;
+}
+
+void train_data_free_views(TrainData *d) {
+    free(d->src), free(d->tgt), free(d->src_len), free(d->tgt_len);
+    d->src = d->tgt = NULL, d->src_len = d->tgt_len = NULL;
+}

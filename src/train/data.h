@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "vocab/corpus.h"
+
 struct BpeDropout;
 struct Guidance;
 
@@ -28,6 +30,12 @@ typedef struct {
     int *start;  /* [n_batches] offset of each batch in order */
     int *count;  /* [n_batches] pairs in each batch */
 } EpochPlan;
+
+/* Views of the corpus's pairs (its full segmentation): src, tgt and their
+ * lengths malloc'd, the ids the corpus's; total_tgt_tokens counted. */
+TrainData train_data_from_corpus(const ParallelCorpus *c);
+/* Free what train_data_from_corpus allocated (not the ids). */
+void train_data_free_views(TrainData *d);
 
 void epoch_plan(EpochPlan *plan, const TrainData *d, int batch, uint64_t seed, int epoch);
 /* Batches in length order, no shuffling (validation and scoring). */

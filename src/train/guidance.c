@@ -71,13 +71,9 @@ void guidance_load(Guidance *g, const char *path, const Vocab *v, const Parallel
     /* the kept pairs' word links, checked against their words */
     alignment_init(&g->words);
     int *sw = NULL, *tw = NULL, wcap = 0;
-    TrainData d = {.n = c->n};
-    d.src = xmalloc(sizeof(int *) * (size_t)(c->n + 1)), d.tgt = xmalloc(sizeof(int *) * (size_t)(c->n + 1));
-    d.src_len = xmalloc(sizeof(int) * (size_t)(c->n + 1)), d.tgt_len = xmalloc(sizeof(int) * (size_t)(c->n + 1));
     for (int i = 0; i < c->n; i++) {
         const CorpusPair *p = &c->pairs[i];
         const long s = p->line - 1; /* the pair's sentence in the file: its line number */
-        d.src[i] = p->src, d.src_len[i] = p->src_len, d.tgt[i] = p->tgt, d.tgt_len[i] = p->tgt_len;
         int need = (p->src_len > p->tgt_len ? p->src_len : p->tgt_len) + 1;
         if (need > wcap) {
             wcap = need;
@@ -98,8 +94,9 @@ void guidance_load(Guidance *g, const char *path, const Vocab *v, const Parallel
     }
     free(sw), free(tw);
     alignment_free(&a);
+    TrainData d = train_data_from_corpus(c);
     segment(g, v, &d);
-    free(d.src), free(d.tgt), free(d.src_len), free(d.tgt_len);
+    train_data_free_views(&d);
 }
 
 void guidance_resegment(Guidance *out, const Guidance *g, const Vocab *v, const TrainData *d) {

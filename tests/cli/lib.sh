@@ -53,3 +53,10 @@ toy_pairs() {
     head -n 60 "$c/valid.tgt" >"$T/va.tgt"
     "$B/nmt-vocab" --src "$T/tr.src" --tgt "$T/tr.tgt" -o "$T/V" 2>/dev/null
 }
+
+# diagonal_links SRC TGT: Pharaoh links i-i for every word index both lines
+# of a pair have, one line per pair (guidance whose words always exist).
+diagonal_links() {
+    paste -d '\t' "$1" "$2" | awk -F '\t' '{ a = split($1, x, " "); b = split($2, y, " "); n = a < b ? a : b
+        s = ""; for (i = 0; i < n; i++) s = s (i ? " " : "") i "-" i; print s }'
+}

@@ -44,8 +44,7 @@ expect_error bpe_dropout_resume_other_rate "--bpe-dropout 0.1 \(the checkpoint h
 # epoch's subwords. A rate so small that nothing is dropped for this seed
 # takes the whole path (every epoch segmented, the links joined again) and
 # must give the bytes of the run without BPE-dropout; 0.2 gives another model.
-paste -d '\t' "$T/tr.src" "$T/tr.tgt" | awk -F '\t' '{ a = split($1, x, " "); b = split($2, y, " "); n = a < b ? a : b
-    s = ""; for (i = 0; i < n; i++) s = s (i ? " " : "") i "-" i; print s }' >"$T/links"
+diagonal_links "$T/tr.src" "$T/tr.tgt" >"$T/links"
 guided=("${run[@]:0:$((${#run[@]} - 2))}" --guided-alignment "$T/links" --guided-alignment-weight 1)
 "$B/nmt-train" "${guided[@]}" -o "$T/g0" --threads 2 2>"$T/gerr0"
 "$B/nmt-train" "${guided[@]}" --bpe-dropout 1e-7 -o "$T/gtiny" --threads 2 2>"$T/gerr1"

@@ -115,8 +115,7 @@ expect_error init_missing_model "--init .*nope" "$B/nmt-train" --init "$T/nope" 
 [ ! -e "$T/initx" ] && pass init_refusals_write_nothing || fail init_refusals_write_nothing
 # --freeze-translation: an alignment layer trained for a finished model; the
 # model's scores stay those of MODEL to the last digit, the layer's rows move
-paste -d '\t' "$T/tr.src" "$T/tr.tgt" | awk -F '\t' '{ a = split($1, x, " "); b = split($2, y, " "); n = a < b ? a : b
-    s = ""; for (i = 0; i < n; i++) s = s (i ? " " : "") i "-" i; print s }' >"$T/diag.links"
+diagonal_links "$T/tr.src" "$T/tr.tgt" >"$T/diag.links"
 "$B/nmt-train" "${init[@]}" --max-updates 6 --alignment-layer --freeze-translation --guided-alignment "$T/diag.links" \
     -o "$T/frozen" 2>"$T/frozen.err"
 head -n 20 "$T/va.src" >"$T/s20"
