@@ -22,6 +22,8 @@ static const char USAGE[] =
     "                 [--attention FILE] [--attention-format jsonl|tsv|npy|html] [-o FILE]\n"
     "                 [--alignment hard|soft [--alignment-out FILE] [--alignment-row current|next]]\n"
     "                 [--gold-alignment TALP]\n"
+    "                 [--optimize-steps N [--optimize-rate R] [--contiguity W]\n"
+    "                  [--reverse-model MODEL [--agreement W] [--reverse-alignment-out FILE]]]\n"
     "\n"
     "Scores each line pair (line i of --tgt as a translation of line i of --src) with\n"
     "the model by teacher forcing, and prints one line per pair, in order:\n"
@@ -42,7 +44,7 @@ static const char USAGE[] =
 
 typedef struct {
     DecodeArgs d; /* -m, --precision, --attention, --attention-format */
-    const char *src, *tgt, *output, *alignment_out, *gold;
+    const char *src, *tgt, *output, *alignment_out, *gold, *reverse_model, *reverse_out;
     ScoreOptions opt;
 } Args;
 
@@ -62,6 +64,14 @@ static const FieldSpec TOOL_FIELDS[] = {
      .help = "write the alignments there instead, one line per pair (empty\n"
              "for a pair not scored), as nmt-align --score and --symmetrize\n"
              "read them; the score lines stay as without --alignment"},
+    {NULL, "--reverse-model", FIELD_INPUT, A(reverse_model), .metavar = "MODEL", .section = "alignment",
+     .help = "with --optimize-steps: the model of the other direction (trained\n"
+             "--tgt -> --src with the same joint vocabulary and an alignment\n"
+             "layer); both directions' rows are optimized together"},
+    {NULL, "--reverse-alignment-out", FIELD_OUTPUT, A(reverse_out), .section = "alignment",
+     .help = "with --reverse-model: write its optimized links there, one line\n"
+             "per pair, as SRC-TGT pairs of this direction (ready for\n"
+             "nmt-align --symmetrize --reverse)"},
 };
 #undef A
 static const char *const SECTIONS[] = {"", "attention", "alignment", "input errors", NULL};
@@ -88,11 +98,19 @@ int main(int argc, char **argv) {
     if ((align_out || o.align_next) && o.alignment == ALIGN_NONE)
         die("--alignment-out and --alignment-row need --alignment hard|soft");
     if (gold_path && (!att_path || fmt != ATTDUMP_HTML)) die("--gold-alignment needs an html --attention dump");
-
+    if (a.reverse_out && !a.reverse_model) die("--reverse-alignment-out needs --reverse-model");
 
     char err[1024];
     Model *m = decode_args_load(&a.d);
     o.model_name = a.d.models[a.d.attention_model > 1 ? a.d.attention_model - 1 : 0]; /* the attention's model */
+    Model *reverse = NULL;
+    if (a.reverse_model) { /* the other direction: one model, loaded as -m would be */
+        DecodeArgs rd = a.d;
+        const char *path[2] = {a.reverse_model, NULL};
+        rd.models = path, rd.weights = NULL, rd.attention_model = 1;
+        reverse = decode_args_load(&rd);
+        o.reverse = reverse, o.reverse_name = a.reverse_model;
+    }
     if (score_options_check(m, &o, err, sizeof err) != 0) die("%s", err); /* before any output */
     /* files of different lengths are refused before any output; both are
      * read once, so pipes work (sys/input.h) */
@@ -110,9 +128,19 @@ int main(int argc, char **argv) {
         o.align_out = af.f;
         o.align_out_name = align_out;
     }
+    AtomicFile raf = {0};
+    if (a.reverse_out) {
+        if (atomic_open(&raf, a.reverse_out, err, sizeof err) != 0) {
+            if (align_out) atomic_abort(&af);
+            die("%s", err);
+        }
+        o.reverse_out = raf.f;
+        o.reverse_out_name = a.reverse_out;
+    }
     if (output.dump && (o.alignment != ALIGN_NONE || gold_path)) attdump_mark_alignment(output.dump);
     if (gold_path && attdump_load_gold(output.dump, gold_path, src_path, tgt_path, err, sizeof err) != 0) {
         if (align_out) atomic_abort(&af);
+        if (a.reverse_out) atomic_abort(&raf);
         tool_output_finish(&output, -1, err);
     }
     ScoreStats st;
@@ -120,6 +148,10 @@ int main(int argc, char **argv) {
     if (align_out) {
         if (rc != 0) atomic_abort(&af);
         else if (atomic_commit(&af, err, sizeof err) != 0) rc = -1;
+    }
+    if (a.reverse_out) {
+        if (rc != 0) atomic_abort(&raf);
+        else if (atomic_commit(&raf, err, sizeof err) != 0) rc = -1;
     }
     tool_output_finish(&output, rc, err);
     if (!o.quiet) {
@@ -132,6 +164,7 @@ int main(int argc, char **argv) {
     linereader_close(&src);
     linereader_close(&tgt);
     decode_args_unload(m);
+    decode_args_unload(reverse);
     cli_free(&cmd, &a);
     return 0;
 }

@@ -79,6 +79,11 @@ static void rms_normalize_rows(float *x, int n, int E) {
     }
 }
 
+void align_layer_values(const float *src_emb, int E, const int *src, int n, float *x) {
+    embed_lookup(src_emb, E, src, n, x);
+    rms_normalize_rows(x, n, E);
+}
+
 void align_layer_forward(const AlignLayerWeights *w, const AlignLayerInput *in, int train, Arena *arena,
                          AlignLayerActs *act) {
     const int Tt = in->Tt, Ts = in->Ts, B = in->B, H = in->H, A = w->A, E = w->E, Z = w->Z;
@@ -89,8 +94,7 @@ void align_layer_forward(const AlignLayerWeights *w, const AlignLayerInput *in, 
     act->Tt = Tt, act->Ts = Ts, act->B = B;
     act->guide = NULL, act->guide_scale = 0.0f;
     /* x [M][E] = rms(E_src f_j); z [N][Z] = [s_t ; rms(E_tgt y_t)] */
-    embed_lookup(in->src_emb, E, in->src, M, act->x);
-    rms_normalize_rows(act->x, M, E);
+    align_layer_values(in->src_emb, E, in->src, M, act->x);
     for (int i = 0; i < N; i++) {
         float *zi = act->z + (size_t)i * Z;
         memcpy(zi, in->state + (size_t)i * H, sizeof(float) * (size_t)H);

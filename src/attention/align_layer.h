@@ -94,6 +94,10 @@ size_t align_layer_floats(const AlignLayerWeights *w, int Tt, int Ts, int B, int
 double align_layer_step_madds(int A, int Z, int E, int V, int Ts, int train);
 double align_layer_keys_madds(int A, int E, int C);
 
+/* The layer's values x [n][E] = rms(E_src f) of n source tokens src (what
+ * its rows weigh; attention/align_optimize.h reads them too). */
+void align_layer_values(const float *src_emb, int E, const int *src, int n, float *x);
+
 /* Forward pass: the activations from the arena; with train the logits too. */
 void align_layer_forward(const AlignLayerWeights *w, const AlignLayerInput *in, int train, Arena *arena,
                          AlignLayerActs *act);

@@ -44,6 +44,21 @@ const FieldSpec SCORE_OPTION_FIELDS[] = {
      .section = "alignment", .help = ALIGN_HEAD_HELP},
     {NULL, "--attention-source", FIELD_ENUM, F(attention_source), ATT_SOURCE_AUTO, 0, 2, NULL, ATT_SOURCE_NAMES,
      .metavar = "S", .section = "alignment", .help = ATT_SOURCE_HELP},
+    {NULL, "--optimize-steps", FIELD_INT, F(optimize.steps), 0, 0, 10000, .metavar = "N", .section = "alignment",
+     .help = "alignment by optimization: the alignment layer's rows of each\n"
+             "pair take N gradient steps on the layer's prediction of each\n"
+             "target token (plus --contiguity and --agreement) before the\n"
+             "alignments and dumps read them (0: the rows as they are)"},
+    {NULL, "--optimize-rate", FIELD_FLOAT, F(optimize.rate), 0.25, 1e-7, 1000, .metavar = "R", .section = "alignment",
+     .help = "the step size of --optimize-steps on the rows' scores"},
+    {NULL, "--contiguity", FIELD_FLOAT, F(optimize.contiguity), 0, 0, 1000, .metavar = "W", .section = "alignment",
+     .help = "with --optimize-steps: the weight of a contiguity bias (a row\n"
+             "gains when the next target token continues its strongest\n"
+             "link diagonally)"},
+    {NULL, "--agreement", FIELD_FLOAT, F(optimize.agreement), 0, 0, 1000, .metavar = "W", .section = "alignment",
+     .help = "with --optimize-steps and --reverse-model: the weight of the\n"
+             "squared difference between this direction's rows and the\n"
+             "reverse model's (bidirectional agreement)"},
     {NULL, "--skip-invalid", FIELD_INT, F(skip_invalid), 0, 0, 1, NULL, NULL, FIELD_SWITCH, .section = "input errors",
      .help = "a pair with invalid UTF-8 gives an empty line and is\n"
              "counted, instead of stopping with FILE:LINE"},
@@ -66,6 +81,39 @@ int score_reads_layer(const Model *m, const ScoreOptions *o) {
     return att_source_reads_layer(o->attention_source, ensemble_attention_model(m)->cfg.alignment_layer);
 }
 
+/* The settings of alignment by optimization (scorer.h, score_options_check). */
+static int score_optimize_check(const Model *m, const ScoreOptions *o, const char *name, char *err, size_t errsz) {
+    const char *rev = o->reverse_name ? o->reverse_name : "the reverse model";
+    const AlignOptimizeOptions *p = &o->optimize;
+    if (p->steps == 0 && (o->reverse || p->contiguity != 0.0f || p->agreement != 0.0f)) {
+        snprintf(err, errsz, "--reverse-model, --contiguity and --agreement need --optimize-steps N");
+        return -1;
+    }
+    if (p->steps == 0) return 0;
+    if (!score_reads_layer(m, o)) {
+        snprintf(err, errsz, "--optimize-steps optimizes the alignment layer's rows, and %s has no alignment layer "
+                 "or they are not the rows read (--attention-source)", name);
+        return -1;
+    }
+    if (p->agreement != 0.0f && !o->reverse) {
+        snprintf(err, errsz, "--agreement needs the other direction's model: --reverse-model FILE");
+        return -1;
+    }
+    if (!o->reverse) return 0;
+    const Model *a = ensemble_attention_model(m);
+    if (o->reverse->ensemble || !o->reverse->cfg.alignment_layer) {
+        snprintf(err, errsz, "%s: --reverse-model must be one model with an alignment layer", rev);
+        return -1;
+    }
+    if (!vocab_is_joint(a->vocab) || a->vocab_len != o->reverse->vocab_len ||
+        memcmp(a->vocab_bytes, o->reverse->vocab_bytes, a->vocab_len) != 0) {
+        snprintf(err, errsz, "%s: --reverse-model must share %s's joint vocabulary (one file for both directions), "
+                 "so that the two directions' tokens are the same", rev, name);
+        return -1;
+    }
+    return 0;
+}
+
 int score_options_check(const Model *m, const ScoreOptions *o, char *err, size_t errsz) {
     const char *name = o->model_name ? o->model_name : "the model";
     if (att_source_check(o->attention_source, ensemble_attention_model(m)->cfg.alignment_layer, name, err, errsz))
@@ -76,8 +124,9 @@ int score_options_check(const Model *m, const ScoreOptions *o, char *err, size_t
                  "layer: add --attention-source decoder", name);
         return -1;
     }
-    return align_head_check(o->alignment_head, score_reads_layer(m, o) ? 1 : ensemble_attention_heads(m), err,
-                            errsz);
+    if (align_head_check(o->alignment_head, score_reads_layer(m, o) ? 1 : ensemble_attention_heads(m), err, errsz))
+        return -1;
+    return score_optimize_check(m, o, name, err, errsz);
 }
 
 int score_attention_heads(const Model *m, const ScoreOptions *o) {

@@ -23,6 +23,7 @@
 
 #include <stdio.h>
 
+#include "attention/align_optimize.h"
 #include "model/saved.h"
 #include "sys/fields.h"
 #include "sys/lines.h"
@@ -51,6 +52,18 @@ typedef struct {
      * seen it); its last row is </s>'s. */
     int attention_source;
     const char *model_name; /* the (attention) model's path, for messages, or NULL */
+    /* Alignment by optimization (attention/align_optimize.h): with
+     * optimize.steps > 0 the alignment layer's rows of each pair take that
+     * many gradient steps before the alignments and dumps read them. With
+     * a reverse model (the other direction, sharing the joint vocabulary)
+     * both directions' rows are optimized together (the agreement term
+     * couples them), and with reverse_out the reverse model's links are
+     * written there, as SRC-TGT pairs of this direction. */
+    AlignOptimizeOptions optimize;
+    const Model *reverse;
+    const char *reverse_name;
+    FILE *reverse_out;
+    const char *reverse_out_name;
 } ScoreOptions;
 
 /* The options' table (nmt-score, the C API's scoring setters). */
@@ -66,7 +79,10 @@ int score_reads_layer(const Model *m, const ScoreOptions *o);
 int score_attention_heads(const Model *m, const ScoreOptions *o);
 /* 0 when o can score with m, else -1 with a message: the alignment layer
  * asked of a model without one (naming o->model_name), --alignment-row next
- * with the layer's rows, a head the attention does not have. */
+ * with the layer's rows, a head the attention does not have; optimization
+ * without the layer's rows, agreement without a
+ * reverse model, a reverse model without the layer or with another
+ * vocabulary (naming o->reverse_name). */
 int score_options_check(const Model *m, const ScoreOptions *o, char *err, size_t errsz);
 
 typedef struct {

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attention/align_layer.h"
+#include "model/ensemble.h"
 #include "sys/lines.h"
 #include "sys/meter.h"
 #include "translate/scorer.h"
@@ -29,6 +31,7 @@ typedef struct {
     int *status;
     double *logprob;
     float **att;
+    float **att_rev; /* with a reverse model: its rows [Ts + 1][Tt] of each pair */
 } PairChunk;
 
 static void pc_reserve(PairChunk *c, int cap) {
@@ -44,12 +47,14 @@ static void pc_reserve(PairChunk *c, int cap) {
     c->status = xmalloc(sizeof(int) * (size_t)cap);
     c->logprob = xmalloc(sizeof(double) * (size_t)cap);
     c->att = xcalloc((size_t)cap, sizeof(float *));
+    c->att_rev = xcalloc((size_t)cap, sizeof(float *));
 }
 
 static void pc_clear(PairChunk *c) {
     for (int i = 0; i < c->n; i++) {
         for (int s = 0; s < 2; s++) free(c->ids[s][i]), c->ids[s][i] = NULL;
         free(c->att[i]), c->att[i] = NULL;
+        free(c->att_rev[i]), c->att_rev[i] = NULL;
     }
     c->n = 0;
     c->text[0].len = c->text[1].len = 0;
@@ -58,7 +63,47 @@ static void pc_clear(PairChunk *c) {
 static void pc_free(PairChunk *c) {
     pc_clear(c);
     for (int s = 0; s < 2; s++) free(c->off[s]), free(c->len[s]), free(c->ids[s]), free(c->ids_len[s]), buf_free(&c->text[s]);
-    free(c->lineno), free(c->pos), free(c->status), free(c->logprob), free(c->att);
+    free(c->lineno), free(c->pos), free(c->status), free(c->logprob), free(c->att), free(c->att_rev);
+}
+
+/* One direction of pair k for align_optimize: model a's layer over the
+ * source ids src [Ts] (its values into x [Ts][E]), aligning tgt [Tt] and
+ * </s> (into y [Tt + 1]), rows att [Tt + 1][Ts]. */
+static AlignProblem optimize_problem(const Model *a, const int *src, int Ts, const int *tgt, int Tt, float *att,
+                                     float *x, int *y) {
+    const AlignLayerWeights *w = &a->p.al;
+    align_layer_values(a->p.enc.src_emb, w->E, src, Ts, x);
+    memcpy(y, tgt, sizeof(int) * (size_t)Tt);
+    y[Tt] = VOCAB_EOS;
+    return (AlignProblem){.Wo = w->Wo, .bo = w->bo, .V = w->V, .E = w->E, .Tt = Tt, .Ts = Ts, .x = x, .y = y,
+                          .alpha = att};
+}
+
+/* Alignment by optimization of n pairs' rows att[k] (and, with a reverse
+ * model, att_rev[k], which it computes first): one pair per task, in
+ * parallel; each pair's result is its own. */
+static void optimize_rows(const Model *m, const ScoreOptions *o, const int **sp, const int *sl, const int **tp,
+                          const int *tl, const long *pos, int n, float **att, float **att_rev) {
+    const Model *a = ensemble_attention_model(m), *r = o->reverse;
+    if (r) {
+        ScoreOptions ro = *o;
+        ro.attention_source = ATT_SOURCE_ALIGNMENT, ro.alignment_head = 0, ro.align_next = 0;
+        double *lp = xmalloc(sizeof(double) * (size_t)(n + 1));
+        score_ids_at(r, &ro, (const int *const *)tp, tl, (const int *const *)sp, sl, pos, n, lp, att_rev);
+        free(lp);
+    }
+#pragma omp parallel for schedule(dynamic, 1) num_threads(o->threads)
+    for (int k = 0; k < n; k++) {
+        const int Ts = sl[k], Tt = tl[k], E = a->p.al.E;
+        float *x = xmalloc(sizeof(float) * (size_t)(Ts + Tt) * E);
+        int *y = xmalloc(sizeof(int) * (size_t)(Ts + Tt + 2));
+        AlignProblem p[2];
+        AlignProblem *dir[2] = {&p[0], &p[1]};
+        p[0] = optimize_problem(a, sp[k], Ts, tp[k], Tt, att[k], x, y);
+        if (r) p[1] = optimize_problem(r, tp[k], Tt, sp[k], Ts, att_rev[k], x + (size_t)Ts * E, y + Tt + 1);
+        align_optimize(dir, r ? 2 : 1, &o->optimize, NULL);
+        free(x), free(y);
+    }
 }
 
 static int pc_score(const Model *m, const ScoreOptions *o, PairChunk *c, const char *name[2], int want_att,
@@ -124,15 +169,18 @@ static int pc_score(const Model *m, const ScoreOptions *o, PairChunk *c, const c
             pos[k] = c->pos[i], which[k++] = i;
         }
     score_ids_at(m, o, (const int *const *)sp, sl, (const int *const *)tp, tl, pos, n_ok, lp, att);
+    float **att_rev = att && o->reverse ? xcalloc((size_t)n_ok + 1, sizeof(float *)) : NULL;
+    if (att && o->optimize.steps > 0) optimize_rows(m, o, sp, sl, tp, tl, pos, n_ok, att, att_rev);
     for (k = 0; k < n_ok; k++) {
         int i = which[k];
         c->logprob[i] = lp[k];
         if (att) c->att[i] = att[k];
+        if (att_rev) c->att_rev[i] = att_rev[k];
         st->scored++;
         st->tokens += tl[k] + 1;
         st->logprob += lp[k];
     }
-    free(sp), free(tp), free(sl), free(tl), free(which), free(pos), free(lp), free(att);
+    free(sp), free(tp), free(sl), free(tl), free(which), free(pos), free(lp), free(att), free(att_rev);
     return 0;
 }
 
@@ -145,6 +193,28 @@ static void put_alignment(const Model *m, const ScoreOptions *o, const PairChunk
     const float *att = c->att[i] + head * (size_t)(Tt + 1) * Ts + (o->align_next ? Ts : 0);
     if (o->alignment == ALIGN_HARD) align_hard_string(m->vocab, c->ids[0][i], Ts, c->ids[1][i], Tt, att, out);
     else align_soft_string(att, o->align_next ? Tt : Tt + 1, Ts, out);
+}
+
+/* Pair i's links from the reverse model's rows [Ts + 1][Tt] (its source is
+ * this direction's target), written as this direction's SRC-TGT pairs. */
+static void put_reverse_alignment(const Model *m, const PairChunk *c, int i, Buf *out) {
+    const int Ts = c->ids_len[0][i], Tt = c->ids_len[1][i];
+    Buf rev = {0};
+    align_hard_string(m->vocab, c->ids[1][i], Tt, c->ids[0][i], Ts, c->att_rev[i], &rev);
+    /* "t-s t-s ..." -> "s-t s-t ..." */
+    for (size_t at = 0; at < rev.len;) {
+        size_t end = at;
+        while (end < rev.len && rev.data[end] != ' ') end++;
+        const char *dash = memchr(rev.data + at, '-', end - at);
+        if (dash) {
+            if (at > 0) buf_puts(out, " ");
+            buf_append(out, dash + 1, (size_t)(rev.data + end - dash - 1));
+            buf_puts(out, "-");
+            buf_append(out, rev.data + at, (size_t)(dash - rev.data - at));
+        }
+        at = end + 1;
+    }
+    buf_free(&rev);
 }
 
 int score_stream(const Model *m, const ScoreOptions *o, LineReader *src, LineReader *tgt, FILE *out, AttDump *dump,
@@ -192,7 +262,7 @@ int score_stream(const Model *m, const ScoreOptions *o, LineReader *src, LineRea
             c.n++;
         }
         if (rc != 0 || c.n == 0) break;
-        const int want_att = dump != NULL || o->alignment != ALIGN_NONE;
+        const int want_att = dump != NULL || o->alignment != ALIGN_NONE || o->reverse_out;
         if ((rc = pc_score(m, o, &c, name, want_att, st, err, errsz)) != 0) break;
         for (int i = 0; i < c.n && rc == 0; i++) {
             line.len = 0;
@@ -205,6 +275,16 @@ int score_stream(const Model *m, const ScoreOptions *o, LineReader *src, LineRea
                 if (o->align_out) buf_puts(ab, "\n");
                 if (o->align_out && fwrite(alines.data, 1, alines.len, o->align_out) != alines.len)
                     rc = alignments_unwritable(o, err, errsz);
+            }
+            if (o->reverse_out && rc == 0) {
+                alines.len = 0;
+                if (c.status[i] == PAIR_OK) put_reverse_alignment(m, &c, i, &alines);
+                buf_puts(&alines, "\n");
+                if (fwrite(alines.data, 1, alines.len, o->reverse_out) != alines.len) {
+                    snprintf(err, errsz, "%s: cannot write the alignments: %s", o->reverse_out_name,
+                             strerror(errno ? errno : EIO));
+                    rc = -1;
+                }
             }
             buf_puts(&line, "\n");
             if (fwrite(line.data, 1, line.len, out) != line.len) {
