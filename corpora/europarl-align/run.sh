@@ -17,9 +17,9 @@
 #        --attention-source decoder);
 #      - "guided": the decoder's own attention guided by the same links;
 #   2b. (ROUNDS=2, the default) trains the layer of those models on,
-#      guided by the first round's layer links over the training text,
-#      symmetrized (Zenkel et al. 2020's guided round), the translation
-#      model frozen;
+#      guided by the first round's layer links over the training text
+#      (optimized as in 3 unless OPTIMIZE_FLAGS is empty), symmetrized
+#      (Zenkel et al. 2020's guided round), the translation model frozen;
 #   3. force-aligns the gold sentences with every model (nmt-score
 #      --alignment hard), symmetrizes the two directions, and prints one
 #      table of AER / precision / recall against dev.talp; the layer models'
@@ -117,19 +117,28 @@ wait_trainings
 
 # 2b. with ROUNDS=2, a second round (Zenkel et al. 2020): the layer of the
 # first round's models trained on, guided by their own grow-diag-final-and
-# links over the training text instead of the aligner's; the translation
+# links over the training text (their rows optimized, both directions
+# together, with OPTIMIZE_FLAGS) instead of the aligner's; the translation
 # model stays the first round's, bit for bit (--freeze-translation), and
 # only the layer's backward pass runs
 if [ "$ROUNDS" -ge 2 ]; then
     if [ ! -f "$out/align/layer1.gdfa" ]; then
-        log "the first round's layer links over the training text, both directions"
-        "$bin/nmt-score" -m "$out/layer-de-en/model" --src "$out/data/train.de" --tgt "$out/data/train.en" --quiet \
-            --threads "$THREADS" --attention-source alignment --alignment hard \
-            --alignment-out "$out/align/layer1.de-en" >/dev/null
-        "$bin/nmt-score" -m "$out/layer-en-de/model" --src "$out/data/train.en" --tgt "$out/data/train.de" --quiet \
-            --threads "$THREADS" --attention-source alignment --alignment hard \
-            --alignment-out "$out/align/layer1.raw-en-de" >/dev/null
-        flip <"$out/align/layer1.raw-en-de" >"$out/align/layer1.en-de"
+        log "the first round's layer links over the training text, both directions${OPTIMIZE_FLAGS[0]:+, optimized}"
+        if [ ${#OPTIMIZE_FLAGS[@]} -gt 0 ]; then
+            # the rows optimized, both directions together (Zenkel et al. 2020 guide the second round so)
+            "$bin/nmt-score" -m "$out/layer-de-en/model" --reverse-model "$out/layer-en-de/model" \
+                --src "$out/data/train.de" --tgt "$out/data/train.en" --quiet --threads $((THREADS * JOBS)) \
+                --alignment hard "${OPTIMIZE_FLAGS[@]}" --alignment-out "$out/align/layer1.de-en" \
+                --reverse-alignment-out "$out/align/layer1.en-de" >/dev/null
+        else
+            "$bin/nmt-score" -m "$out/layer-de-en/model" --src "$out/data/train.de" --tgt "$out/data/train.en" --quiet \
+                --threads $((THREADS * JOBS)) --attention-source alignment --alignment hard \
+                --alignment-out "$out/align/layer1.de-en" >/dev/null
+            "$bin/nmt-score" -m "$out/layer-en-de/model" --src "$out/data/train.en" --tgt "$out/data/train.de" --quiet \
+                --threads $((THREADS * JOBS)) --attention-source alignment --alignment hard \
+                --alignment-out "$out/align/layer1.raw-en-de" >/dev/null
+            flip <"$out/align/layer1.raw-en-de" >"$out/align/layer1.en-de"
+        fi
         "$bin/nmt-align" --symmetrize grow-diag-final-and --forward "$out/align/layer1.de-en" \
             --reverse "$out/align/layer1.en-de" --src "$out/data/train.de" --tgt "$out/data/train.en" \
             -o "$out/align/layer1.gdfa"

@@ -81,27 +81,39 @@ static AlignProblem optimize_problem(const Model *a, const int *src, int Ts, con
 
 /* Alignment by optimization of n pairs' rows att[k] (and, with a reverse
  * model, att_rev[k], which it computes first): one pair per task, in
- * parallel; each pair's result is its own. */
+ * parallel; each pair's result is its own. A pair with an empty target
+ * has no reverse (the reverse model's source would be empty): its rows
+ * are optimized alone and att_rev[k] stays NULL. */
 static void optimize_rows(const Model *m, const ScoreOptions *o, const int **sp, const int *sl, const int **tp,
                           const int *tl, const long *pos, int n, float **att, float **att_rev) {
     const Model *a = ensemble_attention_model(m), *r = o->reverse;
     if (r) {
         ScoreOptions ro = *o;
         ro.attention_source = ATT_SOURCE_ALIGNMENT, ro.alignment_head = 0, ro.align_next = 0;
-        double *lp = xmalloc(sizeof(double) * (size_t)(n + 1));
-        score_ids_at(r, &ro, (const int *const *)tp, tl, (const int *const *)sp, sl, pos, n, lp, att_rev);
-        free(lp);
+        /* the pairs with a target, swapped */
+        const int **rs = xmalloc(sizeof(int *) * (size_t)(n + 1)), **rt = xmalloc(sizeof(int *) * (size_t)(n + 1));
+        int *rsl = xmalloc(sizeof(int) * (size_t)(n + 1)), *rtl = xmalloc(sizeof(int) * (size_t)(n + 1));
+        long *rpos = xmalloc(sizeof(long) * (size_t)(n + 1));
+        float **ratt = xcalloc((size_t)n + 1, sizeof(float *));
+        int *which = xmalloc(sizeof(int) * (size_t)(n + 1)), nr = 0;
+        for (int k = 0; k < n; k++)
+            if (tl[k] > 0) rs[nr] = tp[k], rsl[nr] = tl[k], rt[nr] = sp[k], rtl[nr] = sl[k], rpos[nr] = pos[k], which[nr++] = k;
+        double *lp = xmalloc(sizeof(double) * (size_t)(nr + 1));
+        score_ids_at(r, &ro, (const int *const *)rs, rsl, (const int *const *)rt, rtl, rpos, nr, lp, ratt);
+        for (int i = 0; i < nr; i++) att_rev[which[i]] = ratt[i];
+        free(rs), free(rt), free(rsl), free(rtl), free(rpos), free(ratt), free(which), free(lp);
     }
 #pragma omp parallel for schedule(dynamic, 1) num_threads(o->threads)
     for (int k = 0; k < n; k++) {
-        const int Ts = sl[k], Tt = tl[k], E = a->p.al.E;
-        float *x = xmalloc(sizeof(float) * (size_t)(Ts + Tt) * E);
+        const int Ts = sl[k], Tt = tl[k], E = a->p.al.E, Er = r ? r->p.al.E : 0; /* the two may differ in size */
+        float *x = xmalloc(sizeof(float) * ((size_t)Ts * E + (size_t)Tt * Er + 1));
         int *y = xmalloc(sizeof(int) * (size_t)(Ts + Tt + 2));
         AlignProblem p[2];
         AlignProblem *dir[2] = {&p[0], &p[1]};
         p[0] = optimize_problem(a, sp[k], Ts, tp[k], Tt, att[k], x, y);
-        if (r) p[1] = optimize_problem(r, tp[k], Tt, sp[k], Ts, att_rev[k], x + (size_t)Ts * E, y + Tt + 1);
-        align_optimize(dir, r ? 2 : 1, &o->optimize, NULL);
+        const int both = r && att_rev[k];
+        if (both) p[1] = optimize_problem(r, tp[k], Tt, sp[k], Ts, att_rev[k], x + (size_t)Ts * E, y + Tt + 1);
+        align_optimize(dir, both ? 2 : 1, &o->optimize, NULL);
         free(x), free(y);
     }
 }
@@ -278,7 +290,7 @@ int score_stream(const Model *m, const ScoreOptions *o, LineReader *src, LineRea
             }
             if (o->reverse_out && rc == 0) {
                 alines.len = 0;
-                if (c.status[i] == PAIR_OK) put_reverse_alignment(m, &c, i, &alines);
+                if (c.status[i] == PAIR_OK && c.att_rev[i]) put_reverse_alignment(m, &c, i, &alines);
                 buf_puts(&alines, "\n");
                 if (fwrite(alines.data, 1, alines.len, o->reverse_out) != alines.len) {
                     snprintf(err, errsz, "%s: cannot write the alignments: %s", o->reverse_out_name,

@@ -4,6 +4,7 @@
 # vocabulary. Optimizing changes the links and not the scores; a step too
 # small to move anything gives the plain links, and the reverse model's
 # links then equal its own plain links, flipped (the orientation check);
+# a pair with an empty target gets no reverse links;
 # optimized links are whole-word pairs inside both lines; 1 and 2 threads
 # give the same bytes; the refusals name the flag or the file, and a failed
 # run leaves no output behind.
@@ -58,6 +59,18 @@ before=$(shared "$T/plain.links" "$T/rev.plain.flipped") after=$(shared "$T/a1" 
 # shared / total links: more of them agree after
 awk -v b="$before" -v a="$after" 'BEGIN { split(b, x, " "); split(a, y, " "); exit !(y[1] / y[2] > x[1] / x[2]) }' &&
     pass agreement_brings_directions_together || fail agreement_brings_directions_together "before $before, after $after"
+
+# A pair with an empty target: the reverse model has no source to read; the pair gets its line, the reverse an empty one.
+{ head -n 2 "$T/va.src"; } >"$T/e.src"
+{ head -n 1 "$T/va.tgt"; echo; } >"$T/e.tgt"
+if "$B/nmt-score" -m "$T/fwd" --src "$T/e.src" --tgt "$T/e.tgt" --quiet --alignment hard --alignment-out "$T/e.links" \
+    --reverse-alignment-out "$T/e.rev" "${both[@]}" >"$T/e.scores" 2>"$T/e.err"; then
+    expect_eq empty_target_lines "$(wc -l <"$T/e.scores") $(wc -l <"$T/e.links") $(wc -l <"$T/e.rev")" "2 2 2"
+    expect_eq empty_target_no_reverse_links "$(sed -n 2p "$T/e.rev")" ""
+    [ -n "$(sed -n 1p "$T/e.rev")" ] && pass first_pair_has_reverse_links || fail first_pair_has_reverse_links
+else
+    fail empty_target_lines "$(head -c 400 "$T/e.err")"
+fi
 
 # Refusals, and no output left behind.
 expect_error contiguity_needs_steps "--reverse-model, --contiguity and --agreement need --optimize-steps" \
