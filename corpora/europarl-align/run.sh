@@ -29,7 +29,8 @@
 # Each model trains for at most MINUTES minutes (default 20) and, when
 # MAX_UPDATES is set, at most that many updates (a fixed count compares the
 # guided and the unguided models at an equal budget on a loaded machine).
-# A model already in OUT_DIR is kept, so a second run only scores.
+# A finished model in OUT_DIR is kept (an interrupted one resumes), so a
+# second run only scores.
 # Environment: BPE EMB HIDDEN DECODER BATCH MAX_LEN GUIDE_WEIGHT LAYER_GUIDE_WEIGHT LAYER_FLAGS THREADS JOBS
 # MAX_UPDATES ROUNDS OPTIMIZE_FLAGS.
 set -euo pipefail
@@ -83,15 +84,22 @@ flip <"$out/align/gdfa" >"$out/align/gdfa.en-de"
 train() { # NAME SRC TGT [flags]
     local name=$1 s=$2 t=$3
     shift 3
-    if [ -f "$out/$name/model" ]; then log "$name: model exists, kept"; return; fi
+    # a finished training is kept; an interrupted one (a checkpoint, no "finished") resumes
+    if [ -f "$out/$name/finished" ]; then log "$name: model exists, kept"; return; fi
     mkdir -p "$out/$name"
-    log "training $name ($s -> $t) for at most $minutes minutes${MAX_UPDATES:+ and $MAX_UPDATES updates}"
     local extra=()
+    if [ -f "$out/$name/model.ckpt" ]; then
+        extra+=(--resume)
+        log "resuming $name ($s -> $t)"
+    else
+        log "training $name ($s -> $t) for at most $minutes minutes${MAX_UPDATES:+ and $MAX_UPDATES updates}"
+    fi
     [ -n "$MAX_UPDATES" ] && extra+=(--max-updates "$MAX_UPDATES")
     "$bin/nmt-train" --vocab "$out/vocab" --train-src "$out/data/train.$s" --train-tgt "$out/data/train.$t" \
         -o "$out/$name/model" --decoder "$DECODER" --emb "$EMB" --hidden "$HIDDEN" --deep-output --tie-embeddings --dropout 0.2 \
         --label-smoothing 0.1 --batch "$BATCH" --max-len "$MAX_LEN" --epochs 0 --minutes "$minutes" \
-        --valid-every 1000 --threads "$THREADS" --disp-every 100 "${extra[@]}" "$@" 2>"$out/$name/train.log"
+        --valid-every 1000 --threads "$THREADS" --disp-every 100 "${extra[@]}" "$@" 2>>"$out/$name/train.log" &&
+        touch "$out/$name/finished"
 }
 # JOBS models at a time (each on THREADS threads), in the order below
 running=0
