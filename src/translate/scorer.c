@@ -48,7 +48,8 @@ const FieldSpec SCORE_OPTION_FIELDS[] = {
      .help = "alignment by optimization: the alignment layer's rows of each\n"
              "pair take N gradient steps on the layer's prediction of each\n"
              "target token (plus --contiguity and --agreement) before the\n"
-             "alignments and dumps read them (0: the rows as they are)"},
+             "alignments and dumps read them (0: the rows as they are;\n"
+             "measured best: 20, --contiguity 0.5, --agreement 10)"},
     {NULL, "--optimize-rate", FIELD_FLOAT, F(optimize.rate), 0.25, 1e-7, 1000, .metavar = "R", .section = "alignment",
      .help = "the step size of --optimize-steps on the rows' scores"},
     {NULL, "--contiguity", FIELD_FLOAT, F(optimize.contiguity), 0, 0, 1000, .metavar = "W", .section = "alignment",
