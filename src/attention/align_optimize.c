@@ -99,31 +99,51 @@ static size_t direction_scratch(const AlignProblem *d) {
     return R * d->Ts /* dA */ + R * (2 * (size_t)d->E + d->V + 1);
 }
 
-double align_optimize_objective(const AlignProblem *const *dir, int n, const AlignOptimizeOptions *o,
-                                const float *const *score, float *const *dscore) {
+/* The objective's work space for dir[0..n): one direction's scratch
+ * (nll_forward_backward) and each direction's dA, allocated once for all
+ * the steps of a pair. */
+typedef struct {
+    float *scratch, *dA[2];
+} Workspace;
+
+static Workspace workspace_alloc(const AlignProblem *const *dir, int n) {
+    Workspace w = {0};
     size_t need = 0;
     for (int d = 0; d < n; d++) {
         const size_t s = direction_scratch(dir[d]);
         if (s > need) need = s;
+        w.dA[d] = xmalloc(sizeof(float) * ((size_t)(dir[d]->Tt + 1) * dir[d]->Ts + 1));
     }
-    float *dA[2] = {NULL, NULL};
-    float *scratch = xmalloc(sizeof(float) * (need + 1));
+    w.scratch = xmalloc(sizeof(float) * (need + 1));
+    return w;
+}
+
+static void workspace_free(Workspace *w) { free(w->scratch), free(w->dA[0]), free(w->dA[1]); }
+
+static double objective(const AlignProblem *const *dir, int n, const AlignOptimizeOptions *o,
+                        const float *const *score, float *const *dscore, Workspace *w) {
+    float *dA[2] = {NULL, NULL}; /* NULL: no gradient wanted */
     for (int d = 0; d < n; d++) {
         const size_t R = (size_t)dir[d]->Tt + 1;
         rows_softmax(score[d], (int)R, dir[d]->Ts, dir[d]->alpha);
-        if (dscore) dA[d] = xcalloc(R * dir[d]->Ts + 1, sizeof(float));
+        if (dscore) dA[d] = w->dA[d], memset(dA[d], 0, sizeof(float) * R * dir[d]->Ts);
     }
     double loss = 0.0;
     for (int d = 0; d < n; d++) {
-        loss += nll_forward_backward(dir[d], dA[d], scratch);
+        loss += nll_forward_backward(dir[d], dA[d], w->scratch);
         if (o->contiguity != 0.0f) loss += contiguity_forward_backward(dir[d], o->contiguity, dA[d]);
     }
     if (n == 2 && o->agreement != 0.0f) loss += agreement_forward_backward(dir[0], dir[1], o->agreement, dA[0], dA[1]);
-    for (int d = 0; d < n && dscore; d++) {
+    for (int d = 0; d < n && dscore; d++)
         rows_softmax_backward(dir[d]->alpha, dA[d], dir[d]->Tt + 1, dir[d]->Ts, dscore[d]);
-        free(dA[d]);
-    }
-    free(scratch);
+    return loss;
+}
+
+double align_optimize_objective(const AlignProblem *const *dir, int n, const AlignOptimizeOptions *o,
+                                const float *const *score, float *const *dscore) {
+    Workspace w = workspace_alloc(dir, n);
+    const double loss = objective(dir, n, o, score, dscore, &w);
+    workspace_free(&w);
     return loss;
 }
 
@@ -137,7 +157,8 @@ double align_optimize(AlignProblem *const *dir, int n, const AlignOptimizeOption
         for (size_t i = 0; i < cells; i++) score[d][i] = logf(fmaxf(dir[d]->alpha[i], 1e-30f));
     }
     const AlignProblem *const *cdir = (const AlignProblem *const *)dir;
-    double loss = align_optimize_objective(cdir, n, o, (const float *const *)score, dscore);
+    Workspace w = workspace_alloc(cdir, n);
+    double loss = objective(cdir, n, o, (const float *const *)score, dscore, &w);
     if (before) *before = loss;
     for (int step = 0; step < o->steps; step++) {
         for (int d = 0; d < n; d++) {
@@ -145,9 +166,9 @@ double align_optimize(AlignProblem *const *dir, int n, const AlignOptimizeOption
             for (size_t i = 0; i < cells; i++) score[d][i] -= o->rate * dscore[d][i];
         }
         /* the rows at the new scores (and the gradient for the next step) */
-        loss = align_optimize_objective(cdir, n, o, (const float *const *)score,
-                                        step + 1 < o->steps ? dscore : NULL);
+        loss = objective(cdir, n, o, (const float *const *)score, step + 1 < o->steps ? dscore : NULL, &w);
     }
+    workspace_free(&w);
     for (int d = 0; d < n; d++) free(score[d]), free(dscore[d]);
     return loss;
 }

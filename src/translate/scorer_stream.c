@@ -211,22 +211,11 @@ static void put_alignment(const Model *m, const ScoreOptions *o, const PairChunk
  * this direction's target), written as this direction's SRC-TGT pairs. */
 static void put_reverse_alignment(const Model *m, const PairChunk *c, int i, Buf *out) {
     const int Ts = c->ids_len[0][i], Tt = c->ids_len[1][i];
-    Buf rev = {0};
-    align_hard_string(m->vocab, c->ids[1][i], Tt, c->ids[0][i], Ts, c->att_rev[i], &rev);
-    /* "t-s t-s ..." -> "s-t s-t ..." */
-    for (size_t at = 0; at < rev.len;) {
-        size_t end = at;
-        while (end < rev.len && rev.data[end] != ' ') end++;
-        const char *dash = memchr(rev.data + at, '-', end - at);
-        if (dash) {
-            if (at > 0) buf_puts(out, " ");
-            buf_append(out, dash + 1, (size_t)(rev.data + end - dash - 1));
-            buf_puts(out, "-");
-            buf_append(out, rev.data + at, (size_t)(dash - rev.data - at));
-        }
-        at = end + 1;
-    }
-    buf_free(&rev);
+    int *rs, *rt; /* the reverse model's pairs: its source words (ours, target), its target words (ours, source) */
+    const int n = align_hard(m->vocab, c->ids[1][i], Tt, c->ids[0][i], Ts, c->att_rev[i], &rs, &rt);
+    buf_reserve(out, 0);
+    for (int k = 0; k < n; k++) buf_printf(out, k ? " %d-%d" : "%d-%d", rt[k], rs[k]);
+    free(rs), free(rt);
 }
 
 int score_stream(const Model *m, const ScoreOptions *o, LineReader *src, LineReader *tgt, FILE *out, AttDump *dump,
