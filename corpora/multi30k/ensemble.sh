@@ -18,8 +18,8 @@ data=$1 out=$2 src=${3:-de} tgt=${4:-en} minutes=${5:-60} seeds=${6:-4}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 bin=${BIN:-$root/bin}
-BEAM=${BEAM:-5}
-LENGTH_PENALTY=${LENGTH_PENALTY:-0.6}
+BEAM=${BEAM:-10}                 # run.sh's defaults
+LENGTH_PENALTY=${LENGTH_PENALTY:-0.8}
 THREADS=${THREADS:-$(nproc)}
 case " ${TRAIN_FLAGS:-} " in *" --seed "*) echo "$0: TRAIN_FLAGS must not set --seed: the seeds are 1..$seeds" >&2; exit 2 ;; esac
 log() { printf '%s: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
