@@ -82,12 +82,16 @@ int align_hard(const Vocab *v, const int *src, int Ts, const int *tgt, int tgt_l
     return n;
 }
 
+void align_pairs_string(const int *first, const int *second, int n, Buf *out) {
+    buf_reserve(out, 0);
+    for (int k = 0; k < n; k++) buf_printf(out, k ? " %d-%d" : "%d-%d", first[k], second[k]);
+}
+
 void align_hard_string(const Vocab *v, const int *src, int Ts, const int *tgt, int tgt_len, const float *att,
                        Buf *out) {
     int *s, *t;
     int n = align_hard(v, src, Ts, tgt, tgt_len, att, &s, &t);
-    buf_reserve(out, 0);
-    for (int k = 0; k < n; k++) buf_printf(out, k ? " %d-%d" : "%d-%d", s[k], t[k]);
+    align_pairs_string(s, t, n, out);
     free(s), free(t);
 }
 

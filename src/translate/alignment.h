@@ -65,6 +65,9 @@ float *align_merge_words(const Vocab *v, const int *src, int Ts, const int *tgt,
  * (one per target word that has a source word). Arrays malloc'd. */
 int align_hard(const Vocab *v, const int *src, int Ts, const int *tgt, int tgt_len, const float *att,
                int **src_word, int **tgt_word);
+/* Append the n pairs as "a-b a-b ..." (nothing for none): a = first[k],
+ * b = second[k]. */
+void align_pairs_string(const int *first, const int *second, int n, Buf *out);
 /* Append the hard alignment as "s-t s-t ..." (nothing for none). */
 void align_hard_string(const Vocab *v, const int *src, int Ts, const int *tgt, int tgt_len, const float *att,
                        Buf *out);

@@ -213,8 +213,7 @@ static void put_reverse_alignment(const Model *m, const PairChunk *c, int i, Buf
     const int Ts = c->ids_len[0][i], Tt = c->ids_len[1][i];
     int *rs, *rt; /* the reverse model's pairs: its source words (ours, target), its target words (ours, source) */
     const int n = align_hard(m->vocab, c->ids[1][i], Tt, c->ids[0][i], Ts, c->att_rev[i], &rs, &rt);
-    buf_reserve(out, 0);
-    for (int k = 0; k < n; k++) buf_printf(out, k ? " %d-%d" : "%d-%d", rt[k], rs[k]);
+    align_pairs_string(rt, rs, n, out); /* flipped into this direction's SRC-TGT */
     free(rs), free(rt);
 }
 
