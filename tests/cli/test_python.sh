@@ -362,7 +362,9 @@ fi
 
 # ---- precision (libnmt 1.3): set_precision("int8") gives nmt-translate / nmt-score --precision int8,
 # "fp32" again gives fp32's; where int8 cannot run (oneDNN without VNNI) a PrecisionWarning says so ----
-"$B/nmt-translate" -m M -i src.txt --nbest 3 --precision int8 --quiet >tool-int8.nbest 2>/dev/null
+"$B/nmt-translate" -m M -i src.txt --nbest 3 --precision int8 --quiet >tool-int8.nbest 2>tool-int8.err
+# where this CPU has no VNNI, int8 falls back (with the tools' message) to the default precision
+int8_fallback=$(sed -n 's/^nmt-translate: \(int8 products are not available here.*\)$/\1/p' tool-int8.err)
 "$B/nmt-score" -m M --src src.txt --tgt tgt.txt --precision int8 --quiet >tool-int8.scores 2>/dev/null
 "$PY" - >prec.out 2>prec.err <<'PY'
 import nmtc, warnings
@@ -389,10 +391,18 @@ save("py-back.scores", ["" if x is None else "%.6f\t%d" % x for x in m.score(src
 PY
 [ $? -eq 0 ] || fail python_precision_runs "$(tail -n 5 prec.err)"
 expect_eq python_precision_starts_fp32 "$(grep ^start prec.out)" "start fp32"
-expect_eq python_int8_set "$(grep ^int8 prec.out)" "int8 int8 []"
+if [ -z "$int8_fallback" ]; then
+    expect_eq python_int8_set "$(grep ^int8 prec.out)" "int8 int8 []"
+else
+    expect_eq python_int8_set "$(grep ^int8 prec.out)" "int8 ${int8_fallback##* } [\"$int8_fallback\"]"
+fi
 expect_eq python_int8_nbest_equals_nmt_translate "$(md5sum <py-int8.nbest)" "$(md5sum <tool-int8.nbest)"
 expect_eq python_int8_scores_equal_nmt_score "$(md5sum <py-int8.scores)" "$(md5sum <tool-int8.scores)"
-expect_eq python_int8_scores_are_not_fp32s "$(cmp -s py-int8.scores tool.scores || echo differ)" differ
+if [ -z "$int8_fallback" ]; then
+    expect_eq python_int8_scores_are_not_fp32s "$(cmp -s py-int8.scores tool.scores || echo differ)" differ
+else
+    skip python_int8_scores_are_not_fp32s "$int8_fallback"
+fi
 expect_eq python_precision_back_to_fp32 "$(grep ^back prec.out) $(md5sum <py-back.scores)" "back fp32 $(md5sum <tool.scores)"
 expect_eq python_precision_names_refused "$(grep ^refused prec.out)" "refused ValueError precision 'int4': expected fp32, bf16 or int8
 refused TypeError precision must be a str, got int"
