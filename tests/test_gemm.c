@@ -700,6 +700,13 @@ static void test_products_start_no_threads(void) {
 static void test_kernel_name(void) {
     GemmBackend oldb = gemm_set_backend(GEMM_DNNL);
     EXPECT(strncmp(blas_kernel_name(), "oneDNN ", 7) == 0);
+    /* bf16 where oneDNN has no bf16 product (AVX2): the emulation says so */
+    GemmPrecision oldp = gemm_set_precision(GEMM_BF16);
+    const int dnnl_bf16 = strncmp(gemm_dnnl_describe(DNNL_BF16), "no ", 3) != 0;
+    EXPECT_MSG(strncmp(blas_kernel_name(), dnnl_bf16 ? "oneDNN " : "OpenBLAS ", dnnl_bf16 ? 7 : 9) == 0 &&
+                   (dnnl_bf16 || strstr(blas_kernel_name(), "(bf16 emulated; oneDNN: no matmul primitive")),
+               "%s", blas_kernel_name());
+    gemm_set_precision(oldp);
     gemm_set_backend(GEMM_OPENBLAS);
     EXPECT(strncmp(blas_kernel_name(), "OpenBLAS ", 9) == 0);
     gemm_set_backend(oldb);
