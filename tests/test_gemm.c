@@ -528,9 +528,8 @@ static void test_int8_settings(void) {
 
 /* Where oneDNN may not use VNNI (ONEDNN_MAX_CPU_ISA=avx2, in a child
  * process: oneDNN reads it once), int8 is unavailable with the reason, the
- * precision in use is the fallback and the products are its own. */
-/* Emulated with ONEDNN_MAX_CPU_ISA=avx2 in a child: runs on every CPU (on one
- * without VNNI the cap changes nothing). */
+ * precision in use is the fallback and the products are its own. Runs on
+ * every CPU: on one without VNNI the cap changes nothing. */
 static void test_int8_unavailable_without_vnni(void) {
     char self[4096], cmd[4200];
     const ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
