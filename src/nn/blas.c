@@ -179,7 +179,7 @@ const char *blas_kernel_name(void) {
         if (backend == GEMM_DNNL && p == GEMM_INT8)
             snprintf(t, sizeof text[0][0], "oneDNN %s (int8; other products %s)", gemm_dnnl_describe(DNNL_S8),
                      GEMM_PRECISION_NAMES[gemm_int8_fallback()]);
-        else if (backend == GEMM_DNNL && p == GEMM_BF16 && !strncmp(gemm_dnnl_describe(DNNL_BF16), "no ", 3))
+        else if (backend == GEMM_DNNL && p == GEMM_BF16 && !gemm_dnnl_makes(DNNL_BF16))
             /* oneDNN refuses bf16 (AVX2 without AVX-512): gemm_compute emulates it on OpenBLAS */
             snprintf(t, sizeof text[0][0], "OpenBLAS %s (bf16 emulated; oneDNN: %s)", core ? core : "unknown",
                      gemm_dnnl_describe(DNNL_BF16));

@@ -320,10 +320,12 @@ const char *gemm_dnnl_isa(int *vnni) {
     return isa_name(isa);
 }
 
+static char describe_text[3][160];
+static int describe_made[3]; /* oneDNN made the primitive of that kind */
+
 const char *gemm_dnnl_describe(DnnlKind kind) {
-    static char text[3][160];
     if (!gemm_dnnl_available()) return "unavailable";
-    if (!text[kind][0]) {
+    if (!describe_text[kind][0]) {
         /* the output layer's product: 64 target words x 8000 x 512 */
         Key k = {0, 1, 64, 8000, 512, 512, 512, 8000, kind, 0x3f800000u, 0};
         Entry e = {0};
@@ -331,14 +333,21 @@ const char *gemm_dnnl_describe(DnnlKind kind) {
         omp_set_num_threads(1);
         const int made = entry_create(&e, &k, NULL) == 0;
         omp_set_num_threads(saved);
+        describe_made[kind] = made;
         const char *impl = made ? "?" : "no matmul primitive";
         const_dnnl_primitive_desc_t pd;
         if (made && dnnl_primitive_get_primitive_desc(e.prim, &pd) == dnnl_success)
             dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
-        snprintf(text[kind], sizeof text[kind], "%s, max ISA %s", impl, isa_name(dnnl_get_effective_cpu_isa()));
+        snprintf(describe_text[kind], sizeof describe_text[kind], "%s, max ISA %s", impl,
+                 isa_name(dnnl_get_effective_cpu_isa()));
         entry_free(&e);
     }
-    return text[kind];
+    return describe_text[kind];
+}
+
+int gemm_dnnl_makes(DnnlKind kind) {
+    gemm_dnnl_describe(kind);
+    return describe_made[kind];
 }
 
 int gemm_dnnl_s8_works(void) {

@@ -56,6 +56,9 @@ int gemm_dnnl_s8_works(void);
 /* Implementation oneDNN picks for the model's typical product, and the
  * highest ISA it may use, e.g. "brg:avx512_core, max ISA avx512_core_amx". */
 const char *gemm_dnnl_describe(DnnlKind kind);
+/* 1 when oneDNN makes the primitive of that kind for the model's typical
+ * product (bf16: 0 on AVX2 without AVX-512, where gemm() emulates it on OpenBLAS). */
+int gemm_dnnl_makes(DnnlKind kind);
 /* The instruction set oneDNN may use here (ONEDNN_MAX_CPU_ISA lowers it), its
  * name, and whether it has VNNI (8-bit integer dot products). */
 const char *gemm_dnnl_isa(int *vnni);
